@@ -1,0 +1,61 @@
+# Makefile: the one build of sprout.
+#   make            release binary build/release/sprout (-O2)
+#   make debug      build/debug/sprout with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make units      C unit tests (sanitizer build) into build/debug/tests/
+#   make test       everything tests/run.sh runs (units, conformance, CLI, end to end)
+#   make check      warnings as errors + banned functions + layer rules
+PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto poppler-glib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-overlength-strings
+BASE     := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+REL_FLAGS := $(BASE) -O2 -DNDEBUG -g
+DBG_FLAGS := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=undefined
+DBG_LDFLAGS := -fsanitize=address,undefined
+
+SRCS     := $(shell find src -name '*.c' | sort)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
+SUPPORT_SRCS := $(shell find tests/support -name '*.c' 2>/dev/null | sort)
+
+REL_OBJS := $(SRCS:%.c=build/release/%.o)
+DBG_OBJS := $(SRCS:%.c=build/debug/%.o)
+DBG_LIB_OBJS := $(LIB_SRCS:%.c=build/debug/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/debug/tests/%)
+
+.PHONY: all release debug units test check clean
+all: release
+release: build/release/sprout
+debug: build/debug/sprout
+units: $(UNIT_BINS)
+
+build/release/sprout: $(REL_OBJS)
+	$(CC) -o $@ $^ $(PKG_LIBS)
+build/debug/sprout: $(DBG_OBJS)
+	$(CC) $(DBG_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/release/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_FLAGS) -MMD -MP -c -o $@ $<
+build/debug/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(DBG_FLAGS) -MMD -MP -c -o $@ $<
+
+build/debug/tests/%: tests/unit/%.c $(DBG_LIB_OBJS) $(SUPPORT_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(DBG_FLAGS) -Itests -o $@ $< $(SUPPORT_SRCS) $(DBG_LIB_OBJS) $(DBG_LDFLAGS) $(PKG_LIBS)
+
+test: release debug units
+	tests/run.sh
+
+check:
+	$(MAKE) clean
+	$(MAKE) EXTRA_CFLAGS=-Werror release debug units
+	scripts/check-source.sh
+
+clean:
+	rm -rf build
+
+-include $(REL_OBJS:.o=.d) $(DBG_OBJS:.o=.d)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# scripts/install-deps.sh: install every Debian package the build, the tests and the benchmarks
+# need (idempotent; skips apt when all are present), plus the npm test peer (s3rver) under
+# tests/node_modules. Run as root (or with sudo available).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
+      libsqlite3-dev uuid-dev libssl-dev libpoppler-glib-dev sqlite3 python3 python3-pytest
+      curl wrk hyperfine poppler-utils nodejs npm)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs/npm may come from elsewhere on the machine: only ask apt when the commands are absent
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<< "${missing[*]:-}"
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: apt-get install ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# test-only S3 peer
+if [ ! -x "$here/tests/node_modules/.bin/s3rver" ]; then
+  echo "install-deps: npm install s3rver (tests/node_modules)"
+  (cd "$here/tests" && npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||
+    echo "install-deps: warning: npm install failed; the S3 tests will fail" >&2
+fi

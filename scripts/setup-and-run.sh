@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# scripts/setup-and-run.sh: the README's first command. Installs what is missing, builds the
+# release binary, migrates ./sprout.db (or $DB_PATH) and runs the server on the embedded
+# defaults: port 8000, a SQLite file, documents in ./uploads.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/install-deps.sh
+make -j"$(nproc)" release
+exec build/release/sprout serve "$@"

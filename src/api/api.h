@@ -1,0 +1,112 @@
+/* api/api.h: what a route handler sees and fills, independent of the HTTP library.
+ *
+ * The http/ layer owns sockets and parsing. For each request it builds a struct api_req
+ * (method, decoded path parameters, decoded query pairs, raw body), finds the route in
+ * api_routes[] (api/routes.c) and calls its handler, which fills a struct api_resp.
+ * Handlers contain no SQL (that is storage/) and no libmicrohttpd types (that is http/).
+ *
+ * Errors: a handler returns SP_OK after filling resp, or calls api_fail(), which turns an
+ * SP_* code into the one HTTP status for it (api_status_from_err, the only such mapping)
+ * and a {"error": "..."} body, and returns the code.
+ * Ownership: everything reachable from api_req is borrowed until the response is sent;
+ * req->arena is per-request memory released after the response. resp->body is owned by the
+ * http layer, which frees it after sending.
+ * Thread model: handlers run on the HTTP worker threads, several at once; each thread has
+ * its own database connection (api_db()).
+ */
+#ifndef SP_API_API_H
+#define SP_API_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#define API_MAX_PARAMS 4
+#define API_MAX_BODY (100 * 1024)     /* JSON bodies, as the original's express.json() limit */
+#define API_MAX_QUERY 32
+
+struct db;
+struct objstore;
+
+/* Process-wide server configuration, built by cli/cmd_serve.c. */
+struct api_ctx {
+    const char *db_path;
+    struct objstore *store;        /* document bytes (objects/objstore.h); may be NULL */
+};
+
+struct api_query_pair {
+    const char *key;
+    const char *value;
+};
+
+struct api_req {
+    const struct api_ctx *ctx;
+    const char *method;            /* upper-case: GET, POST, ... */
+    const char *path;              /* as received, without the query string */
+    const char *params[API_MAX_PARAMS]; /* percent-decoded :params in pattern order */
+    size_t n_params;
+    struct api_query_pair query[API_MAX_QUERY];
+    size_t n_query;
+    const char *content_type;      /* header value or NULL */
+    const char *body;              /* raw body (NUL-terminated) or NULL */
+    size_t body_len;
+    struct arena *arena;
+};
+
+struct api_resp {
+    int status;                    /* 0 until set */
+    struct buf body;               /* JSON text; empty with status 204 */
+    bool body_is_json;             /* false only for the few non-JSON replies */
+};
+
+typedef int (*api_handler_fn)(struct api_req *req, struct api_resp *resp);
+
+/* Streaming multipart uploads (documents). http/upload.c drives these while the body
+ * arrives, so a file never has to be held in memory. begin() runs before any body byte is
+ * read (it may refuse, e.g. 404 for a missing node); every later callback returns SP_OK or
+ * an error after api_fail() on resp, which stops the upload. abort() always runs on failure
+ * or a dropped connection, and must leave nothing behind. */
+struct api_upload_ops {
+    int (*begin)(struct api_req *req, struct api_resp *resp, void **state);
+    int (*part_begin)(void *state, struct api_resp *resp, const char *field,
+                      const char *filename, const char *content_type);
+    int (*part_data)(void *state, struct api_resp *resp, const char *data, size_t len);
+    int (*part_end)(void *state, struct api_resp *resp);
+    int (*finish)(void *state, struct api_req *req, struct api_resp *resp);
+    void (*abort)(void *state);
+};
+
+struct api_route {
+    const char *method;
+    const char *pattern;           /* "/api/nodes/:id/children" */
+    api_handler_fn handler;        /* NULL when upload is set */
+    const struct api_upload_ops *upload;
+};
+
+extern const struct api_route api_routes[];
+extern const size_t api_n_routes;
+
+/* ---- helpers for handlers (api/api.c) ---- */
+
+/* The single SP_* -> HTTP status mapping. */
+int api_status_from_err(int code);
+/* Fill resp with status for code and {"error": message}; returns code. */
+int api_fail(struct api_resp *resp, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Fill resp with an explicit status and {"error": message}; returns the SP code given. */
+int api_fail_status(struct api_resp *resp, int status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Set status; the body is whatever the handler appended to resp->body. */
+int api_reply(struct api_resp *resp, int status);
+/* First value of a query key, NULL when absent; "" is returned as "". */
+const char *api_query(const struct api_req *req, const char *key);
+/* Parse the JSON body as an object. Absent body or non-JSON content type, malformed JSON,
+ * non-object top level: fails with a 400 that says what is wrong. *out is new (decref). */
+int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out);
+/* The calling thread's database connection. */
+int api_db(struct api_req *req, struct api_resp *resp, struct db **out);
+
+#endif

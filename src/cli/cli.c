@@ -1,0 +1,199 @@
+/* cli/cli.c: command table, global options, usage text, exit codes (see cli.h). */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/config.h"
+
+struct cli_cmd {
+    const char *name;
+    cli_fn fn;
+    const char *args;
+    const char *help;
+};
+
+static const struct cli_cmd cli_commands[] = {
+    { "serve", cmd_serve, "[--port N] [--host ADDR] [--no-migrate] [--quiet]",
+      "run the HTTP API (PORT, default 8000) on the database" },
+    { "db migrate", cmd_db_migrate, "", "apply pending migrations from the migrations folder" },
+    { "db generate", cmd_db_generate, "[--name NAME] [--rename KEY=VALUE]... [--schema FILE.json]",
+      "write the next migration from the difference between the schema and the last snapshot" },
+    { "db push", cmd_db_push, "[--force]", "bring the database straight to the schema (development)" },
+    { "db status", cmd_db_status, "", "list applied and pending migrations" },
+    { "db check", cmd_db_check, "", "compare the live database with the latest snapshot" },
+    { "db rollback", cmd_db_rollback, "[--steps N]", "undo the last N applied migrations (default 1)" },
+    { "db baseline", cmd_db_baseline, "--to TAG", "record migrations up to TAG as applied without running them" },
+    { "db reset", cmd_db_reset, "[--yes]", "delete the database and migrate again" },
+    { "db backup", cmd_db_backup, "[PATH]", "consistent online copy (default sprout.db.YYYYMMDD_HHMMSS)" },
+    { "db restore", cmd_db_restore, "PATH [--yes]", "replace the database with a backup" },
+    { "db seed", cmd_db_seed, "", "insert the default user if missing" },
+};
+#define N_COMMANDS (sizeof cli_commands / sizeof cli_commands[0])
+
+static void print_help(FILE *f)
+{
+    fprintf(f, "usage: sprout <command> [options]\n\nCommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-12s %-55s %s\n", cli_commands[i].name, cli_commands[i].args, cli_commands[i].help);
+    fprintf(f, "\nGlobal options (any command):\n"
+               "  --db PATH          the SQLite database (default: $DB_PATH, .env DB_PATH, ./sprout.db)\n"
+               "  --migrations DIR   the migrations folder (default: ./drizzle)\n"
+               "  --help             this text\n");
+}
+
+int cli_exit_code(int code)
+{
+    switch (code) {
+    case SP_OK: return CLI_EXIT_OK;
+    case SP_EINVAL: return CLI_EXIT_USAGE;
+    case SP_EDRIFT: return CLI_EXIT_DRIFT;
+    default: return CLI_EXIT_FAIL;
+    }
+}
+
+int cli_fail(int code, const struct sp_error *err)
+{
+    fprintf(stderr, "sprout: error: %s\n", sp_error_text(err, code));
+    int x = cli_exit_code(code);
+    return x == CLI_EXIT_OK ? CLI_EXIT_FAIL : x;
+}
+
+int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sprout %s: ", ctx->command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(cli_commands[i].name, ctx->command) == 0)
+            fprintf(stderr, "\nusage: sprout %s %s\n", ctx->command, cli_commands[i].args);
+    fprintf(stderr, "Run 'sprout --help' for all commands.\n");
+    return CLI_EXIT_USAGE;
+}
+
+int cli_parse(struct cli_ctx *ctx, const struct cli_flag *flags, const char **pos, int max_pos, int *n_pos)
+{
+    int np = 0;
+    for (int i = 0; i < ctx->argc; i++) {
+        const char *a = ctx->argv[i];
+        if (a[0] == '-' && a[1] == '-' && a[2]) {
+            const char *eq = strchr(a, '=');
+            size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+            const struct cli_flag *f = flags;
+            for (; f && f->name; f++)
+                if (strlen(f->name) == nl && strncmp(f->name, a, nl) == 0)
+                    break;
+            if (!f || !f->name)
+                return cli_usage(ctx, "unknown option '%.*s'", (int)nl, a);
+            if (f->value) {
+                if (eq)
+                    *f->value = eq + 1;
+                else if (i + 1 < ctx->argc)
+                    *f->value = ctx->argv[++i];
+                else
+                    return cli_usage(ctx, "option '%s' needs a value", f->name);
+            } else if (eq) {
+                return cli_usage(ctx, "option '%s' takes no value", f->name);
+            }
+            if (f->set)
+                *f->set = true;
+        } else {
+            if (np >= max_pos)
+                return cli_usage(ctx, "unexpected argument '%s'", a);
+            pos[np++] = a;
+        }
+    }
+    if (n_pos)
+        *n_pos = np;
+    return 0;
+}
+
+bool cli_confirm(const struct cli_ctx *ctx, const char *question)
+{
+    if (!ctx->interactive)
+        return false;
+    fprintf(stderr, "%s [y/N] ", question);
+    fflush(stderr);
+    char line[32];
+    if (!fgets(line, sizeof line, stdin))
+        return false;
+    return line[0] == 'y' || line[0] == 'Y';
+}
+
+int cli_main(int argc, char **argv)
+{
+    struct cli_ctx ctx = { 0 };
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest)
+        return CLI_EXIT_FAIL;
+    int nrest = 0;
+    const char *db = NULL, *mig = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--db") == 0 || strcmp(a, "--migrations") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "sprout: option '%s' needs a value\n", a);
+                free(rest);
+                return CLI_EXIT_USAGE;
+            }
+            *(a[2] == 'd' ? &db : &mig) = argv[++i];
+        } else if (strncmp(a, "--db=", 5) == 0) {
+            db = a + 5;
+        } else if (strncmp(a, "--migrations=", 13) == 0) {
+            mig = a + 13;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0) {
+            print_help(stdout);
+            free(rest);
+            return CLI_EXIT_OK;
+        } else {
+            rest[nrest++] = argv[i];
+        }
+    }
+    config_load(NULL);
+    ctx.db_path = db ? db : config_get("DB_PATH", "./sprout.db");
+    ctx.migrations_dir = mig ? mig : "./drizzle";
+    ctx.interactive = isatty(0) && isatty(2);
+
+    const struct cli_cmd *cmd = NULL;
+    int words = 0;
+    for (size_t i = 0; i < N_COMMANDS && nrest > 0; i++) {
+        const char *name = cli_commands[i].name;
+        const char *sp = strchr(name, ' ');
+        if (!sp && strcmp(name, rest[0]) == 0) {
+            cmd = &cli_commands[i];
+            words = 1;
+        } else if (sp && nrest > 1 && strncmp(name, rest[0], (size_t)(sp - name)) == 0 &&
+                   rest[0][sp - name] == '\0' && strcmp(sp + 1, rest[1]) == 0) {
+            cmd = &cli_commands[i];
+            words = 2;
+        }
+        if (cmd)
+            break;
+    }
+    if (!cmd) {
+        if (nrest == 0)
+            print_help(stderr);
+        else if (nrest > 1 && strcmp(rest[0], "db") == 0)
+            fprintf(stderr, "sprout: unknown command 'db %s'. Run 'sprout --help' for the list.\n", rest[1]);
+        else
+            fprintf(stderr, "sprout: unknown command '%s'. Run 'sprout --help' for the list.\n", rest[0]);
+        free(rest);
+        return CLI_EXIT_USAGE;
+    }
+    ctx.command = cmd->name;
+    if (!cmd->fn) {
+        fprintf(stderr, "sprout: '%s' is not built yet\n", cmd->name);
+        free(rest);
+        return CLI_EXIT_FAIL;
+    }
+    ctx.argc = nrest - words;
+    ctx.argv = rest + words;
+    int code = cmd->fn(&ctx);
+    free(rest);
+    return code;
+}

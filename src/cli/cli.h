@@ -1,0 +1,66 @@
+/* cli/cli.h: the command-line front end: the command table, shared options, exit codes.
+ *
+ * main() hands argv to cli_main(), which finds the command (one row of cli_commands[] in
+ * cli/cli.c: "serve", "db migrate", ...), removes the global options --db PATH and
+ * --migrations DIR (allowed anywhere), and calls the command with the rest. A command parses
+ * its own flags with cli_parse() and returns the process exit code.
+ * Errors: a command reports failure with cli_fail(), the one place that turns an SP_* code
+ * into a message on stderr ("sprout: error: ...") and an exit code (cli_exit_code).
+ * Exit codes: 0 ok, 1 failure, 2 usage error, 3 drift / out of sync (db check, db status).
+ */
+#ifndef SP_CLI_CLI_H
+#define SP_CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "util/err.h"
+
+struct cli_ctx {
+    const char *command;        /* "db migrate" */
+    const char *db_path;        /* --db > $DB_PATH > .env DB_PATH > ./sprout.db */
+    const char *migrations_dir; /* --migrations > ./drizzle */
+    int argc;                   /* arguments after the command words, globals removed */
+    char **argv;
+    bool interactive;           /* stdin and stderr are terminals */
+};
+
+typedef int (*cli_fn)(struct cli_ctx *ctx);
+
+struct cli_flag {
+    const char *name;           /* "--steps" */
+    const char **value;         /* for flags taking a value; NULL for booleans */
+    bool *set;                  /* set to true when present (may be NULL) */
+};
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_DRIFT = 3 };
+
+int cli_main(int argc, char **argv);
+/* Parse ctx->argv against flags (NULL-name terminated). Positional arguments are collected
+ * into pos (at most max_pos). Unknown flags, missing values and extra positionals print a
+ * usage error and return CLI_EXIT_USAGE; SP_OK (0) on success. A flag may be repeated only if
+ * its value pointer is NULL and set is used... repeated value flags go through cli_parse_multi. */
+int cli_parse(struct cli_ctx *ctx, const struct cli_flag *flags, const char **pos, int max_pos, int *n_pos);
+/* Print "sprout: error: <message>" (err text, or sp_strerror(code)) and return the exit code. */
+int cli_fail(int code, const struct sp_error *err);
+/* Print a usage error for ctx->command and return CLI_EXIT_USAGE. */
+int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_exit_code(int code);
+/* Ask a yes/no question on the terminal (stderr prompt, stdin answer); false when not interactive. */
+bool cli_confirm(const struct cli_ctx *ctx, const char *question);
+
+/* Commands (one file each under cli/). TEMPORARY weak during parallel development: a
+ * command not yet written links as NULL and cli_main reports it. */
+int cmd_serve(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_migrate(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_generate(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_push(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_status(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_check(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_rollback(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_baseline(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_reset(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_backup(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_restore(struct cli_ctx *ctx) __attribute__((weak));
+int cmd_db_seed(struct cli_ctx *ctx) __attribute__((weak));
+
+#endif

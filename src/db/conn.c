@@ -1,0 +1,197 @@
+/* db/conn.c: SQLite connections, pragmas, statement cache, error mapping (see conn.h). */
+#include "db/conn.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/config.h"
+
+#define STMT_CACHE_SIZE 256 /* power of two */
+
+struct db {
+    sqlite3 *handle;
+    char *path;
+    struct { const char *sql; sqlite3_stmt *st; } cache[STMT_CACHE_SIZE];
+    struct db *next_thread; /* registry of db_thread() connections */
+};
+
+int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *what)
+{
+    const char *msg = db && db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(sqlite_rc);
+    int primary = sqlite_rc & 0xff;
+    int code;
+    switch (primary) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return sp_error_set(err, SP_EBUSY,
+            "%s: SQLITE_BUSY: database is locked (%s). Another process holds a lock on %s. "
+            "Close any SQLite browser tools, make sure only one sprout server (or backend) is "
+            "running on this database, check for abandoned connections, then try again.",
+            what, msg, db && db->path ? db->path : "the database");
+    case SQLITE_CONSTRAINT:
+        code = (sqlite_rc == SQLITE_CONSTRAINT_NOTNULL || sqlite_rc == SQLITE_CONSTRAINT_CHECK)
+                   ? SP_EINVAL : SP_ECONFLICT;
+        break;
+    case SQLITE_NOMEM: code = SP_ENOMEM; break;
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_FULL:
+    case SQLITE_PERM: code = SP_EIO; break;
+    case SQLITE_TOOBIG: code = SP_ETOOBIG; break;
+    default: code = SP_EDB;
+    }
+    return sp_error_set(err, code, "%s: %s", what, msg);
+}
+
+int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (!(flags & DB_OPEN_CREATE) && stat(path, &st) != 0)
+        return sp_error_set(err, SP_ENOTFOUND,
+            "database %s does not exist (run `sprout db migrate` to create it)", path);
+    struct db *db = calloc(1, sizeof *db);
+    if (!db || !(db->path = strdup(path))) {
+        free(db);
+        return sp_error_set(err, SP_ENOMEM, "out of memory opening %s", path);
+    }
+    int oflags = SQLITE_OPEN_NOMUTEX;
+    oflags |= (flags & DB_OPEN_READONLY) ? SQLITE_OPEN_READONLY
+                                         : SQLITE_OPEN_READWRITE | ((flags & DB_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(path, &db->handle, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        int code = db_error(db, rc, err, path);
+        db_close(db);
+        return code;
+    }
+    sqlite3_extended_result_codes(db->handle, 1);
+    sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)0);
+    sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DQS_DML, 0, (int *)0);
+    sqlite3_busy_timeout(db->handle, (int)config_get_long("SPROUT_BUSY_TIMEOUT_MS", 5000, 0, 600000));
+    const char *pragmas = (flags & (DB_OPEN_NO_WAL | DB_OPEN_READONLY))
+        ? "PRAGMA foreign_keys=ON;"
+        : "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+    rc = db_exec(db, pragmas, err);
+    if (rc != SP_OK) {
+        sp_error_prefix(err, "opening %s", path);
+        db_close(db);
+        return rc;
+    }
+    *out = db;
+    return SP_OK;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
+        sqlite3_finalize(db->cache[i].st);
+    sqlite3_close_v2(db->handle);
+    free(db->path);
+    free(db);
+}
+
+sqlite3 *db_handle(struct db *db) { return db->handle; }
+const char *db_path(const struct db *db) { return db->path; }
+const char *db_errmsg(struct db *db) { return sqlite3_errmsg(db->handle); }
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 4) * 2654435761u;
+    for (size_t probe = 0; probe < STMT_CACHE_SIZE; probe++) {
+        size_t i = (h + probe) & (STMT_CACHE_SIZE - 1);
+        if (db->cache[i].sql == sql) {
+            sqlite3_stmt *st = db->cache[i].st;
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return st;
+        }
+        if (!db->cache[i].sql) {
+            sqlite3_stmt *st = NULL;
+            if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+                return NULL;
+            db->cache[i].sql = sql;
+            db->cache[i].st = st;
+            return st;
+        }
+    }
+    /* cache full: fall back to a statement that lives until the next miss */
+    static _Thread_local sqlite3_stmt *spill;
+    sqlite3_finalize(spill);
+    spill = NULL;
+    sqlite3_prepare_v2(db->handle, sql, -1, &spill, NULL);
+    return spill;
+}
+
+int db_prepare(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_error *err)
+{
+    int rc = sqlite3_prepare_v2(db->handle, sql, -1, out, NULL);
+    return rc == SQLITE_OK ? SP_OK : db_error(db, rc, err, "preparing a statement");
+}
+
+int db_exec(struct db *db, const char *sql, struct sp_error *err)
+{
+    int rc = sqlite3_exec(db->handle, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? SP_OK : db_error(db, rc, err, "executing SQL");
+}
+
+int db_begin_immediate(struct db *db, struct sp_error *err)
+{
+    return db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+int db_commit(struct db *db, struct sp_error *err)
+{
+    int rc = db_exec(db, "COMMIT", err);
+    if (rc != SP_OK)
+        db_rollback(db);
+    return rc;
+}
+
+void db_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->handle))
+        sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- per-thread connections ---- */
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct db *registry;
+static _Thread_local struct db *thread_db;
+
+int db_thread(const char *path, struct db **out, struct sp_error *err)
+{
+    if (!thread_db) {
+        struct db *db;
+        int rc = db_open(path, 0, &db, err);
+        if (rc != SP_OK)
+            return rc;
+        pthread_mutex_lock(&reg_lock);
+        db->next_thread = registry;
+        registry = db;
+        pthread_mutex_unlock(&reg_lock);
+        thread_db = db;
+    }
+    *out = thread_db;
+    return SP_OK;
+}
+
+void db_thread_close_all(void)
+{
+    pthread_mutex_lock(&reg_lock);
+    struct db *db = registry;
+    registry = NULL;
+    pthread_mutex_unlock(&reg_lock);
+    while (db) {
+        struct db *n = db->next_thread;
+        db_close(db);
+        db = n;
+    }
+    thread_db = NULL;
+}

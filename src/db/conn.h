@@ -1,0 +1,57 @@
+/* db/conn.h: one SQLite connection, configured the way drizzle's better-sqlite3 setup is,
+ * with a cache of prepared statements.
+ *
+ * Every connection the project opens goes through db_open(): foreign_keys=ON,
+ * double-quoted string literals off (DQS, as better-sqlite3's bundled SQLite), WAL,
+ * synchronous=NORMAL and a busy timeout (SPROUT_BUSY_TIMEOUT_MS, default 5000 ms).
+ * SQLite result codes become SP_* codes in exactly one place, db_error(); SQLITE_BUSY becomes
+ * SP_EBUSY with a message that names the likely causes and what to do.
+ * Ownership: db_stmt() returns a borrowed statement owned by the cache: valid until the next
+ * db_stmt() with the same SQL or db_close(); it comes back reset with bindings cleared.
+ * Thread model: a struct db is used by one thread at a time. db_thread() hands each thread its
+ * own connection (closed when the thread exits or at db_thread_close_all()).
+ */
+#ifndef SP_DB_CONN_H
+#define SP_DB_CONN_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "util/err.h"
+
+struct db;
+
+enum db_open_flags {
+    DB_OPEN_CREATE = 1,     /* create the file if missing (else SP_ENOTFOUND) */
+    DB_OPEN_READONLY = 2,
+    DB_OPEN_NO_WAL = 4,     /* leave the journal mode alone (read-only inspection, backups) */
+};
+
+int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *err);
+void db_close(struct db *db);                 /* NULL-safe; finalizes cached statements */
+sqlite3 *db_handle(struct db *db);            /* borrowed */
+const char *db_path(const struct db *db);     /* borrowed */
+
+/* Cached prepared statement for sql, which must have static storage (the pointer is the key).
+ * NULL on error: the reason is in db_errmsg(). */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+/* Uncached: prepare sql (any lifetime); caller finalizes. */
+int db_prepare(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_error *err);
+const char *db_errmsg(struct db *db);
+
+/* Run statements without results (may hold several; no parameters). */
+int db_exec(struct db *db, const char *sql, struct sp_error *err);
+int db_begin_immediate(struct db *db, struct sp_error *err); /* writers queue, readers never wait */
+int db_commit(struct db *db, struct sp_error *err);
+void db_rollback(struct db *db);                              /* safe when no transaction is open */
+
+/* Map a SQLite result code (and the connection's message) to an SP_* code, filling err
+ * with "what: message". The single SQLite -> project error mapping. */
+int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *what);
+
+/* The calling thread's connection to path (opened on first use). */
+int db_thread(const char *path, struct db **out, struct sp_error *err);
+/* Close every connection db_thread() opened (call after worker threads stopped). */
+void db_thread_close_all(void);
+
+#endif

@@ -1,0 +1,123 @@
+/* db/journal.c: reading meta/_journal.json and migration files (see journal.h). */
+#include "db/journal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int file_read_all(const char *path, char **out, size_t *len, struct sp_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sp_error_set(err, errno == ENOENT ? SP_ENOTFOUND : SP_EIO, "cannot read %s: %s",
+                            path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *p = malloc(cap);
+    while (p) {
+        size_t r = fread(p + n, 1, cap - n - 1, f);
+        n += r;
+        if (n + 1 < cap)
+            break;
+        cap *= 2;
+        char *q = realloc(p, cap);
+        if (!q) {
+            free(p);
+            p = NULL;
+        }
+        p = q;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!p)
+        return sp_error_set(err, SP_ENOMEM, "out of memory reading %s", path);
+    if (bad) {
+        free(p);
+        return sp_error_set(err, SP_EIO, "error reading %s", path);
+    }
+    p[n] = '\0';
+    *out = p;
+    if (len)
+        *len = n;
+    return SP_OK;
+}
+
+static bool tag_is_safe(const char *tag)
+{
+    return *tag && !strchr(tag, '/') && !strchr(tag, '\\') && !strstr(tag, "..");
+}
+
+int journal_load(const char *dir, bool allow_missing, struct journal *out, struct sp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/meta/_journal.json", dir);
+    FILE *probe = fopen(path, "r");
+    if (!probe) {
+        if (allow_missing && errno == ENOENT) {
+            out->missing = true;
+            return SP_OK;
+        }
+        return sp_error_set(err, SP_ENOTFOUND, "Can't find meta/_journal.json file in %s (%s)", dir,
+                            strerror(errno));
+    }
+    fclose(probe);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root)
+        return sp_error_set(err, SP_EINVAL, "%s is not valid JSON: %s (line %d, column %d)", path,
+                            jerr.text, jerr.line, jerr.column);
+    json_t *entries = json_object_get(root, "entries");
+    if (!json_is_object(root) || !json_is_array(entries)) {
+        json_decref(root);
+        return sp_error_set(err, SP_EINVAL, "%s is malformed: expected an object with an \"entries\" array", path);
+    }
+    size_t n = json_array_size(entries);
+    out->entries = calloc(n ? n : 1, sizeof *out->entries);
+    if (!out->entries) {
+        json_decref(root);
+        return sp_error_set(err, SP_ENOMEM, "out of memory");
+    }
+    out->raw = root;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(entries, i);
+        json_t *when = json_object_get(e, "when"), *tag = json_object_get(e, "tag");
+        json_t *idx = json_object_get(e, "idx"), *ver = json_object_get(e, "version");
+        json_t *bp = json_object_get(e, "breakpoints");
+        if (!json_is_object(e) || !json_is_integer(when) || !json_is_string(tag) ||
+            !tag_is_safe(json_string_value(tag))) {
+            journal_free(out);
+            return sp_error_set(err, SP_EINVAL,
+                "%s is malformed: entry %zu needs an integer \"when\" and a \"tag\" naming a file in the folder",
+                path, i);
+        }
+        struct journal_entry *je = &out->entries[i];
+        je->idx = json_is_integer(idx) ? json_integer_value(idx) : (long long)i;
+        je->version = json_is_string(ver) ? json_string_value(ver) : "6";
+        je->when = json_integer_value(when);
+        je->tag = json_string_value(tag);
+        je->breakpoints = bp ? json_is_true(bp) : true;
+    }
+    out->n = n;
+    return SP_OK;
+}
+
+void journal_free(struct journal *j)
+{
+    if (!j)
+        return;
+    free(j->entries);
+    json_decref(j->raw);
+    memset(j, 0, sizeof *j);
+}
+
+int journal_read_sql(const char *dir, const char *tag, char **out, size_t *len, struct sp_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.sql", dir, tag);
+    int rc = file_read_all(path, out, len, err);
+    if (rc == SP_ENOTFOUND)
+        sp_error_set(err, rc, "No file %s found in %s folder", path, dir);
+    return rc;
+}

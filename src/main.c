@@ -1,0 +1,7 @@
+/* main.c: process entry point; everything else is in cli/. */
+#include "cli/cli.h"
+
+int main(int argc, char **argv)
+{
+    return cli_main(argc, argv);
+}

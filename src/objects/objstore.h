@@ -1,0 +1,32 @@
+/* objects/objstore.h: where document bytes live, behind one small interface.
+ *
+ * Two implementations: a local folder (objects/local.c; STORAGE_DIR, default ./uploads beside
+ * the database; the embedded default) and S3 (objects/s3.c; when AWS_S3_BUCKET is set; SigV4
+ * by libcurl, AWS_ENDPOINT_URL with path-style addressing for S3-compatible stores).
+ * Keys are "documents/<uuid><ext>"; objstore_key_is_safe() refuses anything that could leave
+ * the bucket or folder, and every implementation checks it.
+ * Errors: SP_EUPSTREAM for a refusing/unreachable S3 (message says what happened), SP_EIO for
+ * the local folder, SP_EINVAL for an unsafe key.
+ * Thread model: a store is shared by all worker threads; implementations are thread-safe.
+ */
+#ifndef SP_OBJECTS_OBJSTORE_H
+#define SP_OBJECTS_OBJSTORE_H
+
+#include <stdbool.h>
+
+#include "util/err.h"
+
+struct objstore;
+
+/* Choose and configure the store from the environment / .env. */
+int objstore_open(const char *db_path, struct objstore **out, struct sp_error *err);
+void objstore_close(struct objstore *s);                 /* NULL-safe */
+const char *objstore_describe(const struct objstore *s); /* "local folder ./uploads" / "S3 bucket b" */
+/* Store the file at local_path under key. */
+int objstore_put_file(struct objstore *s, const char *key, const char *local_path,
+                      const char *content_type, struct sp_error *err);
+/* Remove key; a key that does not exist is not an error. */
+int objstore_delete(struct objstore *s, const char *key, struct sp_error *err);
+bool objstore_key_is_safe(const char *key);
+
+#endif

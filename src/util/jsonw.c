@@ -1,0 +1,202 @@
+/* util/jsonw.c: JSON.stringify-compatible JSON writer (see jsonw.h). */
+#include "util/jsonw.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+
+size_t jsonw_format_number(char out[32], double x)
+{
+    if (isnan(x) || isinf(x)) {
+        memcpy(out, "null", 5);
+        return 4;
+    }
+    if (x == 0) {
+        memcpy(out, "0", 2);
+        return 1;
+    }
+    if (x == trunc(x) && fabs(x) < 1e15) {
+        int n = snprintf(out, 32, "%.0f", x);
+        return (size_t)n;
+    }
+    /* shortest round-trip digits */
+    char tmp[40];
+    int prec;
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, x);
+        if (strtod(tmp, NULL) == x)
+            break;
+    }
+    /* tmp = [-]d[.ddd]e[+-]XX */
+    char digits[24];
+    size_t k = 0;
+    const char *p = tmp;
+    int neg = 0;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[k++] = *p;
+    while (k > 1 && digits[k - 1] == '0')
+        k--;
+    int e = atoi(p + 1);
+    int n = e + 1; /* position of the decimal point */
+    size_t o = 0;
+    if (neg)
+        out[o++] = '-';
+    if ((int)k <= n && n <= 21) {
+        memcpy(out + o, digits, k);
+        o += k;
+        for (int i = 0; i < n - (int)k; i++)
+            out[o++] = '0';
+    } else if (0 < n && n <= 21) {
+        memcpy(out + o, digits, (size_t)n);
+        o += (size_t)n;
+        out[o++] = '.';
+        memcpy(out + o, digits + n, k - (size_t)n);
+        o += k - (size_t)n;
+    } else if (-6 < n && n <= 0) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (int i = 0; i < -n; i++)
+            out[o++] = '0';
+        memcpy(out + o, digits, k);
+        o += k;
+    } else {
+        out[o++] = digits[0];
+        if (k > 1) {
+            out[o++] = '.';
+            memcpy(out + o, digits + 1, k - 1);
+            o += k - 1;
+        }
+        o += (size_t)snprintf(out + o, 32 - o, "e%c%d", n - 1 < 0 ? '-' : '+', abs(n - 1));
+    }
+    out[o] = '\0';
+    return o;
+}
+
+int jsonw_number(struct buf *b, double x)
+{
+    char tmp[32];
+    size_t n = jsonw_format_number(tmp, x);
+    return buf_append(b, tmp, n);
+}
+
+int jsonw_string(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = buf_reserve(b, n + 2);
+    if (rc != SP_OK)
+        return rc;
+    rc = buf_putc(b, '"');
+    size_t start = 0;
+    for (size_t i = 0; i < n && rc == SP_OK; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        rc = buf_append(b, s + start, i - start);
+        start = i + 1;
+        char esc[7] = { '\\', 0 };
+        size_t el = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            el = 6;
+        }
+        if (rc == SP_OK)
+            rc = buf_append(b, esc, el);
+    }
+    if (rc == SP_OK)
+        rc = buf_append(b, s + start, n - start);
+    if (rc == SP_OK)
+        rc = buf_putc(b, '"');
+    return rc;
+}
+
+int jsonw_cstring(struct buf *b, const char *s)
+{
+    return jsonw_string(b, s, strlen(s));
+}
+
+static int newline(struct buf *b, int indent, int level)
+{
+    int rc = buf_putc(b, '\n');
+    for (int i = 0; i < indent * level && rc == SP_OK; i++)
+        rc = buf_putc(b, ' ');
+    return rc;
+}
+
+static int dump(struct buf *b, const json_t *v, int indent, int level)
+{
+    int rc = SP_OK;
+    switch (json_typeof(v)) {
+    case JSON_NULL: return buf_puts(b, "null");
+    case JSON_TRUE: return buf_puts(b, "true");
+    case JSON_FALSE: return buf_puts(b, "false");
+    case JSON_INTEGER: return buf_printf(b, "%lld", (long long)json_integer_value(v));
+    case JSON_REAL: return jsonw_number(b, json_real_value(v));
+    case JSON_STRING: return jsonw_string(b, json_string_value(v), json_string_length(v));
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        if (n == 0)
+            return buf_puts(b, "[]");
+        rc = buf_putc(b, '[');
+        for (size_t i = 0; i < n && rc == SP_OK; i++) {
+            if (i)
+                rc = buf_putc(b, ',');
+            if (rc == SP_OK && indent)
+                rc = newline(b, indent, level + 1);
+            if (rc == SP_OK)
+                rc = dump(b, json_array_get(v, i), indent, level + 1);
+        }
+        if (rc == SP_OK && indent)
+            rc = newline(b, indent, level);
+        return rc == SP_OK ? buf_putc(b, ']') : rc;
+    }
+    case JSON_OBJECT: {
+        if (json_object_size(v) == 0)
+            return buf_puts(b, "{}");
+        rc = buf_putc(b, '{');
+        const char *key;
+        json_t *val;
+        int first = 1;
+        json_object_foreach((json_t *)v, key, val) {
+            if (rc != SP_OK)
+                break;
+            if (!first)
+                rc = buf_putc(b, ',');
+            first = 0;
+            if (rc == SP_OK && indent)
+                rc = newline(b, indent, level + 1);
+            if (rc == SP_OK)
+                rc = jsonw_cstring(b, key);
+            if (rc == SP_OK)
+                rc = buf_puts(b, indent ? ": " : ":");
+            if (rc == SP_OK)
+                rc = dump(b, val, indent, level + 1);
+        }
+        if (rc == SP_OK && indent)
+            rc = newline(b, indent, level);
+        return rc == SP_OK ? buf_putc(b, '}') : rc;
+    }
+    }
+    return SP_EINVAL;
+}
+
+int jsonw_dump(struct buf *b, const json_t *v, int indent)
+{
+    return dump(b, v, indent, 0);
+}

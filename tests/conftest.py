@@ -1,0 +1,181 @@
+"""tests/conftest.py: the shared harness for every pytest suite.
+
+- `sprout(*args, ...)` runs the real binary (SPROUT_BIN, the ASan+UBSan build) and returns the
+  CompletedProcess; it fails the test if a sanitizer reported anything.
+- `workdir`: a fresh temporary folder (cwd for CLI runs) with a copy of the project's
+  drizzle/ folder.
+- `server` / `start_server(...)`: the real `sprout serve` on a temporary database and a free
+  loopback port; `srv.request(method, path, json=..., body=..., headers=...)` returns a Reply
+  with .status, .headers, .text and .json. Stopped with SIGTERM at the end of the test, which
+  must exit 0 with no sanitizer report.
+Paths: SHARED is ../shared beside the project (read in place, never written).
+"""
+import http.client
+import json as jsonlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SPROUT_SHARED", ROOT.parent / "shared")).resolve()
+BIN = os.environ.get("SPROUT_BIN", str(ROOT / "build" / "debug" / "sprout"))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "SUMMARY: UndefinedBehaviorSanitizer")
+DEFAULT_USER = "00000000-0000-0000-0000-000000000000"
+
+
+def assert_no_sanitizer_report(text):
+    for mark in SANITIZER_MARKS:
+        assert mark not in text, "sanitizer report:\n" + text[-4000:]
+
+
+def run_sprout(*args, cwd=None, env=None, input=None, timeout=60, check_sanitizers=True):
+    e = dict(os.environ)
+    e.pop("DB_PATH", None)
+    e.pop("AWS_S3_BUCKET", None)
+    if env:
+        e.update(env)
+    p = subprocess.run([BIN, *map(str, args)], cwd=cwd, env=e, input=input,
+                       capture_output=True, text=True, timeout=timeout,
+                       stdin=None if input is not None else subprocess.DEVNULL)
+    if check_sanitizers:
+        assert_no_sanitizer_report(p.stderr)
+    return p
+
+
+@pytest.fixture
+def sprout():
+    return run_sprout
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    shutil.copytree(ROOT / "drizzle", tmp_path / "drizzle")
+    return tmp_path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Reply:
+    def __init__(self, status, headers, raw):
+        self.status = status
+        self.headers = headers
+        self.raw = raw
+        self.text = raw.decode("utf-8", "replace")
+
+    @property
+    def json(self):
+        return jsonlib.loads(self.text)
+
+    def __repr__(self):
+        return f"<Reply {self.status} {self.text[:200]!r}>"
+
+
+class Server:
+    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20):
+        self.db = Path(db)
+        self.cwd = Path(cwd)
+        self.port = free_port()
+        e = dict(os.environ)
+        e.pop("AWS_S3_BUCKET", None)
+        e.update({"PORT": str(self.port), "DB_PATH": str(self.db)})
+        if env:
+            e.update(env)
+        self.log = open(self.cwd / f"server-{self.port}.log", "w+")
+        self.proc = subprocess.Popen([BIN, "serve", *args], cwd=cwd, env=e,
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        deadline = time.time() + ready_timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited early:\n" + self.output())
+            try:
+                if self.request("GET", "/api/health").status == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not become ready:\n" + self.output())
+
+    def output(self):
+        self.log.flush()
+        return (self.cwd / f"server-{self.port}.log").read_text(errors="replace")
+
+    def request(self, method, path, json=None, body=None, headers=None, timeout=30):
+        h = dict(headers or {})
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            h.setdefault("Content-Type", "application/json")
+        if isinstance(body, str):
+            body = body.encode()
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            return Reply(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+        finally:
+            c.close()
+
+    def raw(self, data, timeout=10):
+        """Send raw bytes on a fresh connection; return everything read until close/timeout."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            s.sendall(data)
+            chunks = []
+            while True:
+                try:
+                    b = s.recv(65536)
+                except socket.timeout:
+                    break
+                if not b:
+                    break
+                chunks.append(b)
+            return b"".join(chunks)
+        finally:
+            s.close()
+
+    def stop(self, expect_code=0):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("server did not stop on SIGTERM:\n" + self.output())
+        out = self.output()
+        self.log.close()
+        assert_no_sanitizer_report(out)
+        assert self.proc.returncode == expect_code, f"server exit {self.proc.returncode}:\n{out[-3000:]}"
+        return out
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    servers = []
+
+    def start(db=None, env=None, args=(), cwd=None):
+        if cwd is None and not (tmp_path / "drizzle").exists():
+            shutil.copytree(ROOT / "drizzle", tmp_path / "drizzle")
+        s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args)
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def server(start_server):
+    return start_server()

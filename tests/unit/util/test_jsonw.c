@@ -1,0 +1,76 @@
+/* tests/unit/util/test_jsonw.c: JavaScript-compatible JSON output (numbers, strings, indent). */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "support/check.h"
+#include "util/buf.h"
+#include "util/jsonw.h"
+
+static const char *num(double x)
+{
+    static char out[32];
+    jsonw_format_number(out, x);
+    return out;
+}
+
+static void test_numbers_match_javascript(void)
+{
+    CHECK_STR_EQ(num(0), "0");
+    CHECK_STR_EQ(num(-0.0), "0");
+    CHECK_STR_EQ(num(1), "1");
+    CHECK_STR_EQ(num(75), "75");
+    CHECK_STR_EQ(num(0.1), "0.1");
+    CHECK_STR_EQ(num(0.75), "0.75");
+    CHECK_STR_EQ(num(9.99), "9.99");
+    CHECK_STR_EQ(num(-1.5), "-1.5");
+    CHECK_STR_EQ(num(0.1 + 0.2), "0.30000000000000004");
+    CHECK_STR_EQ(num(1e21), "1e+21");
+    CHECK_STR_EQ(num(1e20), "100000000000000000000");
+    CHECK_STR_EQ(num(123456789012345680000.0), "123456789012345680000");
+    CHECK_STR_EQ(num(0.000001), "0.000001");
+    CHECK_STR_EQ(num(0.0000001), "1e-7");
+    CHECK_STR_EQ(num(1.5e-10), "1.5e-10");
+    CHECK_STR_EQ(num(2.5e25), "2.5e+25");
+    CHECK_STR_EQ(num(12345.678), "12345.678");
+}
+
+static void test_strings_escape_like_json_stringify(void)
+{
+    struct buf b = BUF_INIT(0);
+    jsonw_cstring(&b, "a\"b\\c\n\t\x01/é");
+    CHECK_STR_EQ(b.data, "\"a\\\"b\\\\c\\n\\t\\u0001/é\"");
+    buf_release(&b);
+}
+
+static void test_pretty_print_two_spaces(void)
+{
+    json_t *v = json_pack("{s:s, s:[s,s], s:{}, s:[], s:f, s:b}", "version", "7", "list", "a", "b",
+                          "empty", "arr", "n", 9.99, "t", 1);
+    struct buf b = BUF_INIT(0);
+    jsonw_dump(&b, v, 2);
+    CHECK_STR_EQ(b.data, "{\n  \"version\": \"7\",\n  \"list\": [\n    \"a\",\n    \"b\"\n  ],\n"
+                         "  \"empty\": {},\n  \"arr\": [],\n  \"n\": 9.99,\n  \"t\": true\n}");
+    buf_reset(&b);
+    jsonw_dump(&b, v, 0);
+    CHECK_STR_EQ(b.data, "{\"version\":\"7\",\"list\":[\"a\",\"b\"],\"empty\":{},\"arr\":[],\"n\":9.99,\"t\":true}");
+    buf_release(&b);
+    json_decref(v);
+}
+
+static void test_buf_limit_refuses_and_keeps_content(void)
+{
+    struct buf b = BUF_INIT(4);
+    CHECK_EQ_INT(buf_puts(&b, "abcd"), 0);
+    CHECK(buf_puts(&b, "e") != 0);
+    CHECK_STR_EQ(b.data, "abcd");
+    buf_release(&b);
+}
+
+int main(void)
+{
+    RUN(test_numbers_match_javascript);
+    RUN(test_strings_escape_like_json_stringify);
+    RUN(test_pretty_print_two_spaces);
+    RUN(test_buf_limit_refuses_and_keeps_content);
+    return check_report("util/jsonw");
+}
