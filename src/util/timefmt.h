@@ -1,0 +1,20 @@
+/* util/timefmt.h: the two timestamp formats the original API exposes (spec/api.md §1.9):
+ * JavaScript toISOString() "YYYY-MM-DDTHH:MM:SS.mmmZ" for values written by code, and SQLite
+ * datetime('now') "YYYY-MM-DD HH:MM:SS" (column defaults; SQLite writes those itself).
+ * Thread model: stateless, thread-safe.
+ */
+#ifndef SP_UTIL_TIMEFMT_H
+#define SP_UTIL_TIMEFMT_H
+
+#include <stdint.h>
+
+#define TIME_ISO_LEN 24 /* without the NUL */
+
+/* Current UTC time as "2026-11-25T18:42:58.954Z" into out (at least 25 bytes). */
+void time_iso_now(char out[25]);
+/* Milliseconds since the Unix epoch (wall clock). */
+int64_t time_now_ms(void);
+/* Monotonic microseconds, for durations. */
+int64_t time_mono_us(void);
+
+#endif
