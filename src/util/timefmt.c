@@ -2,6 +2,7 @@
 #include "util/timefmt.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int64_t time_now_ms(void)
@@ -24,6 +25,9 @@ void time_iso_now(char out[25])
     time_t sec = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&sec, &tm);
-    snprintf(out, 25, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    memcpy(out, tmp, 24);
+    out[24] = '\0';
 }
