@@ -44,7 +44,7 @@ size_t jsonw_format_number(char out[32], double x)
             digits[k++] = *p;
     while (k > 1 && digits[k - 1] == '0')
         k--;
-    int e = atoi(p + 1);
+    int e = (int)strtol(p + 1, NULL, 10);
     int n = e + 1; /* position of the decimal point */
     size_t o = 0;
     if (neg)
