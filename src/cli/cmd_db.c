@@ -1,0 +1,512 @@
+/* cli/cmd_db.c: the `sprout db ...` commands except generate: migrate, status, check, push,
+ * rollback, baseline, reset, backup, restore, seed (docs/DATABASE.md describes each).
+ *
+ * Each command parses its flags (cli_parse), reads the migrations folder before it touches
+ * the database, opens the database through db_open() (drizzle-compatible pragmas), prints
+ * what it did on stdout and reports failures through cli_fail(). Exit codes as cli.h: 0 ok,
+ * 1 failure, 2 usage, 3 drift / pending (status, check, baseline refusal).
+ * Ownership: everything a command allocates is released before it returns.
+ * Thread model: main thread only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "db/backup.h"
+#include "db/diff.h"
+#include "db/introspect.h"
+#include "db/migrate.h"
+#include "db/schema.h"
+#include "db/seed.h"
+#include "db/snapshot.h"
+
+static const struct cli_flag no_flags[] = { { NULL, NULL, NULL } };
+
+/* Paths as the user would type them: "drizzle/meta/x" rather than "./drizzle/meta/x". */
+static const char *shown(const char *path)
+{
+    return strncmp(path, "./", 2) == 0 ? path + 2 : path;
+}
+
+static int open_db(const struct cli_ctx *ctx, unsigned flags, struct db **db, struct sp_error *err)
+{
+    int rc = db_open(ctx->db_path, flags, db, err);
+    if (rc == SP_EIO)
+        sp_error_prefix(err, "cannot open database %s (does its directory exist, and may it be written?)",
+                        ctx->db_path);
+    return rc;
+}
+
+/* diff_ask_fn: never guess a rename; treat every added table/column as new. */
+static int ask_create(void *ud, const char *question, const char *const *choices, size_t n_choices,
+                      size_t *choice)
+{
+    (void)ud, (void)question, (void)choices, (void)n_choices;
+    *choice = 0;
+    return SP_OK;
+}
+
+/* ---- migrate ---- */
+
+static int run_migrations(struct cli_ctx *ctx)
+{
+    struct sp_error err = { 0 };
+    struct migrate_folder f;
+    struct db *db = NULL;
+    size_t n = 0;
+    puts("Running migrations...");
+    fflush(stdout);
+    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    if (rc != SP_OK)
+        return cli_fail(rc, &err);
+    rc = open_db(ctx, DB_OPEN_CREATE, &db, &err);
+    if (rc == SP_OK)
+        rc = migrate_apply_folder(db, &f, stdout, &n, &err);
+    db_close(db);
+    migrate_folder_free(&f);
+    if (rc != SP_OK) {
+        fprintf(stderr, "sprout: nothing was applied; the database is as it was before this run.\n");
+        return cli_fail(rc, &err);
+    }
+    if (n == 0)
+        printf("No pending migrations: %s is up to date.\n", ctx->db_path);
+    else
+        printf("Applied %zu migration%s to %s.\n", n, n == 1 ? "" : "s", ctx->db_path);
+    puts("Migrations complete.");
+    return CLI_EXIT_OK;
+}
+
+int cmd_db_migrate(struct cli_ctx *ctx)
+{
+    int prc = cli_parse(ctx, no_flags, NULL, 0, NULL);
+    return prc ? prc : run_migrations(ctx);
+}
+
+/* ---- status ---- */
+
+static const struct migrate_row *row_for(const struct migrate_row *rows, size_t n, long long when)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].created_at == (double)when)
+            return &rows[i];
+    return NULL;
+}
+
+int cmd_db_status(struct cli_ctx *ctx)
+{
+    int prc = cli_parse(ctx, no_flags, NULL, 0, NULL);
+    if (prc)
+        return prc;
+    struct sp_error err = { 0 };
+    struct migrate_folder f;
+    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    if (rc != SP_OK)
+        return cli_fail(rc, &err);
+    struct db *db = NULL;
+    struct migrate_row *rows = NULL;
+    size_t n_rows = 0;
+    rc = open_db(ctx, 0, &db, &err);
+    bool missing = rc == SP_ENOTFOUND;
+    if (rc == SP_OK)
+        rc = migrate_rows_load(db, &rows, &n_rows, &err);
+    db_close(db);
+    if (rc != SP_OK && !missing) {
+        migrate_folder_free(&f);
+        return cli_fail(rc, &err);
+    }
+    bool have = n_rows > 0;
+    double last = 0;
+    for (size_t i = 0; i < n_rows; i++)
+        if (rows[i].created_at > last || i == 0)
+            last = rows[i].created_at;
+    printf("Database %s%s; migrations in %s:\n", ctx->db_path, missing ? " (does not exist yet)" : "",
+           shown(ctx->migrations_dir));
+    size_t pending = 0, applied = 0, warnings = 0;
+    for (size_t i = 0; i < f.n; i++) {
+        const struct migrate_file *mf = &f.files[i];
+        const struct migrate_row *r = row_for(rows, n_rows, mf->when);
+        if (migrate_is_pending(have, last, mf->when)) {
+            printf("  pending  %s\n", mf->tag);
+            pending++;
+        } else if (!r) {
+            printf("  skipped  %s  (older than the newest applied migration and never recorded: "
+                   "the migrator will not run it)\n", mf->tag);
+            warnings++;
+        } else if (strcmp(r->hash, mf->hash) != 0) {
+            printf("  applied  %s  (EDITED after applying: file hash %.12s..., recorded %.12s...)\n",
+                   mf->tag, mf->hash, r->hash);
+            applied++;
+            warnings++;
+        } else {
+            printf("  applied  %s\n", mf->tag);
+            applied++;
+        }
+    }
+    for (size_t i = 0; i < n_rows; i++) {
+        bool known = false;
+        for (size_t k = 0; k < f.n && !known; k++)
+            known = rows[i].created_at == (double)f.files[k].when;
+        if (!known) {
+            printf("  unknown  tracking row %lld (created_at %.0f, hash %.12s...) matches no journal entry\n",
+                   rows[i].rowid, rows[i].created_at, rows[i].hash);
+            warnings++;
+        }
+    }
+    printf("%zu applied, %zu pending%s.\n", applied, pending,
+           warnings ? ", see the notes above" : "");
+    if (pending)
+        printf("Run `sprout db migrate` to apply the pending migrations.\n");
+    migrate_rows_free(rows, n_rows);
+    migrate_folder_free(&f);
+    return pending ? CLI_EXIT_DRIFT : CLI_EXIT_OK;
+}
+
+/* ---- check / baseline: live schema vs a snapshot ---- */
+
+static int diff_live(struct db *db, const struct model_schema *target, bool push, struct diff_result *out,
+                     struct sp_error *err)
+{
+    struct model_schema live;
+    int rc = introspect_schema(db, &live, err);
+    if (rc != SP_OK)
+        return rc;
+    struct diff_options opt = { .ask = ask_create, .push = push };
+    rc = diff_schemas(&live, target, &opt, out, err);
+    model_schema_free(&live);
+    return rc;
+}
+
+int cmd_db_check(struct cli_ctx *ctx)
+{
+    int prc = cli_parse(ctx, no_flags, NULL, 0, NULL);
+    if (prc)
+        return prc;
+    struct sp_error err = { 0 };
+    char *snap_path = NULL;
+    struct model_schema snap = { 0 };
+    struct diff_result d = { 0 };
+    struct db *db = NULL;
+    size_t pending = 0;
+    int rc = snapshot_latest_path(ctx->migrations_dir, &snap_path, &err);
+    if (rc == SP_OK && !snap_path)
+        rc = sp_error_set(&err, SP_ENOTFOUND, "no snapshot in %s/meta: nothing to compare with",
+                          ctx->migrations_dir);
+    if (rc == SP_OK)
+        rc = snapshot_load_file(snap_path, &snap, NULL, &err);
+    if (rc == SP_OK)
+        rc = open_db(ctx, 0, &db, &err);
+    if (rc == SP_OK)
+        rc = migrate_count_pending(db, ctx->migrations_dir, &pending, &err);
+    if (rc == SP_OK)
+        rc = diff_live(db, &snap, false, &d, &err);
+    db_close(db);
+    model_schema_free(&snap);
+    int code = CLI_EXIT_OK;
+    if (rc != SP_OK) {
+        code = cli_fail(rc, &err);
+    } else if (d.n_changes == 0 && pending == 0) {
+        printf("Database schema matches %s\n", shown(snap_path));
+    } else {
+        code = CLI_EXIT_DRIFT;
+        printf("Database %s is out of sync with %s:\n", ctx->db_path, shown(snap_path));
+        for (size_t i = 0; i < d.n_changes; i++)
+            printf("  - %s\n", d.changes[i]);
+        if (pending)
+            printf("  - %zu migration%s not applied yet\n", pending, pending == 1 ? "" : "s");
+        printf("What to do:\n");
+        if (pending)
+            printf("  - run `sprout db migrate` to apply the pending migrations, then check again;\n");
+        printf("  - if the SQL of the migrations was applied by hand, `sprout db baseline --to TAG` "
+               "records them without running them;\n"
+               "  - otherwise keep your data with `sprout db backup`, then `sprout db reset` "
+               "rebuilds the database from the migrations.\n");
+    }
+    diff_result_free(&d);
+    free(snap_path);
+    return code;
+}
+
+static long journal_index(const struct migrate_folder *f, const char *tag)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->files[i].tag, tag) == 0)
+            return (long)i;
+    size_t tl = strlen(tag);
+    for (size_t i = 0; i < f->n; i++) /* the NNNN prefix alone */
+        if (strncmp(f->files[i].tag, tag, tl) == 0 && f->files[i].tag[tl] == '_')
+            return (long)i;
+    return -1;
+}
+
+int cmd_db_baseline(struct cli_ctx *ctx)
+{
+    const char *to = NULL;
+    const struct cli_flag flags[] = { { "--to", &to, NULL }, { NULL, NULL, NULL } };
+    int prc = cli_parse(ctx, flags, NULL, 0, NULL);
+    if (prc)
+        return prc;
+    if (!to)
+        return cli_usage(ctx, "--to TAG is required");
+    struct sp_error err = { 0 };
+    struct migrate_folder f;
+    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    if (rc != SP_OK)
+        return cli_fail(rc, &err);
+    long idx = journal_index(&f, to);
+    struct model_schema snap = { 0 };
+    struct diff_result d = { 0 };
+    struct db *db = NULL;
+    char *snap_path = NULL;
+    size_t n = 0;
+    int code = CLI_EXIT_OK;
+    if (idx < 0)
+        rc = sp_error_set(&err, SP_ENOTFOUND, "no migration %s in %s/meta/_journal.json", to, ctx->migrations_dir);
+    if (rc == SP_OK && !(snap_path = snapshot_path_for_tag(ctx->migrations_dir, f.files[idx].tag)))
+        rc = sp_error_set(&err, SP_ENOMEM, "out of memory");
+    if (rc == SP_OK)
+        rc = snapshot_load_file(snap_path, &snap, NULL, &err);
+    if (rc == SP_OK)
+        rc = open_db(ctx, 0, &db, &err);
+    if (rc == SP_OK)
+        rc = diff_live(db, &snap, false, &d, &err);
+    if (rc == SP_OK && d.n_changes > 0) {
+        printf("Refusing to baseline: the database does not match %s:\n", shown(snap_path));
+        for (size_t i = 0; i < d.n_changes; i++)
+            printf("  - %s\n", d.changes[i]);
+        rc = sp_error_set(&err, SP_EDRIFT, "the live schema differs from %s (%zu difference%s); nothing "
+                          "was recorded", f.files[idx].tag, d.n_changes, d.n_changes == 1 ? "" : "s");
+    }
+    if (rc == SP_OK)
+        rc = migrate_record_upto(db, &f, (size_t)idx, stdout, &n, &err);
+    if (rc == SP_OK) {
+        printf("Baseline: %zu migration%s recorded as applied, up to and including %s.\n", n,
+               n == 1 ? "" : "s", f.files[idx].tag);
+        if ((size_t)idx + 1 < f.n)
+            printf("%zu later migration%s will run with `sprout db migrate`.\n", f.n - (size_t)idx - 1,
+                   f.n - (size_t)idx - 1 == 1 ? "" : "s");
+    } else {
+        code = cli_fail(rc, &err);
+    }
+    db_close(db);
+    diff_result_free(&d);
+    model_schema_free(&snap);
+    free(snap_path);
+    migrate_folder_free(&f);
+    return code;
+}
+
+/* ---- push ---- */
+
+int cmd_db_push(struct cli_ctx *ctx)
+{
+    bool force = false;
+    const struct cli_flag flags[] = { { "--force", NULL, &force }, { NULL, NULL, NULL } };
+    int prc = cli_parse(ctx, flags, NULL, 0, NULL);
+    if (prc)
+        return prc;
+    struct sp_error err = { 0 };
+    struct db *db = NULL;
+    struct diff_result d = { 0 };
+    int code = CLI_EXIT_OK;
+    int rc = open_db(ctx, DB_OPEN_CREATE, &db, &err);
+    if (rc == SP_OK)
+        rc = diff_live(db, &schema_sprout, true, &d, &err);
+    if (rc == SP_OK && d.n_sql == 0) {
+        puts("No changes detected");
+    } else if (rc == SP_OK) {
+        printf("Statements to bring %s to the schema:\n", ctx->db_path);
+        for (size_t i = 0; i < d.n_sql; i++)
+            printf("  %s\n", d.sql[i]);
+        if (d.n_data_loss > 0 && !force) {
+            fprintf(stderr, "These statements would lose data:\n");
+            for (size_t i = 0; i < d.n_data_loss; i++)
+                fprintf(stderr, "  %s\n", d.data_loss[i]);
+            rc = sp_error_set(&err, SP_EABORT, "push refused because data would be lost; nothing was "
+                              "changed. Back up (`sprout db backup`) and pass --force to push anyway");
+        } else {
+            rc = migrate_push_statements(db, d.sql, d.n_sql, &err);
+            if (rc == SP_OK)
+                printf("Pushed %zu statement%s in one transaction.\n", d.n_sql, d.n_sql == 1 ? "" : "s");
+        }
+    }
+    if (rc != SP_OK)
+        code = cli_fail(rc, &err);
+    diff_result_free(&d);
+    db_close(db);
+    return code;
+}
+
+/* ---- rollback ---- */
+
+int cmd_db_rollback(struct cli_ctx *ctx)
+{
+    const char *steps_s = NULL;
+    const struct cli_flag flags[] = { { "--steps", &steps_s, NULL }, { NULL, NULL, NULL } };
+    int prc = cli_parse(ctx, flags, NULL, 0, NULL);
+    if (prc)
+        return prc;
+    long steps = 1;
+    if (steps_s) {
+        char *end = NULL;
+        errno = 0;
+        steps = strtol(steps_s, &end, 10);
+        if (errno || !*steps_s || *end || steps < 1 || steps > 100000)
+            return cli_usage(ctx, "--steps needs a whole number of at least 1, not '%s'", steps_s);
+    }
+    struct sp_error err = { 0 };
+    struct migrate_folder f;
+    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    if (rc != SP_OK)
+        return cli_fail(rc, &err);
+    struct db *db = NULL;
+    rc = open_db(ctx, 0, &db, &err);
+    if (rc == SP_OK)
+        rc = migrate_rollback(db, &f, (size_t)steps, stdout, &err);
+    db_close(db);
+    migrate_folder_free(&f);
+    if (rc != SP_OK)
+        return cli_fail(rc, &err);
+    printf("Rolled back %ld migration%s in one transaction.\n", steps, steps == 1 ? "" : "s");
+    return CLI_EXIT_OK;
+}
+
+/* ---- reset / backup / restore ---- */
+
+/* Ask, or require --yes when there is no terminal. */
+static int confirm(struct cli_ctx *ctx, bool yes, const char *question, struct sp_error *err)
+{
+    if (yes)
+        return SP_OK;
+    if (!ctx->interactive)
+        return sp_error_set(err, SP_EABORT, "'sprout %s' replaces data and there is no terminal to ask: "
+                            "pass --yes to confirm", ctx->command);
+    if (!cli_confirm(ctx, question))
+        return sp_error_set(err, SP_EABORT, "aborted; nothing was changed");
+    return SP_OK;
+}
+
+static int remove_file(const char *path, bool *removed, struct sp_error *err)
+{
+    if (unlink(path) == 0) {
+        *removed = true;
+        return SP_OK;
+    }
+    if (errno == ENOENT)
+        return SP_OK;
+    return sp_error_set(err, SP_EIO, "cannot remove %s: %s", path, strerror(errno));
+}
+
+int cmd_db_reset(struct cli_ctx *ctx)
+{
+    bool yes = false;
+    const struct cli_flag flags[] = { { "--yes", NULL, &yes }, { NULL, NULL, NULL } };
+    int prc = cli_parse(ctx, flags, NULL, 0, NULL);
+    if (prc)
+        return prc;
+    struct sp_error err = { 0 };
+    char q[4200];
+    snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?", ctx->db_path);
+    int rc = confirm(ctx, yes, q, &err);
+    struct migrate_folder f; /* the folder must be readable before anything is deleted */
+    if (rc == SP_OK && (rc = migrate_folder_load(ctx->migrations_dir, &f, &err)) == SP_OK)
+        migrate_folder_free(&f);
+    static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+    bool any = false;
+    for (size_t i = 0; rc == SP_OK && i < sizeof suffix / sizeof *suffix; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s%s", ctx->db_path, suffix[i]);
+        bool removed = false;
+        rc = remove_file(path, &removed, &err);
+        if (removed)
+            printf("Removed %s\n", path);
+        any = any || removed;
+    }
+    if (rc != SP_OK)
+        return cli_fail(rc, &err);
+    if (!any)
+        printf("%s did not exist.\n", ctx->db_path);
+    return run_migrations(ctx);
+}
+
+int cmd_db_backup(struct cli_ctx *ctx)
+{
+    const char *pos[1] = { NULL };
+    int np = 0;
+    int prc = cli_parse(ctx, no_flags, pos, 1, &np);
+    if (prc)
+        return prc;
+    struct sp_error err = { 0 };
+    char *dest = np ? strdup(pos[0]) : backup_default_path(ctx->db_path);
+    if (!dest)
+        return cli_fail(SP_ENOMEM, NULL);
+    struct db *db = NULL;
+    int rc = open_db(ctx, 0, &db, &err);
+    if (rc == SP_OK)
+        rc = backup_to_path(db, dest, &err);
+    db_close(db);
+    int code = CLI_EXIT_OK;
+    struct stat st;
+    if (rc == SP_OK)
+        printf("Backed up %s to %s (%lld bytes).\n", ctx->db_path, dest,
+               stat(dest, &st) == 0 ? (long long)st.st_size : 0LL);
+    else
+        code = cli_fail(rc, &err);
+    free(dest);
+    return code;
+}
+
+int cmd_db_restore(struct cli_ctx *ctx)
+{
+    bool yes = false;
+    const struct cli_flag flags[] = { { "--yes", NULL, &yes }, { NULL, NULL, NULL } };
+    const char *pos[1] = { NULL };
+    int np = 0;
+    int prc = cli_parse(ctx, flags, pos, 1, &np);
+    if (prc)
+        return prc;
+    if (np != 1)
+        return cli_usage(ctx, "the backup file to restore is required");
+    struct sp_error err = { 0 };
+    char q[4200];
+    snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?", ctx->db_path, pos[0]);
+    int rc = backup_verify(pos[0], &err);
+    if (rc == SP_OK)
+        rc = confirm(ctx, yes, q, &err);
+    struct db *db = NULL;
+    if (rc == SP_OK)
+        rc = open_db(ctx, DB_OPEN_CREATE, &db, &err);
+    if (rc == SP_OK)
+        rc = backup_restore_from(db, pos[0], &err);
+    db_close(db);
+    if (rc != SP_OK)
+        return cli_fail(rc, &err);
+    printf("Restored %s from %s.\n", ctx->db_path, pos[0]);
+    return CLI_EXIT_OK;
+}
+
+/* ---- seed ---- */
+
+int cmd_db_seed(struct cli_ctx *ctx)
+{
+    int prc = cli_parse(ctx, no_flags, NULL, 0, NULL);
+    if (prc)
+        return prc;
+    struct sp_error err = { 0 };
+    struct db *db = NULL;
+    bool inserted = false;
+    int rc = open_db(ctx, 0, &db, &err);
+    if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) == SP_EDB)
+        sp_error_prefix(&err, "run `sprout db migrate` first");
+    db_close(db);
+    if (rc != SP_OK)
+        return cli_fail(rc, &err);
+    if (inserted)
+        puts("Default user seeded.");
+    else
+        printf("Default user %s (%s) already present; nothing to do.\n", SEED_USER_ID, SEED_USER_EMAIL);
+    return CLI_EXIT_OK;
+}
