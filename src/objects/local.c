@@ -165,6 +165,6 @@ int objstore_local_init(struct objstore *s, const char *root, struct sp_error *e
     }
     s->ops = &local_ops;
     s->impl = ls;
-    snprintf(s->describe, sizeof s->describe, "local folder %s", ls->root);
+    snprintf(s->describe, sizeof s->describe, "local folder %.480s", ls->root);
     return SP_OK;
 }

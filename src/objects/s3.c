@@ -319,7 +319,7 @@ int objstore_s3_init(struct objstore *s, const struct objstore_s3_config *cfg,
     s->ops = &s3_ops;
     s->impl = s3;
     if (s3->endpoint)
-        snprintf(s->describe, sizeof s->describe, "S3 bucket %s at %s (path style)", s3->bucket,
+        snprintf(s->describe, sizeof s->describe, "S3 bucket %s at %.300s (path style)", s3->bucket,
                  s3->endpoint);
     else
         snprintf(s->describe, sizeof s->describe, "S3 bucket %s in %s", s3->bucket, s3->region);

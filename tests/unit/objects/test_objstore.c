@@ -1,0 +1,109 @@
+/* tests/unit/objects/test_objstore.c: key safety and the local-folder store (put is atomic and
+ * complete, delete of a missing key is fine, unsafe keys never touch the disk). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "objects/objstore.h"
+#include "support/check.h"
+
+static void test_key_safety(void)
+{
+    CHECK(objstore_key_is_safe("documents/35d8c443-bf37-4b36-9b85-481d6c0975e3.pdf"));
+    CHECK(objstore_key_is_safe("documents/abc."));
+    CHECK(objstore_key_is_safe("documents/abc.TXT"));
+    CHECK(!objstore_key_is_safe(NULL));
+    CHECK(!objstore_key_is_safe(""));
+    CHECK(!objstore_key_is_safe("/etc/passwd"));
+    CHECK(!objstore_key_is_safe("documents/../../etc/passwd"));
+    CHECK(!objstore_key_is_safe(".."));
+    CHECK(!objstore_key_is_safe("documents/."));
+    CHECK(!objstore_key_is_safe("documents//x"));
+    CHECK(!objstore_key_is_safe("documents/"));
+    CHECK(!objstore_key_is_safe("documents\\..\\x"));
+    CHECK(!objstore_key_is_safe("documents/a b"));
+    CHECK(!objstore_key_is_safe("documents/a\nb"));
+    CHECK(!objstore_key_is_safe("documents/\xc3\xa9"));
+    CHECK(!objstore_key_is_safe("documents/a?x=1"));
+    char longkey[600];
+    memset(longkey, 'a', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    CHECK(!objstore_key_is_safe(longkey));
+}
+
+static void test_local_store_put_delete(void)
+{
+    char dir[] = "/tmp/sprout-test-objstore-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char root[512], src[512], stored[600];
+    snprintf(root, sizeof root, "%s/store/nested", dir);
+    snprintf(src, sizeof src, "%s/src.bin", dir);
+    FILE *f = fopen(src, "wb");
+    CHECK(f != NULL);
+    for (int i = 0; i < 200000; i++)
+        fputc(i & 0xff, f);
+    fclose(f);
+
+    setenv("STORAGE_DIR", root, 1);
+    unsetenv("AWS_S3_BUCKET");
+    struct objstore *s = NULL;
+    struct sp_error err = { 0 };
+    CHECK_EQ_INT(objstore_open("/nonexistent/x.db", &s, &err), SP_OK);
+    CHECK(s != NULL);
+    CHECK(strstr(objstore_describe(s), "local folder") != NULL);
+    struct stat st;
+    CHECK(stat(root, &st) == 0 && S_ISDIR(st.st_mode));
+
+    CHECK_EQ_INT(objstore_put_file(s, "documents/a.bin", src, "application/pdf", &err), SP_OK);
+    snprintf(stored, sizeof stored, "%s/documents/a.bin", root);
+    CHECK(stat(stored, &st) == 0 && st.st_size == 200000);
+
+    CHECK_EQ_INT(objstore_put_file(s, "../escape", src, "text/plain", &err), SP_EINVAL);
+    CHECK_EQ_INT(objstore_delete(s, "documents/../../x", &err), SP_EINVAL);
+    CHECK_EQ_INT(objstore_put_file(s, "documents/b.bin", "/nonexistent/file", "text/plain", &err),
+                 SP_EIO);
+
+    CHECK_EQ_INT(objstore_delete(s, "documents/a.bin", &err), SP_OK);
+    CHECK(stat(stored, &st) != 0);
+    CHECK_EQ_INT(objstore_delete(s, "documents/a.bin", &err), SP_OK); /* missing is fine */
+    objstore_close(s);
+
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    unsetenv("STORAGE_DIR");
+}
+
+static void test_s3_configuration_errors(void)
+{
+    struct objstore *s = NULL;
+    struct sp_error err = { 0 };
+    setenv("AWS_S3_BUCKET", "my-bucket", 1);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    CHECK_EQ_INT(objstore_open("x.db", &s, &err), SP_EINVAL);
+    CHECK(strstr(err.msg, "AWS_ACCESS_KEY_ID") != NULL);
+    setenv("AWS_ACCESS_KEY_ID", "k", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+    setenv("AWS_S3_BUCKET", "Bad_Bucket", 1);
+    CHECK_EQ_INT(objstore_open("x.db", &s, &err), SP_EINVAL);
+    setenv("AWS_S3_BUCKET", "my-bucket", 1);
+    setenv("AWS_ENDPOINT_URL", "ftp://x", 1);
+    CHECK_EQ_INT(objstore_open("x.db", &s, &err), SP_EINVAL);
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9/", 1);
+    CHECK_EQ_INT(objstore_open("x.db", &s, &err), SP_OK);
+    CHECK(strstr(objstore_describe(s), "S3 bucket my-bucket at http://127.0.0.1:9") != NULL);
+    objstore_close(s);
+    unsetenv("AWS_S3_BUCKET");
+    unsetenv("AWS_ENDPOINT_URL");
+}
+
+int main(void)
+{
+    RUN(test_key_safety);
+    RUN(test_local_store_put_delete);
+    RUN(test_s3_configuration_errors);
+    return check_report("test_objstore");
+}
