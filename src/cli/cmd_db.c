@@ -64,13 +64,16 @@ static int run_migrations(struct cli_ctx *ctx)
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     rc = open_db(ctx, DB_OPEN_CREATE, &db, &err);
+    bool opened = rc == SP_OK;
     if (rc == SP_OK)
         rc = migrate_apply_folder(db, &f, stdout, &n, &err);
     db_close(db);
     migrate_folder_free(&f);
     if (rc != SP_OK) {
-        fprintf(stderr, "sprout: nothing was applied; the database is as it was before this run.\n");
-        return cli_fail(rc, &err);
+        int code = cli_fail(rc, &err);
+        if (opened)
+            fprintf(stderr, "sprout: nothing was applied; the database is as it was before this run.\n");
+        return code;
     }
     if (n == 0)
         printf("No pending migrations: %s is up to date.\n", ctx->db_path);
