@@ -1,0 +1,99 @@
+/* api/branches.c: the branch routes (spec/api.md §4; decisions in docs/API.md).
+ * Parse and validate, call storage/store_branches, reply. Deleting a branch also removes the
+ * stored bytes of its documents, after the database commit (a failure there is logged only).
+ * Thread model: HTTP worker threads; the thread's own connection.
+ */
+#include <stdio.h>
+
+#include "api/handlers.h"
+#include "api/validate.h"
+#include "db/schema.h"
+#include "objects/objstore.h"
+#include "storage/store_branches.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct val_field CREATE_FIELDS[] = {
+    { "title", VAL_REQUIRED },
+    { "userId", VAL_REQUIRED },
+};
+static const struct val_field PATCH_FIELDS[] = {
+    { "title", VAL_PATCH },
+};
+
+int api_branches_list(struct api_req *req, struct api_resp *resp)
+{
+    const char *user = validate_filter(req, "userId");
+    if (!user)
+        return api_fail(resp, SP_EINVAL, "userId query param required");
+    struct db *db;
+    int rc = api_db(req, resp, &db);
+    if (rc != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    rc = store_branches_list(db, user, &resp->body, &err);
+    return validate_reply(resp, rc, &err, 200);
+}
+
+int api_branches_get(struct api_req *req, struct api_resp *resp)
+{
+    struct db *db;
+    int rc = api_db(req, resp, &db);
+    if (rc != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    rc = store_branches_get(db, req->params[0], &resp->body, &err);
+    return validate_reply(resp, rc, &err, 200);
+}
+
+int api_branches_create(struct api_req *req, struct api_resp *resp)
+{
+    struct store_row row = { 0 };
+    int rc = validate_request(req, resp, schema_table(SCHEMA_BRANCHES), CREATE_FIELDS,
+                              COUNT(CREATE_FIELDS), "title and userId are required", &row);
+    if (rc != SP_OK)
+        return rc;
+    struct db *db;
+    if ((rc = api_db(req, resp, &db)) != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    rc = store_branches_create(db, &row, &resp->body, &err);
+    return validate_reply(resp, rc, &err, 201);
+}
+
+int api_branches_patch(struct api_req *req, struct api_resp *resp)
+{
+    struct store_row row = { 0 };
+    int rc = validate_request(req, resp, schema_table(SCHEMA_BRANCHES), PATCH_FIELDS,
+                              COUNT(PATCH_FIELDS), "", &row);
+    if (rc != SP_OK)
+        return rc;
+    struct db *db;
+    if ((rc = api_db(req, resp, &db)) != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    rc = store_branches_patch(db, req->params[0], &row, &resp->body, &err);
+    return validate_reply(resp, rc, &err, 200);
+}
+
+int api_branches_delete(struct api_req *req, struct api_resp *resp)
+{
+    struct db *db;
+    int rc = api_db(req, resp, &db);
+    if (rc != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    const char **keys = NULL;
+    size_t n_keys = 0;
+    rc = store_branches_delete(db, req->params[0], req->arena, &keys, &n_keys, &err);
+    if (rc != SP_OK)
+        return validate_reply(resp, rc, &err, 204);
+    for (size_t i = 0; i < n_keys; i++) {
+        struct sp_error oerr = { 0 };
+        if (req->ctx->store && objstore_delete(req->ctx->store, keys[i], &oerr) != SP_OK)
+            fprintf(stderr, "warning: branch %s deleted, but its document %s was not removed "
+                    "from storage: %s\n", req->params[0], keys[i], sp_error_text(&oerr, oerr.code));
+    }
+    buf_reset(&resp->body);
+    return api_reply(resp, 204);
+}

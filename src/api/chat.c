@@ -1,0 +1,129 @@
+/* api/chat.c: chat sessions, messages and hint events (spec/api.md §10; docs/API.md).
+ * Parse and validate, call storage/store_chat, reply. The tutor route on this prefix is in
+ * api/agents.c. Thread model: HTTP worker threads; the thread's own connection.
+ */
+#include "api/handlers.h"
+#include "api/validate.h"
+#include "db/schema.h"
+#include "storage/store_chat.h"
+#include "util/timefmt.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct val_field SESSION_FIELDS[] = {
+    { "userId", VAL_REQUIRED },
+    { "nodeId", VAL_FALSY_NULL },
+};
+static const struct val_field END_FIELDS[] = {
+    { "endedAt", VAL_FALSY_NULL },
+};
+static const struct val_field MESSAGE_FIELDS[] = {
+    { "userId", VAL_REQUIRED },
+    { "role", VAL_REQUIRED },
+    { "content", VAL_REQUIRED },
+    { "kind", VAL_FALSY_DEFAULT },
+    { "wasSuccessful", VAL_NULLISH_NULL },
+    { "successSignal", VAL_FALSY_NULL },
+};
+static const struct val_field HINT_FIELDS[] = {
+    { "userId", VAL_REQUIRED },
+    { "nodeId", VAL_REQUIRED },
+    { "sessionId", VAL_FALSY_NULL },
+    { "requestMessageId", VAL_FALSY_NULL },
+    { "responseMessageId", VAL_FALSY_NULL },
+    { "referencedSuccessMessageIds", VAL_FALSY_NULL },
+};
+
+typedef int (*create_fn)(struct db *, struct store_row *, struct buf *, struct sp_error *);
+typedef int (*list2_fn)(struct db *, const char *, const char *, struct buf *,
+                        struct sp_error *);
+
+static int create(struct api_req *req, struct api_resp *resp, enum schema_table_id tid,
+                  const struct val_field *fields, size_t n, const char *msg,
+                  const char *path_col, create_fn fn)
+{
+    const struct model_table *t = schema_table(tid);
+    struct store_row row = { 0 };
+    int rc = validate_request(req, resp, t, fields, n, msg, &row);
+    if (rc != SP_OK)
+        return rc;
+    if (path_col)
+        validate_set_text(t, &row, path_col, req->params[0]);
+    struct db *db;
+    if ((rc = api_db(req, resp, &db)) != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    rc = fn(db, &row, &resp->body, &err);
+    return validate_reply(resp, rc, &err, 201);
+}
+
+static int list2(struct api_req *req, struct api_resp *resp, list2_fn fn)
+{
+    struct db *db;
+    int rc = api_db(req, resp, &db);
+    if (rc != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    rc = fn(db, validate_filter(req, "userId"), validate_filter(req, "nodeId"), &resp->body, &err);
+    return validate_reply(resp, rc, &err, 200);
+}
+
+int api_sessions_list(struct api_req *req, struct api_resp *resp)
+{
+    return list2(req, resp, store_sessions_list);
+}
+
+int api_sessions_create(struct api_req *req, struct api_resp *resp)
+{
+    return create(req, resp, SCHEMA_CHAT_SESSIONS, SESSION_FIELDS, COUNT(SESSION_FIELDS),
+                  "userId is required", NULL, store_sessions_create);
+}
+
+int api_sessions_patch(struct api_req *req, struct api_resp *resp)
+{
+    const struct model_table *t = schema_table(SCHEMA_CHAT_SESSIONS);
+    struct store_row row = { 0 };
+    int rc = validate_request(req, resp, t, END_FIELDS, COUNT(END_FIELDS), "", &row);
+    if (rc != SP_OK)
+        return rc;
+    char now[25];
+    struct store_value *ended = validate_value(t, &row, "ended_at");
+    if (ended->kind != STORE_V_TEXT) { /* falsy -> now: a session cannot be re-opened */
+        time_iso_now(now);
+        validate_set_text(t, &row, "ended_at", now);
+    }
+    struct db *db;
+    if ((rc = api_db(req, resp, &db)) != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    rc = store_sessions_patch(db, req->params[0], &row, &resp->body, &err);
+    return validate_reply(resp, rc, &err, 200);
+}
+
+int api_messages_list(struct api_req *req, struct api_resp *resp)
+{
+    struct db *db;
+    int rc = api_db(req, resp, &db);
+    if (rc != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    rc = store_messages_list(db, req->params[0], &resp->body, &err);
+    return validate_reply(resp, rc, &err, 200);
+}
+
+int api_messages_create(struct api_req *req, struct api_resp *resp)
+{
+    return create(req, resp, SCHEMA_CHAT_MESSAGES, MESSAGE_FIELDS, COUNT(MESSAGE_FIELDS),
+                  "userId, role, and content are required", "session_id", store_messages_create);
+}
+
+int api_hints_create(struct api_req *req, struct api_resp *resp)
+{
+    return create(req, resp, SCHEMA_HINT_EVENTS, HINT_FIELDS, COUNT(HINT_FIELDS),
+                  "userId and nodeId are required", NULL, store_hints_create);
+}
+
+int api_hints_list(struct api_req *req, struct api_resp *resp)
+{
+    return list2(req, resp, store_hints_list);
+}

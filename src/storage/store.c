@@ -1,0 +1,196 @@
+/* storage/store.c: statement helpers shared by the store_*.c files (see store_sql.h).
+ * Thread model: stateless; the caller's connection.
+ */
+#include "storage/store_sql.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "storage/rowjson.h"
+#include "util/ids.h"
+#include "util/timefmt.h"
+
+int store_stmt(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_error *err)
+{
+    *out = db_stmt(db, sql);
+    if (!*out)
+        return sp_error_set(err, SP_EDB, "preparing a statement: %s", db_errmsg(db));
+    return SP_OK;
+}
+
+int store_bind_value(sqlite3_stmt *st, int idx, const struct store_value *v)
+{
+    switch (v ? v->kind : STORE_V_NULL) {
+    case STORE_V_TEXT: return sqlite3_bind_text(st, idx, v->text, (int)v->len, SQLITE_STATIC);
+    case STORE_V_INT: return sqlite3_bind_int64(st, idx, v->i);
+    case STORE_V_REAL: return sqlite3_bind_double(st, idx, v->d);
+    default: return sqlite3_bind_null(st, idx);
+    }
+}
+
+void store_bind_name(sqlite3_stmt *st, const char *name, const char *text)
+{
+    int idx = sqlite3_bind_parameter_index(st, name);
+    if (idx > 0) {
+        if (text)
+            sqlite3_bind_text(st, idx, text, -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, idx);
+    }
+}
+
+void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct store_row *row)
+{
+    int n = sqlite3_bind_parameter_count(st);
+    for (int i = 1; i <= n; i++) {
+        const char *name = sqlite3_bind_parameter_name(st, i);
+        if (!name || name[0] != ':')
+            continue;
+        if (strncmp(name, ":set_", 5) == 0) { /* ":set_<col>": 1 when the value is present */
+            int j = model_column_index(t, name + 5);
+            if (j >= 0 && j < STORE_MAX_COLS)
+                sqlite3_bind_int(st, i, row->v[j].kind != STORE_V_ABSENT);
+            continue;
+        }
+        int k = model_column_index(t, name + 1);
+        if (k >= 0 && k < STORE_MAX_COLS)
+            store_bind_value(st, i, &row->v[k]);
+    }
+}
+
+bool store_is_fk_error(int sqlite_rc)
+{
+    return sqlite_rc == SQLITE_CONSTRAINT_FOREIGNKEY;
+}
+
+int store_step_error(struct db *db, sqlite3_stmt *st, int rc, struct sp_error *err)
+{
+    int code = db_error(db, rc, err, "database");
+    sqlite3_reset(st);
+    return code;
+}
+
+static void truncate_to(struct buf *out, size_t len)
+{
+    out->len = len;
+    if (out->data)
+        out->data[len] = '\0';
+}
+
+int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+                   const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
+{
+    size_t len0 = out->len;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return SP_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW)
+        return store_step_error(db, st, rc, err);
+    int code = rowjson_object(out, st, t, cols, n_cols);
+    if (code != SP_OK) {
+        truncate_to(out, len0);
+        sqlite3_reset(st);
+        return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE) {
+        truncate_to(out, len0);
+        return store_step_error(db, st, rc, err);
+    }
+    sqlite3_reset(st);
+    return SP_OK;
+}
+
+int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+                    const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
+{
+    size_t len0 = out->len;
+    int code = rowjson_array(out, st, t, cols, n_cols, NULL);
+    if (code == SP_OK) {
+        sqlite3_reset(st);
+        return SP_OK;
+    }
+    truncate_to(out, len0);
+    if (code == SP_EDB)
+        return store_step_error(db, st, sqlite3_errcode(db_handle(db)), err);
+    sqlite3_reset(st);
+    return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
+}
+
+int store_run(struct db *db, sqlite3_stmt *st, int *changes, struct sp_error *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE)
+        return store_step_error(db, st, rc, err);
+    if (changes)
+        *changes = sqlite3_changes(db_handle(db));
+    sqlite3_reset(st);
+    return SP_OK;
+}
+
+int store_fk_explain(struct db *db, const struct model_table *t, const struct store_row *row,
+                     const char *path_col, const char *path_msg, struct sp_error *err)
+{
+    for (size_t f = 0; f < t->n_fks; f++) {
+        const struct model_fk *fk = &t->fks[f];
+        if (fk->n_from != 1 || fk->n_to != 1)
+            continue;
+        int k = model_column_index(t, fk->columns_from[0]);
+        if (k < 0 || k >= STORE_MAX_COLS || row->v[k].kind != STORE_V_TEXT)
+            continue;
+        /* Built from schema names only (never from input); the value is bound. Error path. */
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" WHERE \"%s\" = ?1", fk->table_to,
+                 fk->columns_to[0]);
+        sqlite3_stmt *st = NULL;
+        int rc = db_prepare(db, sql, &st, err);
+        if (rc != SP_OK)
+            return rc;
+        store_bind_value(st, 1, &row->v[k]);
+        int step = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (step == SQLITE_ROW)
+            continue;
+        if (step != SQLITE_DONE)
+            return db_error(db, step, err, "checking references");
+        const struct model_column *c = &t->columns[k];
+        if (path_col && strcmp(path_col, c->name) == 0)
+            return sp_error_set(err, SP_ENOTFOUND, "%s", path_msg);
+        return sp_error_set(err, SP_ENOTFOUND, "%s %.*s not found", c->json_key,
+                            (int)(row->v[k].len > 200 ? 200 : row->v[k].len), row->v[k].text);
+    }
+    return sp_error_set(err, SP_ECONFLICT, "a referenced row was deleted concurrently; retry");
+}
+
+int store_insert(struct db *db, const char *sql, const struct model_table *t,
+                 struct store_row *row, const char *path_col, const char *path_msg,
+                 struct buf *out, struct sp_error *err)
+{
+    char id[37];
+    ids_uuid_v4(id);
+    row->v[0] = (struct store_value){ .kind = STORE_V_TEXT, .text = id, .len = IDS_UUID_LEN };
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    char now[25];
+    time_iso_now(now);
+    store_bind_row(st, t, row);
+    store_bind_name(st, ":now", now);
+    size_t len0 = out->len;
+    rc = store_one_json(db, st, t, NULL, 0, out, err);
+    row->v[0].kind = STORE_V_ABSENT; /* id was on our stack */
+    if (rc == SP_OK)
+        return SP_OK;
+    truncate_to(out, len0);
+    if (rc == SP_ENOTFOUND) /* RETURNING gave no row: cannot happen for an INSERT */
+        return sp_error_set(err, SP_EDB, "insert into %s returned no row", t->name);
+    if (rc == SP_ECONFLICT && store_is_fk_error(sqlite3_extended_errcode(db_handle(db))))
+        return store_fk_explain(db, t, row, path_col, path_msg, err);
+    return rc;
+}

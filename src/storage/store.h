@@ -1,0 +1,39 @@
+/* storage/store.h: what the API layer hands the storage functions: column values, already
+ * validated against the schema (api/validate.c), indexed by the column's position in the
+ * table's schema description (db/schema.c). No sqlite3 types here, so api/ can include it.
+ *
+ * A value is ABSENT (not in the request: an INSERT leaves the column to its default or NULL,
+ * a PATCH leaves it untouched), NULL, TEXT, INT or REAL. Text is borrowed (usually from the
+ * request arena) and must outlive the storage call.
+ * Every store_* function appends its JSON reply to a caller's buffer and returns SP_OK or a
+ * negative SP_* code with err filled: SP_ENOTFOUND names the missing row or referenced id,
+ * SP_ECONFLICT a write that existing rows forbid, SP_EDB/SP_EBUSY a database failure.
+ * Thread model: values are plain data; each call uses the caller's connection.
+ */
+#ifndef SP_STORAGE_STORE_H
+#define SP_STORAGE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_MAX_COLS 16 /* more than any table of the schema has */
+
+enum store_vkind { STORE_V_ABSENT = 0, STORE_V_NULL, STORE_V_TEXT, STORE_V_INT, STORE_V_REAL };
+
+struct store_value {
+    enum store_vkind kind;
+    const char *text;   /* STORE_V_TEXT: borrowed bytes */
+    size_t len;
+    int64_t i;          /* STORE_V_INT */
+    double d;           /* STORE_V_REAL */
+};
+
+/* A row's values: v[k] is the value of table column k; all ABSENT when zero-initialised. */
+struct store_row {
+    struct store_value v[STORE_MAX_COLS];
+};
+
+/* Optional list filters: NULL = not filtered (the API maps a missing or empty query value to
+ * NULL, as the original ignores empty filters). */
+
+#endif

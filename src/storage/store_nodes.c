@@ -1,0 +1,195 @@
+/* storage/store_nodes.c: SQL for nodes and node_edges.
+ *
+ * The list has one static statement per filter combination (16), each with the WHERE its
+ * index serves and the ORDER BY of spec/api.md §1.10 with rowid as the last key, so the
+ * original's index-driven order is kept without building SQL per request.
+ * Thread model: the caller's connection; reads take no transaction.
+ */
+#include "storage/store_nodes.h"
+
+#include <string.h>
+
+#include "storage/store_sql.h"
+#include "util/buf.h"
+#include "util/timefmt.h"
+
+#define NODE_COLS "\"id\", \"user_id\", \"type\", \"branch_id\", \"parent_id\", \"title\", " \
+                  "\"desc\", \"accuracy_score\", \"created_at\", \"updated_at\""
+#define EDGE_COLS "e.\"id\", e.\"source_node_id\", e.\"target_node_id\", e.\"created_at\""
+#define SEL "SELECT " NODE_COLS " FROM nodes"
+#define U "user_id = ?1"
+#define T "type = ?2"
+#define B "branch_id = ?3"
+#define P "parent_id = ?4"
+#define BYROW " ORDER BY rowid"
+
+/* index: bit 0 userId, bit 1 type, bit 2 branchId, bit 3 parentId */
+static const char *const SQL_LIST[16] = {
+    SEL BYROW,
+    SEL " WHERE " U " ORDER BY type, rowid",
+    SEL " WHERE " T BYROW,
+    SEL " WHERE " U " AND " T BYROW,
+    SEL " WHERE " B BYROW,
+    SEL " WHERE " U " AND " B BYROW,
+    SEL " WHERE " T " AND " B BYROW,
+    SEL " WHERE " U " AND " T " AND " B BYROW,
+    SEL " WHERE " P BYROW,
+    SEL " WHERE " U " AND " P BYROW,
+    SEL " WHERE " T " AND " P BYROW,
+    SEL " WHERE " U " AND " T " AND " P BYROW,
+    SEL " WHERE " B " AND " P BYROW,
+    SEL " WHERE " U " AND " B " AND " P BYROW,
+    SEL " WHERE " T " AND " B " AND " P BYROW,
+    SEL " WHERE " U " AND " T " AND " B " AND " P BYROW,
+};
+static const char SQL_GET[] = SEL " WHERE id = ?1";
+static const char SQL_CHILDREN[] = SEL " WHERE parent_id = ?1" BYROW;
+static const char SQL_EDGES[] =
+    "SELECT " EDGE_COLS " FROM node_edges e "
+    "WHERE e.source_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1) "
+    "AND e.target_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1) "
+    "ORDER BY e.source_node_id, e.target_node_id";
+static const char SQL_EDGES_TYPE[] =
+    "SELECT " EDGE_COLS " FROM node_edges e "
+    "WHERE e.source_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) "
+    "AND e.target_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) "
+    "ORDER BY e.source_node_id, e.target_node_id";
+static const char SQL_CREATE[] =
+    "INSERT INTO nodes (id, user_id, type, branch_id, parent_id, title, \"desc\") "
+    "VALUES (:id, :user_id, :type, :branch_id, :parent_id, :title, :desc) RETURNING " NODE_COLS;
+static const char SQL_PATCH[] =
+    "UPDATE nodes SET title = iif(:set_title, :title, title), "
+    "\"desc\" = iif(:set_desc, :desc, \"desc\"), "
+    "accuracy_score = iif(:set_accuracy_score, :accuracy_score, accuracy_score), "
+    "updated_at = :now WHERE id = :key RETURNING " NODE_COLS;
+static const char SQL_DELETE[] = "DELETE FROM nodes WHERE id = ?1";
+static const char SQL_REFS[] =
+    "SELECT EXISTS(SELECT 1 FROM nodes WHERE parent_id = ?1),"
+    " EXISTS(SELECT 1 FROM node_edges WHERE source_node_id = ?1 OR target_node_id = ?1),"
+    " EXISTS(SELECT 1 FROM user_node_progress WHERE node_id = ?1),"
+    " EXISTS(SELECT 1 FROM node_contents WHERE node_id = ?1),"
+    " EXISTS(SELECT 1 FROM node_generations WHERE node_id = ?1),"
+    " EXISTS(SELECT 1 FROM topic_documents WHERE node_id = ?1),"
+    " EXISTS(SELECT 1 FROM assessments WHERE target_node_id = ?1),"
+    " EXISTS(SELECT 1 FROM questions WHERE node_id = ?1),"
+    " EXISTS(SELECT 1 FROM chat_sessions WHERE node_id = ?1),"
+    " EXISTS(SELECT 1 FROM hint_events WHERE node_id = ?1)";
+static const char *const REF_NAMES[] = {
+    "child nodes", "dependency edges", "progress records", "contents", "generations",
+    "documents", "assessments", "questions", "chat sessions", "hint events",
+};
+
+static void bind_opt(sqlite3_stmt *st, int idx, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
+}
+
+int store_nodes_list(struct db *db, const char *user_id, const char *type, const char *branch_id,
+                     const char *parent_id, struct buf *out, struct sp_error *err)
+{
+    unsigned mask = (user_id ? 1u : 0) | (type ? 2u : 0) | (branch_id ? 4u : 0) |
+                    (parent_id ? 8u : 0);
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_LIST[mask], &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_opt(st, 1, user_id);
+    bind_opt(st, 2, type);
+    bind_opt(st, 3, branch_id);
+    bind_opt(st, 4, parent_id);
+    return store_list_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
+}
+
+int store_nodes_get(struct db *db, const char *id, struct buf *out, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_GET, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = store_one_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
+    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Node not found") : rc;
+}
+
+int store_nodes_children(struct db *db, const char *id, struct buf *out, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_CHILDREN, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    return store_list_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
+}
+
+int store_nodes_edges(struct db *db, const char *id, const char *child_type, struct buf *out,
+                      struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, child_type ? SQL_EDGES_TYPE : SQL_EDGES, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    bind_opt(st, 2, child_type);
+    return store_list_json(db, st, schema_table(SCHEMA_NODE_EDGES), NULL, 0, out, err);
+}
+
+int store_nodes_create(struct db *db, struct store_row *row, struct buf *out,
+                       struct sp_error *err)
+{
+    return store_insert(db, SQL_CREATE, schema_table(SCHEMA_NODES), row, NULL, NULL, out, err);
+}
+
+int store_nodes_patch(struct db *db, const char *id, const struct store_row *row,
+                      struct buf *out, struct sp_error *err)
+{
+    const struct model_table *t = schema_table(SCHEMA_NODES);
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_PATCH, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    char now[25];
+    time_iso_now(now);
+    store_bind_row(st, t, row);
+    store_bind_name(st, ":now", now);
+    store_bind_name(st, ":key", id);
+    rc = store_one_json(db, st, t, NULL, 0, out, err);
+    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Node not found") : rc;
+}
+
+static int explain_refs(struct db *db, const char *id, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_REFS, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW)
+        return store_step_error(db, st, step, err);
+    struct buf b = BUF_INIT(0);
+    for (int i = 0; i < (int)(sizeof REF_NAMES / sizeof REF_NAMES[0]); i++)
+        if (sqlite3_column_int(st, i))
+            buf_printf(&b, "%s%s", b.len ? ", " : "", REF_NAMES[i]);
+    sqlite3_reset(st);
+    sp_error_set(err, SP_ECONFLICT, "Node is still referenced by %s",
+                 b.len ? buf_cstr(&b) : "other rows");
+    buf_release(&b);
+    return SP_ECONFLICT;
+}
+
+int store_nodes_delete(struct db *db, const char *id, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_DELETE, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int changes = 0;
+    rc = store_run(db, st, &changes, err);
+    if (rc == SP_ECONFLICT && store_is_fk_error(sqlite3_extended_errcode(db_handle(db))))
+        return explain_refs(db, id, err);
+    if (rc == SP_OK && changes == 0)
+        return sp_error_set(err, SP_ENOTFOUND, "Node not found");
+    return rc;
+}

@@ -1,0 +1,64 @@
+/* storage/store_sql.h: helpers shared by the store_*.c files; internal to storage/ (it exposes
+ * sqlite3 types, so nothing above storage/ includes it).
+ *
+ * Statements are static SQL strings run through db_stmt() (cached per connection). Write
+ * statements name their parameters after the table's columns (":user_id") so that
+ * store_bind_row() binds a validated struct store_row without per-table code; ":id" is the
+ * row's column 0, other names are bound by the caller (store_bind_name()).
+ * Every helper that appends to a buffer truncates it back to its original length on failure,
+ * and resets the statement before returning, so no read transaction is left open.
+ * Thread model: the caller's connection; no shared state.
+ */
+#ifndef SP_STORAGE_STORE_SQL_H
+#define SP_STORAGE_STORE_SQL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "db/conn.h"
+#include "db/model.h"
+#include "db/schema.h"
+#include "storage/store.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+/* The cached statement for sql (static storage), or SP_EDB with the reason. */
+int store_stmt(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_error *err);
+/* Bind one value at a 1-based index. */
+int store_bind_value(sqlite3_stmt *st, int idx, const struct store_value *v);
+/* Bind text (NULL -> SQL NULL) to the parameter called name; no-op when st has none. */
+void store_bind_name(sqlite3_stmt *st, const char *name, const char *text);
+/* Bind every ":column" parameter of st from row (ABSENT binds NULL) and every ":set_column"
+ * to 1/0 by whether the value is present (PATCH: `SET c = iif(:set_c, :c, c)`). Other names
+ * are left to the caller. */
+void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct store_row *row);
+
+/* Step st; append the first row as an object (all columns of t in schema order, or the
+ * subset cols). SP_ENOTFOUND when there is no row (err untouched: the caller words it). */
+int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+                   const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
+/* Step st to the end, appending a JSON array of rows. */
+int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+                    const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
+/* Step a statement without result rows to the end; *changes (may be NULL) gets the count. */
+int store_run(struct db *db, sqlite3_stmt *st, int *changes, struct sp_error *err);
+/* A failed step: map SQLite's code (db_error) and reset st. */
+int store_step_error(struct db *db, sqlite3_stmt *st, int rc, struct sp_error *err);
+
+/* INSERT ... RETURNING every column: gives row a new UUID in column 0, binds it (and ":now"
+ * to the current ISO time), appends the new row. A foreign-key failure becomes SP_ENOTFOUND naming the first missing reference:
+ * "<jsonKey> <value> not found", or path_msg when that reference is path_col (an id taken
+ * from the URL, e.g. "Node not found"). */
+int store_insert(struct db *db, const char *sql, const struct model_table *t,
+                 struct store_row *row, const char *path_col, const char *path_msg,
+                 struct buf *out, struct sp_error *err);
+/* After a foreign-key failure writing row into t: find the first referenced id that does not
+ * exist and fill err with SP_ENOTFOUND as store_insert() describes; SP_ECONFLICT if all exist
+ * (a concurrent delete). */
+int store_fk_explain(struct db *db, const struct model_table *t, const struct store_row *row,
+                     const char *path_col, const char *path_msg, struct sp_error *err);
+
+/* Whether sqlite_rc (an extended code) is a foreign-key constraint failure. */
+bool store_is_fk_error(int sqlite_rc);
+
+#endif
