@@ -1,0 +1,164 @@
+/* api/api.c: the helpers every handler uses (see api.h): the one SP_* -> HTTP status mapping,
+ * {"error": ...} replies, query lookup, JSON body parsing and the thread's database connection.
+ * Boundaries: no SQL and no libmicrohttpd types here. Thread model: stateless; called on the
+ * HTTP worker threads.
+ */
+#include "api/api.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "util/jsonw.h"
+
+/* From db/conn.h, which api/ may not include (it brings sqlite3.h; see scripts/check-source.sh).
+ * This one function is the whole of api/'s use of the db layer; handlers pass the struct db on
+ * to storage/ without looking inside. */
+int db_thread(const char *path, struct db **out, struct sp_error *err);
+
+int api_status_from_err(int code)
+{
+    switch (code) {
+    case SP_EINVAL: return 400;
+    case SP_ENOTFOUND: return 404;
+    case SP_ECONFLICT: return 409;
+    case SP_ETOOBIG: return 413;
+    case SP_EUNSUPPORTED: return 415;
+    case SP_EUPSTREAM: return 502;
+    case SP_EUNAVAILABLE: return 503;
+    case SP_EBUSY: return 503;
+    default: return 500;
+    }
+}
+
+/* The server's own failures (5xx except the expected 502/503) go to stderr, one write. */
+static void log_server_error(int status, const char *msg)
+{
+    if (status != 500)
+        return;
+    char line[SP_ERR_MSG_MAX + 64];
+    int n = snprintf(line, sizeof line, "error: 500 %s\n", msg);
+    if (n > (int)sizeof line - 1)
+        n = (int)sizeof line - 1;
+    if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
+        return;
+}
+
+static int fail_v(struct api_resp *resp, int status, int code, const char *fmt, va_list ap)
+{
+    char msg[SP_ERR_MSG_MAX];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (!msg[0])
+        snprintf(msg, sizeof msg, "%s", status == 500 ? "Internal server error" : sp_strerror(code));
+    log_server_error(status, msg);
+    buf_reset(&resp->body);
+    resp->body.limit = 0;
+    resp->body_is_json = true;
+    resp->status = status;
+    if (buf_puts(&resp->body, "{\"error\":") != SP_OK || jsonw_cstring(&resp->body, msg) != SP_OK ||
+        buf_putc(&resp->body, '}') != SP_OK) {
+        buf_release(&resp->body);
+        resp->status = 500;
+    }
+    return code;
+}
+
+int api_fail(struct api_resp *resp, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = fail_v(resp, api_status_from_err(code), code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int api_fail_status(struct api_resp *resp, int status, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = fail_v(resp, status, code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int api_reply(struct api_resp *resp, int status)
+{
+    resp->status = status;
+    return SP_OK;
+}
+
+const char *api_query(const struct api_req *req, const char *key)
+{
+    for (size_t i = 0; i < req->n_query; i++)
+        if (strcmp(req->query[i].key, key) == 0)
+            return req->query[i].value;
+    return NULL;
+}
+
+/* "application/json" with optional parameters, case-insensitive. */
+static int is_json_type(const char *ct)
+{
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    static const char want[] = "application/json";
+    if (strncasecmp(ct, want, sizeof want - 1) != 0)
+        return 0;
+    char c = ct[sizeof want - 1];
+    return c == '\0' || c == ';' || c == ' ' || c == '\t';
+}
+
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    default: return "an object";
+    }
+}
+
+int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out)
+{
+    *out = NULL;
+    if (!req->content_type) {
+        if (req->body_len == 0)
+            return api_fail(resp, SP_EINVAL,
+                            "a JSON object body is required (Content-Type: application/json)");
+        return api_fail(resp, SP_EUNSUPPORTED,
+                        "the request body must be JSON: send Content-Type: application/json");
+    }
+    if (!is_json_type(req->content_type))
+        return api_fail(resp, SP_EUNSUPPORTED,
+                        "unsupported Content-Type '%.200s': send application/json", req->content_type);
+    if (req->body_len == 0 || !req->body) {
+        *out = json_object();
+        return *out ? SP_OK : api_fail(resp, SP_ENOMEM, "out of memory");
+    }
+    json_error_t je;
+    json_t *v = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &je);
+    if (!v)
+        return api_fail(resp, SP_EINVAL, "malformed JSON: %s at line %d column %d", je.text, je.line,
+                        je.column);
+    if (!json_is_object(v)) {
+        const char *kind = json_kind(v);
+        json_decref(v);
+        return api_fail(resp, SP_EINVAL, "the request body must be a JSON object, not %s", kind);
+    }
+    *out = v;
+    return SP_OK;
+}
+
+int api_db(struct api_req *req, struct api_resp *resp, struct db **out)
+{
+    struct sp_error err = { 0 };
+    int rc = db_thread(req->ctx->db_path, out, &err);
+    if (rc != SP_OK)
+        return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
+    return SP_OK;
+}

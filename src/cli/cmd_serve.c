@@ -1,0 +1,189 @@
+/* cli/cmd_serve.c: `sprout serve`: prepare the database, start the HTTP server, wait for
+ * SIGINT/SIGTERM, stop cleanly (docs/SERVER.md).
+ *
+ * Start-up, in order, and nothing else (time to the first answer matters):
+ *   1. options: --port N > $PORT > 8000 (0 = any free port), --host ADDR > $HOST > 127.0.0.1,
+ *      --quiet (no request log), --no-migrate; the database is ctx->db_path (--db, DB_PATH, .env);
+ *   2. open the database (created when missing);
+ *   3. unless --no-migrate: count pending migrations; if some and the database already has
+ *      tables, back it up first (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
+ *      --no-migrate and pending migrations: refuse (exit 1) and name `sprout db migrate`;
+ *   4. seed the default user when missing; open the document store;
+ *   5. start the daemon, print "Sprout backend running on http://localhost:PORT".
+ * Shutdown: SIGINT/SIGTERM are blocked in every thread and taken by sigwait() in the main
+ * thread; the server stops accepting, in-flight requests finish (up to SERVE_DRAIN_MS), then
+ * every per-thread connection is closed (the last close checkpoints the WAL).
+ * Ownership: everything opened here is closed here. Thread model: main thread; the HTTP worker
+ * threads are started by http_server_start() with the signals already blocked.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "db/backup.h"
+#include "db/conn.h"
+#include "db/introspect.h"
+#include "db/migrate.h"
+#include "db/seed.h"
+#include "http/server.h"
+#include "objects/objstore.h"
+#include "util/config.h"
+
+#define SERVE_DRAIN_MS 10000u
+
+static int parse_port(const char *s, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > 65535)
+        return SP_EINVAL;
+    *out = (unsigned)v;
+    return SP_OK;
+}
+
+/* Does the database hold any table of its own (not just the migrator's)? */
+static int has_tables(struct db *db, bool *out, struct sp_error *err)
+{
+    struct model_schema live;
+    int rc = introspect_schema(db, &live, err);
+    if (rc != SP_OK)
+        return rc;
+    *out = live.n_tables > 0;
+    model_schema_free(&live);
+    return SP_OK;
+}
+
+static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
+{
+    struct stat st;
+    if (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        if (no_migrate)
+            return SP_OK;
+        return sp_error_set(err, SP_ENOTFOUND,
+                            "migrations folder %s not found: start from the project folder, pass "
+                            "--migrations DIR, or use --no-migrate to serve the database as it is",
+                            ctx->migrations_dir);
+    }
+    size_t pending = 0;
+    int rc = migrate_count_pending(db, ctx->migrations_dir, &pending, err);
+    if (rc != SP_OK || pending == 0)
+        return rc;
+    if (no_migrate)
+        return sp_error_set(err, SP_EDRIFT,
+                            "%s has %zu pending migration%s and --no-migrate was given: run "
+                            "`sprout db migrate` first (or start without --no-migrate)",
+                            ctx->db_path, pending, pending == 1 ? "" : "s");
+    bool tables = false;
+    rc = has_tables(db, &tables, err);
+    if (rc != SP_OK)
+        return rc;
+    if (tables) {
+        char *dest = backup_default_path(ctx->db_path);
+        if (!dest)
+            return sp_error_set(err, SP_ENOMEM, "out of memory");
+        rc = backup_to_path(db, dest, err);
+        if (rc == SP_OK)
+            printf("Backed up %s to %s before migrating.\n", ctx->db_path, dest);
+        else
+            sp_error_prefix(err, "backup before migrating failed (nothing was migrated)");
+        free(dest);
+        if (rc != SP_OK)
+            return rc;
+    }
+    size_t applied = 0;
+    rc = migrate_apply(db, ctx->migrations_dir, stdout, &applied, err);
+    if (rc != SP_OK)
+        return sp_error_prefix(err, "migrating %s failed, nothing was applied", ctx->db_path);
+    printf("Applied %zu migration%s.\n", applied, applied == 1 ? "" : "s");
+    return SP_OK;
+}
+
+int cmd_serve(struct cli_ctx *ctx)
+{
+    const char *port_s = NULL, *host = NULL;
+    bool no_migrate = false, quiet = false;
+    const struct cli_flag flags[] = {
+        { "--port", &port_s, NULL },
+        { "--host", &host, NULL },
+        { "--no-migrate", NULL, &no_migrate },
+        { "--quiet", NULL, &quiet },
+        { NULL, NULL, NULL },
+    };
+    int prc = cli_parse(ctx, flags, NULL, 0, NULL);
+    if (prc)
+        return prc;
+    unsigned port = HTTP_DEFAULT_PORT;
+    if (port_s) {
+        if (parse_port(port_s, &port) != SP_OK)
+            return cli_usage(ctx, "--port needs a number from 0 to 65535, not '%s'", port_s);
+    } else {
+        const char *env = config_get("PORT", NULL);
+        if (env && parse_port(env, &port) != SP_OK) {
+            fprintf(stderr, "sprout: error: PORT='%s' is not a port number (0-65535)\n", env);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!host)
+        host = config_get("HOST", HTTP_DEFAULT_HOST);
+
+    /* Block the stop signals before any thread exists, so only sigwait() below sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct sp_error err = { 0 };
+    struct db *db = NULL;
+    struct objstore *store = NULL;
+    struct http_server *srv = NULL;
+    int rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
+    if (rc == SP_EIO)
+        sp_error_prefix(&err, "cannot open database %s (does its directory exist, and may it be written?)",
+                        ctx->db_path);
+    if (rc == SP_OK)
+        rc = prepare_schema(ctx, db, no_migrate, &err);
+    bool inserted = false;
+    if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) != SP_OK)
+        sp_error_prefix(&err, "seeding the default user failed (is the schema there? run `sprout db migrate`)");
+    if (rc == SP_OK && inserted)
+        puts("Default user seeded.");
+    db_close(db); /* the workers open their own connections */
+    if (rc == SP_OK)
+        rc = objstore_open(ctx->db_path, &store, &err);
+
+    struct api_ctx actx = { .db_path = ctx->db_path, .store = store };
+    struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx };
+    if (rc == SP_OK)
+        rc = http_server_start(&cfg, &srv, &err);
+    if (rc != SP_OK) {
+        objstore_close(store);
+        int code = cli_fail(rc, &err);
+        return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
+    }
+    printf("Sprout backend running on http://localhost:%u\n", http_server_port(srv));
+    fflush(stdout);
+
+    int sig = 0;
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    printf("%s received, finishing in-flight requests...\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    fflush(stdout);
+    unsigned left = http_server_stop(srv, SERVE_DRAIN_MS);
+    db_thread_close_all();
+    objstore_close(store);
+    if (left)
+        fprintf(stderr, "Stopped: %u request%s were cut off after %u s.\n", left, left == 1 ? "" : "s",
+                SERVE_DRAIN_MS / 1000);
+    else
+        puts("Sprout backend stopped.");
+    return CLI_EXIT_OK;
+}

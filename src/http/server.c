@@ -1,0 +1,491 @@
+/* http/server.c: the libmicrohttpd daemon of `sprout serve` (see server.h).
+ *
+ * One struct request per HTTP request: created by the URI log callback (which also gives us the
+ * raw, still percent-encoded URI, so that an encoded "/" stays inside a path parameter), filled
+ * across the calls of the access handler (headers, body chunks, end of body), freed by the
+ * completion callback, which also writes the request log line.
+ * Responses: the handler's buffer is handed to MHD without a copy (MHD_RESPMEM_MUST_FREE).
+ * Errors the server itself detects (404, 405, 413, 400 for the query, 501 for a route whose
+ * handler is not built in) are JSON like every handler error.
+ * Thread model: MHD's pool threads run the callbacks; a request is only touched by the thread of
+ * its connection. The only shared mutable state is the in-flight counter (atomic).
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/router.h"
+#include "http/upload.h"
+#include "util/timefmt.h"
+
+#define CORS_METHODS "GET,HEAD,PUT,PATCH,POST,DELETE"
+#define JSON_TYPE "application/json; charset=utf-8"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    unsigned port;
+    bool quiet;
+    const struct api_ctx *ctx;
+    struct http_route_table routes;
+    atomic_uint in_flight;
+};
+
+enum phase { PH_NEW = 0, PH_BODY, PH_DISCARD };
+
+struct request {
+    struct http_server *srv;
+    struct arena arena;
+    struct api_req req;
+    struct api_resp resp;
+    const struct api_route *route;
+    struct http_upload *upload;
+    struct buf body;
+    char *uri;                 /* raw request target, owned */
+    const char *path;          /* raw path (arena), for routing and the log */
+    int64_t t0;
+    enum phase phase;
+    int status;                /* sent status, 0 until queued */
+    bool preflight;            /* OPTIONS: answer with the CORS preflight */
+    const char *allow;         /* Allow header of a 405 (arena) */
+    char method[16];
+};
+
+/* ---- per-request state ---- */
+
+static struct request *request_new(struct http_server *srv, const char *uri)
+{
+    struct request *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->uri = strdup(uri ? uri : "/");
+    if (!r->uri) {
+        free(r);
+        return NULL;
+    }
+    r->srv = srv;
+    r->t0 = time_mono_us();
+    r->body.limit = API_MAX_BODY;
+    r->resp.body_is_json = true;
+    atomic_fetch_add(&srv->in_flight, 1);
+    return r;
+}
+
+static void request_free(struct request *r)
+{
+    http_upload_free(r->upload);
+    buf_release(&r->body);
+    buf_release(&r->resp.body);
+    arena_free(&r->arena);
+    atomic_fetch_sub(&r->srv->in_flight, 1);
+    free(r->uri);
+    free(r);
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)c;
+    return request_new(cls, uri);
+}
+
+static void log_request(const struct request *r)
+{
+    char line[512];
+    double ms = (double)(time_mono_us() - r->t0) / 1000.0;
+    int n = snprintf(line, sizeof line, "%s %.300s %d %.2fms\n", r->method[0] ? r->method : "-",
+                     r->path ? r->path : r->uri, r->status, ms);
+    if (n > (int)sizeof line - 1) {
+        n = (int)sizeof line - 1;
+        line[n - 1] = '\n';
+    }
+    if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
+        return; /* nothing sensible to do when stderr is gone */
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    struct http_server *srv = cls;
+    struct request *r = *con_cls;
+    if (!r)
+        return;
+    *con_cls = NULL;
+    if (r->upload && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        http_upload_free(r->upload); /* runs ops->abort unless finish succeeded */
+        r->upload = NULL;
+    }
+    if (!srv->quiet && r->status)
+        log_request(r);
+    request_free(r);
+}
+
+/* ---- responses ---- */
+
+static enum MHD_Result queue(struct request *r, struct MHD_Connection *c, struct MHD_Response *resp,
+                             int status)
+{
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+    r->status = status;
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result send_reply(struct request *r, struct MHD_Connection *c)
+{
+    struct api_resp *a = &r->resp;
+    if (a->status < 100 || a->status > 599)
+        api_fail_status(a, 500, SP_EINVAL, "the handler for %s %s produced no response", r->method,
+                        r->path ? r->path : "");
+    struct MHD_Response *resp;
+    if (a->status == 204 || a->status == 304 || a->body.len == 0) {
+        buf_release(&a->body);
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (resp && a->status != 204 && a->status != 304 && a->body_is_json)
+            MHD_add_response_header(resp, "Content-Type", JSON_TYPE);
+    } else {
+        size_t len = a->body.len;
+        char *data = buf_detach(&a->body);
+        resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+            free(data);
+            return MHD_NO;
+        }
+        if (a->body_is_json)
+            MHD_add_response_header(resp, "Content-Type", JSON_TYPE);
+    }
+    if (resp && r->allow)
+        MHD_add_response_header(resp, "Allow", r->allow);
+    return queue(r, c, resp, a->status);
+}
+
+/* Does the request carry no body, or a small declared one? Then an early answer waits for the
+ * end of the (discarded) body, so the connection can stay open. A large or chunked body is
+ * answered at once and MHD closes the connection instead of reading it. */
+static bool small_body(struct MHD_Connection *c)
+{
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding"))
+        return false;
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (!cl)
+        return true;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return errno == 0 && end != cl && n <= API_MAX_BODY;
+}
+
+static enum MHD_Result send_reply(struct request *r, struct MHD_Connection *c);
+static enum MHD_Result send_preflight(struct request *r, struct MHD_Connection *c);
+
+/* An answer decided before the body: sent now or after the body was discarded. */
+static enum MHD_Result answer_early(struct request *r, struct MHD_Connection *c)
+{
+    r->phase = PH_DISCARD;
+    if (small_body(c))
+        return MHD_YES;
+    return r->preflight ? send_preflight(r, c) : send_reply(r, c);
+}
+
+static enum MHD_Result fail_early(struct request *r, struct MHD_Connection *c, int status,
+                                  const char *allow, const char *fmt, const char *arg)
+{
+    api_fail_status(&r->resp, status, status == 501 ? SP_EUNAVAILABLE : SP_EINVAL, fmt, arg);
+    r->allow = allow ? arena_strdup(&r->arena, allow) : NULL;
+    return answer_early(r, c);
+}
+
+static enum MHD_Result send_preflight(struct request *r, struct MHD_Connection *c)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Access-Control-Allow-Methods", CORS_METHODS);
+    const char *req_h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+    if (req_h)
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers", req_h);
+    MHD_add_response_header(resp, "Vary", "Access-Control-Request-Headers");
+    return queue(r, c, resp, 204);
+}
+
+/* ---- request set-up ---- */
+
+struct query_walk {
+    struct request *r;
+    const char *dup;   /* a key given twice */
+    bool too_many;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct query_walk *w = cls;
+    struct api_req *q = &w->r->req;
+    for (size_t i = 0; i < q->n_query; i++)
+        if (strcmp(q->query[i].key, key) == 0) {
+            w->dup = key;
+            return MHD_NO;
+        }
+    if (q->n_query >= API_MAX_QUERY) {
+        w->too_many = true;
+        return MHD_NO;
+    }
+    q->query[q->n_query].key = key;
+    q->query[q->n_query].value = value ? value : "";
+    q->n_query++;
+    return MHD_YES;
+}
+
+/* Content-Length above the limit: answer before reading the body. */
+static bool declared_too_big(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (!cl)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return errno == ERANGE || (end != cl && n > API_MAX_BODY);
+}
+
+/* First call for a request: route it; may queue an answer at once. */
+static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const char *url,
+                             const char *method)
+{
+    snprintf(r->method, sizeof r->method, "%s", method);
+    char *q = strchr(r->uri, '?');
+    r->path = q ? arena_strndup(&r->arena, r->uri, (size_t)(q - r->uri)) : r->uri;
+    if (!r->path || r->path[0] != '/')
+        r->path = arena_strdup(&r->arena, url ? url : "/");
+    if (!r->path)
+        return MHD_NO;
+
+    r->req.ctx = r->srv->ctx;
+    r->req.method = r->method;
+    r->req.path = r->path;
+    r->req.arena = &r->arena;
+    r->req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+
+    if (strcmp(method, "OPTIONS") == 0) {
+        r->preflight = true;
+        return answer_early(r, c);
+    }
+
+    struct http_route_match m;
+    int rc = http_route_find(&r->srv->routes, method, r->path, &r->arena, &m);
+    switch (rc) {
+    case HTTP_ROUTE_FOUND:
+        break;
+    case HTTP_ROUTE_BAD_METHOD:
+        return fail_early(r, c, 405, m.allow, "Cannot %s", arena_printf(&r->arena, "%s %s", method, r->path));
+    case HTTP_ROUTE_BAD_PATH:
+        return fail_early(r, c, 400, NULL, "malformed percent-encoding in path %s", r->path);
+    case HTTP_ROUTE_NO_PATH:
+        return fail_early(r, c, 404, NULL, "Cannot %s", arena_printf(&r->arena, "%s %s", method, r->path));
+    default:
+        return MHD_NO;
+    }
+    r->route = m.route;
+    memcpy(r->req.params, m.params, sizeof m.params);
+    r->req.n_params = m.n_params;
+
+    struct query_walk w = { r, NULL, false };
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &w);
+    if (w.dup)
+        return fail_early(r, c, 400, NULL, "query parameter '%s' given more than once", w.dup);
+    if (w.too_many)
+        return fail_early(r, c, 400, NULL, "too many query parameters (limit %s)", "32");
+
+    if (!r->route->handler && !(r->route->upload && r->route->upload->begin))
+        return fail_early(r, c, 501, NULL, "not implemented%s", "");
+
+    if (r->route->upload) {
+        if (http_upload_start(c, r->route->upload, &r->req, &r->resp, &r->upload) != SP_OK)
+            return send_reply(r, c);
+        r->phase = PH_BODY;
+        return MHD_YES;
+    }
+    if (declared_too_big(c))
+        return fail_early(r, c, 413, NULL, "request body too large (limit %s bytes)", "102400");
+    r->phase = PH_BODY;
+    return MHD_YES;
+}
+
+static void run_handler(struct request *r)
+{
+    r->req.body = r->body.len ? r->body.data : NULL;
+    r->req.body_len = r->body.len;
+    int rc = r->route->handler(&r->req, &r->resp);
+    if (rc != SP_OK && (r->resp.status < 400 || r->resp.status > 599))
+        api_fail(&r->resp, rc, "%s", sp_strerror(rc));
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct http_server *srv = cls;
+    struct request *r = *con_cls;
+    if (!r) {
+        r = request_new(srv, url);
+        if (!r)
+            return MHD_NO;
+        *con_cls = r;
+    }
+    if (r->status) {
+        *upload_data_size = 0; /* already answered: the rest of the body is dropped */
+        return MHD_YES;
+    }
+    if (r->phase == PH_NEW)
+        return begin(r, c, url, method);
+
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->phase == PH_DISCARD)
+            return MHD_YES;
+        if (r->upload) {
+            if (http_upload_feed(r->upload, upload_data, n) != SP_OK)
+                r->phase = PH_DISCARD;
+        } else {
+            int rc = buf_append(&r->body, upload_data, n);
+            if (rc != SP_OK) {
+                buf_release(&r->body);
+                if (rc == SP_ETOOBIG)
+                    api_fail(&r->resp, SP_ETOOBIG, "request body too large (limit %d bytes)", API_MAX_BODY);
+                else
+                    api_fail(&r->resp, rc, "out of memory reading the request body");
+                r->phase = PH_DISCARD;
+            }
+        }
+        return MHD_YES;
+    }
+
+    /* the whole body has arrived */
+    if (r->preflight)
+        return send_preflight(r, c);
+    if (r->phase != PH_DISCARD) {
+        if (r->upload)
+            http_upload_finish(r->upload);
+        else
+            run_handler(r);
+    }
+    return send_reply(r, c);
+}
+
+/* ---- daemon ---- */
+
+static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *len,
+                   struct sp_error *err)
+{
+    struct addrinfo hints = { 0 }, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%u", port);
+    int g = getaddrinfo(host, ps, &hints, &res);
+    if (g != 0 || !res)
+        return sp_error_set(err, SP_EINVAL, "cannot resolve HOST '%s': %s", host, gai_strerror(g));
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return SP_OK;
+}
+
+static unsigned online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+int http_server_start(const struct http_server_config *cfg, struct http_server **out,
+                      struct sp_error *err)
+{
+    *out = NULL;
+    if (!MHD_is_feature_supported(MHD_FEATURE_EPOLL))
+        return sp_error_set(err, SP_EUNSUPPORTED, "libmicrohttpd was built without epoll support");
+    const char *host = cfg->host && cfg->host[0] ? cfg->host : HTTP_DEFAULT_HOST;
+    if (cfg->port > 65535)
+        return sp_error_set(err, SP_EINVAL, "port %u is out of range (0-65535)", cfg->port);
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int rc = resolve(host, cfg->port, &ss, &sl, err);
+    if (rc != SP_OK)
+        return rc;
+
+    struct http_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return sp_error_set(err, SP_ENOMEM, "out of memory");
+    s->quiet = cfg->quiet;
+    s->ctx = cfg->ctx;
+    if (cfg->routes)
+        s->routes = *cfg->routes;
+    else
+        s->routes = (struct http_route_table){ api_routes, api_n_routes };
+    atomic_init(&s->in_flight, 0);
+
+    unsigned threads = cfg->threads ? cfg->threads : online_cores();
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    errno = 0;
+    s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, s,
+                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                 MHD_OPTION_CONNECTION_LIMIT, HTTP_CONNECTION_LIMIT,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, HTTP_CONNECTION_TIMEOUT_S,
+                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
+                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_END);
+    if (!s->daemon) {
+        int e = errno;
+        free(s);
+        return sp_error_set(err, SP_EIO, "cannot listen on %s port %u: %s", host, cfg->port,
+                            e ? strerror(e) : "libmicrohttpd refused to start");
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info && info->port ? info->port : cfg->port;
+    *out = s;
+    return SP_OK;
+}
+
+unsigned http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+unsigned http_server_stop(struct http_server *s, unsigned wait_ms)
+{
+    if (!s)
+        return 0;
+    MHD_socket ls = MHD_quiesce_daemon(s->daemon);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    unsigned waited = 0, left;
+    struct timespec ts = { 0, 5 * 1000 * 1000 };
+    while ((left = atomic_load(&s->in_flight)) != 0 && waited < wait_ms) {
+        nanosleep(&ts, NULL);
+        waited += 5;
+    }
+    MHD_stop_daemon(s->daemon);
+    free(s);
+    return left;
+}
