@@ -1,0 +1,135 @@
+/* tests/unit/storage/test_rowjson.c: rows -> client JSON through the schema (storage/rowjson.c):
+ * booleans, JavaScript numbers, nulls, JSON-in-text columns, key order, select lists. Uses an
+ * in-memory SQLite database with hand-written tables shaped like the real ones.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db/schema.h"
+#include "storage/rowjson.h"
+#include "support/check.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+static sqlite3 *open_mem(const char *ddl)
+{
+    sqlite3 *h = NULL;
+    CHECK(sqlite3_open(":memory:", &h) == SQLITE_OK);
+    CHECK(sqlite3_exec(h, ddl, NULL, NULL, NULL) == SQLITE_OK);
+    return h;
+}
+
+/* Run sql and return the rows as rowjson_array text (static buffer of the test). */
+static const char *rows(sqlite3 *h, const char *sql, enum schema_table_id t, const int *cols,
+                        size_t n)
+{
+    static struct buf out = BUF_INIT(0);
+    buf_reset(&out);
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK);
+    size_t n_rows = 0;
+    CHECK(rowjson_array(&out, st, schema_table(t), cols, n, &n_rows) == SP_OK);
+    sqlite3_finalize(st);
+    return buf_cstr(&out);
+}
+
+static const char ANSWERS_DDL[] =
+    "CREATE TABLE answers (id TEXT PRIMARY KEY, user_id TEXT, assessment_id TEXT, question_id TEXT,"
+    " answer_text TEXT, selected_option TEXT, is_correct INTEGER, score REAL, feedback TEXT,"
+    " created_at TEXT);"
+    "INSERT INTO answers VALUES ('a1','u','as','q',NULL,'4',1,1.0,NULL,'2026-11-25 18:45:03');"
+    "INSERT INTO answers VALUES ('a2','u','as','q','x\"y\n',NULL,0,0.75,'',"
+    " '2026-11-25T18:45:03.123Z');"
+    "INSERT INTO answers VALUES ('a3','u','as','q',NULL,NULL,2,75,NULL,'t');"
+    "INSERT INTO answers VALUES ('a4','u','as','q',NULL,NULL,NULL,NULL,NULL,'t');"
+    "INSERT INTO answers VALUES ('a5','u','as','q',NULL,NULL,'1',-0.5,NULL,'t');";
+#define ANSWERS_SELECT "SELECT id, user_id, assessment_id, question_id, answer_text, " \
+    "selected_option, is_correct, score, feedback, created_at FROM answers ORDER BY rowid"
+
+static void test_booleans_numbers_and_nulls(void)
+{
+    sqlite3 *h = open_mem(ANSWERS_DDL);
+    CHECK_STR_EQ(rows(h, ANSWERS_SELECT, SCHEMA_ANSWERS, NULL, 0),
+        "[{\"id\":\"a1\",\"userId\":\"u\",\"assessmentId\":\"as\",\"questionId\":\"q\","
+        "\"answerText\":null,\"selectedOption\":\"4\",\"isCorrect\":true,\"score\":1,"
+        "\"feedback\":null,\"createdAt\":\"2026-11-25 18:45:03\"},"
+        "{\"id\":\"a2\",\"userId\":\"u\",\"assessmentId\":\"as\",\"questionId\":\"q\","
+        "\"answerText\":\"x\\\"y\\n\",\"selectedOption\":null,\"isCorrect\":false,\"score\":0.75,"
+        "\"feedback\":\"\",\"createdAt\":\"2026-11-25T18:45:03.123Z\"},"
+        "{\"id\":\"a3\",\"userId\":\"u\",\"assessmentId\":\"as\",\"questionId\":\"q\","
+        "\"answerText\":null,\"selectedOption\":null,\"isCorrect\":false,\"score\":75,"
+        "\"feedback\":null,\"createdAt\":\"t\"},"
+        "{\"id\":\"a4\",\"userId\":\"u\",\"assessmentId\":\"as\",\"questionId\":\"q\","
+        "\"answerText\":null,\"selectedOption\":null,\"isCorrect\":null,\"score\":null,"
+        "\"feedback\":null,\"createdAt\":\"t\"},"
+        "{\"id\":\"a5\",\"userId\":\"u\",\"assessmentId\":\"as\",\"questionId\":\"q\","
+        "\"answerText\":null,\"selectedOption\":null,\"isCorrect\":true,\"score\":-0.5,"
+        "\"feedback\":null,\"createdAt\":\"t\"}]");
+    sqlite3_close(h);
+}
+
+static void test_json_in_text_stays_a_string(void)
+{
+    sqlite3 *h = open_mem(
+        "CREATE TABLE questions (id TEXT, assessment_id TEXT, node_id TEXT, format TEXT,"
+        " prompt TEXT, options TEXT, correct_answer TEXT, grading_rubric TEXT, difficulty INTEGER,"
+        " created_at TEXT);"
+        "INSERT INTO questions VALUES ('q1','a',NULL,'mcq','2+2?','[\"3\",\"4\"]','4',"
+        " '{\"k\":1}',1,'t');"
+        "INSERT INTO questions VALUES ('q2','a',NULL,'mcq','p','\"abc\"',NULL,NULL,3,'t');");
+    CHECK_STR_EQ(rows(h, "SELECT * FROM questions ORDER BY rowid", SCHEMA_QUESTIONS, NULL, 0),
+        "[{\"id\":\"q1\",\"assessmentId\":\"a\",\"nodeId\":null,\"format\":\"mcq\","
+        "\"prompt\":\"2+2?\",\"options\":\"[\\\"3\\\",\\\"4\\\"]\",\"correctAnswer\":\"4\","
+        "\"gradingRubric\":\"{\\\"k\\\":1}\",\"difficulty\":1,\"createdAt\":\"t\"},"
+        "{\"id\":\"q2\",\"assessmentId\":\"a\",\"nodeId\":null,\"format\":\"mcq\","
+        "\"prompt\":\"p\",\"options\":\"\\\"abc\\\"\",\"correctAnswer\":null,"
+        "\"gradingRubric\":null,\"difficulty\":3,\"createdAt\":\"t\"}]");
+    sqlite3_close(h);
+}
+
+/* drizzle-migrated databases have cards as the last physical column; selected by name it
+ * comes out in schema order, in the middle. */
+static void test_cards_in_schema_position(void)
+{
+    sqlite3 *h = open_mem(
+        "CREATE TABLE node_contents (id TEXT, node_id TEXT, explanation_md TEXT,"
+        " visualization_kind TEXT, visualization_payload TEXT, generated_by_model TEXT,"
+        " generation_prompt_hash TEXT, status TEXT, created_at TEXT, cards TEXT);"
+        "INSERT INTO node_contents VALUES ('c','n','# Hi',NULL,NULL,NULL,NULL,'active','t','[]');");
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT %s FROM node_contents",
+             rowjson_select_list(schema_table(SCHEMA_NODE_CONTENTS)));
+    CHECK_STR_EQ(rows(h, sql, SCHEMA_NODE_CONTENTS, NULL, 0),
+        "[{\"id\":\"c\",\"nodeId\":\"n\",\"explanationMd\":\"# Hi\",\"visualizationKind\":null,"
+        "\"visualizationPayload\":null,\"cards\":\"[]\",\"generatedByModel\":null,"
+        "\"generationPromptHash\":null,\"status\":\"active\",\"createdAt\":\"t\"}]");
+    sqlite3_close(h);
+}
+
+static void test_column_subset_and_empty(void)
+{
+    sqlite3 *h = open_mem(ANSWERS_DDL);
+    static const int cols[] = { 0, 6 };
+    CHECK_STR_EQ(rows(h, "SELECT id, is_correct FROM answers WHERE id IN ('a1','a4') ORDER BY id",
+                      SCHEMA_ANSWERS, cols, 2),
+                 "[{\"id\":\"a1\",\"isCorrect\":true},{\"id\":\"a4\",\"isCorrect\":null}]");
+    CHECK_STR_EQ(rows(h, ANSWERS_SELECT " LIMIT 0", SCHEMA_ANSWERS, NULL, 0), "[]");
+    sqlite3_close(h);
+}
+
+static void test_select_list_is_schema_order(void)
+{
+    CHECK_STR_EQ(rowjson_select_list(schema_table(SCHEMA_BRANCHES)),
+                 "\"id\", \"title\", \"user_id\", \"created_at\", \"updated_at\"");
+}
+
+int main(void)
+{
+    RUN(test_booleans_numbers_and_nulls);
+    RUN(test_json_in_text_stays_a_string);
+    RUN(test_cards_in_schema_position);
+    RUN(test_column_subset_and_empty);
+    RUN(test_select_list_is_schema_order);
+    return check_report("test_rowjson");
+}
