@@ -215,7 +215,8 @@ int cmd_db_check(struct cli_ctx *ctx)
         printf("Database schema matches %s\n", shown(snap_path));
     } else {
         code = CLI_EXIT_DRIFT;
-        printf("Database %s is out of sync with %s:\n", ctx->db_path, shown(snap_path));
+        printf("Database %s is out of sync with %s (old = the database, new = the snapshot):\n",
+               ctx->db_path, shown(snap_path));
         for (size_t i = 0; i < d.n_changes; i++)
             printf("  - %s\n", d.changes[i]);
         if (pending)
