@@ -214,6 +214,9 @@ static enum MHD_Result send_preflight(struct request *r, struct MHD_Connection *
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
+    /* The cors middleware sends "Content-Length: 0" on its 204; MHD omits it unless told. */
+    MHD_set_response_options(resp, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END);
+    MHD_add_response_header(resp, "Content-Length", "0");
     MHD_add_response_header(resp, "Access-Control-Allow-Methods", CORS_METHODS);
     const char *req_h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Headers");
     if (req_h)
