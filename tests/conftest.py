@@ -145,6 +145,8 @@ class Server:
             s.close()
 
     def stop(self, expect_code=0):
+        if getattr(self, "stopped_output", None) is not None:   # already stopped by the test
+            return self.stopped_output
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -156,6 +158,7 @@ class Server:
         out = self.output()
         self.log.close()
         assert_no_sanitizer_report(out)
+        self.stopped_output = out
         assert self.proc.returncode == expect_code, f"server exit {self.proc.returncode}:\n{out[-3000:]}"
         return out
 
