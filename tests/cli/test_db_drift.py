@@ -72,7 +72,7 @@ def test_push_builds_schema_then_no_changes(sprout, workdir):
     # the pushed schema is what the migrations build (only the tracking table is absent)
     p = check(sprout, workdir, db)
     assert p.returncode == 3
-    diffs = [line for line in p.stdout.splitlines() if line.startswith("  - ")]
+    diffs = [line for line in p.stdout.split("What to do:")[0].splitlines() if line.startswith("  - ")]
     assert diffs == ["  - 4 migrations not applied yet"], p.stdout
     assert query(db, "SELECT count(*) FROM sqlite_master WHERE name = '__drizzle_migrations'") == [(0,)]
 
