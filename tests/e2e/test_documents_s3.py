@@ -1,0 +1,136 @@
+"""tests/e2e/test_documents_s3.py: document uploads with the S3 store, end to end: the real
+server talking SigV4 to a real S3-protocol server (s3rver, started per test), and to a scripted
+stub for faults s3rver cannot produce (a refusal in the middle of a batch, 5xx then success).
+Checks: the object bytes and keys, delete, S3 down or refusing -> 502 with S3's reason and no
+row left behind, a batch failing part-way removes what it had stored, bounded retries."""
+from support.documents import eventually, files_under, make_node, part, rows, upload
+from support.pdfgen import make_pdf
+from support.s3 import s3server, stub_s3  # noqa: F401  (fixtures)
+
+
+def start(start_server, tmp_path, env):
+    staging = tmp_path / "staging"
+    staging.mkdir(exist_ok=True)
+    e = dict(env)
+    e.update({"TMPDIR": str(staging), "SPROUT_S3_CONNECT_TIMEOUT_MS": "2000",
+              "SPROUT_S3_TIMEOUT_MS": "10000"})
+    srv = start_server(env=e)
+    _, node = make_node(srv)
+    return srv, node, staging
+
+
+def test_upload_list_delete_against_s3rver(start_server, tmp_path, s3server):
+    srv, node, staging = start(start_server, tmp_path, s3server.env())
+    pdf = make_pdf([["Eigenvalues", "\u00e9t\u00e9"], ["page two"]])
+    r = upload(srv, node, [part("caf\u00e9 notes", "notes.md", "text/markdown"),
+                           part(pdf, "slides.pdf", "application/pdf")])
+    assert r.status == 201, r
+    up = r.json["uploaded"]
+    assert [d["extractionStatus"] for d in up] == ["completed", "completed"]
+    stored = rows(tmp_path / "sprout.db")
+    keys = [s["s3_key"] for s in stored]
+    assert keys == [f"documents/{up[0]['id']}.md", f"documents/{up[1]['id']}.pdf"]
+    assert s3server.objects() == sorted(keys)
+    assert s3server.object_path(keys[0]).read_bytes() == "caf\u00e9 notes".encode()
+    assert s3server.object_path(keys[1]).read_bytes() == pdf
+    assert "page two" in stored[1]["extracted_text"]
+    # nothing on the local disk: no uploads folder, no staging leftovers
+    assert not (tmp_path / "uploads").exists()
+    assert eventually(lambda: files_under(staging) == [])
+
+    r = srv.request("DELETE", f"/api/nodes/{node}/documents/{up[0]['id']}")
+    assert r.status == 204
+    assert s3server.objects() == [keys[1]]
+    assert [d["id"] for d in srv.request("GET", f"/api/nodes/{node}/documents").json] == [up[1]["id"]]
+
+
+def test_s3_down_is_502_and_leaves_nothing(start_server, tmp_path, s3server):
+    env = s3server.env()
+    srv, node, staging = start(start_server, tmp_path, env)
+    s3server.stop()  # the store goes away after the server started
+    r = upload(srv, node, [part("a", "a.txt"), part("b", "b.txt")])
+    assert r.status == 502, r
+    assert r.json["error"].startswith("storage failed: ")
+    assert "after 3 attempts" in r.json["error"]
+    assert rows(tmp_path / "sprout.db") == []
+    assert eventually(lambda: files_under(staging) == [])
+
+
+def test_s3_refusing_is_502_with_the_reason(start_server, tmp_path, s3server):
+    srv, node, staging = start(start_server, tmp_path, s3server.env(access_key="NOT-A-KEY"))
+    r = upload(srv, node, [part("a", "a.txt")])
+    assert r.status == 502, r
+    assert "InvalidAccessKeyId" in r.json["error"]
+    assert rows(tmp_path / "sprout.db") == [] and s3server.objects() == []
+    assert eventually(lambda: files_under(staging) == [])
+
+
+def test_missing_bucket_is_502(start_server, tmp_path, s3server):
+    srv, node, _ = start(start_server, tmp_path, s3server.env(bucket="no-such-bucket"))
+    r = upload(srv, node, [part("a", "a.txt")])
+    assert r.status == 502
+    assert "NoSuchBucket" in r.json["error"]
+    assert rows(tmp_path / "sprout.db") == []
+
+
+def test_delete_when_s3_is_down_keeps_the_row(start_server, tmp_path, s3server):
+    srv, node, _ = start(start_server, tmp_path, s3server.env())
+    r = upload(srv, node, [part("a", "a.txt")])
+    doc = r.json["uploaded"][0]["id"]
+    s3server.stop()
+    r = srv.request("DELETE", f"/api/nodes/{node}/documents/{doc}")
+    assert r.status == 502, r
+    assert r.json["error"].startswith("storage failed: ")
+    assert len(rows(tmp_path / "sprout.db")) == 1
+
+
+def test_batch_failing_part_way_removes_what_it_stored(start_server, tmp_path, stub_s3):
+    stub = stub_s3([200, 200, 403])
+    srv, node, staging = start(start_server, tmp_path, stub.env())
+    r = upload(srv, node, [part("a", "a.txt"), part("b", "b.txt"), part("c", "c.txt")])
+    assert r.status == 502, r
+    assert "StubError403" in r.json["error"] and "scripted failure" in r.json["error"]
+    puts = [p for m, p in stub.requests if m == "PUT"]
+    deletes = [p for m, p in stub.requests if m == "DELETE"]
+    assert len(puts) == 3                       # a 403 is not retried
+    assert all(p.startswith("/stub-bucket/documents/") for p in puts)
+    assert set(puts[:2]) <= set(deletes)        # the two stored objects were removed again
+    assert rows(tmp_path / "sprout.db") == []
+    assert eventually(lambda: files_under(staging) == [])
+
+
+def test_5xx_is_retried_then_succeeds(start_server, tmp_path, stub_s3):
+    stub = stub_s3([503, 500, 200])
+    srv, node, _ = start(start_server, tmp_path, stub.env())
+    r = upload(srv, node, [part("a", "a.txt")])
+    assert r.status == 201, r
+    puts = [p for m, p in stub.requests if m == "PUT"]
+    assert len(puts) == 3 and len(set(puts)) == 1
+    assert len(rows(tmp_path / "sprout.db")) == 1
+
+
+def test_5xx_retries_are_bounded(start_server, tmp_path, stub_s3):
+    stub = stub_s3([503])
+    srv, node, _ = start(start_server, tmp_path, stub.env())
+    r = upload(srv, node, [part("a", "a.txt")])
+    assert r.status == 502, r
+    assert "HTTP 503" in r.json["error"] and "after 3 attempts" in r.json["error"]
+    assert len([1 for m, _ in stub.requests if m == "PUT"]) == 3
+    assert rows(tmp_path / "sprout.db") == []
+
+
+def test_s3_misconfiguration_stops_the_server(sprout, workdir):
+    p = sprout("serve", cwd=workdir, env={"DB_PATH": str(workdir / "x.db"), "PORT": "0",
+                                           "AWS_S3_BUCKET": "b-u-c-k-e-t",
+                                           "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
+               timeout=30)
+    assert p.returncode != 0
+    assert "AWS_ACCESS_KEY_ID" in p.stderr
+
+
+def test_pdf_corrupt_still_uploaded_to_s3(start_server, tmp_path, s3server):
+    srv, node, _ = start(start_server, tmp_path, s3server.env())
+    r = upload(srv, node, [part(b"%PDF-1.7 broken", "bad.pdf", "application/pdf")])
+    assert r.status == 201
+    assert r.json["uploaded"][0]["extractionStatus"] == "failed"
+    assert len(s3server.objects()) == 1
