@@ -38,6 +38,9 @@ struct diff_options {
     diff_ask_fn ask;    /* NULL: unanswered questions fail */
     void *ask_ud;
     bool push;          /* drizzle-kit push semantics (FK identity by content, PRAGMAs only when referenced) */
+    bool default_create; /* unanswered questions are answered "create" (down migrations) */
+    const char *old_label; /* wording of `changes`: "database" / "snapshot"; NULL = "old schema" */
+    const char *new_label; /* NULL = "new schema" */
 };
 
 struct diff_rename {

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jsonw.h"
+
 int file_read_all(const char *path, char **out, size_t *len, struct sp_error *err)
 {
     *out = NULL;
@@ -120,4 +122,36 @@ int journal_read_sql(const char *dir, const char *tag, char **out, size_t *len, 
     if (rc == SP_ENOTFOUND)
         sp_error_set(err, rc, "No file %s found in %s folder", path, dir);
     return rc;
+}
+
+long long journal_next_idx(const struct journal *j)
+{
+    return j->n ? j->entries[j->n - 1].idx + 1 : 0;
+}
+
+int journal_render_append(struct journal *j, long long when, const char *tag, bool breakpoints,
+                          struct buf *out)
+{
+    if (!j->raw) {
+        j->raw = json_object();
+        if (!j->raw)
+            return SP_ENOMEM;
+        json_object_set_new(j->raw, "version", json_string("7"));
+        json_object_set_new(j->raw, "dialect", json_string("sqlite"));
+        json_object_set_new(j->raw, "entries", json_array());
+    }
+    json_t *entries = json_object_get(j->raw, "entries");
+    json_t *e = json_object();
+    if (!json_is_array(entries) || !e) {
+        json_decref(e);
+        return SP_EINVAL;
+    }
+    json_object_set_new(e, "idx", json_integer(journal_next_idx(j)));
+    json_object_set_new(e, "version", json_string("6"));
+    json_object_set_new(e, "when", json_integer(when));
+    json_object_set_new(e, "tag", json_string(tag));
+    json_object_set_new(e, "breakpoints", json_boolean(breakpoints));
+    if (json_array_append_new(entries, e))
+        return SP_ENOMEM;
+    return jsonw_dump(out, j->raw, 2);
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/buf.h"
 #include "util/err.h"
 
 struct journal_entry {
@@ -38,6 +39,15 @@ int journal_load(const char *dir, bool allow_missing, struct journal *out, struc
 void journal_free(struct journal *j);
 /* <dir>/<tag>.sql into a new string (free()); SP_ENOTFOUND names the file. */
 int journal_read_sql(const char *dir, const char *tag, char **out, size_t *len, struct sp_error *err);
+/* The journal text with one more entry appended, as drizzle-kit rewrites it (spec §2): the
+ * parsed file with unknown keys kept in place (or a new {"version":"7","dialect":"sqlite",
+ * "entries":[]} when j->missing), entry {idx, version "6", when, tag, breakpoints}, idx =
+ * last idx + 1 (0 when empty), 2-space JSON.stringify, no trailing newline. j->raw is
+ * modified (the entry is added). */
+int journal_render_append(struct journal *j, long long when, const char *tag, bool breakpoints,
+                          struct buf *out);
+/* Next idx for a new entry: last entry's idx + 1, or 0. */
+long long journal_next_idx(const struct journal *j);
 /* Read a whole file (new, free()); SP_ENOTFOUND / SP_EIO with the path in the message. */
 int file_read_all(const char *path, char **out, size_t *len, struct sp_error *err);
 

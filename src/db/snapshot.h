@@ -40,5 +40,12 @@ int snapshot_latest_path(const char *dir, char **path, struct sp_error *err);
 /* Path of the snapshot that belongs to a journal tag: <dir>/meta/<prefix>_snapshot.json
  * where prefix is the tag up to its first '_'. new string. */
 char *snapshot_path_for_tag(const char *dir, const char *tag);
+/* All snapshot paths of <dir>/meta (names not starting with '_' or '.'), sorted as strings.
+ * A missing meta folder gives none. Free with snapshot_list_free(). */
+int snapshot_list(const char *dir, char ***paths, size_t *n, struct sp_error *err);
+void snapshot_list_free(char **paths, size_t n);
+/* drizzle-kit's folder validation (generate and check, spec §6.1/§7): every snapshot loads
+ * (version 6, well formed) and no two share a prevId. The message lists every problem. */
+int snapshot_validate_dir(const char *dir, struct sp_error *err);
 
 #endif
