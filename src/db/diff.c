@@ -653,6 +653,43 @@ static int combine(struct ctx *c, struct svec *cat, const struct model_schema *n
     return rc ? SP_ENOMEM : SP_OK;
 }
 
+/* Dropped tables in an order where every table comes before the tables it references
+ * (stable; cycles fall back to the old order). Only entries with !used matter. */
+static void order_drops(const struct model_schema *s, const bool *used, size_t *order)
+{
+    size_t n = s->n_tables, k = 0;
+    bool *done = calloc(n + 1, sizeof *done);
+    if (!done)
+        return;
+    while (k < n) {
+        bool progress = false;
+        for (size_t i = 0; i < n; i++) {
+            if (done[i])
+                continue;
+            bool referenced = false;
+            for (size_t j = 0; j < n && !referenced && !used[i]; j++) {
+                if (j == i || done[j] || used[j])
+                    continue;
+                for (size_t f = 0; f < s->tables[j].n_fks; f++)
+                    if (strcmp(s->tables[j].fks[f].table_to, s->tables[i].name) == 0)
+                        referenced = true;
+            }
+            if (!referenced) {
+                order[k++] = i;
+                done[i] = true;
+                progress = true;
+            }
+        }
+        if (!progress) /* a cycle: keep the rest in old order */
+            for (size_t i = 0; i < n; i++)
+                if (!done[i]) {
+                    order[k++] = i;
+                    done[i] = true;
+                }
+    }
+    free(done);
+}
+
 int diff_schemas(const struct model_schema *old_s, const struct model_schema *new_s,
                  const struct diff_options *opt, struct diff_result *out, struct sp_error *err)
 {
@@ -725,7 +762,18 @@ int diff_schemas(const struct model_schema *old_s, const struct model_schema *ne
         }
         change(&c, "table %s missing in the %s", t->name, c.ol);
     }
-    for (size_t i = 0; i < no && c.rc == SP_OK; i++) {
+    size_t *drop_order = calloc(no + 1, sizeof *drop_order);
+    if (!drop_order) {
+        free(renamed);
+        c.rc = SP_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < no; i++)
+        drop_order[i] = i;
+    if (c.opt->drops_children_first)
+        order_drops(old_s, old_used, drop_order);
+    for (size_t oi = 0; oi < no && c.rc == SP_OK; oi++) {
+        size_t i = drop_order[oi];
         if (old_used[i])
             continue;
         struct stmt st = { .kind = K_DROP_TABLE, .group = old_s->tables[i].name, .a = old_s->tables[i].name };
@@ -734,6 +782,7 @@ int diff_schemas(const struct model_schema *old_s, const struct model_schema *ne
         change(&c, "table %s not in the %s", old_s->tables[i].name, c.nl);
         data_loss(&c, sqlgen_drop_table(old_s->tables[i].name));
     }
+    free(drop_order);
     /* existing tables, old order */
     for (size_t i = 0; i < no && c.rc == SP_OK; i++) {
         for (size_t j = 0; j < nn; j++) {

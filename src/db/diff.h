@@ -39,6 +39,8 @@ struct diff_options {
     void *ask_ud;
     bool push;          /* drizzle-kit push semantics (FK identity by content, PRAGMAs only when referenced) */
     bool default_create; /* unanswered questions are answered "create" (down migrations) */
+    bool drops_children_first; /* order dropped tables so that a table is dropped before the
+                                  tables it references (down migrations; drizzle: old order) */
     const char *old_label; /* wording of `changes`: "database" / "snapshot"; NULL = "old schema" */
     const char *new_label; /* NULL = "new schema" */
 };

@@ -105,7 +105,8 @@ int generate_down_sql(const struct model_schema *from, const struct model_schema
         ans[i].key = owned[2 * i];
         ans[i].value = owned[2 * i + 1];
     }
-    struct diff_options o = { .answers = ans, .n_answers = n_renames, .default_create = true };
+    struct diff_options o = { .answers = ans, .n_answers = n_renames, .default_create = true,
+                              .drops_children_first = true };
     struct diff_result r;
     if (rc == SP_OK) {
         rc = diff_schemas(to, from, &o, &r, err);
