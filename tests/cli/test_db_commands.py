@@ -255,3 +255,50 @@ def test_seed_on_unmigrated_database(sprout, tmp_path):
     shutil.copy(FIXTURES / "sprout-migrated-by-drizzle.db", db)
     p = sprout("--db", db, "db", "seed")
     assert p.returncode == 1 and "sprout db migrate" in p.stderr and "no such table: users" in p.stderr
+
+
+def run_on_terminal(args, answer):
+    """Run sprout with stdin and stderr on a pseudo-terminal, answering the question."""
+    import os
+    import pty
+    import subprocess
+
+    from conftest import BIN, assert_no_sanitizer_report
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN, *map(str, args)], stdin=slave, stderr=slave, stdout=subprocess.PIPE, text=True)
+    os.close(slave)
+    seen = b""
+    while b"[y/N]" not in seen:
+        chunk = os.read(master, 1024)
+        assert chunk, seen
+        seen += chunk
+    os.write(master, answer.encode() + b"\n")
+    out = p.stdout.read()
+    p.wait(timeout=30)
+    try:
+        while True:
+            chunk = os.read(master, 4096)
+            if not chunk:
+                break
+            seen += chunk
+    except OSError:
+        pass
+    os.close(master)
+    text = seen.decode(errors="replace")
+    assert_no_sanitizer_report(text)
+    return p.returncode, out, text
+
+
+def test_reset_asks_on_a_terminal(tmp_path, sprout):
+    folder, db = setup_abc(sprout, tmp_path)
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO a (x) VALUES (7)")
+    con.commit()
+    con.close()
+    code, out, err = run_on_terminal(["--db", db, "--migrations", folder, "db", "reset"], "n")
+    assert code == 1 and "aborted" in err and "Delete" in err
+    assert query(db, "SELECT x FROM a") == [(7,)]
+    code, out, err = run_on_terminal(["--db", db, "--migrations", folder, "db", "reset"], "y")
+    assert code == 0, err
+    assert "Migrations complete." in out
+    assert query(db, "SELECT count(*) FROM a") == [(0,)]
