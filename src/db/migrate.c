@@ -433,7 +433,8 @@ int migrate_record_upto(struct db *db, const struct migrate_folder *f, size_t up
         return rc;
     struct migrate_row *rows = NULL;
     size_t n = 0, done = 0;
-    rc = migrate_rows_load(db, &rows, &n, err);
+    bool *record = calloc(upto + 1, sizeof *record);
+    rc = record ? migrate_rows_load(db, &rows, &n, err) : sp_error_set(err, SP_ENOMEM, "out of memory");
     for (size_t i = 0; rc == SP_OK && i <= upto; i++) {
         bool found = false;
         for (size_t k = 0; k < n && !found; k++)
@@ -441,16 +442,19 @@ int migrate_record_upto(struct db *db, const struct migrate_folder *f, size_t up
         if (found)
             continue;
         rc = insert_row(db, f->files[i].hash, f->files[i].when, err);
-        if (rc == SP_OK && log)
-            fprintf(log, "  recorded %s as applied\n", f->files[i].tag);
+        record[i] = true;
         done++;
     }
     if (rc == SP_OK)
         rc = db_commit(db, err);
     if (rc != SP_OK)
         db_rollback(db);
-    else if (n_recorded)
+    for (size_t i = 0; rc == SP_OK && log && i <= upto; i++)
+        if (record[i])
+            fprintf(log, "  recorded %s as applied\n", f->files[i].tag);
+    if (rc == SP_OK && n_recorded)
         *n_recorded = done;
+    free(record);
     migrate_rows_free(rows, n);
     return rc;
 }
