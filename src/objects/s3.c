@@ -174,7 +174,6 @@ static int s3_request(const struct s3_store *s3, const char *method, const char 
             curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, size);
         } else {
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-            curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
         }
         CURLcode cc = curl_easy_perform(h);
         if (cc != CURLE_OK) {
