@@ -339,3 +339,28 @@ def test_concurrent_uploads_are_all_kept(env):
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
     assert USER  # the default user owns the node
+
+
+def _hostile_pdfs():
+    good = make_pdf([["first page"], ["second page"]])
+    loop = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+            b"2 0 obj << /Type /Pages /Kids [2 0 R] /Count 1 >> endobj\n"
+            b"trailer << /Root 1 0 R >>\n%%EOF\n")
+    nested = b"%PDF-1.4\n1 0 obj " + b"[" * 100000 + b" endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    bad_xref = good.replace(b"startxref\n", b"startxref\n99999999")
+    huge_len = good.replace(b"/Length ", b"/Length 9999999", 1)
+    return {"truncated": good[: len(good) // 2], "page-tree loop": loop,
+            "deep nesting": nested, "xref out of range": bad_xref, "wrong stream length": huge_len}
+
+
+@pytest.mark.parametrize("name", sorted(_hostile_pdfs()))
+def test_hostile_pdfs_never_break_the_server(env, name):
+    data = _hostile_pdfs()[name]
+    r = upload(env.srv, env.node, [part(data, "hostile.pdf", "application/pdf")])
+    assert r.status == 201, r
+    status = r.json["uploaded"][0]["extractionStatus"]
+    row = rows(env.db)[0]
+    assert row["extraction_status"] == status in ("completed", "failed")
+    assert (row["extracted_text"] is None) == (status == "failed")
+    assert (env.store / row["s3_key"]).read_bytes() == data
+    assert env.srv.request("GET", "/api/health").status == 200
