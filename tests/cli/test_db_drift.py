@@ -132,3 +132,20 @@ def test_baseline_refuses_when_schema_differs(sprout, workdir):
     p = sprout("--db", db, "db", "baseline", cwd=workdir)
     assert p.returncode == 2 and "--to" in p.stderr
     assert state(db) == before
+
+
+def test_rollback_of_project_migrations_with_data(sprout, workdir):
+    """The project's own down files undo 0003..0000 (foreign keys on, a seeded user present)."""
+    db = migrated(sprout, workdir)
+    assert sprout("--db", db, "db", "seed", cwd=workdir).returncode == 0
+    p = sprout("--db", db, "db", "rollback", cwd=workdir)
+    assert p.returncode == 0, p.stderr
+    assert "cards" not in [r[1] for r in query(db, "PRAGMA table_info(node_contents)")]
+    p = check(sprout, workdir, db)
+    assert p.returncode == 3 and "1 migration not applied yet" in p.stdout
+    p = sprout("--db", db, "db", "rollback", "--steps", "3", cwd=workdir)
+    assert p.returncode == 0, p.stderr
+    assert [r[0] for r in query(db, "SELECT name FROM sqlite_master WHERE type='table'")] == ["__drizzle_migrations"]
+    assert sprout("--db", db, "db", "migrate", cwd=workdir).returncode == 0
+    p = check(sprout, workdir, db)
+    assert p.returncode == 0 and p.stdout.strip() == SNAP_MSG
