@@ -134,3 +134,28 @@ def test_pdf_corrupt_still_uploaded_to_s3(start_server, tmp_path, s3server):
     assert r.status == 201
     assert r.json["uploaded"][0]["extractionStatus"] == "failed"
     assert len(s3server.objects()) == 1
+
+
+def test_requests_are_signed_with_sigv4(start_server, tmp_path, stub_s3):
+    stub = stub_s3([200])
+    srv, node, _ = start(start_server, tmp_path, stub.env())
+    pdf = make_pdf([["signed"]])
+    r = upload(srv, node, [part(pdf, "s.pdf", "application/pdf")])
+    assert r.status == 201, r
+    assert [m for m, _ in stub.requests] == ["PUT"]
+    h = stub.headers[0]
+    assert h["Content-Type"] == "application/pdf"
+    assert "/eu-west-3/s3/aws4_request" in h["Authorization"]
+    doc = r.json["uploaded"][0]["id"]
+    r = srv.request("DELETE", f"/api/nodes/{node}/documents/{doc}")
+    assert r.status == 204
+    assert [m for m, _ in stub.requests] == ["PUT", "DELETE"]
+
+
+def test_wrong_secret_is_refused_by_the_signature_check(start_server, tmp_path, stub_s3):
+    stub = stub_s3([200])
+    srv, node, _ = start(start_server, tmp_path, stub.env(secret="not-the-secret"))
+    r = upload(srv, node, [part("x", "x.txt")])
+    assert r.status == 502, r
+    assert "SignatureDoesNotMatch" in r.json["error"]
+    assert rows(tmp_path / "sprout.db") == []

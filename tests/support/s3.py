@@ -7,7 +7,12 @@ the test. The returned object has .endpoint, .bucket, .dir, .env() (the variable
 sprout at it) and .object_path(key) (where s3rver's filesystem store keeps an object's bytes).
 `stub_s3` is a scripted stand-in for fault injection: a small HTTP server whose replies to PUT
 and DELETE are chosen by the test (e.g. "200 then 403", "503 twice"), recording each request.
+It also verifies every request's AWS Signature Version 4 (s3rver does not check V4 signatures)
+and that x-amz-content-sha256 is the SHA-256 of the body: a bad one gets 403
+SignatureDoesNotMatch / XAmzContentSHA256Mismatch, as S3 would answer.
 """
+import hashlib
+import hmac
 import http.server
 import os
 import signal
@@ -94,13 +99,47 @@ def s3server(tmp_path):
     s.stop()
 
 
+SECRET = "stub-secret"
+
+
+def sigv4_problem(method, path, headers, body, secret=SECRET):
+    """None when the request is correctly signed for service s3, else S3's error code."""
+    auth = headers.get("Authorization", "")
+    if not auth.startswith("AWS4-HMAC-SHA256 "):
+        return "MissingSecurityHeader"
+    fields = dict(kv.strip().split("=", 1) for kv in auth[len("AWS4-HMAC-SHA256 "):].split(","))
+    _key_id, date, region, service, term = fields["Credential"].split("/")
+    if service != "s3" or term != "aws4_request":
+        return "AuthorizationHeaderMalformed"
+    payload_hash = headers.get("x-amz-content-sha256", "")
+    if payload_hash != "UNSIGNED-PAYLOAD" and payload_hash != hashlib.sha256(body).hexdigest():
+        return "XAmzContentSHA256Mismatch"
+    signed = fields["SignedHeaders"].split(";")
+    if "host" not in signed or "x-amz-date" not in signed or "x-amz-content-sha256" not in signed:
+        return "AccessDenied"
+    canon_headers = "".join(f"{h}:{' '.join(headers.get(h, '').split())}\n" for h in signed)
+    uri, _, query = path.partition("?")
+    canonical = "\n".join([method, uri, query, canon_headers, ";".join(signed), payload_hash])
+    amz_date = headers.get("x-amz-date", "")
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, f"{date}/{region}/{service}/{term}",
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+
+    def h(k, m):
+        return hmac.new(k, m.encode(), hashlib.sha256).digest()
+    k = h(h(h(h(("AWS4" + secret).encode(), date), region), service), term)
+    expected = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    return None if hmac.compare_digest(expected, fields["Signature"]) else "SignatureDoesNotMatch"
+
+
 class StubS3:
     """replies: list of status codes used in order for PUT requests (the last one repeats);
-    DELETE always answers 204. requests: list of (method, path)."""
+    DELETE always answers 204. requests: list of (method, path). Every request must carry a
+    valid SigV4 signature made with the secret "stub-secret" (else 403)."""
 
     def __init__(self, put_replies):
         self.put_replies = list(put_replies)
         self.requests = []
+        self.headers = []
         stub = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -114,9 +153,21 @@ class StubS3:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _signature_ok(self, body):
+                problem = sigv4_problem(self.command, self.path, self.headers, body)
+                stub.headers.append(dict(self.headers))
+                if problem:
+                    stub.requests.append((self.command + "-REFUSED", self.path))
+                    self._reply(403, b"<?xml version=\"1.0\"?><Error><Code>%s</Code>"
+                                     b"<Message>stub signature check</Message></Error>"
+                                % problem.encode())
+                return problem is None
+
             def do_PUT(self):
                 n = int(self.headers.get("Content-Length", "0"))
-                self.rfile.read(n)
+                body = self.rfile.read(n)
+                if not self._signature_ok(body):
+                    return
                 stub.requests.append(("PUT", self.path))
                 k = sum(1 for m, _ in stub.requests if m == "PUT") - 1
                 status = stub.put_replies[min(k, len(stub.put_replies) - 1)]
@@ -127,6 +178,8 @@ class StubS3:
                 self._reply(status, body)
 
             def do_DELETE(self):
+                if not self._signature_ok(b""):
+                    return
                 stub.requests.append(("DELETE", self.path))
                 self._reply(204)
 
@@ -135,9 +188,9 @@ class StubS3:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
-    def env(self):
-        return {"AWS_S3_BUCKET": "stub-bucket", "AWS_REGION": "us-east-1",
-                "AWS_ACCESS_KEY_ID": "stub", "AWS_SECRET_ACCESS_KEY": "stub",
+    def env(self, secret=SECRET):
+        return {"AWS_S3_BUCKET": "stub-bucket", "AWS_REGION": "eu-west-3",
+                "AWS_ACCESS_KEY_ID": "stub", "AWS_SECRET_ACCESS_KEY": secret,
                 "AWS_ENDPOINT_URL": self.endpoint}
 
     def stop(self):
