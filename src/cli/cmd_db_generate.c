@@ -120,7 +120,8 @@ int cmd_db_generate(struct cli_ctx *ctx)
     if (schema_file) {
         int rc = snapshot_load_case(schema_file, &loaded, &err);
         if (rc) {
-            exit_code = cli_fail(rc, &err);
+            cli_fail(rc, &err);
+            exit_code = CLI_EXIT_FAIL;
             goto out;
         }
         schema = &loaded;
@@ -138,7 +139,8 @@ int cmd_db_generate(struct cli_ctx *ctx)
             fprintf(stderr, "  %s\n", res.questions[i]);
         exit_code = CLI_EXIT_FAIL;
     } else if (rc) {
-        exit_code = cli_fail(rc, &err);
+        cli_fail(rc, &err);
+        exit_code = CLI_EXIT_FAIL; /* bad folder contents are failures, not usage errors */
     } else if (res.no_changes) {
         printf("No schema changes, nothing to migrate \xf0\x9f\x98\xb4\n");
     } else {

@@ -28,8 +28,8 @@ struct loader {
 
 static int malformed(struct loader *L, const char *what, const char *a, const char *b)
 {
-    return sp_error_set(L->err, SP_EINVAL, "%s data is malformed: %s%s%s%s%s", L->path, what,
-                        a ? " " : "", a ? a : "", b ? "." : "", b ? b : "");
+    return sp_error_set(L->err, SP_EINVAL, "%s data is malformed: %s%s%s%s", L->path, what,
+                        a ? a : "", b && b[0] != '.' ? " " : "", b ? b : "");
 }
 
 static const char *dup_str(struct loader *L, json_t *v)
@@ -104,17 +104,17 @@ static int snap_table(struct loader *L, const char *tkey, json_t *t, json_t *int
     if (!json_is_object(t))
         return malformed(L, "tables.", tkey, "is not an object");
     if (!json_is_string(name))
-        return malformed(L, "tables.", tkey, "name missing");
+        return malformed(L, "tables.", tkey, ".name missing");
     if (!json_is_object(cols))
-        return malformed(L, "tables.", tkey, "columns missing");
+        return malformed(L, "tables.", tkey, ".columns missing");
     if (!json_is_object(idx))
-        return malformed(L, "tables.", tkey, "indexes missing");
+        return malformed(L, "tables.", tkey, ".indexes missing");
     if (!json_is_object(fks))
-        return malformed(L, "tables.", tkey, "foreignKeys missing");
+        return malformed(L, "tables.", tkey, ".foreignKeys missing");
     if (!json_is_object(pks))
-        return malformed(L, "tables.", tkey, "compositePrimaryKeys missing");
+        return malformed(L, "tables.", tkey, ".compositePrimaryKeys missing");
     if (chk && !json_is_object(chk))
-        return malformed(L, "tables.", tkey, "checkConstraints is not an object");
+        return malformed(L, "tables.", tkey, ".checkConstraints is not an object");
     mt->name = dup_str(L, name);
 
     size_t n = json_object_size(cols), i = 0;
