@@ -274,7 +274,7 @@ int snapshot_load_file(const char *path, struct model_schema *out, struct snapsh
         rc = malformed(&L, "not a JSON object", NULL, NULL);
     else if (!json_is_string(ver))
         rc = malformed(&L, "version missing", NULL, NULL);
-    else if (atoi(json_string_value(ver)) > 6)
+    else if (strtol(json_string_value(ver), NULL, 10) > 6)
         rc = sp_error_set(err, SP_EUNSUPPORTED,
                           "%s has snapshot version %s, newer than the supported version 6: "
                           "upgrade the tool that reads it", path, json_string_value(ver));

@@ -566,3 +566,33 @@ def test_fk_on_existing_column_rebuilds_and_rename_hoisted(tmp_path):
                               "ON DELETE set null\n);\n")
     snap = json.loads((folder / "meta" / "0006_snapshot.json").read_text())
     assert snap["_meta"]["columns"] == {"\"patrons\".\"phone\"": "\"patrons\".\"mobile\""}
+
+
+def test_terminal_prompt(tmp_path):
+    """With stdin and stderr on a terminal the question is asked with numbered choices."""
+    import pty
+    import select
+    import subprocess
+    import time
+    from conftest import BIN
+    truncated_expected(tmp_path, 4)
+    master_fd, slave_fd = pty.openpty()
+    p = subprocess.Popen([BIN, "db", "generate", "--migrations", str(tmp_path), "--schema",
+                          str(CONF / "cases" / "step05.json")],
+                         stdin=slave_fd, stderr=slave_fd, stdout=subprocess.PIPE, text=True)
+    os.close(slave_fd)
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"Choice" not in seen and time.monotonic() < deadline:
+        r, _, _ = select.select([master_fd], [], [], 1)
+        if r:
+            seen += os.read(master_fd, 4096)
+    assert b"Is patrons table created or renamed from another table?" in seen
+    assert b"1) + patrons  create table" in seen
+    assert "2) ~ members › patrons  rename table".encode() in seen
+    os.write(master_fd, b"2\n")
+    out, _ = p.communicate(timeout=30)
+    os.close(master_fd)
+    assert p.returncode == 0
+    [sql] = [x for x in tmp_path.glob("0004_*.sql") if not x.name.endswith(".down.sql")]
+    assert sql.read_bytes() == next(EXPECTED.glob("0004_*.sql")).read_bytes()
