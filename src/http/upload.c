@@ -24,24 +24,13 @@ struct http_upload {
     bool finished;      /* finish succeeded: nothing to abort */
     bool failed;        /* a callback failed (resp is filled) or the body was malformed */
     bool in_part;
-    uint64_t part_bytes;
-    char *part_key;     /* field name and filename of the part in progress */
-    char *part_file;
 };
-
-static bool same(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
 
 static int end_part(struct http_upload *u)
 {
     if (!u->in_part)
         return SP_OK;
     u->in_part = false;
-    free(u->part_key);
-    free(u->part_file);
-    u->part_key = u->part_file = NULL;
     return u->ops->part_end ? u->ops->part_end(u->state, u->resp) : SP_OK;
 }
 
@@ -57,27 +46,19 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
         return MHD_NO;
     if (!filename || !filename[0])
         return MHD_YES; /* a plain form field, or an empty file input: ignored */
-    /* MHD gives each part's chunks with increasing offsets starting at 0: a chunk at offset 0
-     * after data, or with another name, starts the next part. */
-    bool new_part = !u->in_part || (off == 0 && (u->part_bytes > 0 || !same(key, u->part_key) ||
-                                                 !same(filename, u->part_file)));
+    /* MHD (0.9.75) calls once per chunk with off = bytes of this part delivered before it; an
+     * empty part is one call with off 0 and size 0. So offset 0 always starts a new part, even
+     * one with the same field and file name as the previous. */
+    bool new_part = !u->in_part || off == 0;
     if (new_part) {
         if (end_part(u) != SP_OK)
             goto fail;
-        u->part_key = strdup(key ? key : "");
-        u->part_file = strdup(filename);
-        if (!u->part_key || !u->part_file) {
-            api_fail(u->resp, SP_ENOMEM, "out of memory");
-            goto fail;
-        }
         u->in_part = true;
-        u->part_bytes = 0;
         if (u->ops->part_begin &&
             u->ops->part_begin(u->state, u->resp, key ? key : "", filename, content_type) != SP_OK)
             goto fail;
     }
     if (size) {
-        u->part_bytes += size;
         if (u->ops->part_data && u->ops->part_data(u->state, u->resp, data, size) != SP_OK)
             goto fail;
     }
@@ -194,7 +175,5 @@ void http_upload_free(struct http_upload *u)
     }
     if (u->begun && !u->finished && u->ops->abort)
         u->ops->abort(u->state);
-    free(u->part_key);
-    free(u->part_file);
     free(u);
 }

@@ -589,3 +589,32 @@ def test_upload_to_missing_node_is_404(server):
     body, ctype = multipart([("files", "a.txt", "text/plain", b"abc")])
     r = server.request("POST", "/api/nodes/nope/documents", body=body, headers={"Content-Type": ctype})
     assert r.status == 404 and r.json == {"error": "Node not found"}
+
+
+def test_upload_empty_parts_are_separate_files(server):
+    nid = make_root_node(server)
+    body, ctype = multipart([("files", "e.txt", "text/plain", b""), ("files", "e.txt", "text/plain", b""),
+                             ("field", None, None, b"x"), ("files", "a.txt", "text/plain", b"abc"),
+                             ("files", "e.txt", "text/plain", b""), ("files", "", "text/plain", b"")])
+    r = server.request("POST", f"/api/nodes/{nid}/documents", body=body, headers={"Content-Type": ctype})
+    assert r.status == 201, r
+    assert [(u["originalFilename"], u["fileSizeBytes"]) for u in r.json["uploaded"]] == \
+        [("e.txt", 0), ("e.txt", 0), ("a.txt", 3), ("e.txt", 0)]
+
+
+def test_upload_dropped_connection_leaves_nothing(server):
+    nid = make_root_node(server)
+    body, ctype = multipart([("files", "x.txt", "text/plain", b"a" * 300000)])
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    s.sendall(f"POST /api/nodes/{nid}/documents HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
+              f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:100000])
+    time.sleep(0.3)
+    s.close()
+    deadline = time.time() + 5
+    while time.time() < deadline:   # the server notices the drop asynchronously
+        listed = server.request("GET", f"/api/nodes/{nid}/documents")
+        if listed.status == 200 and listed.json == []:
+            break
+        time.sleep(0.05)
+    assert listed.json == []
+    assert server.request("GET", "/api/health").status == 200
