@@ -3,12 +3,44 @@
  */
 #include "storage/store_sql.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "storage/rowjson.h"
 #include "util/ids.h"
 #include "util/timefmt.h"
+
+static pthread_mutex_t write_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void store_write_lock(void)
+{
+    pthread_mutex_lock(&write_mutex);
+}
+
+void store_write_unlock(void)
+{
+    pthread_mutex_unlock(&write_mutex);
+}
+
+int store_txn_begin(struct db *db, struct sp_error *err)
+{
+    store_write_lock();
+    int rc = db_begin_immediate(db, err);
+    if (rc != SP_OK)
+        store_write_unlock();
+    return rc;
+}
+
+int store_txn_end(struct db *db, int rc, struct sp_error *err)
+{
+    if (rc == SP_OK)
+        rc = db_commit(db, err);
+    if (rc != SP_OK)
+        db_rollback(db);
+    store_write_unlock();
+    return rc;
+}
 
 int store_stmt(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_error *err)
 {
@@ -167,9 +199,9 @@ int store_fk_explain(struct db *db, const struct model_table *t, const struct st
     return sp_error_set(err, SP_ECONFLICT, "a referenced row was deleted concurrently; retry");
 }
 
-int store_insert(struct db *db, const char *sql, const struct model_table *t,
-                 struct store_row *row, const char *path_col, const char *path_msg,
-                 struct buf *out, struct sp_error *err)
+static int insert_locked(struct db *db, const char *sql, const struct model_table *t,
+                         struct store_row *row, const char *path_col, const char *path_msg,
+                         struct buf *out, struct sp_error *err)
 {
     char id[37];
     ids_uuid_v4(id);
@@ -192,5 +224,27 @@ int store_insert(struct db *db, const char *sql, const struct model_table *t,
         return sp_error_set(err, SP_EDB, "insert into %s returned no row", t->name);
     if (rc == SP_ECONFLICT && store_is_fk_error(sqlite3_extended_errcode(db_handle(db))))
         return store_fk_explain(db, t, row, path_col, path_msg, err);
+    return rc;
+}
+
+int store_insert(struct db *db, const char *sql, const struct model_table *t,
+                 struct store_row *row, const char *path_col, const char *path_msg,
+                 struct buf *out, struct sp_error *err)
+{
+    bool own = sqlite3_get_autocommit(db_handle(db)) != 0;
+    if (own)
+        store_write_lock();
+    int rc = insert_locked(db, sql, t, row, path_col, path_msg, out, err);
+    if (own)
+        store_write_unlock();
+    return rc;
+}
+
+int store_write_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+                         struct buf *out, struct sp_error *err)
+{
+    store_write_lock();
+    int rc = store_one_json(db, st, t, NULL, 0, out, err);
+    store_write_unlock();
     return rc;
 }

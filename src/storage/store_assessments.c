@@ -117,7 +117,7 @@ int store_assessments_patch(struct db *db, const char *id, const struct store_ro
         return rc;
     store_bind_row(st, t, row);
     store_bind_name(st, ":key", id);
-    rc = store_one_json(db, st, t, NULL, 0, out, err);
+    rc = store_write_one_json(db, st, t, out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Assessment not found") : rc;
 }
 
@@ -144,7 +144,7 @@ int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
 {
     const struct model_table *t = schema_table(SCHEMA_ANSWERS);
     size_t len0 = out->len;
-    int rc = db_begin_immediate(db, err);
+    int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
     rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out, err);
@@ -159,10 +159,8 @@ int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
             rc = store_run(db, st, NULL, err);
         }
     }
-    if (rc == SP_OK)
-        rc = db_commit(db, err);
+    rc = store_txn_end(db, rc, err);
     if (rc != SP_OK) {
-        db_rollback(db);
         out->len = len0;
         if (out->data)
             out->data[len0] = '\0';

@@ -120,7 +120,7 @@ int store_branches_patch(struct db *db, const char *id, const struct store_row *
     store_bind_row(st, t, row);
     store_bind_name(st, ":now", now);
     store_bind_name(st, ":key", id);
-    rc = store_one_json(db, st, t, NULL, 0, out, err);
+    rc = store_write_one_json(db, st, t, out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Branch not found") : rc;
 }
 
@@ -176,7 +176,7 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
 {
     *keys = NULL;
     *n_keys = 0;
-    int rc = db_begin_immediate(db, err);
+    int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
     sqlite3_stmt *st;
@@ -204,10 +204,8 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
         rc = run_id(db, SQL_DELETE_BRANCH, id, NULL, err);
     if (rc == SP_OK)
         rc = db_exec(db, SQL_TEMP_CLEAR, err);
-    if (rc == SP_OK)
-        rc = db_commit(db, err);
+    rc = store_txn_end(db, rc, err);
     if (rc != SP_OK) {
-        db_rollback(db);
         *keys = NULL;
         *n_keys = 0;
         if (rc == SP_ECONFLICT)

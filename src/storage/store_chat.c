@@ -83,7 +83,7 @@ int store_sessions_patch(struct db *db, const char *id, const struct store_row *
         return rc;
     store_bind_row(st, t, row);
     store_bind_name(st, ":key", id);
-    rc = store_one_json(db, st, t, NULL, 0, out, err);
+    rc = store_write_one_json(db, st, t, out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Session not found") : rc;
 }
 

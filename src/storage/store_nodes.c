@@ -153,7 +153,7 @@ int store_nodes_patch(struct db *db, const char *id, const struct store_row *row
     store_bind_row(st, t, row);
     store_bind_name(st, ":now", now);
     store_bind_name(st, ":key", id);
-    rc = store_one_json(db, st, t, NULL, 0, out, err);
+    rc = store_write_one_json(db, st, t, out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Node not found") : rc;
 }
 
@@ -186,7 +186,9 @@ int store_nodes_delete(struct db *db, const char *id, struct sp_error *err)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int changes = 0;
+    store_write_lock();
     rc = store_run(db, st, &changes, err);
+    store_write_unlock();
     if (rc == SP_ECONFLICT && store_is_fk_error(sqlite3_extended_errcode(db_handle(db))))
         return explain_refs(db, id, err);
     if (rc == SP_OK && changes == 0)

@@ -50,7 +50,7 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
     const struct model_table *t = schema_table(SCHEMA_USER_NODE_PROGRESS);
     *created = false;
     size_t len0 = out->len;
-    int rc = db_begin_immediate(db, err);
+    int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
     sqlite3_stmt *st;
@@ -66,10 +66,8 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
         rc = store_insert(db, SQL_VISIT_INSERT, t, row, NULL, NULL, out, err);
         *created = rc == SP_OK;
     }
-    if (rc == SP_OK)
-        rc = db_commit(db, err);
+    rc = store_txn_end(db, rc, err);
     if (rc != SP_OK) {
-        db_rollback(db);
         out->len = len0;
         if (out->data)
             out->data[len0] = '\0';
@@ -90,6 +88,6 @@ int store_progress_patch(struct db *db, const char *id, const struct store_row *
     store_bind_row(st, t, row);
     store_bind_name(st, ":now", now);
     store_bind_name(st, ":key", id);
-    rc = store_one_json(db, st, t, NULL, 0, out, err);
+    rc = store_write_one_json(db, st, t, out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Progress record not found") : rc;
 }

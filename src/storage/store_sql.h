@@ -58,6 +58,20 @@ int store_insert(struct db *db, const char *sql, const struct model_table *t,
 int store_fk_explain(struct db *db, const struct model_table *t, const struct store_row *row,
                      const char *path_col, const char *path_msg, struct sp_error *err);
 
+/* Writes from this process queue on one mutex before they touch SQLite, so the server's own
+ * threads never meet SQLITE_BUSY (whose busy handler sleeps in steps of milliseconds); other
+ * processes are still handled by the busy timeout. store_txn_begin() takes the mutex and opens
+ * BEGIN IMMEDIATE; store_txn_end() commits when rc is SP_OK (else rolls back), releases the
+ * mutex and returns the final code. store_write_one_json() is store_one_json() for a single
+ * writing statement (UPDATE ... RETURNING) under the mutex. store_insert() takes the mutex
+ * itself unless a transaction is already open on db. */
+int store_txn_begin(struct db *db, struct sp_error *err);
+int store_txn_end(struct db *db, int rc, struct sp_error *err);
+int store_write_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+                         struct buf *out, struct sp_error *err);
+void store_write_lock(void);
+void store_write_unlock(void);
+
 /* Whether sqlite_rc (an extended code) is a foreign-key constraint failure. */
 bool store_is_fk_error(int sqlite_rc);
 
