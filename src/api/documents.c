@@ -358,7 +358,8 @@ static int up_finish(void *state, struct api_req *req, struct api_resp *resp)
         struct doc_file *f = &u->files[i];
         rc = objstore_put_file(req->ctx->store, f->key, f->staged, f->mime, &err);
         if (rc != SP_OK) {
-            f->stored = true;  /* a half-written object is removed too (missing is fine) */
+            /* A failed put leaves no object (S3 PUT is atomic; the local store renames a
+             * complete file), so only the earlier files of this batch are removed. */
             unstore_all(req, u);
             return api_fail(resp, rc, "storage failed: %s", sp_error_text(&err, rc));
         }
