@@ -14,6 +14,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,60 @@ static int put_blob(struct buf *out, sqlite3_stmt *st, int i)
     return buf_puts(out, "]}");
 }
 
+/* Bytes JSON.stringify escapes: control characters, '"' and '\\'. */
+static bool needs_escape(const unsigned char *p, size_t n)
+{
+    /* eight bytes at a time: a byte < 0x20, == '"' or == '\\' sets its high bit in m */
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t m = ((x - ones * 0x20) | (q - ones) | (b - ones)) & ~x & highs;
+        if (m)
+            return true;
+    }
+    for (; i < n; i++)
+        if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\')
+            return true;
+    return false;
+}
+
+/* Fast path for the common case (nothing to escape): one reserve, one copy. */
+static int put_string(struct buf *out, const char *s, size_t n)
+{
+    if (needs_escape((const unsigned char *)s, n))
+        return jsonw_string(out, s, n);
+    RJ_TRY(buf_reserve(out, n + 2));
+    char *d = out->data + out->len;
+    d[0] = '"';
+    memcpy(d + 1, s, n);
+    d[n + 1] = '"';
+    out->len += n + 2;
+    out->data[out->len] = '\0';
+    return SP_OK;
+}
+
+/* ,"key": (keys are schema identifiers: never escaped). */
+static int put_key(struct buf *out, const char *key, bool first)
+{
+    size_t n = strlen(key);
+    RJ_TRY(buf_reserve(out, n + 4));
+    char *d = out->data + out->len;
+    size_t k = 0;
+    if (!first)
+        d[k++] = ',';
+    d[k++] = '"';
+    memcpy(d + k, key, n);
+    k += n;
+    d[k++] = '"';
+    d[k++] = ':';
+    out->len += k;
+    out->data[out->len] = '\0';
+    return SP_OK;
+}
+
 static int put_value(struct buf *out, sqlite3_stmt *st, int i, const struct model_column *c)
 {
     int type = sqlite3_column_type(st, i);
@@ -67,7 +122,7 @@ static int put_value(struct buf *out, sqlite3_stmt *st, int i, const struct mode
     case SQLITE_FLOAT: return jsonw_number(out, sqlite3_column_double(st, i));
     case SQLITE_TEXT: {
         const char *s = (const char *)sqlite3_column_text(st, i);
-        return jsonw_string(out, s ? s : "", (size_t)sqlite3_column_bytes(st, i));
+        return put_string(out, s ? s : "", (size_t)sqlite3_column_bytes(st, i));
     }
     default: return put_blob(out, st, i);
     }
@@ -82,10 +137,7 @@ int rowjson_object(struct buf *out, sqlite3_stmt *st, const struct model_table *
     for (size_t k = 0; k < n; k++) {
         const struct model_column *c = &t->columns[cols ? (size_t)cols[k] : k];
         assert(strcmp(sqlite3_column_name(st, (int)k), c->name) == 0);
-        if (k)
-            RJ_TRY(buf_putc(out, ','));
-        RJ_TRY(jsonw_cstring(out, c->json_key ? c->json_key : c->name));
-        RJ_TRY(buf_putc(out, ':'));
+        RJ_TRY(put_key(out, c->json_key ? c->json_key : c->name, k == 0));
         RJ_TRY(put_value(out, st, (int)k, c));
     }
     return buf_putc(out, '}');

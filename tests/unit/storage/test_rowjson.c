@@ -118,6 +118,41 @@ static void test_column_subset_and_empty(void)
     sqlite3_close(h);
 }
 
+/* Escapes found at every position of long strings (the writer scans eight bytes at a time);
+ * UTF-8 and DEL pass through raw. */
+static void test_escapes_at_every_position(void)
+{
+    sqlite3 *h = open_mem("CREATE TABLE branches (id TEXT, title TEXT, user_id TEXT,"
+                          " created_at TEXT, updated_at TEXT);");
+    static const char specials[] = { '"', '\\', '\n', '\x01', '\x1f' };
+    static const char *const escaped[] = { "\\\"", "\\\\", "\\n", "\\u0001", "\\u001f" };
+    for (size_t k = 0; k < sizeof specials; k++) {
+        for (size_t pos = 0; pos < 19; pos++) {
+            char title[20], want[64], sql[256];
+            memset(title, 'a', 19);
+            title[19] = '\0';
+            title[pos] = specials[k];
+            sqlite3_stmt *ins = NULL;
+            sqlite3_exec(h, "DELETE FROM branches", NULL, NULL, NULL);
+            sqlite3_prepare_v2(h, "INSERT INTO branches VALUES ('i', ?1, 'u', 'c', 'd')", -1, &ins, NULL);
+            sqlite3_bind_text(ins, 1, title, 19, SQLITE_STATIC);
+            sqlite3_step(ins);
+            sqlite3_finalize(ins);
+            snprintf(want, sizeof want, "%.*s%s%.*s", (int)pos, title, escaped[k],
+                     (int)(18 - pos), title + pos + 1);
+            snprintf(sql, sizeof sql, "[{\"id\":\"i\",\"title\":\"%s\",\"userId\":\"u\","
+                     "\"createdAt\":\"c\",\"updatedAt\":\"d\"}]", want);
+            CHECK_STR_EQ(rows(h, "SELECT * FROM branches", SCHEMA_BRANCHES, NULL, 0), sql);
+        }
+    }
+    sqlite3_exec(h, "DELETE FROM branches; INSERT INTO branches VALUES"
+                    " ('i', 'Über \x7f notes — ok ✓ long enough', 'u', 'c', 'd')", NULL, NULL, NULL);
+    CHECK_STR_EQ(rows(h, "SELECT * FROM branches", SCHEMA_BRANCHES, NULL, 0),
+                 "[{\"id\":\"i\",\"title\":\"Über \x7f notes — ok ✓ long enough\",\"userId\":\"u\","
+                 "\"createdAt\":\"c\",\"updatedAt\":\"d\"}]");
+    sqlite3_close(h);
+}
+
 static void test_select_list_is_schema_order(void)
 {
     CHECK_STR_EQ(rowjson_select_list(schema_table(SCHEMA_BRANCHES)),
@@ -130,6 +165,7 @@ int main(void)
     RUN(test_json_in_text_stays_a_string);
     RUN(test_cards_in_schema_position);
     RUN(test_column_subset_and_empty);
+    RUN(test_escapes_at_every_position);
     RUN(test_select_list_is_schema_order);
     return check_report("test_rowjson");
 }
