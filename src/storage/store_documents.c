@@ -83,15 +83,12 @@ static int insert_one(struct db *db, const struct store_document *d, struct sp_e
 int store_documents_insert_all(struct db *db, const struct store_document *docs, size_t n,
                                struct sp_error *err)
 {
-    int rc = db_begin_immediate(db, err);
+    int rc = store_txn_begin(db, err);  /* the process-wide write queue + BEGIN IMMEDIATE */
     if (rc != SP_OK)
         return rc;
     for (size_t i = 0; i < n && rc == SP_OK; i++)
         rc = insert_one(db, &docs[i], err);
-    if (rc == SP_OK)
-        return db_commit(db, err);  /* rolls back itself on failure */
-    db_rollback(db);
-    return rc;
+    return store_txn_end(db, rc, err);   /* commit, or roll back everything */
 }
 
 int store_documents_list_json(struct db *db, const char *node_id, struct buf *out,
@@ -141,7 +138,9 @@ int store_documents_delete(struct db *db, const char *node_id, const char *doc_i
     bind_text(st, 1, doc_id);
     bind_text(st, 2, node_id);
     int changes = 0;
+    store_write_lock();
     rc = store_run(db, st, &changes, err);
+    store_write_unlock();
     *deleted = changes > 0;
     return rc;
 }
