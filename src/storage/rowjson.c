@@ -25,13 +25,13 @@
 #define RJ_TRY(expr) do { int rc_ = (expr); if (rc_ != SP_OK) return rc_; } while (0)
 
 /* drizzle's boolean mode: Number(value) === 1. */
-static bool is_true(sqlite3_stmt *st, int i)
+static bool is_true(sqlite3_value *v)
 {
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER: return sqlite3_column_int64(st, i) == 1;
-    case SQLITE_FLOAT: return sqlite3_column_double(st, i) == 1.0;
+    switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: return sqlite3_value_int64(v) == 1;
+    case SQLITE_FLOAT: return sqlite3_value_double(v) == 1.0;
     case SQLITE_TEXT: {
-        const char *s = (const char *)sqlite3_column_text(st, i);
+        const char *s = (const char *)sqlite3_value_text(v);
         if (!s)
             return false;
         char *end = NULL;
@@ -46,14 +46,43 @@ static bool is_true(sqlite3_stmt *st, int i)
     }
 }
 
-static int put_blob(struct buf *out, sqlite3_stmt *st, int i)
+static int put_blob(struct buf *out, sqlite3_value *v)
 {
-    const unsigned char *p = sqlite3_column_blob(st, i);
-    int n = sqlite3_column_bytes(st, i);
+    const unsigned char *p = sqlite3_value_blob(v);
+    int n = sqlite3_value_bytes(v);
     RJ_TRY(buf_puts(out, "{\"type\":\"Buffer\",\"data\":["));
     for (int k = 0; k < n; k++)
         RJ_TRY(buf_printf(out, k ? ",%u" : "%u", (unsigned)p[k]));
     return buf_puts(out, "]}");
+}
+
+/* Integers below 2^53 print the same as JavaScript's String(x); others go through jsonw. */
+static int put_int(struct buf *out, int64_t x)
+{
+    if (x > 9007199254740991LL || x < -9007199254740991LL)
+        return jsonw_number(out, (double)x);
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = x < 0 ? (uint64_t)(-x) : (uint64_t)x;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (x < 0)
+        tmp[n++] = '-';
+    RJ_TRY(buf_reserve(out, n));
+    for (size_t k = 0; k < n; k++)
+        out->data[out->len + k] = tmp[n - 1 - k];
+    out->len += n;
+    out->data[out->len] = '\0';
+    return SP_OK;
+}
+
+static int put_double(struct buf *out, double d)
+{
+    if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d)
+        return put_int(out, (int64_t)d); /* -0 prints "0", as String(-0) */
+    return jsonw_number(out, d);
 }
 
 /* Bytes JSON.stringify escapes: control characters, '"' and '\\'. */
@@ -112,19 +141,20 @@ static int put_key(struct buf *out, const char *key, bool first)
 
 static int put_value(struct buf *out, sqlite3_stmt *st, int i, const struct model_column *c)
 {
-    int type = sqlite3_column_type(st, i);
+    sqlite3_value *v = sqlite3_column_value(st, i); /* one connection per thread: safe */
+    int type = sqlite3_value_type(v);
     if (type == SQLITE_NULL)
         return buf_puts(out, "null");
     if (c->json_kind == MODEL_JSON_BOOL)
-        return buf_puts(out, is_true(st, i) ? "true" : "false");
+        return buf_puts(out, is_true(v) ? "true" : "false");
     switch (type) {
-    case SQLITE_INTEGER: return jsonw_number(out, (double)sqlite3_column_int64(st, i));
-    case SQLITE_FLOAT: return jsonw_number(out, sqlite3_column_double(st, i));
+    case SQLITE_INTEGER: return put_int(out, sqlite3_value_int64(v));
+    case SQLITE_FLOAT: return put_double(out, sqlite3_value_double(v));
     case SQLITE_TEXT: {
-        const char *s = (const char *)sqlite3_column_text(st, i);
-        return put_string(out, s ? s : "", (size_t)sqlite3_column_bytes(st, i));
+        const char *s = (const char *)sqlite3_value_text(v);
+        return put_string(out, s ? s : "", (size_t)sqlite3_value_bytes(v));
     }
-    default: return put_blob(out, st, i);
+    default: return put_blob(out, v);
     }
 }
 
@@ -148,6 +178,7 @@ int rowjson_array(struct buf *out, sqlite3_stmt *st, const struct model_table *t
 {
     size_t rows = 0;
     int rc;
+    RJ_TRY(buf_reserve(out, 16384)); /* most lists: no regrowth */
     RJ_TRY(buf_putc(out, '['));
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (rows++)
