@@ -153,6 +153,33 @@ static void test_escapes_at_every_position(void)
     sqlite3_close(h);
 }
 
+/* Numbers print as JavaScript's String(x) of the double better-sqlite3 would hand over. */
+static void test_numbers_like_javascript(void)
+{
+    sqlite3 *h = open_mem(
+        "CREATE TABLE t (id TEXT, user_id TEXT, assessment_id TEXT, question_id TEXT,"
+        " answer_text TEXT, selected_option TEXT, is_correct INTEGER, score REAL, feedback TEXT,"
+        " created_at TEXT);");
+    static const struct { const char *sql; const char *want; } cases[] = {
+        { "0.0", "0" }, { "-0.0", "0" }, { "-7", "-7" }, { "1.5", "1.5" }, { "0.1", "0.1" },
+        { "123456789012345.0", "123456789012345" }, { "1e15", "1000000000000000" },
+        { "1e21", "1e+21" }, { "-2.5e-7", "-2.5e-7" }, { "9007199254740991", "9007199254740991" },
+        { "9007199254740993", "9007199254740992" }, { "-9223372036854775808", "-9223372036854776000" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char sql[256], want[256];
+        snprintf(sql, sizeof sql, "DELETE FROM t; INSERT INTO t VALUES"
+                 " ('i','u','a','q',NULL,NULL,NULL,%s,NULL,'t')", cases[i].sql);
+        CHECK(sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK);
+        snprintf(want, sizeof want, "[{\"id\":\"i\",\"userId\":\"u\",\"assessmentId\":\"a\","
+                 "\"questionId\":\"q\",\"answerText\":null,\"selectedOption\":null,"
+                 "\"isCorrect\":null,\"score\":%s,\"feedback\":null,\"createdAt\":\"t\"}]",
+                 cases[i].want);
+        CHECK_STR_EQ(rows(h, "SELECT * FROM t", SCHEMA_ANSWERS, NULL, 0), want);
+    }
+    sqlite3_close(h);
+}
+
 static void test_select_list_is_schema_order(void)
 {
     CHECK_STR_EQ(rowjson_select_list(schema_table(SCHEMA_BRANCHES)),
@@ -166,6 +193,7 @@ int main(void)
     RUN(test_cards_in_schema_position);
     RUN(test_column_subset_and_empty);
     RUN(test_escapes_at_every_position);
+    RUN(test_numbers_like_javascript);
     RUN(test_select_list_is_schema_order);
     return check_report("test_rowjson");
 }
