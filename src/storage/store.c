@@ -23,10 +23,29 @@ void store_write_unlock(void)
     pthread_mutex_unlock(&write_mutex);
 }
 
+/* BEGIN/COMMIT as cached statements (sqlite3_exec would parse them on every request). */
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+
+static int run_static(struct db *db, const char *sql, const char *what, struct sp_error *err)
+{
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return sp_error_set(err, SP_EDB, "%s: %s", what, db_errmsg(db));
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        rc = db_error(db, rc, err, what);
+        sqlite3_reset(st);
+        return rc;
+    }
+    sqlite3_reset(st);
+    return SP_OK;
+}
+
 int store_txn_begin(struct db *db, struct sp_error *err)
 {
     store_write_lock();
-    int rc = db_begin_immediate(db, err);
+    int rc = run_static(db, SQL_BEGIN, "starting a transaction", err);
     if (rc != SP_OK)
         store_write_unlock();
     return rc;
@@ -35,7 +54,7 @@ int store_txn_begin(struct db *db, struct sp_error *err)
 int store_txn_end(struct db *db, int rc, struct sp_error *err)
 {
     if (rc == SP_OK)
-        rc = db_commit(db, err);
+        rc = run_static(db, SQL_COMMIT, "committing", err);
     if (rc != SP_OK)
         db_rollback(db);
     store_write_unlock();
