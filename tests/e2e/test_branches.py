@@ -189,7 +189,8 @@ def test_delete_is_all_or_nothing(server):
         db.execute("CREATE TRIGGER no_branch_delete BEFORE DELETE ON branches "
                    "BEGIN SELECT RAISE(ABORT, 'refused by test'); END")
     r = server.request("DELETE", f"/api/branches/{g['branch']['id']}")
-    assert r.status >= 400 and "error" in r.json
+    assert r.status == 409, r
+    assert r.json["error"].startswith("Branch could not be deleted (nothing was changed)")
     assert counts(server.db) == before
     with sqlite3.connect(server.db) as db:
         db.execute("DROP TRIGGER no_branch_delete")
