@@ -174,12 +174,15 @@ def test_empty_json_body_is_an_empty_object(server):
 
 def test_unknown_routes_and_methods(server):
     b = post(server, "/api/branches", {"userId": U, "title": "T"})
-    for method, path in (("GET", "/api/nope"), ("PUT", f"/api/branches/{b['id']}"),
-                         ("DELETE", "/api/branches"), ("POST", "/api/nodes/x/children"),
-                         ("GET", "/api/nodes/a/b/c/d"), ("PATCH", "/api/progress"),
-                         ("GET", "/api/chat"), ("DELETE", "/api/chat/sessions/x")):
+    for method, path, status in (
+            ("GET", "/api/nope", 404), ("PUT", f"/api/branches/{b['id']}", 405),
+            ("DELETE", "/api/branches", 405), ("POST", "/api/nodes/x/children", 405),
+            ("GET", "/api/nodes/a/b/c/d", 404), ("PATCH", "/api/progress", 405),
+            ("GET", "/api/chat", 404), ("DELETE", "/api/chat/sessions/x", 405),
+            ("POST", "/api/health", 405), ("GET", "/api/branchesx", 404)):
         r = server.request(method, path)
-        assert r.status in (404, 405), (method, path, r)
+        assert r.status == status, (method, path, r)
+        assert isinstance(r.json["error"], str)
     assert get(server, f"/api/branches/{b['id']}")["title"] == "T"
 
 
