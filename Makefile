@@ -51,8 +51,7 @@ test: release debug units
 	tests/run.sh
 
 check:
-	$(MAKE) clean
-	$(MAKE) EXTRA_CFLAGS=-Werror release debug units
+	$(MAKE) -B EXTRA_CFLAGS=-Werror release debug units
 	scripts/check-source.sh
 
 clean:

@@ -22,9 +22,9 @@ echo "unit: $passed passed, $failed failed"
 PYTEST=(/usr/bin/python3 -m pytest)
 "${PYTEST[@]}" -q -p no:cacheprovider tests/ "$@" | tee build/pytest.log
 prc=${PIPESTATUS[0]}
-summary=$(grep -E '^=+ .*(passed|failed|error)' build/pytest.log | tail -1)
+summary=$(grep -E '[0-9]+ (passed|failed|errors?)( |,|$)' build/pytest.log | grep -E ' in [0-9.]+s' | tail -1)
 pp=$(printf '%s' "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
-pf=$(printf '%s' "$summary" | grep -oE '[0-9]+ (failed|error)' | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+pf=$(printf '%s' "$summary" | grep -oE '[0-9]+ (failed|errors?)' | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
 [ $prc -ne 0 ] && [ "${pf:-0}" -eq 0 ] && pf=1
 passed=$((passed + ${pp:-0})); failed=$((failed + ${pf:-0}))
 echo "$passed passed, $failed failed"

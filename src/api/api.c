@@ -11,12 +11,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "storage/store.h"
 #include "util/jsonw.h"
 
-/* From db/conn.h, which api/ may not include (it brings sqlite3.h; see scripts/check-source.sh).
- * This one function is the whole of api/'s use of the db layer; handlers pass the struct db on
- * to storage/ without looking inside. */
-int db_thread(const char *path, struct db **out, struct sp_error *err);
 
 int api_status_from_err(int code)
 {
@@ -157,7 +154,7 @@ int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out)
 int api_db(struct api_req *req, struct api_resp *resp, struct db **out)
 {
     struct sp_error err = { 0 };
-    int rc = db_thread(req->ctx->db_path, out, &err);
+    int rc = store_db_thread(req->ctx->db_path, out, &err);
     if (rc != SP_OK)
         return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
     return SP_OK;

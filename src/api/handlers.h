@@ -4,9 +4,7 @@
 
 #include "api/api.h"
 
-/* TEMPORARY during parallel development: a handler not yet written links as NULL and the
- * router answers 501. Removed once every file exists. */
-#define API_HANDLER(name) int name(struct api_req *req, struct api_resp *resp) __attribute__((weak))
+#define API_HANDLER(name) int name(struct api_req *req, struct api_resp *resp)
 
 /* api/health.c */
 API_HANDLER(api_health);
@@ -31,7 +29,7 @@ API_HANDLER(api_contents_create);
 API_HANDLER(api_generations_list);
 API_HANDLER(api_generations_create);
 /* api/documents.c */
-extern const struct api_upload_ops api_documents_upload __attribute__((weak));
+extern const struct api_upload_ops api_documents_upload;
 API_HANDLER(api_documents_list);
 API_HANDLER(api_documents_delete);
 /* api/assessments.c */

@@ -186,11 +186,7 @@ int cli_main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     ctx.command = cmd->name;
-    if (!cmd->fn) {
-        fprintf(stderr, "sprout: '%s' is not built yet\n", cmd->name);
-        free(rest);
-        return CLI_EXIT_FAIL;
-    }
+
     ctx.argc = nrest - words;
     ctx.argv = rest + words;
     int code = cmd->fn(&ctx);

@@ -48,19 +48,18 @@ int cli_exit_code(int code);
 /* Ask a yes/no question on the terminal (stderr prompt, stdin answer); false when not interactive. */
 bool cli_confirm(const struct cli_ctx *ctx, const char *question);
 
-/* Commands (one file each under cli/). TEMPORARY weak during parallel development: a
- * command not yet written links as NULL and cli_main reports it. */
-int cmd_serve(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_migrate(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_generate(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_push(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_status(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_check(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_rollback(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_baseline(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_reset(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_backup(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_restore(struct cli_ctx *ctx) __attribute__((weak));
-int cmd_db_seed(struct cli_ctx *ctx) __attribute__((weak));
+/* Commands (one file each under cli/). */
+int cmd_serve(struct cli_ctx *ctx);
+int cmd_db_migrate(struct cli_ctx *ctx);
+int cmd_db_generate(struct cli_ctx *ctx);
+int cmd_db_push(struct cli_ctx *ctx);
+int cmd_db_status(struct cli_ctx *ctx);
+int cmd_db_check(struct cli_ctx *ctx);
+int cmd_db_rollback(struct cli_ctx *ctx);
+int cmd_db_baseline(struct cli_ctx *ctx);
+int cmd_db_reset(struct cli_ctx *ctx);
+int cmd_db_backup(struct cli_ctx *ctx);
+int cmd_db_restore(struct cli_ctx *ctx);
+int cmd_db_seed(struct cli_ctx *ctx);
 
 #endif

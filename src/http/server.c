@@ -5,8 +5,8 @@
  * across the calls of the access handler (headers, body chunks, end of body), freed by the
  * completion callback, which also writes the request log line.
  * Responses: the handler's buffer is handed to MHD without a copy (MHD_RESPMEM_MUST_FREE).
- * Errors the server itself detects (404, 405, 413, 400 for the query, 501 for a route whose
- * handler is not built in) are JSON like every handler error.
+ * Errors the server itself detects (404, 405, 413, 400 for the query) are JSON like every
+ * handler error.
  * Thread model: MHD's pool threads run the callbacks; a request is only touched by the thread of
  * its connection. The only shared mutable state is the in-flight counter (atomic).
  */
@@ -204,7 +204,7 @@ static enum MHD_Result answer_early(struct request *r, struct MHD_Connection *c)
 static enum MHD_Result fail_early(struct request *r, struct MHD_Connection *c, int status,
                                   const char *allow, const char *fmt, const char *arg)
 {
-    api_fail_status(&r->resp, status, status == 501 ? SP_EUNAVAILABLE : SP_EINVAL, fmt, arg);
+    api_fail_status(&r->resp, status, SP_EINVAL, fmt, arg);
     r->allow = allow ? arena_strdup(&r->arena, allow) : NULL;
     return answer_early(r, c);
 }
@@ -313,9 +313,6 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
         return fail_early(r, c, 400, NULL, "query parameter '%s' given more than once", w.dup);
     if (w.too_many)
         return fail_early(r, c, 400, NULL, "too many query parameters (limit %s)", "32");
-
-    if (!r->route->handler && !(r->route->upload && r->route->upload->begin))
-        return fail_early(r, c, 501, NULL, "not implemented%s", "");
 
     if (r->route->upload) {
         if (http_upload_start(c, r->route->upload, &r->req, &r->resp, &r->upload) != SP_OK)

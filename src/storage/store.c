@@ -13,6 +13,11 @@
 
 static pthread_mutex_t write_mutex = PTHREAD_MUTEX_INITIALIZER;
 
+int store_db_thread(const char *db_path, struct db **out, struct sp_error *err)
+{
+    return db_thread(db_path, out, err);
+}
+
 void store_write_lock(void)
 {
     pthread_mutex_lock(&write_mutex);

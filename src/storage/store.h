@@ -33,6 +33,11 @@ struct store_row {
     struct store_value v[STORE_MAX_COLS];
 };
 
+struct db;
+struct sp_error;
+/* The calling thread's database connection to db_path (db/conn.h db_thread), for api/. */
+int store_db_thread(const char *db_path, struct db **out, struct sp_error *err);
+
 /* Optional list filters: NULL = not filtered (the API maps a missing or empty query value to
  * NULL, as the original ignores empty filters). */
 
