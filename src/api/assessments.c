@@ -20,45 +20,17 @@ static const struct val_field PATCH_FIELDS[] = {
     { "title", VAL_PATCH },
 };
 static const struct val_field QUESTION_FIELDS[] = {
-    { "format", VAL_REQUIRED },
-    { "prompt", VAL_REQUIRED },
-    { "nodeId", VAL_FALSY_NULL },
-    { "options", VAL_FALSY_NULL },
-    { "correctAnswer", VAL_FALSY_NULL },
-    { "gradingRubric", VAL_FALSY_NULL },
+    { "format", VAL_REQUIRED },          { "prompt", VAL_REQUIRED },
+    { "nodeId", VAL_FALSY_NULL },        { "options", VAL_FALSY_NULL },
+    { "correctAnswer", VAL_FALSY_NULL }, { "gradingRubric", VAL_FALSY_NULL },
     { "difficulty", VAL_FALSY_DEFAULT },
 };
 static const struct val_field ANSWER_FIELDS[] = {
-    { "userId", VAL_REQUIRED },
-    { "questionId", VAL_REQUIRED },
-    { "answerText", VAL_FALSY_NULL },
-    { "selectedOption", VAL_FALSY_NULL },
-    { "isCorrect", VAL_NULLISH_NULL },
-    { "score", VAL_NULLISH_NULL },
+    { "userId", VAL_REQUIRED },        { "questionId", VAL_REQUIRED },
+    { "answerText", VAL_FALSY_NULL },  { "selectedOption", VAL_FALSY_NULL },
+    { "isCorrect", VAL_NULLISH_NULL }, { "score", VAL_NULLISH_NULL },
     { "feedback", VAL_FALSY_NULL },
 };
-
-typedef int (*create_fn)(struct db *, struct store_row *, struct buf *, struct sp_error *);
-
-/* Validate, set the path's assessment id (when path_col), insert, 201. */
-static int create(struct api_req *req, struct api_resp *resp, enum schema_table_id tid,
-                  const struct val_field *fields, size_t n, const char *msg,
-                  const char *path_col, create_fn fn)
-{
-    const struct model_table *t = schema_table(tid);
-    struct store_row row = { 0 };
-    int rc = validate_request(req, resp, t, fields, n, msg, &row);
-    if (rc != SP_OK)
-        return rc;
-    if (path_col)
-        validate_set_text(t, &row, path_col, req->params[0]);
-    struct db *db;
-    if ((rc = api_db(req, resp, &db)) != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = fn(db, &row, &resp->body, &err);
-    return validate_reply(resp, rc, &err, 201);
-}
 
 int api_assessments_list(struct api_req *req, struct api_resp *resp)
 {
@@ -85,23 +57,15 @@ int api_assessments_get(struct api_req *req, struct api_resp *resp)
 
 int api_assessments_create(struct api_req *req, struct api_resp *resp)
 {
-    return create(req, resp, SCHEMA_ASSESSMENTS, CREATE_FIELDS, COUNT(CREATE_FIELDS),
-                  "userId and targetNodeId are required", NULL, store_assessments_create);
+    return validate_create(req, resp, schema_table(SCHEMA_ASSESSMENTS), CREATE_FIELDS,
+                           COUNT(CREATE_FIELDS), "userId and targetNodeId are required", NULL,
+                           store_assessments_create);
 }
 
 int api_assessments_patch(struct api_req *req, struct api_resp *resp)
 {
-    struct store_row row = { 0 };
-    int rc = validate_request(req, resp, schema_table(SCHEMA_ASSESSMENTS), PATCH_FIELDS,
-                              COUNT(PATCH_FIELDS), "", &row);
-    if (rc != SP_OK)
-        return rc;
-    struct db *db;
-    if ((rc = api_db(req, resp, &db)) != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_assessments_patch(db, req->params[0], &row, &resp->body, &err);
-    return validate_reply(resp, rc, &err, 200);
+    return validate_patch(req, resp, schema_table(SCHEMA_ASSESSMENTS), PATCH_FIELDS,
+                          COUNT(PATCH_FIELDS), store_assessments_patch);
 }
 
 int api_questions_list(struct api_req *req, struct api_resp *resp)
@@ -117,14 +81,16 @@ int api_questions_list(struct api_req *req, struct api_resp *resp)
 
 int api_questions_create(struct api_req *req, struct api_resp *resp)
 {
-    return create(req, resp, SCHEMA_QUESTIONS, QUESTION_FIELDS, COUNT(QUESTION_FIELDS),
-                  "format and prompt are required", "assessment_id", store_questions_create);
+    return validate_create(req, resp, schema_table(SCHEMA_QUESTIONS), QUESTION_FIELDS,
+                           COUNT(QUESTION_FIELDS), "format and prompt are required",
+                           "assessment_id", store_questions_create);
 }
 
 int api_answers_create(struct api_req *req, struct api_resp *resp)
 {
-    return create(req, resp, SCHEMA_ANSWERS, ANSWER_FIELDS, COUNT(ANSWER_FIELDS),
-                  "userId and questionId are required", "assessment_id", store_answers_create);
+    return validate_create(req, resp, schema_table(SCHEMA_ANSWERS), ANSWER_FIELDS,
+                           COUNT(ANSWER_FIELDS), "userId and questionId are required",
+                           "assessment_id", store_answers_create);
 }
 
 int api_answers_list(struct api_req *req, struct api_resp *resp)
@@ -134,7 +100,6 @@ int api_answers_list(struct api_req *req, struct api_resp *resp)
     if (rc != SP_OK)
         return rc;
     struct sp_error err = { 0 };
-    rc = store_answers_list(db, req->params[0], validate_filter(req, "userId"), &resp->body,
-                            &err);
+    rc = store_answers_list(db, req->params[0], validate_filter(req, "userId"), &resp->body, &err);
     return validate_reply(resp, rc, &err, 200);
 }

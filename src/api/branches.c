@@ -48,32 +48,15 @@ int api_branches_get(struct api_req *req, struct api_resp *resp)
 
 int api_branches_create(struct api_req *req, struct api_resp *resp)
 {
-    struct store_row row = { 0 };
-    int rc = validate_request(req, resp, schema_table(SCHEMA_BRANCHES), CREATE_FIELDS,
-                              COUNT(CREATE_FIELDS), "title and userId are required", &row);
-    if (rc != SP_OK)
-        return rc;
-    struct db *db;
-    if ((rc = api_db(req, resp, &db)) != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_branches_create(db, &row, &resp->body, &err);
-    return validate_reply(resp, rc, &err, 201);
+    return validate_create(req, resp, schema_table(SCHEMA_BRANCHES), CREATE_FIELDS,
+                           COUNT(CREATE_FIELDS), "title and userId are required", NULL,
+                           store_branches_create);
 }
 
 int api_branches_patch(struct api_req *req, struct api_resp *resp)
 {
-    struct store_row row = { 0 };
-    int rc = validate_request(req, resp, schema_table(SCHEMA_BRANCHES), PATCH_FIELDS,
-                              COUNT(PATCH_FIELDS), "", &row);
-    if (rc != SP_OK)
-        return rc;
-    struct db *db;
-    if ((rc = api_db(req, resp, &db)) != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_branches_patch(db, req->params[0], &row, &resp->body, &err);
-    return validate_reply(resp, rc, &err, 200);
+    return validate_patch(req, resp, schema_table(SCHEMA_BRANCHES), PATCH_FIELDS,
+                          COUNT(PATCH_FIELDS), store_branches_patch);
 }
 
 int api_branches_delete(struct api_req *req, struct api_resp *resp)
@@ -91,8 +74,10 @@ int api_branches_delete(struct api_req *req, struct api_resp *resp)
     for (size_t i = 0; i < n_keys; i++) {
         struct sp_error oerr = { 0 };
         if (req->ctx->store && objstore_delete(req->ctx->store, keys[i], &oerr) != SP_OK)
-            fprintf(stderr, "warning: branch %s deleted, but its document %s was not removed "
-                    "from storage: %s\n", req->params[0], keys[i], sp_error_text(&oerr, oerr.code));
+            fprintf(stderr,
+                    "warning: branch %s deleted, but its document %s was not removed "
+                    "from storage: %s\n",
+                    req->params[0], keys[i], sp_error_text(&oerr, oerr.code));
     }
     buf_reset(&resp->body);
     return api_reply(resp, 204);

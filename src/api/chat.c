@@ -34,28 +34,7 @@ static const struct val_field HINT_FIELDS[] = {
     { "referencedSuccessMessageIds", VAL_FALSY_NULL },
 };
 
-typedef int (*create_fn)(struct db *, struct store_row *, struct buf *, struct sp_error *);
-typedef int (*list2_fn)(struct db *, const char *, const char *, struct buf *,
-                        struct sp_error *);
-
-static int create(struct api_req *req, struct api_resp *resp, enum schema_table_id tid,
-                  const struct val_field *fields, size_t n, const char *msg,
-                  const char *path_col, create_fn fn)
-{
-    const struct model_table *t = schema_table(tid);
-    struct store_row row = { 0 };
-    int rc = validate_request(req, resp, t, fields, n, msg, &row);
-    if (rc != SP_OK)
-        return rc;
-    if (path_col)
-        validate_set_text(t, &row, path_col, req->params[0]);
-    struct db *db;
-    if ((rc = api_db(req, resp, &db)) != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = fn(db, &row, &resp->body, &err);
-    return validate_reply(resp, rc, &err, 201);
-}
+typedef int (*list2_fn)(struct db *, const char *, const char *, struct buf *, struct sp_error *);
 
 static int list2(struct api_req *req, struct api_resp *resp, list2_fn fn)
 {
@@ -75,8 +54,9 @@ int api_sessions_list(struct api_req *req, struct api_resp *resp)
 
 int api_sessions_create(struct api_req *req, struct api_resp *resp)
 {
-    return create(req, resp, SCHEMA_CHAT_SESSIONS, SESSION_FIELDS, COUNT(SESSION_FIELDS),
-                  "userId is required", NULL, store_sessions_create);
+    return validate_create(req, resp, schema_table(SCHEMA_CHAT_SESSIONS), SESSION_FIELDS,
+                           COUNT(SESSION_FIELDS), "userId is required", NULL,
+                           store_sessions_create);
 }
 
 int api_sessions_patch(struct api_req *req, struct api_resp *resp)
@@ -113,14 +93,16 @@ int api_messages_list(struct api_req *req, struct api_resp *resp)
 
 int api_messages_create(struct api_req *req, struct api_resp *resp)
 {
-    return create(req, resp, SCHEMA_CHAT_MESSAGES, MESSAGE_FIELDS, COUNT(MESSAGE_FIELDS),
-                  "userId, role, and content are required", "session_id", store_messages_create);
+    return validate_create(req, resp, schema_table(SCHEMA_CHAT_MESSAGES), MESSAGE_FIELDS,
+                           COUNT(MESSAGE_FIELDS), "userId, role, and content are required",
+                           "session_id", store_messages_create);
 }
 
 int api_hints_create(struct api_req *req, struct api_resp *resp)
 {
-    return create(req, resp, SCHEMA_HINT_EVENTS, HINT_FIELDS, COUNT(HINT_FIELDS),
-                  "userId and nodeId are required", NULL, store_hints_create);
+    return validate_create(req, resp, schema_table(SCHEMA_HINT_EVENTS), HINT_FIELDS,
+                           COUNT(HINT_FIELDS), "userId and nodeId are required", NULL,
+                           store_hints_create);
 }
 
 int api_hints_list(struct api_req *req, struct api_resp *resp)

@@ -10,12 +10,8 @@
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct val_field CREATE_FIELDS[] = {
-    { "userId", VAL_REQUIRED },
-    { "type", VAL_REQUIRED },
-    { "title", VAL_REQUIRED },
-    { "branchId", VAL_FALSY_NULL },
-    { "parentId", VAL_FALSY_NULL },
-    { "desc", VAL_FALSY_NULL },
+    { "userId", VAL_REQUIRED },     { "type", VAL_REQUIRED },       { "title", VAL_REQUIRED },
+    { "branchId", VAL_FALSY_NULL }, { "parentId", VAL_FALSY_NULL }, { "desc", VAL_FALSY_NULL },
 };
 static const struct val_field PATCH_FIELDS[] = {
     { "title", VAL_PATCH },
@@ -65,39 +61,22 @@ int api_nodes_edges(struct api_req *req, struct api_resp *resp)
     if (rc != SP_OK)
         return rc;
     struct sp_error err = { 0 };
-    rc = store_nodes_edges(db, req->params[0], validate_filter(req, "childType"), &resp->body,
-                           &err);
+    rc =
+        store_nodes_edges(db, req->params[0], validate_filter(req, "childType"), &resp->body, &err);
     return validate_reply(resp, rc, &err, 200);
 }
 
 int api_nodes_create(struct api_req *req, struct api_resp *resp)
 {
-    struct store_row row = { 0 };
-    int rc = validate_request(req, resp, schema_table(SCHEMA_NODES), CREATE_FIELDS,
-                              COUNT(CREATE_FIELDS), "userId, type, and title are required", &row);
-    if (rc != SP_OK)
-        return rc;
-    struct db *db;
-    if ((rc = api_db(req, resp, &db)) != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_nodes_create(db, &row, &resp->body, &err);
-    return validate_reply(resp, rc, &err, 201);
+    return validate_create(req, resp, schema_table(SCHEMA_NODES), CREATE_FIELDS,
+                           COUNT(CREATE_FIELDS), "userId, type, and title are required", NULL,
+                           store_nodes_create);
 }
 
 int api_nodes_patch(struct api_req *req, struct api_resp *resp)
 {
-    struct store_row row = { 0 };
-    int rc = validate_request(req, resp, schema_table(SCHEMA_NODES), PATCH_FIELDS,
-                              COUNT(PATCH_FIELDS), "", &row);
-    if (rc != SP_OK)
-        return rc;
-    struct db *db;
-    if ((rc = api_db(req, resp, &db)) != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_nodes_patch(db, req->params[0], &row, &resp->body, &err);
-    return validate_reply(resp, rc, &err, 200);
+    return validate_patch(req, resp, schema_table(SCHEMA_NODES), PATCH_FIELDS, COUNT(PATCH_FIELDS),
+                          store_nodes_patch);
 }
 
 int api_nodes_delete(struct api_req *req, struct api_resp *resp)

@@ -53,15 +53,6 @@ int api_progress_create(struct api_req *req, struct api_resp *resp)
 
 int api_progress_patch(struct api_req *req, struct api_resp *resp)
 {
-    struct store_row row = { 0 };
-    int rc = validate_request(req, resp, schema_table(SCHEMA_USER_NODE_PROGRESS), PATCH_FIELDS,
-                              COUNT(PATCH_FIELDS), "", &row);
-    if (rc != SP_OK)
-        return rc;
-    struct db *db;
-    if ((rc = api_db(req, resp, &db)) != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_progress_patch(db, req->params[0], &row, &resp->body, &err);
-    return validate_reply(resp, rc, &err, 200);
+    return validate_patch(req, resp, schema_table(SCHEMA_USER_NODE_PROGRESS), PATCH_FIELDS,
+                          COUNT(PATCH_FIELDS), store_progress_patch);
 }

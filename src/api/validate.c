@@ -17,11 +17,16 @@ static bool truthy(const json_t *v)
         return false;
     switch (json_typeof(v)) {
     case JSON_NULL:
-    case JSON_FALSE: return false;
-    case JSON_STRING: return json_string_length(v) > 0;
-    case JSON_INTEGER: return json_integer_value(v) != 0;
-    case JSON_REAL: return json_real_value(v) != 0.0;
-    default: return true; /* objects, arrays, true */
+    case JSON_FALSE:
+        return false;
+    case JSON_STRING:
+        return json_string_length(v) > 0;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0.0;
+    default:
+        return true; /* objects, arrays, true */
     }
 }
 
@@ -64,7 +69,8 @@ static int set_default(struct store_value *out, const struct model_column *c, st
     case MODEL_DEF_BOOL:
         *out = (struct store_value){ .kind = STORE_V_INT, .i = strcmp(d, "true") == 0 };
         return SP_OK;
-    default: break;
+    default:
+        break;
     }
     *out = (struct store_value){ .kind = STORE_V_ABSENT };
     return SP_OK;
@@ -81,8 +87,8 @@ static int enum_error(const char *key, const char *const *values, struct sp_erro
 }
 
 /* A present, non-coerced JSON value -> the column's value. */
-static int convert(const json_t *v, const char *key, const struct model_column *c,
-                   struct arena *a, struct store_value *out, struct sp_error *err)
+static int convert(const json_t *v, const char *key, const struct model_column *c, struct arena *a,
+                   struct store_value *out, struct sp_error *err)
 {
     if (c->json_kind == MODEL_JSON_TEXT) {
         struct buf b = BUF_INIT(API_MAX_BODY * 2);
@@ -135,9 +141,9 @@ static int convert(const json_t *v, const char *key, const struct model_column *
     return set_text(out, a, s, n) == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "out of memory");
 }
 
-int validate_fields(const json_t *body, const struct model_table *t,
-                    const struct val_field *fields, size_t n, const char *required_msg,
-                    struct arena *a, struct store_row *row, struct sp_error *err)
+int validate_fields(const json_t *body, const struct model_table *t, const struct val_field *fields,
+                    size_t n, const char *required_msg, struct arena *a, struct store_row *row,
+                    struct sp_error *err)
 {
     /* the original checks its required fields before anything else */
     for (size_t f = 0; f < n; f++)
@@ -221,4 +227,37 @@ int validate_reply(struct api_resp *resp, int rc, const struct sp_error *err, in
     if (rc == SP_OK)
         return api_reply(resp, status);
     return api_fail(resp, rc, "%s", sp_error_text(err, rc));
+}
+
+int validate_create(struct api_req *req, struct api_resp *resp, const struct model_table *t,
+                    const struct val_field *fields, size_t n, const char *required_msg,
+                    const char *path_col, validate_create_fn fn)
+{
+    struct store_row row = { 0 };
+    int rc = validate_request(req, resp, t, fields, n, required_msg, &row);
+    if (rc != SP_OK)
+        return rc;
+    if (path_col)
+        validate_set_text(t, &row, path_col, req->params[0]);
+    struct db *db;
+    if ((rc = api_db(req, resp, &db)) != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    rc = fn(db, &row, &resp->body, &err);
+    return validate_reply(resp, rc, &err, 201);
+}
+
+int validate_patch(struct api_req *req, struct api_resp *resp, const struct model_table *t,
+                   const struct val_field *fields, size_t n, validate_patch_fn fn)
+{
+    struct store_row row = { 0 };
+    int rc = validate_request(req, resp, t, fields, n, "", &row);
+    if (rc != SP_OK)
+        return rc;
+    struct db *db;
+    if ((rc = api_db(req, resp, &db)) != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    rc = fn(db, req->params[0], &row, &resp->body, &err);
+    return validate_reply(resp, rc, &err, 200);
 }
