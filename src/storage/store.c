@@ -272,3 +272,20 @@ int store_write_one_json(struct db *db, sqlite3_stmt *st, const struct model_tab
     store_write_unlock();
     return rc;
 }
+
+int store_patch(struct db *db, const char *sql, const struct model_table *t, const char *id,
+                const struct store_row *row, const char *not_found, struct buf *out,
+                struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    char now[25];
+    time_iso_now(now);
+    store_bind_row(st, t, row);
+    store_bind_name(st, ":now", now);
+    store_bind_name(st, ":key", id);
+    rc = store_write_one_json(db, st, t, out, err);
+    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "%s", not_found) : rc;
+}

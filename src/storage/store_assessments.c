@@ -112,13 +112,7 @@ int store_assessments_patch(struct db *db, const char *id, const struct store_ro
             return sp_error_set(err, SP_ENOTFOUND, "Assessment not found");
         return db_error(db, step, err, "database");
     }
-    rc = store_stmt(db, SQL_PATCH, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    store_bind_row(st, t, row);
-    store_bind_name(st, ":key", id);
-    rc = store_write_one_json(db, st, t, out, err);
-    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Assessment not found") : rc;
+    return store_patch(db, SQL_PATCH, t, id, row, "Assessment not found", out, err);
 }
 
 int store_questions_list(struct db *db, const char *assessment_id, struct buf *out,

@@ -13,7 +13,6 @@
 #include "storage/store_branches.h"
 
 #include "storage/store_sql.h"
-#include "util/timefmt.h"
 
 #define BRANCH_COLS "\"id\", \"title\", \"user_id\", \"created_at\", \"updated_at\""
 
@@ -110,18 +109,7 @@ int store_branches_create(struct db *db, struct store_row *row, struct buf *out,
 int store_branches_patch(struct db *db, const char *id, const struct store_row *row,
                          struct buf *out, struct sp_error *err)
 {
-    const struct model_table *t = schema_table(SCHEMA_BRANCHES);
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_PATCH, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    char now[25];
-    time_iso_now(now);
-    store_bind_row(st, t, row);
-    store_bind_name(st, ":now", now);
-    store_bind_name(st, ":key", id);
-    rc = store_write_one_json(db, st, t, out, err);
-    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Branch not found") : rc;
+    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_BRANCHES), id, row, "Branch not found", out, err);
 }
 
 static int collect_keys(struct db *db, struct arena *a, const char ***keys, size_t *n_keys,

@@ -76,15 +76,7 @@ int store_sessions_create(struct db *db, struct store_row *row, struct buf *out,
 int store_sessions_patch(struct db *db, const char *id, const struct store_row *row,
                          struct buf *out, struct sp_error *err)
 {
-    const struct model_table *t = schema_table(SCHEMA_CHAT_SESSIONS);
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_S_PATCH, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    store_bind_row(st, t, row);
-    store_bind_name(st, ":key", id);
-    rc = store_write_one_json(db, st, t, out, err);
-    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Session not found") : rc;
+    return store_patch(db, SQL_S_PATCH, schema_table(SCHEMA_CHAT_SESSIONS), id, row, "Session not found", out, err);
 }
 
 int store_messages_list(struct db *db, const char *session_id, struct buf *out,

@@ -11,7 +11,6 @@
 
 #include "storage/store_sql.h"
 #include "util/buf.h"
-#include "util/timefmt.h"
 
 #define NODE_COLS "\"id\", \"user_id\", \"type\", \"branch_id\", \"parent_id\", \"title\", " \
                   "\"desc\", \"accuracy_score\", \"created_at\", \"updated_at\""
@@ -143,18 +142,7 @@ int store_nodes_create(struct db *db, struct store_row *row, struct buf *out,
 int store_nodes_patch(struct db *db, const char *id, const struct store_row *row,
                       struct buf *out, struct sp_error *err)
 {
-    const struct model_table *t = schema_table(SCHEMA_NODES);
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_PATCH, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    char now[25];
-    time_iso_now(now);
-    store_bind_row(st, t, row);
-    store_bind_name(st, ":now", now);
-    store_bind_name(st, ":key", id);
-    rc = store_write_one_json(db, st, t, out, err);
-    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Node not found") : rc;
+    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_NODES), id, row, "Node not found", out, err);
 }
 
 static int explain_refs(struct db *db, const char *id, struct sp_error *err)

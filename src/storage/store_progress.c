@@ -78,16 +78,5 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
 int store_progress_patch(struct db *db, const char *id, const struct store_row *row,
                          struct buf *out, struct sp_error *err)
 {
-    const struct model_table *t = schema_table(SCHEMA_USER_NODE_PROGRESS);
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_PATCH, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    char now[25];
-    time_iso_now(now);
-    store_bind_row(st, t, row);
-    store_bind_name(st, ":now", now);
-    store_bind_name(st, ":key", id);
-    rc = store_write_one_json(db, st, t, out, err);
-    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Progress record not found") : rc;
+    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_USER_NODE_PROGRESS), id, row, "Progress record not found", out, err);
 }

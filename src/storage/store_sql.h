@@ -69,6 +69,12 @@ int store_txn_begin(struct db *db, struct sp_error *err);
 int store_txn_end(struct db *db, int rc, struct sp_error *err);
 int store_write_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
                          struct buf *out, struct sp_error *err);
+/* The whole of a PATCH: run the UPDATE ... RETURNING sql with the row's present values, :key =
+ * id and :now = the current ISO time (when the statement has it); a missing row is
+ * SP_ENOTFOUND with not_found as the message. */
+int store_patch(struct db *db, const char *sql, const struct model_table *t, const char *id,
+                const struct store_row *row, const char *not_found, struct buf *out,
+                struct sp_error *err);
 void store_write_lock(void);
 void store_write_unlock(void);
 
