@@ -4,9 +4,12 @@
 #   make units      C unit tests (sanitizer build) into build/debug/tests/
 #   make test       everything tests/run.sh runs (units, conformance, CLI, end to end)
 #   make check      warnings as errors + banned functions + layer rules
-PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto poppler-glib
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto
+# poppler-glib: headers only. src/extract/pdf.c dlopens it on the first PDF, so the ~80 libraries
+# behind it (cairo, glib, libstdc++, nss, X11 ...) cost nothing until a PDF is extracted.
+DL_PKGS  := poppler-glib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread -lm
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-overlength-strings
 BASE     := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
