@@ -618,3 +618,13 @@ def test_upload_dropped_connection_leaves_nothing(server):
         time.sleep(0.05)
     assert listed.json == []
     assert server.request("GET", "/api/health").status == 200
+
+
+def test_worker_thread_count_from_environment(start_server):
+    """SPROUT_THREADS=1 serves with a single worker (and a bad value falls back to the cores)."""
+    for value in ("1", "zero"):
+        srv = start_server(env={"SPROUT_THREADS": value})
+        r = srv.request("POST", "/api/branches", json={"title": "t", "userId": "00000000-0000-0000-0000-000000000000"})
+        assert r.status == 201
+        assert srv.request("GET", "/api/branches?userId=00000000-0000-0000-0000-000000000000").json[-1]["title"] == "t"
+        srv.stop()
