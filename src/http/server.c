@@ -41,6 +41,7 @@ struct http_server {
     const struct api_ctx *ctx;
     struct http_route_table routes;
     atomic_uint in_flight;
+    atomic_bool stopping;   /* set by http_server_stop: new requests get 503 */
 };
 
 enum phase { PH_NEW = 0, PH_BODY, PH_DISCARD };
@@ -285,6 +286,9 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
     r->req.arena = &r->arena;
     r->req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 
+    if (atomic_load(&r->srv->stopping))
+        return fail_early(r, c, 503, NULL, "the server is shutting down%s", "");
+
     if (strcmp(method, "OPTIONS") == 0) {
         r->preflight = true;
         return answer_early(r, c);
@@ -443,6 +447,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     else
         s->routes = (struct http_route_table){ api_routes, api_n_routes };
     atomic_init(&s->in_flight, 0);
+    atomic_init(&s->stopping, false);
 
     unsigned threads = cfg->threads ? cfg->threads : online_cores();
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
@@ -479,9 +484,11 @@ unsigned http_server_stop(struct http_server *s, unsigned wait_ms)
 {
     if (!s)
         return 0;
-    MHD_socket ls = MHD_quiesce_daemon(s->daemon);
-    if (ls != MHD_INVALID_SOCKET)
-        close(ls);
+    /* No MHD_quiesce_daemon(): in libmicrohttpd 0.9.75 quiescing an epoll thread pool races
+     * with its workers removing the listen socket from their epoll sets, and the loser aborts
+     * the process ("Failed to remove listen FD from epoll set"). Instead, requests that start
+     * from now on are answered 503 while the in-flight ones finish. */
+    atomic_store(&s->stopping, true);
     unsigned waited = 0, left;
     struct timespec ts = { 0, 5 * 1000 * 1000 };
     while ((left = atomic_load(&s->in_flight)) != 0 && waited < wait_ms) {
