@@ -5,6 +5,7 @@ import re
 import sqlite3
 
 from conftest import DEFAULT_USER
+from support.api import a_node, count, post
 
 U = DEFAULT_USER
 ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -15,14 +16,8 @@ ANS_KEYS = ["id", "userId", "assessmentId", "questionId", "answerText", "selecte
             "isCorrect", "score", "feedback", "createdAt"]
 
 
-def post(srv, path, body, status=201):
-    r = srv.request("POST", path, json=body)
-    assert r.status == status, r
-    return r.json
-
-
-def a_node(srv, title="n"):
-    return post(srv, "/api/nodes", {"userId": U, "type": "concept", "title": title})
+def concept_node(srv, title="n"):
+    return a_node(srv, title, type="concept")
 
 
 def user(srv, uid):
@@ -31,13 +26,8 @@ def user(srv, uid):
     return uid
 
 
-def count(db, table):
-    with sqlite3.connect(db) as c:
-        return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
 def test_create_get_shape(server):
-    n = a_node(server)
+    n = concept_node(server)
     a = post(server, "/api/assessments", {"userId": U, "targetNodeId": n["id"], "type": "",
                                           "title": "", "completedAt": "x"})
     assert list(a) == A_KEYS
@@ -48,7 +38,7 @@ def test_create_get_shape(server):
 
 
 def test_create_bad_input(server):
-    n = a_node(server)
+    n = concept_node(server)
     for body in ({}, {"userId": U}, {"targetNodeId": n["id"]}, {"userId": "", "targetNodeId": "x"}):
         r = server.request("POST", "/api/assessments", json=body)
         assert r.status == 400 and r.json == {"error": "userId and targetNodeId are required"}
@@ -62,7 +52,7 @@ def test_create_bad_input(server):
 
 def test_list_order(server):
     other = user(server, "other-user")
-    n1, n2 = a_node(server, "1"), a_node(server, "2")
+    n1, n2 = concept_node(server, "1"), concept_node(server, "2")
     ids_sorted = sorted([n1["id"], n2["id"]])
     first, second = (n1, n2) if n1["id"] == ids_sorted[0] else (n2, n1)
     x1 = post(server, "/api/assessments", {"userId": U, "targetNodeId": second["id"], "type": "quiz"})
@@ -84,7 +74,7 @@ def test_list_order(server):
 
 
 def test_patch(server):
-    n = a_node(server)
+    n = concept_node(server)
     a = post(server, "/api/assessments", {"userId": U, "targetNodeId": n["id"]})
     path = f"/api/assessments/{a['id']}"
     r = server.request("PATCH", path, json={})
@@ -104,7 +94,7 @@ def test_patch(server):
 
 
 def test_questions(server):
-    n = a_node(server)
+    n = concept_node(server)
     a = post(server, "/api/assessments", {"userId": U, "targetNodeId": n["id"]})
     path = f"/api/assessments/{a['id']}/questions"
     q = post(server, path, {"format": "mcq", "prompt": "2+2?", "options": ["3", "4"],
@@ -139,7 +129,7 @@ def test_questions(server):
 
 def test_answers_and_auto_completion(server):
     other = user(server, "other-user")
-    n = a_node(server)
+    n = concept_node(server)
     a = post(server, "/api/assessments", {"userId": U, "targetNodeId": n["id"]})
     qs = [post(server, f"/api/assessments/{a['id']}/questions", {"format": "mcq", "prompt": str(i)})
           for i in range(2)]
@@ -171,7 +161,7 @@ def test_answers_and_auto_completion(server):
 
 
 def test_answer_bad_input(server):
-    n = a_node(server)
+    n = concept_node(server)
     a = post(server, "/api/assessments", {"userId": U, "targetNodeId": n["id"]})
     q = post(server, f"/api/assessments/{a['id']}/questions", {"format": "mcq", "prompt": "p"})
     path = f"/api/assessments/{a['id']}/answers"

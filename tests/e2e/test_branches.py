@@ -5,6 +5,7 @@ import re
 import sqlite3
 
 from conftest import DEFAULT_USER
+from support.api import post
 
 U = DEFAULT_USER
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -13,12 +14,6 @@ ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 TABLES = ["branches", "nodes", "node_edges", "topic_documents", "node_contents",
           "node_generations", "assessments", "questions", "answers", "user_node_progress",
           "chat_sessions", "chat_messages", "hint_events"]
-
-
-def post(srv, path, body, status=201):
-    r = srv.request("POST", path, json=body)
-    assert r.status == status, r
-    return r.json
 
 
 def counts(db):

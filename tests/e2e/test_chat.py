@@ -5,6 +5,7 @@ import re
 import sqlite3
 
 from conftest import DEFAULT_USER
+from support.api import a_node, count, post
 
 U = DEFAULT_USER
 ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -14,21 +15,6 @@ M_KEYS = ["id", "sessionId", "userId", "role", "kind", "content", "wasSuccessful
           "successSignal", "createdAt"]
 H_KEYS = ["id", "userId", "nodeId", "sessionId", "requestMessageId", "responseMessageId",
           "referencedSuccessMessageIds", "createdAt"]
-
-
-def post(srv, path, body, status=201):
-    r = srv.request("POST", path, json=body)
-    assert r.status == status, r
-    return r.json
-
-
-def a_node(srv, title="n"):
-    return post(srv, "/api/nodes", {"userId": U, "type": "subconcept", "title": title})
-
-
-def count(db, table):
-    with sqlite3.connect(db) as c:
-        return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def test_sessions(server):

@@ -4,26 +4,12 @@ decisions in docs/API.md): shapes (cards in schema position, JSON-in-text as str
 import sqlite3
 
 from conftest import DEFAULT_USER
+from support.api import a_node, count, post
 
 U = DEFAULT_USER
 CONTENT_KEYS = ["id", "nodeId", "explanationMd", "visualizationKind", "visualizationPayload",
                 "cards", "generatedByModel", "generationPromptHash", "status", "createdAt"]
 GEN_KEYS = ["id", "nodeId", "trigger", "model", "prompt", "responseMeta", "createdAt"]
-
-
-def post(srv, path, body, status=201):
-    r = srv.request("POST", path, json=body)
-    assert r.status == status, r
-    return r.json
-
-
-def a_node(srv):
-    return post(srv, "/api/nodes", {"userId": U, "type": "subconcept", "title": "s"})
-
-
-def count(db, table):
-    with sqlite3.connect(db) as c:
-        return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def test_create_shape_and_coercions(server):

@@ -6,17 +6,12 @@ import sqlite3
 from urllib.parse import quote
 
 from conftest import DEFAULT_USER
+from support.api import post
 
 U = DEFAULT_USER
 TABLES = ["branches", "nodes", "node_edges", "topic_documents", "node_contents",
           "node_generations", "assessments", "questions", "answers", "user_node_progress",
           "chat_sessions", "chat_messages", "hint_events", "users"]
-
-
-def post(srv, path, body, status=201):
-    r = srv.request("POST", path, json=body)
-    assert r.status == status, r
-    return r.json
 
 
 def get(srv, path):

@@ -5,18 +5,13 @@ import re
 import sqlite3
 
 from conftest import DEFAULT_USER
+from support.api import post
 
 U = DEFAULT_USER
 ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SQLITE_TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 KEYS = ["id", "userId", "type", "branchId", "parentId", "title", "desc", "accuracyScore",
         "createdAt", "updatedAt"]
-
-
-def post(srv, path, body, status=201):
-    r = srv.request("POST", path, json=body)
-    assert r.status == status, r
-    return r.json
 
 
 def node(srv, type_, title, branch=None, parent=None, **kw):

@@ -2,31 +2,16 @@
 visit create/update (201/200, ISO timestamps, attempts), concurrent first visits (no UNIQUE
 race), list order, patch fields and bad input."""
 import re
-import sqlite3
 import threading
 
 from conftest import DEFAULT_USER
+from support.api import a_node, count, post
 
 U = DEFAULT_USER
 ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SQLITE_TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 KEYS = ["id", "userId", "nodeId", "firstEnteredAt", "lastEnteredAt", "completedAt",
         "masteryScore", "attemptsCount", "hasGeneratedSubnodes", "createdAt", "updatedAt"]
-
-
-def post(srv, path, body, status=201):
-    r = srv.request("POST", path, json=body)
-    assert r.status == status, r
-    return r.json
-
-
-def a_node(srv, title="n"):
-    return post(srv, "/api/nodes", {"userId": U, "type": "subconcept", "title": title})
-
-
-def count(db, table):
-    with sqlite3.connect(db) as c:
-        return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def test_visit_create_then_update(server):
