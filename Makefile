@@ -18,8 +18,10 @@ DBG_FLAGS := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
              -fno-sanitize-recover=undefined
 DBG_LDFLAGS := -fsanitize=address,undefined
 
-SRCS     := $(shell find src -name '*.c' | sort)
+SRCS     := $(shell find src -name '*.c' | sort) build/gen/embedded.c
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+# Files built into the binary (util/embed.h): the migrations and the agents' prompts.
+EMBED_FILES := $(shell find drizzle src/agents/prompts -type f 2>/dev/null | LC_ALL=C sort)
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 SUPPORT_SRCS := $(shell find tests/support -name '*.c' 2>/dev/null | sort)
 
@@ -38,6 +40,16 @@ build/release/sprout: $(REL_OBJS)
 	$(CC) -o $@ $^ $(PKG_LIBS)
 build/debug/sprout: $(DBG_OBJS)
 	$(CC) $(DBG_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/gen/embedded.c: $(EMBED_FILES) scripts/embed.sh Makefile
+	@mkdir -p $(dir $@)
+	scripts/embed.sh $@ $(EMBED_FILES)
+build/release/build/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_FLAGS) -c -o $@ $<
+build/debug/build/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(DBG_FLAGS) -c -o $@ $<
 
 build/release/%.o: %.c
 	@mkdir -p $(dir $@)

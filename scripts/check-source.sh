@@ -15,9 +15,12 @@ declare -A allowed=(
   [storage]="util db storage"
   [objects]="util objects"
   [extract]="util extract"
-  [api]="util storage objects extract api db/model.h db/schema.h"
-  [http]="util api http"
-  [cli]="util db storage objects extract api http cli"
+  [llm]="util llm"
+  [runs]="util runs"
+  [agents]="util storage extract llm runs agents db/model.h db/schema.h"
+  [api]="util storage objects extract llm runs agents api db/model.h db/schema.h"
+  [http]="util runs api http"
+  [cli]="util db storage objects extract llm runs agents api http cli"
 )
 for layer in "${!allowed[@]}"; do
   [ -d "src/$layer" ] || continue
@@ -32,7 +35,7 @@ for layer in "${!allowed[@]}"; do
 done
 # external headers per layer
 grep -ln 'include <microhttpd.h>' $(find src -name '*.[ch]') | grep -v '^src/http/' | sed 's/^/microhttpd.h outside http\/: /' | grep . && fail=1
-grep -ln 'include <sqlite3.h>' $(find src/api src/http src/objects src/extract -name '*.[ch]' 2>/dev/null) 2>/dev/null | sed 's/^/sqlite3.h above storage\/: /' | grep . && fail=1
+grep -ln 'include <sqlite3.h>' $(find src/api src/http src/objects src/extract src/llm src/runs src/agents -name '*.[ch]' 2>/dev/null) 2>/dev/null | sed 's/^/sqlite3.h above storage\/: /' | grep . && fail=1
 
 for f in $(find src -name '*.[ch]'); do
   head -c 2 "$f" | grep -q '/\*' || { echo "no header comment: $f"; fail=1; }

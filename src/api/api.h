@@ -31,11 +31,14 @@
 
 struct db;
 struct objstore;
+struct llm_client;
+struct run_reader;
 
 /* Process-wide server configuration, built by cli/cmd_serve.c. */
 struct api_ctx {
     const char *db_path;
     struct objstore *store;        /* document bytes (objects/objstore.h); may be NULL */
+    const struct llm_client *llm;  /* the model (llm/llm.h); NULL when none is configured */
 };
 
 struct api_query_pair {
@@ -61,6 +64,10 @@ struct api_resp {
     int status;                    /* 0 until set */
     struct buf body;               /* JSON text; empty with status 204 */
     bool body_is_json;             /* false only for the few non-JSON replies */
+    /* Set by a handler that handed its work to a run (runs/run.h): the http layer suspends the
+     * connection and answers with what the run produces (one JSON reply, or an SSE stream),
+     * then closes the reader. status and body are then ignored. */
+    struct run_reader *run;
 };
 
 typedef int (*api_handler_fn)(struct api_req *req, struct api_resp *resp);

@@ -1,0 +1,67 @@
+/* agents/agent.h: what every agent shares: its environment, the SSE events it emits, and the
+ * hooks that turn the tool loop's callbacks into agent_reasoning / tool_call / tool_result.
+ *
+ * An agent runs as a job of runs/ (a pool thread) with that thread's own database connection.
+ * Events go to env->run (NULL for agents behind a JSON route: nothing is emitted). Every
+ * event carries the agent label A of spec/agents.md §5 ("topic",
+ * "subconcept_bootstrap:<title>", "concept_refinement", "tutor"); tool_call and tool_result
+ * carry "agent" for every agent (the original only for bootstrap, bug B8).
+ * Tool writes: each tool's writes are one transaction (store_txn_begin/end); a tool checks
+ * env->cancel first and writes nothing once the run is cancelled.
+ * Thread model: an agent_env belongs to one thread; several agents of one run (the topic's
+ * bootstraps) each have their own env sharing the run, whose run_event() is thread-safe.
+ */
+#ifndef SP_AGENTS_AGENT_H
+#define SP_AGENTS_AGENT_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "llm/llm.h"
+#include "runs/run.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+struct db;
+
+struct agent_env {
+    const struct llm_client *llm;   /* never NULL inside an agent */
+    const char *db_path;
+    struct db *db;                  /* this thread's connection */
+    struct run *run;                /* event sink; NULL: emit nothing */
+    const atomic_bool *cancel;      /* run_cancel_flag(run), or NULL */
+    const char *agent;              /* the label A */
+    struct llm_usage usage;         /* summed over this agent's model calls */
+};
+
+/* Set up env for the calling thread: db = db_thread(db_path). */
+int agent_env_init(struct agent_env *env, const struct llm_client *llm, const char *db_path,
+                   struct run *run, const char *agent, struct sp_error *err);
+bool agent_cancelled(const struct agent_env *env);
+
+/* Emit one event; data is a jansson object (borrowed) or a compact JSON text. */
+void agent_emit(struct agent_env *env, const char *event, json_t *data);
+void agent_emit_text(struct agent_env *env, const char *event, const char *json, size_t len);
+/* {"agent": A} events: agent_start, agent_done (with "usage": llm_usage_json(env->usage)). */
+void agent_emit_start(struct agent_env *env);
+void agent_emit_done(struct agent_env *env, json_t *extra /* borrowed keys merged, or NULL */);
+/* agent_error {"agent": A, "message": message} */
+void agent_emit_error(struct agent_env *env, const char *message);
+/* node_created {"node": <row as the API returns it>} from the node's id. */
+int agent_emit_node(struct agent_env *env, const char *node_id, struct sp_error *err);
+/* edge_created {"edge":{"sourceNodeId","targetNodeId"}} */
+void agent_emit_edge(struct agent_env *env, const char *source_id, const char *target_id);
+
+/* Loop hooks that emit agent_reasoning, tool_call and tool_result for env (ctx must be the
+ * env, or a struct whose first member is the struct agent_env). exec is the agent's own. */
+struct llm_loop_hooks agent_loop_hooks(struct agent_env *env, llm_tool_exec_fn exec);
+
+/* tool_result summary: result itself if at most 200 characters (code points), else its first
+ * 200 characters (never cutting a UTF-8 sequence) followed by "...". */
+int agent_summary(struct buf *out, const char *result);
+
+/* The prompt text of prompts/<name> (embedded in the binary at build time), or NULL. */
+const char *agent_prompt(const char *name);
+
+#endif
