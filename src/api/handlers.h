@@ -53,6 +53,8 @@ API_HANDLER(api_messages_list);
 API_HANDLER(api_messages_create);
 API_HANDLER(api_hints_create);
 API_HANDLER(api_hints_list);
+/* api/agents_tutor.c: POST /api/chat/sessions/:sessionId/tutor */
+API_HANDLER(api_chat_tutor);
 /* api/agents.c: the LLM routes, 503 until the agents exist */
 API_HANDLER(api_agents_unavailable);
 
