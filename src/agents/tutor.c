@@ -671,8 +671,8 @@ int tutor_turn(struct agent_env *env, const struct tutor_request *req, struct bu
         rc = oom(err);
         goto done;
     }
-    json_t *lastm = json_array_get(msgs, json_array_size(msgs) - 1);
-    if (json_array_size(msgs) > history && has_block(lastm, "tool_result")) {
+    /* every iteration asked for tools (the loop appends no message for a final reply) */
+    if (json_array_size(trows) >= TUTOR_MAX_ITERATIONS) {
         rc = final_reply(&t, system.data, msgs, err);
         if (rc != SP_OK)
             goto done;

@@ -732,7 +732,7 @@ int tutor_parse_markers(const char *raw, struct tutor_markers *out)
 {
     memset(out, 0, sizeof *out);
     size_t n = strlen(raw);
-    char *s = malloc(n + 1);
+    char *s = calloc(n + 1, 1);
     if (!s)
         return SP_ENOMEM;
     bool seen[3] = { false, false, false };
