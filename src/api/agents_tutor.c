@@ -1,7 +1,7 @@
 /* api/agents_tutor.c: POST /api/chat/sessions/:sessionId/tutor (spec/agents.md §7.5).
  *
- * The handler validates synchronously (400/404 JSON, then 503 when no model is configured),
- * then hands the turn to a run (runs/run.h); the run's job executes agents/tutor.c on a pool
+ * With no model configured the route answers 503 at once (naming the variables to set).
+ * Otherwise the handler validates synchronously (400/404 JSON), then hands the turn to a run (runs/run.h); the run's job executes agents/tutor.c on a pool
  * thread and answers once with run_reply_json: 200 with the reply, or {"error"} with the status
  * of the failure (502 for a model that failed after its retries).
  * Joins: the run key is the session plus a hash of the user, the message and the drawing, so
@@ -98,8 +98,10 @@ int api_chat_tutor(struct api_req *req, struct api_resp *resp)
     struct store_tutor_node node = { 0 };
     struct tutor_job *job = NULL;
     struct sp_error err = { 0 };
-    int rc = api_body_object(req, resp, &body);
+    int rc = api_agents_need_model(req, resp);   /* nothing here works without a model */
     if (rc != SP_OK)
+        return rc;
+    if ((rc = api_body_object(req, resp, &body)) != SP_OK)
         return rc;
     const char *user_id = json_string_value(json_object_get(body, "userId"));
     if (!user_id || !user_id[0]) {
@@ -129,10 +131,6 @@ int api_chat_tutor(struct api_req *req, struct api_resp *resp)
         rc = store_tutor_user_check(db, user_id, &err);
     if (rc != SP_OK) {
         rc = api_fail(resp, rc, "%s", sp_error_text(&err, rc));
-        goto done;
-    }
-    if (!req->ctx->llm) {
-        rc = api_agents_need_model(req, resp);
         goto done;
     }
     job = calloc(1, sizeof *job);

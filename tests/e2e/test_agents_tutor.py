@@ -423,9 +423,9 @@ def test_no_model_configured(start_server):
     r = srv.request("POST", f"/api/chat/sessions/{session['id']}/tutor", json={"userId": U, "content": "hi"})
     assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
     assert count(srv.db, "chat_messages") == 0
-    # validation still answers first, and the other routes keep working
-    r = srv.request("POST", "/api/chat/sessions/nope/tutor", json={"userId": U})
-    assert r.status == 404
+    # before any validation (nothing can be answered without a model); other routes keep working
+    r = srv.request("POST", "/api/chat/sessions/nope/tutor", body="{bad", headers={"Content-Type": "application/json"})
+    assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
     assert srv.request("GET", f"/api/chat/sessions/{session['id']}/messages").json == []
 
 
