@@ -8,7 +8,8 @@
  *   3. unless --no-migrate: count pending migrations; if some and the database already has
  *      tables, back it up first (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
  *      --no-migrate and pending migrations: refuse (exit 1) and name `sprout db migrate`;
- *   4. seed the default user when missing; open the document store;
+ *   4. seed the default user when missing; open the document store; the model client
+ *      (cli/llm_config.c: prints the provider, base URL and models, or that none is configured);
  *   5. start the daemon, print "Sprout backend running on http://localhost:PORT".
  * Shutdown: SIGINT/SIGTERM are blocked in every thread and taken by sigwait() in the main
  * thread; the server stops accepting, in-flight requests finish (up to SERVE_DRAIN_MS), then
@@ -26,6 +27,7 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "cli/llm_config.h"
 #include "db/backup.h"
 #include "db/conn.h"
 #include "db/introspect.h"
@@ -145,6 +147,7 @@ int cmd_serve(struct cli_ctx *ctx)
     struct db *db = NULL;
     struct objstore *store = NULL;
     struct http_server *srv = NULL;
+    struct llm_client *llm = NULL;
     int rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
     if (rc == SP_EIO)
         sp_error_prefix(&err, "cannot open database %s (does its directory exist, and may it be written?)",
@@ -159,12 +162,15 @@ int cmd_serve(struct cli_ctx *ctx)
     db_close(db); /* the workers open their own connections */
     if (rc == SP_OK)
         rc = objstore_open(ctx->db_path, &store, &err);
+    if (rc == SP_OK)
+        rc = cli_llm_open(!quiet, stdout, &llm, &err);
 
-    struct api_ctx actx = { .db_path = ctx->db_path, .store = store };
+    struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm };
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx };
     if (rc == SP_OK)
         rc = http_server_start(&cfg, &srv, &err);
     if (rc != SP_OK) {
+        llm_client_free(llm);
         objstore_close(store);
         int code = cli_fail(rc, &err);
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
@@ -180,6 +186,7 @@ int cmd_serve(struct cli_ctx *ctx)
     unsigned left = http_server_stop(srv, SERVE_DRAIN_MS);
     db_thread_close_all();
     objstore_close(store);
+    llm_client_free(llm);
     if (left)
         fprintf(stderr, "Stopped: %u request%s were cut off after %u s.\n", left, left == 1 ? "" : "s",
                 SERVE_DRAIN_MS / 1000);
