@@ -4,13 +4,14 @@
  * Start-up, in order, and nothing else (time to the first answer matters):
  *   1. options: --port N > $PORT > 8000 (0 = any free port), --host ADDR > $HOST > 127.0.0.1,
  *      --quiet (no request log), --no-migrate; the database is ctx->db_path (--db, DB_PATH, .env);
- *   2. open the database (created when missing);
- *   3. unless --no-migrate: count pending migrations; if some and the database already has
+ *   2. the model client (cli/llm_config.c: prints the provider, base URL and models, or that
+ *      none is configured; a bad LLM_PROVIDER stops here, before the database is touched);
+ *   3. open the database (created when missing);
+ *   4. unless --no-migrate: count pending migrations; if some and the database already has
  *      tables, back it up first (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
  *      --no-migrate and pending migrations: refuse (exit 1) and name `sprout db migrate`;
- *   4. seed the default user when missing; open the document store; the model client
- *      (cli/llm_config.c: prints the provider, base URL and models, or that none is configured);
- *   5. start the daemon, print "Sprout backend running on http://localhost:PORT".
+ *   5. seed the default user when missing; open the document store;
+ *   6. start the daemon, print "Sprout backend running on http://localhost:PORT".
  * Shutdown: SIGINT/SIGTERM are blocked in every thread and taken by sigwait() in the main
  * thread; the server stops accepting, in-flight requests finish (up to SERVE_DRAIN_MS), then
  * every per-thread connection is closed (the last close checkpoints the WAL).
@@ -148,7 +149,9 @@ int cmd_serve(struct cli_ctx *ctx)
     struct objstore *store = NULL;
     struct http_server *srv = NULL;
     struct llm_client *llm = NULL;
-    int rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
+    int rc = cli_llm_open(!quiet, stdout, &llm, &err);
+    if (rc == SP_OK)
+        rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
     if (rc == SP_EIO)
         sp_error_prefix(&err, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
@@ -162,8 +165,6 @@ int cmd_serve(struct cli_ctx *ctx)
     db_close(db); /* the workers open their own connections */
     if (rc == SP_OK)
         rc = objstore_open(ctx->db_path, &store, &err);
-    if (rc == SP_OK)
-        rc = cli_llm_open(!quiet, stdout, &llm, &err);
 
     struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm };
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx };
