@@ -80,6 +80,8 @@ static int run_tool(const struct llm_loop *loop, const struct llm_loop_hooks *ho
     json_t *input = json_object_get(block, "input");
     if (!name)
         name = "";
+    if (!input)
+        input = json_null(); /* hooks always get a value */
     if (hooks && hooks->on_tool_call)
         hooks->on_tool_call(hooks->ctx, name, input);
     if (!known_tool(loop, name) || !hooks || !hooks->exec) {
