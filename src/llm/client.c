@@ -17,8 +17,10 @@
  * Thread model: a client is immutable after llm_client_new() and shared; every call has its
  * own curl handles. curl_global_init runs in llm_client_new (start-up, before threads).
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +63,19 @@ static bool url_is_loopback(const char *url)
     bool local = false;
     if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
-        local = strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-                strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0 ||
-                strcmp(host, "0.0.0.0") == 0;
+        struct in_addr a4;
+        struct in6_addr a6;
+        size_t hl = strlen(host);
+        if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') { /* [::1] */
+            memmove(host, host + 1, hl - 2);
+            host[hl - 2] = '\0';
+        }
+        if (inet_pton(AF_INET, host, &a4) == 1)
+            local = (ntohl(a4.s_addr) >> 24) == 127;
+        else if (inet_pton(AF_INET6, host, &a6) == 1)
+            local = IN6_IS_ADDR_LOOPBACK(&a6);
+        else
+            local = strcasecmp(host, "localhost") == 0;
     }
     curl_free(host);
     curl_url_cleanup(u);
