@@ -7,7 +7,8 @@ In tests (threaded, 127.0.0.1, a free port; also the pytest fixture `fake_model`
     from support.fake_model import FakeModel, text, tool, turn, fault, slow, block_text, block_tool
     fake = FakeModel(); fake.start(); ...; fake.stop()
     fake.url                    # "http://127.0.0.1:PORT" (OpenAI base URL: fake.url + "/v1")
-    fake.env(provider="anthropic"|"openai")   # env vars for start_server(env=...)
+    fake.env(provider="anthropic"|"openai")   # env vars for start_server(env=...), with
+                                # SPROUT_LLM_BACKOFF_MS=50 (quick retries) and fake.key
     fake.script(*steps)         # FIFO of replies for requests no rule matches
     fake.on(match, *steps)      # replies for requests whose body text contains `match`
     fake.default = text("done") # when nothing matches and the FIFO is empty
@@ -296,9 +297,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 step = step(req)
                 continue
             if isinstance(step, Slow):
-                if fake._stopping.wait(step.seconds):
-                    self._reset()
-                    return
+                fake._stopping.wait(step.seconds)      # stop() wakes it: reply at once
                 step = step.step
                 continue
             break
@@ -397,13 +396,16 @@ class FakeModel:
         self.stop()
 
     def env(self, provider="anthropic"):
+        # SPROUT_LLM_BACKOFF_MS: short retry waits, so fault tests stay quick
+        # (a retry-after header still sets the wait)
         if provider == "openai":
             return {"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": self.url + "/v1",
                     "OPENAI_API_KEY": self.key, "CLAUDE_MODEL": "fake-model",
-                    "CLAUDE_MODEL_SMALL": "fake-model-small"}
+                    "CLAUDE_MODEL_SMALL": "fake-model-small", "SPROUT_LLM_BACKOFF_MS": "50"}
         return {"LLM_PROVIDER": "anthropic", "ANTHROPIC_BASE_URL": self.url,
-                "ANTHROPIC_API_KEY": self.key, "CLAUDE_MODEL": "fake-model",
-                "CLAUDE_MODEL_SMALL": "fake-model-small"}
+                "ANTHROPIC_API_KEY": self.key, "ANTHROPIC_AUTH_TOKEN": "",
+                "CLAUDE_MODEL": "fake-model", "CLAUDE_MODEL_SMALL": "fake-model-small",
+                "SPROUT_LLM_BACKOFF_MS": "50"}
 
     def script(self, *steps):
         with self._lock:
