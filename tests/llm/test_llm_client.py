@@ -304,8 +304,8 @@ def test_cancel_mid_request_aborts_and_makes_no_further_request(fake_model):
     fake_model.wait_requests(1)
     p.stdin.write("cancel\n")
     p.stdin.flush()
-    stdout, stderr = p.communicate(timeout=10)
-    out = finish(stdout, stderr)
+    out = finish(*p.communicate(timeout=10))
+    assert p.returncode == 0, out["stderr"]
     assert out["rc"] == SP_EABORT and out["error"] == "cancelled"
     time.sleep(0.3)
     assert len(fake_model.requests) == 1 and fake_model.pending() == 1
@@ -319,6 +319,7 @@ def test_cancel_during_retry_wait(fake_model):
     p.stdin.write("cancel\n")
     p.stdin.flush()
     out = finish(*p.communicate(timeout=10))
+    assert p.returncode == 0, out["stderr"]
     assert out["rc"] == SP_EABORT
     time.sleep(0.3)
     assert len(fake_model.requests) == 1
@@ -331,6 +332,7 @@ def test_cancel_inside_the_loop_stops_it(fake_model):
     p.stdin.write("cancel\n")
     p.stdin.flush()
     out = finish(*p.communicate(timeout=10))
+    assert p.returncode == 0, out["stderr"]
     assert out["rc"] == SP_EABORT
     assert out["usage"]["calls"] == 1              # the usage so far is still reported
     time.sleep(0.3)
