@@ -333,6 +333,8 @@ static void attempt_post(const struct llm_client *c, struct curl_slist *headers,
     curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->errbuf);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* whatever this libcurl can decode */
+    /* libcurl honours https_proxy / http_proxy (users behind a proxy); never for this machine */
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "localhost,127.0.0.0/8,::1");
     curl_multi_add_handle(m, h);
     int running = 1;
     CURLMcode mc = CURLM_OK;
