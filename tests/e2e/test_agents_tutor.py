@@ -294,16 +294,17 @@ def test_retried_turn_does_not_duplicate_the_message(start_server, fake_model):
     assert [m["role"] for m in messages(srv.db, session)] == ["user", "assistant", "user", "assistant"]
 
 
-@pytest.mark.parametrize("bad", [fault(400, {"type": "error", "error": {"type": "invalid_request_error",
-                                                                       "message": "bad"}}),
-                                 fault("reset")])
-def test_model_failures_answer_json(start_server, fake_model, bad):
-    srv = start_server(env={**fake_model.env(), **FAST})
+@pytest.mark.parametrize("bad,attempts", [
+    (fault(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "bad"}}), 1),
+    (fault(529), 3), (fault("reset"), 3), (fault(429, headers={"retry-after": "0"}), 2)])
+def test_model_failures_answer_json(start_server, fake_model, bad, attempts):
+    srv = start_server(env={**fake_model.env(), **FAST, "SPROUT_LLM_RATE_LIMIT_ATTEMPTS": "2"})
     _, _, session = lesson(srv)
-    fake_model.script(bad, bad, bad)
+    fake_model.script(*[bad] * attempts, text("never used"))
     r = srv.request("POST", f"/api/chat/sessions/{session['id']}/tutor", json={"userId": U}, timeout=60)
     assert r.status == 502 and r.headers["content-type"].startswith("application/json")
     assert r.json["error"]
+    assert len(fake_model.requests) == attempts and fake_model.pending() == 1
     assert count(srv.db, "chat_messages") == 0
 
 
