@@ -9,10 +9,14 @@
  *      tables, back it up first (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
  *      --no-migrate and pending migrations: refuse (exit 1) and name `sprout db migrate`;
  *   4. seed the default user when missing; open the document store;
- *   5. start the daemon, print "Sprout backend running on http://localhost:PORT".
+ *   5. start the agent run pool (SPROUT_AGENT_WORKERS threads, default 4, 1..64; at most
+ *      SPROUT_AGENT_QUEUE runs waiting, default 64, 1..100000; runs/run.h);
+ *   6. start the daemon, print "Sprout backend running on http://localhost:PORT".
  * Shutdown: SIGINT/SIGTERM are blocked in every thread and taken by sigwait() in the main
- * thread; the server stops accepting, in-flight requests finish (up to SERVE_DRAIN_MS), then
- * every per-thread connection is closed (the last close checkpoints the WAL).
+ * thread; every agent run is cancelled and its job waited for (up to SERVE_RUNS_DRAIN_MS), so
+ * open streams end; the server stops accepting, in-flight requests finish (up to
+ * SERVE_DRAIN_MS), then every per-thread connection is closed (the last close checkpoints the
+ * WAL).
  * Ownership: everything opened here is closed here. Thread model: main thread; the HTTP worker
  * threads are started by http_server_start() with the signals already blocked.
  */
@@ -33,9 +37,28 @@
 #include "db/seed.h"
 #include "http/server.h"
 #include "objects/objstore.h"
+#include "runs/run.h"
 #include "util/config.h"
 
 #define SERVE_DRAIN_MS 10000u
+#define SERVE_RUNS_DRAIN_MS 5000u
+
+/* An unsigned tuning variable in [min,max]; unset = def. SP_EINVAL (message set) otherwise. */
+static int env_count(const char *name, unsigned def, unsigned min, unsigned max, unsigned *out,
+                     struct sp_error *err)
+{
+    const char *v = config_get(name, NULL);
+    *out = def;
+    if (!v)
+        return SP_OK;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < (long)min || x > (long)max)
+        return sp_error_set(err, SP_EINVAL, "%s='%s' must be a number from %u to %u", name, v, min, max);
+    *out = (unsigned)x;
+    return SP_OK;
+}
 
 static int parse_port(const char *s, unsigned *out)
 {
@@ -142,6 +165,12 @@ int cmd_serve(struct cli_ctx *ctx)
     signal(SIGPIPE, SIG_IGN);
 
     struct sp_error err = { 0 };
+    unsigned workers = RUNS_DEFAULT_WORKERS, queue_max = RUNS_DEFAULT_QUEUE;
+    if (env_count("SPROUT_AGENT_WORKERS", RUNS_DEFAULT_WORKERS, 1, 64, &workers, &err) != SP_OK ||
+        env_count("SPROUT_AGENT_QUEUE", RUNS_DEFAULT_QUEUE, 1, 100000, &queue_max, &err) != SP_OK) {
+        fprintf(stderr, "sprout: error: %s\n", err.msg);
+        return CLI_EXIT_USAGE;
+    }
     struct db *db = NULL;
     struct objstore *store = NULL;
     struct http_server *srv = NULL;
@@ -162,9 +191,14 @@ int cmd_serve(struct cli_ctx *ctx)
 
     struct api_ctx actx = { .db_path = ctx->db_path, .store = store };
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx };
+    bool runs_up = false;
+    if (rc == SP_OK && (rc = runs_init(workers, queue_max, &err)) == SP_OK)
+        runs_up = true;
     if (rc == SP_OK)
         rc = http_server_start(&cfg, &srv, &err);
     if (rc != SP_OK) {
+        if (runs_up)
+            runs_shutdown(SERVE_RUNS_DRAIN_MS);
         objstore_close(store);
         int code = cli_fail(rc, &err);
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
@@ -177,6 +211,10 @@ int cmd_serve(struct cli_ctx *ctx)
         ;
     printf("%s received, finishing in-flight requests...\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fflush(stdout);
+    unsigned jobs_left = runs_shutdown(SERVE_RUNS_DRAIN_MS);
+    if (jobs_left)
+        fprintf(stderr, "%u agent run%s did not stop within %u s.\n", jobs_left, jobs_left == 1 ? "" : "s",
+                SERVE_RUNS_DRAIN_MS / 1000);
     unsigned left = http_server_stop(srv, SERVE_DRAIN_MS);
     db_thread_close_all();
     objstore_close(store);
