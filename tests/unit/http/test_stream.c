@@ -130,7 +130,7 @@ static int h_ping(struct api_req *req, struct api_resp *resp)
 }
 
 /* A deferred answer produced by a thread of its own (as a group commit would). */
-static struct run *held_run;     /* /api/deferred?never=1: finished by the test */
+static struct run *_Atomic held_run; /* /api/deferred?never=1: finished by the test */
 
 static void *finisher(void *p)
 {
@@ -148,7 +148,7 @@ static int h_deferred(struct api_req *req, struct api_resp *resp)
     if (run_create(&run, &resp->run, &err) != SP_OK)
         return api_fail(resp, err.code, "%s", err.msg);
     if (qlong(req, "never", 0)) {
-        held_run = run;
+        atomic_store(&held_run, run);
         return SP_OK;
     }
     pthread_t t;
@@ -566,9 +566,9 @@ static void test_stop_with_unfinished_deferred(void)
     struct client c;
     CHECK(cl_connect(&c, http_server_port(s)));
     CHECK(cl_send(&c, "GET", "/api/deferred?never=1", NULL));
-    for (int i = 0; i < 2000 && !held_run; i++)
+    for (int i = 0; i < 2000 && !atomic_load(&held_run); i++)
         sleep_ms(5);
-    CHECK(held_run != NULL);
+    CHECK(atomic_load(&held_run) != NULL);
     CHECK_EQ_INT(runs_shutdown(5000), 0);
     /* the producer never finishes: stop gives up waiting and ends the request with a 503 */
     CHECK_EQ_INT(http_server_stop(s, 200), 1);
@@ -576,9 +576,10 @@ static void test_stop_with_unfinished_deferred(void)
     CHECK_EQ_INT(c.status, 503);
     CHECK(cl_body_all(&c));
     CHECK_STR_EQ(buf_cstr(&c.body), "{\"error\":\"the server is shutting down\"}");
-    CHECK(run_cancelled(held_run)); /* its reader went away */
-    run_finish(held_run);
-    held_run = NULL;
+    struct run *run = atomic_load(&held_run);
+    CHECK(run_cancelled(run)); /* its reader went away */
+    run_finish(run);
+    atomic_store(&held_run, NULL);
     cl_close(&c);
 }
 
