@@ -170,7 +170,7 @@ int api_start_run(struct api_resp *resp, const char *key, run_job_fn job, void *
         resp->run = reader;
         return SP_OK;
     }
-    if (rc == SP_ETOOBIG)
-        return api_fail_status(resp, 429, rc, "%s", err.msg);
+    if (rc == SP_ETOOBIG) /* the run queue is full: the server is busy, not the body too big */
+        return api_fail_status(resp, 503, rc, "%s", err.msg);
     return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
 }

@@ -188,8 +188,10 @@ void run_reply_json(struct run *run, int status, const char *json, size_t len)
         run->last_us = time_mono_us();
     }
     pthread_mutex_unlock(&run->mu);
-    if (ok)
+    if (ok) {
+        unlist(run); /* answered: a later request with the same key starts afresh */
         notify(run);
+    }
 }
 
 void run_event(struct run *run, const char *event, const char *json, size_t len)

@@ -11,7 +11,8 @@
  *     to every open stream that has been quiet for 15 s.
  * Joins: a run started with a key (e.g. "topic-run:<nodeId>:<userId>") while another run with
  * the same key is still active does not start a second job: the new reader joins the existing
- * run and gets its whole log from the beginning (replay), then the live events.
+ * run and gets its whole log from the beginning (replay), then the live events. A run that
+ * has replied JSON, returned or been cancelled is no longer joined.
  * Cancellation: when the last reader detaches before the job is done, the run's cancel flag is
  * set. Jobs check it (run_cancelled) between steps and pass run_cancel_flag() to the model
  * client, which aborts the request in flight. A job that is cancelled writes nothing more.
@@ -71,7 +72,8 @@ int run_create(struct run **run, struct run_reader **reader, struct sp_error *er
 void run_finish(struct run *run);
 
 /* ---- inside the job ---- */
-/* Finish the run as one JSON answer (only before any event; later calls are ignored). */
+/* Finish the run as one JSON answer (only before any event; later calls are ignored). From
+ * then on the run is no longer joined: a new start with its key runs a new job. */
 void run_reply_json(struct run *run, int status, const char *json, size_t len);
 /* Append one SSE event (json: one compact JSON object). Dropped once cancelled. */
 void run_event(struct run *run, const char *event, const char *json, size_t len);

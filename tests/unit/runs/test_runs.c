@@ -185,6 +185,17 @@ static void job_json(struct run *run, void *arg)
 }
 
 /* Emits one event, then waits until cancelled (or step 100). */
+/* Replies at step 1, then keeps running until step 2. */
+static void job_json_then_wait(struct run *run, void *arg)
+{
+    struct gate *g = arg;
+    atomic_fetch_add(&g->ran, 1);
+    if (!gate_wait(g, run, 1))
+        return;
+    run_reply_json(run, 200, "{}", 2);
+    gate_wait(g, NULL, 2);
+}
+
 static void job_until_cancel(struct run *run, void *arg)
 {
     struct gate *g = arg;
@@ -322,6 +333,29 @@ static void test_join_after_done_starts_again(void)
     rd_init(&b, r2);
     CHECK_EQ_INT(rd_all(&b), -1);
     CHECK_EQ_INT(atomic_load(&g2.ran), 1);
+    rd_close(&a);
+    rd_close(&b);
+    pool_down();
+}
+
+static void test_join_after_json_reply_starts_again(void)
+{
+    pool_up(2, 8);
+    struct gate g, g2;
+    gate_init(&g, 0);
+    gate_init(&g2, 0);
+    gate_set(&g2, 1);
+    struct run_reader *r1 = NULL, *r2 = NULL;
+    CHECK_EQ_INT(run_start("tutor:1", job_json_then_wait, &g, NULL, &r1, NULL), SP_OK);
+    struct rd a, b;
+    rd_init(&a, r1);
+    gate_set(&g, 1);
+    CHECK_EQ_INT(rd_all(&a), -1); /* answered; the job still runs (waits for step 2) */
+    CHECK_EQ_INT(run_start("tutor:1", job_json, &g2, NULL, &r2, NULL), SP_OK);
+    rd_init(&b, r2);
+    CHECK_EQ_INT(rd_all(&b), -1);
+    CHECK_EQ_INT(atomic_load(&g2.ran), 1); /* a new job, not the old answer */
+    gate_set(&g, 2);
     rd_close(&a);
     rd_close(&b);
     pool_down();
@@ -548,6 +582,7 @@ int main(void)
     RUN(test_no_answer_is_500);
     RUN(test_join_replays_and_readers);
     RUN(test_join_after_done_starts_again);
+    RUN(test_join_after_json_reply_starts_again);
     RUN(test_cancel_on_last_detach);
     RUN(test_keepalive);
     RUN(test_queue_full);
