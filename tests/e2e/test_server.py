@@ -214,7 +214,7 @@ def test_query_values_are_decoded(server):
     assert r.status == 200 and [b["id"] for b in r.json] == [created.json["id"]]
 
 
-def test_agent_routes_answer_503_json(server):
+def test_agent_routes_without_a_model_answer_503_naming_the_variables(server):
     for method, path in [("POST", "/api/agents/topics/t1/run"),
                          ("GET", "/api/agents/concepts/c1/diagnostic"),
                          ("POST", "/api/chat/sessions/s1/tutor"),
@@ -222,7 +222,8 @@ def test_agent_routes_answer_503_json(server):
         r = server.request(method, path, json={"userId": DEFAULT_USER})
         assert r.status == 503, (path, r)
         assert r.headers["content-type"] == "application/json; charset=utf-8"
-        assert "not available" in r.json["error"]
+        assert r.json["error"].startswith("No model is configured"), r.json
+        assert "ANTHROPIC_API_KEY" in r.json["error"] and "OPENAI_BASE_URL" in r.json["error"]
 
 
 # ---------- JSON bodies ----------
