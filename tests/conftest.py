@@ -8,7 +8,7 @@
   loopback port; `srv.request(method, path, json=..., body=..., headers=...)` returns a Reply
   with .status, .headers, .text and .json. Stopped with SIGTERM at the end of the test, which
   must exit 0 with no sanitizer report.
-Paths: SHARED is ../shared beside the project (read in place, never written).
+Paths: DATA is tests/data (conformance cases, fixture databases; see tests/data/README.md).
 """
 import http.client
 import json as jsonlib
@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SPROUT_SHARED", ROOT.parent / "shared")).resolve()
+DATA = ROOT / "tests" / "data"
 BIN = os.environ.get("SPROUT_BIN", str(ROOT / "build" / "debug" / "sprout"))
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "SUMMARY: UndefinedBehaviorSanitizer")

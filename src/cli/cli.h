@@ -12,13 +12,16 @@
 #define SP_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "db/migsrc.h"
 #include "util/err.h"
 
 struct cli_ctx {
     const char *command;        /* "db migrate" */
     const char *db_path;        /* --db > $DB_PATH > .env DB_PATH > ./sprout.db */
-    const char *migrations_dir; /* --migrations > ./drizzle */
+    const char *migrations_dir; /* the folder: --migrations > ./drizzle (db generate writes here) */
+    struct migsrc migrations;   /* what is read: --migrations DIR > ./drizzle if it exists > built in */
     int argc;                   /* arguments after the command words, globals removed */
     char **argv;
     bool interactive;           /* stdin and stderr are terminals */
@@ -45,6 +48,11 @@ int cli_fail(int code, const struct sp_error *err);
 /* Print a usage error for ctx->command and return CLI_EXIT_USAGE. */
 int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_exit_code(int code);
+/* The version string ("0.1.0", or "0.1.0 (git 1a2b3c4)" when built from a git checkout). */
+const char *cli_version(void);
+/* How the migrations source is named for a person: "the folder drizzle" or "the migrations
+ * built into sprout 0.1.0". */
+const char *cli_migrations_label(const struct cli_ctx *ctx, char *buf, size_t size);
 /* Ask a yes/no question on the terminal (stderr prompt, stdin answer); false when not interactive. */
 bool cli_confirm(const struct cli_ctx *ctx, const char *question);
 
