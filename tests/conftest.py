@@ -83,17 +83,19 @@ class Reply:
 
 
 class Server:
-    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20):
+    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20, binary=BIN, log_dir=None):
         self.db = Path(db)
         self.cwd = Path(cwd)
+        self.log_path = Path(log_dir or cwd)
         self.port = free_port()
         e = dict(os.environ)
         e.pop("AWS_S3_BUCKET", None)
         e.update({"PORT": str(self.port), "DB_PATH": str(self.db)})
         if env:
             e.update(env)
-        self.log = open(self.cwd / f"server-{self.port}.log", "w+")
-        self.proc = subprocess.Popen([BIN, "serve", *args], cwd=cwd, env=e,
+        self.log_path = self.log_path / f"server-{self.port}.log"
+        self.log = open(self.log_path, "w+")
+        self.proc = subprocess.Popen([str(binary), "serve", *args], cwd=cwd, env=e,
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         deadline = time.time() + ready_timeout
@@ -109,7 +111,7 @@ class Server:
 
     def output(self):
         self.log.flush()
-        return (self.cwd / f"server-{self.port}.log").read_text(errors="replace")
+        return self.log_path.read_text(errors="replace")
 
     def request(self, method, path, json=None, body=None, headers=None, timeout=30):
         h = dict(headers or {})

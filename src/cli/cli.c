@@ -20,7 +20,7 @@ struct cli_cmd {
 static const struct cli_cmd cli_commands[] = {
     { "serve", cmd_serve, "[--port N] [--host ADDR] [--no-migrate] [--quiet]",
       "run the HTTP API (PORT, default 8000) on the database" },
-    { "db migrate", cmd_db_migrate, "", "apply pending migrations from the migrations folder" },
+    { "db migrate", cmd_db_migrate, "", "apply pending migrations (built in, or ./drizzle, or --migrations DIR)" },
     { "db generate", cmd_db_generate, "[--name NAME] [--rename KEY=VALUE]... [--schema FILE.json]",
       "write the next migration from the difference between the schema and the last snapshot" },
     { "db push", cmd_db_push, "[--force]", "bring the database straight to the schema (development)" },
