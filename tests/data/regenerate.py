@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""tests/data/regenerate.py [--write] [--keep DIR]: rebuild tests/data/drizzle-kit/expected/ with the
-real drizzle-kit (tests/node_modules, see regenerate.sh) and compare it with the committed folder.
+"""tests/data/regenerate.py [--set sqlite|pg|all] [--write] [--keep DIR]: rebuild the expected/
+folders of tests/data/drizzle-kit (SQLite) and drizzle-kit-pg (PostgreSQL) with the real drizzle-kit
+(tests/node_modules, see regenerate.sh) and compare them with the committed ones.
 
-For step 1..6 in turn, drizzle-kit-schema.js turns cases/stepNN.json into a drizzle-orm schema and
-`drizzle-kit generate --dialect sqlite` runs on the folder the previous steps produced, under a
-pseudo-terminal, its rename questions answered from answers.json. The result is compared with
-expected/ after the normalisation of drizzle-kit/README.md (tag words, snapshot ids and journal
-`when` are run-dependent). Exit 0 when they match. --write replaces expected/ with the new
-output (new tag words, ids and times); --keep DIR keeps the generated folder in DIR.
+For step 1..6 in turn, drizzle-kit-schema.js (drizzle-kit-pg-schema.js) turns cases/stepNN.json
+into a drizzle-orm schema and `drizzle-kit generate` runs on the folder the previous steps
+produced, under a pseudo-terminal, its rename questions answered from answers.json. The result is
+compared with expected/ after the normalisation of drizzle-kit/README.md (tag words, snapshot ids
+and journal `when` are run-dependent). Exit 0 when every set matches. --write replaces expected/
+with the new output (new tag words, ids and times); --keep DIR keeps the generated folders.
 """
 import argparse
 import json
@@ -22,11 +23,14 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CONF = HERE / "drizzle-kit"
-SCHEMA = HERE / "drizzle-kit-schema.js"
+SETS = {  # name: (conformance folder, schema builder, drizzle-kit dialect)
+    "sqlite": (HERE / "drizzle-kit", HERE / "drizzle-kit-schema.js", "sqlite"),
+    "pg": (HERE / "drizzle-kit-pg", HERE / "drizzle-kit-pg-schema.js", "postgresql"),
+}
 DRIZZLE_KIT = HERE.parent / "node_modules" / ".bin" / "drizzle-kit"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r")
-QUESTION = re.compile(r"Is (\S+) (column in (\S+) table|table) created or renamed from another (column|table)\?")
+QUESTION = re.compile(r"Is (\S+) (column in (\S+) table|(table|enum|schema|sequence|view|role|policy)) "
+                      r"created or renamed from another (column|table|enum|schema|sequence|view|role|policy)\?")
 DOWN, ENTER = "\x1b[B", "\r"
 STEP_TIMEOUT = 180
 
@@ -34,21 +38,23 @@ STEP_TIMEOUT = 180
 def answer_index(screen, question_end, want):
     """Index of the wanted option among the option lines printed after the question."""
     options = [l for l in screen[question_end:].split("\n")
-               if re.search(r"(create|rename) (column|table)\s*$", l.strip())]
+               if re.search(r"(create|rename) \w+\s*$", l.strip())]
     for i, line in enumerate(options):
         body = line.replace("\u276f", " ").strip()
         if want == "create" and body.startswith("+"):
             return i, len(options)
-        if want.startswith("rename:") and body.startswith("~") and re.match(r"~\s*%s\s+\u203a" % re.escape(want[7:]), body):
+        if want.startswith("rename:") and body.startswith("~") and \
+                re.match(r"~\s*(public\.)?%s\s+\u203a" % re.escape(want[7:]), body):
             return i, len(options)
     return None, len(options)
 
 
-def generate(step, out, answers, log):
-    env = dict(os.environ, SPROUT_CASE=str(CONF / "cases" / ("step%02d.json" % step)),
+def generate(kit_set, step, out, answers, log):
+    conf, schema, dialect = SETS[kit_set]
+    env = dict(os.environ, SPROUT_CASE=str(conf / "cases" / ("step%02d.json" % step)),
                FORCE_COLOR="0", TERM="xterm", COLUMNS="200")
     # drizzle-kit wants --out relative to its working directory (it prefixes "./")
-    argv = [str(DRIZZLE_KIT), "generate", "--dialect", "sqlite", "--schema", str(SCHEMA), "--out", out.name]
+    argv = [str(DRIZZLE_KIT), "generate", "--dialect", dialect, "--schema", str(schema), "--out", out.name]
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir(out.parent)
@@ -79,7 +85,7 @@ def generate(step, out, answers, log):
             continue
         m = pending[-1]
         name, table = m.group(1), m.group(3)
-        key = "column:%s.%s" % (table, name) if table else "table:%s" % name
+        key = "column:%s.%s" % (table, name) if table else "%s:%s" % (m.group(4), name)
         want = answers.get(key)
         if want is None:
             os.kill(pid, 9)
@@ -120,38 +126,48 @@ def normalised(folder):
     return out
 
 
+def regenerate(kit_set, work, write, log):
+    """Generate every step of one set into work/<set>/out; True when it matches expected/."""
+    conf = SETS[kit_set][0]
+    answers_all = json.loads((conf / "answers.json").read_text())
+    out = work / kit_set / "out"
+    out.parent.mkdir(parents=True)
+    steps = sorted(int(p.stem[4:]) for p in (conf / "cases").glob("step*.json"))
+    for step in steps:
+        generate(kit_set, step, out, answers_all.get("step%02d" % step, {}), log)
+        print("%s step %02d: %s" % (kit_set, step, sorted(p.name for p in out.glob("*.sql"))[-1]))
+    got, want = normalised(out), normalised(conf / "expected")
+    for name in sorted(set(got) | set(want)):
+        if got.get(name) != want.get(name):
+            print("%s differs: %s%s" % (kit_set, name, "" if name in got and name in want else
+                                        " (only in %s)" % ("the new output" if name in got else "expected/")))
+    same = got == want
+    print("%s: drizzle-kit's output %s %s/expected/ (after normalisation)" %
+          (kit_set, "matches" if same else "DIFFERS FROM", conf.name))
+    if write:
+        shutil.rmtree(conf / "expected")
+        shutil.copytree(out, conf / "expected")
+        print("wrote", conf / "expected")
+    return same
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--set", choices=["sqlite", "pg", "all"], default="all")
     ap.add_argument("--write", action="store_true", help="replace expected/ with the new output")
-    ap.add_argument("--keep", help="keep the generated folder here")
+    ap.add_argument("--keep", help="keep the generated folders and drizzle-kit's output here")
     a = ap.parse_args()
     if not DRIZZLE_KIT.exists():
         raise SystemExit("drizzle-kit not found in tests/node_modules: run tests/data/regenerate.sh")
-    answers_all = json.loads((CONF / "answers.json").read_text())
     work = Path(tempfile.mkdtemp(prefix="sprout-drizzle-kit-"))
-    out = work / "out"
-    log_path = work / "drizzle-kit.log"
     try:
-        with open(log_path, "w") as log:
-            steps = sorted(int(p.stem[4:]) for p in (CONF / "cases").glob("step*.json"))
-            for step in steps:
-                generate(step, out, answers_all.get("step%02d" % step, {}), log)
-                print("step %02d: %s" % (step, sorted(p.name for p in out.glob("*.sql"))[-1]))
-        got, want = normalised(out), normalised(CONF / "expected")
-        same = got == want
-        for name in sorted(set(got) | set(want)):
-            if got.get(name) != want.get(name):
-                print("differs: %s%s" % (name, "" if name in got and name in want else
-                                          " (only in %s)" % ("the new output" if name in got else "expected/")))
-        print("drizzle-kit output %s the committed expected/ (after normalisation)" %
-              ("matches" if same else "DIFFERS FROM"))
-        if a.write:
-            shutil.rmtree(CONF / "expected")
-            shutil.copytree(out, CONF / "expected")
-            print("wrote", CONF / "expected")
+        ok = True
+        with open(work / "drizzle-kit.log", "w") as log:
+            for kit_set in (["sqlite", "pg"] if a.set == "all" else [a.set]):
+                ok = regenerate(kit_set, work, a.write, log) and ok
         if a.keep:
             shutil.copytree(work, a.keep, dirs_exist_ok=True)
-        return 0 if same or a.write else 1
+        return 0 if ok or a.write else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
