@@ -3,7 +3,11 @@
  * main() hands argv to cli_main(), which finds the command (one row of cli_commands[] in
  * cli/cli.c: "serve", "db migrate", ...), removes the global options --db PATH and
  * --migrations DIR (allowed anywhere), and calls the command with the rest. A command parses
- * its own flags with cli_parse() and returns the process exit code.
+ * its own flags with cli_parse() and returns the process exit code. --help, --version and the
+ * hidden --man (the man page sprout(1), which the build writes to build/sprout.1) print from the
+ * same tables (commands, global options, environment) and exit.
+ * The migrations source (ctx->migrations) is chosen here: --migrations DIR > ./drizzle when it
+ * is a folder > the drizzle/ folder built into the binary (db/migsrc.h).
  * Errors: a command reports failure with cli_fail(), the one place that turns an SP_* code
  * into a message on stderr ("sprout: error: ...") and an exit code (cli_exit_code).
  * Exit codes: 0 ok, 1 failure, 2 usage error, 3 drift / out of sync (db check, db status).
