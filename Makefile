@@ -1,5 +1,5 @@
 # Makefile: the one build of sprout.
-#   make            release binary build/release/sprout (-O2)
+#   make            release binary build/release/sprout (-O2) and its man page build/sprout.1
 #   make debug      build/debug/sprout with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make units      C unit tests (sanitizer build) into build/debug/tests/
 #   make test       everything tests/run.sh runs (units, conformance, CLI, end to end)
@@ -41,7 +41,7 @@ DBG_LIB_OBJS := $(LIB_SRCS:%.c=build/debug/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/debug/tests/%)
 
 .PHONY: all release debug units test check clean man install uninstall FORCE
-all: release
+all: release man
 release: build/release/sprout
 debug: build/debug/sprout
 units: $(UNIT_BINS)
