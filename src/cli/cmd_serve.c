@@ -7,8 +7,10 @@
  *   2. the model client (cli/llm_config.c: prints the provider, base URL and models, or that
  *      none is configured; a bad LLM_PROVIDER stops here, before the database is touched);
  *   3. open the database (created when missing);
- *   4. unless --no-migrate: count pending migrations; if some and the database already has
- *      tables, back it up first (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
+ *   4. load the migrations (ctx->migrations: --migrations DIR, ./drizzle, or the set built into
+ *      the binary) and say which ("Migrations: ..."); unless --no-migrate: count the pending
+ *      ones; if some and the database already has tables, back it up first
+ *      (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
  *      --no-migrate and pending migrations: refuse (exit 1) and name `sprout db migrate`;
  *   5. seed the default user when missing; open the document store;
  *   6. start the agent run pool (SPROUT_AGENT_WORKERS threads, default 4, 1..64; at most
@@ -86,28 +88,18 @@ static int has_tables(struct db *db, bool *out, struct sp_error *err)
     return SP_OK;
 }
 
-static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
+/* Apply the pending migrations of f: refused with --no-migrate; a database that holds tables is
+ * backed up first. */
+static int apply_pending(struct cli_ctx *ctx, struct db *db, const struct migrate_folder *f, size_t pending,
+                         bool no_migrate, struct sp_error *err)
 {
-    struct stat st;
-    if (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        if (no_migrate)
-            return SP_OK;
-        return sp_error_set(err, SP_ENOTFOUND,
-                            "migrations folder %s not found: start from the project folder, pass "
-                            "--migrations DIR, or use --no-migrate to serve the database as it is",
-                            ctx->migrations_dir);
-    }
-    size_t pending = 0;
-    int rc = migrate_count_pending(db, ctx->migrations_dir, &pending, err);
-    if (rc != SP_OK || pending == 0)
-        return rc;
     if (no_migrate)
         return sp_error_set(err, SP_EDRIFT,
                             "%s has %zu pending migration%s and --no-migrate was given: run "
                             "`sprout db migrate` first (or start without --no-migrate)",
                             ctx->db_path, pending, pending == 1 ? "" : "s");
     bool tables = false;
-    rc = has_tables(db, &tables, err);
+    int rc = has_tables(db, &tables, err);
     if (rc != SP_OK)
         return rc;
     if (tables) {
@@ -124,11 +116,36 @@ static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, s
             return rc;
     }
     size_t applied = 0;
-    rc = migrate_apply(db, ctx->migrations_dir, stdout, &applied, err);
+    rc = migrate_apply_folder(db, f, stdout, &applied, err);
     if (rc != SP_OK)
         return sp_error_prefix(err, "migrating %s failed, nothing was applied", ctx->db_path);
     printf("Applied %zu migration%s.\n", applied, applied == 1 ? "" : "s");
     return SP_OK;
+}
+
+static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
+{
+    struct stat st;
+    if (!migsrc_is_builtin(&ctx->migrations) && (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        if (no_migrate)
+            return SP_OK;
+        return sp_error_set(err, SP_ENOTFOUND,
+                            "migrations folder %s not found: pass --migrations DIR with an existing "
+                            "folder, or use --no-migrate to serve the database as it is",
+                            ctx->migrations_dir);
+    }
+    struct migrate_folder f;
+    int rc = migrate_folder_load(&ctx->migrations, &f, err);
+    if (rc != SP_OK)
+        return rc;
+    char label[512];
+    printf("Migrations: %s\n", cli_migrations_label(ctx, label, sizeof label));
+    size_t pending = 0;
+    rc = migrate_count_pending(db, &f, &pending, err);
+    if (rc == SP_OK && pending > 0)
+        rc = apply_pending(ctx, db, &f, pending, no_migrate, err);
+    migrate_folder_free(&f);
+    return rc;
 }
 
 int cmd_serve(struct cli_ctx *ctx)
