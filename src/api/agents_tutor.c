@@ -158,10 +158,8 @@ int api_chat_tutor(struct api_req *req, struct api_resp *resp)
         rc = api_fail(resp, SP_ENOMEM, "out of memory");
         goto done;
     }
-    rc = run_start(key.data, tutor_job_run, job, job_free, &resp->run, &err);
+    rc = api_start_run(resp, key.data, tutor_job_run, job, job_free);   /* frees job on failure */
     buf_release(&key);
-    if (rc != SP_OK)
-        rc = api_fail_status(resp, 503, rc, "%s", sp_error_text(&err, rc));
 done:
     store_tutor_session_clear(&session);
     store_tutor_node_clear(&node);
