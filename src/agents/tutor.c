@@ -355,6 +355,22 @@ static int push(json_t *msgs, const char *role, json_t *content /* stolen */)
     return m && json_array_append_new(msgs, m) == 0 ? SP_OK : SP_ENOMEM;
 }
 
+/* Append a stored message. Two tutor messages in a row come from a turn without learner text,
+ * which asked the tutor to go on (CONTINUE): that request is put back between them, so the
+ * conversation reads as the model saw it. Two learner messages in a row (a failed turn, then a
+ * new message) are merged. */
+static int push_stored(json_t *msgs, const char *role, json_t *content /* stolen */)
+{
+    json_t *last = json_array_get(msgs, json_array_size(msgs) - 1);
+    const char *lr = last ? json_string_value(json_object_get(last, "role")) : NULL;
+    if (lr && strcmp(lr, "assistant") == 0 && strcmp(role, "assistant") == 0 &&
+        push(msgs, "user", json_string(CONTINUE)) != SP_OK) {
+        json_decref(content);
+        return SP_ENOMEM;
+    }
+    return push(msgs, role, content);
+}
+
 /* The canonical conversation from the stored messages. */
 static int build_conversation(json_t *rows, const struct tutor_request *req, json_t **out)
 {
@@ -373,13 +389,13 @@ static int build_conversation(json_t *rows, const struct tutor_request *req, jso
             size_t o, l;
             tutor_trim(content, strlen(content), &o, &l);
             if (l)  /* the API refuses empty text blocks */
-                rc = push(msgs, role, json_string(content));
+                rc = push_stored(msgs, role, json_string(content));
         } else if (strcmp(role, "tool") == 0) {
             json_t *x = json_loads(content, 0, NULL);
             json_t *a = json_object_get(x, "assistant"), *res = json_object_get(x, "results");
             if (json_is_array(a) && json_is_array(res) && json_array_size(a) &&
                 json_array_size(res)) {
-                rc = push(msgs, "assistant", json_incref(a));
+                rc = push_stored(msgs, "assistant", json_incref(a));
                 if (rc == SP_OK)
                     rc = push(msgs, "user", json_incref(res));
             }

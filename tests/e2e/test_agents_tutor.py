@@ -193,6 +193,33 @@ def test_lesson_over_several_turns(start_server, fake_model, provider):
     assert fake_model.pending() == 0
 
 
+def roles(req):
+    return [m["role"] for m in req.json["messages"]]
+
+
+def test_turns_without_learner_text_keep_the_conversation_alternating(start_server, fake_model):
+    """The conversation opens with the learner; a turn without learner text after the tutor
+    spoke asks it to go on, and later turns see that request in place (B9)."""
+    srv = start_server(env=fake_model.env())
+    _, _, session = lesson(srv)
+    fake_model.script(text(Q1), tool("generate_example", {"topic": "x"}, id="g1"), text(Q1), text(Q1))
+    for _ in range(3):
+        tutor(srv, session)
+    reqs = fake_model.requests
+    assert roles(reqs[0]) == ["user"]
+    assert roles(reqs[1]) == ["user", "assistant", "user"]
+    opening = text_of(reqs[0].json["messages"][0]["content"])
+    cont = text_of(reqs[1].json["messages"][2]["content"])
+    assert "begin" in opening and "continue" in cont
+    # turn 3 sees turn 2 as it happened: continue request, tool round, reply, continue request
+    msgs = reqs[3].json["messages"]
+    assert roles(reqs[3]) == ["user", "assistant", "user", "assistant", "user", "assistant", "user"]
+    assert text_of(msgs[2]["content"]) == cont and text_of(msgs[6]["content"]) == cont
+    assert [b["type"] for b in msgs[3]["content"]] == ["tool_use"]
+    assert [b["type"] for b in msgs[4]["content"]] == ["tool_result"]
+    assert [m["role"] for m in messages(srv.db, session)] == ["assistant", "tool", "assistant", "assistant"]
+
+
 def test_same_chunk_updates_the_last_card(start_server, fake_model):
     srv = start_server(env=fake_model.env())
     _, sub, session = lesson(srv)
@@ -380,8 +407,9 @@ def test_progress_and_prerequisite_tools(start_server, fake_model):
     assert q3  # unanswered: counted in totalQuestions only
 
 
-def test_tool_budget_then_a_final_reply(start_server, fake_model):
-    srv = start_server(env=fake_model.env())
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_tool_budget_then_a_final_reply(start_server, fake_model, provider):
+    srv = start_server(env=fake_model.env(provider))
     _, _, session = lesson(srv)
     fake_model.script(*[tool("generate_example", {"topic": f"t{i}"}, text=f"step {i}") for i in range(5)],
                       text("Here is the lesson.\n\nQuestion Type: text\n\nQuestion:\nWhat did the examples show?"))
