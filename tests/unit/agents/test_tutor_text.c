@@ -393,6 +393,56 @@ static void test_markers(void)
     tutor_markers_clear(&m);
 }
 
+/* Random text from pieces that matter (labels, markers, emphasis, Unicode spaces, broken UTF-8):
+ * nothing crashes (the sanitizers watch), trimming is idempotent, every normal turn comes out
+ * with a type line and a usable question, and the result never holds a marker. */
+static void test_random_texts(void)
+{
+    static const char *const pieces[] = {
+        "Question", "question type", ":", " ", "\n", "\r\n", "**", "_", "`", "~", "#", "- ", "1. ",
+        "> ", "?", "Checkpoint  Question", "New question", "text", "code", "draw", "-",
+        "\xE2\x80\x93", "\xC2\xA0", "\xE3\x80\x80", "\xE2\x80\xA8", "\xF0\x9F\x98\x80",
+        "\xC3", "\x80", "\xFF", "[COMPLETE]", "[same_chunk]", "[ADVANCE_CHUNK]", "word",
+        "What is it", "\t",
+    };
+    unsigned seed = 12345;
+    char s[512];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 0;
+        int k = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 24;
+        for (int i = 0; i < k; i++) {
+            const char *p = pieces[((seed = seed * 1103515245u + 12345u) >> 16) %
+                                   (sizeof pieces / sizeof pieces[0])];
+            size_t l = strlen(p);
+            if (n + l >= sizeof s)
+                break;
+            memcpy(s + n, p, l);
+            n += l;
+        }
+        s[n] = '\0';
+        size_t o, l, o2, l2;
+        tutor_trim(s, n, &o, &l);
+        tutor_trim(s + o, l, &o2, &l2);
+        CHECK(o2 == 0 && l2 == l);
+        char *q = extract(s);
+        free(q);
+        (void)tutor_extract_question_type(s);
+        free(strip_q(s));
+        struct tutor_markers m;
+        CHECK_EQ_INT(tutor_parse_markers(s, &m), 0);
+        CHECK(!strstr(m.content, "[COMPLETE]") && !strstr(m.content, "[same_chunk]"));
+        char *e = ensure(m.content, "What is the main idea here?", TUTOR_QTYPE_NONE, false);
+        CHECK(e && tutor_extract_question_type(e) != TUTOR_QTYPE_NONE);
+        char *eq = e ? extract(e) : NULL;
+        CHECK(tutor_question_usable(eq));
+        if (!tutor_question_usable(eq))
+            fprintf(stderr, "  input \"%s\" -> \"%s\"\n", s, e ? e : "(null)");
+        free(eq);
+        free(e);
+        tutor_markers_clear(&m);
+    }
+}
+
 int main(void)
 {
     RUN(test_trim_js_whitespace);
@@ -416,5 +466,6 @@ int main(void)
     RUN(test_ensure_no_question);
     RUN(test_question_usable);
     RUN(test_markers);
+    RUN(test_random_texts);
     return check_report("test_tutor_text");
 }
