@@ -10,7 +10,7 @@ PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto
 DL_PKGS  := poppler-glib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread -lm
-WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion \
             -Wno-overlength-strings
 BASE     := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 REL_FLAGS := $(BASE) -O2 -DNDEBUG -g
