@@ -12,7 +12,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread -lm
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion \
             -Wno-overlength-strings
-BASE     := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+BASE     := -std=c17 -D_GNU_SOURCE -Isrc -Ibuild/gen $(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 REL_FLAGS := $(BASE) -O2 -DNDEBUG -g
 DBG_FLAGS := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=undefined
@@ -40,6 +40,19 @@ build/release/sprout: $(REL_OBJS)
 	$(CC) -o $@ $^ $(PKG_LIBS)
 build/debug/sprout: $(DBG_OBJS)
 	$(CC) $(DBG_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# storage/columns.h: every table's column list, derived from src/db/schema.c at build time
+# (scripts/gen-columns.c). Rewritten only when its text changes, so an edit of schema.c that
+# leaves the columns alone rebuilds nothing in storage/.
+COLUMNS_H := build/gen/storage/columns.h
+build/gen/gen-columns: scripts/gen-columns.c src/db/schema.c src/db/schema.h src/db/model.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -Isrc -Wall -Wextra -o $@ scripts/gen-columns.c src/db/schema.c
+$(COLUMNS_H): build/gen/gen-columns
+	@mkdir -p $(dir $@)
+	@build/gen/gen-columns > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "wrote $@"; fi
+$(REL_OBJS) $(DBG_OBJS) $(UNIT_BINS): | $(COLUMNS_H)
 
 build/gen/embedded.c: $(EMBED_FILES) scripts/embed.sh Makefile
 	@mkdir -p $(dir $@)

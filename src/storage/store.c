@@ -133,8 +133,8 @@ static void truncate_to(struct buf *out, size_t len)
         out->data[len] = '\0';
 }
 
-int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
-                   const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
+int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t, struct buf *out,
+                   struct sp_error *err)
 {
     size_t len0 = out->len;
     int rc = sqlite3_step(st);
@@ -144,7 +144,7 @@ int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
     }
     if (rc != SQLITE_ROW)
         return store_step_error(db, st, rc, err);
-    int code = rowjson_object(out, st, t, cols, n_cols);
+    int code = rowjson_object(out, st, t);
     if (code != SP_OK) {
         truncate_to(out, len0);
         sqlite3_reset(st);
@@ -160,11 +160,11 @@ int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
     return SP_OK;
 }
 
-int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
-                    const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
+int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t, struct buf *out,
+                    struct sp_error *err)
 {
     size_t len0 = out->len;
-    int code = rowjson_array(out, st, t, cols, n_cols, NULL);
+    int code = rowjson_array(out, st, t, NULL);
     if (code == SP_OK) {
         sqlite3_reset(st);
         return SP_OK;
@@ -239,7 +239,7 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
     store_bind_row(st, t, row);
     store_bind_name(st, ":now", now);
     size_t len0 = out->len;
-    rc = store_one_json(db, st, t, NULL, 0, out, err);
+    rc = store_one_json(db, st, t, out, err);
     row->v[0].kind = STORE_V_ABSENT; /* id was on our stack */
     if (rc == SP_OK)
         return SP_OK;
@@ -268,7 +268,7 @@ int store_write_one_json(struct db *db, sqlite3_stmt *st, const struct model_tab
                          struct buf *out, struct sp_error *err)
 {
     store_write_lock();
-    int rc = store_one_json(db, st, t, NULL, 0, out, err);
+    int rc = store_one_json(db, st, t, out, err);
     store_write_unlock();
     return rc;
 }

@@ -6,16 +6,11 @@
  */
 #include "storage/store_assessments.h"
 
+#include "storage/columns.h"
 #include "storage/store_sql.h"
 #include "util/timefmt.h"
 
-#define ASSESS_COLS "\"id\", \"user_id\", \"target_node_id\", \"type\", \"title\", " \
-    "\"created_at\", \"completed_at\""
-#define QUESTION_COLS "\"id\", \"assessment_id\", \"node_id\", \"format\", \"prompt\", " \
-    "\"options\", \"correct_answer\", \"grading_rubric\", \"difficulty\", \"created_at\""
-#define ANSWER_COLS "\"id\", \"user_id\", \"assessment_id\", \"question_id\", \"answer_text\", " \
-    "\"selected_option\", \"is_correct\", \"score\", \"feedback\", \"created_at\""
-#define SEL_A "SELECT " ASSESS_COLS " FROM assessments"
+#define SEL_A "SELECT " STORE_COLS_ASSESSMENTS " FROM assessments"
 
 /* bit 0 userId, bit 1 targetNodeId */
 static const char *const SQL_LIST[4] = {
@@ -28,22 +23,22 @@ static const char SQL_GET[] = SEL_A " WHERE id = ?1";
 static const char SQL_EXISTS[] = "SELECT 1 FROM assessments WHERE id = ?1";
 static const char SQL_CREATE[] =
     "INSERT INTO assessments (id, user_id, target_node_id, type, title) "
-    "VALUES (:id, :user_id, :target_node_id, :type, :title) RETURNING " ASSESS_COLS;
+    "VALUES (:id, :user_id, :target_node_id, :type, :title) RETURNING " STORE_COLS_ASSESSMENTS;
 static const char SQL_PATCH[] =
     "UPDATE assessments SET completed_at = iif(:set_completed_at, :completed_at, completed_at), "
-    "title = iif(:set_title, :title, title) WHERE id = :key RETURNING " ASSESS_COLS;
+    "title = iif(:set_title, :title, title) WHERE id = :key RETURNING " STORE_COLS_ASSESSMENTS;
 static const char SQL_Q_LIST[] =
-    "SELECT " QUESTION_COLS " FROM questions WHERE assessment_id = ?1 ORDER BY rowid";
+    "SELECT " STORE_COLS_QUESTIONS " FROM questions WHERE assessment_id = ?1 ORDER BY rowid";
 static const char SQL_Q_CREATE[] =
     "INSERT INTO questions (id, assessment_id, node_id, format, prompt, options, "
     "correct_answer, grading_rubric, difficulty) VALUES (:id, :assessment_id, :node_id, "
     ":format, :prompt, :options, :correct_answer, :grading_rubric, :difficulty) "
-    "RETURNING " QUESTION_COLS;
+    "RETURNING " STORE_COLS_QUESTIONS;
 static const char SQL_A_CREATE[] =
     "INSERT INTO answers (id, user_id, assessment_id, question_id, answer_text, "
     "selected_option, is_correct, score, feedback) VALUES (:id, :user_id, :assessment_id, "
     ":question_id, :answer_text, :selected_option, :is_correct, :score, :feedback) "
-    "RETURNING " ANSWER_COLS;
+    "RETURNING " STORE_COLS_ANSWERS;
 static const char SQL_COMPLETE[] =
     "UPDATE assessments SET completed_at = :now WHERE id = :assessment_id "
     "AND (completed_at IS NULL OR completed_at = '') "
@@ -52,9 +47,10 @@ static const char SQL_COMPLETE[] =
     "AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.user_id = :user_id "
     "AND a.assessment_id = :assessment_id AND a.question_id = q.id))";
 static const char SQL_A_LIST[] =
-    "SELECT " ANSWER_COLS " FROM answers WHERE assessment_id = ?1 ORDER BY rowid";
+    "SELECT " STORE_COLS_ANSWERS " FROM answers WHERE assessment_id = ?1 ORDER BY rowid";
 static const char SQL_A_LIST_USER[] =
-    "SELECT " ANSWER_COLS " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 ORDER BY rowid";
+    "SELECT " STORE_COLS_ANSWERS " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 "
+    "ORDER BY rowid";
 
 static void bind_opt(sqlite3_stmt *st, int idx, const char *s)
 {
@@ -71,7 +67,7 @@ int store_assessments_list(struct db *db, const char *user_id, const char *targe
         return rc;
     bind_opt(st, 1, user_id);
     bind_opt(st, 2, target_node_id);
-    return store_list_json(db, st, schema_table(SCHEMA_ASSESSMENTS), NULL, 0, out, err);
+    return store_list_json(db, st, schema_table(SCHEMA_ASSESSMENTS), out, err);
 }
 
 int store_assessments_get(struct db *db, const char *id, struct buf *out, struct sp_error *err)
@@ -81,7 +77,7 @@ int store_assessments_get(struct db *db, const char *id, struct buf *out, struct
     if (rc != SP_OK)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = store_one_json(db, st, schema_table(SCHEMA_ASSESSMENTS), NULL, 0, out, err);
+    rc = store_one_json(db, st, schema_table(SCHEMA_ASSESSMENTS), out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Assessment not found") : rc;
 }
 
@@ -123,7 +119,7 @@ int store_questions_list(struct db *db, const char *assessment_id, struct buf *o
     if (rc != SP_OK)
         return rc;
     sqlite3_bind_text(st, 1, assessment_id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(SCHEMA_QUESTIONS), NULL, 0, out, err);
+    return store_list_json(db, st, schema_table(SCHEMA_QUESTIONS), out, err);
 }
 
 int store_questions_create(struct db *db, struct store_row *row, struct buf *out,
@@ -171,5 +167,5 @@ int store_answers_list(struct db *db, const char *assessment_id, const char *use
         return rc;
     sqlite3_bind_text(st, 1, assessment_id, -1, SQLITE_STATIC);
     bind_opt(st, 2, user_id);
-    return store_list_json(db, st, schema_table(SCHEMA_ANSWERS), NULL, 0, out, err);
+    return store_list_json(db, st, schema_table(SCHEMA_ANSWERS), out, err);
 }

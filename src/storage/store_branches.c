@@ -12,19 +12,19 @@
  */
 #include "storage/store_branches.h"
 
+#include "storage/columns.h"
 #include "storage/store_sql.h"
 
-#define BRANCH_COLS "\"id\", \"title\", \"user_id\", \"created_at\", \"updated_at\""
 
 static const char SQL_LIST[] =
-    "SELECT " BRANCH_COLS " FROM branches WHERE user_id = ?1 ORDER BY rowid";
-static const char SQL_GET[] = "SELECT " BRANCH_COLS " FROM branches WHERE id = ?1";
+    "SELECT " STORE_COLS_BRANCHES " FROM branches WHERE user_id = ?1 ORDER BY rowid";
+static const char SQL_GET[] = "SELECT " STORE_COLS_BRANCHES " FROM branches WHERE id = ?1";
 static const char SQL_CREATE[] =
     "INSERT INTO branches (id, title, user_id) VALUES (:id, :title, :user_id) "
-    "RETURNING " BRANCH_COLS;
+    "RETURNING " STORE_COLS_BRANCHES;
 static const char SQL_PATCH[] =
     "UPDATE branches SET title = iif(:set_title, :title, title), updated_at = :now "
-    "WHERE id = :key RETURNING " BRANCH_COLS;
+    "WHERE id = :key RETURNING " STORE_COLS_BRANCHES;
 static const char SQL_EXISTS[] = "SELECT 1 FROM branches WHERE id = ?1";
 static const char SQL_NODESET[] =
     "INSERT OR IGNORE INTO temp.sp_del_nodes (id) "
@@ -56,7 +56,8 @@ static const char SQL_TEMP_CLEAR[] =
 #define IN_M "(SELECT id FROM temp.sp_del_messages)"
 
 static const char SQL_SETS[] =
-    "INSERT INTO temp.sp_del_assessments SELECT id FROM assessments WHERE target_node_id IN " IN_N ";"
+    "INSERT INTO temp.sp_del_assessments SELECT id FROM assessments "
+    "WHERE target_node_id IN " IN_N ";"
     "INSERT INTO temp.sp_del_questions SELECT id FROM questions WHERE assessment_id IN " IN_A ";"
     "INSERT INTO temp.sp_del_sessions SELECT id FROM chat_sessions WHERE node_id IN " IN_N ";"
     "INSERT INTO temp.sp_del_messages SELECT id FROM chat_messages WHERE session_id IN " IN_S ";";
@@ -86,7 +87,7 @@ int store_branches_list(struct db *db, const char *user_id, struct buf *out, str
     if (rc != SP_OK)
         return rc;
     sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(SCHEMA_BRANCHES), NULL, 0, out, err);
+    return store_list_json(db, st, schema_table(SCHEMA_BRANCHES), out, err);
 }
 
 int store_branches_get(struct db *db, const char *id, struct buf *out, struct sp_error *err)
@@ -96,7 +97,7 @@ int store_branches_get(struct db *db, const char *id, struct buf *out, struct sp
     if (rc != SP_OK)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = store_one_json(db, st, schema_table(SCHEMA_BRANCHES), NULL, 0, out, err);
+    rc = store_one_json(db, st, schema_table(SCHEMA_BRANCHES), out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Branch not found") : rc;
 }
 

@@ -13,6 +13,8 @@ static const char SQL_INSERT[] =
     "INSERT INTO \"topic_documents\" (\"id\", \"node_id\", \"original_filename\", \"s3_key\", "
     "\"mime_type\", \"file_size_bytes\", \"extracted_text\", \"extraction_status\", "
     "\"extraction_error\") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+/* The list names its columns (the original's list leaves out the key and the extracted text);
+ * rowjson gives each its schema key by name. */
 static const char SQL_LIST[] =
     "SELECT \"id\", \"node_id\", \"original_filename\", \"mime_type\", \"file_size_bytes\", "
     "\"extraction_status\", \"created_at\" FROM \"topic_documents\" WHERE \"node_id\" = ?1 "
@@ -21,9 +23,6 @@ static const char SQL_FIND_KEY[] =
     "SELECT \"s3_key\" FROM \"topic_documents\" WHERE \"id\" = ?1 AND \"node_id\" = ?2";
 static const char SQL_DELETE[] =
     "DELETE FROM \"topic_documents\" WHERE \"id\" = ?1 AND \"node_id\" = ?2";
-
-/* Indices into the schema's topic_documents columns, in the list's output order. */
-static const int LIST_COLS[] = { 0, 1, 2, 4, 5, 7, 9 };
 
 static void bind_text(sqlite3_stmt *st, int idx, const char *s)
 {
@@ -99,8 +98,7 @@ int store_documents_list_json(struct db *db, const char *node_id, struct buf *ou
     if (rc != SP_OK)
         return rc;
     bind_text(st, 1, node_id);
-    return store_list_json(db, st, schema_table(SCHEMA_TOPIC_DOCUMENTS), LIST_COLS,
-                           sizeof LIST_COLS / sizeof LIST_COLS[0], out, err);
+    return store_list_json(db, st, schema_table(SCHEMA_TOPIC_DOCUMENTS), out, err);
 }
 
 int store_documents_find_key(struct db *db, const char *node_id, const char *doc_id,

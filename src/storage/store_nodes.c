@@ -9,13 +9,11 @@
 
 #include <string.h>
 
+#include "storage/columns.h"
 #include "storage/store_sql.h"
 #include "util/buf.h"
 
-#define NODE_COLS "\"id\", \"user_id\", \"type\", \"branch_id\", \"parent_id\", \"title\", " \
-                  "\"desc\", \"accuracy_score\", \"created_at\", \"updated_at\""
-#define EDGE_COLS "e.\"id\", e.\"source_node_id\", e.\"target_node_id\", e.\"created_at\""
-#define SEL "SELECT " NODE_COLS " FROM nodes"
+#define SEL "SELECT " STORE_COLS_NODES " FROM nodes"
 #define U "user_id = ?1"
 #define T "type = ?2"
 #define B "branch_id = ?3"
@@ -47,23 +45,24 @@ static const char SQL_CHILDREN[] = SEL " WHERE parent_id = ?1" BYROW;
  * so SQLite range-scans each child's outgoing edges in index order (no sort) instead of probing
  * every source x target pair: ~35 % less work for a 10-child set (measured on the bench data). */
 static const char SQL_EDGES[] =
-    "SELECT " EDGE_COLS " FROM node_edges e "
-    "WHERE e.source_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1) "
-    "AND +e.target_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1) "
-    "ORDER BY e.source_node_id, e.target_node_id";
+    "SELECT " STORE_COLS_NODE_EDGES " FROM node_edges "
+    "WHERE source_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1) "
+    "AND +target_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1) "
+    "ORDER BY source_node_id, target_node_id";
 static const char SQL_EDGES_TYPE[] =
-    "SELECT " EDGE_COLS " FROM node_edges e "
-    "WHERE e.source_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) "
-    "AND +e.target_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) "
-    "ORDER BY e.source_node_id, e.target_node_id";
+    "SELECT " STORE_COLS_NODE_EDGES " FROM node_edges "
+    "WHERE source_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) "
+    "AND +target_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) "
+    "ORDER BY source_node_id, target_node_id";
 static const char SQL_CREATE[] =
     "INSERT INTO nodes (id, user_id, type, branch_id, parent_id, title, \"desc\") "
-    "VALUES (:id, :user_id, :type, :branch_id, :parent_id, :title, :desc) RETURNING " NODE_COLS;
+    "VALUES (:id, :user_id, :type, :branch_id, :parent_id, :title, :desc) "
+    "RETURNING " STORE_COLS_NODES;
 static const char SQL_PATCH[] =
     "UPDATE nodes SET title = iif(:set_title, :title, title), "
     "\"desc\" = iif(:set_desc, :desc, \"desc\"), "
     "accuracy_score = iif(:set_accuracy_score, :accuracy_score, accuracy_score), "
-    "updated_at = :now WHERE id = :key RETURNING " NODE_COLS;
+    "updated_at = :now WHERE id = :key RETURNING " STORE_COLS_NODES;
 static const char SQL_DELETE[] = "DELETE FROM nodes WHERE id = ?1";
 static const char SQL_REFS[] =
     "SELECT EXISTS(SELECT 1 FROM nodes WHERE parent_id = ?1),"
@@ -100,7 +99,7 @@ int store_nodes_list(struct db *db, const char *user_id, const char *type, const
     bind_opt(st, 2, type);
     bind_opt(st, 3, branch_id);
     bind_opt(st, 4, parent_id);
-    return store_list_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
+    return store_list_json(db, st, schema_table(SCHEMA_NODES), out, err);
 }
 
 int store_nodes_get(struct db *db, const char *id, struct buf *out, struct sp_error *err)
@@ -110,7 +109,7 @@ int store_nodes_get(struct db *db, const char *id, struct buf *out, struct sp_er
     if (rc != SP_OK)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = store_one_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
+    rc = store_one_json(db, st, schema_table(SCHEMA_NODES), out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Node not found") : rc;
 }
 
@@ -121,7 +120,7 @@ int store_nodes_children(struct db *db, const char *id, struct buf *out, struct 
     if (rc != SP_OK)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
+    return store_list_json(db, st, schema_table(SCHEMA_NODES), out, err);
 }
 
 int store_nodes_edges(struct db *db, const char *id, const char *child_type, struct buf *out,
@@ -133,7 +132,7 @@ int store_nodes_edges(struct db *db, const char *id, const char *child_type, str
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     bind_opt(st, 2, child_type);
-    return store_list_json(db, st, schema_table(SCHEMA_NODE_EDGES), NULL, 0, out, err);
+    return store_list_json(db, st, schema_table(SCHEMA_NODE_EDGES), out, err);
 }
 
 int store_nodes_create(struct db *db, struct store_row *row, struct buf *out,

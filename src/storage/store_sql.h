@@ -1,7 +1,10 @@
 /* storage/store_sql.h: helpers shared by the store_*.c files; internal to storage/ (it exposes
  * sqlite3 types, so nothing above storage/ includes it).
  *
- * Statements are static SQL strings run through db_stmt() (cached per connection). Write
+ * Statements are static SQL strings run through db_stmt() (cached per connection). Their column
+ * lists come from storage/columns.h (generated from db/schema.c at build time: "SELECT "
+ * STORE_COLS_NODES " FROM nodes"), so a column added to the schema is selected and returned
+ * without another edit. Write
  * statements name their parameters after the table's columns (":user_id") so that
  * store_bind_row() binds a validated struct store_row without per-table code; ":id" is the
  * row's column 0, other names are bound by the caller (store_bind_name()).
@@ -33,13 +36,14 @@ void store_bind_name(sqlite3_stmt *st, const char *name, const char *text);
  * are left to the caller. */
 void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct store_row *row);
 
-/* Step st; append the first row as an object (all columns of t in schema order, or the
- * subset cols). SP_ENOTFOUND when there is no row (err untouched: the caller words it). */
-int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
-                   const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
+/* Step st; append the first row as an object (storage/rowjson.h: result columns are matched to
+ * t's columns by name; select STORE_COLS_<TABLE> from storage/columns.h for all of them).
+ * SP_ENOTFOUND when there is no row (err untouched: the caller words it). */
+int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t, struct buf *out,
+                   struct sp_error *err);
 /* Step st to the end, appending a JSON array of rows. */
-int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
-                    const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
+int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t, struct buf *out,
+                    struct sp_error *err);
 /* Step a statement without result rows to the end; *changes (may be NULL) gets the count. */
 int store_run(struct db *db, sqlite3_stmt *st, int *changes, struct sp_error *err);
 /* A failed step: map SQLite's code (db_error) and reset st. */
