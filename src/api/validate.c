@@ -3,6 +3,7 @@
  */
 #include "api/validate.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -32,7 +33,8 @@ static bool truthy(const json_t *v)
 
 static int column_of(const struct model_table *t, const char *key)
 {
-    for (size_t k = 0; k < t->n_columns && k < STORE_MAX_COLS; k++)
+    assert(t->n_columns <= STORE_MAX_COLS); /* storage/store.c asserts it for the schema */
+    for (size_t k = 0; k < t->n_columns; k++)
         if (t->columns[k].json_key && strcmp(t->columns[k].json_key, key) == 0)
             return (int)k;
     return -1;
@@ -211,7 +213,8 @@ struct store_value *validate_value(const struct model_table *t, struct store_row
                                    const char *name)
 {
     int k = model_column_index(t, name);
-    return k >= 0 && k < STORE_MAX_COLS ? &row->v[k] : NULL;
+    assert(k < STORE_MAX_COLS);
+    return k >= 0 ? &row->v[k] : NULL;
 }
 
 void validate_set_text(const struct model_table *t, struct store_row *row, const char *name,

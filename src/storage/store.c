@@ -3,13 +3,19 @@
  */
 #include "storage/store_sql.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "storage/columns.h"
 #include "storage/rowjson.h"
 #include "util/ids.h"
 #include "util/timefmt.h"
+
+_Static_assert(STORE_SCHEMA_MAX_COLS <= STORE_MAX_COLS,
+               "a table of db/schema.c has more columns than struct store_row holds: raise "
+               "STORE_MAX_COLS in storage/store.h");
 
 static pthread_mutex_t write_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -104,12 +110,14 @@ void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct 
             continue;
         if (strncmp(name, ":set_", 5) == 0) { /* ":set_<col>": 1 when the value is present */
             int j = model_column_index(t, name + 5);
-            if (j >= 0 && j < STORE_MAX_COLS)
+            assert(j < STORE_MAX_COLS);
+            if (j >= 0)
                 sqlite3_bind_int(st, i, row->v[j].kind != STORE_V_ABSENT);
             continue;
         }
         int k = model_column_index(t, name + 1);
-        if (k >= 0 && k < STORE_MAX_COLS)
+        assert(k < STORE_MAX_COLS);
+        if (k >= 0)
             store_bind_value(st, i, &row->v[k]);
     }
 }
@@ -197,7 +205,8 @@ int store_fk_explain(struct db *db, const struct model_table *t, const struct st
         if (fk->n_from != 1 || fk->n_to != 1)
             continue;
         int k = model_column_index(t, fk->columns_from[0]);
-        if (k < 0 || k >= STORE_MAX_COLS || row->v[k].kind != STORE_V_TEXT)
+        assert(k < STORE_MAX_COLS);
+        if (k < 0 || row->v[k].kind != STORE_V_TEXT)
             continue;
         /* Built from schema names only (never from input); the value is bound. Error path. */
         char sql[256];

@@ -16,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_MAX_COLS 16 /* more than any table of the schema has */
+/* Columns a store_row holds: at least the widest table of the schema (store.c fails to compile
+ * otherwise, rather than dropping values). */
+#define STORE_MAX_COLS 16
 
 enum store_vkind { STORE_V_ABSENT = 0, STORE_V_NULL, STORE_V_TEXT, STORE_V_INT, STORE_V_REAL };
 
