@@ -36,13 +36,13 @@ def assert_no_sanitizer_report(text):
         assert mark not in text, "sanitizer report:\n" + text[-4000:]
 
 
-def run_sprout(*args, cwd=None, env=None, input=None, timeout=60, check_sanitizers=True):
+def run_sprout(*args, cwd=None, env=None, input=None, timeout=60, check_sanitizers=True, bin=None):
     e = dict(os.environ)
     e.pop("DB_PATH", None)
     e.pop("AWS_S3_BUCKET", None)
     if env:
         e.update(env)
-    p = subprocess.run([BIN, *map(str, args)], cwd=cwd, env=e, input=input,
+    p = subprocess.run([str(bin or BIN), *map(str, args)], cwd=cwd, env=e, input=input,
                        capture_output=True, text=True, timeout=timeout,
                        stdin=None if input is not None else subprocess.DEVNULL)
     if check_sanitizers:
@@ -83,7 +83,7 @@ class Reply:
 
 
 class Server:
-    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20):
+    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20, bin=None):
         self.db = Path(db)
         self.cwd = Path(cwd)
         self.port = free_port()
@@ -93,7 +93,7 @@ class Server:
         if env:
             e.update(env)
         self.log = open(self.cwd / f"server-{self.port}.log", "w+")
-        self.proc = subprocess.Popen([BIN, "serve", *args], cwd=cwd, env=e,
+        self.proc = subprocess.Popen([str(bin or BIN), "serve", *args], cwd=cwd, env=e,
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         deadline = time.time() + ready_timeout
@@ -167,10 +167,10 @@ class Server:
 def start_server(tmp_path):
     servers = []
 
-    def start(db=None, env=None, args=(), cwd=None):
+    def start(db=None, env=None, args=(), cwd=None, bin=None):
         if cwd is None and not (tmp_path / "drizzle").exists():
             shutil.copytree(ROOT / "drizzle", tmp_path / "drizzle")
-        s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args)
+        s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args, bin=bin)
         servers.append(s)
         return s
 
