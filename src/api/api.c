@@ -20,6 +20,7 @@ int api_status_from_err(int code)
     switch (code) {
     case SP_EINVAL: return 400;
     case SP_ENOTFOUND: return 404;
+    case SP_EMETHOD: return 405;
     case SP_ECONFLICT: return 409;
     case SP_ETOOBIG: return 413;
     case SP_EUNSUPPORTED: return 415;
@@ -43,8 +44,9 @@ static void log_server_error(int status, const char *msg)
         return;
 }
 
-static int fail_v(struct api_resp *resp, int status, int code, const char *fmt, va_list ap)
+static int fail_v(struct api_resp *resp, int code, const char *fmt, va_list ap)
 {
+    int status = api_status_from_err(code);
     char msg[SP_ERR_MSG_MAX];
     vsnprintf(msg, sizeof msg, fmt, ap);
     if (!msg[0])
@@ -66,16 +68,7 @@ int api_fail(struct api_resp *resp, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = fail_v(resp, api_status_from_err(code), code, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-int api_fail_status(struct api_resp *resp, int status, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = fail_v(resp, status, code, fmt, ap);
+    int rc = fail_v(resp, code, fmt, ap);
     va_end(ap);
     return rc;
 }

@@ -103,9 +103,6 @@ extern const size_t api_n_routes;
 int api_status_from_err(int code);
 /* Fill resp with status for code and {"error": message}; returns code. */
 int api_fail(struct api_resp *resp, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Fill resp with an explicit status and {"error": message}; returns the SP code given. */
-int api_fail_status(struct api_resp *resp, int status, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 /* Set status; the body is whatever the handler appended to resp->body. */
 int api_reply(struct api_resp *resp, int status);
 /* First value of a query key, NULL when absent; "" is returned as "". */

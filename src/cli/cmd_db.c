@@ -36,7 +36,7 @@ static int open_db(const struct cli_ctx *ctx, unsigned flags, struct db **db, st
 {
     int rc = db_open(ctx->db_path, flags, db, err);
     if (rc == SP_EIO)
-        sp_error_prefix(err, "cannot open database %s (does its directory exist, and may it be written?)",
+        sp_error_prefix(err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
     return rc;
 }
@@ -504,7 +504,7 @@ int cmd_db_seed(struct cli_ctx *ctx)
     bool inserted = false;
     int rc = open_db(ctx, 0, &db, &err);
     if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) == SP_EDB)
-        sp_error_prefix(&err, "run `sprout db migrate` first");
+        sp_error_prefix(&err, rc, "run `sprout db migrate` first");
     db_close(db);
     if (rc != SP_OK)
         return cli_fail(rc, &err);

@@ -92,7 +92,7 @@ static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, s
         if (rc == SP_OK)
             printf("Backed up %s to %s before migrating.\n", ctx->db_path, dest);
         else
-            sp_error_prefix(err, "backup before migrating failed (nothing was migrated)");
+            sp_error_prefix(err, rc, "backup before migrating failed (nothing was migrated)");
         free(dest);
         if (rc != SP_OK)
             return rc;
@@ -100,7 +100,7 @@ static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, s
     size_t applied = 0;
     rc = migrate_apply(db, ctx->migrations_dir, stdout, &applied, err);
     if (rc != SP_OK)
-        return sp_error_prefix(err, "migrating %s failed, nothing was applied", ctx->db_path);
+        return sp_error_prefix(err, rc, "migrating %s failed, nothing was applied", ctx->db_path);
     printf("Applied %zu migration%s.\n", applied, applied == 1 ? "" : "s");
     return SP_OK;
 }
@@ -147,13 +147,13 @@ int cmd_serve(struct cli_ctx *ctx)
     struct http_server *srv = NULL;
     int rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
     if (rc == SP_EIO)
-        sp_error_prefix(&err, "cannot open database %s (does its directory exist, and may it be written?)",
+        sp_error_prefix(&err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
     if (rc == SP_OK)
         rc = prepare_schema(ctx, db, no_migrate, &err);
     bool inserted = false;
     if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) != SP_OK)
-        sp_error_prefix(&err, "seeding the default user failed (is the schema there? run `sprout db migrate`)");
+        sp_error_prefix(&err, rc, "seeding the default user failed (is the schema there? run `sprout db migrate`)");
     if (rc == SP_OK && inserted)
         puts("Default user seeded.");
     db_close(db); /* the workers open their own connections */

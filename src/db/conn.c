@@ -78,7 +78,7 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
         : "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
     rc = db_exec(db, pragmas, err);
     if (rc != SP_OK) {
-        sp_error_prefix(err, "opening %s", path);
+        sp_error_prefix(err, rc, "opening %s", path);
         db_close(db);
         return rc;
     }

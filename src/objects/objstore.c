@@ -114,7 +114,7 @@ int objstore_put_file(struct objstore *s, const char *key, const char *local_pat
     if (!s)
         return sp_error_set(err, SP_EUNAVAILABLE, "no document store configured");
     if (!objstore_key_is_safe(key))
-        return sp_error_set(err, SP_EINVAL, "unsafe object key \"%s\"", key ? key : "(null)");
+        return sp_error_set(err, SP_EINTERNAL, "unsafe object key \"%s\"", key ? key : "(null)");
     return s->ops->put_file(s->impl, key, local_path,
                             content_type ? content_type : "application/octet-stream", err);
 }
@@ -124,6 +124,6 @@ int objstore_delete(struct objstore *s, const char *key, struct sp_error *err)
     if (!s)
         return sp_error_set(err, SP_EUNAVAILABLE, "no document store configured");
     if (!objstore_key_is_safe(key))
-        return sp_error_set(err, SP_EINVAL, "unsafe object key \"%s\"", key ? key : "(null)");
+        return sp_error_set(err, SP_EINTERNAL, "unsafe object key \"%s\"", key ? key : "(null)");
     return s->ops->del(s->impl, key, err);
 }

@@ -203,7 +203,7 @@ static int s3_request(const struct s3_store *s3, const char *method, const char 
         goto done;
     }
     if (s3->attempts > 1 && err)
-        sp_error_prefix(err, "after %d attempts", s3->attempts);
+        sp_error_prefix(err, rc, "after %d attempts", s3->attempts);
 done:
     if (rc == SP_ENOMEM)
         sp_error_set(err, SP_ENOMEM, "out of memory preparing an S3 request");

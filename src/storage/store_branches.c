@@ -198,7 +198,7 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
         *keys = NULL;
         *n_keys = 0;
         if (rc == SP_ECONFLICT)
-            sp_error_prefix(err, "Branch could not be deleted (nothing was changed)");
+            sp_error_prefix(err, rc, "Branch could not be deleted (nothing was changed)");
     }
     return rc;
 }
