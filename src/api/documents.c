@@ -46,7 +46,7 @@ struct doc_file {
     char staged[PATH_MAX];       /* "" when no staging file exists */
     int fd;                      /* open while the part streams, else -1 */
     long long size;
-    char id[37];
+    char id[IDS_UUID_SIZE];
     char key[64];
     bool stored;
     struct extract_result ex;
@@ -308,7 +308,7 @@ static int reply_uploaded(const struct doc_upload *u, struct api_resp *resp)
     int rc = buf_puts(b, "{\"uploaded\":[");
     for (size_t i = 0; i < u->n && rc == SP_OK; i++) {
         const struct doc_file *f = &u->files[i];
-        char now[25];
+        char now[TIME_ISO_SIZE];
         time_iso_now(now);
         rc = buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
         if (rc == SP_OK) rc = jsonw_cstring(b, f->id);
@@ -410,15 +410,7 @@ const struct api_upload_ops api_documents_upload = {
 
 int api_documents_list(struct api_req *req, struct api_resp *resp)
 {
-    struct db *db;
-    int rc = api_db(req, resp, &db);
-    if (rc != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_documents_list_json(db, req->params[0], &resp->body, &err);
-    if (rc != SP_OK)
-        return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
-    return api_reply(resp, 200);
+    API_STORE(req, resp, 200, store_documents_list_json(db, req->params[0], &resp->body, &err));
 }
 
 int api_documents_delete(struct api_req *req, struct api_resp *resp)

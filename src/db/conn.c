@@ -98,7 +98,6 @@ void db_close(struct db *db)
 }
 
 sqlite3 *db_handle(struct db *db) { return db->handle; }
-const char *db_path(const struct db *db) { return db->path; }
 const char *db_errmsg(struct db *db) { return sqlite3_errmsg(db->handle); }
 
 sqlite3_stmt *db_stmt(struct db *db, const char *sql)

@@ -30,7 +30,6 @@ enum db_open_flags {
 int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *err);
 void db_close(struct db *db);                 /* NULL-safe; finalizes cached statements */
 sqlite3 *db_handle(struct db *db);            /* borrowed */
-const char *db_path(const struct db *db);     /* borrowed */
 
 /* Cached prepared statement for sql, which must have static storage (the pointer is the key).
  * NULL on error: the reason is in db_errmsg(). */

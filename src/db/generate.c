@@ -54,7 +54,7 @@ bool generate_name_valid(const char *name)
 static unsigned pick(size_t n)
 {
     unsigned char b[4];
-    char u[37];
+    char u[IDS_UUID_SIZE];
     ids_uuid_v4(u); /* libuuid's random source; no seeding to manage */
     for (int i = 0; i < 4; i++)
         b[i] = (unsigned char)strtoul((char[]){ u[2 * i], u[2 * i + 1], 0 }, NULL, 16);
@@ -233,7 +233,7 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
         res->when = j.entries[j.n - 1].when + 1;
         res->when_bumped = true;
     }
-    char id[37];
+    char id[IDS_UUID_SIZE];
     ids_uuid_v4(id);
     rc = snapshot_write(&snap, opt->schema, id, meta.id, d.renames, d.n_renames);
     if (rc == SP_OK)

@@ -108,6 +108,12 @@ void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct 
         const char *name = sqlite3_bind_parameter_name(st, i);
         if (!name || name[0] != ':')
             continue;
+        if (strcmp(name, ":now") == 0) {
+            char now[TIME_ISO_SIZE];
+            time_iso_now(now);
+            sqlite3_bind_text(st, i, now, TIME_ISO_LEN, SQLITE_TRANSIENT);
+            continue;
+        }
         if (strncmp(name, ":set_", 5) == 0) { /* ":set_<col>": 1 when the value is present */
             int j = model_column_index(t, name + 5);
             assert(j < STORE_MAX_COLS);
@@ -134,7 +140,7 @@ int store_step_error(struct db *db, sqlite3_stmt *st, int rc, struct sp_error *e
     return code;
 }
 
-static void truncate_to(struct buf *out, size_t len)
+void store_truncate(struct buf *out, size_t len)
 {
     out->len = len;
     if (out->data)
@@ -154,14 +160,14 @@ int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
         return store_step_error(db, st, rc, err);
     int code = rowjson_object(out, st, t);
     if (code != SP_OK) {
-        truncate_to(out, len0);
+        store_truncate(out, len0);
         sqlite3_reset(st);
         return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ;
     if (rc != SQLITE_DONE) {
-        truncate_to(out, len0);
+        store_truncate(out, len0);
         return store_step_error(db, st, rc, err);
     }
     sqlite3_reset(st);
@@ -177,11 +183,40 @@ int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t
         sqlite3_reset(st);
         return SP_OK;
     }
-    truncate_to(out, len0);
+    store_truncate(out, len0);
     if (code == SP_EDB)
         return store_step_error(db, st, sqlite3_errcode(db_handle(db)), err);
     sqlite3_reset(st);
     return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
+}
+
+static int bind_texts(struct db *db, const char *sql, const char *const *texts, size_t n,
+                      sqlite3_stmt **st, struct sp_error *err)
+{
+    int rc = store_stmt(db, sql, st, err);
+    for (size_t k = 0; rc == SP_OK && k < n; k++)
+        if (texts[k])
+            sqlite3_bind_text(*st, (int)k + 1, texts[k], -1, SQLITE_STATIC);
+    return rc; /* unbound parameters are NULL: db_stmt hands statements back cleared */
+}
+
+int store_list(struct db *db, const char *sql, const struct model_table *t,
+               const char *const *texts, size_t n, struct buf *out, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = bind_texts(db, sql, texts, n, &st, err);
+    return rc == SP_OK ? store_list_json(db, st, t, out, err) : rc;
+}
+
+int store_get(struct db *db, const char *sql, const struct model_table *t,
+              const char *const *texts, size_t n, const char *not_found, struct buf *out,
+              struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = bind_texts(db, sql, texts, n, &st, err);
+    if (rc == SP_OK)
+        rc = store_one_json(db, st, t, out, err);
+    return rc == SP_ENOTFOUND && not_found ? sp_error_set(err, rc, "%s", not_found) : rc;
 }
 
 int store_run(struct db *db, sqlite3_stmt *st, int *changes, struct sp_error *err)
@@ -236,23 +271,20 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
                          struct store_row *row, const char *path_col, const char *path_msg,
                          struct buf *out, struct sp_error *err)
 {
-    char id[37];
+    char id[IDS_UUID_SIZE];
     ids_uuid_v4(id);
     row->v[0] = (struct store_value){ .kind = STORE_V_TEXT, .text = id, .len = IDS_UUID_LEN };
     sqlite3_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc != SP_OK)
         return rc;
-    char now[25];
-    time_iso_now(now);
     store_bind_row(st, t, row);
-    store_bind_name(st, ":now", now);
     size_t len0 = out->len;
     rc = store_one_json(db, st, t, out, err);
     row->v[0].kind = STORE_V_ABSENT; /* id was on our stack */
     if (rc == SP_OK)
         return SP_OK;
-    truncate_to(out, len0);
+    store_truncate(out, len0);
     if (rc == SP_ENOTFOUND) /* RETURNING gave no row: cannot happen for an INSERT */
         return sp_error_set(err, SP_EDB, "insert into %s returned no row", t->name);
     if (rc == SP_ECONFLICT && store_is_fk_error(sqlite3_extended_errcode(db_handle(db))))
@@ -290,10 +322,7 @@ int store_patch(struct db *db, const char *sql, const struct model_table *t, con
     int rc = store_stmt(db, sql, &st, err);
     if (rc != SP_OK)
         return rc;
-    char now[25];
-    time_iso_now(now);
     store_bind_row(st, t, row);
-    store_bind_name(st, ":now", now);
     store_bind_name(st, ":key", id);
     rc = store_write_one_json(db, st, t, out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "%s", not_found) : rc;

@@ -8,7 +8,6 @@
 
 #include "storage/columns.h"
 #include "storage/store_sql.h"
-#include "util/timefmt.h"
 
 #define SEL_A "SELECT " STORE_COLS_ASSESSMENTS " FROM assessments"
 
@@ -52,33 +51,18 @@ static const char SQL_A_LIST_USER[] =
     "SELECT " STORE_COLS_ANSWERS " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 "
     "ORDER BY rowid";
 
-static void bind_opt(sqlite3_stmt *st, int idx, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
-}
-
 int store_assessments_list(struct db *db, const char *user_id, const char *target_node_id,
                            struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_LIST[(user_id ? 1 : 0) | (target_node_id ? 2 : 0)], &st, err);
-    if (rc != SP_OK)
-        return rc;
-    bind_opt(st, 1, user_id);
-    bind_opt(st, 2, target_node_id);
-    return store_list_json(db, st, schema_table(SCHEMA_ASSESSMENTS), out, err);
+    return store_list(db, SQL_LIST[(user_id ? 1 : 0) | (target_node_id ? 2 : 0)],
+                      schema_table(SCHEMA_ASSESSMENTS), STORE_TEXTS(user_id, target_node_id), out,
+                      err);
 }
 
 int store_assessments_get(struct db *db, const char *id, struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_GET, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = store_one_json(db, st, schema_table(SCHEMA_ASSESSMENTS), out, err);
-    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Assessment not found") : rc;
+    return store_get(db, SQL_GET, schema_table(SCHEMA_ASSESSMENTS), STORE_TEXTS(id),
+                     "Assessment not found", out, err);
 }
 
 int store_assessments_create(struct db *db, struct store_row *row, struct buf *out,
@@ -114,12 +98,8 @@ int store_assessments_patch(struct db *db, const char *id, const struct store_ro
 int store_questions_list(struct db *db, const char *assessment_id, struct buf *out,
                          struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_Q_LIST, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, assessment_id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(SCHEMA_QUESTIONS), out, err);
+    return store_list(db, SQL_Q_LIST, schema_table(SCHEMA_QUESTIONS), STORE_TEXTS(assessment_id),
+                      out, err);
 }
 
 int store_questions_create(struct db *db, struct store_row *row, struct buf *out,
@@ -142,30 +122,19 @@ int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
         sqlite3_stmt *st;
         rc = store_stmt(db, SQL_COMPLETE, &st, err);
         if (rc == SP_OK) {
-            char now[25];
-            time_iso_now(now);
             store_bind_row(st, t, row);
-            store_bind_name(st, ":now", now);
             rc = store_run(db, st, NULL, err);
         }
     }
     rc = store_txn_end(db, rc, err);
-    if (rc != SP_OK) {
-        out->len = len0;
-        if (out->data)
-            out->data[len0] = '\0';
-    }
+    if (rc != SP_OK)
+        store_truncate(out, len0);
     return rc;
 }
 
 int store_answers_list(struct db *db, const char *assessment_id, const char *user_id,
                        struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, user_id ? SQL_A_LIST_USER : SQL_A_LIST, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, assessment_id, -1, SQLITE_STATIC);
-    bind_opt(st, 2, user_id);
-    return store_list_json(db, st, schema_table(SCHEMA_ANSWERS), out, err);
+    return store_list(db, user_id ? SQL_A_LIST_USER : SQL_A_LIST, schema_table(SCHEMA_ANSWERS),
+                      STORE_TEXTS(assessment_id, user_id), out, err);
 }

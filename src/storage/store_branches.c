@@ -82,23 +82,13 @@ static const char SQL_CASCADE[] =
 
 int store_branches_list(struct db *db, const char *user_id, struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_LIST, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(SCHEMA_BRANCHES), out, err);
+    return store_list(db, SQL_LIST, schema_table(SCHEMA_BRANCHES), STORE_TEXTS(user_id), out, err);
 }
 
 int store_branches_get(struct db *db, const char *id, struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_GET, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = store_one_json(db, st, schema_table(SCHEMA_BRANCHES), out, err);
-    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Branch not found") : rc;
+    return store_get(db, SQL_GET, schema_table(SCHEMA_BRANCHES), STORE_TEXTS(id),
+                     "Branch not found", out, err);
 }
 
 int store_branches_create(struct db *db, struct store_row *row, struct buf *out,
@@ -110,7 +100,8 @@ int store_branches_create(struct db *db, struct store_row *row, struct buf *out,
 int store_branches_patch(struct db *db, const char *id, const struct store_row *row,
                          struct buf *out, struct sp_error *err)
 {
-    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_BRANCHES), id, row, "Branch not found", out, err);
+    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_BRANCHES), id, row, "Branch not found",
+                       out, err);
 }
 
 static int collect_keys(struct db *db, struct arena *a, const char ***keys, size_t *n_keys,

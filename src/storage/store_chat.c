@@ -43,25 +43,11 @@ static const char SQL_H_CREATE[] =
     ":session_id, :request_message_id, :response_message_id, :referenced_success_message_ids) "
     "RETURNING " STORE_COLS_HINT_EVENTS;
 
-static int list2(struct db *db, const char *sql, enum schema_table_id t, const char *a,
-                 const char *b, struct buf *out, struct sp_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    if (a)
-        sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    if (b)
-        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(t), out, err);
-}
-
 int store_sessions_list(struct db *db, const char *user_id, const char *node_id, struct buf *out,
                         struct sp_error *err)
 {
-    return list2(db, SQL_S_LIST[(user_id ? 1 : 0) | (node_id ? 2 : 0)], SCHEMA_CHAT_SESSIONS,
-                 user_id, node_id, out, err);
+    return store_list(db, SQL_S_LIST[(user_id ? 1 : 0) | (node_id ? 2 : 0)],
+                      schema_table(SCHEMA_CHAT_SESSIONS), STORE_TEXTS(user_id, node_id), out, err);
 }
 
 int store_sessions_create(struct db *db, struct store_row *row, struct buf *out,
@@ -74,13 +60,15 @@ int store_sessions_create(struct db *db, struct store_row *row, struct buf *out,
 int store_sessions_patch(struct db *db, const char *id, const struct store_row *row,
                          struct buf *out, struct sp_error *err)
 {
-    return store_patch(db, SQL_S_PATCH, schema_table(SCHEMA_CHAT_SESSIONS), id, row, "Session not found", out, err);
+    return store_patch(db, SQL_S_PATCH, schema_table(SCHEMA_CHAT_SESSIONS), id, row,
+                       "Session not found", out, err);
 }
 
 int store_messages_list(struct db *db, const char *session_id, struct buf *out,
                         struct sp_error *err)
 {
-    return list2(db, SQL_M_LIST, SCHEMA_CHAT_MESSAGES, session_id, NULL, out, err);
+    return store_list(db, SQL_M_LIST, schema_table(SCHEMA_CHAT_MESSAGES), STORE_TEXTS(session_id),
+                      out, err);
 }
 
 int store_messages_create(struct db *db, struct store_row *row, struct buf *out,
@@ -93,8 +81,8 @@ int store_messages_create(struct db *db, struct store_row *row, struct buf *out,
 int store_hints_list(struct db *db, const char *user_id, const char *node_id, struct buf *out,
                      struct sp_error *err)
 {
-    return list2(db, SQL_H_LIST[(user_id ? 1 : 0) | (node_id ? 2 : 0)], SCHEMA_HINT_EVENTS,
-                 user_id, node_id, out, err);
+    return store_list(db, SQL_H_LIST[(user_id ? 1 : 0) | (node_id ? 2 : 0)],
+                      schema_table(SCHEMA_HINT_EVENTS), STORE_TEXTS(user_id, node_id), out, err);
 }
 
 int store_hints_create(struct db *db, struct store_row *row, struct buf *out,

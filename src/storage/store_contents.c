@@ -29,34 +29,21 @@ static const char SQL_GEN_CREATE[] =
     "VALUES (:id, :node_id, :trigger, :model, :prompt, :response_meta) "
     "RETURNING " STORE_COLS_NODE_GENERATIONS;
 
-static int list_by_node(struct db *db, const char *sql, enum schema_table_id t,
-                        const char *node_id, struct buf *out, struct sp_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, node_id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(t), out, err);
-}
-
 int store_contents_list(struct db *db, const char *node_id, struct buf *out, struct sp_error *err)
 {
-    return list_by_node(db, SQL_LIST, SCHEMA_NODE_CONTENTS, node_id, out, err);
+    return store_list(db, SQL_LIST, schema_table(SCHEMA_NODE_CONTENTS), STORE_TEXTS(node_id), out,
+                      err);
 }
 
 int store_contents_active(struct db *db, const char *node_id, struct buf *out,
                           struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_ACTIVE, &st, err);
-    if (rc != SP_OK)
+    int rc = store_get(db, SQL_ACTIVE, schema_table(SCHEMA_NODE_CONTENTS), STORE_TEXTS(node_id),
+                       NULL, out, err);
+    if (rc != SP_ENOTFOUND)
         return rc;
-    sqlite3_bind_text(st, 1, node_id, -1, SQLITE_STATIC);
-    rc = store_one_json(db, st, schema_table(SCHEMA_NODE_CONTENTS), out, err);
-    if (rc == SP_ENOTFOUND)
-        return buf_puts(out, "null") == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "out of memory");
-    return rc;
+    /* no active content: the reply is null, not an error */
+    return buf_puts(out, "null") == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "out of memory");
 }
 
 int store_contents_create(struct db *db, struct store_row *row, struct buf *out,
@@ -69,7 +56,8 @@ int store_contents_create(struct db *db, struct store_row *row, struct buf *out,
 int store_generations_list(struct db *db, const char *node_id, struct buf *out,
                            struct sp_error *err)
 {
-    return list_by_node(db, SQL_GEN_LIST, SCHEMA_NODE_GENERATIONS, node_id, out, err);
+    return store_list(db, SQL_GEN_LIST, schema_table(SCHEMA_NODE_GENERATIONS),
+                      STORE_TEXTS(node_id), out, err);
 }
 
 int store_generations_create(struct db *db, struct store_row *row, struct buf *out,

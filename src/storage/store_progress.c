@@ -8,7 +8,6 @@
 
 #include "storage/columns.h"
 #include "storage/store_sql.h"
-#include "util/timefmt.h"
 
 
 static const char SQL_LIST[] =
@@ -37,14 +36,9 @@ static const char SQL_PATCH[] =
 int store_progress_list(struct db *db, const char *user_id, const char *node_id, struct buf *out,
                         struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, node_id ? SQL_LIST_NODE : SQL_LIST, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
-    if (node_id)
-        sqlite3_bind_text(st, 2, node_id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(SCHEMA_USER_NODE_PROGRESS), out, err);
+    return store_list(db, node_id ? SQL_LIST_NODE : SQL_LIST,
+                      schema_table(SCHEMA_USER_NODE_PROGRESS), STORE_TEXTS(user_id, node_id), out,
+                      err);
 }
 
 int store_progress_visit(struct db *db, struct store_row *row, bool *created, struct buf *out,
@@ -59,10 +53,7 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
     sqlite3_stmt *st;
     rc = store_stmt(db, SQL_VISIT_UPDATE, &st, err);
     if (rc == SP_OK) {
-        char now[25];
-        time_iso_now(now);
         store_bind_row(st, t, row);
-        store_bind_name(st, ":now", now);
         rc = store_one_json(db, st, t, out, err);
     }
     if (rc == SP_ENOTFOUND) {
@@ -70,16 +61,14 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
         *created = rc == SP_OK;
     }
     rc = store_txn_end(db, rc, err);
-    if (rc != SP_OK) {
-        out->len = len0;
-        if (out->data)
-            out->data[len0] = '\0';
-    }
+    if (rc != SP_OK)
+        store_truncate(out, len0);
     return rc;
 }
 
 int store_progress_patch(struct db *db, const char *id, const struct store_row *row,
                          struct buf *out, struct sp_error *err)
 {
-    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_USER_NODE_PROGRESS), id, row, "Progress record not found", out, err);
+    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_USER_NODE_PROGRESS), id, row,
+                       "Progress record not found", out, err);
 }

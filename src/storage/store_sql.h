@@ -23,6 +23,7 @@
 #include "db/schema.h"
 #include "storage/store.h"
 #include "util/buf.h"
+#include "util/countof.h"
 #include "util/err.h"
 
 /* The cached statement for sql (static storage), or SP_EDB with the reason. */
@@ -31,10 +32,26 @@ int store_stmt(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_err
 int store_bind_value(sqlite3_stmt *st, int idx, const struct store_value *v);
 /* Bind text (NULL -> SQL NULL) to the parameter called name; no-op when st has none. */
 void store_bind_name(sqlite3_stmt *st, const char *name, const char *text);
-/* Bind every ":column" parameter of st from row (ABSENT binds NULL) and every ":set_column"
- * to 1/0 by whether the value is present (PATCH: `SET c = iif(:set_c, :c, c)`). Other names
- * are left to the caller. */
+/* Bind every ":column" parameter of st from row (ABSENT binds NULL), every ":set_column" to 1/0
+ * by whether the value is present (PATCH: `SET c = iif(:set_c, :c, c)`) and ":now" to the
+ * current ISO time. Other names are left to the caller. */
 void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct store_row *row);
+/* Cut out back to len (a failed write's partial reply). */
+void store_truncate(struct buf *out, size_t len);
+
+/* Read helpers for the common shapes: run sql with ?1..?n bound to texts (NULL binds SQL NULL;
+ * borrowed for the call) and append every row as a JSON array (store_list), or the one row as
+ * an object (store_get: no row is SP_ENOTFOUND with not_found as the message; with not_found
+ * NULL, err is left untouched).
+ * STORE_TEXTS(a, b) gives the array and its count: store_get(db, SQL_GET, t, STORE_TEXTS(id),
+ * "Node not found", out, err). */
+#define STORE_TEXTS(...) \
+    ((const char *const[]){ __VA_ARGS__ }), SP_COUNT(((const char *const[]){ __VA_ARGS__ }))
+int store_list(struct db *db, const char *sql, const struct model_table *t,
+               const char *const *texts, size_t n, struct buf *out, struct sp_error *err);
+int store_get(struct db *db, const char *sql, const struct model_table *t,
+              const char *const *texts, size_t n, const char *not_found, struct buf *out,
+              struct sp_error *err);
 
 /* Step st; append the first row as an object (storage/rowjson.h: result columns are matched to
  * t's columns by name; select STORE_COLS_<TABLE> from storage/columns.h for all of them).
