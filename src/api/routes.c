@@ -62,4 +62,4 @@ const struct api_route api_routes[] = {
     { "POST", "/api/agents/nodes/:nodeId/review", api_agents_unavailable, NULL },
 };
 
-const size_t api_n_routes = sizeof api_routes / sizeof api_routes[0];
+const size_t api_n_routes = SP_COUNT(api_routes);

@@ -23,8 +23,9 @@
 #include "db/schema.h"
 #include "db/seed.h"
 #include "db/snapshot.h"
+#include "util/countof.h"
 
-static const struct cli_flag no_flags[] = { { NULL, NULL, NULL } };
+static const struct cli_flag no_flags[] = { { 0 } };
 
 /* Paths as the user would type them: "drizzle/meta/x" rather than "./drizzle/meta/x". */
 static const char *shown(const char *path)
@@ -249,7 +250,7 @@ static long journal_index(const struct migrate_folder *f, const char *tag)
 int cmd_db_baseline(struct cli_ctx *ctx)
 {
     const char *to = NULL;
-    const struct cli_flag flags[] = { { "--to", &to, NULL }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--to", .value = &to }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
@@ -308,7 +309,7 @@ int cmd_db_baseline(struct cli_ctx *ctx)
 int cmd_db_push(struct cli_ctx *ctx)
 {
     bool force = false;
-    const struct cli_flag flags[] = { { "--force", NULL, &force }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--force", .set = &force }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
@@ -349,7 +350,7 @@ int cmd_db_push(struct cli_ctx *ctx)
 int cmd_db_rollback(struct cli_ctx *ctx)
 {
     const char *steps_s = NULL;
-    const struct cli_flag flags[] = { { "--steps", &steps_s, NULL }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--steps", .value = &steps_s }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
@@ -407,7 +408,7 @@ static int remove_file(const char *path, bool *removed, struct sp_error *err)
 int cmd_db_reset(struct cli_ctx *ctx)
 {
     bool yes = false;
-    const struct cli_flag flags[] = { { "--yes", NULL, &yes }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--yes", .set = &yes }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
@@ -420,7 +421,7 @@ int cmd_db_reset(struct cli_ctx *ctx)
         migrate_folder_free(&f);
     static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
     bool any = false;
-    for (size_t i = 0; rc == SP_OK && i < sizeof suffix / sizeof *suffix; i++) {
+    for (size_t i = 0; rc == SP_OK && i < SP_COUNT(suffix); i++) {
         char path[4200];
         snprintf(path, sizeof path, "%s%s", ctx->db_path, suffix[i]);
         bool removed = false;
@@ -466,7 +467,7 @@ int cmd_db_backup(struct cli_ctx *ctx)
 int cmd_db_restore(struct cli_ctx *ctx)
 {
     bool yes = false;
-    const struct cli_flag flags[] = { { "--yes", NULL, &yes }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--yes", .set = &yes }, { 0 } };
     const char *pos[1] = { NULL };
     int np = 0;
     int prc = cli_parse(ctx, flags, pos, 1, &np);

@@ -110,11 +110,11 @@ int cmd_serve(struct cli_ctx *ctx)
     const char *port_s = NULL, *host = NULL;
     bool no_migrate = false, quiet = false;
     const struct cli_flag flags[] = {
-        { "--port", &port_s, NULL },
-        { "--host", &host, NULL },
-        { "--no-migrate", NULL, &no_migrate },
-        { "--quiet", NULL, &quiet },
-        { NULL, NULL, NULL },
+        { .name = "--port", .value = &port_s },
+        { .name = "--host", .value = &host },
+        { .name = "--no-migrate", .set = &no_migrate },
+        { .name = "--quiet", .set = &quiet },
+        { 0 },
     };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)

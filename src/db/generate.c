@@ -12,6 +12,7 @@
 #include "db/journal.h"
 #include "db/snapshot.h"
 #include "util/buf.h"
+#include "util/countof.h"
 #include "util/ids.h"
 
 /* Our own tag word lists, same shape as drizzle-kit's (lowercase; heroes may contain '_'). */
@@ -225,8 +226,8 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
     if (opt->name)
         buf_printf(&tag, "%04lld_%s", idx, opt->name);
     else
-        buf_printf(&tag, "%04lld_%s_%s", idx, adjectives[pick(sizeof adjectives / sizeof *adjectives)],
-                   heroes[pick(sizeof heroes / sizeof *heroes)]);
+        buf_printf(&tag, "%04lld_%s_%s", idx, adjectives[pick(SP_COUNT(adjectives))],
+                   heroes[pick(SP_COUNT(heroes))]);
     res->tag = buf_detach(&tag);
     res->when = opt->now_ms ? opt->now_ms : now_ms();
     if (j.n && res->when <= j.entries[j.n - 1].when) {

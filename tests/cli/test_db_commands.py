@@ -302,3 +302,16 @@ def test_reset_asks_on_a_terminal(tmp_path, sprout):
     assert code == 0, err
     assert "Migrations complete." in out
     assert query(db, "SELECT count(*) FROM a") == [(0,)]
+
+
+def test_generate_flags_go_through_the_shared_parser(sprout, workdir):
+    p = sprout("db", "generate", "--bogus", cwd=workdir)
+    assert p.returncode == 2 and "unknown option '--bogus'" in p.stderr, p.stderr
+    p = sprout("db", "generate", "--rename", cwd=workdir)
+    assert p.returncode == 2 and "option '--rename' needs a value" in p.stderr, p.stderr
+    p = sprout("db", "generate", "stray", cwd=workdir)
+    assert p.returncode == 2 and "unexpected argument 'stray'" in p.stderr, p.stderr
+    p = sprout("db", "generate", "--rename=table:x=create", "--rename", "bad", cwd=workdir)
+    assert p.returncode == 2 and "invalid --rename 'bad'" in p.stderr, p.stderr
+    p = sprout("db", "generate", "--name=x", "--rename=table:x=create", cwd=workdir)
+    assert p.returncode == 0 and "No schema changes" in p.stdout, p.stdout + p.stderr
