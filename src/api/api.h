@@ -39,6 +39,7 @@ struct api_ctx {
     const char *db_path;
     struct objstore *store;        /* document bytes (objects/objstore.h); may be NULL */
     const struct llm_client *llm;  /* the model (llm/llm.h); NULL when none is configured */
+    const char *tmp_dir;           /* staged uploads go here; NULL = /tmp */
 };
 
 struct api_query_pair {

@@ -29,7 +29,6 @@
 #include "extract/text.h"
 #include "objects/objstore.h"
 #include "storage/store_documents.h"
-#include "util/config.h"
 #include "util/ids.h"
 #include "util/jsonw.h"
 #include "util/timefmt.h"
@@ -57,6 +56,7 @@ struct doc_upload {
     struct doc_file files[DOC_MAX_FILES];
     size_t n;                    /* files begun (including the open one) */
     bool in_file;                /* the current part is files[n-1] */
+    const char *tmp_dir;         /* where parts are staged (api_ctx.tmp_dir) */
 };
 
 /* ---- helpers ---- */
@@ -217,6 +217,7 @@ static int up_begin(struct api_req *req, struct api_resp *resp, void **state)
     if (!u)
         return api_fail(resp, SP_ENOMEM, "out of memory");
     snprintf(u->node_id, sizeof u->node_id, "%s", node_id);
+    u->tmp_dir = req->ctx->tmp_dir ? req->ctx->tmp_dir : "/tmp";
     for (size_t i = 0; i < DOC_MAX_FILES; i++)
         u->files[i].fd = -1;
     *state = u;
@@ -265,8 +266,7 @@ static int up_part_begin(void *state, struct api_resp *resp, const char *field,
     if (!resolve_mime(f->mime, f->name))
         return api_fail(resp, SP_EUNSUPPORTED, "Unsupported file type: %s", f->mime);
 
-    const char *tmpdir = config_get("TMPDIR", "/tmp");
-    if (snprintf(f->staged, sizeof f->staged, "%s/sprout-upload-XXXXXX", tmpdir) >=
+    if (snprintf(f->staged, sizeof f->staged, "%s/sprout-upload-XXXXXX", u->tmp_dir) >=
         (int)sizeof f->staged) {
         f->staged[0] = '\0';
         return api_fail(resp, SP_EIO, "TMPDIR is too long");
@@ -275,7 +275,7 @@ static int up_part_begin(void *state, struct api_resp *resp, const char *field,
     if (f->fd < 0) {
         int e = errno;
         f->staged[0] = '\0';
-        return api_fail(resp, SP_EIO, "could not stage the upload in %s: %s", tmpdir,
+        return api_fail(resp, SP_EIO, "could not stage the upload in %s: %s", u->tmp_dir,
                         strerror(e));
     }
     u->in_file = true;

@@ -157,6 +157,7 @@ int cli_main(int argc, char **argv)
         }
     }
     config_load(NULL);
+    cli_settings_process();
     ctx.db_path = db ? db : config_get("DB_PATH", "./sprout.db");
     ctx.migrations_dir = mig ? mig : "./drizzle";
     ctx.interactive = isatty(0) && isatty(2);

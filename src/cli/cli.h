@@ -49,6 +49,15 @@ int cli_exit_code(int code);
 /* Ask a yes/no question on the terminal (stderr prompt, stdin answer); false when not interactive. */
 bool cli_confirm(const struct cli_ctx *ctx, const char *question);
 
+/* Settings from the environment / .env for the layers below (cli/settings.c, the only reader):
+ * cli_settings_process() applies the process-wide ones (the database busy timeout) and runs
+ * before any command; the others fill what a command hands down. */
+struct objstore_config;
+void cli_settings_process(void);
+void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *out);
+unsigned cli_settings_threads(void);     /* SPROUT_THREADS, 0 = one per core */
+const char *cli_settings_tmp_dir(void);  /* TMPDIR, default /tmp */
+
 /* Commands (one file each under cli/). */
 int cmd_serve(struct cli_ctx *ctx);
 int cmd_db_migrate(struct cli_ctx *ctx);

@@ -157,11 +157,15 @@ int cmd_serve(struct cli_ctx *ctx)
     if (rc == SP_OK && inserted)
         puts("Default user seeded.");
     db_close(db); /* the workers open their own connections */
+    struct objstore_config ocfg;
+    cli_settings_objstore(ctx, &ocfg);
     if (rc == SP_OK)
-        rc = objstore_open(ctx->db_path, &store, &err);
+        rc = objstore_open(&ocfg, &store, &err);
 
-    struct api_ctx actx = { .db_path = ctx->db_path, .store = store };
-    struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx };
+    struct api_ctx actx = { .db_path = ctx->db_path, .store = store,
+                            .tmp_dir = cli_settings_tmp_dir() };
+    struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx,
+                                      .threads = cli_settings_threads() };
     if (rc == SP_OK)
         rc = http_server_start(&cfg, &srv, &err);
     if (rc != SP_OK) {

@@ -3,7 +3,8 @@
  *
  * Every connection the project opens goes through db_open(): foreign_keys=ON,
  * double-quoted string literals off (DQS, as better-sqlite3's bundled SQLite), WAL,
- * synchronous=NORMAL and a busy timeout (SPROUT_BUSY_TIMEOUT_MS, default 5000 ms).
+ * synchronous=NORMAL and a busy timeout (db_set_busy_timeout_ms(), default 5000 ms; cli/ sets it
+ * from SPROUT_BUSY_TIMEOUT_MS).
  * SQLite result codes become SP_* codes in exactly one place, db_error(); SQLITE_BUSY becomes
  * SP_EBUSY with a message that names the likely causes and what to do.
  * Ownership: db_stmt() returns a borrowed statement owned by the cache: valid until the next
@@ -27,6 +28,11 @@ enum db_open_flags {
     DB_OPEN_NO_WAL = 4,     /* leave the journal mode alone (read-only inspection, backups) */
 };
 
+#define DB_BUSY_TIMEOUT_MS_DEFAULT 5000
+
+/* How long every connection opened afterwards waits for a locked database. Process-wide: call
+ * once at start-up, before any thread opens a connection. */
+void db_set_busy_timeout_ms(int ms);
 int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *err);
 void db_close(struct db *db);                 /* NULL-safe; finalizes cached statements */
 sqlite3 *db_handle(struct db *db);            /* borrowed */

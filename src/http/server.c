@@ -28,7 +28,6 @@
 
 #include "http/router.h"
 #include "http/upload.h"
-#include "util/config.h"
 #include "util/timefmt.h"
 
 #define CORS_METHODS "GET,HEAD,PUT,PATCH,POST,DELETE"
@@ -421,11 +420,10 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
     return SP_OK;
 }
 
-/* Worker threads: SPROUT_THREADS when set, else one per online core. */
+/* Worker threads when the configuration leaves it open: one per online core. */
 static unsigned online_cores(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    n = config_get_long("SPROUT_THREADS", n, 1, 64);
     return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
