@@ -110,7 +110,7 @@ def test_rollback_more_than_applied(sprout, tmp_path):
     folder, db = setup_abc(sprout, tmp_path)
     before = state(db)
     p = db_cmd(sprout, db, folder, "rollback", "--steps", "4")
-    assert p.returncode != 0 and "only 3 are applied" in p.stderr
+    assert p.returncode == 2 and "only 3 are applied" in p.stderr
     assert state(db) == before
 
 
@@ -137,7 +137,7 @@ def test_reset_with_bad_folder_keeps_database(sprout, tmp_path):
     folder, db = setup_abc(sprout, tmp_path)
     (folder / "0001_b.sql").unlink()
     p = db_cmd(sprout, db, folder, "reset", "--yes")
-    assert p.returncode != 0 and "0001_b.sql" in p.stderr
+    assert p.returncode == 1 and "0001_b.sql" in p.stderr
     assert "a" in names(db)
 
 
@@ -226,9 +226,9 @@ def test_restore_refuses_non_database(sprout, tmp_path):
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not an sqlite database at all" * 200)
     p = db_cmd(sprout, db, folder, "restore", junk, "--yes")
-    assert p.returncode != 0 and "not a usable SQLite database" in p.stderr
+    assert p.returncode == 1 and "not a usable SQLite database" in p.stderr
     p = db_cmd(sprout, db, folder, "restore", tmp_path / "missing.db", "--yes")
-    assert p.returncode != 0 and "does not exist" in p.stderr
+    assert p.returncode == 1 and "does not exist" in p.stderr
     p = db_cmd(sprout, db, folder, "restore")
     assert p.returncode == 2
     assert state(db) == before

@@ -98,7 +98,7 @@ def test_malformed_journal(sprout, tmp_path):
     (folder / "meta" / "_journal.json").write_text('{"version": "7", "entries": [')
     db = tmp_path / "db.sqlite"
     p = migrate(sprout, db, folder)
-    assert p.returncode != 0
+    assert p.returncode == 2  # SP_EINVAL: the exit code of bad input
     assert "_journal.json" in p.stderr and "not valid JSON" in p.stderr
     assert not db.exists()
 
@@ -106,7 +106,7 @@ def test_malformed_journal(sprout, tmp_path):
 def test_missing_journal(sprout, tmp_path):
     (tmp_path / "empty").mkdir()
     p = migrate(sprout, tmp_path / "db.sqlite", tmp_path / "empty")
-    assert p.returncode != 0 and "Can't find meta/_journal.json" in p.stderr
+    assert p.returncode == 1 and "Can't find meta/_journal.json" in p.stderr
 
 
 def test_journal_tag_without_sql_file(sprout, tmp_path):
@@ -117,7 +117,7 @@ def test_journal_tag_without_sql_file(sprout, tmp_path):
     before = state(db)
     (folder / "0001_b.sql").unlink()
     p = migrate(sprout, db, folder)
-    assert p.returncode != 0
+    assert p.returncode == 1
     assert "No file" in p.stderr and "0001_b.sql" in p.stderr
     assert state(db) == before
 
