@@ -4,8 +4,9 @@
   CompletedProcess; it fails the test if a sanitizer reported anything.
 - `workdir`: a fresh temporary folder (cwd for CLI runs) with a copy of the project's
   drizzle/ folder.
-- `server` / `start_server(...)`: the real `sprout serve` on a temporary database and a free
-  loopback port; `srv.request(method, path, json=..., body=..., headers=...)` returns a Reply
+- `server` / `start_server(...)`: the real `sprout serve` on a temporary database, started with
+  `--port 0` (the kernel picks a free port; the harness reads it from the start-up line, so two
+  test runs can never race for the same port); `srv.request(method, path, json=..., body=..., headers=...)` returns a Reply
   with .status, .headers, .text and .json. Stopped with SIGTERM at the end of the test, which
   must exit 0 with no sanitizer report.
 Paths: SHARED is ../shared beside the project (read in place, never written).
@@ -86,30 +87,32 @@ class Server:
     def __init__(self, db, cwd, env=None, args=(), ready_timeout=20, bin=None):
         self.db = Path(db)
         self.cwd = Path(cwd)
-        self.port = free_port()
+        self.port = None
         e = dict(os.environ)
         e.pop("AWS_S3_BUCKET", None)
-        e.update({"PORT": str(self.port), "DB_PATH": str(self.db)})
+        e.update({"DB_PATH": str(self.db)})
         if env:
             e.update(env)
-        self.log = open(self.cwd / f"server-{self.port}.log", "w+")
-        self.proc = subprocess.Popen([str(bin or BIN), "serve", *args], cwd=cwd, env=e,
-                                     stdout=self.log, stderr=subprocess.STDOUT,
+        self.log_path = self.cwd / f"server-{time.monotonic_ns()}.log"
+        self.log = open(self.log_path, "w+")
+        self.proc = subprocess.Popen([str(bin or BIN), "serve", "--port", "0", *args], cwd=cwd,
+                                     env=e, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         deadline = time.time() + ready_timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited early:\n" + self.output())
-            try:
+            m = re.search(r"Sprout backend running on http://localhost:(\d+)", self.output())
+            if m:
+                self.port = int(m.group(1))
                 if self.request("GET", "/api/health").status == 200:
                     return
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.02)
         raise RuntimeError("server did not become ready:\n" + self.output())
 
     def output(self):
         self.log.flush()
-        return (self.cwd / f"server-{self.port}.log").read_text(errors="replace")
+        return self.log_path.read_text(errors="replace")
 
     def request(self, method, path, json=None, body=None, headers=None, timeout=30):
         h = dict(headers or {})
