@@ -4,6 +4,7 @@
 #   make units      C unit tests (sanitizer build) into build/debug/tests/
 #   make test       everything tests/run.sh runs (units, conformance, CLI, end to end)
 #   make check      warnings as errors + banned functions + layer rules
+#   make format     clang-format the C sources (scripts/format.sh; --check lists what differs)
 PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto
 # poppler-glib: headers only. src/extract/pdf.c dlopens it on the first PDF, so the ~80 libraries
 # behind it (cairo, glib, libstdc++, nss, X11 ...) cost nothing until a PDF is extracted.
@@ -30,7 +31,7 @@ DBG_OBJS := $(SRCS:%.c=build/debug/%.o)
 DBG_LIB_OBJS := $(LIB_SRCS:%.c=build/debug/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/debug/tests/%)
 
-.PHONY: all release debug units test check clean
+.PHONY: all release debug units test check format clean
 all: release
 release: build/release/sprout
 debug: build/debug/sprout
@@ -81,6 +82,9 @@ test: release debug units
 check:
 	$(MAKE) -B EXTRA_CFLAGS=-Werror release debug units
 	scripts/check-source.sh
+
+format:
+	scripts/format.sh
 
 clean:
 	rm -rf build
