@@ -10,7 +10,8 @@
  * Ownership: db_stmt() returns a borrowed statement owned by the cache: valid until the next
  * db_stmt() with the same SQL or db_close(); it comes back reset with bindings cleared.
  * Thread model: a struct db is used by one thread at a time. db_thread() hands each thread its
- * own connection (closed when the thread exits or at db_thread_close_all()).
+ * own connection, opened on first use and kept until db_thread_close_all() (nothing closes it
+ * when the thread exits: call that after the threads have stopped).
  */
 #ifndef SP_DB_CONN_H
 #define SP_DB_CONN_H
@@ -54,7 +55,8 @@ void db_rollback(struct db *db);                              /* safe when no tr
  * with "what: message". The single SQLite -> project error mapping. */
 int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *what);
 
-/* The calling thread's connection to path (opened on first use). */
+/* The calling thread's connection, opened to path on first use (later calls ignore path: one
+ * database per process). */
 int db_thread(const char *path, struct db **out, struct sp_error *err);
 /* Close every connection db_thread() opened (call after worker threads stopped). */
 void db_thread_close_all(void);
