@@ -9,6 +9,7 @@
  * Thread model: main thread only.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@
 #include "db/seed.h"
 #include "db/snapshot.h"
 #include "util/countof.h"
+
+#define CLI_PATH_TEXT (PATH_MAX + 64) /* a path and a sentence around it */
 
 static const struct cli_flag no_flags[] = { { 0 } };
 
@@ -413,7 +416,7 @@ int cmd_db_reset(struct cli_ctx *ctx)
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char q[4200];
+    char q[CLI_PATH_TEXT];
     snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?", ctx->db_path);
     int rc = confirm(ctx, yes, q, &err);
     struct migrate_folder f; /* the folder must be readable before anything is deleted */
@@ -422,8 +425,11 @@ int cmd_db_reset(struct cli_ctx *ctx)
     static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
     bool any = false;
     for (size_t i = 0; rc == SP_OK && i < SP_COUNT(suffix); i++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s%s", ctx->db_path, suffix[i]);
+        char path[CLI_PATH_TEXT];
+        if (snprintf(path, sizeof path, "%s%s", ctx->db_path, suffix[i]) >= (int)sizeof path) {
+            rc = sp_error_set(&err, SP_EINVAL, "the database path is too long");
+            break;
+        }
         bool removed = false;
         rc = remove_file(path, &removed, &err);
         if (removed)
@@ -476,7 +482,7 @@ int cmd_db_restore(struct cli_ctx *ctx)
     if (np != 1)
         return cli_usage(ctx, "the backup file to restore is required");
     struct sp_error err = { 0 };
-    char q[4200];
+    char q[2 * CLI_PATH_TEXT];
     snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?", ctx->db_path, pos[0]);
     int rc = backup_verify(pos[0], &err);
     if (rc == SP_OK)

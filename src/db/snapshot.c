@@ -68,7 +68,7 @@ static int snap_default(struct loader *L, json_t *d, struct model_column *c)
         c->def_kind = MODEL_DEF_BOOL;
         c->def_sql = json_is_true(d) ? "true" : "false";
     } else if (json_is_number(d)) {
-        char num[32];
+        char num[JSONW_NUMBER_SIZE];
         if (json_is_integer(d))
             snprintf(num, sizeof num, "%lld", (long long)json_integer_value(d));
         else
