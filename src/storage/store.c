@@ -219,6 +219,21 @@ int store_get(struct db *db, const char *sql, const struct model_table *t,
     return rc == SP_ENOTFOUND && not_found ? sp_error_set(err, rc, "%s", not_found) : rc;
 }
 
+int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n,
+                 bool *exists, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = bind_texts(db, sql, texts, n, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return store_step_error(db, st, step, err);
+    *exists = step == SQLITE_ROW;
+    sqlite3_reset(st);
+    return SP_OK;
+}
+
 int store_run(struct db *db, sqlite3_stmt *st, int *changes, struct sp_error *err)
 {
     int rc;

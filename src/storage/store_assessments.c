@@ -77,20 +77,13 @@ int store_assessments_patch(struct db *db, const char *id, const struct store_ro
 {
     const struct model_table *t = schema_table(SCHEMA_ASSESSMENTS);
     int kc = model_column_index(t, "completed_at"), kt = model_column_index(t, "title");
-    sqlite3_stmt *st;
-    int rc;
     if (row->v[kc].kind == STORE_V_ABSENT && row->v[kt].kind == STORE_V_ABSENT) {
-        rc = store_stmt(db, SQL_EXISTS, &st, err);
+        bool exists = false;
+        int rc = store_exists(db, SQL_EXISTS, STORE_TEXTS(id), &exists, err);
         if (rc != SP_OK)
             return rc;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (step == SQLITE_ROW)
-            return sp_error_set(err, SP_EINVAL, "No values to set");
-        if (step == SQLITE_DONE)
-            return sp_error_set(err, SP_ENOTFOUND, "Assessment not found");
-        return db_error(db, step, err, "database");
+        return exists ? sp_error_set(err, SP_EINVAL, "No values to set")
+                      : sp_error_set(err, SP_ENOTFOUND, "Assessment not found");
     }
     return store_patch(db, SQL_PATCH, t, id, row, "Assessment not found", out, err);
 }

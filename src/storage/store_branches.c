@@ -159,17 +159,10 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_stmt *st;
-    rc = store_stmt(db, SQL_EXISTS, &st, err);
-    if (rc == SP_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE)
-            rc = sp_error_set(err, SP_ENOTFOUND, "Branch not found");
-        else if (step != SQLITE_ROW)
-            rc = db_error(db, step, err, "database");
-        sqlite3_reset(st);
-    }
+    bool exists = false;
+    rc = store_exists(db, SQL_EXISTS, STORE_TEXTS(id), &exists, err);
+    if (rc == SP_OK && !exists)
+        rc = sp_error_set(err, SP_ENOTFOUND, "Branch not found");
     if (rc == SP_OK)
         rc = db_exec(db, SQL_TEMP_PREPARE, err);
     if (rc == SP_OK)

@@ -35,17 +35,7 @@ static void bind_text(sqlite3_stmt *st, int idx, const char *s)
 int store_documents_node_exists(struct db *db, const char *node_id, bool *exists,
                                 struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_NODE_EXISTS, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    bind_text(st, 1, node_id);
-    int s = sqlite3_step(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        return store_step_error(db, st, s, err);
-    *exists = s == SQLITE_ROW;
-    sqlite3_reset(st);
-    return SP_OK;
+    return store_exists(db, SQL_NODE_EXISTS, STORE_TEXTS(node_id), exists, err);
 }
 
 static int insert_one(struct db *db, const struct store_document *d, struct sp_error *err)
@@ -93,12 +83,8 @@ int store_documents_insert_all(struct db *db, const struct store_document *docs,
 int store_documents_list_json(struct db *db, const char *node_id, struct buf *out,
                               struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_LIST, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    bind_text(st, 1, node_id);
-    return store_list_json(db, st, schema_table(SCHEMA_TOPIC_DOCUMENTS), out, err);
+    return store_list(db, SQL_LIST, schema_table(SCHEMA_TOPIC_DOCUMENTS), STORE_TEXTS(node_id),
+                      out, err);
 }
 
 int store_documents_find_key(struct db *db, const char *node_id, const char *doc_id,

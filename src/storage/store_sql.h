@@ -52,6 +52,9 @@ int store_list(struct db *db, const char *sql, const struct model_table *t,
 int store_get(struct db *db, const char *sql, const struct model_table *t,
               const char *const *texts, size_t n, const char *not_found, struct buf *out,
               struct sp_error *err);
+/* Whether sql (bound the same way) gives a row: "SELECT 1 FROM t WHERE id = ?1". */
+int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n,
+                 bool *exists, struct sp_error *err);
 
 /* Step st; append the first row as an object (storage/rowjson.h: result columns are matched to
  * t's columns by name; select STORE_COLS_<TABLE> from storage/columns.h for all of them).
