@@ -219,6 +219,22 @@ int store_get(struct db *db, const char *sql, const struct model_table *t,
     return rc == SP_ENOTFOUND && not_found ? sp_error_set(err, rc, "%s", not_found) : rc;
 }
 
+int store_write(struct db *db, const char *sql, const char *const *texts, size_t n, int *changes,
+                struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = bind_texts(db, sql, texts, n, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bool own = sqlite3_get_autocommit(db_handle(db)) != 0; /* else store_txn_begin holds it */
+    if (own)
+        store_write_lock();
+    rc = store_run(db, st, changes, err);
+    if (own)
+        store_write_unlock();
+    return rc;
+}
+
 int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n,
                  bool *exists, struct sp_error *err)
 {

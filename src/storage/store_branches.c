@@ -140,17 +140,6 @@ static int collect_keys(struct db *db, struct arena *a, const char ***keys, size
     return SP_OK;
 }
 
-static int run_id(struct db *db, const char *sql, const char *id, int *changes,
-                  struct sp_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    return store_run(db, st, changes, err);
-}
-
 int store_branches_delete(struct db *db, const char *id, struct arena *a, const char ***keys,
                           size_t *n_keys, struct sp_error *err)
 {
@@ -166,7 +155,7 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
     if (rc == SP_OK)
         rc = db_exec(db, SQL_TEMP_PREPARE, err);
     if (rc == SP_OK)
-        rc = run_id(db, SQL_NODESET, id, NULL, err);
+        rc = store_write(db, SQL_NODESET, STORE_TEXTS(id), NULL, err);
     if (rc == SP_OK)
         rc = db_exec(db, SQL_SETS, err);
     if (rc == SP_OK)
@@ -174,7 +163,7 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
     if (rc == SP_OK)
         rc = db_exec(db, SQL_CASCADE, err);
     if (rc == SP_OK)
-        rc = run_id(db, SQL_DELETE_BRANCH, id, NULL, err);
+        rc = store_write(db, SQL_DELETE_BRANCH, STORE_TEXTS(id), NULL, err);
     if (rc == SP_OK)
         rc = db_exec(db, SQL_TEMP_CLEAR, err);
     rc = store_txn_end(db, rc, err);

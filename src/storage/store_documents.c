@@ -115,16 +115,8 @@ int store_documents_find_key(struct db *db, const char *node_id, const char *doc
 int store_documents_delete(struct db *db, const char *node_id, const char *doc_id,
                            bool *deleted, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_DELETE, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    bind_text(st, 1, doc_id);
-    bind_text(st, 2, node_id);
     int changes = 0;
-    store_write_lock();
-    rc = store_run(db, st, &changes, err);
-    store_write_unlock();
+    int rc = store_write(db, SQL_DELETE, STORE_TEXTS(doc_id, node_id), &changes, err);
     *deleted = changes > 0;
     return rc;
 }

@@ -143,15 +143,8 @@ static int explain_refs(struct db *db, const char *id, struct sp_error *err)
 
 int store_nodes_delete(struct db *db, const char *id, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_DELETE, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int changes = 0;
-    store_write_lock();
-    rc = store_run(db, st, &changes, err);
-    store_write_unlock();
+    int rc = store_write(db, SQL_DELETE, STORE_TEXTS(id), &changes, err);
     if (rc == SP_ECONFLICT && store_is_fk_error(sqlite3_extended_errcode(db_handle(db))))
         return explain_refs(db, id, err);
     if (rc == SP_OK && changes == 0)

@@ -52,6 +52,10 @@ int store_list(struct db *db, const char *sql, const struct model_table *t,
 int store_get(struct db *db, const char *sql, const struct model_table *t,
               const char *const *texts, size_t n, const char *not_found, struct buf *out,
               struct sp_error *err);
+/* Run a writing statement without result rows (bound the same way) under the write mutex (or
+ * inside the caller's store_txn_begin transaction); *changes (may be NULL) gets the count. */
+int store_write(struct db *db, const char *sql, const char *const *texts, size_t n, int *changes,
+                struct sp_error *err);
 /* Whether sql (bound the same way) gives a row: "SELECT 1 FROM t WHERE id = ?1". */
 int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n,
                  bool *exists, struct sp_error *err);
