@@ -190,8 +190,8 @@ int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t
     return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
 }
 
-static int bind_texts(struct db *db, const char *sql, const char *const *texts, size_t n,
-                      sqlite3_stmt **st, struct sp_error *err)
+int store_stmt_texts(struct db *db, const char *sql, const char *const *texts, size_t n,
+                     sqlite3_stmt **st, struct sp_error *err)
 {
     int rc = store_stmt(db, sql, st, err);
     for (size_t k = 0; rc == SP_OK && k < n; k++)
@@ -204,7 +204,7 @@ int store_list(struct db *db, const char *sql, const struct model_table *t,
                const char *const *texts, size_t n, struct buf *out, struct sp_error *err)
 {
     sqlite3_stmt *st;
-    int rc = bind_texts(db, sql, texts, n, &st, err);
+    int rc = store_stmt_texts(db, sql, texts, n, &st, err);
     return rc == SP_OK ? store_list_json(db, st, t, out, err) : rc;
 }
 
@@ -213,7 +213,7 @@ int store_get(struct db *db, const char *sql, const struct model_table *t,
               struct sp_error *err)
 {
     sqlite3_stmt *st;
-    int rc = bind_texts(db, sql, texts, n, &st, err);
+    int rc = store_stmt_texts(db, sql, texts, n, &st, err);
     if (rc == SP_OK)
         rc = store_one_json(db, st, t, out, err);
     return rc == SP_ENOTFOUND && not_found ? sp_error_set(err, rc, "%s", not_found) : rc;
@@ -223,7 +223,7 @@ int store_write(struct db *db, const char *sql, const char *const *texts, size_t
                 struct sp_error *err)
 {
     sqlite3_stmt *st;
-    int rc = bind_texts(db, sql, texts, n, &st, err);
+    int rc = store_stmt_texts(db, sql, texts, n, &st, err);
     if (rc != SP_OK)
         return rc;
     bool own = sqlite3_get_autocommit(db_handle(db)) != 0; /* else store_txn_begin holds it */
@@ -239,7 +239,7 @@ int store_exists(struct db *db, const char *sql, const char *const *texts, size_
                  bool *exists, struct sp_error *err)
 {
     sqlite3_stmt *st;
-    int rc = bind_texts(db, sql, texts, n, &st, err);
+    int rc = store_stmt_texts(db, sql, texts, n, &st, err);
     if (rc != SP_OK)
         return rc;
     int step = sqlite3_step(st);

@@ -47,6 +47,8 @@ void store_truncate(struct buf *out, size_t len);
  * "Node not found", out, err). */
 #define STORE_TEXTS(...) \
     ((const char *const[]){ __VA_ARGS__ }), SP_COUNT(((const char *const[]){ __VA_ARGS__ }))
+int store_stmt_texts(struct db *db, const char *sql, const char *const *texts, size_t n,
+                     sqlite3_stmt **st, struct sp_error *err); /* the cached statement, bound */
 int store_list(struct db *db, const char *sql, const struct model_table *t,
                const char *const *texts, size_t n, struct buf *out, struct sp_error *err);
 int store_get(struct db *db, const char *sql, const struct model_table *t,
