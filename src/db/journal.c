@@ -2,6 +2,7 @@
 #include "db/journal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,9 @@ static bool tag_is_safe(const char *tag)
 int journal_load(const char *dir, bool allow_missing, struct journal *out, struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/meta/_journal.json", dir);
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/meta/_journal.json", dir) >= (int)sizeof path)
+        return sp_error_set(err, SP_EINVAL, "the migrations folder path is too long: %s", dir);
     FILE *probe = fopen(path, "r");
     if (!probe) {
         if (allow_missing && errno == ENOENT) {
@@ -116,8 +118,9 @@ void journal_free(struct journal *j)
 
 int journal_read_sql(const char *dir, const char *tag, char **out, size_t *len, struct sp_error *err)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.sql", dir, tag);
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s.sql", dir, tag) >= (int)sizeof path)
+        return sp_error_set(err, SP_EINVAL, "the migration path is too long: %s/%s.sql", dir, tag);
     int rc = file_read_all(path, out, len, err);
     if (rc == SP_ENOTFOUND)
         sp_error_set(err, rc, "No file %s found in %s folder", path, dir);

@@ -5,6 +5,7 @@
  */
 #include "db/migrate.h"
 
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,8 +386,12 @@ int migrate_rollback(struct db *db, const struct migrate_folder *f, size_t steps
                 "cannot roll it back", rows[i].created_at, rows[i].hash, f->dir);
             break;
         }
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.down.sql", f->dir, files[i]->tag);
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s.down.sql", f->dir, files[i]->tag) >=
+            (int)sizeof path) {
+            rc = sp_error_set(err, SP_EINVAL, "the migrations folder path is too long: %s", f->dir);
+            break;
+        }
         rc = file_read_all(path, &down[i], NULL, err);
         if (rc == SP_ENOTFOUND)
             sp_error_set(err, rc, "no down migration %s for %s: write the SQL that undoes %s.sql "

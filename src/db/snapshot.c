@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -650,8 +651,9 @@ int snapshot_list(const char *dir, char ***paths, size_t *n, struct sp_error *er
 {
     *paths = NULL;
     *n = 0;
-    char meta[4096];
-    snprintf(meta, sizeof meta, "%s/meta", dir);
+    char meta[PATH_MAX];
+    if (snprintf(meta, sizeof meta, "%s/meta", dir) >= (int)sizeof meta)
+        return sp_error_set(err, SP_EINVAL, "the migrations folder path is too long: %s", dir);
     DIR *d = opendir(meta);
     if (!d) {
         if (errno == ENOENT)

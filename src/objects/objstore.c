@@ -5,6 +5,7 @@
  */
 #include "objects/objstore.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ static int open_s3(struct objstore *s, const struct objstore_s3_config *given,
 static int open_local(struct objstore *s, const char *db_path, const char *dir,
                       struct sp_error *err)
 {
-    char root[4096];
+    char root[PATH_MAX];
     if (dir) {
         if (snprintf(root, sizeof root, "%s", dir) >= (int)sizeof root)
             return sp_error_set(err, SP_EINVAL, "STORAGE_DIR is too long");

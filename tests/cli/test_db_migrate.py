@@ -232,3 +232,12 @@ def test_unwritable_database_path(sprout, tmp_path):
         assert str(bad) in p.stderr and "cannot open database" in p.stderr
         assert not bad.exists()
 
+
+
+def test_migrations_path_too_long_is_refused_not_truncated(sprout, tmp_path):
+    long_dir = "a/" * 2100  # longer than PATH_MAX once "/meta/_journal.json" is added
+    for cmd in ("migrate", "status"):
+        p = sprout("--db", tmp_path / "db.sqlite", "--migrations", long_dir, "db", cmd)
+        assert p.returncode == 2, p.stderr
+        assert "the migrations folder path is too long" in p.stderr
+    assert not (tmp_path / "db.sqlite").exists()
