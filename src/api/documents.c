@@ -403,7 +403,8 @@ static void up_abort(void *state)
 }
 
 const struct api_upload_ops api_documents_upload = {
-    up_begin, up_part_begin, up_part_data, up_part_end, up_finish, up_abort,
+    .begin = up_begin,       .part_begin = up_part_begin, .part_data = up_part_data,
+    .part_end = up_part_end, .finish = up_finish,         .abort = up_abort,
 };
 
 /* ---- GET and DELETE ---- */
