@@ -44,9 +44,8 @@ static void log_server_error(int status, const char *msg)
         return;
 }
 
-static int fail_v(struct api_resp *resp, int code, const char *fmt, va_list ap)
+static int fail_v(struct api_resp *resp, int status, int code, const char *fmt, va_list ap)
 {
-    int status = api_status_from_err(code);
     char msg[SP_ERR_MSG_MAX];
     vsnprintf(msg, sizeof msg, fmt, ap);
     if (!msg[0])
@@ -68,7 +67,16 @@ int api_fail(struct api_resp *resp, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = fail_v(resp, code, fmt, ap);
+    int rc = fail_v(resp, api_status_from_err(code), code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int api_fail_status(struct api_resp *resp, int status, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = fail_v(resp, status, code, fmt, ap);
     va_end(ap);
     return rc;
 }

@@ -147,9 +147,26 @@ void store_truncate(struct buf *out, size_t len)
         out->data[len] = '\0';
 }
 
-int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t, struct buf *out,
-                   struct sp_error *err)
+/* A caller's positional column list must name what the statement selects (debug check only:
+ * rowjson matches by name, so the list changes nothing). */
+static void check_cols(sqlite3_stmt *st, const struct model_table *t, const int *cols,
+                       size_t n_cols)
 {
+#ifndef NDEBUG
+    if (!cols)
+        return;
+    assert(n_cols == (size_t)sqlite3_column_count(st));
+    for (size_t k = 0; k < n_cols; k++)
+        assert(strcmp(sqlite3_column_name(st, (int)k), t->columns[cols[k]].name) == 0);
+#else
+    (void)st, (void)t, (void)cols, (void)n_cols;
+#endif
+}
+
+int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+                   const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
+{
+    check_cols(st, t, cols, n_cols);
     size_t len0 = out->len;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -174,9 +191,10 @@ int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
     return SP_OK;
 }
 
-int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t, struct buf *out,
-                    struct sp_error *err)
+int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+                    const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
 {
+    check_cols(st, t, cols, n_cols);
     size_t len0 = out->len;
     int code = rowjson_array(out, st, t, NULL);
     if (code == SP_OK) {
@@ -205,7 +223,7 @@ int store_list(struct db *db, const char *sql, const struct model_table *t,
 {
     sqlite3_stmt *st;
     int rc = store_stmt_texts(db, sql, texts, n, &st, err);
-    return rc == SP_OK ? store_list_json(db, st, t, out, err) : rc;
+    return rc == SP_OK ? store_list_json(db, st, t, NULL, 0, out, err) : rc;
 }
 
 int store_get(struct db *db, const char *sql, const struct model_table *t,
@@ -215,7 +233,7 @@ int store_get(struct db *db, const char *sql, const struct model_table *t,
     sqlite3_stmt *st;
     int rc = store_stmt_texts(db, sql, texts, n, &st, err);
     if (rc == SP_OK)
-        rc = store_one_json(db, st, t, out, err);
+        rc = store_one_json(db, st, t, NULL, 0, out, err);
     return rc == SP_ENOTFOUND && not_found ? sp_error_set(err, rc, "%s", not_found) : rc;
 }
 
@@ -311,7 +329,7 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
         return rc;
     store_bind_row(st, t, row);
     size_t len0 = out->len;
-    rc = store_one_json(db, st, t, out, err);
+    rc = store_one_json(db, st, t, NULL, 0, out, err);
     row->v[0].kind = STORE_V_ABSENT; /* id was on our stack */
     if (rc == SP_OK)
         return SP_OK;
@@ -340,7 +358,7 @@ int store_write_one_json(struct db *db, sqlite3_stmt *st, const struct model_tab
                          struct buf *out, struct sp_error *err)
 {
     store_write_lock();
-    int rc = store_one_json(db, st, t, out, err);
+    int rc = store_one_json(db, st, t, NULL, 0, out, err);
     store_write_unlock();
     return rc;
 }

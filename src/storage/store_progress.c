@@ -54,7 +54,7 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
     rc = store_stmt(db, SQL_VISIT_UPDATE, &st, err);
     if (rc == SP_OK) {
         store_bind_row(st, t, row);
-        rc = store_one_json(db, st, t, out, err);
+        rc = store_one_json(db, st, t, NULL, 0, out, err);
     }
     if (rc == SP_ENOTFOUND) {
         rc = store_insert(db, SQL_VISIT_INSERT, t, row, NULL, NULL, out, err);

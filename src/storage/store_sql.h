@@ -64,12 +64,15 @@ int store_exists(struct db *db, const char *sql, const char *const *texts, size_
 
 /* Step st; append the first row as an object (storage/rowjson.h: result columns are matched to
  * t's columns by name; select STORE_COLS_<TABLE> from storage/columns.h for all of them).
- * SP_ENOTFOUND when there is no row (err untouched: the caller words it). */
-int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t, struct buf *out,
-                   struct sp_error *err);
-/* Step st to the end, appending a JSON array of rows. */
-int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t, struct buf *out,
-                    struct sp_error *err);
+ * SP_ENOTFOUND when there is no row (err untouched: the caller words it).
+ * cols/n_cols: pass NULL, 0. A positional list (indices into t->columns, one per result column)
+ * is still accepted from code written before columns were matched by name, and only checked
+ * against the result's names in debug builds; it will go once no caller passes one. */
+int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+                   const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
+/* Step st to the end, appending a JSON array of rows (cols/n_cols as store_one_json). */
+int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+                    const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
 /* Step a statement without result rows to the end; *changes (may be NULL) gets the count. */
 int store_run(struct db *db, sqlite3_stmt *st, int *changes, struct sp_error *err);
 /* A failed step: map SQLite's code (db_error) and reset st. */
