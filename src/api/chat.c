@@ -40,8 +40,8 @@ static const struct api_body HINT =
 int api_sessions_list(struct api_req *req, struct api_resp *resp)
 {
     API_STORE(req, resp, 200,
-              store_sessions_list(db, validate_filter(req, "userId"),
-                                  validate_filter(req, "nodeId"), &resp->body, &err));
+              store_sessions_list(db, api_filter(req, "userId"),
+                                  api_filter(req, "nodeId"), &resp->body, &err));
 }
 
 int api_sessions_create(struct api_req *req, struct api_resp *resp)
@@ -57,10 +57,10 @@ int api_sessions_patch(struct api_req *req, struct api_resp *resp)
     if (rc != SP_OK)
         return rc;
     char now[TIME_ISO_SIZE];
-    struct store_value *ended = validate_value(t, &row, "ended_at");
+    struct store_value *ended = store_row_value(t, &row, "ended_at");
     if (ended->kind != STORE_V_TEXT) { /* falsy -> now: a session cannot be re-opened */
         time_iso_now(now);
-        validate_set_text(t, &row, "ended_at", now);
+        store_row_set_text(t, &row, "ended_at", now);
     }
     API_STORE(req, resp, 200, store_sessions_patch(db, req->params[0], &row, &resp->body, &err));
 }
@@ -83,6 +83,6 @@ int api_hints_create(struct api_req *req, struct api_resp *resp)
 int api_hints_list(struct api_req *req, struct api_resp *resp)
 {
     API_STORE(req, resp, 200,
-              store_hints_list(db, validate_filter(req, "userId"), validate_filter(req, "nodeId"),
+              store_hints_list(db, api_filter(req, "userId"), api_filter(req, "nodeId"),
                                &resp->body, &err));
 }

@@ -11,10 +11,16 @@ int api_finish(struct api_resp *resp, int rc, const struct sp_error *err, int st
     return api_fail(resp, rc, "%s", sp_error_text(err, rc));
 }
 
+const char *api_filter(const struct api_req *req, const char *key)
+{
+    const char *v = api_query(req, key);
+    return v && *v ? v : NULL;
+}
+
 const char *api_required_query(const struct api_req *req, struct api_resp *resp, const char *key,
                                const char *msg)
 {
-    const char *v = validate_filter(req, key);
+    const char *v = api_filter(req, key);
     if (!v)
         api_fail(resp, SP_EINVAL, "%s", msg);
     return v;
@@ -30,7 +36,7 @@ int api_create(struct api_req *req, struct api_resp *resp, const struct api_body
     if (rc != SP_OK)
         return rc;
     if (path_col)
-        validate_set_text(t, &row, path_col, req->params[0]);
+        store_row_set_text(t, &row, path_col, req->params[0]);
     API_STORE(req, resp, 201, fn(db, &row, &resp->body, &err));
 }
 

@@ -1,6 +1,8 @@
 /* api/handlers.h: every route handler, one group per file under api/ (the table is api/routes.c),
- * and the scaffolding they share (api/handler.c): finishing a reply after a storage call, the
- * whole of a create or PATCH route, and API_STORE for a handler that is one storage call.
+ * and the scaffolding they share (api/handler.c): query filters, finishing a reply after a
+ * storage call, the whole of a create or PATCH route, and API_STORE for a handler that is one
+ * storage call. Validation proper is api/validate.h; row values by column name are
+ * storage/store.h (store_row_value, store_row_set_text).
  * Thread model: handlers run on the HTTP worker threads, each with its own connection.
  */
 #ifndef SP_API_HANDLERS_H
@@ -31,6 +33,8 @@ int api_finish(struct api_resp *resp, int rc, const struct sp_error *err, int st
         return api_finish((resp), api_rc_, &err, (status));   \
     } while (0)
 
+/* A query parameter used as a filter: NULL when absent or empty (the original ignores both). */
+const char *api_filter(const struct api_req *req, const char *key);
 /* A query parameter the route cannot do without: its value, or NULL after filling resp with a
  * 400 and msg when it is absent or empty. */
 const char *api_required_query(const struct api_req *req, struct api_resp *resp, const char *key,

@@ -21,8 +21,8 @@ static const struct api_body PATCH = API_BODY(SCHEMA_NODES, PATCH_FIELDS, NULL);
 int api_nodes_list(struct api_req *req, struct api_resp *resp)
 {
     API_STORE(req, resp, 200,
-              store_nodes_list(db, validate_filter(req, "userId"), validate_filter(req, "type"),
-                               validate_filter(req, "branchId"), validate_filter(req, "parentId"),
+              store_nodes_list(db, api_filter(req, "userId"), api_filter(req, "type"),
+                               api_filter(req, "branchId"), api_filter(req, "parentId"),
                                &resp->body, &err));
 }
 
@@ -39,7 +39,7 @@ int api_nodes_children(struct api_req *req, struct api_resp *resp)
 int api_nodes_edges(struct api_req *req, struct api_resp *resp)
 {
     API_STORE(req, resp, 200,
-              store_nodes_edges(db, req->params[0], validate_filter(req, "childType"),
+              store_nodes_edges(db, req->params[0], api_filter(req, "childType"),
                                 &resp->body, &err));
 }
 

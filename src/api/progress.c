@@ -24,7 +24,7 @@ int api_progress_list(struct api_req *req, struct api_resp *resp)
     if (!user)
         return SP_EINVAL;
     API_STORE(req, resp, 200,
-              store_progress_list(db, user, validate_filter(req, "nodeId"), &resp->body, &err));
+              store_progress_list(db, user, api_filter(req, "nodeId"), &resp->body, &err));
 }
 
 int api_progress_create(struct api_req *req, struct api_resp *resp)

@@ -204,25 +204,3 @@ int validate_request(struct api_req *req, struct api_resp *resp, const struct mo
         return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
     return SP_OK;
 }
-
-const char *validate_filter(const struct api_req *req, const char *key)
-{
-    const char *v = api_query(req, key);
-    return v && *v ? v : NULL;
-}
-
-struct store_value *validate_value(const struct model_table *t, struct store_row *row,
-                                   const char *name)
-{
-    int k = model_column_index(t, name);
-    assert(k < STORE_MAX_COLS);
-    return k >= 0 ? &row->v[k] : NULL;
-}
-
-void validate_set_text(const struct model_table *t, struct store_row *row, const char *name,
-                       const char *text)
-{
-    struct store_value *v = validate_value(t, row, name);
-    if (v)
-        *v = (struct store_value){ .kind = STORE_V_TEXT, .text = text, .len = strlen(text) };
-}

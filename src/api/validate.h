@@ -46,15 +46,4 @@ int validate_request(struct api_req *req, struct api_resp *resp, const struct mo
                      const struct val_field *fields, size_t n, const char *required_msg,
                      struct store_row *row);
 
-/* A query parameter used as a filter: NULL when absent or empty (the original ignores both). */
-const char *validate_filter(const struct api_req *req, const char *key);
-
-/* The value of column `name` of t in row (for handlers that inspect a validated field). */
-struct store_value *validate_value(const struct model_table *t, struct store_row *row,
-                                   const char *name);
-
-/* Set column `name` of row to borrowed text (an id from the path). */
-void validate_set_text(const struct model_table *t, struct store_row *row, const char *name,
-                       const char *text);
-
 #endif

@@ -128,6 +128,22 @@ void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct 
     }
 }
 
+struct store_value *store_row_value(const struct model_table *t, struct store_row *row,
+                                    const char *name)
+{
+    int k = model_column_index(t, name);
+    assert(k < STORE_MAX_COLS);
+    return k >= 0 ? &row->v[k] : NULL;
+}
+
+void store_row_set_text(const struct model_table *t, struct store_row *row, const char *name,
+                        const char *text)
+{
+    struct store_value *v = store_row_value(t, row, name);
+    if (v)
+        *v = (struct store_value){ .kind = STORE_V_TEXT, .text = text, .len = strlen(text) };
+}
+
 bool store_is_fk_error(int sqlite_rc)
 {
     return sqlite_rc == SQLITE_CONSTRAINT_FOREIGNKEY;
