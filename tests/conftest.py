@@ -13,7 +13,7 @@
   headers=...)` returns a Reply
   with .status, .headers, .text and .json. Stopped with SIGTERM at the end of the test, which
   must exit 0 with no sanitizer report.
-Paths: SHARED is ../shared beside the project (read in place, never written).
+Paths: DATA is tests/data (conformance cases, fixture databases; see tests/data/README.md).
 """
 import http.client
 import json as jsonlib
@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SPROUT_SHARED", ROOT.parent / "shared")).resolve()
+DATA = ROOT / "tests" / "data"
 BIN = os.environ.get("SPROUT_BIN", str(ROOT / "build" / "debug" / "sprout"))
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "SUMMARY: UndefinedBehaviorSanitizer")
@@ -41,13 +41,14 @@ def assert_no_sanitizer_report(text):
         assert mark not in text, "sanitizer report:\n" + text[-4000:]
 
 
-def run_sprout(*args, cwd=None, env=None, input=None, timeout=60, check_sanitizers=True, bin=None):
+def run_sprout(*args, cwd=None, env=None, input=None, timeout=60, check_sanitizers=True,
+               binary=None):
     e = dict(os.environ)
     e.pop("DB_PATH", None)
     e.pop("AWS_S3_BUCKET", None)
     if env:
         e.update(env)
-    p = subprocess.run([str(bin or BIN), *map(str, args)], cwd=cwd, env=e, input=input,
+    p = subprocess.run([str(binary or BIN), *map(str, args)], cwd=cwd, env=e, input=input,
                        capture_output=True, text=True, timeout=timeout,
                        stdin=None if input is not None else subprocess.DEVNULL)
     if check_sanitizers:
@@ -88,18 +89,18 @@ class Reply:
 
 
 class Server:
-    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20, bin=None):
+    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20, binary=BIN, log_dir=None):
         self.db = Path(db)
         self.cwd = Path(cwd)
-        self.port = None
+        self.port = None  # chosen by the kernel (--port 0), read from the start-up line
         e = dict(os.environ)
         e.pop("AWS_S3_BUCKET", None)
         e.update({"DB_PATH": str(self.db)})
         if env:
             e.update(env)
-        self.log_path = self.cwd / f"server-{time.monotonic_ns()}.log"
+        self.log_path = Path(log_dir or cwd) / f"server-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "w+")
-        self.proc = subprocess.Popen([str(bin or BIN), "serve", "--port", "0", *args], cwd=cwd,
+        self.proc = subprocess.Popen([str(binary), "serve", "--port", "0", *args], cwd=cwd,
                                      env=e, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         deadline = time.time() + ready_timeout
@@ -174,10 +175,11 @@ class Server:
 def start_server(tmp_path):
     servers = []
 
-    def start(db=None, env=None, args=(), cwd=None, bin=None):
+    def start(db=None, env=None, args=(), cwd=None, binary=None):
         if cwd is None and not (tmp_path / "drizzle").exists():
             shutil.copytree(ROOT / "drizzle", tmp_path / "drizzle")
-        s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args, bin=bin)
+        s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args,
+                   binary=binary or BIN)
         servers.append(s)
         return s
 

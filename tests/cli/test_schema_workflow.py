@@ -29,18 +29,18 @@ def test_a_column_added_to_schema_c_is_stored_returned_and_listed(tmp_path, star
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     binary = tree / "build" / "release" / "sprout"
 
-    gen = run_sprout("db", "generate", "--name", "difficulty", cwd=tree, bin=binary)
+    gen = run_sprout("db", "generate", "--name", "difficulty", cwd=tree, binary=binary)
     assert gen.returncode == 0, gen.stdout + gen.stderr
     sql = (tree / "drizzle" / "0004_difficulty.sql").read_text()
     assert sql == "ALTER TABLE `nodes` ADD `difficulty` integer DEFAULT 1;"
-    again = run_sprout("db", "generate", cwd=tree, bin=binary)
+    again = run_sprout("db", "generate", cwd=tree, binary=binary)
     assert again.returncode == 0 and "No schema changes" in again.stdout, again.stdout
 
     db = tmp_path / "sprout.db"
-    mig = run_sprout("--db", db, "db", "migrate", cwd=tree, bin=binary)
+    mig = run_sprout("--db", db, "db", "migrate", cwd=tree, binary=binary)
     assert mig.returncode == 0, mig.stdout + mig.stderr
 
-    srv = start_server(db=db, cwd=tree, bin=binary, args=("--no-migrate",))
+    srv = start_server(db=db, cwd=tree, binary=binary, args=("--no-migrate",))
     r = srv.request("POST", "/api/nodes", json={"userId": DEFAULT_USER, "type": "root", "title": "t"})
     assert r.status == 201, r
     created = r.json
