@@ -134,11 +134,12 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
     llm_usage_add(&c->env.usage, &usage);
     buf_release(&list);
     buf_release(&prompt);
-    if (rc == SP_EINVAL && err && strstr(err->msg, "No text response")) {
+    /* The model client reports a reply without text and a text that is not JSON as errors;
+     * the original answered the first with an error result and turned the second into {}. */
+    if (rc != SP_OK && rc != SP_EABORT && err && strncmp(err->msg, "No text response", 16) == 0)
         return buf_puts(result, "{\"error\":\"No response from extraction\"}") ? oom(err)
                                                                               : SP_OK;
-    }
-    if (rc == SP_EINVAL) /* not JSON: the map becomes empty, as the original */
+    if (rc != SP_OK && rc != SP_EABORT && err && strstr(err->msg, "is not JSON"))
         rc = SP_OK;
     if (rc != SP_OK)
         return rc;
