@@ -116,7 +116,8 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
         const char *d = json_string_value(json_object_get(it, "desc"));
         if (!t)
             continue;
-        rc = buf_printf(&list, "%zu. %s%s%s\n", i + 1, t, d && *d ? " — " : "", d && *d ? d : "");
+        rc = buf_printf(&list, "%s%zu. %s%s%s", list.len ? "\n" : "", i + 1, t,
+                        d && *d ? " — " : "", d && *d ? d : "");
         if (rc != SP_OK)
             break;
     }

@@ -652,6 +652,12 @@ def test_no_model_configured_answers_503_at_once(start_server):
         assert "ANTHROPIC_API_KEY" in r.json["error"]
     # every other route keeps working
     assert srv.request("GET", f"/api/nodes/{topic}").status == 200
+    # the legacy routes' "already generated" answers need no model
+    branch = srv.request("GET", f"/api/nodes/{topic}").json["branchId"]
+    c = srv.request("POST", "/api/nodes", json={"userId": USER, "type": "concept", "title": "C",
+                                                "branchId": branch, "parentId": topic}).json
+    r = srv.request("POST", f"/api/nodes/{topic}/generate-concepts", json={"userId": USER})
+    assert (r.status, r.json) == (200, {"generated": False, "concepts": [c], "edges": []})
 
 
 # ---- the legacy generators ----
