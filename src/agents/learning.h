@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "storage/store_learning.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* JavaScript Math.round(x * 1000) / 1000. */
@@ -76,6 +77,13 @@ int learning_plan_subconcepts(struct learning_plan *p, const json_t *current,
                               const json_t *siblings, const json_t *edges,
                               const json_t *additions, const char *user_id,
                               struct sp_error *err);
+
+/* A prompt template: every {{name}} of tpl replaced by its value from vars (name, value
+ * pairs, ending with NULL; a NULL value counts as ""); unknown names are kept as written. */
+int learning_fill(struct buf *out, const char *tpl, const char *const *vars);
+
+/* Parse JSON text (any value); NULL when malformed. New reference. */
+json_t *learning_loads(const char *text);
 
 /* Small jansson helpers: the string member key of obj, or NULL. */
 const char *learning_str(const json_t *obj, const char *key);

@@ -53,6 +53,10 @@ API_HANDLER(api_messages_list);
 API_HANDLER(api_messages_create);
 API_HANDLER(api_hints_create);
 API_HANDLER(api_hints_list);
+/* api/agents_concept.c: diagnostic, concept run, path review */
+API_HANDLER(api_agents_concept_diagnostic);
+API_HANDLER(api_agents_concept_run);
+API_HANDLER(api_agents_node_review);
 /* api/agents.c: the LLM routes, 503 until the agents exist */
 API_HANDLER(api_agents_unavailable);
 
