@@ -113,6 +113,8 @@ static int start(struct api_resp *resp, const char *kind, struct job *j, run_job
     else
         job_free(j);
     buf_release(&key);
+    if (rc == SP_ETOOBIG) /* the run queue is full: the server is busy, not the body too big */
+        return api_fail_status(resp, 503, rc, "%s", sp_error_text(&err, rc));
     return rc == SP_OK ? SP_OK : api_fail(resp, rc, "%s", sp_error_text(&err, rc));
 }
 
