@@ -13,6 +13,7 @@
  */
 #include "agents/concept.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -379,8 +380,12 @@ static int tool_remove(struct refine *r, const json_t *input, struct buf *result
         rc = sp_error_set(err, SP_EABORT, "cancelled");
     else
         rc = store_learning_remove_node(r->env.db, id, &removed, &created, err);
-    if (rc == SP_ECONFLICT)
-        sp_error_prefix(err, "Cannot remove \"%s\": the learner has started it; it", title);
+    if (rc == SP_ECONFLICT) {
+        char why[SP_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err->msg);
+        sp_error_set(err, rc, "Cannot remove \"%s\": the learner has started it; it %s", title,
+                     why);
+    }
     if (rc == SP_OK) {
         emit_edges(&r->env, &removed, true);
         emit_edges(&r->env, &created, false);
