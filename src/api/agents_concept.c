@@ -120,27 +120,37 @@ static int start(struct api_resp *resp, const char *kind, struct job *j, run_job
 
 /* ---- inside the jobs ---- */
 
-static void reply_error(struct run *run, int rc, const struct sp_error *err)
+/* The JSON error body for rc into out; returns its status, or 0 when the run was cancelled
+ * (nobody is listening). The jobs reply as their very last step, after every cleanup, so
+ * that the client's next request never finds this run still registered under its key. */
+static int error_body(struct buf *out, int rc, const struct sp_error *err)
 {
-    if (rc == SP_EABORT) /* cancelled: nobody is listening */
-        return;
-    struct buf b = BUF_INIT(0);
-    buf_puts(&b, "{\"error\":");
-    jsonw_cstring(&b, sp_error_text(err, rc));
-    buf_putc(&b, '}');
-    run_reply_json(run, api_status_from_err(rc), b.data ? b.data : "{}", b.len);
-    buf_release(&b);
+    if (rc == SP_EABORT)
+        return 0;
+    buf_reset(out);
+    if (buf_puts(out, "{\"error\":") != SP_OK || jsonw_cstring(out, sp_error_text(err, rc)) != SP_OK ||
+        buf_putc(out, '}') != SP_OK) {
+        buf_reset(out);
+        buf_puts(out, "{\"error\":\"out of memory\"}");
+        return 500;
+    }
+    return api_status_from_err(rc);
 }
 
-static void reply_value(struct run *run, json_t *v)
+/* 200 with v, or the error body. */
+static int value_body(struct buf *out, const json_t *v)
 {
-    struct buf b = BUF_INIT(0);
     struct sp_error err = { 0 };
-    if (v && jsonw_dump(&b, v, 0) == SP_OK)
-        run_reply_json(run, 200, buf_cstr(&b), b.len);
-    else
-        reply_error(run, sp_error_set(&err, SP_ENOMEM, "out of memory"), &err);
-    buf_release(&b);
+    if (v && jsonw_dump(out, v, 0) == SP_OK)
+        return 200;
+    return error_body(out, sp_error_set(&err, SP_ENOMEM, "out of memory"), &err);
+}
+
+static void reply_last(struct run *run, int status, struct buf *body)
+{
+    if (status)
+        run_reply_json(run, status, buf_cstr(body), body->len);
+    buf_release(body);
 }
 
 /* The job's node row and its parent's title (a new string or NULL). */
@@ -192,16 +202,19 @@ static void diagnostic_job(struct run *run, void *arg)
     if (rc == SP_OK)
         rc = agent_diagnostic_ensure(j->llm, db, run_cancel_flag(run), j->user_id, node, topic,
                                      &b, NULL, &err);
+    struct buf body = BUF_INIT(0);
+    int status;
     if (rc == SP_OK) {
         json_t *r = diag_reply(j->node_id, &b);
-        reply_value(run, r);
+        status = value_body(&body, r);
         json_decref(r);
     } else {
-        reply_error(run, rc, &err);
+        status = error_body(&body, rc, &err);
     }
     agent_diagnostic_clear(&b);
     json_decref(node);
     free(topic);
+    reply_last(run, status, &body);
 }
 
 static void emit_failure(struct agent_env *env, int rc, const struct sp_error *err,
@@ -218,10 +231,11 @@ static void concept_job(struct run *run, void *arg)
     struct job *j = arg;
     struct sp_error err = { 0 };
     struct db *db;
-    json_t *node = NULL, *subs = NULL, *status = NULL;
+    json_t *node = NULL, *subs = NULL, *dstat = NULL;
     char *topic = NULL;
     struct diagnostic_bundle b = { 0 };
-    struct buf sb = BUF_INIT(0), label = BUF_INIT(0);
+    struct buf sb = BUF_INIT(0), label = BUF_INIT(0), body = BUF_INIT(0);
+    int status = 0;
     int rc = store_db_thread(j->db_path, &db, &err);
     if (rc == SP_OK)
         rc = job_node(db, j->node_id, &node, &topic, &err);
@@ -237,18 +251,18 @@ static void concept_job(struct run *run, void *arg)
         rc = agent_env_init(&env, j->llm, j->db_path, run, AGENT_REFINE_LABEL, &err);
     if (rc == SP_OK) {
         json_t *counts = agent_diagnostic_counts(&b);
-        status = json_pack("{s:s,s:O,s:O,s:O}", "conceptNodeId", j->node_id, "assessment",
+        dstat = json_pack("{s:s,s:O,s:O,s:O}", "conceptNodeId", j->node_id, "assessment",
                            b.assessment, "answeredCount", json_object_get(counts, "answeredCount"),
                            "requiredAnswers", json_object_get(counts, "requiredAnswers"));
         json_decref(counts);
-        if (!status)
+        if (!dstat)
             rc = sp_error_set(&err, SP_ENOMEM, "out of memory");
     }
     if (rc != SP_OK) { /* nothing streamed yet: one JSON error */
-        reply_error(run, rc, &err);
+        status = error_body(&body, rc, &err);
         goto done;
     }
-    agent_emit(&env, "diagnostic_status", status);
+    agent_emit(&env, "diagnostic_status", dstat);
 
     const char *title = learning_str(node, "title");
     if (json_array_size(subs) == 0 && agent_bootstrap_label(&label, title) == SP_OK) {
@@ -281,12 +295,13 @@ static void concept_job(struct run *run, void *arg)
         emit_failure(&env, rc, &err, "Concept refinement agent failed");
 done:
     agent_diagnostic_clear(&b);
-    json_decref(status);
+    json_decref(dstat);
     json_decref(subs);
     json_decref(node);
     buf_release(&sb);
     buf_release(&label);
     free(topic);
+    reply_last(run, status, &body);
 }
 
 static void review_job(struct run *run, void *arg)
@@ -302,12 +317,9 @@ static void review_job(struct run *run, void *arg)
     if (rc == SP_OK)
         rc = agent_review_run(j->llm, db, run_cancel_flag(run), j->user_id, node, j->overview,
                               j->max_additions, &out, NULL, &err);
-    if (rc == SP_OK)
-        run_reply_json(run, 200, buf_cstr(&out), out.len);
-    else
-        reply_error(run, rc, &err);
-    buf_release(&out);
+    int status = rc == SP_OK ? 200 : error_body(&out, rc, &err);
     json_decref(node);
+    reply_last(run, status, &out);
 }
 
 /* ---- the handlers ---- */
