@@ -1,7 +1,8 @@
 # Makefile: the one build of sprout.
 #   make            release binary build/release/sprout (-O2)
 #   make debug      build/debug/sprout with AddressSanitizer + UndefinedBehaviorSanitizer
-#   make units      C unit tests (sanitizer build) into build/debug/tests/
+#   make units      C unit tests (sanitizer build) into build/debug/tests/, and the test-only
+#                   programs of tests/drivers/ (driven by pytest) into build/debug/drivers/
 #   make test       everything tests/run.sh runs (units, conformance, CLI, end to end)
 #   make check      warnings as errors + banned functions + layer rules
 PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto
@@ -24,17 +25,19 @@ LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 EMBED_FILES := $(shell find drizzle src/agents/prompts -type f 2>/dev/null | LC_ALL=C sort)
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 SUPPORT_SRCS := $(shell find tests/support -name '*.c' 2>/dev/null | sort)
+DRIVER_SRCS := $(shell find tests/drivers -name '*.c' 2>/dev/null | sort)
 
 REL_OBJS := $(SRCS:%.c=build/release/%.o)
 DBG_OBJS := $(SRCS:%.c=build/debug/%.o)
 DBG_LIB_OBJS := $(LIB_SRCS:%.c=build/debug/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/debug/tests/%)
+DRIVER_BINS := $(DRIVER_SRCS:tests/drivers/%.c=build/debug/drivers/%)
 
 .PHONY: all release debug units test check clean
 all: release
 release: build/release/sprout
 debug: build/debug/sprout
-units: $(UNIT_BINS)
+units: $(UNIT_BINS) $(DRIVER_BINS)
 
 build/release/sprout: $(REL_OBJS)
 	$(CC) -o $@ $^ $(PKG_LIBS)
@@ -61,6 +64,10 @@ build/debug/%.o: %.c
 build/debug/tests/%: tests/unit/%.c $(DBG_LIB_OBJS) $(SUPPORT_SRCS)
 	@mkdir -p $(dir $@)
 	$(CC) $(DBG_FLAGS) -Itests -o $@ $< $(SUPPORT_SRCS) $(DBG_LIB_OBJS) $(DBG_LDFLAGS) $(PKG_LIBS)
+
+build/debug/drivers/%: tests/drivers/%.c $(DBG_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(DBG_FLAGS) -Itests -o $@ $< $(DBG_LIB_OBJS) $(DBG_LDFLAGS) $(PKG_LIBS)
 
 test: release debug units
 	tests/run.sh

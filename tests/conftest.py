@@ -4,6 +4,9 @@
   CompletedProcess; it fails the test if a sanitizer reported anything.
 - `workdir`: a fresh temporary folder (cwd for CLI runs) with a copy of the project's
   drizzle/ folder.
+- `fake_model`: a started tests/support/fake_model.py FakeModel (scripted Anthropic/OpenAI model
+  server on a free loopback port), stopped after the test; `fake_model.env(provider)` points
+  `sprout serve` at it.
 - `server` / `start_server(...)`: the real `sprout serve` on a temporary database and a free
   loopback port; `srv.request(method, path, json=..., body=..., headers=...)` returns a Reply
   with .status, .headers, .text and .json. Stopped with SIGTERM at the end of the test, which
@@ -182,3 +185,11 @@ def start_server(tmp_path):
 @pytest.fixture
 def server(start_server):
     return start_server()
+
+
+@pytest.fixture
+def fake_model():
+    from support.fake_model import FakeModel
+    fake = FakeModel().start()
+    yield fake
+    fake.stop()

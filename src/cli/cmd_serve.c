@@ -4,12 +4,14 @@
  * Start-up, in order, and nothing else (time to the first answer matters):
  *   1. options: --port N > $PORT > 8000 (0 = any free port), --host ADDR > $HOST > 127.0.0.1,
  *      --quiet (no request log), --no-migrate; the database is ctx->db_path (--db, DB_PATH, .env);
- *   2. open the database (created when missing);
- *   3. unless --no-migrate: count pending migrations; if some and the database already has
+ *   2. the model client (cli/llm_config.c: prints the provider, base URL and models, or that
+ *      none is configured; a bad LLM_PROVIDER stops here, before the database is touched);
+ *   3. open the database (created when missing);
+ *   4. unless --no-migrate: count pending migrations; if some and the database already has
  *      tables, back it up first (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
  *      --no-migrate and pending migrations: refuse (exit 1) and name `sprout db migrate`;
- *   4. seed the default user when missing; open the document store;
- *   5. start the daemon, print "Sprout backend running on http://localhost:PORT".
+ *   5. seed the default user when missing; open the document store;
+ *   6. start the daemon, print "Sprout backend running on http://localhost:PORT".
  * Shutdown: SIGINT/SIGTERM are blocked in every thread and taken by sigwait() in the main
  * thread; the server stops accepting, in-flight requests finish (up to SERVE_DRAIN_MS), then
  * every per-thread connection is closed (the last close checkpoints the WAL).
@@ -26,6 +28,7 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "cli/llm_config.h"
 #include "db/backup.h"
 #include "db/conn.h"
 #include "db/introspect.h"
@@ -145,7 +148,10 @@ int cmd_serve(struct cli_ctx *ctx)
     struct db *db = NULL;
     struct objstore *store = NULL;
     struct http_server *srv = NULL;
-    int rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
+    struct llm_client *llm = NULL;
+    int rc = cli_llm_open(!quiet, stdout, &llm, &err);
+    if (rc == SP_OK)
+        rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
     if (rc == SP_EIO)
         sp_error_prefix(&err, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
@@ -160,11 +166,12 @@ int cmd_serve(struct cli_ctx *ctx)
     if (rc == SP_OK)
         rc = objstore_open(ctx->db_path, &store, &err);
 
-    struct api_ctx actx = { .db_path = ctx->db_path, .store = store };
+    struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm };
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx };
     if (rc == SP_OK)
         rc = http_server_start(&cfg, &srv, &err);
     if (rc != SP_OK) {
+        llm_client_free(llm);
         objstore_close(store);
         int code = cli_fail(rc, &err);
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
@@ -180,6 +187,7 @@ int cmd_serve(struct cli_ctx *ctx)
     unsigned left = http_server_stop(srv, SERVE_DRAIN_MS);
     db_thread_close_all();
     objstore_close(store);
+    llm_client_free(llm);
     if (left)
         fprintf(stderr, "Stopped: %u request%s were cut off after %u s.\n", left, left == 1 ? "" : "s",
                 SERVE_DRAIN_MS / 1000);

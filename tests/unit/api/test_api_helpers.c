@@ -21,7 +21,7 @@ static void test_status_mapping(void)
 
 static void test_fail_bodies(void)
 {
-    struct api_resp r = { 0, BUF_INIT(0), true };
+    struct api_resp r = { .body = BUF_INIT(0), .body_is_json = true };
     CHECK_EQ_INT(api_fail(&r, SP_ENOTFOUND, "Node %s", "not found"), SP_ENOTFOUND);
     CHECK_EQ_INT(r.status, 404);
     CHECK_STR_EQ(buf_cstr(&r.body), "{\"error\":\"Node not found\"}");
@@ -50,7 +50,7 @@ static int body(const char *ctype, const char *text, int *status, char *msg, siz
     q.content_type = ctype;
     q.body = text;
     q.body_len = text ? strlen(text) : 0;
-    struct api_resp r = { 0, BUF_INIT(0), true };
+    struct api_resp r = { .body = BUF_INIT(0), .body_is_json = true };
     json_t *v = NULL;
     int rc = api_body_object(&q, &r, &v);
     *status = r.status;
