@@ -12,16 +12,13 @@ import pytest
 
 from support.api import count
 from support.concept import (BOOTSTRAP, DIAGNOSTIC, GRADE, REFINE, U, answer, diagnostic, edge,
-                             edges_of, names, node, open_stream, parse_events, questions_json,
-                             rows, run, sse, titles)
-from support.fake_model import FakeModel, block_text, block_tool, fault, slow, text, tool, turn
+                             edges_of, names, node, open_stream, questions_json, rows, run, titles)
+from support.fake_model import block_text, block_tool, fault, slow, text, tool, turn
 
 
 @pytest.fixture
-def fake():
-    f = FakeModel().start()
-    yield f
-    f.stop()
+def fake(fake_model):
+    return fake_model
 
 
 def model_server(start_server, fake, provider="anthropic"):

@@ -6,16 +6,14 @@ import json
 
 import pytest
 
-from support.api import count, post
+from support.api import count
 from support.concept import (REVIEW, U, answer, diagnostic, edge, edges_of, node, rows, titles)
-from support.fake_model import FakeModel, fault, text
+from support.fake_model import fault, text
 
 
 @pytest.fixture
-def fake():
-    f = FakeModel().start()
-    yield f
-    f.stop()
+def fake(fake_model):
+    return fake_model
 
 
 def chain(srv):
