@@ -6,7 +6,7 @@
  * (runs/run.h); the diagnostic GET answers straight from the database when the learner's
  * diagnostic exists, so it works with no model configured. Join keys make a second identical
  * request share the run in progress: "diagnostic:<concept>:<user>", "concept:<concept>:<user>",
- * "review:<node>:<user>".
+ * "review:<node>:<user>:<maxAdditions>:<hash of the overview>".
  * The concept run: diagnostic (failures before the first event are one JSON error with its
  * status), diagnostic_status, the subconcept bootstrap when the concept has no subconcepts,
  * then the refinement agent (skipped, and said so in agent_done, without new answers: bug
@@ -14,6 +14,7 @@
  * Thread model: handlers on the HTTP workers; jobs on the runs/ pool, each with its thread's
  * connection.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,12 @@ static int start(struct api_resp *resp, const char *kind, struct job *j, run_job
     struct buf key = BUF_INIT(0);
     struct sp_error err = { 0 };
     int rc = buf_printf(&key, "%s:%s:%s", kind, j->node_id, j->user_id);
+    if (rc == SP_OK && strcmp(kind, "review") == 0) { /* identical = the same body too */
+        uint64_t h = 1469598103934665603u; /* FNV-1a of the overview */
+        for (const char *c = j->overview ? j->overview : ""; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211u;
+        rc = buf_printf(&key, ":%d:%016llx", j->max_additions, (unsigned long long)h);
+    }
     if (rc == SP_OK)
         rc = run_start(buf_cstr(&key), fn, j, job_free, &resp->run, &err);
     else
