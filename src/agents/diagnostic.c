@@ -13,10 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/graph_text.h"
 #include "agents/learning.h"
 #include "storage/store_assessments.h"
 #include "storage/store_learning.h"
 #include "util/jsonw.h"
+
+#define N_PAIRS(v) (sizeof(v) / sizeof((v)[0]) / 2)
 
 #define DIAG_MAX_TOKENS 4096
 #define DIAG_MAX_QUESTIONS 20
@@ -130,10 +133,9 @@ static int generate(const struct llm_client *llm, const atomic_bool *cancel,
     const char *desc = learning_str(concept, "desc");
     const char *vars[] = { "concept_title", learning_str(concept, "title"),
                            "concept_desc", desc && *desc ? desc : "(no description)",
-                           "topic_title", topic_title ? topic_title : "(none)",
-                           NULL, NULL };
+                           "topic_title", topic_title ? topic_title : "(none)" };
     struct buf prompt = BUF_INIT(0);
-    int rc = learning_fill(&prompt, tpl, vars);
+    int rc = graph_fill(&prompt, tpl, vars, N_PAIRS(vars));
     struct llm_usage u = { 0 };
     if (rc == SP_OK)
         rc = llm_call_json(llm, llm_model(llm, false), DIAG_MAX_TOKENS, buf_cstr(&prompt), items,

@@ -92,29 +92,6 @@ char *learning_title_key(const char *s)
     return k;
 }
 
-int learning_fill(struct buf *out, const char *tpl, const char *const *vars)
-{
-    const char *p = tpl;
-    while (*p) {
-        const char *open = strstr(p, "{{");
-        const char *close = open ? strstr(open + 2, "}}") : NULL;
-        if (!open || !close)
-            return buf_puts(out, p);
-        int rc = buf_append(out, p, (size_t)(open - p));
-        if (rc != SP_OK)
-            return rc;
-        size_t nlen = (size_t)(close - open - 2);
-        const char *const *v = vars;
-        while (*v && (strlen(*v) != nlen || strncmp(*v, open + 2, nlen) != 0))
-            v += 2;
-        rc = *v ? buf_puts(out, v[1] ? v[1] : "") : buf_append(out, open, nlen + 4);
-        if (rc != SP_OK)
-            return rc;
-        p = close + 2;
-    }
-    return SP_OK;
-}
-
 json_t *learning_loads(const char *text)
 {
     return json_loads(text ? text : "", JSON_DECODE_ANY, NULL);

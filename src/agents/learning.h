@@ -78,10 +78,6 @@ int learning_plan_subconcepts(struct learning_plan *p, const json_t *current,
                               const json_t *additions, const char *user_id,
                               struct sp_error *err);
 
-/* A prompt template: every {{name}} of tpl replaced by its value from vars (name, value
- * pairs, ending with NULL; a NULL value counts as ""); unknown names are kept as written. */
-int learning_fill(struct buf *out, const char *tpl, const char *const *vars);
-
 /* Parse JSON text (any value); NULL when malformed. New reference. */
 json_t *learning_loads(const char *text);
 

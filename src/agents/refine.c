@@ -17,10 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/graph_text.h"
 #include "agents/learning.h"
 #include "storage/store_learning.h"
 #include "storage/store_nodes.h"
 #include "util/jsonw.h"
+
+#define N_PAIRS(v) (sizeof(v) / sizeof((v)[0]) / 2)
 
 #define REFINE_MAX_TOKENS 4096
 #define REFINE_ITERATIONS 15
@@ -180,11 +183,11 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
     json_decref(items);
     const char *tpl = agent_prompt("grade.md");
     const char *vars[] = { "concept_title", learning_str(r->concept, "title"), "items",
-                           buf_cstr(&pretty), NULL, NULL };
+                           buf_cstr(&pretty) };
     if (rc == SP_OK && !tpl)
         rc = sp_error_set(err, SP_EIO, "the grading prompt is missing from the binary");
     else if (rc == SP_OK)
-        rc = learning_fill(&prompt, tpl, vars);
+        rc = graph_fill(&prompt, tpl, vars, N_PAIRS(vars));
     json_t *grades = NULL;
     struct llm_usage u = { 0 };
     if (rc == SP_OK)
@@ -572,9 +575,9 @@ int agent_refine_run(struct agent_env *env, const char *user_id, const json_t *c
         const char *vars[] = { "concept_title", title, "concept_desc",
                                desc && *desc ? desc : "(no description)", "topic_title",
                                topic_title ? topic_title : "(none)", "answered",
-                               buf_cstr(&answered), "total", buf_cstr(&total), NULL, NULL };
-        if (learning_fill(&sys, sys_tpl, vars) != SP_OK ||
-            learning_fill(&start, start_tpl, vars) != SP_OK ||
+                               buf_cstr(&answered), "total", buf_cstr(&total) };
+        if (graph_fill(&sys, sys_tpl, vars, N_PAIRS(vars)) != SP_OK ||
+            graph_fill(&start, start_tpl, vars, N_PAIRS(vars)) != SP_OK ||
             !(messages = json_pack("[{s:s,s:s}]", "role", "user", "content", buf_cstr(&start))))
             rc = sp_error_set(err, SP_ENOMEM, "out of memory");
     }

@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/graph_text.h"
 #include "agents/learning.h"
 #include "storage/store_learning.h"
 #include "storage/store_nodes.h"
 #include "storage/store_progress.h"
 #include "util/jsonw.h"
+
+#define N_PAIRS(v) (sizeof(v) / sizeof((v)[0]) / 2)
 
 #define REVIEW_MAX_TOKENS 2048
 #define REVIEW_DEFAULT_ADDITIONS 2
@@ -222,11 +225,11 @@ int agent_review_run(const struct llm_client *llm, struct db *db, const atomic_b
         const char *vars[] = { "topic_title", topic, "level", level, "node_title", title,
                                "max_additions", buf_cstr(&maxs), "overview", buf_cstr(&ov),
                                "siblings", buf_cstr(&sj), "edges", buf_cstr(&ej), "format",
-                               fmt, NULL, NULL };
+                               fmt };
         if (!tpl || !fmt)
             rc = sp_error_set(err, SP_EIO, "the review prompt is missing from the binary");
         else
-            rc = learning_fill(&prompt, tpl, vars);
+            rc = graph_fill(&prompt, tpl, vars, N_PAIRS(vars));
     }
     json_t *raw = NULL;
     if (rc == SP_OK) {

@@ -257,18 +257,8 @@ static void test_plan_subconcepts(void)
     json_decref(adds);
 }
 
-static void test_fill(void)
-{
-    struct buf b = BUF_INIT(0);
-    const char *vars[] = { "a", "1", "long_name", "x{{a}}y", "nil", NULL, NULL };
-    CHECK_EQ_INT(learning_fill(&b, "{{a}}-{{long_name}}-{{nil}}-{{b}}-{{a", vars), SP_OK);
-    CHECK_STR_EQ(buf_cstr(&b), "1-x{{a}}y--{{b}}-{{a");
-    buf_release(&b);
-}
-
 int main(void)
 {
-    RUN(test_fill);
     RUN(test_round_normalize);
     RUN(test_trim_key);
     RUN(test_latest_and_counts);
