@@ -4,6 +4,8 @@
 #include "agents/graph_text.h"
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool is_space(unsigned char c)
@@ -97,6 +99,38 @@ int graph_fill(struct buf *out, const char *tmpl, const char *const *vars, size_
         rc = buf_append(out, open, (size_t)(close + 2 - open));
         p = close + 2;
     }
+    return rc;
+}
+
+static int append_trimmed(struct buf *out, const char *s, size_t n)
+{
+    while (n && is_space((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n && is_space((unsigned char)s[n - 1]))
+        n--;
+    return buf_append(out, s, n);
+}
+
+int graph_fill_split(const char *tmpl, const char *const *vars, size_t n_vars,
+                     struct buf *system, struct buf *user)
+{
+    struct buf all = BUF_INIT(0);
+    int rc = graph_fill(&all, tmpl, vars, n_vars);
+    if (rc == SP_OK) {
+        const char *s = buf_cstr(&all);
+        const char *mark = strstr(s, GRAPH_USER_MARK);
+        size_t n_sys = mark ? (size_t)(mark - s) : all.len;
+        rc = append_trimmed(system, s, n_sys);
+        if (rc == SP_OK && mark) {
+            const char *u = mark + strlen(GRAPH_USER_MARK);
+            rc = append_trimmed(user, u, strlen(u));
+        }
+        if (rc == SP_OK)
+            rc = buf_puts(system, "") == SP_OK && buf_puts(user, "") == SP_OK ? SP_OK : SP_ENOMEM;
+    }
+    buf_release(&all);
     return rc;
 }
 
@@ -233,4 +267,93 @@ int graph_legacy_subconcepts(json_t *reply, json_t **out, struct sp_error *err)
     }
     *out = items;
     return SP_OK;
+}
+
+json_t *graph_normalize_score(json_t *score, json_t *is_correct)
+{
+    if (!json_is_number(score)) {
+        if (json_is_boolean(is_correct))
+            return json_integer(json_is_true(is_correct) ? 1 : 0);
+        return json_null();
+    }
+    double x = json_number_value(score);
+    if (x > 1)
+        x /= 100;
+    if (x < 0)
+        x = 0;
+    if (x > 1)
+        x = 1;
+    return json_real(x);
+}
+
+/* Round to 3 decimals then back to a number, as Number(x.toFixed(3)). */
+static double round3(double x)
+{
+    char s[64];
+    snprintf(s, sizeof s, "%.3f", x);
+    return strtod(s, NULL);
+}
+
+int graph_legacy_diagnostic_summary(json_t *data, json_t **out)
+{
+    json_t *questions = json_object_get(data, "questions");
+    json_t *answers = json_object_get(data, "answers");
+    json_t *latest = json_object(); /* questionId -> answer row (oldest first: last wins) */
+    json_t *items = json_array(), *strengths = json_array(), *gaps = json_array();
+    size_t i;
+    json_t *a, *q;
+    json_array_foreach(answers, i, a) {
+        const char *qid = json_string_value(json_object_get(a, "questionId"));
+        if (qid)
+            json_object_set(latest, qid, a);
+    }
+    long answered = 0, n_scores = 0;
+    double sum = 0;
+    json_array_foreach(questions, i, q) {
+        const char *qid = json_string_value(json_object_get(q, "id"));
+        json_t *ans = qid ? json_object_get(latest, qid) : NULL;
+        json_t *text = json_object_get(ans, "answerText");
+        json_t *sel = json_object_get(ans, "selectedOption");
+        json_t *student = json_is_string(text) ? text : json_is_string(sel) ? sel : NULL;
+        if (student && json_string_length(student) == 0)
+            student = NULL;
+        json_t *correct = json_object_get(q, "correctAnswer");
+        json_t *is_correct = json_object_get(ans, "isCorrect");
+        const char *format = json_string_value(json_object_get(q, "format"));
+        json_t *ic;
+        if (json_is_boolean(is_correct))
+            ic = json_incref(is_correct);
+        else if (ans && json_is_string(sel) && json_is_string(correct) &&
+                 format && strcmp(format, "mcq") == 0)
+            ic = json_boolean(json_equal(sel, correct));
+        else
+            ic = json_null();
+        json_t *score = graph_normalize_score(json_object_get(ans, "score"), ic);
+        if (student)
+            answered++;
+        if (json_is_number(score)) {
+            n_scores++;
+            sum += json_number_value(score);
+        }
+        bool strong = json_is_number(score) ? json_number_value(score) >= 0.7 : json_is_true(ic);
+        bool weak = json_is_number(score) ? json_number_value(score) < 0.7 : json_is_false(ic);
+        json_t *prompt = json_object_get(q, "prompt");
+        if (strong && json_array_size(strengths) < GRAPH_LEGACY_MAX_STRENGTHS)
+            json_array_append(strengths, prompt ? prompt : json_null());
+        if (weak && json_array_size(gaps) < GRAPH_LEGACY_MAX_GAPS)
+            json_array_append(gaps, prompt ? prompt : json_null());
+        json_t *feedback = json_object_get(ans, "feedback");
+        json_array_append_new(items, json_pack(
+            "{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:o,s:o,s:O?}", "questionId", json_object_get(q, "id"),
+            "prompt", prompt, "format", json_object_get(q, "format"), "difficulty",
+            json_object_get(q, "difficulty"), "studentAnswer", student, "correctAnswer",
+            correct, "isCorrect", ic, "score", score, "feedback", feedback));
+    }
+    json_decref(latest);
+    *out = json_pack("{s:O?,s:I,s:I,s:o,s:o,s:o,s:o}", "assessmentId",
+                     json_object_get(data, "assessmentId"), "answeredCount", (json_int_t)answered,
+                     "totalQuestions", (json_int_t)json_array_size(questions), "overallScore",
+                     n_scores ? json_real(round3(sum / (double)n_scores)) : json_null(),
+                     "strengths", strengths, "gaps", gaps, "items", items);
+    return *out ? SP_OK : SP_ENOMEM;
 }

@@ -25,6 +25,13 @@
  * when the value is non-empty (no nesting). Unknown names are kept as written. */
 int graph_fill(struct buf *out, const char *tmpl, const char *const *vars, size_t n_vars);
 
+/* A prompt file holds the system prompt, then a line "<!-- user -->", then the first user
+ * message. Fill both halves (graph_fill; each trimmed of surrounding white space) into system
+ * and user (appended). Without the marker, everything is the system prompt. */
+#define GRAPH_USER_MARK "<!-- user -->"
+int graph_fill_split(const char *tmpl, const char *const *vars, size_t n_vars,
+                     struct buf *system, struct buf *user);
+
 /* The comparison key of a title: trimmed, ASCII letters lower-cased, every run of white space
  * one space. Replaces out's content. */
 int graph_title_key(struct buf *out, const char *title);
@@ -43,5 +50,19 @@ int graph_utf8_prefix(struct buf *out, const char *s, size_t max, int *cut);
  * {"title","desc","depends_on":[canonical titles]}; SP_EINVAL "Claude returned no valid
  * subconcepts" when none is left. */
 int graph_legacy_subconcepts(json_t *reply, json_t **out, struct sp_error *err);
+
+/* The legacy subconcept generator's diagnostic summary (spec §7.6: §9.2 with strengths capped
+ * at 6, gaps at 8, the student answer not trimmed) from store_graph_diagnostic_data()'s object
+ * {"assessmentId","questions","answers"}. *out is new:
+ * {"assessmentId","answeredCount","totalQuestions","overallScore","strengths","gaps","items":[
+ * {"questionId","prompt","format","difficulty","studentAnswer","correctAnswer","isCorrect",
+ * "score","feedback"}]}. */
+#define GRAPH_LEGACY_MAX_STRENGTHS 6
+#define GRAPH_LEGACY_MAX_GAPS 8
+int graph_legacy_diagnostic_summary(json_t *data, json_t **out);
+
+/* Score normalisation (spec §9.1): score NULL -> 1/0 by is_correct (NULL when that is NULL too);
+ * above 1 a percentage; clamped to [0, 1]. Returns a new value (JSON null or a number). */
+json_t *graph_normalize_score(json_t *score, json_t *is_correct);
 
 #endif

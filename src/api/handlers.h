@@ -53,6 +53,10 @@ API_HANDLER(api_messages_list);
 API_HANDLER(api_messages_create);
 API_HANDLER(api_hints_create);
 API_HANDLER(api_hints_list);
+/* api/agents_topic.c: the topic run and the legacy generators */
+API_HANDLER(api_agents_topic_run);
+API_HANDLER(api_nodes_generate_concepts);
+API_HANDLER(api_nodes_generate_subconcepts);
 /* api/agents_concept.c: diagnostic, concept run, path review */
 API_HANDLER(api_agents_concept_diagnostic);
 API_HANDLER(api_agents_concept_run);

@@ -494,7 +494,7 @@ static int legacy_save_locked(struct db *db, const struct store_legacy_batch *b,
     char (*ids)[37] = calloc(b->n ? b->n : 1, sizeof *ids);
     if (!ids)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
-    int rc = buf_puts(out, "{\"nodes\":[");
+    int rc = buf_printf(out, "{\"generated\":true,\"%s\":[", b->reply_key);
     for (size_t i = 0; rc == SP_OK && i < b->n; i++) {
         if (i)
             rc = buf_putc(out, ',');

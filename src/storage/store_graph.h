@@ -100,13 +100,14 @@ int store_graph_has_generated_subnodes(struct db *db, const char *user_id, const
  * under parent (userId user_id, branch of the parent); edges (edge_from[k] -> edge_to[k], indices
  * into the new nodes); a node_generations row for parent (trigger "on_first_enter"); when
  * mark_progress, the user's progress for parent gets has_generated_subnodes = true (new rows:
- * first/last_entered_at = now, attempts_count 1). Appends {"nodes":[rows],"edges":[legacy edge
- * objects]} to out. */
+ * first/last_entered_at = now, attempts_count 1). Appends the reply
+ * {"generated":true,"<reply_key>":[node rows],"edges":[legacy edge objects]} to out. */
 struct store_legacy_batch {
     const char *user_id;
     const char *parent_id;
     const char *branch_id;
     const char *type;
+    const char *reply_key;        /* "concepts" or "subconcepts" */
     size_t n;
     const char *const *titles;
     const char *const *descs;

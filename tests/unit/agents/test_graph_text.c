@@ -126,8 +126,37 @@ static void test_legacy_subconcepts_normalised(void)
     json_decref(reply);
 }
 
+static void test_legacy_diagnostic_summary(void)
+{
+    json_t *data = json_loads(
+        "{\"assessmentId\":\"A\",\"questions\":["
+        "{\"id\":\"q1\",\"prompt\":\"P1\",\"format\":\"mcq\",\"difficulty\":1,\"correctAnswer\":\"b\"},"
+        "{\"id\":\"q2\",\"prompt\":\"P2\",\"format\":\"open_ended\",\"difficulty\":3,\"correctAnswer\":\"x\"},"
+        "{\"id\":\"q3\",\"prompt\":\"P3\",\"format\":\"open_ended\",\"difficulty\":5,\"correctAnswer\":null}],"
+        "\"answers\":["
+        "{\"questionId\":\"q1\",\"answerText\":null,\"selectedOption\":\"a\",\"isCorrect\":null,\"score\":null,\"feedback\":null},"
+        "{\"questionId\":\"q1\",\"answerText\":null,\"selectedOption\":\"b\",\"isCorrect\":null,\"score\":null,\"feedback\":null},"
+        "{\"questionId\":\"q2\",\"answerText\":\" so so \",\"selectedOption\":null,\"isCorrect\":false,\"score\":50,\"feedback\":\"half\"}]}",
+        0, NULL);
+    json_t *out = NULL;
+    CHECK_EQ_INT(graph_legacy_diagnostic_summary(data, &out), SP_OK);
+    char *s = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    CHECK_STR_EQ(s, "{\"assessmentId\":\"A\",\"answeredCount\":2,\"totalQuestions\":3,"
+                    "\"overallScore\":0.75,\"strengths\":[\"P1\"],\"gaps\":[\"P2\"],\"items\":["
+                    "{\"questionId\":\"q1\",\"prompt\":\"P1\",\"format\":\"mcq\",\"difficulty\":1,"
+                    "\"studentAnswer\":\"b\",\"correctAnswer\":\"b\",\"isCorrect\":true,\"score\":1,\"feedback\":null},"
+                    "{\"questionId\":\"q2\",\"prompt\":\"P2\",\"format\":\"open_ended\",\"difficulty\":3,"
+                    "\"studentAnswer\":\" so so \",\"correctAnswer\":\"x\",\"isCorrect\":false,\"score\":0.5,\"feedback\":\"half\"},"
+                    "{\"questionId\":\"q3\",\"prompt\":\"P3\",\"format\":\"open_ended\",\"difficulty\":5,"
+                    "\"studentAnswer\":null,\"correctAnswer\":null,\"isCorrect\":null,\"score\":null,\"feedback\":null}]}");
+    free(s);
+    json_decref(out);
+    json_decref(data);
+}
+
 int main(void)
 {
+    RUN(test_legacy_diagnostic_summary);
     RUN(test_fill_replaces_names_and_conditionals);
     RUN(test_title_key_trims_lowers_and_collapses);
     RUN(test_utf8_prefix_never_cuts_a_sequence);
