@@ -331,7 +331,10 @@ static void review_job(struct run *run, void *arg)
 
 /* ---- the handlers ---- */
 
-int api_agents_concept_diagnostic(struct api_req *req, struct api_resp *resp)
+/* Without a model only a diagnostic the database holds can be answered: a request that
+ * cannot be (a 400 or 404 included) gets the 503 that says what to configure, as every agent
+ * route does when no model is configured. */
+static int diagnostic_get(struct api_req *req, struct api_resp *resp)
 {
     const char *user_id = api_query(req, "userId");
     if (!user_id || !*user_id)
@@ -368,13 +371,26 @@ int api_agents_concept_diagnostic(struct api_req *req, struct api_resp *resp)
     return start(resp, "diagnostic", new_job(req, user_id), diagnostic_job);
 }
 
-/* Validation shared by the concept run and the review: body userId, node, user, model. */
+int api_agents_concept_diagnostic(struct api_req *req, struct api_resp *resp)
+{
+    int rc = diagnostic_get(req, resp);
+    if ((rc == SP_EINVAL || rc == SP_ENOTFOUND) && !req->ctx->llm) {
+        buf_reset(&resp->body);
+        return api_agents_need_model(req, resp);
+    }
+    return rc;
+}
+
+/* Validation shared by the concept run and the review: the model (503 at once when none is
+ * configured), body userId, node, user. */
 static int validate_post(struct api_req *req, struct api_resp *resp, bool review,
                          json_t **body, const char **user_id)
 {
     struct db *db;
     json_t *node = NULL;
-    int rc = body_user(req, resp, body, user_id);
+    int rc = api_agents_need_model(req, resp);
+    if (rc == SP_OK)
+        rc = body_user(req, resp, body, user_id);
     if (rc == SP_OK)
         rc = api_db(req, resp, &db);
     if (rc == SP_OK)
@@ -388,9 +404,7 @@ static int validate_post(struct api_req *req, struct api_resp *resp, bool review
         return api_fail(resp, SP_EINVAL, "%s",
                         review ? "Review agent supports only concept or subconcept nodes"
                                : "Node must be type=concept");
-    if ((rc = check_user(resp, db, *user_id)) != SP_OK)
-        return rc;
-    return req->ctx->llm ? SP_OK : api_agents_need_model(req, resp);
+    return check_user(resp, db, *user_id);
 }
 
 int api_agents_concept_run(struct api_req *req, struct api_resp *resp)

@@ -78,18 +78,26 @@ def test_diagnostic_get_from_the_database_without_a_model(start_server):
     assert count(srv.db, "assessments") == 1
 
 
-def test_diagnostic_get_validation(start_server):
-    srv = start_server()
+def test_diagnostic_get_validation(start_server, fake):
+    srv = model_server(start_server, fake)
     t = node(srv, "T", "root")
     c = node(srv, "C", "concept", t)
-    assert srv.request("GET", f"/api/agents/concepts/{c['id']}/diagnostic").json == \
-        {"error": "userId is required"}
+    r = srv.request("GET", f"/api/agents/concepts/{c['id']}/diagnostic")
+    assert (r.status, r.json) == (400, {"error": "userId is required"})
     r = srv.request("GET", f"/api/agents/concepts/nope/diagnostic?userId={U}")
     assert (r.status, r.json) == (404, {"error": "Concept node not found"})
     r = srv.request("GET", f"/api/agents/concepts/{t['id']}/diagnostic?userId={U}")
     assert (r.status, r.json) == (400, {"error": "Node must be type=concept"})
     r = srv.request("GET", f"/api/agents/concepts/{c['id']}/diagnostic?userId=ghost")
-    assert r.status in (404, 503)          # no model: 503 first is fine, never a 500
+    assert (r.status, r.json) == (404, {"error": "User not found"})
+    assert fake.requests == [] and count(srv.db, "assessments") == 0
+    srv.stop()
+    # without a model, what the database cannot answer is the 503 naming what to set
+    srv = start_server(db=srv.db)
+    for path in [f"/api/agents/concepts/{c['id']}/diagnostic",
+                 f"/api/agents/concepts/nope/diagnostic?userId={U}"]:
+        r = srv.request("GET", path)
+        assert r.status == 503 and r.json["error"].startswith("No model is configured"), r
 
 
 def test_diagnostic_generation(start_server, fake):
@@ -368,8 +376,8 @@ def test_remove_subconcept_refused_while_referenced(start_server, fake):
     assert edges_of(srv, c) == {("S1", "S2"), ("S2", "S3")}
 
 
-def test_run_validation_and_no_model(start_server):
-    srv = start_server()
+def test_run_validation_and_no_model(start_server, fake):
+    srv = model_server(start_server, fake)
     t, a, c, d = path_graph(srv)
     url = f"/api/agents/concepts/{c['id']}/run"
     r = srv.request("POST", url, json={})
@@ -382,13 +390,16 @@ def test_run_validation_and_no_model(start_server):
     assert (r.status, r.json) == (400, {"error": "Node must be type=concept"})
     r = srv.request("POST", url, json={"userId": "ghost"})
     assert (r.status, r.json) == (404, {"error": "User not found"})
-    r = srv.request("POST", url, json={"userId": U})         # no model configured
-    assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
-    assert r.headers["content-type"].startswith("application/json")
     r = srv.request("OPTIONS", url, headers={"Origin": "http://x", "Access-Control-Request-Method":
                                              "POST", "Access-Control-Request-Headers":
                                              "content-type"})
     assert r.status == 204 and r.headers["access-control-allow-origin"] == "*"
+    assert fake.requests == [] and count(srv.db, "assessments") == 0
+    srv.stop()
+    srv = start_server(db=srv.db)                            # no model configured: at once
+    r = srv.request("POST", url, json={"userId": U})
+    assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
+    assert r.headers["content-type"].startswith("application/json")
 
 
 def test_pre_stream_failure_is_one_json_error(start_server, fake):

@@ -140,7 +140,7 @@ def test_no_change_when_every_addition_is_a_duplicate(start_server, fake):
 
 
 def test_review_validation_and_failures(start_server, fake):
-    srv = start_server()
+    srv = start_server(env=fake.env())
     t, a, b, c = chain(srv)
     r = srv.request("POST", f"/api/agents/nodes/{a['id']}/review", json={})
     assert (r.status, r.json) == (400, {"error": "userId is required"})
@@ -149,17 +149,19 @@ def test_review_validation_and_failures(start_server, fake):
     r = srv.request("POST", f"/api/agents/nodes/{t['id']}/review", json={"userId": U})
     assert (r.status, r.json) == (400, {"error": "Review agent supports only concept or "
                                                  "subconcept nodes"})
-    r = srv.request("POST", f"/api/agents/nodes/{a['id']}/review", json={"userId": U})
-    assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
-    srv.stop()
-
-    srv = start_server(db=srv.db, env=fake.env())
+    r = srv.request("POST", f"/api/agents/nodes/{a['id']}/review", json={"userId": "ghost"})
+    assert (r.status, r.json) == (404, {"error": "User not found"})
+    assert fake.requests == []
     fake.on(REVIEW, fault(400), text("[1, 2]"))
     r = srv.request("POST", f"/api/agents/nodes/{a['id']}/review", json={"userId": U})
     assert r.status == 502 and r.json["error"].startswith("400 ")
     r = srv.request("POST", f"/api/agents/nodes/{a['id']}/review", json={"userId": U})
     assert r.status == 502 and "JSON object" in r.json["error"]
     assert count(srv.db, "nodes") == 4
+    srv.stop()
+    srv = start_server(db=srv.db)                            # no model configured
+    r = srv.request("POST", f"/api/agents/nodes/{a['id']}/review", json={"userId": U})
+    assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
 
 
 def test_two_identical_reviews_share_one_run(start_server, fake):

@@ -2,13 +2,14 @@
  * on a migrated in-memory database: the diagnostic written once with its questions (B6),
  * remove_subconcept refused while referenced and atomic otherwise (B4), the concept insertions
  * before / after, the refinement record (B5), the learning history and the review's ordered
- * edge operations. Run from the repository root (reads drizzle/). */
+ * edge operations. The schema comes from the migrations built into the binary. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "support/check.h"
 #include "db/conn.h"
 #include "db/migrate.h"
+#include "db/migsrc.h"
 #include "db/seed.h"
 #include "storage/store_learning.h"
 
@@ -20,8 +21,9 @@ static struct db *fresh(void)
     struct sp_error err = { 0 };
     size_t n = 0;
     bool ins;
+    struct migsrc src = migsrc_builtin();
     if (db_open(":memory:", DB_OPEN_CREATE, &db, &err) != SP_OK ||
-        migrate_apply(db, "drizzle", NULL, &n, &err) != SP_OK ||
+        migrate_apply(db, &src, NULL, &n, &err) != SP_OK ||
         seed_default_user(db, &ins, &err) != SP_OK)
         fprintf(stderr, "setup: %s\n", err.msg);
     return db;
