@@ -107,7 +107,6 @@ static int start(struct api_resp *resp, const char *kind, struct job *j, run_job
     if (!j)
         return api_fail(resp, SP_ENOMEM, "out of memory");
     struct buf key = BUF_INIT(0);
-    struct sp_error err = { 0 };
     int rc = buf_printf(&key, "%s:%s:%s", kind, j->node_id, j->user_id);
     if (rc == SP_OK && strcmp(kind, "review") == 0) { /* identical = the same body too */
         uint64_t h = 1469598103934665603u; /* FNV-1a of the overview */
@@ -115,14 +114,14 @@ static int start(struct api_resp *resp, const char *kind, struct job *j, run_job
             h = (h ^ (unsigned char)*c) * 1099511628211u;
         rc = buf_printf(&key, ":%d:%016llx", j->max_additions, (unsigned long long)h);
     }
-    if (rc == SP_OK)
-        rc = run_start(buf_cstr(&key), fn, j, job_free, &resp->run, &err);
-    else
+    if (rc != SP_OK) {
         job_free(j);
+        buf_release(&key);
+        return api_fail(resp, rc, "out of memory");
+    }
+    rc = api_start_run(resp, buf_cstr(&key), fn, j, job_free);
     buf_release(&key);
-    if (rc == SP_ETOOBIG) /* the run queue is full: the server is busy, not the body too big */
-        return api_fail_status(resp, 503, rc, "%s", sp_error_text(&err, rc));
-    return rc == SP_OK ? SP_OK : api_fail(resp, rc, "%s", sp_error_text(&err, rc));
+    return rc;
 }
 
 /* ---- inside the jobs ---- */
