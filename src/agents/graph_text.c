@@ -184,9 +184,10 @@ int graph_document_context(struct buf *out, json_t *docs)
     return rc;
 }
 
-/* A new string: s trimmed of ASCII white space. */
-static json_t *trimmed(const char *s)
+json_t *graph_trimmed(const char *s)
 {
+    if (!s)
+        s = "";
     size_t a = 0, b = strlen(s);
     while (a < b && is_space((unsigned char)s[a]))
         a++;
@@ -211,7 +212,7 @@ int graph_legacy_subconcepts(json_t *reply, json_t **out, struct sp_error *err)
         const char *title = json_string_value(json_object_get(it, "title"));
         if (!json_is_object(it) || !title)
             continue;
-        json_t *t = trimmed(title);
+        json_t *t = graph_trimmed(title);
         if (!t || !json_string_length(t) || graph_title_key(&key, json_string_value(t)) ||
             json_object_get(keys, buf_cstr(&key))) {
             json_decref(t);
@@ -225,13 +226,13 @@ int graph_legacy_subconcepts(json_t *reply, json_t **out, struct sp_error *err)
         json_array_foreach(json_object_get(it, "depends_on"), j, d) {
             if (!json_is_string(d))
                 continue;
-            json_t *dt = trimmed(json_string_value(d));
+            json_t *dt = graph_trimmed(json_string_value(d));
             if (dt && json_string_length(dt))
                 json_array_append(deps, dt);
             json_decref(dt);
         }
         json_array_append_new(items, json_pack("{s:o,s:o,s:o}", "title", t, "desc",
-                                               desc ? trimmed(desc) : json_string(""),
+                                               desc ? graph_trimmed(desc) : json_string(""),
                                                "depends_on", deps));
     }
     /* dependencies -> canonical titles of returned subconcepts, no self, no duplicates */

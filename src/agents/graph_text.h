@@ -43,6 +43,9 @@ int graph_title_key(struct buf *out, const char *title);
  * has text. */
 int graph_document_context(struct buf *out, json_t *docs);
 
+/* A new JSON string: s (NULL: "") trimmed of ASCII white space. */
+json_t *graph_trimmed(const char *s);
+
 /* Append the first max characters of s (all of it when shorter); *cut says whether it was. */
 int graph_utf8_prefix(struct buf *out, const char *s, size_t max, int *cut);
 

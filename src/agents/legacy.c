@@ -110,7 +110,7 @@ int agent_legacy_concepts(const struct llm_client *llm, struct db *db, const cha
                           const char *node_id, const atomic_bool *cancel, int *status,
                           struct buf *body, struct sp_error *err)
 {
-    json_t *node = NULL, *reply = NULL, *docs = NULL;
+    json_t *node = NULL, *reply = NULL, *docs = NULL, *kept = json_array(); /* owns the texts */
     struct buf b = BUF_INIT(0), docs_text = BUF_INIT(0), prompt = BUF_INIT(0);
     /* B11: the uploaded documents reach the prompt */
     int rc = load_json(store_graph_documents(db, node_id, &b, err), &b, &docs, err);
@@ -127,20 +127,24 @@ int agent_legacy_concepts(const struct llm_client *llm, struct db *db, const cha
     const char **titles = calloc(cap ? cap : 1, sizeof *titles);
     const char **descs = calloc(cap ? cap : 1, sizeof *descs);
     size_t *from = calloc(cap ? cap : 1, sizeof *from), *to = calloc(cap ? cap : 1, sizeof *to);
-    if (rc == SP_OK && (!titles || !descs || !from || !to))
+    if (rc == SP_OK && (!titles || !descs || !from || !to || !kept))
         rc = oom(err);
     size_t i;
     json_t *it;
     json_array_foreach(reply, i, it) {
         if (rc != SP_OK)
             break;
-        const char *t = json_string_value(json_object_get(it, "title"));
-        const char *d = json_string_value(json_object_get(it, "desc"));
-        if (!t || !*t)
-            continue;
-        titles[n] = t;
-        descs[n] = d ? d : "";
-        n++;
+        json_t *t = graph_trimmed(json_string_value(json_object_get(it, "title")));
+        json_t *d = graph_trimmed(json_string_value(json_object_get(it, "desc")));
+        if (json_string_length(t) > 0) {
+            json_array_append(kept, t);
+            json_array_append(kept, d);
+            titles[n] = json_string_value(t);
+            descs[n] = json_string_value(d);
+            n++;
+        }
+        json_decref(t);
+        json_decref(d);
     }
     if (rc == SP_OK && n == 0)
         rc = sp_error_set(err, SP_EUPSTREAM, "Claude returned no valid concepts");
@@ -174,6 +178,7 @@ int agent_legacy_concepts(const struct llm_client *llm, struct db *db, const cha
     json_decref(node);
     json_decref(reply);
     json_decref(docs);
+    json_decref(kept);
     buf_release(&b);
     buf_release(&docs_text);
     buf_release(&prompt);

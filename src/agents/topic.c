@@ -77,6 +77,8 @@ void agent_topic_outcome_clear(struct topic_outcome *o)
 
 static bool js_truthy(json_t *v)
 {
+    if (!v)
+        return false;
     switch (json_typeof(v)) {
     case JSON_STRING: return json_string_length(v) > 0;
     case JSON_INTEGER: return json_integer_value(v) != 0;

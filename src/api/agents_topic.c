@@ -47,6 +47,8 @@ static void job_free(void *p)
 /* JavaScript truthiness of a JSON value (the original's `if (small)`). */
 static bool truthy(json_t *v)
 {
+    if (!v)
+        return false;
     switch (json_typeof(v)) {
     case JSON_TRUE:
     case JSON_OBJECT:
@@ -85,16 +87,6 @@ static int validate(struct api_req *req, struct api_resp *resp, const char *not_
     if (!exists)
         return api_fail(resp, SP_ENOTFOUND, "User not found");
     return SP_OK;
-}
-
-static int need_model(struct api_req *req, struct api_resp *resp)
-{
-    if (req->ctx->llm)
-        return SP_OK;
-    return api_fail(resp, SP_EUNAVAILABLE,
-                    "No model is configured: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN, or "
-                    "ANTHROPIC_BASE_URL for a local model server), or LLM_PROVIDER=openai with "
-                    "OPENAI_API_KEY, and restart the server");
 }
 
 static int start(struct api_req *req, struct api_resp *resp, const char *kind,
@@ -145,7 +137,7 @@ int api_agents_topic_run(struct api_req *req, struct api_resp *resp)
     struct db *db = NULL;
     int rc = validate(req, resp, "Topic node not found", &body, &user_id, &db);
     if (rc == SP_OK)
-        rc = need_model(req, resp);
+        rc = api_agents_need_model(req, resp);
     if (rc == SP_OK)
         rc = start(req, resp, "topic", user_id, topic_job, NULL,
                    truthy(json_object_get(body, "small")));
@@ -226,7 +218,7 @@ int api_nodes_generate_concepts(struct api_req *req, struct api_resp *resp)
         rc = answered_now(resp, rc, answered, status, &err, &done);
     }
     if (!done)
-        rc = need_model(req, resp);
+        rc = api_agents_need_model(req, resp);
     if (!done && rc == SP_OK)
         rc = start(req, resp, "generate-concepts", user_id, concepts_job, NULL, false);
     json_decref(body);
@@ -249,7 +241,7 @@ int api_nodes_generate_subconcepts(struct api_req *req, struct api_resp *resp)
         rc = answered_now(resp, rc, answered, status, &err, &done);
     }
     if (!done)
-        rc = need_model(req, resp);
+        rc = api_agents_need_model(req, resp);
     if (!done && rc == SP_OK) {
         json_t *diag = json_object_get(body, "diagnostic");
         if (!json_is_object(diag))

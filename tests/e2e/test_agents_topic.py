@@ -79,6 +79,19 @@ def run_topic(srv, topic_id, body=None):
         c.close()
 
 
+def system_text(req):
+    """The system prompt of a recorded request, whatever its shape (a string, or Anthropic
+    blocks with cache_control, or the OpenAI system message)."""
+    body = req if isinstance(req, dict) else req.json
+    s = body.get("system")
+    if s is None:
+        s = next((m["content"] for m in body.get("messages", []) if m.get("role") == "system"),
+                 "")
+    if isinstance(s, list):
+        s = "".join(b.get("text", "") for b in s)
+    return s
+
+
 def db_rows(db, sql, *args):
     con = sqlite3.connect(str(db))
     con.row_factory = sqlite3.Row
@@ -352,7 +365,7 @@ def test_replay_rebootstraps_without_second_batch_of_questions(start_server, fak
     events = run_topic(srv, topic)
     boot = [r.json for r in fake.requests if "Concept: Beta Methods" in r.body][-1]
     assert [t["name"] for t in boot["tools"]] == ["save_subconcept", "save_subconcept_edge"]
-    assert "save_diagnostic_question" not in boot["system"]
+    assert "save_diagnostic_question" not in system_text(boot)
     assert len(db_rows(srv.db, "SELECT id FROM questions")) == 2
     names = [(n, d.get("agent")) for n, d in events if n in ("agent_start", "agent_done")]
     assert names == [("agent_start", "subconcept_bootstrap:Beta Methods"),
@@ -381,7 +394,7 @@ def test_documents_excerpts_reach_bootstrap_prompt_by_title_key(start_server, fa
     events = run_topic(srv, topic)
 
     topic_req = [x.json for x in fake.requests if TOPIC_RULE in x.body][0]
-    assert "DOCTEXT-MARKER" in topic_req["system"] and "notes.txt" in topic_req["system"]
+    assert "DOCTEXT-MARKER" in system_text(topic_req) and "notes.txt" in system_text(topic_req)
     extract = [x.json for x in fake.requests if EXTRACT_RULE in x.body]
     assert len(extract) == 1 and "tools" not in extract[0] and "system" not in extract[0]
     assert "DOCTEXT-MARKER" in extract[0]["messages"][0]["content"]
@@ -391,8 +404,9 @@ def test_documents_excerpts_reach_bootstrap_prompt_by_title_key(start_server, fa
     assert result["summary"] == '{"extractedCount":1,"totalConcepts":2}'
     boot_a = [x.json for x in fake.requests if "Concept: Alpha Basics" in x.body][0]
     boot_b = [x.json for x in fake.requests if "Concept: Beta Methods" in x.body][0]
-    assert "EXCERPT-ALPHA from the notes." in boot_a["system"]
-    assert "EXCERPT-ALPHA" not in boot_b["system"] and "Reference excerpt" not in boot_b["system"]
+    assert "EXCERPT-ALPHA from the notes." in system_text(boot_a)
+    assert "EXCERPT-ALPHA" not in system_text(boot_b)
+    assert "Reference excerpt" not in system_text(boot_b)
     # the topic's usage includes the extraction call
     done = events[-1][1]
     assert done["agent"] == "topic" and done["usage"]["calls"] == 5
@@ -426,7 +440,7 @@ def test_small_mode_never_ending_tool_calls_stop_at_budget(start_server, fake_mo
     reqs = [x.json for x in fake.requests if TOPIC_RULE in x.body]
     assert len(reqs) == 10
     assert {r["model"] for r in reqs} == {"fake-model-small"}
-    assert "1 to 2" in reqs[0]["system"]
+    assert "1 to 2" in system_text(reqs[0])
     results = [d["summary"] for n, d in events if n == "tool_result"]
     assert results == ['{"error":"Could not find saved nodes: source=\\"x\\" target=\\"y\\""}'] * 10
     assert strip_usage(events)[-1] == ("agent_done", {
@@ -447,7 +461,7 @@ def test_small_mode_bootstrap_logs_model_used(start_server, fake_model):
     run_topic(srv, topic, {"userId": USER, "small": True})
     boot = [x.json for x in fake.requests if "Concept: Alpha Basics" in x.body]
     assert {b["model"] for b in boot} == {"fake-model-small"}
-    assert "2 to 3" in boot[0]["system"]
+    assert "2 to 3" in system_text(boot[0])
     models = {g["prompt"]: g["model"] for g in
               db_rows(srv.db, "SELECT prompt, model FROM node_generations")}
     assert models == {"Topic agent bootstrap for: Algebra": "fake-model-small",
@@ -557,9 +571,9 @@ def test_disconnect_mid_stream_stops_model_and_writes(start_server, fake_model):
     c, r = open_stream(srv, topic)
     assert r.status == 200
     events = read_events(r, stop=lambda ev: ev[0] == "tool_result")
-    c.close()
     assert [n for n, _ in events] == ["agent_start", "tool_call", "node_created", "tool_result"]
-    fake.wait_requests(2)
+    fake.wait_requests(2)   # the slow request is in flight
+    c.close()
     time.sleep(4)   # the slow reply would have come back by now
     assert len(fake.requests) == 2
     assert [n["title"] for n in node_rows(srv, topic)] == ["Alpha Basics"]

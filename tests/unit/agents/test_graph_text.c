@@ -115,7 +115,7 @@ static void test_legacy_subconcepts_normalised(void)
 
     /* at most 10 kept */
     reply = json_array();
-    char t[8];
+    char t[16];
     for (int i = 0; i < 12; i++) {
         snprintf(t, sizeof t, "T%d", i);
         json_array_append_new(reply, json_pack("{s:s}", "title", t));

@@ -2,7 +2,7 @@
  * database: node and edge inserts (an edge twice is one row), children and edges among them in
  * insertion order, the diagnostic question tool (reuses the newest assessment, all or nothing),
  * the bootstrap's progress upsert, and the legacy batch (one transaction: a failure leaves
- * nothing). Run from the repository root (the migrations folder drizzle/). */
+ * nothing). The migrations are the built-in set. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +19,9 @@ static struct db *fresh(void)
 {
     struct db *db = NULL;
     struct sp_error err = { 0 };
+    struct migsrc src = migsrc_builtin();
     if (db_open(":memory:", DB_OPEN_CREATE, &db, &err) != SP_OK ||
-        migrate_apply(db, "drizzle", NULL, NULL, &err) != SP_OK ||
+        migrate_apply(db, &src, NULL, NULL, &err) != SP_OK ||
         seed_default_user(db, NULL, &err) != SP_OK)
         fprintf(stderr, "setup: %s\n", err.msg);
     return db;
