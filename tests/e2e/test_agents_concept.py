@@ -148,6 +148,17 @@ def test_model_failure_leaves_no_empty_assessment(start_server, fake):
     assert count(srv.db, "assessments") == 1
 
 
+def test_an_empty_diagnostic_left_by_the_original_is_filled(start_server, fake):
+    srv = model_server(start_server, fake)
+    t = node(srv, "T", "root")
+    c = node(srv, "C", "concept", t)
+    empty, _ = diagnostic(srv, c, [])                        # the original's bug B6 left these
+    fake.on(DIAGNOSTIC, text(questions_json(4)))
+    r = srv.request("GET", f"/api/agents/concepts/{c['id']}/diagnostic?userId={U}")
+    assert r.status == 200 and r.json["assessment"]["id"] == empty["id"]
+    assert len(r.json["questions"]) == 4 and count(srv.db, "assessments") == 1
+
+
 def test_concurrent_get_and_post_create_one_diagnostic(start_server, fake):
     srv = model_server(start_server, fake)
     t = node(srv, "T", "root")
