@@ -22,6 +22,7 @@
 
 #include "agents/tutor_text.h"
 #include "storage/store_tutor.h"
+#include "util/countof.h"
 #include "util/ids.h"
 #include "util/jsonw.h"
 
@@ -80,7 +81,7 @@ static const struct llm_tool TOOLS[] = {
       "\"feedback\":{\"type\":\"string\",\"description\":\"One sentence of feedback\"}},"
       "\"required\":[\"exercise_prompt\",\"student_answer\",\"is_correct\",\"score\"]}" },
 };
-#define N_TOOLS (sizeof TOOLS / sizeof TOOLS[0])
+#define N_TOOLS SP_COUNT(TOOLS)
 
 /* ---- the turn's state, shared with the loop hooks ---- */
 
@@ -557,7 +558,7 @@ static int apply_cards(void *ctx, const char *old, struct buf *out, struct sp_er
             json_object_set_new(last, "questionType", json_string(c->qtype)))
             rc = oom(err);
     } else {
-        char id[37];
+        char id[IDS_UUID_SIZE];
         ids_uuid_v4(id);
         json_t *card = json_pack("{s:s, s:I, s:s, s:o, s:o}", "id", id, "index", (json_int_t)n,
                                  "explanation", c->explanation, "question",

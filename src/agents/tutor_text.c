@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/countof.h"
 #include "util/err.h"
 
 const char *tutor_qtype_name(enum tutor_qtype t)
@@ -419,7 +420,7 @@ enum tutor_qtype tutor_question_type(const char *s, size_t n)
         { "multiple choices", TUTOR_QTYPE_TEXT },
         { "multiple choice question", TUTOR_QTYPE_TEXT },
     };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    for (size_t i = 0; i < SP_COUNT(map); i++)
         if (strcmp(v, map[i].value) == 0)
             return map[i].type;
     return TUTOR_QTYPE_NONE;

@@ -21,8 +21,8 @@ const struct api_route api_routes[] = {
     { "DELETE", "/api/nodes/:id", api_nodes_delete, NULL },
     { "GET", "/api/nodes/:id/children", api_nodes_children, NULL },
     { "GET", "/api/nodes/:id/dependency-edges", api_nodes_edges, NULL },
-    { "POST", "/api/nodes/:id/generate-subconcepts", api_agents_unavailable, NULL },
-    { "POST", "/api/nodes/:id/generate-concepts", api_agents_unavailable, NULL },
+    { "POST", "/api/nodes/:id/generate-subconcepts", api_nodes_generate_subconcepts, NULL },
+    { "POST", "/api/nodes/:id/generate-concepts", api_nodes_generate_concepts, NULL },
 
     { "GET", "/api/nodes/:nodeId/contents", api_contents_list, NULL },
     { "GET", "/api/nodes/:nodeId/contents/active", api_contents_active, NULL },
@@ -56,13 +56,13 @@ const struct api_route api_routes[] = {
     { "POST", "/api/chat/hints", api_hints_create, NULL },
     { "GET", "/api/chat/hints", api_hints_list, NULL },
 
-    { "POST", "/api/agents/topics/:topicNodeId/run", api_agents_unavailable, NULL },
-    { "GET", "/api/agents/concepts/:conceptNodeId/diagnostic", api_agents_unavailable, NULL },
-    { "POST", "/api/agents/concepts/:conceptNodeId/run", api_agents_unavailable, NULL },
-    { "POST", "/api/agents/nodes/:nodeId/review", api_agents_unavailable, NULL },
+    { "POST", "/api/agents/topics/:topicNodeId/run", api_agents_topic_run, NULL },
+    { "GET", "/api/agents/concepts/:conceptNodeId/diagnostic", api_agents_concept_diagnostic, NULL },
+    { "POST", "/api/agents/concepts/:conceptNodeId/run", api_agents_concept_run, NULL },
+    { "POST", "/api/agents/nodes/:nodeId/review", api_agents_node_review, NULL },
 };
 
-const size_t api_n_routes = sizeof api_routes / sizeof api_routes[0];
+const size_t api_n_routes = SP_COUNT(api_routes);
 
 /* Routes whose JSON body may exceed API_MAX_BODY: the tutor turn carries a drawing of up to
  * 7,000,000 base64 characters (spec/agents.md §7.5, bug B2). A table beside api_routes[]
@@ -76,7 +76,7 @@ static const struct {
 
 size_t api_route_max_body(const struct api_route *route)
 {
-    for (size_t i = 0; route && i < sizeof body_limits / sizeof body_limits[0]; i++)
+    for (size_t i = 0; route && i < SP_COUNT(body_limits); i++)
         if (route->handler == body_limits[i].handler)
             return body_limits[i].max_body;
     return API_MAX_BODY;

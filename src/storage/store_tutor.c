@@ -274,7 +274,7 @@ static int insert_message(struct db *db, const char *session_id, const char *use
     int rc = store_stmt(db, SQL_INSERT_MESSAGE, &st, err);
     if (rc != SP_OK)
         return rc;
-    char id[37];
+    char id[IDS_UUID_SIZE];
     ids_uuid_v4(id);
     bind_text(st, 1, id);
     bind_text(st, 2, session_id);
@@ -395,7 +395,7 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
                                 struct store_tutor_exercise_stats *out, struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
-    char *quiz = NULL, qid[37], aid[37], pid[37], now[25];
+    char *quiz = NULL, qid[IDS_UUID_SIZE], aid[IDS_UUID_SIZE], pid[IDS_UUID_SIZE], now[TIME_ISO_SIZE];
     bool oom = false;
     ids_uuid_v4(qid);
     ids_uuid_v4(aid);
@@ -559,7 +559,7 @@ int store_tutor_finish(struct db *db, const struct store_tutor_turn *t, struct s
         rc = save_cards(db, t, err);
     if (rc == SP_OK && t->end_session) {
         sqlite3_stmt *st;
-        char now[25];
+        char now[TIME_ISO_SIZE];
         time_iso_now(now);
         rc = store_stmt(db, SQL_SESSION_END, &st, err);
         if (rc == SP_OK) {
