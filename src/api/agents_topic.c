@@ -112,14 +112,9 @@ static int start(struct api_req *req, struct api_resp *resp, const char *kind,
         job_free(j);
         return api_fail(resp, SP_ENOMEM, "out of memory");
     }
-    struct sp_error err = { 0 };
-    int rc = run_start(key.data, fn, j, job_free, &resp->run, &err);
+    int rc = api_start_run(resp, key.data, fn, j, job_free);
     buf_release(&key);
-    if (rc == SP_ETOOBIG)
-        return api_fail_status(resp, 503, rc, "%s", sp_error_text(&err, rc));
-    if (rc != SP_OK)
-        return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
-    return SP_OK;
+    return rc;
 }
 
 /* ---- POST /api/agents/topics/:topicNodeId/run ---- */
