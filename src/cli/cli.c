@@ -17,7 +17,7 @@ struct cli_cmd {
 };
 
 static const struct cli_cmd cli_commands[] = {
-    { "serve", cmd_serve, "[--port N] [--host ADDR] [--no-migrate] [--quiet]",
+    { "serve", cmd_serve, "[--port N] [--host ADDR] [--no-migrate] [--quiet] [--web DIR]",
       "run the HTTP API (PORT, default 8000) on the database" },
     { "db migrate", cmd_db_migrate, "", "apply pending migrations from the migrations folder" },
     { "db generate", cmd_db_generate, "[--name NAME] [--rename KEY=VALUE]... [--schema FILE.json]",

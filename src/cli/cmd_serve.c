@@ -3,7 +3,8 @@
  *
  * Start-up, in order, and nothing else (time to the first answer matters):
  *   1. options: --port N > $PORT > 8000 (0 = any free port), --host ADDR > $HOST > 127.0.0.1,
- *      --quiet (no request log), --no-migrate; the database is ctx->db_path (--db, DB_PATH, .env);
+ *      --quiet (no request log), --no-migrate, --web DIR (serve the page from DIR, not the
+ *      copy built into the binary); the database is ctx->db_path (--db, DB_PATH, .env);
  *   2. the model client (cli/llm_config.c: prints the provider, base URL and models, or that
  *      none is configured; a bad LLM_PROVIDER stops here, before the database is touched);
  *   3. open the database (created when missing);
@@ -110,13 +111,14 @@ static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, s
 
 int cmd_serve(struct cli_ctx *ctx)
 {
-    const char *port_s = NULL, *host = NULL;
+    const char *port_s = NULL, *host = NULL, *web_dir = NULL;
     bool no_migrate = false, quiet = false;
     const struct cli_flag flags[] = {
         { "--port", &port_s, NULL },
         { "--host", &host, NULL },
         { "--no-migrate", NULL, &no_migrate },
         { "--quiet", NULL, &quiet },
+        { "--web", &web_dir, NULL },
         { NULL, NULL, NULL },
     };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
@@ -135,6 +137,9 @@ int cmd_serve(struct cli_ctx *ctx)
     }
     if (!host)
         host = config_get("HOST", HTTP_DEFAULT_HOST);
+    struct stat web_st;
+    if (web_dir && (stat(web_dir, &web_st) != 0 || !S_ISDIR(web_st.st_mode)))
+        return cli_usage(ctx, "--web needs a folder, and '%s' is not one", web_dir);
 
     /* Block the stop signals before any thread exists, so only sigwait() below sees them. */
     sigset_t stop;
@@ -167,7 +172,8 @@ int cmd_serve(struct cli_ctx *ctx)
         rc = objstore_open(ctx->db_path, &store, &err);
 
     struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm };
-    struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx };
+    struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet,
+                                      .web_dir = web_dir, .ctx = &actx };
     if (rc == SP_OK)
         rc = http_server_start(&cfg, &srv, &err);
     if (rc != SP_OK) {
