@@ -27,7 +27,7 @@ function title(text, sub) {
 function errorBox(err, retry, label = 'Try again') {
   const msg = err instanceof ApiError ? err.message : `Something went wrong: ${err && err.message ? err.message : err}`;
   const box = h('div', { class: `error ${err && err.kind ? err.kind : ''}`, role: 'alert' }, h('p', {}, msg));
-  if (err && err.kind === 'model') box.append(h('p', { class: 'muted' }, 'An administrator sets the model variables (for example ANTHROPIC_API_KEY) and restarts `sprout serve`.'));
+  if (err && err.kind === 'model') box.append(h('p', { class: 'muted' }, 'Whoever runs this server configures a model and restarts it; what you learned so far is kept.'));
   if (retry) box.append(h('button', { type: 'button', class: 'secondary', onclick: () => retry() }, label));
   return box;
 }
@@ -60,14 +60,15 @@ export function computeStates(list, edges, progress, allNodes) {
 
 // The side panel: what the agents say and do, as it happens.
 function activityPanel() {
-  const list = h('ol', { class: 'activity', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions' });
-  const panel = h('aside', { class: 'side', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, 'What the AI is doing'), list);
+  const list = h('ol', { class: 'act-list' });
+  const log = h('div', { class: 'activity', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-labelledby': 'act-h', tabindex: '0' }, list);
+  const panel = h('aside', { class: 'side', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, 'What the AI is doing'), log);
   const add = (kind, who, text, md) => {
     const body = h('div', { class: 'act-text' });
     if (md) renderMarkdown(body, text); else body.textContent = text;
     list.append(h('li', { class: `act ${kind}` }, h('span', { class: 'act-who' }, who), body));
     while (list.children.length > 200) list.firstElementChild.remove();
-    list.scrollTop = list.scrollHeight;
+    log.scrollTop = log.scrollHeight;
   };
   const agentName = (a) => {
     const s = String(a || 'agent');
@@ -385,7 +386,8 @@ async function viewLearn(nodeId) {
   const meter = h('progress', { max: '100', value: '0', id: 'mastery', 'aria-label': 'Mastery' });
   const meterText = h('span', { class: 'muted', id: 'mastery-text' }, '');
   const cards = h('ol', { class: 'cards' });
-  const convo = h('ol', { class: 'convo', 'aria-live': 'polite' });
+  const convo = h('ol', { class: 'convo-list' });
+  const convoBox = h('div', { class: 'convo', 'aria-live': 'polite', 'aria-labelledby': 'v-h', tabindex: '0' }, convo);
   const status = h('div', { class: 'status' });
   const done = h('div', { class: 'done-box' });
 
@@ -406,7 +408,7 @@ async function viewLearn(nodeId) {
     h('div', { class: 'mastery' }, h('label', { for: 'mastery' }, 'Mastery '), meter, ' ', meterText),
     h('div', { class: 'split learn' },
       h('div', { class: 'stack' }, h('section', { 'aria-labelledby': 'c-h' }, h('h2', { id: 'c-h' }, 'Lesson'), cards), done, status, answerForm, askForm),
-      h('aside', { class: 'side', 'aria-labelledby': 'v-h' }, h('h2', { id: 'v-h' }, 'Conversation'), convo)));
+      h('aside', { class: 'side', 'aria-labelledby': 'v-h' }, h('h2', { id: 'v-h' }, 'Conversation'), convoBox)));
   for (const r of answerForm.querySelectorAll('input[name=mode]')) r.addEventListener('change', () => { pad.el.hidden = r.value !== 'draw' || !r.checked; if (r.checked && r.value === 'draw') pad.el.hidden = false; });
 
   let session;
@@ -428,10 +430,10 @@ async function viewLearn(nodeId) {
     convo.replaceChildren(...msgs.filter((m) => m.role === 'user' || m.role === 'assistant').map((m) => {
       const clar = m.kind === 'hint_request' || m.kind === 'hint_response';
       const li = h('li', { class: `msg ${m.role}${clar ? ' clar' : ''}` }, h('span', { class: 'who' }, m.role === 'user' ? 'You' : 'Tutor'));
-      if (m.role === 'assistant') li.append(renderMarkdown(h('div', { class: 'md' }), m.content)); else li.append(h('div', { class: 'md' }, stripTags(m.content)));
+      if (m.role === 'assistant') li.append(renderMarkdown(h('div', { class: 'md' }), String(m.content || '').replace(/^[ \t>*_#-]*question[ -]?type\s*[:–—-].*$/gim, ''))); else li.append(h('div', { class: 'md' }, stripTags(m.content)));
       return li;
     }));
-    convo.scrollTop = convo.scrollHeight;
+    convoBox.scrollTop = convoBox.scrollHeight;
     return msgs;
   };
 

@@ -117,7 +117,6 @@ export function createGraph(container, { onOpen, label = 'Concept map' } = {}) {
       btn.dataset.state = st;
       btn.querySelector('.node-title').textContent = n.title;
       btn.querySelector('.node-state').textContent = STATE_LABEL[st];
-      btn.setAttribute('aria-label', `${n.title}: ${STATE_LABEL[st]}`);
       if (n.desc) btn.title = n.desc; else btn.removeAttribute('title');
       const p = pos.get(id);
       btn.style.left = `${p.x}px`;
@@ -132,7 +131,12 @@ export function createGraph(container, { onOpen, label = 'Concept map' } = {}) {
     set(nodeList, edgeList, stateMap) {
       nodes.clear();
       for (const n of nodeList) nodes.set(n.id, n);
-      edges = edgeList.map((e) => ({ sourceNodeId: e.sourceNodeId, targetNodeId: e.targetNodeId }));
+      const seen = new Set();
+      edges = [];
+      for (const e of edgeList) {
+        const k = `${e.sourceNodeId}>${e.targetNodeId}`;
+        if (!seen.has(k)) { seen.add(k); edges.push({ sourceNodeId: e.sourceNodeId, targetNodeId: e.targetNodeId }); }
+      }
       if (stateMap) states = stateMap;
       render();
     },
