@@ -183,6 +183,7 @@ int cmd_serve(struct cli_ctx *ctx)
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
     }
     printf("Sprout backend running on http://localhost:%u\n", http_server_port(srv));
+    printf("Open http://localhost:%u/ in a browser to learn with Sprout.\n", http_server_port(srv));
     fflush(stdout);
 
     int sig = 0;
