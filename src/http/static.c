@@ -82,9 +82,8 @@ static bool map_path(const char *path, char *out, size_t cap)
         if (p[0] == '/' && p[1] == '/')
             return false;
     }
-    const char *last = strrchr(path, '/');
-    if (strcmp(path, "/") == 0 || !strchr(last, '.')) {
-        snprintf(out, cap, "/index.html"); /* the page routes itself (/topic/..., /learn/...) */
+    if (strcmp(path, "/") == 0) {
+        snprintf(out, cap, "/index.html"); /* the page routes itself in the URL's hash */
         return true;
     }
     snprintf(out, cap, "%s", path);

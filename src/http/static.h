@@ -4,8 +4,9 @@
  * under build/web/, each with a gzip twin "X.gz" made at build time), or, with `--web DIR`,
  * from DIR first (development: edit and reload; a file missing from DIR falls back to the
  * embedded one, so the vendored libraries stay available).
- * URL → file: "/" and any path without an extension → "/index.html" (the page routes itself);
- * other paths map 1:1; "..", NUL, backslashes and hidden segments are refused (404).
+ * URL → file: "/" → "/index.html" (the page routes itself in the URL's hash, so no other path
+ * needs the page, and an unknown path stays a JSON 404 "Cannot GET /x" as before); other paths
+ * map 1:1; "..", "//", "%", "\", control characters and hidden segments are refused (404).
  * Replies: the Content-Type of the extension, an ETag (FNV-1a 64 of the bytes; If-None-Match →
  * 304), "Cache-Control: no-cache" (always revalidated: the names carry no version), the gzip twin
  * with "Content-Encoding: gzip" when the client accepts it, and for HTML a strict

@@ -57,8 +57,9 @@ def test_page_and_assets(start_server):
     again = srv.request("GET", "/app.css", headers={"If-None-Match": etag})
     assert again.status == 304 and again.raw == b""
     assert srv.request("HEAD", "/js/app.js").status == 200
-    # the page routes itself: a path without extension is the page
-    assert srv.request("GET", "/topic/abc").raw == r.raw
+    # the page routes itself in the hash: other paths are not the page
+    assert srv.request("GET", "/index.html").raw == r.raw
+    assert srv.request("GET", "/topic/abc").status == 404
     # what is not there, or must not be reached
     for bad in ["/nope.js", "/../drizzle/meta/_journal.json", "/%2e%2e/etc/passwd", "/.git/config",
                 "/js/../../Makefile", "//etc/passwd"]:
