@@ -10,6 +10,7 @@ import { renderMarkdown, h } from './md.js';
 const main = document.getElementById('main');
 const crumbs = document.getElementById('crumbs');
 let aborter = null; // the current view's requests and streams
+let epoch = 0;      // bumped on every navigation: a view that finished loading late stays away
 
 // ---------- shared pieces ----------
 
@@ -207,6 +208,7 @@ async function loadAll() {
 }
 
 async function viewTopic(branchId) {
+  const my = epoch;
   setCrumbs([['Topics', '#/'], ['Topic', null]]);
   main.replaceChildren(busy('Opening the topic…'));
   let branch, root, data;
@@ -217,7 +219,8 @@ async function viewTopic(branchId) {
     data = await loadAll();
     root = data.nodes.find((n) => n.type === 'root' && n.branchId === branchId);
     if (!root) { root = await api.createRoot(branch); data.nodes.push(root); }
-  } catch (e) { main.replaceChildren(errorBox(e, () => viewTopic(branchId))); return; }
+  } catch (e) { if (my === epoch) main.replaceChildren(errorBox(e, () => viewTopic(branchId))); return; }
+  if (my !== epoch) return;
 
   setCrumbs([['Topics', '#/'], [branch.title, null]]);
   const status = h('div', { class: 'status' });
@@ -255,13 +258,15 @@ function legend() {
 // ---------- #/concept/<id> : diagnostic + subconcept graph ----------
 
 async function viewConcept(conceptId) {
+  const my = epoch;
   main.replaceChildren(busy('Opening the concept…'));
   let concept, parent, data;
   try {
     concept = await api.node(conceptId);
     data = await loadAll();
     parent = data.nodes.find((n) => n.id === concept.parentId);
-  } catch (e) { main.replaceChildren(errorBox(e, () => viewConcept(conceptId))); return; }
+  } catch (e) { if (my === epoch) main.replaceChildren(errorBox(e, () => viewConcept(conceptId))); return; }
+  if (my !== epoch) return;
   const branchHref = parent && parent.branchId ? `#/topic/${encodeURIComponent(parent.branchId)}` : '#/';
   setCrumbs([['Topics', '#/'], [parent ? parent.title : 'Topic', branchHref], [concept.title, null]]);
 
@@ -373,13 +378,15 @@ async function pickSession(nodeId) {
 }
 
 async function viewLearn(nodeId) {
+  const my = epoch;
   main.replaceChildren(busy('Opening the lesson…'));
   let node, concept, topic;
   try {
     node = await api.node(nodeId);
     concept = node.parentId ? await api.node(node.parentId).catch(() => null) : null;
     topic = concept && concept.parentId ? await api.node(concept.parentId).catch(() => null) : null;
-  } catch (e) { main.replaceChildren(errorBox(e, () => viewLearn(nodeId))); return; }
+  } catch (e) { if (my === epoch) main.replaceChildren(errorBox(e, () => viewLearn(nodeId))); return; }
+  if (my !== epoch) return;
   setCrumbs([['Topics', '#/'], [topic ? topic.title : 'Topic', topic && topic.branchId ? `#/topic/${encodeURIComponent(topic.branchId)}` : '#/'],
     [concept ? concept.title : 'Concept', concept ? `#/concept/${encodeURIComponent(concept.id)}` : '#/'], [node.title, null]]);
 
@@ -509,6 +516,7 @@ function drawingPad() {
 async function route() {
   if (aborter) aborter.abort();
   aborter = new AbortController();
+  epoch += 1;
   const [, kind, id] = (location.hash || '#/').match(/^#\/?([a-z]*)\/?(.*)$/) || [];
   const key = decodeURIComponent(id || '');
   try {
