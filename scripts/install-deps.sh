@@ -28,6 +28,6 @@ fi
 if [ ! -x "$here/tests/node_modules/.bin/s3rver" ] || [ ! -d "$here/tests/node_modules/playwright-core" ] ||
    [ ! -d "$here/tests/node_modules/axe-core" ]; then
   echo "install-deps: npm install (tests/node_modules: s3rver, playwright-core, axe-core)"
-  (cd "$here/tests" && npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||
+  (cd "$here/tests" && npm install --omit=dev --no-audit --no-fund --silent >/dev/null 2>&1) ||
     echo "install-deps: warning: npm install failed; the S3 and browser tests will fail" >&2
 fi

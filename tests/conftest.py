@@ -11,7 +11,7 @@
   loopback port; `srv.request(method, path, json=..., body=..., headers=...)` returns a Reply
   with .status, .headers, .text and .json. Stopped with SIGTERM at the end of the test, which
   must exit 0 with no sanitizer report.
-Paths: SHARED is ../shared beside the project (read in place, never written).
+Paths: DATA is tests/data (conformance cases, fixture databases; see tests/data/README.md).
 """
 import http.client
 import json as jsonlib
@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SPROUT_SHARED", ROOT.parent / "shared")).resolve()
+DATA = ROOT / "tests" / "data"
 BIN = os.environ.get("SPROUT_BIN", str(ROOT / "build" / "debug" / "sprout"))
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "SUMMARY: UndefinedBehaviorSanitizer")
@@ -86,17 +86,19 @@ class Reply:
 
 
 class Server:
-    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20):
+    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20, binary=BIN, log_dir=None):
         self.db = Path(db)
         self.cwd = Path(cwd)
+        self.log_path = Path(log_dir or cwd)
         self.port = free_port()
         e = dict(os.environ)
         e.pop("AWS_S3_BUCKET", None)
         e.update({"PORT": str(self.port), "DB_PATH": str(self.db)})
         if env:
             e.update(env)
-        self.log = open(self.cwd / f"server-{self.port}.log", "w+")
-        self.proc = subprocess.Popen([BIN, "serve", *args], cwd=cwd, env=e,
+        self.log_path = self.log_path / f"server-{self.port}.log"
+        self.log = open(self.log_path, "w+")
+        self.proc = subprocess.Popen([str(binary), "serve", *args], cwd=cwd, env=e,
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         deadline = time.time() + ready_timeout
@@ -112,7 +114,7 @@ class Server:
 
     def output(self):
         self.log.flush()
-        return (self.cwd / f"server-{self.port}.log").read_text(errors="replace")
+        return self.log_path.read_text(errors="replace")
 
     def request(self, method, path, json=None, body=None, headers=None, timeout=30):
         h = dict(headers or {})

@@ -159,3 +159,18 @@ int api_db(struct api_req *req, struct api_resp *resp, struct db **out)
         return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
     return SP_OK;
 }
+
+int api_start_run(struct api_resp *resp, const char *key, run_job_fn job, void *arg,
+                  void (*arg_free)(void *))
+{
+    struct sp_error err = { 0 };
+    struct run_reader *reader = NULL;
+    int rc = run_start(key, job, arg, arg_free, &reader, &err);
+    if (rc == SP_OK) {
+        resp->run = reader;
+        return SP_OK;
+    }
+    if (rc == SP_ETOOBIG) /* the run queue is full: the server is busy, not the body too big */
+        return api_fail_status(resp, 503, rc, "%s", err.msg);
+    return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
+}

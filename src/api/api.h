@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runs/run.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -115,5 +116,11 @@ const char *api_query(const struct api_req *req, const char *key);
 int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out);
 /* The calling thread's database connection. */
 int api_db(struct api_req *req, struct api_resp *resp, struct db **out);
+/* Hand the request to a run (runs/run.h run_start with the same arguments): SP_OK with
+ * resp->run set (the http layer answers with what the run produces), or a JSON error reply:
+ * 503 "too many agent runs at once" when the queue is full or when runs are not available
+ * (the server is stopping). arg_free(arg) runs on failure too. */
+int api_start_run(struct api_resp *resp, const char *key, run_job_fn job, void *arg,
+                  void (*arg_free)(void *));
 
 #endif

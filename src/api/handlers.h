@@ -55,5 +55,7 @@ API_HANDLER(api_hints_create);
 API_HANDLER(api_hints_list);
 /* api/agents.c: the LLM routes, 503 until the agents exist */
 API_HANDLER(api_agents_unavailable);
+/* 503 JSON naming the variables to set when no model is configured; SP_OK when one is. */
+API_HANDLER(api_agents_need_model);
 
 #endif

@@ -3,7 +3,11 @@
  * main() hands argv to cli_main(), which finds the command (one row of cli_commands[] in
  * cli/cli.c: "serve", "db migrate", ...), removes the global options --db PATH and
  * --migrations DIR (allowed anywhere), and calls the command with the rest. A command parses
- * its own flags with cli_parse() and returns the process exit code.
+ * its own flags with cli_parse() and returns the process exit code. --help, --version and the
+ * hidden --man (the man page sprout(1), which the build writes to build/sprout.1) print from the
+ * same tables (commands, global options, environment) and exit.
+ * The migrations source (ctx->migrations) is chosen here: --migrations DIR > ./drizzle when it
+ * is a folder > the drizzle/ folder built into the binary (db/migsrc.h).
  * Errors: a command reports failure with cli_fail(), the one place that turns an SP_* code
  * into a message on stderr ("sprout: error: ...") and an exit code (cli_exit_code).
  * Exit codes: 0 ok, 1 failure, 2 usage error, 3 drift / out of sync (db check, db status).
@@ -12,13 +16,16 @@
 #define SP_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "db/migsrc.h"
 #include "util/err.h"
 
 struct cli_ctx {
     const char *command;        /* "db migrate" */
     const char *db_path;        /* --db > $DB_PATH > .env DB_PATH > ./sprout.db */
-    const char *migrations_dir; /* --migrations > ./drizzle */
+    const char *migrations_dir; /* the folder: --migrations > ./drizzle (db generate writes here) */
+    struct migsrc migrations;   /* what is read: --migrations DIR > ./drizzle if it exists > built in */
     int argc;                   /* arguments after the command words, globals removed */
     char **argv;
     bool interactive;           /* stdin and stderr are terminals */
@@ -45,6 +52,11 @@ int cli_fail(int code, const struct sp_error *err);
 /* Print a usage error for ctx->command and return CLI_EXIT_USAGE. */
 int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_exit_code(int code);
+/* The version string ("0.1.0", or "0.1.0 (git 1a2b3c4)" when built from a git checkout). */
+const char *cli_version(void);
+/* How the migrations source is named for a person: "the folder drizzle" or "the migrations
+ * built into sprout 0.1.0". */
+const char *cli_migrations_label(const struct cli_ctx *ctx, char *buf, size_t size);
 /* Ask a yes/no question on the terminal (stderr prompt, stdin answer); false when not interactive. */
 bool cli_confirm(const struct cli_ctx *ctx, const char *question);
 

@@ -41,6 +41,21 @@ static int open_db(const struct cli_ctx *ctx, unsigned flags, struct db **db, st
     return rc;
 }
 
+/* Load snapshot rel ("meta/0003_snapshot.json") of the migrations source; name gets how it is
+ * shown in messages. */
+static int load_source_snapshot(const struct cli_ctx *ctx, const char *rel, struct model_schema *out,
+                                char *name, size_t name_size, struct sp_error *err)
+{
+    migsrc_file_name(&ctx->migrations, rel, name, name_size);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = migsrc_read(&ctx->migrations, rel, &text, &len, err);
+    if (rc == SP_OK)
+        rc = snapshot_load_text(name, text, len, out, NULL, err);
+    free(text);
+    return rc;
+}
+
 /* diff_ask_fn: never guess a rename; treat every added table/column as new. */
 static int ask_create(void *ud, const char *question, const char *const *choices, size_t n_choices,
                       size_t *choice)
@@ -60,7 +75,7 @@ static int run_migrations(struct cli_ctx *ctx)
     size_t n = 0;
     puts("Running migrations...");
     fflush(stdout);
-    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     rc = open_db(ctx, DB_OPEN_CREATE, &db, &err);
@@ -106,7 +121,7 @@ int cmd_db_status(struct cli_ctx *ctx)
         return prc;
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     struct db *db = NULL;
@@ -126,8 +141,9 @@ int cmd_db_status(struct cli_ctx *ctx)
     for (size_t i = 0; i < n_rows; i++)
         if (rows[i].created_at > last || i == 0)
             last = rows[i].created_at;
-    printf("Database %s%s; migrations in %s:\n", ctx->db_path, missing ? " (does not exist yet)" : "",
-           shown(ctx->migrations_dir));
+    char label[512];
+    printf("Database %s%s; migrations from %s:\n", ctx->db_path, missing ? " (does not exist yet)" : "",
+           cli_migrations_label(ctx, label, sizeof label));
     size_t pending = 0, applied = 0, warnings = 0;
     for (size_t i = 0; i < f.n; i++) {
         const struct migrate_file *mf = &f.files[i];
@@ -189,21 +205,25 @@ int cmd_db_check(struct cli_ctx *ctx)
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char *snap_path = NULL;
+    char *snap_rel = NULL, snap_path[4200] = "";
     struct model_schema snap = { 0 };
     struct diff_result d = { 0 };
     struct db *db = NULL;
+    struct migrate_folder f;
     size_t pending = 0;
-    int rc = snapshot_latest_path(ctx->migrations_dir, &snap_path, &err);
-    if (rc == SP_OK && !snap_path)
+    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
+    if (rc != SP_OK)
+        return cli_fail(rc, &err);
+    rc = migsrc_latest_snapshot(&ctx->migrations, &snap_rel, &err);
+    if (rc == SP_OK && !snap_rel)
         rc = sp_error_set(&err, SP_ENOTFOUND, "no snapshot in %s/meta: nothing to compare with",
-                          ctx->migrations_dir);
+                          migsrc_name(&ctx->migrations));
     if (rc == SP_OK)
-        rc = snapshot_load_file(snap_path, &snap, NULL, &err);
+        rc = load_source_snapshot(ctx, snap_rel, &snap, snap_path, sizeof snap_path, &err);
     if (rc == SP_OK)
         rc = open_db(ctx, 0, &db, &err);
     if (rc == SP_OK)
-        rc = migrate_count_pending(db, ctx->migrations_dir, &pending, &err);
+        rc = migrate_count_pending(db, &f, &pending, &err);
     if (rc == SP_OK)
         rc = diff_live(db, &snap, false, &d, &err);
     db_close(db);
@@ -230,7 +250,8 @@ int cmd_db_check(struct cli_ctx *ctx)
                "rebuilds the database from the migrations.\n");
     }
     diff_result_free(&d);
-    free(snap_path);
+    free(snap_rel);
+    migrate_folder_free(&f);
     return code;
 }
 
@@ -257,22 +278,24 @@ int cmd_db_baseline(struct cli_ctx *ctx)
         return cli_usage(ctx, "--to TAG is required");
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     long idx = journal_index(&f, to);
     struct model_schema snap = { 0 };
     struct diff_result d = { 0 };
     struct db *db = NULL;
-    char *snap_path = NULL;
+    char snap_rel[1024], snap_path[4200] = "";
     size_t n = 0;
     int code = CLI_EXIT_OK;
     if (idx < 0)
-        rc = sp_error_set(&err, SP_ENOTFOUND, "no migration %s in %s/meta/_journal.json", to, ctx->migrations_dir);
-    if (rc == SP_OK && !(snap_path = snapshot_path_for_tag(ctx->migrations_dir, f.files[idx].tag)))
-        rc = sp_error_set(&err, SP_ENOMEM, "out of memory");
-    if (rc == SP_OK)
-        rc = snapshot_load_file(snap_path, &snap, NULL, &err);
+        rc = sp_error_set(&err, SP_ENOTFOUND, "no migration %s in %s/meta/_journal.json", to,
+                          migsrc_name(&ctx->migrations));
+    if (rc == SP_OK) {
+        snprintf(snap_rel, sizeof snap_rel, "meta/%.*s_snapshot.json", (int)strcspn(f.files[idx].tag, "_"),
+                 f.files[idx].tag);
+        rc = load_source_snapshot(ctx, snap_rel, &snap, snap_path, sizeof snap_path, &err);
+    }
     if (rc == SP_OK)
         rc = open_db(ctx, 0, &db, &err);
     if (rc == SP_OK)
@@ -298,7 +321,6 @@ int cmd_db_baseline(struct cli_ctx *ctx)
     db_close(db);
     diff_result_free(&d);
     model_schema_free(&snap);
-    free(snap_path);
     migrate_folder_free(&f);
     return code;
 }
@@ -363,7 +385,7 @@ int cmd_db_rollback(struct cli_ctx *ctx)
     }
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     struct db *db = NULL;
@@ -416,7 +438,7 @@ int cmd_db_reset(struct cli_ctx *ctx)
     snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?", ctx->db_path);
     int rc = confirm(ctx, yes, q, &err);
     struct migrate_folder f; /* the folder must be readable before anything is deleted */
-    if (rc == SP_OK && (rc = migrate_folder_load(ctx->migrations_dir, &f, &err)) == SP_OK)
+    if (rc == SP_OK && (rc = migrate_folder_load(&ctx->migrations, &f, &err)) == SP_OK)
         migrate_folder_free(&f);
     static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
     bool any = false;

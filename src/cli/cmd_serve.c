@@ -8,14 +8,20 @@
  *   2. the model client (cli/llm_config.c: prints the provider, base URL and models, or that
  *      none is configured; a bad LLM_PROVIDER stops here, before the database is touched);
  *   3. open the database (created when missing);
- *   4. unless --no-migrate: count pending migrations; if some and the database already has
- *      tables, back it up first (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
+ *   4. load the migrations (ctx->migrations: --migrations DIR, ./drizzle, or the set built into
+ *      the binary) and say which ("Migrations: ..."); unless --no-migrate: count the pending
+ *      ones; if some and the database already has tables, back it up first
+ *      (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
  *      --no-migrate and pending migrations: refuse (exit 1) and name `sprout db migrate`;
  *   5. seed the default user when missing; open the document store;
- *   6. start the daemon, print "Sprout backend running on http://localhost:PORT".
+ *   6. start the agent run pool (SPROUT_AGENT_WORKERS threads, default 4, 1..64; at most
+ *      SPROUT_AGENT_QUEUE runs waiting, default 64, 1..100000; runs/run.h);
+ *   7. start the daemon, print "Sprout backend running on http://localhost:PORT".
  * Shutdown: SIGINT/SIGTERM are blocked in every thread and taken by sigwait() in the main
- * thread; the server stops accepting, in-flight requests finish (up to SERVE_DRAIN_MS), then
- * every per-thread connection is closed (the last close checkpoints the WAL).
+ * thread; every agent run is cancelled and its job waited for (up to SERVE_RUNS_DRAIN_MS), so
+ * open streams end; the server stops accepting, in-flight requests finish (up to
+ * SERVE_DRAIN_MS), then every per-thread connection is closed (the last close checkpoints the
+ * WAL).
  * Ownership: everything opened here is closed here. Thread model: main thread; the HTTP worker
  * threads are started by http_server_start() with the signals already blocked.
  */
@@ -37,9 +43,28 @@
 #include "db/seed.h"
 #include "http/server.h"
 #include "objects/objstore.h"
+#include "runs/run.h"
 #include "util/config.h"
 
 #define SERVE_DRAIN_MS 10000u
+#define SERVE_RUNS_DRAIN_MS 5000u
+
+/* An unsigned tuning variable in [min,max]; unset = def. SP_EINVAL (message set) otherwise. */
+static int env_count(const char *name, unsigned def, unsigned min, unsigned max, unsigned *out,
+                     struct sp_error *err)
+{
+    const char *v = config_get(name, NULL);
+    *out = def;
+    if (!v)
+        return SP_OK;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < (long)min || x > (long)max)
+        return sp_error_set(err, SP_EINVAL, "%s='%s' must be a number from %u to %u", name, v, min, max);
+    *out = (unsigned)x;
+    return SP_OK;
+}
 
 static int parse_port(const char *s, unsigned *out)
 {
@@ -64,28 +89,18 @@ static int has_tables(struct db *db, bool *out, struct sp_error *err)
     return SP_OK;
 }
 
-static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
+/* Apply the pending migrations of f: refused with --no-migrate; a database that holds tables is
+ * backed up first. */
+static int apply_pending(struct cli_ctx *ctx, struct db *db, const struct migrate_folder *f, size_t pending,
+                         bool no_migrate, struct sp_error *err)
 {
-    struct stat st;
-    if (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        if (no_migrate)
-            return SP_OK;
-        return sp_error_set(err, SP_ENOTFOUND,
-                            "migrations folder %s not found: start from the project folder, pass "
-                            "--migrations DIR, or use --no-migrate to serve the database as it is",
-                            ctx->migrations_dir);
-    }
-    size_t pending = 0;
-    int rc = migrate_count_pending(db, ctx->migrations_dir, &pending, err);
-    if (rc != SP_OK || pending == 0)
-        return rc;
     if (no_migrate)
         return sp_error_set(err, SP_EDRIFT,
                             "%s has %zu pending migration%s and --no-migrate was given: run "
                             "`sprout db migrate` first (or start without --no-migrate)",
                             ctx->db_path, pending, pending == 1 ? "" : "s");
     bool tables = false;
-    rc = has_tables(db, &tables, err);
+    int rc = has_tables(db, &tables, err);
     if (rc != SP_OK)
         return rc;
     if (tables) {
@@ -102,11 +117,36 @@ static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, s
             return rc;
     }
     size_t applied = 0;
-    rc = migrate_apply(db, ctx->migrations_dir, stdout, &applied, err);
+    rc = migrate_apply_folder(db, f, stdout, &applied, err);
     if (rc != SP_OK)
         return sp_error_prefix(err, "migrating %s failed, nothing was applied", ctx->db_path);
     printf("Applied %zu migration%s.\n", applied, applied == 1 ? "" : "s");
     return SP_OK;
+}
+
+static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
+{
+    struct stat st;
+    if (!migsrc_is_builtin(&ctx->migrations) && (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        if (no_migrate)
+            return SP_OK;
+        return sp_error_set(err, SP_ENOTFOUND,
+                            "migrations folder %s not found: pass --migrations DIR with an existing "
+                            "folder, or use --no-migrate to serve the database as it is",
+                            ctx->migrations_dir);
+    }
+    struct migrate_folder f;
+    int rc = migrate_folder_load(&ctx->migrations, &f, err);
+    if (rc != SP_OK)
+        return rc;
+    char label[512];
+    printf("Migrations: %s\n", cli_migrations_label(ctx, label, sizeof label));
+    size_t pending = 0;
+    rc = migrate_count_pending(db, &f, &pending, err);
+    if (rc == SP_OK && pending > 0)
+        rc = apply_pending(ctx, db, &f, pending, no_migrate, err);
+    migrate_folder_free(&f);
+    return rc;
 }
 
 int cmd_serve(struct cli_ctx *ctx)
@@ -150,6 +190,12 @@ int cmd_serve(struct cli_ctx *ctx)
     signal(SIGPIPE, SIG_IGN);
 
     struct sp_error err = { 0 };
+    unsigned workers = RUNS_DEFAULT_WORKERS, queue_max = RUNS_DEFAULT_QUEUE;
+    if (env_count("SPROUT_AGENT_WORKERS", RUNS_DEFAULT_WORKERS, 1, 64, &workers, &err) != SP_OK ||
+        env_count("SPROUT_AGENT_QUEUE", RUNS_DEFAULT_QUEUE, 1, 100000, &queue_max, &err) != SP_OK) {
+        fprintf(stderr, "sprout: error: %s\n", err.msg);
+        return CLI_EXIT_USAGE;
+    }
     struct db *db = NULL;
     struct objstore *store = NULL;
     struct http_server *srv = NULL;
@@ -174,9 +220,14 @@ int cmd_serve(struct cli_ctx *ctx)
     struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm };
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet,
                                       .web_dir = web_dir, .ctx = &actx };
+    bool runs_up = false;
+    if (rc == SP_OK && (rc = runs_init(workers, queue_max, &err)) == SP_OK)
+        runs_up = true;
     if (rc == SP_OK)
         rc = http_server_start(&cfg, &srv, &err);
     if (rc != SP_OK) {
+        if (runs_up)
+            runs_shutdown(SERVE_RUNS_DRAIN_MS);
         llm_client_free(llm);
         objstore_close(store);
         int code = cli_fail(rc, &err);
@@ -191,10 +242,16 @@ int cmd_serve(struct cli_ctx *ctx)
         ;
     printf("%s received, finishing in-flight requests...\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fflush(stdout);
+    unsigned jobs_left = runs_shutdown(SERVE_RUNS_DRAIN_MS);
+    if (jobs_left)
+        fprintf(stderr, "%u agent run%s did not stop within %u s.\n", jobs_left, jobs_left == 1 ? "" : "s",
+                SERVE_RUNS_DRAIN_MS / 1000);
     unsigned left = http_server_stop(srv, SERVE_DRAIN_MS);
-    db_thread_close_all();
-    objstore_close(store);
-    llm_client_free(llm);
+    if (!jobs_left) { /* a job still running uses these: leave them to the exit */
+        db_thread_close_all();
+        objstore_close(store);
+        llm_client_free(llm);
+    }
     if (left)
         fprintf(stderr, "Stopped: %u request%s were cut off after %u s.\n", left, left == 1 ? "" : "s",
                 SERVE_DRAIN_MS / 1000);

@@ -242,6 +242,11 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
         sp_error_set(err, rc, "cannot serialise the snapshot or journal");
         goto out;
     }
+    /* the folder itself too, as drizzle-kit does (generate in a folder without ./drizzle) */
+    if (mkdir(opt->dir, 0777) != 0 && errno != EEXIST) {
+        rc = sp_error_set(err, SP_EIO, "cannot create %s: %s", opt->dir, strerror(errno));
+        goto out;
+    }
     buf_printf(&path, "%s/meta", opt->dir);
     if (mkdir(buf_cstr(&path), 0777) != 0 && errno != EEXIST) {
         rc = sp_error_set(err, SP_EIO, "cannot create %s: %s", buf_cstr(&path), strerror(errno));

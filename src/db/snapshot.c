@@ -239,6 +239,17 @@ static int snap_table(struct loader *L, const char *tkey, json_t *t, json_t *int
     return SP_OK;
 }
 
+static int parse_text(const char *name, const char *text, size_t len, json_t **root,
+                      struct sp_error *err)
+{
+    json_error_t jerr;
+    *root = json_loadb(text, len, 0, &jerr);
+    if (!*root)
+        return sp_error_set(err, SP_EINVAL, "%s data is malformed: %s (line %d, column %d)", name,
+                            jerr.text, jerr.line, jerr.column);
+    return SP_OK;
+}
+
 static int parse_file(const char *path, json_t **root, struct sp_error *err)
 {
     json_error_t jerr;
@@ -252,12 +263,13 @@ static int parse_file(const char *path, json_t **root, struct sp_error *err)
     return SP_OK;
 }
 
-int snapshot_load_file(const char *path, struct model_schema *out, struct snapshot_meta *meta,
-                       struct sp_error *err)
+/* path names the snapshot in messages; text (len bytes) is its content, or NULL to read path. */
+static int load_snapshot(const char *path, const char *text, size_t len, struct model_schema *out,
+                         struct snapshot_meta *meta, struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
     json_t *root;
-    int rc = parse_file(path, &root, err);
+    int rc = text ? parse_text(path, text, len, &root, err) : parse_file(path, &root, err);
     if (rc)
         return rc;
     struct arena *a = calloc(1, sizeof *a);
@@ -453,6 +465,18 @@ static int case_table(struct loader *L, json_t *t, struct model_table *mt)
     mt->checks = mk;
     mt->n_checks = n;
     return SP_OK;
+}
+
+int snapshot_load_file(const char *path, struct model_schema *out, struct snapshot_meta *meta,
+                       struct sp_error *err)
+{
+    return load_snapshot(path, NULL, 0, out, meta, err);
+}
+
+int snapshot_load_text(const char *name, const char *text, size_t len, struct model_schema *out,
+                       struct snapshot_meta *meta, struct sp_error *err)
+{
+    return load_snapshot(name, text, len, out, meta, err);
 }
 
 int snapshot_load_case(const char *path, struct model_schema *out, struct sp_error *err)

@@ -7,8 +7,12 @@
  * Responses: the handler's buffer is handed to MHD without a copy (MHD_RESPMEM_MUST_FREE).
  * Errors the server itself detects (404, 405, 413, 400 for the query) are JSON like every
  * handler error.
+ * Deferred answers: a handler that sets resp->run hands the request to http/defer.c, which
+ * suspends the connection until the run has a JSON reply or a stream to send (no worker
+ * thread waits), and closes the run's reader when the connection completes.
  * Thread model: MHD's pool threads run the callbacks; a request is only touched by the thread of
- * its connection. The only shared mutable state is the in-flight counter (atomic).
+ * its connection (a deferred one also by its wake-up, see defer.h). The only other shared
+ * mutable state is the in-flight counter (atomic).
  */
 #include "http/server.h"
 
@@ -26,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/defer.h"
 #include "http/router.h"
 #include "http/static.h"
 #include "http/upload.h"
@@ -44,6 +49,7 @@ struct http_server {
     struct http_route_table routes;
     atomic_uint in_flight;
     atomic_bool stopping;   /* set by http_server_stop: new requests get 503 */
+    struct http_defer_set *defers;
 };
 
 enum phase { PH_NEW = 0, PH_BODY, PH_DISCARD };
@@ -55,6 +61,7 @@ struct request {
     struct api_resp resp;
     const struct api_route *route;
     struct http_upload *upload;
+    struct http_defer *defer;  /* the answer comes from a run (resp.run handed over) */
     struct buf body;
     char *uri;                 /* raw request target, owned */
     const char *path;          /* raw path (arena), for routing and the log */
@@ -90,6 +97,8 @@ static struct request *request_new(struct http_server *srv, const char *uri)
 
 static void request_free(struct request *r)
 {
+    http_defer_free(r->defer); /* closes the run's reader: cancels the run if it was the last */
+    run_reader_close(r->resp.run);
     http_upload_free(r->upload);
     if (r->page)
         MHD_destroy_response(r->page);
@@ -347,11 +356,50 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
     return MHD_YES;
 }
 
+/* The answer of a deferred request: sent, or the connection suspended until there is one. */
+static enum MHD_Result answer_deferred(struct request *r, struct MHD_Connection *c)
+{
+    int status = 500;
+    switch (http_defer_poll(r->defer, &status, &r->resp.body)) {
+    case HTTP_DEFER_WAIT:
+        return MHD_YES;
+    case HTTP_DEFER_JSON:
+        r->resp.status = status;
+        r->resp.body_is_json = true;
+        return send_reply(r, c);
+    case HTTP_DEFER_STREAM:
+        /* A quiet stream is suspended, and suspended connections do not time out (MHD); the
+         * idle timeout restarts at each resume, and the keep-alive comes well within it. */
+        return queue(r, c, http_defer_stream_response(r->defer), 200);
+    case HTTP_DEFER_GONE:
+    default:
+        return MHD_NO;
+    }
+}
+
+/* The handler handed its work to a run: defer the answer. */
+static enum MHD_Result begin_deferred(struct request *r, struct MHD_Connection *c)
+{
+    struct run_reader *reader = r->resp.run;
+    r->resp.run = NULL;
+    buf_release(&r->resp.body);
+    struct sp_error err = { 0 };
+    if (http_defer_new(r->srv->defers, c, reader, &r->defer, &err) != SP_OK) {
+        api_fail(&r->resp, err.code, "%s", err.msg);
+        return send_reply(r, c);
+    }
+    return answer_deferred(r, c);
+}
+
 static void run_handler(struct request *r)
 {
     r->req.body = r->body.len ? r->body.data : NULL;
     r->req.body_len = r->body.len;
     int rc = r->route->handler(&r->req, &r->resp);
+    if (rc != SP_OK && r->resp.run) { /* a failure is the answer, not the run */
+        run_reader_close(r->resp.run);
+        r->resp.run = NULL;
+    }
     if (rc != SP_OK && (r->resp.status < 400 || r->resp.status > 599))
         api_fail(&r->resp, rc, "%s", sp_strerror(rc));
 }
@@ -373,6 +421,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0; /* already answered: the rest of the body is dropped */
         return MHD_YES;
     }
+    if (r->defer)
+        return answer_deferred(r, c); /* resumed */
     if (r->phase == PH_NEW)
         return begin(r, c, url, method);
 
@@ -411,6 +461,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             http_upload_finish(r->upload);
         else
             run_handler(r);
+        if (r->resp.run)
+            return begin_deferred(r, c);
     }
     return send_reply(r, c);
 }
@@ -470,9 +522,16 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
         s->routes = (struct http_route_table){ api_routes, api_n_routes };
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->stopping, false);
+    rc = http_defer_set_new(&s->defers, err);
+    if (rc != SP_OK) {
+        free(s);
+        return rc;
+    }
 
     unsigned threads = cfg->threads ? cfg->threads : online_cores();
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
+                     MHD_ALLOW_SUSPEND_RESUME;
+    unsigned timeout_s = cfg->timeout_s ? cfg->timeout_s : HTTP_CONNECTION_TIMEOUT_S;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     errno = 0;
@@ -480,13 +539,14 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads,
                                  MHD_OPTION_CONNECTION_LIMIT, HTTP_CONNECTION_LIMIT,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, HTTP_CONNECTION_TIMEOUT_S,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
+        http_defer_set_free(s->defers);
         free(s);
         return sp_error_set(err, SP_EIO, "cannot listen on %s port %u: %s", host, cfg->port,
                             e ? strerror(e) : "libmicrohttpd refused to start");
@@ -517,7 +577,13 @@ unsigned http_server_stop(struct http_server *s, unsigned wait_ms)
         nanosleep(&ts, NULL);
         waited += 5;
     }
+    /* Deferred requests still open (a producer that never finished): end them, so that no
+     * connection is suspended when the daemon stops (MHD forbids it), and give them a moment. */
+    if (http_defer_set_abort_all(s->defers))
+        for (waited = 0; atomic_load(&s->in_flight) != 0 && waited < 1000; waited += 5)
+            nanosleep(&ts, NULL);
     MHD_stop_daemon(s->daemon);
+    http_defer_set_free(s->defers);
     free(s);
     return left;
 }

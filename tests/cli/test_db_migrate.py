@@ -1,8 +1,7 @@
-"""tests/cli/test_db_migrate.py: `sprout db migrate` on the sprout fixtures (shared/fixtures) and
+"""tests/cli/test_db_migrate.py: `sprout db migrate` on the sprout fixtures (tests/data/fixtures) and
 on bad input: every failure gives a clear message, a non-zero exit and changes nothing."""
 import shutil
 
-from conftest import SHARED
 from dbutil import FIXTURES, SPROUT_DRIZZLE, Locker, make_folder, query, state
 
 HASH_0003 = "77ee815b4e8b7dc61e02f48eefd454b3d28cb1b8bd3a683198f1313e5dac24e3"
