@@ -2,10 +2,11 @@
 // playwright-core), against a real `sprout serve` that tests/web/test_web.py started (with the
 // fake model server, or without a model).
 //   node journey.mjs <scenario> <serverUrl> <screenshotDir>
-// Scenarios: journey, nomodel, restart, hostile. Each checks accessibility with axe-core (no
+// Scenarios: journey, nomodel, restart, hostile, agentfail. Each checks accessibility with axe-core (no
 // serious or critical violations) on the pages it visits, and fails on a page error, a
 // Content-Security-Policy violation or a dialog opened by the page.
-// To stop or restart the server it prints "@@ stop" / "@@ start" and waits for a line on stdin.
+// To stop or restart the server, or mend the model, it prints "@@ stop" / "@@ start" /
+// "@@ model-ok" and waits for a line on stdin.
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -178,6 +179,25 @@ async function journey() {
   await page.locator('.graph .node', { hasText: 'Matrices' }).focus();
   await page.keyboard.press('Enter');
   await page.waitForURL(/#\/concept\//);
+  // a learner who comes back finds where they stand
+  await page.goto(base);
+  await page.getByRole('link', { name: 'Linear algebra' }).getByText('1 of 2 concepts mastered').waitFor();
+  clean();
+}
+
+// ---------------------------------------------------------------- an agent fails mid-way
+async function agentfail() {
+  await createTopic('Chemistry');
+  await page.waitForURL(/#\/topic\//);
+  const err = page.locator('.status .error');
+  await err.waitFor({ timeout: 60000 });
+  assert.match(await err.textContent(), /The AI ran into a problem/);
+  assert.doesNotMatch(await page.locator('.status').textContent(), /Your path is ready/);
+  await shot('agent-failed');
+  await ask('model-ok');
+  await err.getByRole('button', { name: 'Try again' }).click();
+  await page.getByText('Your path is ready').waitFor({ timeout: 60000 });
+  assert.equal(await page.locator('.graph .node').count(), 2);
   clean();
 }
 
@@ -262,7 +282,7 @@ async function hostile() {
   clean();
 }
 
-const scenarios = { journey, nomodel, restart, hostile };
+const scenarios = { journey, nomodel, restart, hostile, agentfail };
 try {
   await scenarios[scenario]();
   console.log(`${scenario}: ok`);

@@ -3,19 +3,18 @@
 HTTP-level checks of http/static.c (types, CSP, ETag/304, gzip, the size budget, --web DIR, paths
 that must not escape), then the browser scenarios of tests/web/journey.mjs in headless Chromium
 against the real binary: the whole journey with the fake model (tests/web/scenario.py), no model
-configured, the server stopped and restarted, hostile model text. Screenshots go to the test's
+configured, the server stopped and restarted, hostile model text, an agent failing mid-way. Screenshots go to the test's
 temporary folder, or to $SPROUT_WEB_SHOTS (e.g. docs/web) when set.
 """
 import gzip
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 import conftest
-from support.fake_model import slow, tool
+from support.fake_model import fault, slow
 from web.scenario import Journey
 
 HERE = Path(__file__).resolve().parent
@@ -193,3 +192,19 @@ def test_hostile_model_text_is_shown_as_text(start_server, fake_model, tmp_path)
     if not agents_built(srv):
         pytest.skip("the agents are not in this build yet")
     run_browser("hostile", srv, tmp_path)
+
+
+@needs_browser
+def test_agent_failure_is_shown_with_a_retry(start_server, fake_model, tmp_path):
+    fake_model.default = fault(400)       # not retried: the topic agent fails at once
+    srv = start_server(env=fake_model.env())
+    if not agents_built(srv):
+        pytest.skip("the agents are not in this build yet")
+
+    def command(cmd):
+        if cmd == "model-ok":
+            fake_model.default = Journey(concepts=("Atoms", "Bonds"))
+            return "ok"
+        return f"unknown {cmd}"
+
+    run_browser("agentfail", srv, tmp_path, command)

@@ -18,7 +18,8 @@ function explain(status, serverMsg) {
     return new ApiError('No AI model is configured on this server, so Sprout cannot generate ' +
       'lessons yet. ' + (serverMsg || ''), { status, kind: 'model', detail: serverMsg });
   }
-  if (status === 503) return new ApiError('The server is busy or shutting down. Try again in a moment.', { status, detail: serverMsg });
+  if (status === 503 || status === 429) return new ApiError('The server is busy (or restarting). Try again in a moment.', { status, detail: serverMsg });
+  if (status === 502 || status === 504) return new ApiError('The AI model did not answer properly. Try again in a moment. ' + (serverMsg || ''), { status, kind: 'upstream', detail: serverMsg });
   if (status === 404) return new ApiError('This item no longer exists. ' + (serverMsg || ''), { status, detail: serverMsg });
   if (status === 413) return new ApiError('That file is too large.', { status, detail: serverMsg });
   if (status >= 400 && status < 500) return new ApiError('The server did not accept this: ' + (serverMsg || status), { status, detail: serverMsg });

@@ -99,15 +99,23 @@ function runStream({ path, status, graph, activity, accept, onDone, what }) {
   const go = async () => {
     status.replaceChildren(busy(what));
     const signal = aborter.signal;
+    const failures = [];
     try {
       await stream(path, { userId: USER }, (name, d) => {
         activity.onEvent(name, d);
+        if (name === 'agent_error') failures.push((d && d.message) || 'unknown error');
         if (name === 'node_created' && d.node && accept(d.node)) graph.addNode(d.node);
         else if (name === 'edge_created' && d.edge) graph.addEdge(d.edge);
         else if (name === 'node_removed') graph.removeNode(d.nodeId);
         else if (name === 'edge_removed') graph.removeEdge(d.sourceNodeId, d.targetNodeId);
       }, { signal });
       status.replaceChildren();
+      if (failures.length) {
+        const e = new ApiError(`The AI ran into a problem and stopped part of the work: ${failures[0]}. What it saved is kept.`, { kind: 'agent' });
+        await onDone(e);
+        status.replaceChildren(errorBox(e, go));
+        return;
+      }
       await onDone(null);
     } catch (e) {
       if (e.name === 'AbortError') return;
@@ -156,10 +164,19 @@ async function viewHome() {
   const load = async () => {
     listBox.replaceChildren(busy('Loading your topics…'));
     try {
-      const branches = await api.branches();
+      const [branches, { nodes, progress }] = await Promise.all([api.branches(), loadAll()]);
       if (!branches.length) { listBox.replaceChildren(h('p', { class: 'muted' }, 'No topics yet.')); return; }
+      // where the learner stands in each topic: mastered concepts (edges do not matter for that)
+      const summary = (b) => {
+        const root = nodes.find((n) => n.type === 'root' && n.branchId === b.id);
+        const concepts = root ? nodes.filter((n) => n.parentId === root.id && n.type === 'concept') : [];
+        if (!concepts.length) return 'not started';
+        const st = computeStates(concepts, [], progress, nodes);
+        const done = concepts.filter((c) => st.get(c.id) === 'mastered').length;
+        return `${done} of ${concepts.length} concepts mastered`;
+      };
       listBox.replaceChildren(h('ul', { class: 'topics' }, branches.slice().reverse().map((b) => h('li', { class: 'topic' },
-        h('a', { href: `#/topic/${encodeURIComponent(b.id)}` }, b.title),
+        h('a', { href: `#/topic/${encodeURIComponent(b.id)}` }, b.title, h('span', { class: 'muted topic-sum' }, summary(b))),
         h('button', { type: 'button', class: 'icon danger-text', 'aria-label': `Delete ${b.title}`, onclick: async () => {
           if (!(await askConfirm(`Delete “${b.title}” and everything learned in it? This cannot be undone.`, 'Delete'))) return;
           try { await api.deleteBranch(b.id); await load(); } catch (e) { listBox.prepend(errorBox(e, load, 'Reload')); }
