@@ -95,11 +95,22 @@ function activityPanel() {
 }
 
 // Run an agents stream into a graph + activity panel, with a status line and retry.
-function runStream({ path, status, graph, activity, accept, onDone, what }) {
+// The topic run is not stopped when the learner opens another page of the app: the server
+// cancels a run whose last reader leaves (docs/agents-runs.md), and the topic agent's unsaved
+// concepts and edges would be lost for good (a later run only replays what was saved). So it
+// keeps reading in the background, and leaving or reloading the page while one is running asks
+// first. Concept runs are redone on every visit and are stopped with their page.
+let liveRuns = 0;
+window.addEventListener('beforeunload', (e) => { if (liveRuns > 0) { e.preventDefault(); e.returnValue = ''; } });
+
+function runStream({ path, status, graph, activity, accept, onDone, what, keepGoing = false }) {
+  const my = epoch;
   const go = async () => {
     status.replaceChildren(busy(what));
-    const signal = aborter.signal;
+    const signal = keepGoing ? undefined : aborter.signal;
     const failures = [];
+    let counted = keepGoing;
+    if (counted) liveRuns += 1;
     try {
       await stream(path, { userId: USER }, (name, d) => {
         activity.onEvent(name, d);
@@ -109,6 +120,8 @@ function runStream({ path, status, graph, activity, accept, onDone, what }) {
         else if (name === 'node_removed') graph.removeNode(d.nodeId);
         else if (name === 'edge_removed') graph.removeEdge(d.sourceNodeId, d.targetNodeId);
       }, { signal });
+      if (counted) { liveRuns -= 1; counted = false; }
+      if (my !== epoch) return; // the learner is elsewhere now
       status.replaceChildren();
       if (failures.length) {
         const e = new ApiError(`The AI ran into a problem and stopped part of the work: ${failures[0]}. What it saved is kept.`, { kind: 'agent' });
@@ -118,7 +131,8 @@ function runStream({ path, status, graph, activity, accept, onDone, what }) {
       }
       await onDone(null);
     } catch (e) {
-      if (e.name === 'AbortError') return;
+      if (counted) { liveRuns -= 1; counted = false; }
+      if (e.name === 'AbortError' || my !== epoch) return;
       status.replaceChildren(errorBox(e, go));
       await onDone(e);
     }
@@ -258,8 +272,8 @@ async function viewTopic(branchId) {
     graph.set(list, es, computeStates(list, es, d.progress, d.nodes));
   };
   try { await refresh(); } catch (e) { status.replaceChildren(errorBox(e, () => viewTopic(branchId))); return; }
-  await runStream({
-    path: `/api/agents/topics/${encodeURIComponent(root.id)}/run`, status, graph, activity, what: 'Building your learning path…',
+  runStream({
+    path: `/api/agents/topics/${encodeURIComponent(root.id)}/run`, status, graph, activity, what: 'Building your learning path…', keepGoing: true,
     accept: (n) => n.type === 'concept' && n.parentId === root.id,
     onDone: async (err) => {
       try { await refresh(); } catch { /* the error box of the stream is enough */ }
@@ -312,7 +326,7 @@ async function viewConcept(conceptId) {
     },
   });
   await diagnostic(concept, diagBox, () => refine('Adapting your lessons to your answers…'));
-  await refine('Preparing your lessons…');
+  refine('Preparing your lessons…');
 }
 
 function parseOptions(q) {
