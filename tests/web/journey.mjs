@@ -233,6 +233,7 @@ async function nomodel() {
   await shot('upload-failed');
   await page.getByRole('button', { name: 'Continue without documents' }).click();
   await page.waitForURL(/#\/topic\//);
+  await page.locator('.status .error.model').waitFor(); // the topic run has answered
 
   // delete, after a confirmation (cancel keeps it)
   await page.goto(base);
@@ -263,6 +264,7 @@ async function restart() {
   await err.getByRole('button', { name: 'Try again' }).click();
   await page.waitForURL(/#\/topic\//);
   await page.getByRole('heading', { level: 1, name: 'Astronomy' }).waitFor();
+  await page.locator('.status .error.model').waitFor(); // the topic run has answered (no model)
   await page.goto(base);
   await page.getByRole('link', { name: 'Astronomy' }).waitFor();
   assert.equal(await page.getByRole('link', { name: 'Astronomy' }).count(), 1, 'one topic, not two');
