@@ -7,15 +7,16 @@
 #   make check      warnings as errors + banned functions + layer rules
 #   make man        build/sprout.1, the man page, written by the binary from its command table
 #   make install    binary + man page under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local by default)
+#   make format     clang-format the C sources (scripts/format.sh; --check lists what differs)
 PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto
 # poppler-glib: headers only. src/extract/pdf.c dlopens it on the first PDF, so the ~80 libraries
 # behind it (cairo, glib, libstdc++, nss, X11 ...) cost nothing until a PDF is extracted.
 DL_PKGS  := poppler-glib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread -lm
-WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion \
             -Wno-overlength-strings
-BASE     := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+BASE     := -std=c17 -D_GNU_SOURCE -Isrc -Ibuild/gen $(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 REL_FLAGS := $(BASE) -O2 -DNDEBUG -g
 DBG_FLAGS := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=undefined
@@ -51,7 +52,7 @@ DBG_LIB_OBJS := $(LIB_SRCS:%.c=build/debug/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/debug/tests/%)
 DRIVER_BINS := $(DRIVER_SRCS:tests/drivers/%.c=build/debug/drivers/%)
 
-.PHONY: all release debug units test check clean man install uninstall FORCE
+.PHONY: all release debug units test check format clean man install uninstall FORCE
 all: release man
 release: build/release/sprout
 debug: build/debug/sprout
@@ -61,6 +62,19 @@ build/release/sprout: $(REL_OBJS)
 	$(CC) -o $@ $^ $(PKG_LIBS)
 build/debug/sprout: $(DBG_OBJS)
 	$(CC) $(DBG_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# storage/columns.h: every table's column list, derived from src/db/schema.c at build time
+# (scripts/gen-columns.c). Rewritten only when its text changes, so an edit of schema.c that
+# leaves the columns alone rebuilds nothing in storage/.
+COLUMNS_H := build/gen/storage/columns.h
+build/gen/gen-columns: scripts/gen-columns.c src/db/schema.c src/db/schema.h src/db/model.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -Isrc -Wall -Wextra -o $@ scripts/gen-columns.c src/db/schema.c
+$(COLUMNS_H): build/gen/gen-columns
+	@mkdir -p $(dir $@)
+	@build/gen/gen-columns > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "wrote $@"; fi
+$(REL_OBJS) $(DBG_OBJS) $(UNIT_BINS) $(DRIVER_BINS): | $(COLUMNS_H)
 
 build/gen/embedded.c: $(EMBED_FILES) scripts/embed.sh Makefile
 	@mkdir -p $(dir $@)
@@ -110,6 +124,9 @@ test: release debug units
 check:
 	$(MAKE) -B EXTRA_CFLAGS=-Werror release debug units
 	scripts/check-source.sh
+
+format:
+	scripts/format.sh
 
 man: build/sprout.1
 build/sprout.1: build/release/sprout

@@ -20,6 +20,7 @@ int api_status_from_err(int code)
     switch (code) {
     case SP_EINVAL: return 400;
     case SP_ENOTFOUND: return 404;
+    case SP_EMETHOD: return 405;
     case SP_ECONFLICT: return 409;
     case SP_ETOOBIG: return 413;
     case SP_EUNSUPPORTED: return 415;

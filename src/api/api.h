@@ -40,6 +40,7 @@ struct api_ctx {
     const char *db_path;
     struct objstore *store;        /* document bytes (objects/objstore.h); may be NULL */
     const struct llm_client *llm;  /* the model (llm/llm.h); NULL when none is configured */
+    const char *tmp_dir;           /* staged uploads go here; NULL = /tmp */
 };
 
 struct api_query_pair {
@@ -104,7 +105,9 @@ extern const size_t api_n_routes;
 int api_status_from_err(int code);
 /* Fill resp with status for code and {"error": message}; returns code. */
 int api_fail(struct api_resp *resp, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Fill resp with an explicit status and {"error": message}; returns the SP code given. */
+/* Deprecated, kept for the agent handlers written against the earlier tree (503 for a full run
+ * queue reported as SP_ETOOBIG): an explicit status outside api_status_from_err. New code uses
+ * api_fail with the code that means the status (SP_EUNAVAILABLE for 503). */
 int api_fail_status(struct api_resp *resp, int status, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Set status; the body is whatever the handler appended to resp->body. */

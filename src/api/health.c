@@ -7,7 +7,7 @@
 int api_health(struct api_req *req, struct api_resp *resp)
 {
     (void)req;
-    char ts[25];
+    char ts[TIME_ISO_SIZE];
     time_iso_now(ts);
     int rc = buf_printf(&resp->body, "{\"status\":\"ok\",\"timestamp\":\"%s\"}", ts);
     if (rc != SP_OK)

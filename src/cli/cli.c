@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/config.h"
+#include "util/countof.h"
 
 struct cli_cmd {
     const char *name;
@@ -34,7 +35,7 @@ static const struct cli_cmd cli_commands[] = {
     { "db restore", cmd_db_restore, "PATH [--yes]", "replace the database with a backup" },
     { "db seed", cmd_db_seed, "", "insert the default user if missing" },
 };
-#define N_COMMANDS (sizeof cli_commands / sizeof cli_commands[0])
+#define N_COMMANDS SP_COUNT(cli_commands)
 
 /* Options and environment, listed by --help and in the man page (--man) alike. */
 struct cli_doc {
@@ -198,13 +199,14 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_flag *flags, const char **po
                     break;
             if (!f || !f->name)
                 return cli_usage(ctx, "unknown option '%.*s'", (int)nl, a);
-            if (f->value) {
-                if (eq)
-                    *f->value = eq + 1;
-                else if (i + 1 < ctx->argc)
-                    *f->value = ctx->argv[++i];
-                else
+            if (f->value || f->values) {
+                const char *v = eq ? eq + 1 : i + 1 < ctx->argc ? ctx->argv[++i] : NULL;
+                if (!v)
                     return cli_usage(ctx, "option '%s' needs a value", f->name);
+                if (f->value)
+                    *f->value = v;
+                if (f->values)
+                    f->values[(*f->n_values)++] = v; /* at most argc values: room by contract */
             } else if (eq) {
                 return cli_usage(ctx, "option '%s' takes no value", f->name);
             }
@@ -271,6 +273,7 @@ int cli_main(int argc, char **argv)
         }
     }
     config_load(NULL);
+    cli_settings_process();
     ctx.db_path = db ? db : config_get("DB_PATH", "./sprout.db");
     ctx.migrations_dir = mig ? mig : "./drizzle";
     ctx.migrations = migsrc_folder(ctx.migrations_dir);

@@ -35,17 +35,18 @@ typedef int (*cli_fn)(struct cli_ctx *ctx);
 
 struct cli_flag {
     const char *name;           /* "--steps" */
-    const char **value;         /* for flags taking a value; NULL for booleans */
+    const char **value;         /* for flags taking a value (the last one given wins) */
     bool *set;                  /* set to true when present (may be NULL) */
+    const char **values;        /* a repeatable flag: every value in order (room for argc) */
+    int *n_values;              /* with values: how many were given */
 };
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_DRIFT = 3 };
 
 int cli_main(int argc, char **argv);
-/* Parse ctx->argv against flags (NULL-name terminated). Positional arguments are collected
- * into pos (at most max_pos). Unknown flags, missing values and extra positionals print a
- * usage error and return CLI_EXIT_USAGE; SP_OK (0) on success. A flag may be repeated only if
- * its value pointer is NULL and set is used... repeated value flags go through cli_parse_multi. */
+/* Parse ctx->argv against flags ({ 0 }-terminated; "--flag VALUE" or "--flag=VALUE").
+ * Positional arguments are collected into pos (at most max_pos). Unknown flags, missing values
+ * and extra positionals print a usage error and return CLI_EXIT_USAGE; SP_OK (0) on success. */
 int cli_parse(struct cli_ctx *ctx, const struct cli_flag *flags, const char **pos, int max_pos, int *n_pos);
 /* Print "sprout: error: <message>" (err text, or sp_strerror(code)) and return the exit code. */
 int cli_fail(int code, const struct sp_error *err);
@@ -59,6 +60,15 @@ const char *cli_version(void);
 const char *cli_migrations_label(const struct cli_ctx *ctx, char *buf, size_t size);
 /* Ask a yes/no question on the terminal (stderr prompt, stdin answer); false when not interactive. */
 bool cli_confirm(const struct cli_ctx *ctx, const char *question);
+
+/* Settings from the environment / .env for the layers below (cli/settings.c, the only reader):
+ * cli_settings_process() applies the process-wide ones (the database busy timeout) and runs
+ * before any command; the others fill what a command hands down. */
+struct objstore_config;
+void cli_settings_process(void);
+void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *out);
+unsigned cli_settings_threads(void);     /* SPROUT_THREADS, 0 = one per core */
+const char *cli_settings_tmp_dir(void);  /* TMPDIR, default /tmp */
 
 /* Commands (one file each under cli/). */
 int cmd_serve(struct cli_ctx *ctx);

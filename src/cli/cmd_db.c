@@ -9,6 +9,7 @@
  * Thread model: main thread only.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,11 @@
 #include "db/schema.h"
 #include "db/seed.h"
 #include "db/snapshot.h"
+#include "util/countof.h"
 
-static const struct cli_flag no_flags[] = { { NULL, NULL, NULL } };
+#define CLI_PATH_TEXT (PATH_MAX + 64) /* a path and a sentence around it */
+
+static const struct cli_flag no_flags[] = { { 0 } };
 
 /* Paths as the user would type them: "drizzle/meta/x" rather than "./drizzle/meta/x". */
 static const char *shown(const char *path)
@@ -36,7 +40,7 @@ static int open_db(const struct cli_ctx *ctx, unsigned flags, struct db **db, st
 {
     int rc = db_open(ctx->db_path, flags, db, err);
     if (rc == SP_EIO)
-        sp_error_prefix(err, "cannot open database %s (does its directory exist, and may it be written?)",
+        sp_error_prefix(err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
     return rc;
 }
@@ -270,7 +274,7 @@ static long journal_index(const struct migrate_folder *f, const char *tag)
 int cmd_db_baseline(struct cli_ctx *ctx)
 {
     const char *to = NULL;
-    const struct cli_flag flags[] = { { "--to", &to, NULL }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--to", .value = &to }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
@@ -330,7 +334,7 @@ int cmd_db_baseline(struct cli_ctx *ctx)
 int cmd_db_push(struct cli_ctx *ctx)
 {
     bool force = false;
-    const struct cli_flag flags[] = { { "--force", NULL, &force }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--force", .set = &force }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
@@ -371,7 +375,7 @@ int cmd_db_push(struct cli_ctx *ctx)
 int cmd_db_rollback(struct cli_ctx *ctx)
 {
     const char *steps_s = NULL;
-    const struct cli_flag flags[] = { { "--steps", &steps_s, NULL }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--steps", .value = &steps_s }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
@@ -429,12 +433,12 @@ static int remove_file(const char *path, bool *removed, struct sp_error *err)
 int cmd_db_reset(struct cli_ctx *ctx)
 {
     bool yes = false;
-    const struct cli_flag flags[] = { { "--yes", NULL, &yes }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--yes", .set = &yes }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char q[4200];
+    char q[CLI_PATH_TEXT];
     snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?", ctx->db_path);
     int rc = confirm(ctx, yes, q, &err);
     struct migrate_folder f; /* the folder must be readable before anything is deleted */
@@ -442,9 +446,12 @@ int cmd_db_reset(struct cli_ctx *ctx)
         migrate_folder_free(&f);
     static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
     bool any = false;
-    for (size_t i = 0; rc == SP_OK && i < sizeof suffix / sizeof *suffix; i++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s%s", ctx->db_path, suffix[i]);
+    for (size_t i = 0; rc == SP_OK && i < SP_COUNT(suffix); i++) {
+        char path[CLI_PATH_TEXT];
+        if (snprintf(path, sizeof path, "%s%s", ctx->db_path, suffix[i]) >= (int)sizeof path) {
+            rc = sp_error_set(&err, SP_EINVAL, "the database path is too long");
+            break;
+        }
         bool removed = false;
         rc = remove_file(path, &removed, &err);
         if (removed)
@@ -488,7 +495,7 @@ int cmd_db_backup(struct cli_ctx *ctx)
 int cmd_db_restore(struct cli_ctx *ctx)
 {
     bool yes = false;
-    const struct cli_flag flags[] = { { "--yes", NULL, &yes }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--yes", .set = &yes }, { 0 } };
     const char *pos[1] = { NULL };
     int np = 0;
     int prc = cli_parse(ctx, flags, pos, 1, &np);
@@ -497,7 +504,7 @@ int cmd_db_restore(struct cli_ctx *ctx)
     if (np != 1)
         return cli_usage(ctx, "the backup file to restore is required");
     struct sp_error err = { 0 };
-    char q[4200];
+    char q[2 * CLI_PATH_TEXT];
     snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?", ctx->db_path, pos[0]);
     int rc = backup_verify(pos[0], &err);
     if (rc == SP_OK)
@@ -526,7 +533,7 @@ int cmd_db_seed(struct cli_ctx *ctx)
     bool inserted = false;
     int rc = open_db(ctx, 0, &db, &err);
     if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) == SP_EDB)
-        sp_error_prefix(&err, "run `sprout db migrate` first");
+        sp_error_prefix(&err, rc, "run `sprout db migrate` first");
     db_close(db);
     if (rc != SP_OK)
         return cli_fail(rc, &err);

@@ -111,7 +111,7 @@ static int apply_pending(struct cli_ctx *ctx, struct db *db, const struct migrat
         if (rc == SP_OK)
             printf("Backed up %s to %s before migrating.\n", ctx->db_path, dest);
         else
-            sp_error_prefix(err, "backup before migrating failed (nothing was migrated)");
+            sp_error_prefix(err, rc, "backup before migrating failed (nothing was migrated)");
         free(dest);
         if (rc != SP_OK)
             return rc;
@@ -119,7 +119,7 @@ static int apply_pending(struct cli_ctx *ctx, struct db *db, const struct migrat
     size_t applied = 0;
     rc = migrate_apply_folder(db, f, stdout, &applied, err);
     if (rc != SP_OK)
-        return sp_error_prefix(err, "migrating %s failed, nothing was applied", ctx->db_path);
+        return sp_error_prefix(err, rc, "migrating %s failed, nothing was applied", ctx->db_path);
     printf("Applied %zu migration%s.\n", applied, applied == 1 ? "" : "s");
     return SP_OK;
 }
@@ -154,12 +154,12 @@ int cmd_serve(struct cli_ctx *ctx)
     const char *port_s = NULL, *host = NULL, *web_dir = NULL;
     bool no_migrate = false, quiet = false;
     const struct cli_flag flags[] = {
-        { "--port", &port_s, NULL },
-        { "--host", &host, NULL },
-        { "--no-migrate", NULL, &no_migrate },
-        { "--quiet", NULL, &quiet },
-        { "--web", &web_dir, NULL },
-        { NULL, NULL, NULL },
+        { .name = "--port", .value = &port_s },
+        { .name = "--host", .value = &host },
+        { .name = "--no-migrate", .set = &no_migrate },
+        { .name = "--quiet", .set = &quiet },
+        { .name = "--web", .value = &web_dir },
+        { 0 },
     };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
@@ -204,22 +204,26 @@ int cmd_serve(struct cli_ctx *ctx)
     if (rc == SP_OK)
         rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
     if (rc == SP_EIO)
-        sp_error_prefix(&err, "cannot open database %s (does its directory exist, and may it be written?)",
+        sp_error_prefix(&err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
     if (rc == SP_OK)
         rc = prepare_schema(ctx, db, no_migrate, &err);
     bool inserted = false;
     if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) != SP_OK)
-        sp_error_prefix(&err, "seeding the default user failed (is the schema there? run `sprout db migrate`)");
+        sp_error_prefix(&err, rc, "seeding the default user failed (is the schema there? run `sprout db migrate`)");
     if (rc == SP_OK && inserted)
         puts("Default user seeded.");
     db_close(db); /* the workers open their own connections */
+    struct objstore_config ocfg;
+    cli_settings_objstore(ctx, &ocfg);
     if (rc == SP_OK)
-        rc = objstore_open(ctx->db_path, &store, &err);
+        rc = objstore_open(&ocfg, &store, &err);
 
-    struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm };
-    struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet,
-                                      .web_dir = web_dir, .ctx = &actx };
+    struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm,
+                            .tmp_dir = cli_settings_tmp_dir() };
+    struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx,
+                                      .web_dir = web_dir,
+                                      .threads = cli_settings_threads() };
     bool runs_up = false;
     if (rc == SP_OK && (rc = runs_init(workers, queue_max, &err)) == SP_OK)
         runs_up = true;

@@ -160,7 +160,7 @@ int migrate_table_ensure(struct db *db, struct sp_error *err)
 {
     int rc = db_exec(db, TRACKING_DDL, err);
     if (rc != SP_OK)
-        sp_error_prefix(err, "creating the %s table", MIGRATE_TABLE);
+        sp_error_prefix(err, rc, "creating the %s table", MIGRATE_TABLE);
     return rc;
 }
 
@@ -297,7 +297,7 @@ int migrate_apply_folder(struct db *db, const struct migrate_folder *f, FILE *lo
     /* IMMEDIATE rather than drizzle's deferred BEGIN: the newest row is read inside the write
      * transaction, so two runners cannot both apply the same migration. */
     if ((rc = db_begin_immediate(db, err)) != SP_OK)
-        return sp_error_prefix(err, "starting the migration transaction");
+        return sp_error_prefix(err, rc, "starting the migration transaction");
     bool have;
     double last;
     size_t n = 0;

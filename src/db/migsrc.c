@@ -3,6 +3,7 @@
  */
 #include "db/migsrc.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include "db/snapshot.h"
 #include "util/embed.h"
 
-#define MIGSRC_PATH_MAX 4096
+#define MIGSRC_PATH_MAX PATH_MAX
 
 const char *migsrc_name(const struct migsrc *s)
 {
@@ -39,7 +40,9 @@ int migsrc_read(const struct migsrc *s, const char *rel, char **out, size_t *len
     *out = NULL;
     char path[MIGSRC_PATH_MAX];
     if (!migsrc_is_builtin(s)) {
-        snprintf(path, sizeof path, "%s/%s", s->dir, rel);
+        if (snprintf(path, sizeof path, "%s/%s", s->dir, rel) >= (int)sizeof path)
+            return sp_error_set(err, SP_EINVAL, "the migrations folder path is too long: %s",
+                                s->dir); /* refused, never truncated to another file's name */
         return file_read_all(path, out, len, err);
     }
     snprintf(path, sizeof path, MIGSRC_EMBED_PREFIX "%s", rel);

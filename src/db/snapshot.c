@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static int snap_default(struct loader *L, json_t *d, struct model_column *c)
         c->def_kind = MODEL_DEF_BOOL;
         c->def_sql = json_is_true(d) ? "true" : "false";
     } else if (json_is_number(d)) {
-        char num[32];
+        char num[JSONW_NUMBER_SIZE];
         if (json_is_integer(d))
             snprintf(num, sizeof num, "%lld", (long long)json_integer_value(d));
         else
@@ -674,8 +675,9 @@ int snapshot_list(const char *dir, char ***paths, size_t *n, struct sp_error *er
 {
     *paths = NULL;
     *n = 0;
-    char meta[4096];
-    snprintf(meta, sizeof meta, "%s/meta", dir);
+    char meta[PATH_MAX];
+    if (snprintf(meta, sizeof meta, "%s/meta", dir) >= (int)sizeof meta)
+        return sp_error_set(err, SP_EINVAL, "the migrations folder path is too long: %s", dir);
     DIR *d = opendir(meta);
     if (!d) {
         if (errno == ENOENT)

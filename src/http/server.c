@@ -34,7 +34,6 @@
 #include "http/router.h"
 #include "http/static.h"
 #include "http/upload.h"
-#include "util/config.h"
 #include "util/timefmt.h"
 
 #define CORS_METHODS "GET,HEAD,PUT,PATCH,POST,DELETE"
@@ -166,8 +165,8 @@ static enum MHD_Result send_reply(struct request *r, struct MHD_Connection *c)
 {
     struct api_resp *a = &r->resp;
     if (a->status < 100 || a->status > 599)
-        api_fail_status(a, 500, SP_EINVAL, "the handler for %s %s produced no response", r->method,
-                        r->path ? r->path : "");
+        api_fail(a, SP_EINTERNAL, "the handler for %s %s produced no response", r->method,
+                 r->path ? r->path : "");
     struct MHD_Response *resp;
     if (a->status == 204 || a->status == 304 || a->body.len == 0) {
         buf_release(&a->body);
@@ -218,10 +217,11 @@ static enum MHD_Result answer_early(struct request *r, struct MHD_Connection *c)
     return r->preflight ? send_preflight(r, c) : send_reply(r, c);
 }
 
-static enum MHD_Result fail_early(struct request *r, struct MHD_Connection *c, int status,
-                                  const char *allow, const char *fmt, const char *arg)
+/* msg: the error text (the status comes from code, api_status_from_err); allow: for 405. */
+static enum MHD_Result fail_early(struct request *r, struct MHD_Connection *c, int code,
+                                  const char *allow, const char *msg)
 {
-    api_fail_status(&r->resp, status, SP_EINVAL, fmt, arg);
+    api_fail(&r->resp, code, "%s", msg ? msg : sp_strerror(code));
     r->allow = allow ? arena_strdup(&r->arena, allow) : NULL;
     return answer_early(r, c);
 }
@@ -302,7 +302,7 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
     r->req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 
     if (atomic_load(&r->srv->stopping))
-        return fail_early(r, c, 503, NULL, "the server is shutting down%s", "");
+        return fail_early(r, c, SP_EUNAVAILABLE, NULL, "the server is shutting down");
 
     if (strcmp(method, "OPTIONS") == 0) {
         r->preflight = true;
@@ -325,11 +325,14 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
     case HTTP_ROUTE_FOUND:
         break;
     case HTTP_ROUTE_BAD_METHOD:
-        return fail_early(r, c, 405, m.allow, "Cannot %s", arena_printf(&r->arena, "%s %s", method, r->path));
+        return fail_early(r, c, SP_EMETHOD, m.allow,
+                          arena_printf(&r->arena, "Cannot %s %s", method, r->path));
     case HTTP_ROUTE_BAD_PATH:
-        return fail_early(r, c, 400, NULL, "malformed percent-encoding in path %s", r->path);
+        return fail_early(r, c, SP_EINVAL, NULL,
+                          arena_printf(&r->arena, "malformed percent-encoding in path %s", r->path));
     case HTTP_ROUTE_NO_PATH:
-        return fail_early(r, c, 404, NULL, "Cannot %s", arena_printf(&r->arena, "%s %s", method, r->path));
+        return fail_early(r, c, SP_ENOTFOUND, NULL,
+                          arena_printf(&r->arena, "Cannot %s %s", method, r->path));
     default:
         return MHD_NO;
     }
@@ -340,9 +343,11 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
     struct query_walk w = { r, NULL, false };
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &w);
     if (w.dup)
-        return fail_early(r, c, 400, NULL, "query parameter '%s' given more than once", w.dup);
+        return fail_early(r, c, SP_EINVAL, NULL,
+                          arena_printf(&r->arena, "query parameter '%s' given more than once", w.dup));
     if (w.too_many)
-        return fail_early(r, c, 400, NULL, "too many query parameters (limit %s)", "32");
+        return fail_early(r, c, SP_EINVAL, NULL,
+                          arena_printf(&r->arena, "too many query parameters (limit %d)", API_MAX_QUERY));
 
     if (r->route->upload) {
         if (http_upload_start(c, r->route->upload, &r->req, &r->resp, &r->upload) != SP_OK)
@@ -351,7 +356,8 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
         return MHD_YES;
     }
     if (declared_too_big(c))
-        return fail_early(r, c, 413, NULL, "request body too large (limit %s bytes)", "102400");
+        return fail_early(r, c, SP_ETOOBIG, NULL,
+                          arena_printf(&r->arena, "request body too large (limit %d bytes)", API_MAX_BODY));
     r->phase = PH_BODY;
     return MHD_YES;
 }
@@ -487,11 +493,10 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
     return SP_OK;
 }
 
-/* Worker threads: SPROUT_THREADS when set, else one per online core. */
+/* Worker threads when the configuration leaves it open: one per online core. */
 static unsigned online_cores(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    n = config_get_long("SPROUT_THREADS", n, 1, 64);
     return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 

@@ -140,7 +140,9 @@ static void local_close(void *impl)
     free(impl);
 }
 
-static const struct objstore_ops local_ops = { local_put, local_del, local_close };
+static const struct objstore_ops local_ops = {
+    .put_file = local_put, .del = local_del, .close = local_close,
+};
 
 int objstore_local_init(struct objstore *s, const char *root, struct sp_error *err)
 {

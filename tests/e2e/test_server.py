@@ -206,6 +206,14 @@ def test_repeated_query_key_is_400(server):
     assert r.json == {"error": "query parameter 'userId' given more than once"}
 
 
+def test_too_many_query_parameters_is_400_naming_the_limit(server):
+    ok = "&".join(f"k{i}=v" for i in range(32))  # API_MAX_QUERY
+    assert server.request("GET", f"/api/branches?userId=u&{ok[:ok.rindex('&')]}").status == 200
+    r = server.request("GET", f"/api/branches?userId=u&{ok}")
+    assert r.status == 400
+    assert r.json == {"error": "too many query parameters (limit 32)"}
+
+
 def test_query_values_are_decoded(server):
     created = server.request("POST", "/api/branches", json={"userId": DEFAULT_USER, "title": "Q"})
     assert created.status == 201

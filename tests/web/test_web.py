@@ -103,17 +103,21 @@ def shots_dir(tmp_path):
     return Path(d).resolve() if d else tmp_path / "shots"
 
 
-def agents_built(srv):
-    """Are the agents in this binary? (A configured route answers 404 for an unknown node; the
-    placeholder of a build without them answers 503 "not available yet".)"""
-    r = srv.request("POST", "/api/agents/topics/no-such-node/run",
-                    json={"userId": "00000000-0000-0000-0000-000000000000"})
-    return "not available yet" not in r.json.get("error", "")
+def agents_built(srv, which=("topic", "concept", "tutor")):
+    """Are these agents in this binary? A built route answers an unknown id with 404 (or 503
+    naming the model variables); the placeholder of a build without it answers 503 "... not
+    available yet"."""
+    user = {"userId": "00000000-0000-0000-0000-000000000000"}
+    probe = {"topic": lambda: srv.request("POST", "/api/agents/topics/no-such-node/run", json=user),
+             "concept": lambda: srv.request(
+                 "GET", "/api/agents/concepts/no-such-node/diagnostic?userId=" + user["userId"]),
+             "tutor": lambda: srv.request("POST", "/api/chat/sessions/no-such-session/tutor", json=user)}
+    return not any("not available yet" in probe[w]().json.get("error", "") for w in which)
 
 
 def run_browser(scenario, srv, tmp_path, on_command=None, timeout=150):
     """Run journey.mjs; answer its "@@ stop" / "@@ start" lines through on_command."""
-    env = dict(os.environ, SPROUT_AGENTS="1" if agents_built(srv) else "0")
+    env = dict(os.environ, SPROUT_AGENTS="1" if agents_built(srv, ("topic",)) else "0")
     p = subprocess.Popen(["node", str(HERE / "journey.mjs"), scenario, f"http://127.0.0.1:{srv.port}/",
                           str(shots_dir(tmp_path))], cwd=HERE, env=env, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -171,13 +175,8 @@ def test_server_stopped_and_restarted(start_server, tmp_path):
         if cmd == "stop":
             srv.stop()
             return "ok"
-        if cmd == "start":
-            orig = conftest.free_port
-            conftest.free_port = lambda: port     # the same address as before
-            try:
-                state["srv"] = start_server(env=NO_MODEL, db=srv.db)
-            finally:
-                conftest.free_port = orig
+        if cmd == "start":                       # the same address and database as before
+            state["srv"] = start_server(env=NO_MODEL, db=srv.db, args=("--port", str(port)))
             return "ok"
         return f"unknown {cmd}"
 
@@ -198,7 +197,7 @@ def test_hostile_model_text_is_shown_as_text(start_server, fake_model, tmp_path)
 def test_agent_failure_is_shown_with_a_retry(start_server, fake_model, tmp_path):
     fake_model.default = fault(400)       # not retried: the topic agent fails at once
     srv = start_server(env=fake_model.env())
-    if not agents_built(srv):
+    if not agents_built(srv, ("topic",)):
         pytest.skip("the agents are not in this build yet")
 
     def command(cmd):

@@ -16,6 +16,8 @@ static void test_status_mapping(void)
     CHECK_EQ_INT(api_status_from_err(SP_EBUSY), 503);
     CHECK_EQ_INT(api_status_from_err(SP_EDB), 500);
     CHECK_EQ_INT(api_status_from_err(SP_ENOMEM), 500);
+    CHECK_EQ_INT(api_status_from_err(SP_EMETHOD), 405);
+    CHECK_EQ_INT(api_status_from_err(SP_EINTERNAL), 500);
     CHECK_EQ_INT(api_status_from_err(-999), 500);
 }
 
@@ -26,8 +28,8 @@ static void test_fail_bodies(void)
     CHECK_EQ_INT(r.status, 404);
     CHECK_STR_EQ(buf_cstr(&r.body), "{\"error\":\"Node not found\"}");
     /* a second failure replaces the first body; quotes and control characters are escaped */
-    api_fail_status(&r, 418, SP_EINVAL, "a \"q\"\n");
-    CHECK_EQ_INT(r.status, 418);
+    api_fail(&r, SP_EMETHOD, "a \"q\"\n");
+    CHECK_EQ_INT(r.status, 405);
     CHECK_STR_EQ(buf_cstr(&r.body), "{\"error\":\"a \\\"q\\\"\\n\"}");
     buf_release(&r.body);
 }
