@@ -32,8 +32,16 @@ MANDIR   ?= $(PREFIX)/share/man
 
 SRCS     := $(shell find src -name '*.c' | sort) build/gen/embedded.c build/gen/version.c
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-# Files built into the binary (util/embed.h): the migrations and the agents' prompts.
-EMBED_FILES := $(shell find drizzle src/agents/prompts -type f 2>/dev/null | LC_ALL=C sort)
+# The web page (http/static.c): web/ and the vendored libraries, staged under build/web/ with a
+# gzip twin of each file. The libraries come from Debian packages (scripts/install-deps.sh):
+# libjs-marked (Markdown, MIT) and node-dompurify (HTML sanitiser, Apache-2.0 or MPL-2.0).
+MARKED_JS := /usr/share/javascript/marked/marked.umd.min.js
+PURIFY_JS := /usr/share/nodejs/dompurify/dist/purify.min.js
+WEB_SRC  := $(shell find web -type f ! -name README.md 2>/dev/null | LC_ALL=C sort)
+WEB_STAGED := $(WEB_SRC:web/%=build/web/%) build/web/vendor/marked.min.js build/web/vendor/purify.min.js
+WEB_FILES := $(WEB_STAGED) $(WEB_STAGED:%=%.gz)
+# Files built into the binary (util/embed.h): the migrations, the agents' prompts, the web page.
+EMBED_FILES := $(shell find drizzle src/agents/prompts -type f 2>/dev/null | LC_ALL=C sort) $(WEB_FILES)
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 SUPPORT_SRCS := $(shell find tests/support -name '*.c' 2>/dev/null | sort)
 DRIVER_SRCS := $(shell find tests/drivers -name '*.c' 2>/dev/null | sort)
@@ -71,6 +79,17 @@ $(REL_OBJS) $(DBG_OBJS) $(UNIT_BINS) $(DRIVER_BINS): | $(COLUMNS_H)
 build/gen/embedded.c: $(EMBED_FILES) scripts/embed.sh Makefile
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $@ $(EMBED_FILES)
+build/web/vendor/marked.min.js: $(MARKED_JS)
+	@mkdir -p $(dir $@)
+	cp $< $@
+build/web/vendor/purify.min.js: $(PURIFY_JS)
+	@mkdir -p $(dir $@)
+	sed '/^\/\/# sourceMappingURL=/d' $< > $@
+build/web/%.gz: build/web/%
+	gzip -9 -n -c $< > $@
+build/web/%: web/%
+	@mkdir -p $(dir $@)
+	cp $< $@
 # rewritten only when the version changes, so that nothing relinks otherwise
 build/gen/version.c: FORCE
 	@mkdir -p $(dir $@)

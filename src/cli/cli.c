@@ -19,8 +19,9 @@ struct cli_cmd {
 };
 
 static const struct cli_cmd cli_commands[] = {
-    { "serve", cmd_serve, "[--port N] [--host ADDR] [--no-migrate] [--quiet]",
-      "run the HTTP API (PORT, default 8000) on the database" },
+    { "serve", cmd_serve, "[--port N] [--host ADDR] [--no-migrate] [--quiet] [--web DIR]",
+      "run the HTTP API (PORT, default 8000) on the database, and the learner's web page at / "
+      "(built in; --web DIR serves it from a folder)" },
     { "db migrate", cmd_db_migrate, "", "apply pending migrations (built in, or ./drizzle, or --migrations DIR)" },
     { "db generate", cmd_db_generate, "[--name NAME] [--rename KEY=VALUE]... [--schema FILE.json]",
       "write the next migration from the difference between the schema and the last snapshot" },
@@ -112,7 +113,8 @@ static void print_man(FILE *f)
     fputs(".SH NAME\nsprout \\- the Sprout adaptive-learning backend: HTTP API and database tool\n"
           ".SH SYNOPSIS\n.B sprout\n.I command\n[\\fIoptions\\fR]\n"
           ".SH DESCRIPTION\n"
-          "\\fBsprout serve\\fR runs the HTTP API under /api on a SQLite database. At start it "
+          "\\fBsprout serve\\fR runs the HTTP API under /api on a SQLite database, and the "
+          "learner's web page at / (open http://localhost:8000/ in a browser). At start it "
           "applies pending migrations (after a backup when the database holds data) and seeds the "
           "default user. The migrations are built into the binary; a \\fI./drizzle\\fR folder in the "
           "working directory, or \\fB\\-\\-migrations\\fR \\fIDIR\\fR, is used instead when present. "

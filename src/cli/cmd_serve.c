@@ -3,7 +3,8 @@
  *
  * Start-up, in order, and nothing else (time to the first answer matters):
  *   1. options: --port N > $PORT > 8000 (0 = any free port), --host ADDR > $HOST > 127.0.0.1,
- *      --quiet (no request log), --no-migrate; the database is ctx->db_path (--db, DB_PATH, .env);
+ *      --quiet (no request log), --no-migrate, --web DIR (serve the page from DIR, not the
+ *      copy built into the binary); the database is ctx->db_path (--db, DB_PATH, .env);
  *   2. the model client (cli/llm_config.c: prints the provider, base URL and models, or that
  *      none is configured; a bad LLM_PROVIDER stops here, before the database is touched);
  *   3. open the database (created when missing);
@@ -150,13 +151,14 @@ static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, s
 
 int cmd_serve(struct cli_ctx *ctx)
 {
-    const char *port_s = NULL, *host = NULL;
+    const char *port_s = NULL, *host = NULL, *web_dir = NULL;
     bool no_migrate = false, quiet = false;
     const struct cli_flag flags[] = {
         { .name = "--port", .value = &port_s },
         { .name = "--host", .value = &host },
         { .name = "--no-migrate", .set = &no_migrate },
         { .name = "--quiet", .set = &quiet },
+        { .name = "--web", .value = &web_dir },
         { 0 },
     };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
@@ -175,6 +177,9 @@ int cmd_serve(struct cli_ctx *ctx)
     }
     if (!host)
         host = config_get("HOST", HTTP_DEFAULT_HOST);
+    struct stat web_st;
+    if (web_dir && (stat(web_dir, &web_st) != 0 || !S_ISDIR(web_st.st_mode)))
+        return cli_usage(ctx, "--web needs a folder, and '%s' is not one", web_dir);
 
     /* Block the stop signals before any thread exists, so only sigwait() below sees them. */
     sigset_t stop;
@@ -217,6 +222,7 @@ int cmd_serve(struct cli_ctx *ctx)
     struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm,
                             .tmp_dir = cli_settings_tmp_dir() };
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx,
+                                      .web_dir = web_dir,
                                       .threads = cli_settings_threads() };
     bool runs_up = false;
     if (rc == SP_OK && (rc = runs_init(workers, queue_max, &err)) == SP_OK)
@@ -232,6 +238,7 @@ int cmd_serve(struct cli_ctx *ctx)
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
     }
     printf("Sprout backend running on http://localhost:%u\n", http_server_port(srv));
+    printf("Open http://localhost:%u/ in a browser to learn with Sprout.\n", http_server_port(srv));
     fflush(stdout);
 
     int sig = 0;

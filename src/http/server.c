@@ -32,6 +32,7 @@
 
 #include "http/defer.h"
 #include "http/router.h"
+#include "http/static.h"
 #include "http/upload.h"
 #include "util/timefmt.h"
 
@@ -42,6 +43,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     unsigned port;
     bool quiet;
+    const char *web_dir;       /* --web DIR or NULL (embedded page) */
     const struct api_ctx *ctx;
     struct http_route_table routes;
     atomic_uint in_flight;
@@ -67,6 +69,8 @@ struct request {
     int status;                /* sent status, 0 until queued */
     bool preflight;            /* OPTIONS: answer with the CORS preflight */
     const char *allow;         /* Allow header of a 405 (arena) */
+    struct MHD_Response *page; /* a static file's reply (http/static.c), sent at the end */
+    int page_status;
     char method[16];
 };
 
@@ -95,6 +99,8 @@ static void request_free(struct request *r)
     http_defer_free(r->defer); /* closes the run's reader: cancels the run if it was the last */
     run_reader_close(r->resp.run);
     http_upload_free(r->upload);
+    if (r->page)
+        MHD_destroy_response(r->page);
     buf_release(&r->body);
     buf_release(&r->resp.body);
     arena_free(&r->arena);
@@ -302,6 +308,16 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
         r->preflight = true;
         return answer_early(r, c);
     }
+    if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) && http_static_owns(r->path)) {
+        r->page_status = http_static_reply(
+            r->srv->web_dir, r->path,
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding"),
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match"), &r->page);
+        if (!r->page)
+            return MHD_NO;
+        r->phase = PH_DISCARD;
+        return MHD_YES;
+    }
 
     struct http_route_match m;
     int rc = http_route_find(&r->srv->routes, method, r->path, &r->arena, &m);
@@ -444,6 +460,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     /* the whole body has arrived */
     if (r->preflight)
         return send_preflight(r, c);
+    if (r->page) {
+        struct MHD_Response *page = r->page;
+        r->page = NULL;
+        return queue(r, c, page, r->page_status);
+    }
     if (r->phase != PH_DISCARD) {
         if (r->upload)
             http_upload_finish(r->upload);
@@ -501,6 +522,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     if (!s)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     s->quiet = cfg->quiet;
+    s->web_dir = cfg->web_dir;
     s->ctx = cfg->ctx;
     if (cfg->routes)
         s->routes = *cfg->routes;
