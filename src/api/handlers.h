@@ -113,6 +113,14 @@ API_HANDLER(api_messages_list);
 API_HANDLER(api_messages_create);
 API_HANDLER(api_hints_create);
 API_HANDLER(api_hints_list);
+/* api/agents_topic.c: the topic run and the legacy generators */
+API_HANDLER(api_agents_topic_run);
+API_HANDLER(api_nodes_generate_concepts);
+API_HANDLER(api_nodes_generate_subconcepts);
+/* api/agents_concept.c: diagnostic, concept run, path review */
+API_HANDLER(api_agents_concept_diagnostic);
+API_HANDLER(api_agents_concept_run);
+API_HANDLER(api_agents_node_review);
 /* api/agents.c: the LLM routes, 503 until the agents exist */
 API_HANDLER(api_agents_unavailable);
 /* 503 JSON naming the variables to set when no model is configured; SP_OK when one is. */
