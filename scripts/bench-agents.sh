@@ -9,6 +9,8 @@
 #  2. turns: fake model answering at once and calling every tool REPEAT (8) times, so a topic run
 #     saves 8 concepts and bootstraps each; TURN_RUNS (default 20) topic runs one after another:
 #     the wall time of a whole run, and the server's CPU time per model call (tool-loop turn).
+# The fake model runs at nice 10: it stands for a remote service, and its CPU (Python, a thread
+# per open model call) should not count against the server's latency on a 2-core machine.
 # Everything goes to bench/out/agents-<timestamp>/ (git-ignored); the last lines are the JSON
 # results. Knobs: WORKERS (64), DELAY (2), WRK_SECONDS (5), REPEAT (8).
 set -euo pipefail
@@ -43,7 +45,7 @@ trap stop_all EXIT
 
 start_fake() { # delay repeat
   FAKE_PORT=$(free_port)
-  python3 tests/support/fake_model.py --port "$FAKE_PORT" --delay "$1" --repeat "$2" >"$OUT/fake-$1.log" 2>&1 &
+  nice -n 10 python3 tests/support/fake_model.py --port "$FAKE_PORT" --delay "$1" --repeat "$2" >"$OUT/fake-$1.log" 2>&1 &
   FAKE_PID=$!
   for _ in $(seq 1 250); do
     curl -s -o /dev/null "http://127.0.0.1:$FAKE_PORT/" && return 0
