@@ -28,6 +28,7 @@
 
 #define API_MAX_PARAMS 4
 #define API_MAX_BODY (100 * 1024)     /* JSON bodies, as the original's express.json() limit */
+#define API_TUTOR_MAX_BODY (8 * 1024 * 1024) /* the tutor turn: a 7,000,000-character drawing */
 #define API_MAX_QUERY 32
 
 struct db;
@@ -98,6 +99,8 @@ struct api_route {
 
 extern const struct api_route api_routes[];
 extern const size_t api_n_routes;
+/* The body limit of a route: API_MAX_BODY, or more for the few routes that need it. */
+size_t api_route_max_body(const struct api_route *route);
 
 /* ---- helpers for handlers (api/api.c) ---- */
 

@@ -266,7 +266,7 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 }
 
 /* Content-Length above the limit: answer before reading the body. */
-static bool declared_too_big(struct MHD_Connection *c)
+static bool declared_too_big(struct MHD_Connection *c, size_t limit)
 {
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (!cl)
@@ -274,7 +274,7 @@ static bool declared_too_big(struct MHD_Connection *c)
     char *end;
     errno = 0;
     unsigned long long n = strtoull(cl, &end, 10);
-    return errno == ERANGE || (end != cl && n > API_MAX_BODY);
+    return errno == ERANGE || (end != cl && n > limit);
 }
 
 /* First call for a request: route it; may queue an answer at once. */
@@ -339,9 +339,11 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
         r->phase = PH_BODY;
         return MHD_YES;
     }
-    if (declared_too_big(c))
+    r->body.limit = api_route_max_body(r->route);
+    if (declared_too_big(c, r->body.limit))
         return fail_early(r, c, SP_ETOOBIG, NULL,
-                          arena_printf(&r->arena, "request body too large (limit %d bytes)", API_MAX_BODY));
+                          arena_printf(&r->arena, "request body too large (limit %zu bytes)",
+                                       r->body.limit));
     r->phase = PH_BODY;
     return MHD_YES;
 }
@@ -429,7 +431,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             if (rc != SP_OK) {
                 buf_release(&r->body);
                 if (rc == SP_ETOOBIG)
-                    api_fail(&r->resp, SP_ETOOBIG, "request body too large (limit %d bytes)", API_MAX_BODY);
+                    api_fail(&r->resp, SP_ETOOBIG, "request body too large (limit %zu bytes)",
+                             r->body.limit);
                 else
                     api_fail(&r->resp, rc, "out of memory reading the request body");
                 r->phase = PH_DISCARD;
