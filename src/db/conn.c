@@ -11,6 +11,8 @@
 
 #define STMT_CACHE_SIZE 256 /* power of two */
 
+static void thread_exit_arm(void); /* per-thread connections: closed when the thread exits */
+
 struct db {
     sqlite3 *handle;
     char *path;
@@ -182,6 +184,7 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
         registry = db;
         pthread_mutex_unlock(&reg_lock);
         thread_db = db;
+        thread_exit_arm();
     }
     *out = thread_db;
     return SP_OK;
@@ -199,4 +202,46 @@ void db_thread_close_all(void)
         db = n;
     }
     thread_db = NULL;
+}
+
+/* A thread that exits closes its db_thread() connection (unless db_thread_close_all() already
+ * did): short-lived threads (e.g. a topic run's bootstrap workers) would otherwise leave one
+ * open connection (descriptors, page cache) each, for the life of the process. The key's value
+ * only marks the thread; the destructor runs while the thread's _Thread_local data is still
+ * there, so it closes whatever thread_db is then. (The main thread does not run destructors:
+ * db_thread_close_all() closes its connection.) */
+static pthread_key_t thread_exit_key;
+static pthread_once_t thread_exit_once = PTHREAD_ONCE_INIT;
+static bool thread_exit_ok;
+
+static void thread_exit_close(void *unused)
+{
+    (void)unused;
+    struct db *db = thread_db;
+    thread_db = NULL;
+    if (!db)
+        return;
+    bool listed = false;
+    pthread_mutex_lock(&reg_lock);
+    for (struct db **p = &registry; *p; p = &(*p)->next_thread)
+        if (*p == db) {
+            *p = db->next_thread;
+            listed = true;
+            break;
+        }
+    pthread_mutex_unlock(&reg_lock);
+    if (listed)
+        db_close(db);
+}
+
+static void thread_exit_init(void)
+{
+    thread_exit_ok = pthread_key_create(&thread_exit_key, thread_exit_close) == 0;
+}
+
+static void thread_exit_arm(void)
+{
+    pthread_once(&thread_exit_once, thread_exit_init);
+    if (thread_exit_ok)
+        pthread_setspecific(thread_exit_key, (void *)1);
 }

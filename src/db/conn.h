@@ -10,8 +10,8 @@
  * Ownership: db_stmt() returns a borrowed statement owned by the cache: valid until the next
  * db_stmt() with the same SQL or db_close(); it comes back reset with bindings cleared.
  * Thread model: a struct db is used by one thread at a time. db_thread() hands each thread its
- * own connection, opened on first use and kept until db_thread_close_all() (nothing closes it
- * when the thread exits: call that after the threads have stopped).
+ * own connection, opened on first use and kept until the thread exits or db_thread_close_all()
+ * (call that after the threads have stopped; it also closes the main thread's).
  */
 #ifndef SP_DB_CONN_H
 #define SP_DB_CONN_H
