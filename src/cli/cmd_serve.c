@@ -31,6 +31,7 @@
 #include "db/introspect.h"
 #include "db/migrate.h"
 #include "db/seed.h"
+#include "http/guard.h"
 #include "http/server.h"
 #include "objects/objstore.h"
 #include "util/config.h"
@@ -161,7 +162,9 @@ int cmd_serve(struct cli_ctx *ctx)
         rc = objstore_open(ctx->db_path, &store, &err);
 
     struct api_ctx actx = { .db_path = ctx->db_path, .store = store };
-    struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx };
+    const char *cors = config_get("SPROUT_CORS_ORIGINS", HTTP_CORS_DEFAULT);
+    struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx,
+                                      .cors_origins = cors };
     if (rc == SP_OK)
         rc = http_server_start(&cfg, &srv, &err);
     if (rc != SP_OK) {
@@ -169,6 +172,7 @@ int cmd_serve(struct cli_ctx *ctx)
         int code = cli_fail(rc, &err);
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
     }
+    printf("Allowed browser origins (SPROUT_CORS_ORIGINS): %s\n", cors);
     printf("Sprout backend running on http://localhost:%u\n", http_server_port(srv));
     fflush(stdout);
 

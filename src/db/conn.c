@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/config.h"
 
@@ -40,8 +42,8 @@ int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *wha
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
     case SQLITE_READONLY:
-    case SQLITE_FULL:
     case SQLITE_PERM: code = SP_EIO; break;
+    case SQLITE_FULL: code = SP_ENOSPACE; break;
     case SQLITE_TOOBIG: code = SP_ETOOBIG; break;
     default: code = SP_EDB;
     }
@@ -55,6 +57,14 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
     if (!(flags & DB_OPEN_CREATE) && stat(path, &st) != 0)
         return sp_error_set(err, SP_ENOTFOUND,
             "database %s does not exist (run `sprout db migrate` to create it)", path);
+    if ((flags & DB_OPEN_CREATE) && !(flags & DB_OPEN_READONLY) && strcmp(path, ":memory:") != 0) {
+        /* Create a missing database file 0600 ourselves (SQLite would use 0644 minus the umask):
+         * it holds the learners' data. SQLite gives the -wal and -shm files the database
+         * file's permissions. An empty file is a valid empty database. */
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     struct db *db = calloc(1, sizeof *db);
     if (!db || !(db->path = strdup(path))) {
         free(db);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/guard.h"
 #include "http/router.h"
 #include "http/upload.h"
 #include "util/config.h"
@@ -40,6 +41,7 @@ struct http_server {
     bool quiet;
     const struct api_ctx *ctx;
     struct http_route_table routes;
+    struct http_cors cors;
     atomic_uint in_flight;
     atomic_bool stopping;   /* set by http_server_stop: new requests get 503 */
 };
@@ -60,6 +62,7 @@ struct request {
     enum phase phase;
     int status;                /* sent status, 0 until queued */
     bool preflight;            /* OPTIONS: answer with the CORS preflight */
+    bool query_overflow;       /* more than HTTP_QUERY_PAIRS_MAX query pairs: 414 */
     const char *allow;         /* Allow header of a 405 (arena) */
     char method[16];
 };
@@ -98,7 +101,13 @@ static void request_free(struct request *r)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)c;
-    return request_new(cls, uri);
+    struct request *r = request_new(cls, uri);
+    /* uri points into libmicrohttpd's writable read buffer, which it parses for the query
+     * pairs right after this callback: blank the separators of an oversized query before it
+     * runs out of connection memory doing so (guard.h). r->uri keeps the original. */
+    if (r)
+        r->query_overflow = http_query_overflow((char *)uri);
+    return r;
 }
 
 static void log_request(const struct request *r)
@@ -135,12 +144,37 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- responses ---- */
 
+/* CORS and security headers of every reply (guard.h): the allowed Origin is echoed (or "*"
+ * when every origin is allowed); a request without Origin is not a browser's cross-origin
+ * call and gets no CORS header. */
+static void add_common_headers(const struct http_server *srv, struct MHD_Connection *c,
+                               struct MHD_Response *resp)
+{
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (srv->cors.any) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+    } else if (origin && http_cors_allows(&srv->cors, origin)) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+        const char *vary = MHD_get_response_header(resp, "Vary");
+        if (vary) {
+            char both[128];
+            snprintf(both, sizeof both, "Origin, %s", vary);
+            MHD_del_response_header(resp, "Vary", vary);
+            MHD_add_response_header(resp, "Vary", both);
+        } else {
+            MHD_add_response_header(resp, "Vary", "Origin");
+        }
+    }
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
+}
+
 static enum MHD_Result queue(struct request *r, struct MHD_Connection *c, struct MHD_Response *resp,
                              int status)
 {
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+    add_common_headers(r->srv, c, resp);
     r->status = status;
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -288,6 +322,13 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
 
     if (atomic_load(&r->srv->stopping))
         return fail_early(r, c, 503, NULL, "the server is shutting down%s", "");
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (origin && !http_cors_allows(&r->srv->cors, origin))
+        return fail_early(r, c, 403, NULL,
+                          "origin %s may not use this server (allowed: SPROUT_CORS_ORIGINS)",
+                          arena_printf(&r->arena, "%.200s", origin));
+    if (r->query_overflow)
+        return fail_early(r, c, 414, NULL, "too many query parameters (limit %s)", "32");
 
     if (strcmp(method, "OPTIONS") == 0) {
         r->preflight = true;
@@ -442,6 +483,11 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     s->quiet = cfg->quiet;
     s->ctx = cfg->ctx;
+    rc = http_cors_parse(cfg->cors_origins, &s->cors, err);
+    if (rc != SP_OK) {
+        free(s);
+        return rc;
+    }
     if (cfg->routes)
         s->routes = *cfg->routes;
     else
@@ -465,6 +511,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                                  MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
+        http_cors_free(&s->cors);
         free(s);
         return sp_error_set(err, SP_EIO, "cannot listen on %s port %u: %s", host, cfg->port,
                             e ? strerror(e) : "libmicrohttpd refused to start");
@@ -496,6 +543,7 @@ unsigned http_server_stop(struct http_server *s, unsigned wait_ms)
         waited += 5;
     }
     MHD_stop_daemon(s->daemon);
+    http_cors_free(&s->cors);
     free(s);
     return left;
 }

@@ -32,6 +32,7 @@ struct http_server_config {
     bool quiet;                   /* no request log lines */
     const struct api_ctx *ctx;
     const struct http_route_table *routes; /* NULL = api_routes[] */
+    const char *cors_origins;     /* allowed browser origins (http/guard.h); NULL = default */
 };
 
 struct http_server;

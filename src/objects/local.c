@@ -92,29 +92,29 @@ static int local_put(void *impl, const char *key, const char *local_path,
     char *slash = strrchr(dir, '/');
     *slash = '\0';
     if (mkdir_p(dir, 0700) != 0)
-        return sp_error_set(err, SP_EIO, "create folder %s: %s", dir, strerror(errno));
+        return sp_error_set(err, sp_errno_code(errno), "create folder %s: %s", dir, strerror(errno));
     if (snprintf(tmp, sizeof tmp, "%s/.put-XXXXXX", dir) >= (int)sizeof tmp)
         return sp_error_set(err, SP_EINVAL, "object path too long for key %s", key);
 
     int in = -1, out = -1;
     in = open(local_path, O_RDONLY | O_CLOEXEC);
     if (in < 0)
-        return sp_error_set(err, SP_EIO, "open %s: %s", local_path, strerror(errno));
+        return sp_error_set(err, sp_errno_code(errno), "open %s: %s", local_path, strerror(errno));
     out = mkostemp(tmp, O_CLOEXEC);
     if (out < 0) {
-        rc = sp_error_set(err, SP_EIO, "create a file in %s: %s", dir, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "create a file in %s: %s", dir, strerror(errno));
         close(in);
         return rc;
     }
     if (copy_fd(in, out) != 0)
-        rc = sp_error_set(err, SP_EIO, "write %s: %s", tmp, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "write %s: %s", tmp, strerror(errno));
     else if (fsync(out) != 0)
-        rc = sp_error_set(err, SP_EIO, "fsync %s: %s", tmp, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "fsync %s: %s", tmp, strerror(errno));
     close(in);
     if (close(out) != 0 && rc == SP_OK)
-        rc = sp_error_set(err, SP_EIO, "close %s: %s", tmp, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "close %s: %s", tmp, strerror(errno));
     if (rc == SP_OK && rename(tmp, final) != 0)
-        rc = sp_error_set(err, SP_EIO, "rename to %s: %s", final, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "rename to %s: %s", final, strerror(errno));
     if (rc != SP_OK) {
         unlink(tmp);
         return rc;
@@ -131,7 +131,7 @@ static int local_del(void *impl, const char *key, struct sp_error *err)
     if (rc != SP_OK)
         return rc;
     if (unlink(path) != 0 && errno != ENOENT)
-        return sp_error_set(err, SP_EIO, "delete %s: %s", path, strerror(errno));
+        return sp_error_set(err, sp_errno_code(errno), "delete %s: %s", path, strerror(errno));
     return SP_OK;
 }
 

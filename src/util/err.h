@@ -26,6 +26,7 @@ enum sp_err {
     SP_EUNAVAILABLE = -11, /* feature not available (e.g. agents) */
     SP_EDRIFT = -12,    /* schema differs from what it should be (check) */
     SP_EABORT = -13,    /* the user declined or a question has no answer */
+    SP_ENOSPACE = -14,  /* the disk (or a quota) is full */
 };
 
 #define SP_ERR_MSG_MAX 1024
@@ -45,6 +46,10 @@ int sp_error_set(struct sp_error *err, int code, const char *fmt, ...)
 
 /* Prefix an existing message: "context: old message". Returns err->code (or SP_OK if err NULL). */
 int sp_error_prefix(struct sp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The code for a failed system call's errno: SP_ENOSPACE for ENOSPC/EDQUOT, SP_ENOMEM for
+ * ENOMEM, else SP_EIO. */
+int sp_errno_code(int errnum);
 
 /* The message, or sp_strerror(code) when none was set. */
 const char *sp_error_text(const struct sp_error *err, int code);

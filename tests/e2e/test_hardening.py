@@ -1,0 +1,148 @@
+"""tests/e2e/test_hardening.py: issue 8's security defaults and hostile input on the real
+server: CORS origins (default, SPROUT_CORS_ORIGINS, '*'), nosniff + CSP, error bodies without
+paths or SQL, the database and its WAL created 0600, and a query string with hundreds of
+pairs (it used to get no answer, hold the connection and leak the request)."""
+import os
+import socket
+import stat
+import time
+
+import pytest
+
+from conftest import DEFAULT_USER
+
+
+def many_pairs(n):
+    return "&".join(f"k{i}=v" for i in range(n))
+
+
+# ---------- query strings ----------
+
+@pytest.mark.parametrize("n", [33, 300, 600, 3000])
+def test_many_query_parameters_answered_at_once(server, n):
+    r = server.request("GET", "/api/nodes?" + many_pairs(n), timeout=10)
+    assert r.status in (400, 414), r
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+    assert "too many query parameters" in r.json["error"]
+    # the connection is not pinned and the server still answers
+    assert server.request("GET", "/api/health").status == 200
+
+
+def test_many_query_parameters_do_not_delay_shutdown(server):
+    for _ in range(5):
+        assert server.request("GET", "/api/nodes?" + many_pairs(600), timeout=10).status == 414
+    t = time.monotonic()
+    server.stop()       # also asserts: no LeakSanitizer report (the request struct used to leak)
+    assert time.monotonic() - t < 8, "shutdown waited for a request that never finished"
+
+
+# ---------- CORS ----------
+
+def test_default_origins_are_this_machine_on_any_port(server):
+    for origin in ["http://localhost:5173", "http://127.0.0.1:3000", "http://localhost",
+                   "http://[::1]:8080", "HTTP://LOCALHOST:9"]:
+        r = server.request("GET", "/api/health", headers={"Origin": origin})
+        assert r.status == 200, origin
+        assert r.headers["access-control-allow-origin"] == origin
+        assert "Origin" in r.headers["vary"]
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://localhost.evil.example",
+                                    "null", "http://localhost:80x", "https://localhost:5173"])
+def test_other_origins_are_refused_before_anything_runs(server, origin):
+    r = server.request("POST", "/api/branches", json={"title": "t", "userId": DEFAULT_USER},
+                       headers={"Origin": origin})
+    assert r.status == 403
+    assert "may not use this server" in r.json["error"]
+    assert "access-control-allow-origin" not in r.headers
+    # nothing was written
+    assert server.request("GET", "/api/branches?userId=" + DEFAULT_USER).json == []
+    r = server.request("OPTIONS", "/api/branches", headers={"Origin": origin,
+                                                            "Access-Control-Request-Method": "POST"})
+    assert r.status == 403 and "access-control-allow-origin" not in r.headers
+
+
+def test_a_form_upload_from_another_site_is_refused(server):
+    r = server.request("POST", "/api/nodes/x/documents", body=b"--b--\r\n",
+                       headers={"Origin": "https://evil.example",
+                                "Content-Type": "multipart/form-data; boundary=b"})
+    assert r.status == 403
+
+
+def test_no_origin_no_cors_header(server):
+    r = server.request("GET", "/api/health")
+    assert r.status == 200 and "access-control-allow-origin" not in r.headers
+
+
+def test_configured_origins(start_server):
+    srv = start_server(env={"SPROUT_CORS_ORIGINS": "https://app.example, http://localhost:5173"})
+    assert "Allowed browser origins (SPROUT_CORS_ORIGINS): https://app.example, http://localhost:5173" \
+        in srv.output()
+    ok = srv.request("GET", "/api/health", headers={"Origin": "https://app.example"})
+    assert ok.status == 200 and ok.headers["access-control-allow-origin"] == "https://app.example"
+    assert srv.request("GET", "/api/health", headers={"Origin": "http://localhost:5173"}).status == 200
+    assert srv.request("GET", "/api/health", headers={"Origin": "http://localhost:5174"}).status == 403
+
+
+def test_star_allows_every_origin(start_server):
+    srv = start_server(env={"SPROUT_CORS_ORIGINS": "*"})
+    r = srv.request("GET", "/api/health", headers={"Origin": "https://anywhere.example"})
+    assert r.status == 200 and r.headers["access-control-allow-origin"] == "*"
+
+
+def test_default_origins_named_at_start(server):
+    assert "Allowed browser origins (SPROUT_CORS_ORIGINS): http://localhost:*,http://127.0.0.1:*" \
+        in server.output()
+
+
+def test_bad_origin_list_refuses_to_start(workdir, sprout):
+    p = sprout("serve", "--port", "0", cwd=workdir,
+               env={"SPROUT_CORS_ORIGINS": "localhost:5173", "DB_PATH": str(workdir / "s.db")})
+    assert p.returncode != 0
+    assert "SPROUT_CORS_ORIGINS" in p.stderr
+
+
+# ---------- headers and error bodies ----------
+
+def test_security_headers_on_every_reply(server):
+    for method, path in [("GET", "/api/health"), ("GET", "/nope"), ("GET", "/api/branches"),
+                         ("OPTIONS", "/api/nodes")]:
+        r = server.request(method, path)
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_database_error_bodies_name_no_path_or_sql(start_server, tmp_path):
+    srv = start_server()
+    # the tables vanish under the running server: every query now fails inside SQLite
+    import sqlite3
+    con = sqlite3.connect(tmp_path / "sprout.db")
+    con.execute("PRAGMA foreign_keys=OFF")
+    con.execute("DROP TABLE chat_messages")
+    con.commit()
+    con.close()
+    r = srv.request("GET", "/api/chat/sessions/x/messages")
+    assert r.status >= 500, r
+    msg = r.json["error"]
+    assert str(tmp_path) not in msg and "chat_messages" not in msg and "SELECT" not in msg.upper()
+    assert "server log" in msg
+    assert "chat_messages" in srv.output()      # the operator still gets the details
+
+
+# ---------- files ----------
+
+def test_database_wal_and_shm_are_0600(server, tmp_path):
+    r = server.request("POST", "/api/branches", json={"title": "t", "userId": DEFAULT_USER})
+    assert r.status == 201
+    for name in ["sprout.db", "sprout.db-wal", "sprout.db-shm"]:
+        p = tmp_path / name
+        if p.exists():
+            assert stat.S_IMODE(p.stat().st_mode) == 0o600, name
+    assert (tmp_path / "sprout.db").exists()
+
+
+def test_migrate_creates_the_database_0600(workdir, sprout):
+    p = sprout("db", "migrate", cwd=workdir, env={"DB_PATH": str(workdir / "m.db")})
+    assert p.returncode == 0, p.stderr
+    assert stat.S_IMODE((workdir / "m.db").stat().st_mode) == 0o600
