@@ -4,6 +4,8 @@
 #   make units      C unit tests (sanitizer build) into build/debug/tests/
 #   make test       everything tests/run.sh runs (units, conformance, CLI, end to end)
 #   make check      warnings as errors + banned functions + layer rules
+#   make fuzz       libFuzzer targets (clang) into build/fuzz/, each run FUZZ_SECONDS (default 5)
+#                   on its committed corpus tests/fuzz/corpus/<target>/; see docs/FUZZING.md
 PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto
 # poppler-glib: headers only. src/extract/pdf.c dlopens it on the first PDF, so the ~80 libraries
 # behind it (cairo, glib, libstdc++, nss, X11 ...) cost nothing until a PDF is extracted.
@@ -30,7 +32,7 @@ DBG_OBJS := $(SRCS:%.c=build/debug/%.o)
 DBG_LIB_OBJS := $(LIB_SRCS:%.c=build/debug/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/debug/tests/%)
 
-.PHONY: all release debug units test check clean
+.PHONY: all release debug units test check clean fuzz fuzz-build
 all: release
 release: build/release/sprout
 debug: build/debug/sprout
@@ -69,7 +71,30 @@ check:
 	$(MAKE) -B EXTRA_CFLAGS=-Werror release debug units
 	scripts/check-source.sh
 
+# ---- fuzzing (clang only; docs/FUZZING.md) ----
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 5
+FUZZ_FLAGS   := $(filter-out -Wpedantic,$(BASE)) -O1 -g -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJS    := $(LIB_SRCS:%.c=build/fuzz/%.o)
+FUZZ_SRCS    := $(filter-out tests/fuzz/harness.c,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+
+build/fuzz/build/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -c -o $@ $<
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/harness.c tests/fuzz/harness.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< tests/fuzz/harness.c \
+	    $(FUZZ_OBJS) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
 	rm -rf build
 
--include $(REL_OBJS:.o=.d) $(DBG_OBJS:.o=.d)
+-include $(REL_OBJS:.o=.d) $(DBG_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
