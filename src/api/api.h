@@ -116,4 +116,17 @@ int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out);
 /* The calling thread's database connection. */
 int api_db(struct api_req *req, struct api_resp *resp, struct db **out);
 
+/* ---- group commit (api/write.c over storage/store_writer.h) ---- */
+
+/* Whether route is a write that runs through the database writer (group commit). */
+bool api_route_batched(const struct api_route *route);
+/* Queue route's handler to run on the writer thread in the next batch; done(cls) runs (on the
+ * writer thread) once resp holds the final answer, i.e. after the batch's commit. req and resp
+ * must stay valid until then. SP_ENOMEM when the job cannot be queued. */
+int api_write_submit(const struct api_route *route, struct api_req *req, struct api_resp *resp,
+                     void (*done)(void *cls), void *cls);
+/* Start / stop (after the HTTP server stopped) the writer thread. */
+int api_writer_start(const char *db_path, struct sp_error *err);
+void api_writer_stop(void);
+
 #endif

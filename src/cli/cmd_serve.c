@@ -166,8 +166,11 @@ int cmd_serve(struct cli_ctx *ctx)
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx,
                                       .cors_origins = cors };
     if (rc == SP_OK)
+        rc = api_writer_start(ctx->db_path, &err);
+    if (rc == SP_OK)
         rc = http_server_start(&cfg, &srv, &err);
     if (rc != SP_OK) {
+        api_writer_stop();
         objstore_close(store);
         int code = cli_fail(rc, &err);
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
@@ -182,6 +185,7 @@ int cmd_serve(struct cli_ctx *ctx)
     printf("%s received, finishing in-flight requests...\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fflush(stdout);
     unsigned left = http_server_stop(srv, SERVE_DRAIN_MS);
+    api_writer_stop();
     db_thread_close_all();
     objstore_close(store);
     if (left)

@@ -50,6 +50,20 @@ int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *wha
     return sp_error_set(err, code, "%s: %s", what, msg);
 }
 
+/* synchronous=FULL unless the process chose NORMAL (cli: SPROUT_SYNC=normal) before opening
+ * any connection. */
+static bool sync_normal;
+
+void db_set_sync_normal(bool normal)
+{
+    sync_normal = normal;
+}
+
+bool db_sync_is_normal(void)
+{
+    return sync_normal;
+}
+
 int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *err)
 {
     *out = NULL;
@@ -85,7 +99,8 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
     sqlite3_busy_timeout(db->handle, (int)config_get_long("SPROUT_BUSY_TIMEOUT_MS", 5000, 0, 600000));
     const char *pragmas = (flags & (DB_OPEN_NO_WAL | DB_OPEN_READONLY))
         ? "PRAGMA foreign_keys=ON;"
-        : "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+        : sync_normal ? "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      : "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
     rc = db_exec(db, pragmas, err);
     if (rc != SP_OK) {
         sp_error_prefix(err, "opening %s", path);

@@ -63,6 +63,9 @@ struct request {
     int status;                /* sent status, 0 until queued */
     bool preflight;            /* OPTIONS: answer with the CORS preflight */
     bool query_overflow;       /* more than HTTP_QUERY_PAIRS_MAX query pairs: 414 */
+    bool deferred;             /* suspended while the database writer runs the handler */
+    atomic_bool write_done;    /* set by the writer thread before it resumes the connection */
+    struct MHD_Connection *conn;
     const char *allow;         /* Allow header of a 405 (arena) */
     char method[16];
 };
@@ -381,6 +384,31 @@ static void run_handler(struct request *r)
         api_fail(&r->resp, rc, "%s", sp_strerror(rc));
 }
 
+/* ---- group commit: a write route's handler runs on the database writer thread ---- */
+
+static void write_done(void *cls)
+{
+    struct request *r = cls;
+    atomic_store(&r->write_done, true);
+    MHD_resume_connection(r->conn);
+}
+
+/* Suspend the connection (no worker thread waits) and queue the handler for the writer
+ * (api_write_submit); write_done() resumes it and on_request() then sends the reply. */
+static enum MHD_Result defer_write(struct request *r, struct MHD_Connection *c)
+{
+    r->req.body = r->body.len ? r->body.data : NULL;
+    r->req.body_len = r->body.len;
+    r->conn = c;
+    r->deferred = true;
+    MHD_suspend_connection(c);
+    if (api_write_submit(r->route, &r->req, &r->resp, write_done, r) != SP_OK) {
+        api_fail(&r->resp, SP_ENOMEM, "out of memory queueing the write");
+        write_done(r);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -393,6 +421,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!r)
             return MHD_NO;
         *con_cls = r;
+    }
+    if (r->deferred) {
+        if (!atomic_load(&r->write_done))
+            return MHD_YES;
+        r->deferred = false;
+        return send_reply(r, c);
     }
     if (r->status) {
         *upload_data_size = 0; /* already answered: the rest of the body is dropped */
@@ -429,6 +463,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (r->phase != PH_DISCARD) {
         if (r->upload)
             http_upload_finish(r->upload);
+        else if (api_route_batched(r->route))
+            return defer_write(r, c);
         else
             run_handler(r);
     }
@@ -496,7 +532,8 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     atomic_init(&s->stopping, false);
 
     unsigned threads = cfg->threads ? cfg->threads : online_cores();
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     errno = 0;
