@@ -165,6 +165,9 @@ int cmd_serve(struct cli_ctx *ctx)
     const char *cors = config_get("SPROUT_CORS_ORIGINS", HTTP_CORS_DEFAULT);
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx,
                                       .cors_origins = cors };
+    cfg.conns.per_client = (unsigned)config_get_long("SPROUT_MAX_CONNECTIONS_PER_CLIENT", 0, 1, 4096);
+    cfg.conns.header_s = (unsigned)config_get_long("SPROUT_HEADER_TIMEOUT_S", 0, 1, 3600);
+    cfg.conns.idle_s = (unsigned)config_get_long("SPROUT_IDLE_TIMEOUT_S", 0, 1, 3600);
     if (rc == SP_OK)
         rc = api_writer_start(ctx->db_path, &err);
     if (rc == SP_OK)

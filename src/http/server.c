@@ -42,6 +42,7 @@ struct http_server {
     const struct api_ctx *ctx;
     struct http_route_table routes;
     struct http_cors cors;
+    struct http_conns *conns;
     atomic_uint in_flight;
     atomic_bool stopping;   /* set by http_server_stop: new requests get 503 */
 };
@@ -130,8 +131,8 @@ static void log_request(const struct request *r)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     struct http_server *srv = cls;
+    http_conns_request_done(c);
     struct request *r = *con_cls;
     if (!r)
         return;
@@ -310,6 +311,7 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
                              const char *method)
 {
     snprintf(r->method, sizeof r->method, "%s", method);
+    http_conns_headers_done(c, false);
     char *q = strchr(r->uri, '?');
     r->path = q ? arena_strndup(&r->arena, r->uri, (size_t)(q - r->uri)) : r->uri;
     if (!r->path || r->path[0] != '/')
@@ -364,6 +366,7 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
         return fail_early(r, c, 400, NULL, "too many query parameters (limit %s)", "32");
 
     if (r->route->upload) {
+        http_conns_headers_done(c, true);
         if (http_upload_start(c, r->route->upload, &r->req, &r->resp, &r->upload) != SP_OK)
             return send_reply(r, c);
         r->phase = PH_BODY;
@@ -458,6 +461,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
 
     /* the whole body has arrived */
+    http_conns_body_done(c);
     if (r->preflight)
         return send_preflight(r, c);
     if (r->phase != PH_DISCARD) {
@@ -524,6 +528,12 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
         free(s);
         return rc;
     }
+    rc = http_conns_start(&cfg->conns, &s->conns, err);
+    if (rc != SP_OK) {
+        http_cors_free(&s->cors);
+        free(s);
+        return rc;
+    }
     if (cfg->routes)
         s->routes = *cfg->routes;
     else
@@ -545,9 +555,11 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, s->conns,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
+        http_conns_stop(s->conns);
         http_cors_free(&s->cors);
         free(s);
         return sp_error_set(err, SP_EIO, "cannot listen on %s port %u: %s", host, cfg->port,
@@ -580,6 +592,7 @@ unsigned http_server_stop(struct http_server *s, unsigned wait_ms)
         waited += 5;
     }
     MHD_stop_daemon(s->daemon);
+    http_conns_stop(s->conns);
     http_cors_free(&s->cors);
     free(s);
     return left;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "api/api.h"
+#include "http/conns.h"
 #include "http/router.h"
 #include "util/err.h"
 
@@ -33,6 +34,7 @@ struct http_server_config {
     const struct api_ctx *ctx;
     const struct http_route_table *routes; /* NULL = api_routes[] */
     const char *cors_origins;     /* allowed browser origins (http/guard.h); NULL = default */
+    struct http_conns_config conns; /* caps and deadlines (http/conns.h); zeros = defaults */
 };
 
 struct http_server;

@@ -146,3 +146,105 @@ def test_migrate_creates_the_database_0600(workdir, sprout):
     p = sprout("db", "migrate", cwd=workdir, env={"DB_PATH": str(workdir / "m.db")})
     assert p.returncode == 0, p.stderr
     assert stat.S_IMODE((workdir / "m.db").stat().st_mode) == 0o600
+
+
+# ---------- connections (finding 3) ----------
+
+def raise_fd_limit(n):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < n:
+        pytest.skip(f"needs {n} file descriptors (hard limit {hard})")
+    if soft != resource.RLIM_INFINITY and soft < n:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, hard))
+
+
+def test_idle_connection_flood_does_not_lock_others_out(start_server):
+    raise_fd_limit(10000)
+    srv = start_server()
+    flood = []
+    try:
+        for _ in range(4200):      # more than the server's connection limit, nothing sent
+            try:
+                flood.append(socket.create_connection(("127.0.0.1", srv.port), timeout=5))
+            except OSError:
+                break
+        ok = sum(srv.request("GET", "/api/health", timeout=5).status == 200 for _ in range(60))
+        assert ok == 60
+    finally:
+        for s in flood:
+            s.close()
+    assert srv.request("GET", "/api/health").status == 200
+
+
+def closed_by_server(s, limit_s):
+    """Wait (up to limit_s) for the server to close s; True when it did."""
+    s.settimeout(limit_s)
+    try:
+        while True:
+            b = s.recv(4096)
+            if not b:
+                return True
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def test_headers_that_never_finish_are_cut(start_server):
+    srv = start_server(env={"SPROUT_HEADER_TIMEOUT_S": "1"})
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+    assert closed_by_server(s, 15), "a connection without complete headers stayed open"
+    s.close()
+    # trickling one header byte at a time does not keep a connection alive either
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    s.sendall(b"GET /api/health HTTP/1.1\r\n")
+    closed = False
+    for _ in range(100):
+        try:
+            s.sendall(b"X")
+        except OSError:
+            closed = True
+            break
+        s.settimeout(0.2)
+        try:
+            if s.recv(1) == b"":
+                closed = True
+                break
+        except socket.timeout:
+            pass
+    assert closed, "a slowly trickled header kept the connection open"
+    s.close()
+    assert srv.request("GET", "/api/health").status == 200
+
+
+def test_half_closed_incomplete_request_is_closed(start_server):
+    srv = start_server(env={"SPROUT_HEADER_TIMEOUT_S": "1"})
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+        s.shutdown(socket.SHUT_WR)
+        assert closed_by_server(s, 15)
+        s.close()
+
+
+def test_idle_keep_alive_connections_are_closed(start_server):
+    srv = start_server(env={"SPROUT_HEADER_TIMEOUT_S": "1", "SPROUT_IDLE_TIMEOUT_S": "1"})
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.settimeout(5)
+    first = s.recv(4096)
+    assert first.startswith(b"HTTP/1.1 200")
+    assert closed_by_server(s, 15)
+    s.close()
+
+
+def test_per_client_cap_evicts_idle_connections(start_server):
+    srv = start_server(env={"SPROUT_MAX_CONNECTIONS_PER_CLIENT": "8"})
+    idle = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(8)]
+    # a ninth connection from the same client is served: the oldest idle one is dropped
+    assert srv.request("GET", "/api/health").status == 200
+    assert closed_by_server(idle[0], 10)
+    for s in idle:
+        s.close()
