@@ -125,6 +125,18 @@ bool api_route_batched(const struct api_route *route);
  * must stay valid until then. SP_ENOMEM when the job cannot be queued. */
 int api_write_submit(const struct api_route *route, struct api_req *req, struct api_resp *resp,
                      void (*done)(void *cls), void *cls);
+/* ---- crash leftovers (api/sweep.c) ---- */
+
+/* Remove stored document files without a row and staged uploads ($tmpdir/sprout-upload-*)
+ * older than grace_s seconds; *objects / *staged count what was removed. */
+int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s,
+                   size_t *objects, size_t *staged, struct sp_error *err);
+/* The same every interval_s seconds on a thread of its own (logs on stderr when it removed
+ * something); stop it before closing the database connections. */
+int api_sweeper_start(const struct api_ctx *ctx, const char *tmpdir, long grace_s,
+                      long interval_s, struct sp_error *err);
+void api_sweeper_stop(void);
+
 /* Start / stop (after the HTTP server stopped) the writer thread. */
 int api_writer_start(const char *db_path, struct sp_error *err);
 void api_writer_stop(void);

@@ -168,12 +168,28 @@ int cmd_serve(struct cli_ctx *ctx)
     cfg.conns.per_client = (unsigned)config_get_long("SPROUT_MAX_CONNECTIONS_PER_CLIENT", 0, 1, 4096);
     cfg.conns.header_s = (unsigned)config_get_long("SPROUT_HEADER_TIMEOUT_S", 0, 1, 3600);
     cfg.conns.idle_s = (unsigned)config_get_long("SPROUT_IDLE_TIMEOUT_S", 0, 1, 3600);
+    /* Crash leftovers (docs/SERVER.md): swept now and every SPROUT_SWEEP_INTERVAL_S. */
+    const char *tmpdir = config_get("TMPDIR", "/tmp");
+    long grace = config_get_long("SPROUT_SWEEP_GRACE_S", 3600, 0, 30L * 86400);
+    if (rc == SP_OK) {
+        size_t objects = 0, staged = 0;
+        struct sp_error serr = { 0 };
+        int src = api_sweep_once(&actx, tmpdir, grace, &objects, &staged, &serr);
+        if (src != SP_OK)
+            fprintf(stderr, "sweep: %s\n", sp_error_text(&serr, src));
+        else
+            printf("Swept %zu stored file%s without a row and %zu stale upload file%s.\n", objects,
+                   objects == 1 ? "" : "s", staged, staged == 1 ? "" : "s");
+        rc = api_sweeper_start(&actx, tmpdir, grace,
+                               config_get_long("SPROUT_SWEEP_INTERVAL_S", 3600, 1, 30L * 86400), &err);
+    }
     if (rc == SP_OK)
         rc = api_writer_start(ctx->db_path, &err);
     if (rc == SP_OK)
         rc = http_server_start(&cfg, &srv, &err);
     if (rc != SP_OK) {
         api_writer_stop();
+        api_sweeper_stop();
         objstore_close(store);
         int code = cli_fail(rc, &err);
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
@@ -189,6 +205,7 @@ int cmd_serve(struct cli_ctx *ctx)
     fflush(stdout);
     unsigned left = http_server_stop(srv, SERVE_DRAIN_MS);
     api_writer_stop();
+    api_sweeper_stop();
     db_thread_close_all();
     objstore_close(store);
     if (left)

@@ -6,6 +6,7 @@
  * path cannot leave root. Folders under root are created on demand (mode 0700 for root).
  * Thread model: stateless apart from the immutable root; safe from any thread.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "objects/backend.h"
@@ -140,7 +142,42 @@ static void local_close(void *impl)
     free(impl);
 }
 
-static const struct objstore_ops local_ops = { local_put, local_del, local_close };
+
+/* Files of <root>/documents older than grace_s: ".put-*" (a put cut off by a crash) always,
+ * others when no row names their key. */
+static int local_sweep(void *impl, bool (*keep)(void *cls, const char *key), void *cls,
+                       long grace_s, size_t *removed, struct sp_error *err)
+{
+    struct local_store *ls = impl;
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s/documents", ls->root) >= (int)sizeof dir)
+        return sp_error_set(err, SP_EINVAL, "storage folder path too long");
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? SP_OK : sp_error_set(err, sp_errno_code(errno), "open %s: %s", dir, strerror(errno));
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' && strncmp(e->d_name, ".put-", 5) != 0)
+            continue;
+        char path[PATH_MAX], key[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            continue;
+        struct stat st;
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || now - st.st_mtime < grace_s)
+            continue;
+        snprintf(key, sizeof key, "documents/%s", e->d_name);
+        if (strncmp(e->d_name, ".put-", 5) != 0 && keep(cls, key))
+            continue;
+        if (unlink(path) == 0)
+            (*removed)++;
+    }
+    closedir(d);
+    return SP_OK;
+}
+
+static const struct objstore_ops local_ops = { .put_file = local_put, .del = local_del,
+                                               .sweep = local_sweep, .close = local_close };
 
 int objstore_local_init(struct objstore *s, const char *root, struct sp_error *err)
 {

@@ -256,7 +256,7 @@ static void s3_close(void *impl)
     curl_global_cleanup();
 }
 
-static const struct objstore_ops s3_ops = { s3_put, s3_del, s3_close };
+static const struct objstore_ops s3_ops = { .put_file = s3_put, .del = s3_del, .close = s3_close };
 
 static bool bucket_name_ok(const char *b)
 {

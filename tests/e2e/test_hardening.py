@@ -248,3 +248,47 @@ def test_per_client_cap_evicts_idle_connections(start_server):
     assert closed_by_server(idle[0], 10)
     for s in idle:
         s.close()
+
+
+# ---------- crash leftovers (finding 6) ----------
+
+def test_crash_leftovers_are_swept_at_start(start_server, tmp_path):
+    from support.documents import make_node, part, rows, upload
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    env = {"TMPDIR": str(staging)}
+    srv = start_server(env=env)
+    _, node = make_node(srv)
+    assert upload(srv, node, [part("kept", "k.txt")]).status == 201
+    kept_key = rows(tmp_path / "sprout.db")[0]["s3_key"]
+    srv.stop()
+    docs = tmp_path / "uploads" / "documents"
+    # what a crash between storing a file and inserting its row, or mid-put, or mid-upload
+    # leaves behind, backdated past the grace period
+    leftovers = [docs / "0b6d3e8e-1111-4111-8111-111111111111.txt", docs / ".put-AbC123",
+                 staging / "sprout-upload-XyZ789"]
+    fresh = docs / "22222222-2222-4222-8222-222222222222.pdf"   # an upload in progress
+    for f in leftovers + [fresh]:
+        f.write_bytes(b"x")
+    old = os.stat(leftovers[0]).st_mtime - 7200
+    for f in leftovers:
+        os.utime(f, (old, old))
+    srv = start_server(env=env)
+    assert "Swept 2 stored files without a row and 1 stale upload file." in srv.output()
+    for f in leftovers:
+        assert not f.exists(), f
+    assert fresh.exists()
+    assert (tmp_path / "uploads" / kept_key).exists()
+
+
+def test_sweep_runs_periodically(start_server, tmp_path):
+    srv = start_server(env={"SPROUT_SWEEP_GRACE_S": "0", "SPROUT_SWEEP_INTERVAL_S": "1"})
+    docs = tmp_path / "uploads" / "documents"
+    docs.mkdir(parents=True, exist_ok=True)
+    orphan = docs / "33333333-3333-4333-8333-333333333333.md"
+    orphan.write_bytes(b"# left behind")
+    deadline = time.monotonic() + 30
+    while orphan.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not orphan.exists()
+    assert "sweep: removed 1 stored file without a row" in srv.output()
