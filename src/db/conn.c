@@ -8,6 +8,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/config.h"
@@ -190,8 +191,50 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *registry;
 static _Thread_local struct db *thread_db;
 
+static void registry_remove(struct db *db)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (struct db **p = &registry; *p; p = &(*p)->next_thread)
+        if (*p == db) {
+            *p = db->next_thread;
+            break;
+        }
+    pthread_mutex_unlock(&reg_lock);
+}
+
+/* A connection SQLite opened read-only because the file could not be opened for writing at
+ * that moment (issue 8: it used to stay read-only until restart) is reopened, at most once a
+ * second, until it opens read-write. */
+static _Thread_local int64_t thread_db_retry_at;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int db_thread(const char *path, struct db **out, struct sp_error *err)
 {
+    if (thread_db && sqlite3_db_readonly(thread_db->handle, "main") == 1 &&
+        sqlite3_get_autocommit(thread_db->handle) && mono_ms() >= thread_db_retry_at) {
+        struct db *fresh;
+        thread_db_retry_at = mono_ms() + 1000;
+        if (db_open(path, 0, &fresh, NULL) == SP_OK) {
+            if (sqlite3_db_readonly(fresh->handle, "main") == 1) {
+                db_close(fresh);
+            } else {
+                registry_remove(thread_db);
+                db_close(thread_db);
+                thread_db = NULL;
+                pthread_mutex_lock(&reg_lock);
+                fresh->next_thread = registry;
+                registry = fresh;
+                pthread_mutex_unlock(&reg_lock);
+                thread_db = fresh;
+            }
+        }
+    }
     if (!thread_db) {
         struct db *db;
         int rc = db_open(path, 0, &db, err);
@@ -202,6 +245,7 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
         registry = db;
         pthread_mutex_unlock(&reg_lock);
         thread_db = db;
+        thread_db_retry_at = mono_ms() + 1000;
     }
     *out = thread_db;
     return SP_OK;

@@ -213,3 +213,29 @@ def test_external_lock_gives_503_to_writes_only(start_server, tmp_path):
     post(srv, f"/api/chat/sessions/{session}/messages", {"userId": DEFAULT_USER, "role": "user", "content": "after"})
     msgs = srv.request("GET", f"/api/chat/sessions/{session}/messages").json
     assert [m["content"] for m in msgs] == ["after"]
+
+
+# ---------- file faults (finding 5) ----------
+
+def test_connection_opened_read_only_recovers_without_restart(ext4_mount, start_server, tmp_path):
+    if not shutil.which("chattr"):
+        pytest.skip("needs chattr")
+    img, mnt = ext4_mount
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "..", "drizzle"), tmp_path / "drizzle")
+    srv = start_server(db=mnt / "sprout.db", cwd=tmp_path)
+    db = mnt / "sprout.db"
+    subprocess.run(["chattr", "+i", str(db)], check=True)   # not writable, even for root
+    try:
+        r = srv.request("POST", "/api/branches", json={"title": "t", "userId": DEFAULT_USER})
+        assert r.status == 503, r
+        assert "cannot be read or written" in r.json["error"] and str(mnt) not in r.json["error"]
+        assert srv.request("GET", "/api/health").status == 200
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], check=True)
+    deadline = time.monotonic() + 15
+    while True:
+        r = srv.request("POST", "/api/branches", json={"title": "t", "userId": DEFAULT_USER})
+        if r.status == 201 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert r.status == 201, f"still failing after the fault was gone: {r}"
