@@ -34,6 +34,7 @@
 #include "http/guard.h"
 #include "http/server.h"
 #include "objects/objstore.h"
+#include "storage/store_writer.h"
 #include "util/config.h"
 
 #define SERVE_DRAIN_MS 10000u
@@ -183,6 +184,7 @@ int cmd_serve(struct cli_ctx *ctx)
         rc = api_sweeper_start(&actx, tmpdir, grace,
                                config_get_long("SPROUT_SWEEP_INTERVAL_S", 3600, 1, 30L * 86400), &err);
     }
+    store_writer_set_wal_max(config_get_long("SPROUT_WAL_MAX_MB", 1024, 1, 1L << 20) << 20);
     if (rc == SP_OK)
         rc = api_writer_start(ctx->db_path, &err);
     if (rc == SP_OK)

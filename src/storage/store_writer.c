@@ -12,6 +12,7 @@
 #include "storage/store_writer.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,18 @@ static pthread_t writer;
 static const char *writer_db_path;
 static _Thread_local bool in_batch;
 static atomic_ullong n_jobs, n_batches, n_busy;
+
+/* WAL watch (issue 8): the writer's connection checkpoints itself (its own wal hook instead of
+ * wal_autocheckpoint) and notices when a checkpoint cannot finish (the database file cannot
+ * be written, a reader holds an old snapshot for ever): the problem is logged and shown by
+ * /api/health, and past wal_max_bytes the writer refuses batches (SP_EIO) until a checkpoint
+ * gets through, so the WAL stays bounded. */
+#define WAL_CHECKPOINT_FRAMES 1000
+static long long wal_max_bytes = 1024LL * 1024 * 1024;
+static pthread_mutex_t wal_lock = PTHREAD_MUTEX_INITIALIZER;
+static char wal_problem[256];         /* "" when fine */
+static bool wal_refusing;             /* writer thread only */
+static long long page_size = 4096;
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_COMMIT[] = "COMMIT";
@@ -58,10 +71,87 @@ static void lose(struct store_job *first, struct store_job *end, int code)
             k->rc = code;
 }
 
+static void set_wal_problem(const char *msg)
+{
+    pthread_mutex_lock(&wal_lock);
+    bool changed = strcmp(wal_problem, msg) != 0;
+    snprintf(wal_problem, sizeof wal_problem, "%s", msg);
+    pthread_mutex_unlock(&wal_lock);
+    if (changed && *msg)
+        fprintf(stderr, "database: %s\n", msg);
+    else if (changed)
+        fprintf(stderr, "database: the WAL is checkpointed again\n");
+}
+
+/* A PASSIVE checkpoint; true when every frame of the WAL reached the database file. */
+static bool checkpoint(sqlite3 *h, int frames_hint)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (log < frames_hint)
+        log = frames_hint;
+    long long bytes = (long long)log * page_size;
+    char msg[256];
+    if (rc != SQLITE_OK) {
+        snprintf(msg, sizeof msg, "the WAL (%lld MiB) cannot be checkpointed: %s", bytes >> 20,
+                 sqlite3_errstr(rc));
+    } else if (done < log && bytes >= wal_max_bytes / 2) {
+        snprintf(msg, sizeof msg, "the WAL (%lld MiB) cannot be checkpointed: %d of %d pages are "
+                 "held back by a reader", bytes >> 20, log - done, log);
+    } else {
+        set_wal_problem("");
+        wal_refusing = false;
+        return true;
+    }
+    set_wal_problem(msg);
+    wal_refusing = bytes >= wal_max_bytes;
+    return false;
+}
+
+static int wal_hook(void *cls, sqlite3 *h, const char *name, int frames)
+{
+    (void)cls;
+    (void)name;
+    if (frames >= WAL_CHECKPOINT_FRAMES || (long long)frames * page_size >= wal_max_bytes / 2)
+        checkpoint(h, frames);
+    return SQLITE_OK;
+}
+
+void store_writer_set_wal_max(long long bytes)
+{
+    if (bytes > 0)
+        wal_max_bytes = bytes;
+}
+
+bool store_writer_wal_problem(char *buf, size_t size)
+{
+    pthread_mutex_lock(&wal_lock);
+    bool bad = wal_problem[0] != '\0';
+    if (bad && buf && size)
+        snprintf(buf, size, "%s", wal_problem);
+    pthread_mutex_unlock(&wal_lock);
+    return bad;
+}
+
 static void run_batch(struct store_job *jobs)
 {
     struct db *db = NULL;
     int rc = db_thread(writer_db_path, &db, NULL);
+    if (rc == SP_OK) {
+        sqlite3 *wh = db_handle(db);
+        static _Thread_local sqlite3 *hooked;
+        if (hooked != wh) { /* a new (or reopened) connection */
+            sqlite3_wal_hook(wh, wal_hook, NULL);
+            sqlite3_stmt *ps = NULL;
+            if (sqlite3_prepare_v2(wh, "PRAGMA page_size", -1, &ps, NULL) == SQLITE_OK &&
+                sqlite3_step(ps) == SQLITE_ROW)
+                page_size = sqlite3_column_int64(ps, 0);
+            sqlite3_finalize(ps);
+            hooked = wh;
+        }
+        if (wal_refusing && !checkpoint(wh, 0) && wal_refusing)
+            rc = SP_EIO;
+    }
     store_write_lock();
     in_batch = true;
     if (rc == SP_OK)

@@ -20,6 +20,7 @@
 #define SP_STORAGE_STORE_WRITER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/err.h"
 
@@ -45,6 +46,12 @@ bool store_writer_running(void);
 void store_writer_submit(struct store_job *job);
 /* Whether the calling thread is the writer thread inside a batch. */
 bool store_writer_in_batch(void);
+
+/* The WAL bound (default 1 GiB): past it, while checkpoints cannot finish, batches fail with
+ * SP_EIO. Set before start. */
+void store_writer_set_wal_max(long long bytes);
+/* Whether the WAL cannot be checkpointed; the reason into buf (may be NULL). */
+bool store_writer_wal_problem(char *buf, size_t size);
 
 /* Counters since start, for /api/health and the benchmarks (approximate, relaxed reads). */
 struct store_writer_stats {

@@ -239,3 +239,32 @@ def test_connection_opened_read_only_recovers_without_restart(ext4_mount, start_
             break
         time.sleep(0.2)
     assert r.status == 201, f"still failing after the fault was gone: {r}"
+
+
+def test_wal_that_cannot_be_checkpointed_is_reported_and_bounded(start_server, tmp_path):
+    srv = start_server(env={"SPROUT_WAL_MAX_MB": "1"})
+    session = new_session(srv)
+    reader = sqlite3.connect(tmp_path / "sprout.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM chat_messages").fetchone()   # holds its snapshot
+    text = "x" * 2000
+    statuses = []
+    for i in range(2000):
+        r = srv.request("POST", f"/api/chat/sessions/{session}/messages",
+                        json={"userId": DEFAULT_USER, "role": "user", "content": f"{i} {text}"})
+        statuses.append(r.status)
+        if r.status != 201:
+            break
+    assert statuses[-1] == 503, "the WAL grew without bound"
+    health = srv.request("GET", "/api/health")
+    assert health.status == 200
+    assert health.json["status"] == "degraded"
+    assert "cannot be checkpointed" in health.json["checks"]["wal"]
+    wal = tmp_path / "sprout.db-wal"
+    assert wal.stat().st_size < 4 * 1024 * 1024
+    assert "cannot be checkpointed" in srv.output()
+    reader.execute("COMMIT")
+    reader.close()
+    # the reader is gone: the next write checkpoints and goes through, health is ok again
+    post(srv, f"/api/chat/sessions/{session}/messages", {"userId": DEFAULT_USER, "role": "user", "content": "ok"})
+    assert srv.request("GET", "/api/health").json["status"] == "ok"
