@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# scripts/bench-server.sh [PASSES]: measure the release server with the shared benchmark
-# (../shared/bench, read in place, never written; docs/SERVER.md has the results).
+# scripts/bench-server.sh [PASSES]: measure the release server with the project's benchmark
+# workload (bench/: seeding over HTTP, the wrk scenarios, the tables; docs/SERVER.md has the results).
 #
 #  1. build the release binary;
 #  2. create a fresh database (sprout db migrate), start the server on it (--quiet, free port),
-#     seed it through the API with ../shared/bench/seed.sh (SPROUT_DB set, so the dependency
+#     seed it through the API with bench/seed.sh (SPROUT_DB set, so the dependency
 #     edges are inserted too), stop it and keep that file as the seeded copy;
 #  3. PASSES times (default 3): copy the seeded database, start the server, run
-#     ../shared/bench/run.sh with SERVER_PID, stop the server;
+#     bench/run.sh with SERVER_PID, stop the server;
 #  4. print the pooled table (table.py over every pass) and start-up time / idle RSS
 #     (startup.py, 5 runs on fresh copies of the seeded database).
 # Everything goes to bench/out/<timestamp>/ (git-ignored). run.sh knobs pass through the
@@ -16,8 +16,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PASSES="${1:-3}"
-BENCH="${SPROUT_SHARED:-$(cd .. && pwd)/shared}/bench"
-[ -x "$BENCH/run.sh" ] || { echo "bench-server: $BENCH/run.sh not found (set SPROUT_SHARED)" >&2; exit 1; }
+BENCH="$PWD/bench"
 for tool in wrk curl sqlite3 python3; do
   command -v "$tool" >/dev/null || { echo "bench-server: $tool not found" >&2; exit 1; }
 done

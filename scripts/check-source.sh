@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/check-source.sh: source rules a compiler does not enforce (run by `make check`).
-# 1. banned functions; 2. includes only point down the layers (STYLE.md §3); 3. every source file
-# opens with a comment saying what it is for.
+# 1. banned functions; 2. includes only point down the layers (STYLE.md §3); 3. no environment
+# reads below cli/; 4. every source file opens with a comment saying what it is for.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 fail=0
@@ -36,6 +36,9 @@ done
 # external headers per layer
 grep -ln 'include <microhttpd.h>' $(find src -name '*.[ch]') | grep -v '^src/http/' | sed 's/^/microhttpd.h outside http\/: /' | grep . && fail=1
 grep -ln 'include <sqlite3.h>' $(find src/api src/http src/objects src/extract src/llm src/runs src/agents -name '*.[ch]' 2>/dev/null) 2>/dev/null | sed 's/^/sqlite3.h above storage\/: /' | grep . && fail=1
+
+# the environment is read in cli/ only (cli/settings.c), which hands each layer its config
+grep -lnE 'getenv\(|include "util/config.h"' $(find src -name '*.[ch]') | grep -vE '^src/(cli|util/config)' | sed 's/^/environment read below cli\/: /' | grep . && fail=1
 
 for f in $(find src -name '*.[ch]'); do
   head -c 2 "$f" | grep -q '/\*' || { echo "no header comment: $f"; fail=1; }

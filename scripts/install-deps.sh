@@ -25,6 +25,6 @@ fi
 # test-only S3 peer
 if [ ! -x "$here/tests/node_modules/.bin/s3rver" ]; then
   echo "install-deps: npm install s3rver (tests/node_modules)"
-  (cd "$here/tests" && npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||
+  (cd "$here/tests" && npm install --omit=dev --no-audit --no-fund --silent >/dev/null 2>&1) ||
     echo "install-deps: warning: npm install failed; the S3 tests will fail" >&2
 fi

@@ -4,11 +4,16 @@
   CompletedProcess; it fails the test if a sanitizer reported anything.
 - `workdir`: a fresh temporary folder (cwd for CLI runs) with a copy of the project's
   drizzle/ folder.
-- `server` / `start_server(...)`: the real `sprout serve` on a temporary database and a free
-  loopback port; `srv.request(method, path, json=..., body=..., headers=...)` returns a Reply
+- `fake_model`: a started tests/support/fake_model.py FakeModel (scripted Anthropic/OpenAI model
+  server on a free loopback port), stopped after the test; `fake_model.env(provider)` points
+  `sprout serve` at it.
+- `server` / `start_server(...)`: the real `sprout serve` on a temporary database, started with
+  `--port 0` (the kernel picks a free port; the harness reads it from the start-up line, so two
+  test runs can never race for the same port); `srv.request(method, path, json=..., body=...,
+  headers=...)` returns a Reply
   with .status, .headers, .text and .json. Stopped with SIGTERM at the end of the test, which
   must exit 0 with no sanitizer report.
-Paths: SHARED is ../shared beside the project (read in place, never written).
+Paths: DATA is tests/data (conformance cases, fixture databases; see tests/data/README.md).
 """
 import http.client
 import json as jsonlib
@@ -24,7 +29,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SPROUT_SHARED", ROOT.parent / "shared")).resolve()
+DATA = ROOT / "tests" / "data"
 BIN = os.environ.get("SPROUT_BIN", str(ROOT / "build" / "debug" / "sprout"))
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "SUMMARY: UndefinedBehaviorSanitizer")
@@ -36,13 +41,14 @@ def assert_no_sanitizer_report(text):
         assert mark not in text, "sanitizer report:\n" + text[-4000:]
 
 
-def run_sprout(*args, cwd=None, env=None, input=None, timeout=60, check_sanitizers=True):
+def run_sprout(*args, cwd=None, env=None, input=None, timeout=60, check_sanitizers=True,
+               binary=None):
     e = dict(os.environ)
     e.pop("DB_PATH", None)
     e.pop("AWS_S3_BUCKET", None)
     if env:
         e.update(env)
-    p = subprocess.run([BIN, *map(str, args)], cwd=cwd, env=e, input=input,
+    p = subprocess.run([str(binary or BIN), *map(str, args)], cwd=cwd, env=e, input=input,
                        capture_output=True, text=True, timeout=timeout,
                        stdin=None if input is not None else subprocess.DEVNULL)
     if check_sanitizers:
@@ -83,33 +89,35 @@ class Reply:
 
 
 class Server:
-    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20):
+    def __init__(self, db, cwd, env=None, args=(), ready_timeout=20, binary=BIN, log_dir=None):
         self.db = Path(db)
         self.cwd = Path(cwd)
-        self.port = free_port()
+        self.port = None  # chosen by the kernel (--port 0), read from the start-up line
         e = dict(os.environ)
         e.pop("AWS_S3_BUCKET", None)
-        e.update({"PORT": str(self.port), "DB_PATH": str(self.db)})
+        e.update({"DB_PATH": str(self.db)})
         if env:
             e.update(env)
-        self.log = open(self.cwd / f"server-{self.port}.log", "w+")
-        self.proc = subprocess.Popen([BIN, "serve", *args], cwd=cwd, env=e,
-                                     stdout=self.log, stderr=subprocess.STDOUT,
+        self.log_path = Path(log_dir or cwd) / f"server-{time.monotonic_ns()}.log"
+        self.log = open(self.log_path, "w+")
+        self.proc = subprocess.Popen([str(binary), "serve", "--port", "0", *args], cwd=cwd,
+                                     env=e, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         deadline = time.time() + ready_timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited early:\n" + self.output())
-            try:
+            m = re.search(r"Sprout backend running on http://localhost:(\d+)", self.output())
+            if m:
+                self.port = int(m.group(1))
                 if self.request("GET", "/api/health").status == 200:
                     return
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.02)
         raise RuntimeError("server did not become ready:\n" + self.output())
 
     def output(self):
         self.log.flush()
-        return (self.cwd / f"server-{self.port}.log").read_text(errors="replace")
+        return self.log_path.read_text(errors="replace")
 
     def request(self, method, path, json=None, body=None, headers=None, timeout=30):
         h = dict(headers or {})
@@ -167,10 +175,11 @@ class Server:
 def start_server(tmp_path):
     servers = []
 
-    def start(db=None, env=None, args=(), cwd=None):
+    def start(db=None, env=None, args=(), cwd=None, binary=None):
         if cwd is None and not (tmp_path / "drizzle").exists():
             shutil.copytree(ROOT / "drizzle", tmp_path / "drizzle")
-        s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args)
+        s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args,
+                   binary=binary or BIN)
         servers.append(s)
         return s
 
@@ -182,3 +191,11 @@ def start_server(tmp_path):
 @pytest.fixture
 def server(start_server):
     return start_server()
+
+
+@pytest.fixture
+def fake_model():
+    from support.fake_model import FakeModel
+    fake = FakeModel().start()
+    yield fake
+    fake.stop()

@@ -9,7 +9,15 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitco
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0}"
 export SPROUT_BIN="${SPROUT_BIN:-$PWD/build/debug/sprout}"
 passed=0; failed=0
-for t in $(find build/debug/tests -type f -perm -u+x | sort); do
+# The unit tests are the sources tests/unit/<layer>/test_*.c; each must have been built (make
+# units) into build/debug/tests/<layer>/test_*: a missing binary is a failure, not a skip.
+units=$(cd tests/unit && find . -name 'test_*.c' | sed -e 's|^\./||' -e 's|\.c$||' | sort)
+[ -n "$units" ] || { echo "no unit tests found under tests/unit"; failed=1; }
+for u in $units; do
+  t=build/debug/tests/$u
+  if [ ! -x "$t" ]; then
+    echo "FAILED: $t missing (run make units)"; failed=$((failed + 1)); continue
+  fi
   out=$("$t" 2>&1); rc=$?
   line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -1)
   p=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/'); f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
@@ -19,6 +27,7 @@ for t in $(find build/debug/tests -type f -perm -u+x | sort); do
   if [ $rc -ne 0 ]; then printf '%s\n' "$out"; echo "FAILED: $t (exit $rc)"; else echo "$line"; fi
 done
 echo "unit: $passed passed, $failed failed"
+[ -x "$SPROUT_BIN" ] || { echo "FAILED: $SPROUT_BIN missing (run make debug)"; failed=$((failed + 1)); }
 PYTEST=(/usr/bin/python3 -m pytest)
 "${PYTEST[@]}" -q -p no:cacheprovider tests/ "$@" | tee build/pytest.log
 prc=${PIPESTATUS[0]}

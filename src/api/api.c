@@ -20,6 +20,7 @@ int api_status_from_err(int code)
     switch (code) {
     case SP_EINVAL: return 400;
     case SP_ENOTFOUND: return 404;
+    case SP_EMETHOD: return 405;
     case SP_ECONFLICT: return 409;
     case SP_ETOOBIG: return 413;
     case SP_EUNSUPPORTED: return 415;
@@ -36,7 +37,7 @@ int api_status_from_err(int code)
  * 503 is not a failure. */
 static void log_server_error(int status, int code, const char *msg)
 {
-    if (status < 500 || status == 502 || (status == 503 && code == SP_EINVAL))
+    if (status < 500 || status == 502 || code == SP_EUNAVAILABLE)
         return;
     char line[SP_ERR_MSG_MAX + 64];
     int n = snprintf(line, sizeof line, "error: %d %s\n", status, msg);
@@ -190,4 +191,19 @@ int api_db(struct api_req *req, struct api_resp *resp, struct db **out)
     if (rc != SP_OK)
         return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
     return SP_OK;
+}
+
+int api_start_run(struct api_resp *resp, const char *key, run_job_fn job, void *arg,
+                  void (*arg_free)(void *))
+{
+    struct sp_error err = { 0 };
+    struct run_reader *reader = NULL;
+    int rc = run_start(key, job, arg, arg_free, &reader, &err);
+    if (rc == SP_OK) {
+        resp->run = reader;
+        return SP_OK;
+    }
+    if (rc == SP_ETOOBIG) /* the run queue is full: the server is busy, not the body too big */
+        return api_fail_status(resp, 503, rc, "%s", err.msg);
+    return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
 }

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runs/run.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -39,6 +40,7 @@ struct api_ctx {
     const char *db_path;
     struct objstore *store;        /* document bytes (objects/objstore.h); may be NULL */
     const struct llm_client *llm;  /* the model (llm/llm.h); NULL when none is configured */
+    const char *tmp_dir;           /* staged uploads go here; NULL = /tmp */
 };
 
 struct api_query_pair {
@@ -103,7 +105,9 @@ extern const size_t api_n_routes;
 int api_status_from_err(int code);
 /* Fill resp with status for code and {"error": message}; returns code. */
 int api_fail(struct api_resp *resp, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Fill resp with an explicit status and {"error": message}; returns the SP code given. */
+/* Deprecated, kept for the agent handlers written against the earlier tree (503 for a full run
+ * queue reported as SP_ETOOBIG): an explicit status outside api_status_from_err. New code uses
+ * api_fail with the code that means the status (SP_EUNAVAILABLE for 503). */
 int api_fail_status(struct api_resp *resp, int status, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Set status; the body is whatever the handler appended to resp->body. */
@@ -115,6 +119,12 @@ const char *api_query(const struct api_req *req, const char *key);
 int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out);
 /* The calling thread's database connection. */
 int api_db(struct api_req *req, struct api_resp *resp, struct db **out);
+/* Hand the request to a run (runs/run.h run_start with the same arguments): SP_OK with
+ * resp->run set (the http layer answers with what the run produces), or a JSON error reply:
+ * 503 "too many agent runs at once" when the queue is full or when runs are not available
+ * (the server is stopping). arg_free(arg) runs on failure too. */
+int api_start_run(struct api_resp *resp, const char *key, run_job_fn job, void *arg,
+                  void (*arg_free)(void *));
 
 /* ---- group commit (api/write.c over storage/store_writer.h) ---- */
 

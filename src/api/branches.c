@@ -6,12 +6,8 @@
 #include <stdio.h>
 
 #include "api/handlers.h"
-#include "api/validate.h"
-#include "db/schema.h"
 #include "objects/objstore.h"
 #include "storage/store_branches.h"
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct val_field CREATE_FIELDS[] = {
     { "title", VAL_REQUIRED },
@@ -20,43 +16,31 @@ static const struct val_field CREATE_FIELDS[] = {
 static const struct val_field PATCH_FIELDS[] = {
     { "title", VAL_PATCH },
 };
+static const struct api_body CREATE =
+    API_BODY(SCHEMA_BRANCHES, CREATE_FIELDS, "title and userId are required");
+static const struct api_body PATCH = API_BODY(SCHEMA_BRANCHES, PATCH_FIELDS, NULL);
 
 int api_branches_list(struct api_req *req, struct api_resp *resp)
 {
-    const char *user = validate_filter(req, "userId");
+    const char *user = api_required_query(req, resp, "userId", "userId query param required");
     if (!user)
-        return api_fail(resp, SP_EINVAL, "userId query param required");
-    struct db *db;
-    int rc = api_db(req, resp, &db);
-    if (rc != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_branches_list(db, user, &resp->body, &err);
-    return validate_reply(resp, rc, &err, 200);
+        return SP_EINVAL;
+    API_STORE(req, resp, 200, store_branches_list(db, user, &resp->body, &err));
 }
 
 int api_branches_get(struct api_req *req, struct api_resp *resp)
 {
-    struct db *db;
-    int rc = api_db(req, resp, &db);
-    if (rc != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_branches_get(db, req->params[0], &resp->body, &err);
-    return validate_reply(resp, rc, &err, 200);
+    API_STORE(req, resp, 200, store_branches_get(db, req->params[0], &resp->body, &err));
 }
 
 int api_branches_create(struct api_req *req, struct api_resp *resp)
 {
-    return validate_create(req, resp, schema_table(SCHEMA_BRANCHES), CREATE_FIELDS,
-                           COUNT(CREATE_FIELDS), "title and userId are required", NULL,
-                           store_branches_create);
+    return api_create(req, resp, &CREATE, NULL, store_branches_create);
 }
 
 int api_branches_patch(struct api_req *req, struct api_resp *resp)
 {
-    return validate_patch(req, resp, schema_table(SCHEMA_BRANCHES), PATCH_FIELDS,
-                          COUNT(PATCH_FIELDS), store_branches_patch);
+    return api_patch(req, resp, &PATCH, store_branches_patch);
 }
 
 int api_branches_delete(struct api_req *req, struct api_resp *resp)
@@ -70,7 +54,7 @@ int api_branches_delete(struct api_req *req, struct api_resp *resp)
     size_t n_keys = 0;
     rc = store_branches_delete(db, req->params[0], req->arena, &keys, &n_keys, &err);
     if (rc != SP_OK)
-        return validate_reply(resp, rc, &err, 204);
+        return api_finish(resp, rc, &err, 204);
     for (size_t i = 0; i < n_keys; i++) {
         struct sp_error oerr = { 0 };
         if (req->ctx->store && objstore_delete(req->ctx->store, keys[i], &oerr) != SP_OK)

@@ -3,12 +3,8 @@
  * api/agents.c. Thread model: HTTP worker threads; the thread's own connection.
  */
 #include "api/handlers.h"
-#include "api/validate.h"
-#include "db/schema.h"
 #include "storage/store_chat.h"
 #include "util/timefmt.h"
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct val_field SESSION_FIELDS[] = {
     { "userId", VAL_REQUIRED },
@@ -34,78 +30,59 @@ static const struct val_field HINT_FIELDS[] = {
     { "referencedSuccessMessageIds", VAL_FALSY_NULL },
 };
 
-typedef int (*list2_fn)(struct db *, const char *, const char *, struct buf *, struct sp_error *);
-
-static int list2(struct api_req *req, struct api_resp *resp, list2_fn fn)
-{
-    struct db *db;
-    int rc = api_db(req, resp, &db);
-    if (rc != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = fn(db, validate_filter(req, "userId"), validate_filter(req, "nodeId"), &resp->body, &err);
-    return validate_reply(resp, rc, &err, 200);
-}
+static const struct api_body SESSION =
+    API_BODY(SCHEMA_CHAT_SESSIONS, SESSION_FIELDS, "userId is required");
+static const struct api_body MESSAGE =
+    API_BODY(SCHEMA_CHAT_MESSAGES, MESSAGE_FIELDS, "userId, role, and content are required");
+static const struct api_body HINT =
+    API_BODY(SCHEMA_HINT_EVENTS, HINT_FIELDS, "userId and nodeId are required");
 
 int api_sessions_list(struct api_req *req, struct api_resp *resp)
 {
-    return list2(req, resp, store_sessions_list);
+    API_STORE(req, resp, 200,
+              store_sessions_list(db, api_filter(req, "userId"),
+                                  api_filter(req, "nodeId"), &resp->body, &err));
 }
 
 int api_sessions_create(struct api_req *req, struct api_resp *resp)
 {
-    return validate_create(req, resp, schema_table(SCHEMA_CHAT_SESSIONS), SESSION_FIELDS,
-                           COUNT(SESSION_FIELDS), "userId is required", NULL,
-                           store_sessions_create);
+    return api_create(req, resp, &SESSION, NULL, store_sessions_create);
 }
 
 int api_sessions_patch(struct api_req *req, struct api_resp *resp)
 {
     const struct model_table *t = schema_table(SCHEMA_CHAT_SESSIONS);
     struct store_row row = { 0 };
-    int rc = validate_request(req, resp, t, END_FIELDS, COUNT(END_FIELDS), "", &row);
+    int rc = validate_request(req, resp, t, END_FIELDS, SP_COUNT(END_FIELDS), "", &row);
     if (rc != SP_OK)
         return rc;
-    char now[25];
-    struct store_value *ended = validate_value(t, &row, "ended_at");
+    char now[TIME_ISO_SIZE];
+    struct store_value *ended = store_row_value(t, &row, "ended_at");
     if (ended->kind != STORE_V_TEXT) { /* falsy -> now: a session cannot be re-opened */
         time_iso_now(now);
-        validate_set_text(t, &row, "ended_at", now);
+        store_row_set_text(t, &row, "ended_at", now);
     }
-    struct db *db;
-    if ((rc = api_db(req, resp, &db)) != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_sessions_patch(db, req->params[0], &row, &resp->body, &err);
-    return validate_reply(resp, rc, &err, 200);
+    API_STORE(req, resp, 200, store_sessions_patch(db, req->params[0], &row, &resp->body, &err));
 }
 
 int api_messages_list(struct api_req *req, struct api_resp *resp)
 {
-    struct db *db;
-    int rc = api_db(req, resp, &db);
-    if (rc != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_messages_list(db, req->params[0], &resp->body, &err);
-    return validate_reply(resp, rc, &err, 200);
+    API_STORE(req, resp, 200, store_messages_list(db, req->params[0], &resp->body, &err));
 }
 
 int api_messages_create(struct api_req *req, struct api_resp *resp)
 {
-    return validate_create(req, resp, schema_table(SCHEMA_CHAT_MESSAGES), MESSAGE_FIELDS,
-                           COUNT(MESSAGE_FIELDS), "userId, role, and content are required",
-                           "session_id", store_messages_create);
+    return api_create(req, resp, &MESSAGE, "session_id", store_messages_create);
 }
 
 int api_hints_create(struct api_req *req, struct api_resp *resp)
 {
-    return validate_create(req, resp, schema_table(SCHEMA_HINT_EVENTS), HINT_FIELDS,
-                           COUNT(HINT_FIELDS), "userId and nodeId are required", NULL,
-                           store_hints_create);
+    return api_create(req, resp, &HINT, NULL, store_hints_create);
 }
 
 int api_hints_list(struct api_req *req, struct api_resp *resp)
 {
-    return list2(req, resp, store_hints_list);
+    API_STORE(req, resp, 200,
+              store_hints_list(db, api_filter(req, "userId"), api_filter(req, "nodeId"),
+                               &resp->body, &err));
 }

@@ -29,7 +29,6 @@
 #include "extract/text.h"
 #include "objects/objstore.h"
 #include "storage/store_documents.h"
-#include "util/config.h"
 #include "util/ids.h"
 #include "util/jsonw.h"
 #include "util/timefmt.h"
@@ -46,7 +45,7 @@ struct doc_file {
     char staged[PATH_MAX];       /* "" when no staging file exists */
     int fd;                      /* open while the part streams, else -1 */
     long long size;
-    char id[37];
+    char id[IDS_UUID_SIZE];
     char key[64];
     bool stored;
     struct extract_result ex;
@@ -57,6 +56,7 @@ struct doc_upload {
     struct doc_file files[DOC_MAX_FILES];
     size_t n;                    /* files begun (including the open one) */
     bool in_file;                /* the current part is files[n-1] */
+    const char *tmp_dir;         /* where parts are staged (api_ctx.tmp_dir) */
 };
 
 /* ---- helpers ---- */
@@ -217,6 +217,7 @@ static int up_begin(struct api_req *req, struct api_resp *resp, void **state)
     if (!u)
         return api_fail(resp, SP_ENOMEM, "out of memory");
     snprintf(u->node_id, sizeof u->node_id, "%s", node_id);
+    u->tmp_dir = req->ctx->tmp_dir ? req->ctx->tmp_dir : "/tmp";
     for (size_t i = 0; i < DOC_MAX_FILES; i++)
         u->files[i].fd = -1;
     *state = u;
@@ -265,8 +266,7 @@ static int up_part_begin(void *state, struct api_resp *resp, const char *field,
     if (!resolve_mime(f->mime, f->name))
         return api_fail(resp, SP_EUNSUPPORTED, "Unsupported file type: %s", f->mime);
 
-    const char *tmpdir = config_get("TMPDIR", "/tmp");
-    if (snprintf(f->staged, sizeof f->staged, "%s/sprout-upload-XXXXXX", tmpdir) >=
+    if (snprintf(f->staged, sizeof f->staged, "%s/sprout-upload-XXXXXX", u->tmp_dir) >=
         (int)sizeof f->staged) {
         f->staged[0] = '\0';
         return api_fail(resp, SP_EIO, "TMPDIR is too long");
@@ -275,7 +275,7 @@ static int up_part_begin(void *state, struct api_resp *resp, const char *field,
     if (f->fd < 0) {
         int e = errno;
         f->staged[0] = '\0';
-        return api_fail(resp, SP_EIO, "could not stage the upload in %s: %s", tmpdir,
+        return api_fail(resp, SP_EIO, "could not stage the upload in %s: %s", u->tmp_dir,
                         strerror(e));
     }
     u->in_file = true;
@@ -308,7 +308,7 @@ static int reply_uploaded(const struct doc_upload *u, struct api_resp *resp)
     int rc = buf_puts(b, "{\"uploaded\":[");
     for (size_t i = 0; i < u->n && rc == SP_OK; i++) {
         const struct doc_file *f = &u->files[i];
-        char now[25];
+        char now[TIME_ISO_SIZE];
         time_iso_now(now);
         rc = buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
         if (rc == SP_OK) rc = jsonw_cstring(b, f->id);
@@ -403,22 +403,15 @@ static void up_abort(void *state)
 }
 
 const struct api_upload_ops api_documents_upload = {
-    up_begin, up_part_begin, up_part_data, up_part_end, up_finish, up_abort,
+    .begin = up_begin,       .part_begin = up_part_begin, .part_data = up_part_data,
+    .part_end = up_part_end, .finish = up_finish,         .abort = up_abort,
 };
 
 /* ---- GET and DELETE ---- */
 
 int api_documents_list(struct api_req *req, struct api_resp *resp)
 {
-    struct db *db;
-    int rc = api_db(req, resp, &db);
-    if (rc != SP_OK)
-        return rc;
-    struct sp_error err = { 0 };
-    rc = store_documents_list_json(db, req->params[0], &resp->body, &err);
-    if (rc != SP_OK)
-        return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
-    return api_reply(resp, 200);
+    API_STORE(req, resp, 200, store_documents_list_json(db, req->params[0], &resp->body, &err));
 }
 
 int api_documents_delete(struct api_req *req, struct api_resp *resp)

@@ -11,7 +11,7 @@
 int api_health(struct api_req *req, struct api_resp *resp)
 {
     (void)req;
-    char ts[25];
+    char ts[TIME_ISO_SIZE];
     time_iso_now(ts);
     char wal[256];
     int rc;

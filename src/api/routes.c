@@ -21,8 +21,8 @@ const struct api_route api_routes[] = {
     { "DELETE", "/api/nodes/:id", api_nodes_delete, NULL },
     { "GET", "/api/nodes/:id/children", api_nodes_children, NULL },
     { "GET", "/api/nodes/:id/dependency-edges", api_nodes_edges, NULL },
-    { "POST", "/api/nodes/:id/generate-subconcepts", api_agents_unavailable, NULL },
-    { "POST", "/api/nodes/:id/generate-concepts", api_agents_unavailable, NULL },
+    { "POST", "/api/nodes/:id/generate-subconcepts", api_nodes_generate_subconcepts, NULL },
+    { "POST", "/api/nodes/:id/generate-concepts", api_nodes_generate_concepts, NULL },
 
     { "GET", "/api/nodes/:nodeId/contents", api_contents_list, NULL },
     { "GET", "/api/nodes/:nodeId/contents/active", api_contents_active, NULL },
@@ -56,10 +56,10 @@ const struct api_route api_routes[] = {
     { "POST", "/api/chat/hints", api_hints_create, NULL },
     { "GET", "/api/chat/hints", api_hints_list, NULL },
 
-    { "POST", "/api/agents/topics/:topicNodeId/run", api_agents_unavailable, NULL },
-    { "GET", "/api/agents/concepts/:conceptNodeId/diagnostic", api_agents_unavailable, NULL },
-    { "POST", "/api/agents/concepts/:conceptNodeId/run", api_agents_unavailable, NULL },
-    { "POST", "/api/agents/nodes/:nodeId/review", api_agents_unavailable, NULL },
+    { "POST", "/api/agents/topics/:topicNodeId/run", api_agents_topic_run, NULL },
+    { "GET", "/api/agents/concepts/:conceptNodeId/diagnostic", api_agents_concept_diagnostic, NULL },
+    { "POST", "/api/agents/concepts/:conceptNodeId/run", api_agents_concept_run, NULL },
+    { "POST", "/api/agents/nodes/:nodeId/review", api_agents_node_review, NULL },
 };
 
-const size_t api_n_routes = sizeof api_routes / sizeof api_routes[0];
+const size_t api_n_routes = SP_COUNT(api_routes);

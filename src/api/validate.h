@@ -46,34 +46,4 @@ int validate_request(struct api_req *req, struct api_resp *resp, const struct mo
                      const struct val_field *fields, size_t n, const char *required_msg,
                      struct store_row *row);
 
-/* A query parameter used as a filter: NULL when absent or empty (the original ignores both). */
-const char *validate_filter(const struct api_req *req, const char *key);
-
-/* The value of column `name` of t in row (for handlers that inspect a validated field). */
-struct store_value *validate_value(const struct model_table *t, struct store_row *row,
-                                   const char *name);
-
-/* Set column `name` of row to borrowed text (an id from the path). */
-void validate_set_text(const struct model_table *t, struct store_row *row, const char *name,
-                       const char *text);
-
-/* Finish a handler after a storage call: status on SP_OK, else the error reply for rc with
- * err's message. Returns rc. */
-int validate_reply(struct api_resp *resp, int rc, const struct sp_error *err, int status);
-
-/* Storage writers the two helpers below drive. */
-typedef int (*validate_create_fn)(struct db *db, struct store_row *row, struct buf *out,
-                                  struct sp_error *err);
-typedef int (*validate_patch_fn)(struct db *db, const char *id, const struct store_row *row,
-                                 struct buf *out, struct sp_error *err);
-
-/* The whole of a create route: validate the body (required_msg for a missing required field),
- * set column path_col (may be NULL) to the path's first parameter, insert with fn, reply 201. */
-int validate_create(struct api_req *req, struct api_resp *resp, const struct model_table *t,
-                    const struct val_field *fields, size_t n, const char *required_msg,
-                    const char *path_col, validate_create_fn fn);
-/* The whole of a PATCH route on the row whose id is the path's first parameter: reply 200. */
-int validate_patch(struct api_req *req, struct api_resp *resp, const struct model_table *t,
-                   const struct val_field *fields, size_t n, validate_patch_fn fn);
-
 #endif

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/config.h"
+#include "util/countof.h"
 
 struct cli_cmd {
     const char *name;
@@ -21,7 +23,7 @@ struct cli_cmd {
 static const struct cli_cmd cli_commands[] = {
     { "serve", cmd_serve, "[--port N] [--host ADDR] [--no-migrate] [--quiet]",
       "run the HTTP API (PORT, default 8000) on the database" },
-    { "db migrate", cmd_db_migrate, "", "apply pending migrations from the migrations folder" },
+    { "db migrate", cmd_db_migrate, "", "apply pending migrations (built in, or ./drizzle, or --migrations DIR)" },
     { "db generate", cmd_db_generate, "[--name NAME] [--rename KEY=VALUE]... [--schema FILE.json]",
       "write the next migration from the difference between the schema and the last snapshot" },
     { "db push", cmd_db_push, "[--force]", "bring the database straight to the schema (development)" },
@@ -34,17 +36,122 @@ static const struct cli_cmd cli_commands[] = {
     { "db restore", cmd_db_restore, "PATH [--yes]", "replace the database with a backup" },
     { "db seed", cmd_db_seed, "", "insert the default user if missing" },
 };
-#define N_COMMANDS (sizeof cli_commands / sizeof cli_commands[0])
+#define N_COMMANDS SP_COUNT(cli_commands)
+
+/* Options and environment, listed by --help and in the man page (--man) alike. */
+struct cli_doc {
+    const char *name;
+    const char *help;
+};
+
+static const struct cli_doc cli_globals[] = {
+    { "--db PATH", "the SQLite database (default: $DB_PATH, .env DB_PATH, ./sprout.db)" },
+    { "--migrations DIR", "read migrations from DIR (default: ./drizzle when it exists, else the "
+                          "migrations built into the binary; db generate writes to DIR or ./drizzle)" },
+    { "--version", "print the version" },
+    { "--help", "this text" },
+};
+
+static const struct cli_doc cli_environment[] = {
+    { "DB_PATH", "the SQLite database (default ./sprout.db)" },
+    { "PORT, HOST", "where serve listens (default 8000 on 127.0.0.1)" },
+    { "STORAGE_DIR", "uploaded documents (default: uploads/ beside the database)" },
+    { "AWS_S3_BUCKET", "keep documents in this S3 bucket instead (with AWS_REGION, AWS_ACCESS_KEY_ID, "
+                       "AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)" },
+    { "SPROUT_THREADS", "HTTP worker threads (default one per core)" },
+    { "SPROUT_BUSY_TIMEOUT_MS", "how long a locked database is waited for (default 5000)" },
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static void print_help(FILE *f)
 {
-    fprintf(f, "usage: sprout <command> [options]\n\nCommands:\n");
+    fprintf(f, "sprout %s: the Sprout adaptive-learning backend\n\n"
+               "usage: sprout <command> [options]\n\nCommands:\n", cli_version());
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-12s %-55s %s\n", cli_commands[i].name, cli_commands[i].args, cli_commands[i].help);
-    fprintf(f, "\nGlobal options (any command):\n"
-               "  --db PATH          the SQLite database (default: $DB_PATH, .env DB_PATH, ./sprout.db)\n"
-               "  --migrations DIR   the migrations folder (default: ./drizzle)\n"
-               "  --help             this text\n");
+    fprintf(f, "\nGlobal options (any command):\n");
+    for (size_t i = 0; i < N_OF(cli_globals); i++)
+        fprintf(f, "  %-18s %s\n", cli_globals[i].name, cli_globals[i].help);
+    fprintf(f, "\nEnvironment (or a .env file in the working directory):\n");
+    for (size_t i = 0; i < N_OF(cli_environment); i++)
+        fprintf(f, "  %-22s %s\n", cli_environment[i].name, cli_environment[i].help);
+}
+
+/* Text for roff: a backslash as \e, '-' as \- (a literal minus), a leading '.' or '\'' escaped. */
+static void roff(FILE *f, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", f);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static void man_item(FILE *f, const char *bold, const char *args, const char *help)
+{
+    fputs(".TP\n\\fB", f);
+    roff(f, bold);
+    fputs("\\fR", f);
+    if (args && *args) {
+        fputs(" ", f);
+        roff(f, args);
+    }
+    fputs("\n", f);
+    roff(f, help);
+    fputs("\n", f);
+}
+
+/* The man page sprout(1), from the same tables as --help (make writes it to build/sprout.1). */
+static void print_man(FILE *f)
+{
+    fprintf(f, ".TH SPROUT 1 \"\" \"sprout %s\" \"User Commands\"\n", cli_version());
+    fputs(".SH NAME\nsprout \\- the Sprout adaptive-learning backend: HTTP API and database tool\n"
+          ".SH SYNOPSIS\n.B sprout\n.I command\n[\\fIoptions\\fR]\n"
+          ".SH DESCRIPTION\n"
+          "\\fBsprout serve\\fR runs the HTTP API under /api on a SQLite database. At start it "
+          "applies pending migrations (after a backup when the database holds data) and seeds the "
+          "default user. The migrations are built into the binary; a \\fI./drizzle\\fR folder in the "
+          "working directory, or \\fB\\-\\-migrations\\fR \\fIDIR\\fR, is used instead when present. "
+          "\\fBsprout db\\fR \\fIcommand\\fR manages the database, interchangeably with drizzle\\-kit "
+          "and drizzle\\-orm.\n.SH COMMANDS\n", f);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        man_item(f, cli_commands[i].name, cli_commands[i].args, cli_commands[i].help);
+    fputs(".SH OPTIONS\n", f);
+    for (size_t i = 0; i < N_OF(cli_globals); i++)
+        man_item(f, cli_globals[i].name, NULL, cli_globals[i].help);
+    fputs(".SH ENVIRONMENT\nRead from the environment, or from a \\fI.env\\fR file in the working "
+          "directory (the environment wins).\n", f);
+    for (size_t i = 0; i < N_OF(cli_environment); i++)
+        man_item(f, cli_environment[i].name, NULL, cli_environment[i].help);
+    fputs(".SH EXIT STATUS\n0 success, 1 failure, 2 usage error, 3 the database is out of sync "
+          "(\\fBdb status\\fR, \\fBdb check\\fR).\n"
+          ".SH FILES\n.TP\n\\fIsprout.db\\fR\nthe database (\\fBDB_PATH\\fR)\n"
+          ".TP\n\\fIuploads/\\fR\nuploaded documents, beside the database (\\fBSTORAGE_DIR\\fR)\n"
+          ".TP\n\\fIdrizzle/\\fR\na migrations folder that overrides the built-in migrations\n"
+          ".SH SEE ALSO\nThe project's README.md and docs/ (API, database, migrations, server).\n", f);
+}
+
+/* build/gen/version.c, written by the Makefile from VERSION and git describe. */
+extern const char sprout_build_version[];
+
+const char *cli_version(void)
+{
+    return sprout_build_version;
+}
+
+const char *cli_migrations_label(const struct cli_ctx *ctx, char *buf, size_t size)
+{
+    if (migsrc_is_builtin(&ctx->migrations))
+        snprintf(buf, size, "the migrations built into sprout %s", cli_version());
+    else
+        snprintf(buf, size, "the folder %s", migsrc_name(&ctx->migrations));
+    return buf;
 }
 
 int cli_exit_code(int code)
@@ -92,13 +199,14 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_flag *flags, const char **po
                     break;
             if (!f || !f->name)
                 return cli_usage(ctx, "unknown option '%.*s'", (int)nl, a);
-            if (f->value) {
-                if (eq)
-                    *f->value = eq + 1;
-                else if (i + 1 < ctx->argc)
-                    *f->value = ctx->argv[++i];
-                else
+            if (f->value || f->values) {
+                const char *v = eq ? eq + 1 : i + 1 < ctx->argc ? ctx->argv[++i] : NULL;
+                if (!v)
                     return cli_usage(ctx, "option '%s' needs a value", f->name);
+                if (f->value)
+                    *f->value = v;
+                if (f->values)
+                    f->values[(*f->n_values)++] = v; /* at most argc values: room by contract */
             } else if (eq) {
                 return cli_usage(ctx, "option '%s' takes no value", f->name);
             }
@@ -148,6 +256,14 @@ int cli_main(int argc, char **argv)
             db = a + 5;
         } else if (strncmp(a, "--migrations=", 13) == 0) {
             mig = a + 13;
+        } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            printf("sprout %s\n", cli_version());
+            free(rest);
+            return CLI_EXIT_OK;
+        } else if (strcmp(a, "--man") == 0) { /* hidden: the build writes build/sprout.1 with it */
+            print_man(stdout);
+            free(rest);
+            return CLI_EXIT_OK;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0) {
             print_help(stdout);
             free(rest);
@@ -157,6 +273,7 @@ int cli_main(int argc, char **argv)
         }
     }
     config_load(NULL);
+    cli_settings_process();
     ctx.db_path = db ? db : config_get("DB_PATH", "./sprout.db");
     ctx.migrations_dir = mig ? mig : "./drizzle";
     /* Durability (docs/SERVER.md): FULL unless SPROUT_SYNC=normal. */
@@ -168,6 +285,10 @@ int cli_main(int argc, char **argv)
         free(rest);
         return CLI_EXIT_USAGE;
     }
+    ctx.migrations = migsrc_folder(ctx.migrations_dir);
+    struct stat st;
+    if (!mig && (stat(ctx.migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) && migsrc_builtin_available())
+        ctx.migrations = migsrc_builtin();
     ctx.interactive = isatty(0) && isatty(2);
 
     const struct cli_cmd *cmd = NULL;

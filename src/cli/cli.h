@@ -3,7 +3,11 @@
  * main() hands argv to cli_main(), which finds the command (one row of cli_commands[] in
  * cli/cli.c: "serve", "db migrate", ...), removes the global options --db PATH and
  * --migrations DIR (allowed anywhere), and calls the command with the rest. A command parses
- * its own flags with cli_parse() and returns the process exit code.
+ * its own flags with cli_parse() and returns the process exit code. --help, --version and the
+ * hidden --man (the man page sprout(1), which the build writes to build/sprout.1) print from the
+ * same tables (commands, global options, environment) and exit.
+ * The migrations source (ctx->migrations) is chosen here: --migrations DIR > ./drizzle when it
+ * is a folder > the drizzle/ folder built into the binary (db/migsrc.h).
  * Errors: a command reports failure with cli_fail(), the one place that turns an SP_* code
  * into a message on stderr ("sprout: error: ...") and an exit code (cli_exit_code).
  * Exit codes: 0 ok, 1 failure, 2 usage error, 3 drift / out of sync (db check, db status).
@@ -12,13 +16,16 @@
 #define SP_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "db/migsrc.h"
 #include "util/err.h"
 
 struct cli_ctx {
     const char *command;        /* "db migrate" */
     const char *db_path;        /* --db > $DB_PATH > .env DB_PATH > ./sprout.db */
-    const char *migrations_dir; /* --migrations > ./drizzle */
+    const char *migrations_dir; /* the folder: --migrations > ./drizzle (db generate writes here) */
+    struct migsrc migrations;   /* what is read: --migrations DIR > ./drizzle if it exists > built in */
     int argc;                   /* arguments after the command words, globals removed */
     char **argv;
     bool interactive;           /* stdin and stderr are terminals */
@@ -28,25 +35,40 @@ typedef int (*cli_fn)(struct cli_ctx *ctx);
 
 struct cli_flag {
     const char *name;           /* "--steps" */
-    const char **value;         /* for flags taking a value; NULL for booleans */
+    const char **value;         /* for flags taking a value (the last one given wins) */
     bool *set;                  /* set to true when present (may be NULL) */
+    const char **values;        /* a repeatable flag: every value in order (room for argc) */
+    int *n_values;              /* with values: how many were given */
 };
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_DRIFT = 3 };
 
 int cli_main(int argc, char **argv);
-/* Parse ctx->argv against flags (NULL-name terminated). Positional arguments are collected
- * into pos (at most max_pos). Unknown flags, missing values and extra positionals print a
- * usage error and return CLI_EXIT_USAGE; SP_OK (0) on success. A flag may be repeated only if
- * its value pointer is NULL and set is used... repeated value flags go through cli_parse_multi. */
+/* Parse ctx->argv against flags ({ 0 }-terminated; "--flag VALUE" or "--flag=VALUE").
+ * Positional arguments are collected into pos (at most max_pos). Unknown flags, missing values
+ * and extra positionals print a usage error and return CLI_EXIT_USAGE; SP_OK (0) on success. */
 int cli_parse(struct cli_ctx *ctx, const struct cli_flag *flags, const char **pos, int max_pos, int *n_pos);
 /* Print "sprout: error: <message>" (err text, or sp_strerror(code)) and return the exit code. */
 int cli_fail(int code, const struct sp_error *err);
 /* Print a usage error for ctx->command and return CLI_EXIT_USAGE. */
 int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_exit_code(int code);
+/* The version string ("0.1.0", or "0.1.0 (git 1a2b3c4)" when built from a git checkout). */
+const char *cli_version(void);
+/* How the migrations source is named for a person: "the folder drizzle" or "the migrations
+ * built into sprout 0.1.0". */
+const char *cli_migrations_label(const struct cli_ctx *ctx, char *buf, size_t size);
 /* Ask a yes/no question on the terminal (stderr prompt, stdin answer); false when not interactive. */
 bool cli_confirm(const struct cli_ctx *ctx, const char *question);
+
+/* Settings from the environment / .env for the layers below (cli/settings.c, the only reader):
+ * cli_settings_process() applies the process-wide ones (the database busy timeout) and runs
+ * before any command; the others fill what a command hands down. */
+struct objstore_config;
+void cli_settings_process(void);
+void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *out);
+unsigned cli_settings_threads(void);     /* SPROUT_THREADS, 0 = one per core */
+const char *cli_settings_tmp_dir(void);  /* TMPDIR, default /tmp */
 
 /* Commands (one file each under cli/). */
 int cmd_serve(struct cli_ctx *ctx);

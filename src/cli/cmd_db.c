@@ -9,6 +9,7 @@
  * Thread model: main thread only.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,11 @@
 #include "db/schema.h"
 #include "db/seed.h"
 #include "db/snapshot.h"
+#include "util/countof.h"
 
-static const struct cli_flag no_flags[] = { { NULL, NULL, NULL } };
+#define CLI_PATH_TEXT (PATH_MAX + 64) /* a path and a sentence around it */
+
+static const struct cli_flag no_flags[] = { { 0 } };
 
 /* Paths as the user would type them: "drizzle/meta/x" rather than "./drizzle/meta/x". */
 static const char *shown(const char *path)
@@ -36,8 +40,23 @@ static int open_db(const struct cli_ctx *ctx, unsigned flags, struct db **db, st
 {
     int rc = db_open(ctx->db_path, flags, db, err);
     if (rc == SP_EIO)
-        sp_error_prefix(err, "cannot open database %s (does its directory exist, and may it be written?)",
+        sp_error_prefix(err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
+    return rc;
+}
+
+/* Load snapshot rel ("meta/0003_snapshot.json") of the migrations source; name gets how it is
+ * shown in messages. */
+static int load_source_snapshot(const struct cli_ctx *ctx, const char *rel, struct model_schema *out,
+                                char *name, size_t name_size, struct sp_error *err)
+{
+    migsrc_file_name(&ctx->migrations, rel, name, name_size);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = migsrc_read(&ctx->migrations, rel, &text, &len, err);
+    if (rc == SP_OK)
+        rc = snapshot_load_text(name, text, len, out, NULL, err);
+    free(text);
     return rc;
 }
 
@@ -60,7 +79,7 @@ static int run_migrations(struct cli_ctx *ctx)
     size_t n = 0;
     puts("Running migrations...");
     fflush(stdout);
-    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     rc = open_db(ctx, DB_OPEN_CREATE, &db, &err);
@@ -106,7 +125,7 @@ int cmd_db_status(struct cli_ctx *ctx)
         return prc;
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     struct db *db = NULL;
@@ -126,8 +145,9 @@ int cmd_db_status(struct cli_ctx *ctx)
     for (size_t i = 0; i < n_rows; i++)
         if (rows[i].created_at > last || i == 0)
             last = rows[i].created_at;
-    printf("Database %s%s; migrations in %s:\n", ctx->db_path, missing ? " (does not exist yet)" : "",
-           shown(ctx->migrations_dir));
+    char label[512];
+    printf("Database %s%s; migrations from %s:\n", ctx->db_path, missing ? " (does not exist yet)" : "",
+           cli_migrations_label(ctx, label, sizeof label));
     size_t pending = 0, applied = 0, warnings = 0;
     for (size_t i = 0; i < f.n; i++) {
         const struct migrate_file *mf = &f.files[i];
@@ -189,21 +209,25 @@ int cmd_db_check(struct cli_ctx *ctx)
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char *snap_path = NULL;
+    char *snap_rel = NULL, snap_path[4200] = "";
     struct model_schema snap = { 0 };
     struct diff_result d = { 0 };
     struct db *db = NULL;
+    struct migrate_folder f;
     size_t pending = 0;
-    int rc = snapshot_latest_path(ctx->migrations_dir, &snap_path, &err);
-    if (rc == SP_OK && !snap_path)
+    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
+    if (rc != SP_OK)
+        return cli_fail(rc, &err);
+    rc = migsrc_latest_snapshot(&ctx->migrations, &snap_rel, &err);
+    if (rc == SP_OK && !snap_rel)
         rc = sp_error_set(&err, SP_ENOTFOUND, "no snapshot in %s/meta: nothing to compare with",
-                          ctx->migrations_dir);
+                          migsrc_name(&ctx->migrations));
     if (rc == SP_OK)
-        rc = snapshot_load_file(snap_path, &snap, NULL, &err);
+        rc = load_source_snapshot(ctx, snap_rel, &snap, snap_path, sizeof snap_path, &err);
     if (rc == SP_OK)
         rc = open_db(ctx, 0, &db, &err);
     if (rc == SP_OK)
-        rc = migrate_count_pending(db, ctx->migrations_dir, &pending, &err);
+        rc = migrate_count_pending(db, &f, &pending, &err);
     if (rc == SP_OK)
         rc = diff_live(db, &snap, false, &d, &err);
     db_close(db);
@@ -230,7 +254,8 @@ int cmd_db_check(struct cli_ctx *ctx)
                "rebuilds the database from the migrations.\n");
     }
     diff_result_free(&d);
-    free(snap_path);
+    free(snap_rel);
+    migrate_folder_free(&f);
     return code;
 }
 
@@ -249,7 +274,7 @@ static long journal_index(const struct migrate_folder *f, const char *tag)
 int cmd_db_baseline(struct cli_ctx *ctx)
 {
     const char *to = NULL;
-    const struct cli_flag flags[] = { { "--to", &to, NULL }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--to", .value = &to }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
@@ -257,22 +282,24 @@ int cmd_db_baseline(struct cli_ctx *ctx)
         return cli_usage(ctx, "--to TAG is required");
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     long idx = journal_index(&f, to);
     struct model_schema snap = { 0 };
     struct diff_result d = { 0 };
     struct db *db = NULL;
-    char *snap_path = NULL;
+    char snap_rel[1024], snap_path[4200] = "";
     size_t n = 0;
     int code = CLI_EXIT_OK;
     if (idx < 0)
-        rc = sp_error_set(&err, SP_ENOTFOUND, "no migration %s in %s/meta/_journal.json", to, ctx->migrations_dir);
-    if (rc == SP_OK && !(snap_path = snapshot_path_for_tag(ctx->migrations_dir, f.files[idx].tag)))
-        rc = sp_error_set(&err, SP_ENOMEM, "out of memory");
-    if (rc == SP_OK)
-        rc = snapshot_load_file(snap_path, &snap, NULL, &err);
+        rc = sp_error_set(&err, SP_ENOTFOUND, "no migration %s in %s/meta/_journal.json", to,
+                          migsrc_name(&ctx->migrations));
+    if (rc == SP_OK) {
+        snprintf(snap_rel, sizeof snap_rel, "meta/%.*s_snapshot.json", (int)strcspn(f.files[idx].tag, "_"),
+                 f.files[idx].tag);
+        rc = load_source_snapshot(ctx, snap_rel, &snap, snap_path, sizeof snap_path, &err);
+    }
     if (rc == SP_OK)
         rc = open_db(ctx, 0, &db, &err);
     if (rc == SP_OK)
@@ -298,7 +325,6 @@ int cmd_db_baseline(struct cli_ctx *ctx)
     db_close(db);
     diff_result_free(&d);
     model_schema_free(&snap);
-    free(snap_path);
     migrate_folder_free(&f);
     return code;
 }
@@ -308,7 +334,7 @@ int cmd_db_baseline(struct cli_ctx *ctx)
 int cmd_db_push(struct cli_ctx *ctx)
 {
     bool force = false;
-    const struct cli_flag flags[] = { { "--force", NULL, &force }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--force", .set = &force }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
@@ -349,7 +375,7 @@ int cmd_db_push(struct cli_ctx *ctx)
 int cmd_db_rollback(struct cli_ctx *ctx)
 {
     const char *steps_s = NULL;
-    const struct cli_flag flags[] = { { "--steps", &steps_s, NULL }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--steps", .value = &steps_s }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
@@ -363,7 +389,7 @@ int cmd_db_rollback(struct cli_ctx *ctx)
     }
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = migrate_folder_load(ctx->migrations_dir, &f, &err);
+    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     struct db *db = NULL;
@@ -407,22 +433,25 @@ static int remove_file(const char *path, bool *removed, struct sp_error *err)
 int cmd_db_reset(struct cli_ctx *ctx)
 {
     bool yes = false;
-    const struct cli_flag flags[] = { { "--yes", NULL, &yes }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--yes", .set = &yes }, { 0 } };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char q[4200];
+    char q[CLI_PATH_TEXT];
     snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?", ctx->db_path);
     int rc = confirm(ctx, yes, q, &err);
     struct migrate_folder f; /* the folder must be readable before anything is deleted */
-    if (rc == SP_OK && (rc = migrate_folder_load(ctx->migrations_dir, &f, &err)) == SP_OK)
+    if (rc == SP_OK && (rc = migrate_folder_load(&ctx->migrations, &f, &err)) == SP_OK)
         migrate_folder_free(&f);
     static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
     bool any = false;
-    for (size_t i = 0; rc == SP_OK && i < sizeof suffix / sizeof *suffix; i++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s%s", ctx->db_path, suffix[i]);
+    for (size_t i = 0; rc == SP_OK && i < SP_COUNT(suffix); i++) {
+        char path[CLI_PATH_TEXT];
+        if (snprintf(path, sizeof path, "%s%s", ctx->db_path, suffix[i]) >= (int)sizeof path) {
+            rc = sp_error_set(&err, SP_EINVAL, "the database path is too long");
+            break;
+        }
         bool removed = false;
         rc = remove_file(path, &removed, &err);
         if (removed)
@@ -466,7 +495,7 @@ int cmd_db_backup(struct cli_ctx *ctx)
 int cmd_db_restore(struct cli_ctx *ctx)
 {
     bool yes = false;
-    const struct cli_flag flags[] = { { "--yes", NULL, &yes }, { NULL, NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "--yes", .set = &yes }, { 0 } };
     const char *pos[1] = { NULL };
     int np = 0;
     int prc = cli_parse(ctx, flags, pos, 1, &np);
@@ -475,7 +504,7 @@ int cmd_db_restore(struct cli_ctx *ctx)
     if (np != 1)
         return cli_usage(ctx, "the backup file to restore is required");
     struct sp_error err = { 0 };
-    char q[4200];
+    char q[2 * CLI_PATH_TEXT];
     snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?", ctx->db_path, pos[0]);
     int rc = backup_verify(pos[0], &err);
     if (rc == SP_OK)
@@ -504,7 +533,7 @@ int cmd_db_seed(struct cli_ctx *ctx)
     bool inserted = false;
     int rc = open_db(ctx, 0, &db, &err);
     if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) == SP_EDB)
-        sp_error_prefix(&err, "run `sprout db migrate` first");
+        sp_error_prefix(&err, rc, "run `sprout db migrate` first");
     db_close(db);
     if (rc != SP_OK)
         return cli_fail(rc, &err);

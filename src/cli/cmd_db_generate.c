@@ -60,54 +60,36 @@ static const char *display_path(const char *p)
 int cmd_db_generate(struct cli_ctx *ctx)
 {
     const char *name = NULL, *schema_file = NULL;
+    const char **renames = calloc((size_t)ctx->argc + 1, sizeof *renames);
     struct diff_answer *ans = calloc((size_t)ctx->argc + 1, sizeof *ans);
     char **owned = calloc((size_t)ctx->argc + 1, sizeof *owned);
+    int n_renames = 0;
     size_t n_ans = 0;
     int exit_code = CLI_EXIT_OK;
-    if (!ans || !owned) {
-        free(ans);
-        free(owned);
-        return cli_fail(SP_ENOMEM, NULL);
+    if (!renames || !ans || !owned) {
+        exit_code = cli_fail(SP_ENOMEM, NULL);
+        goto out;
     }
-    for (int i = 0; i < ctx->argc; i++) {
-        const char *a = ctx->argv[i], *val = NULL;
-        const char *flags[] = { "--name", "--schema", "--rename" };
-        int which = -1;
-        for (int f = 0; f < 3; f++) {
-            size_t fl = strlen(flags[f]);
-            if (strncmp(a, flags[f], fl) == 0 && (a[fl] == '\0' || a[fl] == '=')) {
-                which = f;
-                val = a[fl] == '=' ? a + fl + 1 : NULL;
-            }
-        }
-        if (which < 0) {
-            exit_code = cli_usage(ctx, "unknown argument '%s'", a);
+    const struct cli_flag flags[] = {
+        { .name = "--name", .value = &name },
+        { .name = "--schema", .value = &schema_file },
+        { .name = "--rename", .values = renames, .n_values = &n_renames },
+        { 0 },
+    };
+    if ((exit_code = cli_parse(ctx, flags, NULL, 0, NULL)) != CLI_EXIT_OK)
+        goto out;
+    for (int i = 0; i < n_renames; i++) {
+        const char *val = renames[i], *eq = strchr(val, '=');
+        char *key = eq ? strndup(val, (size_t)(eq - val)) : NULL;
+        if (!key || !answer_valid(key, eq + 1)) {
+            free(key);
+            exit_code = cli_usage(ctx, "invalid --rename '%s': expected table:<new>=create|rename:<old> "
+                                       "or column:<table>.<new>=create|rename:<old>", val);
             goto out;
         }
-        if (!val) {
-            if (i + 1 >= ctx->argc) {
-                exit_code = cli_usage(ctx, "option '%s' needs a value", flags[which]);
-                goto out;
-            }
-            val = ctx->argv[++i];
-        }
-        if (which == 0) {
-            name = val;
-        } else if (which == 1) {
-            schema_file = val;
-        } else {
-            const char *eq = strchr(val, '=');
-            char *key = eq ? strndup(val, (size_t)(eq - val)) : NULL;
-            if (!key || !answer_valid(key, eq + 1)) {
-                free(key);
-                exit_code = cli_usage(ctx, "invalid --rename '%s': expected table:<new>=create|rename:<old> "
-                                           "or column:<table>.<new>=create|rename:<old>", val);
-                goto out;
-            }
-            owned[n_ans] = key;
-            ans[n_ans].key = key;
-            ans[n_ans++].value = eq + 1;
-        }
+        owned[n_ans] = key;
+        ans[n_ans].key = key;
+        ans[n_ans++].value = eq + 1;
     }
     if (name && !generate_name_valid(name)) {
         exit_code = cli_usage(ctx, "invalid --name '%s': use lowercase letters, digits and '_'", name);
@@ -160,5 +142,6 @@ out:
         free(owned[i]);
     free(owned);
     free(ans);
+    free(renames);
     return exit_code;
 }

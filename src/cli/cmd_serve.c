@@ -4,15 +4,23 @@
  * Start-up, in order, and nothing else (time to the first answer matters):
  *   1. options: --port N > $PORT > 8000 (0 = any free port), --host ADDR > $HOST > 127.0.0.1,
  *      --quiet (no request log), --no-migrate; the database is ctx->db_path (--db, DB_PATH, .env);
- *   2. open the database (created when missing);
- *   3. unless --no-migrate: count pending migrations; if some and the database already has
- *      tables, back it up first (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
+ *   2. the model client (cli/llm_config.c: prints the provider, base URL and models, or that
+ *      none is configured; a bad LLM_PROVIDER stops here, before the database is touched);
+ *   3. open the database (created when missing);
+ *   4. load the migrations (ctx->migrations: --migrations DIR, ./drizzle, or the set built into
+ *      the binary) and say which ("Migrations: ..."); unless --no-migrate: count the pending
+ *      ones; if some and the database already has tables, back it up first
+ *      (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
  *      --no-migrate and pending migrations: refuse (exit 1) and name `sprout db migrate`;
- *   4. seed the default user when missing; open the document store;
- *   5. start the daemon, print "Sprout backend running on http://localhost:PORT".
+ *   5. seed the default user when missing; open the document store;
+ *   6. start the agent run pool (SPROUT_AGENT_WORKERS threads, default 4, 1..64; at most
+ *      SPROUT_AGENT_QUEUE runs waiting, default 64, 1..100000; runs/run.h);
+ *   7. start the daemon, print "Sprout backend running on http://localhost:PORT".
  * Shutdown: SIGINT/SIGTERM are blocked in every thread and taken by sigwait() in the main
- * thread; the server stops accepting, in-flight requests finish (up to SERVE_DRAIN_MS), then
- * every per-thread connection is closed (the last close checkpoints the WAL).
+ * thread; every agent run is cancelled and its job waited for (up to SERVE_RUNS_DRAIN_MS), so
+ * open streams end; the server stops accepting, in-flight requests finish (up to
+ * SERVE_DRAIN_MS), then every per-thread connection is closed (the last close checkpoints the
+ * WAL).
  * Ownership: everything opened here is closed here. Thread model: main thread; the HTTP worker
  * threads are started by http_server_start() with the signals already blocked.
  */
@@ -26,6 +34,7 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "cli/llm_config.h"
 #include "db/backup.h"
 #include "db/conn.h"
 #include "db/introspect.h"
@@ -34,10 +43,29 @@
 #include "http/guard.h"
 #include "http/server.h"
 #include "objects/objstore.h"
+#include "runs/run.h"
 #include "storage/store_writer.h"
 #include "util/config.h"
 
 #define SERVE_DRAIN_MS 10000u
+#define SERVE_RUNS_DRAIN_MS 5000u
+
+/* An unsigned tuning variable in [min,max]; unset = def. SP_EINVAL (message set) otherwise. */
+static int env_count(const char *name, unsigned def, unsigned min, unsigned max, unsigned *out,
+                     struct sp_error *err)
+{
+    const char *v = config_get(name, NULL);
+    *out = def;
+    if (!v)
+        return SP_OK;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < (long)min || x > (long)max)
+        return sp_error_set(err, SP_EINVAL, "%s='%s' must be a number from %u to %u", name, v, min, max);
+    *out = (unsigned)x;
+    return SP_OK;
+}
 
 static int parse_port(const char *s, unsigned *out)
 {
@@ -62,28 +90,18 @@ static int has_tables(struct db *db, bool *out, struct sp_error *err)
     return SP_OK;
 }
 
-static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
+/* Apply the pending migrations of f: refused with --no-migrate; a database that holds tables is
+ * backed up first. */
+static int apply_pending(struct cli_ctx *ctx, struct db *db, const struct migrate_folder *f, size_t pending,
+                         bool no_migrate, struct sp_error *err)
 {
-    struct stat st;
-    if (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        if (no_migrate)
-            return SP_OK;
-        return sp_error_set(err, SP_ENOTFOUND,
-                            "migrations folder %s not found: start from the project folder, pass "
-                            "--migrations DIR, or use --no-migrate to serve the database as it is",
-                            ctx->migrations_dir);
-    }
-    size_t pending = 0;
-    int rc = migrate_count_pending(db, ctx->migrations_dir, &pending, err);
-    if (rc != SP_OK || pending == 0)
-        return rc;
     if (no_migrate)
         return sp_error_set(err, SP_EDRIFT,
                             "%s has %zu pending migration%s and --no-migrate was given: run "
                             "`sprout db migrate` first (or start without --no-migrate)",
                             ctx->db_path, pending, pending == 1 ? "" : "s");
     bool tables = false;
-    rc = has_tables(db, &tables, err);
+    int rc = has_tables(db, &tables, err);
     if (rc != SP_OK)
         return rc;
     if (tables) {
@@ -94,17 +112,42 @@ static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, s
         if (rc == SP_OK)
             printf("Backed up %s to %s before migrating.\n", ctx->db_path, dest);
         else
-            sp_error_prefix(err, "backup before migrating failed (nothing was migrated)");
+            sp_error_prefix(err, rc, "backup before migrating failed (nothing was migrated)");
         free(dest);
         if (rc != SP_OK)
             return rc;
     }
     size_t applied = 0;
-    rc = migrate_apply(db, ctx->migrations_dir, stdout, &applied, err);
+    rc = migrate_apply_folder(db, f, stdout, &applied, err);
     if (rc != SP_OK)
-        return sp_error_prefix(err, "migrating %s failed, nothing was applied", ctx->db_path);
+        return sp_error_prefix(err, rc, "migrating %s failed, nothing was applied", ctx->db_path);
     printf("Applied %zu migration%s.\n", applied, applied == 1 ? "" : "s");
     return SP_OK;
+}
+
+static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
+{
+    struct stat st;
+    if (!migsrc_is_builtin(&ctx->migrations) && (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        if (no_migrate)
+            return SP_OK;
+        return sp_error_set(err, SP_ENOTFOUND,
+                            "migrations folder %s not found: pass --migrations DIR with an existing "
+                            "folder, or use --no-migrate to serve the database as it is",
+                            ctx->migrations_dir);
+    }
+    struct migrate_folder f;
+    int rc = migrate_folder_load(&ctx->migrations, &f, err);
+    if (rc != SP_OK)
+        return rc;
+    char label[512];
+    printf("Migrations: %s\n", cli_migrations_label(ctx, label, sizeof label));
+    size_t pending = 0;
+    rc = migrate_count_pending(db, &f, &pending, err);
+    if (rc == SP_OK && pending > 0)
+        rc = apply_pending(ctx, db, &f, pending, no_migrate, err);
+    migrate_folder_free(&f);
+    return rc;
 }
 
 int cmd_serve(struct cli_ctx *ctx)
@@ -112,11 +155,11 @@ int cmd_serve(struct cli_ctx *ctx)
     const char *port_s = NULL, *host = NULL;
     bool no_migrate = false, quiet = false;
     const struct cli_flag flags[] = {
-        { "--port", &port_s, NULL },
-        { "--host", &host, NULL },
-        { "--no-migrate", NULL, &no_migrate },
-        { "--quiet", NULL, &quiet },
-        { NULL, NULL, NULL },
+        { .name = "--port", .value = &port_s },
+        { .name = "--host", .value = &host },
+        { .name = "--no-migrate", .set = &no_migrate },
+        { .name = "--quiet", .set = &quiet },
+        { 0 },
     };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
@@ -144,54 +187,71 @@ int cmd_serve(struct cli_ctx *ctx)
     signal(SIGPIPE, SIG_IGN);
 
     struct sp_error err = { 0 };
+    unsigned workers = RUNS_DEFAULT_WORKERS, queue_max = RUNS_DEFAULT_QUEUE;
+    if (env_count("SPROUT_AGENT_WORKERS", RUNS_DEFAULT_WORKERS, 1, 64, &workers, &err) != SP_OK ||
+        env_count("SPROUT_AGENT_QUEUE", RUNS_DEFAULT_QUEUE, 1, 100000, &queue_max, &err) != SP_OK) {
+        fprintf(stderr, "sprout: error: %s\n", err.msg);
+        return CLI_EXIT_USAGE;
+    }
     struct db *db = NULL;
     struct objstore *store = NULL;
     struct http_server *srv = NULL;
-    int rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
+    struct llm_client *llm = NULL;
+    int rc = cli_llm_open(!quiet, stdout, &llm, &err);
+    if (rc == SP_OK)
+        rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
     if (rc == SP_EIO)
-        sp_error_prefix(&err, "cannot open database %s (does its directory exist, and may it be written?)",
+        sp_error_prefix(&err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
     if (rc == SP_OK)
         rc = prepare_schema(ctx, db, no_migrate, &err);
     bool inserted = false;
     if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) != SP_OK)
-        sp_error_prefix(&err, "seeding the default user failed (is the schema there? run `sprout db migrate`)");
+        sp_error_prefix(&err, rc, "seeding the default user failed (is the schema there? run `sprout db migrate`)");
     if (rc == SP_OK && inserted)
         puts("Default user seeded.");
     db_close(db); /* the workers open their own connections */
+    struct objstore_config ocfg;
+    cli_settings_objstore(ctx, &ocfg);
     if (rc == SP_OK)
-        rc = objstore_open(ctx->db_path, &store, &err);
+        rc = objstore_open(&ocfg, &store, &err);
 
-    struct api_ctx actx = { .db_path = ctx->db_path, .store = store };
+    struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm,
+                            .tmp_dir = cli_settings_tmp_dir() };
     const char *cors = config_get("SPROUT_CORS_ORIGINS", HTTP_CORS_DEFAULT);
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx,
-                                      .cors_origins = cors };
+                                      .threads = cli_settings_threads(), .cors_origins = cors };
     cfg.conns.per_client = (unsigned)config_get_long("SPROUT_MAX_CONNECTIONS_PER_CLIENT", 0, 1, 4096);
     cfg.conns.header_s = (unsigned)config_get_long("SPROUT_HEADER_TIMEOUT_S", 0, 1, 3600);
     cfg.conns.idle_s = (unsigned)config_get_long("SPROUT_IDLE_TIMEOUT_S", 0, 1, 3600);
     /* Crash leftovers (docs/SERVER.md): swept now and every SPROUT_SWEEP_INTERVAL_S. */
-    const char *tmpdir = config_get("TMPDIR", "/tmp");
     long grace = config_get_long("SPROUT_SWEEP_GRACE_S", 3600, 0, 30L * 86400);
     if (rc == SP_OK) {
         size_t objects = 0, staged = 0;
         struct sp_error serr = { 0 };
-        int src = api_sweep_once(&actx, tmpdir, grace, &objects, &staged, &serr);
+        int src = api_sweep_once(&actx, actx.tmp_dir, grace, &objects, &staged, &serr);
         if (src != SP_OK)
             fprintf(stderr, "sweep: %s\n", sp_error_text(&serr, src));
         else
             printf("Swept %zu stored file%s without a row and %zu stale upload file%s.\n", objects,
                    objects == 1 ? "" : "s", staged, staged == 1 ? "" : "s");
-        rc = api_sweeper_start(&actx, tmpdir, grace,
+        rc = api_sweeper_start(&actx, actx.tmp_dir, grace,
                                config_get_long("SPROUT_SWEEP_INTERVAL_S", 3600, 1, 30L * 86400), &err);
     }
     store_writer_set_wal_max(config_get_long("SPROUT_WAL_MAX_MB", 1024, 1, 1L << 20) << 20);
     if (rc == SP_OK)
         rc = api_writer_start(ctx->db_path, &err);
+    bool runs_up = false;
+    if (rc == SP_OK && (rc = runs_init(workers, queue_max, &err)) == SP_OK)
+        runs_up = true;
     if (rc == SP_OK)
         rc = http_server_start(&cfg, &srv, &err);
     if (rc != SP_OK) {
+        if (runs_up)
+            runs_shutdown(SERVE_RUNS_DRAIN_MS);
         api_writer_stop();
         api_sweeper_stop();
+        llm_client_free(llm);
         objstore_close(store);
         int code = cli_fail(rc, &err);
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
@@ -205,11 +265,18 @@ int cmd_serve(struct cli_ctx *ctx)
         ;
     printf("%s received, finishing in-flight requests...\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fflush(stdout);
+    unsigned jobs_left = runs_shutdown(SERVE_RUNS_DRAIN_MS);
+    if (jobs_left)
+        fprintf(stderr, "%u agent run%s did not stop within %u s.\n", jobs_left, jobs_left == 1 ? "" : "s",
+                SERVE_RUNS_DRAIN_MS / 1000);
     unsigned left = http_server_stop(srv, SERVE_DRAIN_MS);
     api_writer_stop();
     api_sweeper_stop();
-    db_thread_close_all();
-    objstore_close(store);
+    if (!jobs_left) { /* a job still running uses these: leave them to the exit */
+        db_thread_close_all();
+        objstore_close(store);
+        llm_client_free(llm);
+    }
     if (left)
         fprintf(stderr, "Stopped: %u request%s were cut off after %u s.\n", left, left == 1 ? "" : "s",
                 SERVE_DRAIN_MS / 1000);

@@ -111,7 +111,7 @@ int backup_verify(const char *path, struct sp_error *err)
     sqlite3_finalize(st);
     db_close(db);
     if (rc != SP_OK)
-        sp_error_prefix(err, "%s is not a usable SQLite database", path);
+        sp_error_prefix(err, rc, "%s is not a usable SQLite database", path);
     return rc;
 }
 

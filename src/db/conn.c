@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/config.h"
 
 #define STMT_CACHE_SIZE 256 /* power of two */
 
@@ -65,6 +64,13 @@ bool db_sync_is_normal(void)
     return sync_normal;
 }
 
+static int busy_timeout_ms = DB_BUSY_TIMEOUT_MS_DEFAULT; /* set before threads start */
+
+void db_set_busy_timeout_ms(int ms)
+{
+    busy_timeout_ms = ms < 0 ? 0 : ms;
+}
+
 int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *err)
 {
     *out = NULL;
@@ -97,14 +103,14 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
     sqlite3_extended_result_codes(db->handle, 1);
     sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)0);
     sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DQS_DML, 0, (int *)0);
-    sqlite3_busy_timeout(db->handle, (int)config_get_long("SPROUT_BUSY_TIMEOUT_MS", 5000, 0, 600000));
+    sqlite3_busy_timeout(db->handle, busy_timeout_ms);
     const char *pragmas = (flags & (DB_OPEN_NO_WAL | DB_OPEN_READONLY))
         ? "PRAGMA foreign_keys=ON;"
         : sync_normal ? "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                       : "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
     rc = db_exec(db, pragmas, err);
     if (rc != SP_OK) {
-        sp_error_prefix(err, "opening %s", path);
+        sp_error_prefix(err, rc, "opening %s", path);
         db_close(db);
         return rc;
     }
@@ -124,7 +130,6 @@ void db_close(struct db *db)
 }
 
 sqlite3 *db_handle(struct db *db) { return db->handle; }
-const char *db_path(const struct db *db) { return db->path; }
 const char *db_errmsg(struct db *db) { return sqlite3_errmsg(db->handle); }
 
 sqlite3_stmt *db_stmt(struct db *db, const char *sql)

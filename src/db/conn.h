@@ -4,13 +4,15 @@
  * Every connection the project opens goes through db_open(): foreign_keys=ON,
  * double-quoted string literals off (DQS, as better-sqlite3's bundled SQLite), WAL,
  * synchronous=FULL (an acknowledged commit survives a power cut; db_set_sync_normal() for
- * the SPROUT_SYNC=normal opt-out) and a busy timeout (SPROUT_BUSY_TIMEOUT_MS, default 5000 ms).
+ * the SPROUT_SYNC=normal opt-out) and a busy timeout (db_set_busy_timeout_ms(), default
+ * 5000 ms; cli/ sets both from SPROUT_SYNC and SPROUT_BUSY_TIMEOUT_MS).
  * SQLite result codes become SP_* codes in exactly one place, db_error(); SQLITE_BUSY becomes
  * SP_EBUSY with a message that names the likely causes and what to do.
  * Ownership: db_stmt() returns a borrowed statement owned by the cache: valid until the next
  * db_stmt() with the same SQL or db_close(); it comes back reset with bindings cleared.
  * Thread model: a struct db is used by one thread at a time. db_thread() hands each thread its
- * own connection (closed when the thread exits or at db_thread_close_all()).
+ * own connection, opened on first use and kept until db_thread_close_all() (nothing closes it
+ * when the thread exits: call that after the threads have stopped).
  */
 #ifndef SP_DB_CONN_H
 #define SP_DB_CONN_H
@@ -28,13 +30,17 @@ enum db_open_flags {
     DB_OPEN_NO_WAL = 4,     /* leave the journal mode alone (read-only inspection, backups) */
 };
 
+#define DB_BUSY_TIMEOUT_MS_DEFAULT 5000
+
+/* How long every connection opened afterwards waits for a locked database. Process-wide: call
+ * once at start-up, before any thread opens a connection. */
+void db_set_busy_timeout_ms(int ms);
 int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *err);
 /* Process-wide, before any connection is opened: synchronous=NORMAL instead of FULL. */
 void db_set_sync_normal(bool normal);
 bool db_sync_is_normal(void);
 void db_close(struct db *db);                 /* NULL-safe; finalizes cached statements */
 sqlite3 *db_handle(struct db *db);            /* borrowed */
-const char *db_path(const struct db *db);     /* borrowed */
 
 /* Cached prepared statement for sql, which must have static storage (the pointer is the key).
  * NULL on error: the reason is in db_errmsg(). */
@@ -53,7 +59,8 @@ void db_rollback(struct db *db);                              /* safe when no tr
  * with "what: message". The single SQLite -> project error mapping. */
 int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *what);
 
-/* The calling thread's connection to path (opened on first use). */
+/* The calling thread's connection, opened to path on first use (later calls ignore path: one
+ * database per process). */
 int db_thread(const char *path, struct db **out, struct sp_error *err);
 /* Close every connection db_thread() opened (call after worker threads stopped). */
 void db_thread_close_all(void);

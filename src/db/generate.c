@@ -12,6 +12,7 @@
 #include "db/journal.h"
 #include "db/snapshot.h"
 #include "util/buf.h"
+#include "util/countof.h"
 #include "util/ids.h"
 
 /* Our own tag word lists, same shape as drizzle-kit's (lowercase; heroes may contain '_'). */
@@ -54,7 +55,7 @@ bool generate_name_valid(const char *name)
 static unsigned pick(size_t n)
 {
     unsigned char b[4];
-    char u[37];
+    char u[IDS_UUID_SIZE];
     ids_uuid_v4(u); /* libuuid's random source; no seeding to manage */
     for (int i = 0; i < 4; i++)
         b[i] = (unsigned char)strtoul((char[]){ u[2 * i], u[2 * i + 1], 0 }, NULL, 16);
@@ -225,21 +226,26 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
     if (opt->name)
         buf_printf(&tag, "%04lld_%s", idx, opt->name);
     else
-        buf_printf(&tag, "%04lld_%s_%s", idx, adjectives[pick(sizeof adjectives / sizeof *adjectives)],
-                   heroes[pick(sizeof heroes / sizeof *heroes)]);
+        buf_printf(&tag, "%04lld_%s_%s", idx, adjectives[pick(SP_COUNT(adjectives))],
+                   heroes[pick(SP_COUNT(heroes))]);
     res->tag = buf_detach(&tag);
     res->when = opt->now_ms ? opt->now_ms : now_ms();
     if (j.n && res->when <= j.entries[j.n - 1].when) {
         res->when = j.entries[j.n - 1].when + 1;
         res->when_bumped = true;
     }
-    char id[37];
+    char id[IDS_UUID_SIZE];
     ids_uuid_v4(id);
     rc = snapshot_write(&snap, opt->schema, id, meta.id, d.renames, d.n_renames);
     if (rc == SP_OK)
         rc = journal_render_append(&j, res->when, res->tag, true, &jtext);
     if (rc) {
         sp_error_set(err, rc, "cannot serialise the snapshot or journal");
+        goto out;
+    }
+    /* the folder itself too, as drizzle-kit does (generate in a folder without ./drizzle) */
+    if (mkdir(opt->dir, 0777) != 0 && errno != EEXIST) {
+        rc = sp_error_set(err, SP_EIO, "cannot create %s: %s", opt->dir, strerror(errno));
         goto out;
     }
     buf_printf(&path, "%s/meta", opt->dir);

@@ -52,21 +52,32 @@ static bool tag_is_safe(const char *tag)
 
 int journal_load(const char *dir, bool allow_missing, struct journal *out, struct sp_error *err)
 {
+    struct migsrc src = migsrc_folder(dir);
+    return journal_load_src(&src, allow_missing, out, err);
+}
+
+int journal_load_src(const struct migsrc *src, bool allow_missing, struct journal *out,
+                     struct sp_error *err)
+{
     memset(out, 0, sizeof *out);
     char path[4096];
-    snprintf(path, sizeof path, "%s/meta/_journal.json", dir);
-    FILE *probe = fopen(path, "r");
-    if (!probe) {
-        if (allow_missing && errno == ENOENT) {
-            out->missing = true;
-            return SP_OK;
-        }
-        return sp_error_set(err, SP_ENOTFOUND, "Can't find meta/_journal.json file in %s (%s)", dir,
-                            strerror(errno));
+    migsrc_file_name(src, "meta/_journal.json", path, sizeof path);
+    char *text = NULL;
+    size_t len = 0;
+    struct sp_error rerr = { 0 };
+    int rc = migsrc_read(src, "meta/_journal.json", &text, &len, &rerr);
+    if (rc == SP_ENOTFOUND && allow_missing) {
+        out->missing = true;
+        return SP_OK;
     }
-    fclose(probe);
+    if (rc == SP_ENOTFOUND)
+        return sp_error_set(err, SP_ENOTFOUND, "Can't find meta/_journal.json file in %s (%s)",
+                            migsrc_name(src), rerr.msg);
+    if (rc != SP_OK)
+        return sp_error_set(err, rc, "%s", rerr.msg);
     json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
+    json_t *root = json_loadb(text, len, 0, &jerr);
+    free(text);
     if (!root)
         return sp_error_set(err, SP_EINVAL, "%s is not valid JSON: %s (line %d, column %d)", path,
                             jerr.text, jerr.line, jerr.column);
@@ -114,13 +125,15 @@ void journal_free(struct journal *j)
     memset(j, 0, sizeof *j);
 }
 
-int journal_read_sql(const char *dir, const char *tag, char **out, size_t *len, struct sp_error *err)
+int journal_read_sql(const struct migsrc *src, const char *tag, char **out, size_t *len,
+                     struct sp_error *err)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.sql", dir, tag);
-    int rc = file_read_all(path, out, len, err);
+    char rel[1024], name[4200];
+    snprintf(rel, sizeof rel, "%s.sql", tag);
+    int rc = migsrc_read(src, rel, out, len, err);
     if (rc == SP_ENOTFOUND)
-        sp_error_set(err, rc, "No file %s found in %s folder", path, dir);
+        sp_error_set(err, rc, "No file %s found in %s folder", migsrc_file_name(src, rel, name, sizeof name),
+                     migsrc_name(src));
     return rc;
 }
 

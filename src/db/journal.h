@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "db/migsrc.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -36,9 +37,13 @@ struct journal {
 /* Load <dir>/meta/_journal.json. With allow_missing, a missing file gives an empty journal
  * (generate on a new folder); otherwise it is SP_ENOTFOUND "Can't find meta/_journal.json". */
 int journal_load(const char *dir, bool allow_missing, struct journal *out, struct sp_error *err);
+/* The same from a migrations source (a folder or the built-in set, db/migsrc.h). */
+int journal_load_src(const struct migsrc *src, bool allow_missing, struct journal *out,
+                     struct sp_error *err);
 void journal_free(struct journal *j);
-/* <dir>/<tag>.sql into a new string (free()); SP_ENOTFOUND names the file. */
-int journal_read_sql(const char *dir, const char *tag, char **out, size_t *len, struct sp_error *err);
+/* <tag>.sql of the source into a new string (free()); SP_ENOTFOUND names the file. */
+int journal_read_sql(const struct migsrc *src, const char *tag, char **out, size_t *len,
+                     struct sp_error *err);
 /* The journal text with one more entry appended, as drizzle-kit rewrites it (spec §2): the
  * parsed file with unknown keys kept in place (or a new {"version":"7","dialect":"sqlite",
  * "entries":[]} when j->missing), entry {idx, version "6", when, tag, breakpoints}, idx =

@@ -43,11 +43,11 @@ int migrate_sha256_hex(const void *data, size_t len, char out[65])
     return SP_OK;
 }
 
-int migrate_folder_load(const char *dir, struct migrate_folder *out, struct sp_error *err)
+int migrate_folder_load(const struct migsrc *src, struct migrate_folder *out, struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
-    out->dir = dir;
-    int rc = journal_load(dir, false, &out->journal, err);
+    out->src = *src;
+    int rc = journal_load_src(src, false, &out->journal, err);
     if (rc != SP_OK)
         return rc;
     out->files = calloc(out->journal.n ? out->journal.n : 1, sizeof *out->files);
@@ -59,7 +59,7 @@ int migrate_folder_load(const char *dir, struct migrate_folder *out, struct sp_e
         struct migrate_file *mf = &out->files[i];
         mf->tag = out->journal.entries[i].tag;
         mf->when = out->journal.entries[i].when;
-        rc = journal_read_sql(dir, mf->tag, &mf->sql, &mf->len, err);
+        rc = journal_read_sql(src, mf->tag, &mf->sql, &mf->len, err);
         if (rc == SP_OK && migrate_sha256_hex(mf->sql, mf->len, mf->hash) != SP_OK)
             rc = sp_error_set(err, SP_EINVAL, "cannot hash %s.sql", mf->tag);
         out->n = i + 1;
@@ -160,7 +160,7 @@ int migrate_table_ensure(struct db *db, struct sp_error *err)
 {
     int rc = db_exec(db, TRACKING_DDL, err);
     if (rc != SP_OK)
-        sp_error_prefix(err, "creating the %s table", MIGRATE_TABLE);
+        sp_error_prefix(err, rc, "creating the %s table", MIGRATE_TABLE);
     return rc;
 }
 
@@ -258,20 +258,16 @@ bool migrate_is_pending(bool have_last, double last, long long when)
     return !have_last || last < (double)when;
 }
 
-int migrate_count_pending(struct db *db, const char *dir, size_t *n_pending, struct sp_error *err)
+int migrate_count_pending(struct db *db, const struct migrate_folder *f, size_t *n_pending,
+                          struct sp_error *err)
 {
     *n_pending = 0;
-    struct journal j;
-    int rc = journal_load(dir, false, &j, err);
-    if (rc != SP_OK)
-        return rc;
     bool have;
     double last;
-    rc = migrate_last_created(db, &have, &last, err);
-    for (size_t i = 0; rc == SP_OK && i < j.n; i++)
-        if (migrate_is_pending(have, last, j.entries[i].when))
+    int rc = migrate_last_created(db, &have, &last, err);
+    for (size_t i = 0; rc == SP_OK && i < f->n; i++)
+        if (migrate_is_pending(have, last, f->files[i].when))
             (*n_pending)++;
-    journal_free(&j);
     return rc;
 }
 
@@ -301,7 +297,7 @@ int migrate_apply_folder(struct db *db, const struct migrate_folder *f, FILE *lo
     /* IMMEDIATE rather than drizzle's deferred BEGIN: the newest row is read inside the write
      * transaction, so two runners cannot both apply the same migration. */
     if ((rc = db_begin_immediate(db, err)) != SP_OK)
-        return sp_error_prefix(err, "starting the migration transaction");
+        return sp_error_prefix(err, rc, "starting the migration transaction");
     bool have;
     double last;
     size_t n = 0;
@@ -331,10 +327,11 @@ int migrate_apply_folder(struct db *db, const struct migrate_folder *f, FILE *lo
     return SP_OK;
 }
 
-int migrate_apply(struct db *db, const char *dir, FILE *log, size_t *n_applied, struct sp_error *err)
+int migrate_apply(struct db *db, const struct migsrc *src, FILE *log, size_t *n_applied,
+                  struct sp_error *err)
 {
     struct migrate_folder f;
-    int rc = migrate_folder_load(dir, &f, err);
+    int rc = migrate_folder_load(src, &f, err);
     if (rc != SP_OK)
         return rc;
     rc = migrate_apply_folder(db, &f, log, n_applied, err);
@@ -382,12 +379,13 @@ int migrate_rollback(struct db *db, const struct migrate_folder *f, size_t steps
         if (!files[i]) {
             rc = sp_error_set(err, SP_ENOTFOUND,
                 "the applied migration with created_at %.0f (hash %.12s...) is not in %s/meta/_journal.json; "
-                "cannot roll it back", rows[i].created_at, rows[i].hash, f->dir);
+                "cannot roll it back", rows[i].created_at, rows[i].hash, migsrc_name(&f->src));
             break;
         }
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.down.sql", f->dir, files[i]->tag);
-        rc = file_read_all(path, &down[i], NULL, err);
+        char rel[1024], path[4200];
+        snprintf(rel, sizeof rel, "%s.down.sql", files[i]->tag);
+        migsrc_file_name(&f->src, rel, path, sizeof path);
+        rc = migsrc_read(&f->src, rel, &down[i], NULL, err);
         if (rc == SP_ENOTFOUND)
             sp_error_set(err, rc, "no down migration %s for %s: write the SQL that undoes %s.sql "
                          "there, then run again (nothing was changed)", path, files[i]->tag, files[i]->tag);

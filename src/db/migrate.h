@@ -23,6 +23,7 @@
 
 #include "db/conn.h"
 #include "db/journal.h"
+#include "db/migsrc.h"
 #include "util/err.h"
 
 #define MIGRATE_TABLE "__drizzle_migrations"
@@ -37,7 +38,7 @@ struct migrate_file {
 };
 
 struct migrate_folder {
-    const char *dir;         /* borrowed */
+    struct migsrc src;       /* where it was read from (a folder or the built-in set) */
     struct journal journal;
     struct migrate_file *files;
     size_t n;
@@ -50,8 +51,8 @@ struct migrate_row {
     double created_at;       /* Number(created_at), as drizzle compares it */
 };
 
-/* Read the journal and every migration file, hash them. Touches no database. */
-int migrate_folder_load(const char *dir, struct migrate_folder *out, struct sp_error *err);
+/* Read the journal and every migration file of a source, hash them. Touches no database. */
+int migrate_folder_load(const struct migsrc *src, struct migrate_folder *out, struct sp_error *err);
 void migrate_folder_free(struct migrate_folder *f);
 
 /* SHA-256 of data as 64 lowercase hex digits + NUL. */
@@ -74,15 +75,18 @@ int migrate_last_created(struct db *db, bool *have, double *created_at, struct s
 bool migrate_is_pending(bool have_last, double last, long long when);
 
 /* Number of journal migrations that migrate_apply() would run now. */
-int migrate_count_pending(struct db *db, const char *dir, size_t *n_pending, struct sp_error *err);
+int migrate_count_pending(struct db *db, const struct migrate_folder *f, size_t *n_pending,
+                          struct sp_error *err);
 /* Apply pending migrations of a loaded folder. log (may be NULL) gets one line per applied
  * migration. *n_applied (may be NULL) gets how many ran. */
 int migrate_apply_folder(struct db *db, const struct migrate_folder *f, FILE *log, size_t *n_applied,
                          struct sp_error *err);
-/* Load dir, then migrate_apply_folder. */
-int migrate_apply(struct db *db, const char *dir, FILE *log, size_t *n_applied, struct sp_error *err);
+/* Load a source, then migrate_apply_folder. */
+int migrate_apply(struct db *db, const struct migsrc *src, FILE *log, size_t *n_applied,
+                  struct sp_error *err);
 
-/* Undo the last `steps` applied migrations (newest first) with their <tag>.down.sql files and
+/* Undo the last `steps` applied migrations (newest first) with their <tag>.down.sql files (from
+ * the folder's source) and
  * delete their tracking rows, in one transaction. Missing down files or tracking rows that
  * match no journal entry fail before anything runs. log gets one line per migration. */
 int migrate_rollback(struct db *db, const struct migrate_folder *f, size_t steps, FILE *log,

@@ -7,7 +7,13 @@
  * Everything else is derived from this file: DDL and snapshots (db generate / push / check),
  * row -> JSON (storage/rowjson.c), and input validation (api/validate.c).
  * `sprout db generate` reporting "nothing to generate" proves this file equals the last
- * snapshot. To change the schema: edit this file, then run `sprout db generate`.
+ * snapshot. To change the schema: edit this file, then run `sprout db generate`; storage's
+ * column lists (storage/columns.h) are regenerated from this file by the build, so a new
+ * column is stored (by its default), returned and listed with no other edit.
+ *
+ * A column is one line of designated initialisers: { COL(sql name, DDL type, JSON key), facts }
+ * with the facts PRIMARY_KEY, NOT_NULL, DEFAULT_*, AS_BOOLEAN, AS_JSON_TEXT, ONE_OF(...);
+ * anything not said is false / none / NULL. tables[] is indexed by enum schema_table_id.
  * Thread model: static const data.
  */
 #include "db/schema.h"
@@ -17,282 +23,315 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define L(...) ((const char *const[]){ __VA_ARGS__ })
 
+/* ---- columns ---- */
+#define COL(name_, type_, json_key_) .name = name_, .type = type_, .json_key = json_key_
+#define PRIMARY_KEY .primary_key = true, .not_null = true
+#define NOT_NULL .not_null = true
+#define DEFAULT_SQL(sql_) .def_kind = MODEL_DEF_SQL, .def_sql = sql_ /* raw SQL: "'draft'" */
+#define DEFAULT_NOW DEFAULT_SQL("(datetime('now'))")
+#define DEFAULT_NUMBER(js_) .def_kind = MODEL_DEF_NUMBER, .def_sql = js_ /* JavaScript text */
+#define DEFAULT_BOOL(js_) .def_kind = MODEL_DEF_BOOL, .def_sql = js_    /* "true" / "false" */
+#define AS_BOOLEAN .json_kind = MODEL_JSON_BOOL     /* integer 0/1 <-> false/true */
+#define AS_JSON_TEXT .json_kind = MODEL_JSON_TEXT   /* JSON kept as text, returned as the string */
+#define ONE_OF(...) .enum_values = L(__VA_ARGS__, NULL)
+/* ---- indexes and foreign keys (all single-column, "no action", named as drizzle-kit does) ---- */
+#define INDEX(name_, ...) \
+    { .name = name_, .columns = L(__VA_ARGS__), .n_columns = N(L(__VA_ARGS__)) }
+#define UNIQUE_INDEX(name_, ...) \
+    { .name = name_, .columns = L(__VA_ARGS__), .n_columns = N(L(__VA_ARGS__)), .unique = true }
+#define FK(from_, col_, to_, to_col_)                                                          \
+    { .name = from_ "_" col_ "_" to_ "_" to_col_ "_fk", .table_from = from_,                   \
+      .columns_from = L(col_), .n_from = 1, .table_to = to_, .columns_to = L(to_col_),        \
+      .n_to = 1, .on_update = "no action", .on_delete = "no action" }
+/* ---- tables: v_ is the prefix of the arrays above ---- */
+#define TABLE_NO_FKS(name_, v_)                                                                \
+    .name = name_, .columns = v_##_columns, .n_columns = N(v_##_columns),                      \
+    .indexes = v_##_indexes, .n_indexes = N(v_##_indexes)
+#define TABLE(name_, v_) { TABLE_NO_FKS(name_, v_), .fks = v_##_fks, .n_fks = N(v_##_fks) }
+
 /* ---- answers ---- */
 static const struct model_column answers_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "user_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "userId", MODEL_JSON_AUTO, NULL },
-    { "assessment_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "assessmentId", MODEL_JSON_AUTO, NULL },
-    { "question_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "questionId", MODEL_JSON_AUTO, NULL },
-    { "answer_text", "text", false, false, false, MODEL_DEF_NONE, NULL, "answerText", MODEL_JSON_AUTO, NULL },
-    { "selected_option", "text", false, false, false, MODEL_DEF_NONE, NULL, "selectedOption", MODEL_JSON_AUTO, NULL },
-    { "is_correct", "integer", false, false, false, MODEL_DEF_NONE, NULL, "isCorrect", MODEL_JSON_BOOL, NULL },
-    { "score", "real", false, false, false, MODEL_DEF_NONE, NULL, "score", MODEL_JSON_AUTO, NULL },
-    { "feedback", "text", false, false, false, MODEL_DEF_NONE, NULL, "feedback", MODEL_JSON_AUTO, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("user_id", "text", "userId"), NOT_NULL },
+    { COL("assessment_id", "text", "assessmentId"), NOT_NULL },
+    { COL("question_id", "text", "questionId"), NOT_NULL },
+    { COL("answer_text", "text", "answerText") },
+    { COL("selected_option", "text", "selectedOption") },
+    { COL("is_correct", "integer", "isCorrect"), AS_BOOLEAN },
+    { COL("score", "real", "score") },
+    { COL("feedback", "text", "feedback") },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index answers_indexes[] = {
-    { "answers_user_assessment_idx", L("user_id", "assessment_id"), NULL, 2, false, NULL },
-    { "answers_question_id_idx", L("question_id"), NULL, 1, false, NULL },
+    INDEX("answers_user_assessment_idx", "user_id", "assessment_id"),
+    INDEX("answers_question_id_idx", "question_id"),
 };
 static const struct model_fk answers_fks[] = {
-    { "answers_user_id_users_id_fk", "answers", L("user_id"), 1, "users", L("id"), 1, "no action", "no action" },
-    { "answers_assessment_id_assessments_id_fk", "answers", L("assessment_id"), 1, "assessments", L("id"), 1, "no action", "no action" },
-    { "answers_question_id_questions_id_fk", "answers", L("question_id"), 1, "questions", L("id"), 1, "no action", "no action" },
+    FK("answers", "user_id", "users", "id"),
+    FK("answers", "assessment_id", "assessments", "id"),
+    FK("answers", "question_id", "questions", "id"),
 };
 /* ---- assessments ---- */
 static const struct model_column assessments_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "user_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "userId", MODEL_JSON_AUTO, NULL },
-    { "target_node_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "targetNodeId", MODEL_JSON_AUTO, NULL },
-    { "type", "text", false, true, false, MODEL_DEF_SQL, "'diagnostic'", "type", MODEL_JSON_AUTO, L("diagnostic", "quiz", "recall", NULL) },
-    { "title", "text", false, false, false, MODEL_DEF_NONE, NULL, "title", MODEL_JSON_AUTO, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
-    { "completed_at", "text", false, false, false, MODEL_DEF_NONE, NULL, "completedAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("user_id", "text", "userId"), NOT_NULL },
+    { COL("target_node_id", "text", "targetNodeId"), NOT_NULL },
+    { COL("type", "text", "type"), NOT_NULL, DEFAULT_SQL("'diagnostic'"),
+      ONE_OF("diagnostic", "quiz", "recall") },
+    { COL("title", "text", "title") },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
+    { COL("completed_at", "text", "completedAt") },
 };
 static const struct model_index assessments_indexes[] = {
-    { "assessments_user_node_type_idx", L("user_id", "target_node_id", "type"), NULL, 3, false, NULL },
+    INDEX("assessments_user_node_type_idx", "user_id", "target_node_id", "type"),
 };
 static const struct model_fk assessments_fks[] = {
-    { "assessments_user_id_users_id_fk", "assessments", L("user_id"), 1, "users", L("id"), 1, "no action", "no action" },
-    { "assessments_target_node_id_nodes_id_fk", "assessments", L("target_node_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
+    FK("assessments", "user_id", "users", "id"),
+    FK("assessments", "target_node_id", "nodes", "id"),
 };
 /* ---- branches ---- */
 static const struct model_column branches_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "title", "text", false, true, false, MODEL_DEF_NONE, NULL, "title", MODEL_JSON_AUTO, NULL },
-    { "user_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "userId", MODEL_JSON_AUTO, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
-    { "updated_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "updatedAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("title", "text", "title"), NOT_NULL },
+    { COL("user_id", "text", "userId"), NOT_NULL },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
+    { COL("updated_at", "text", "updatedAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index branches_indexes[] = {
-    { "branches_user_id_idx", L("user_id"), NULL, 1, false, NULL },
+    INDEX("branches_user_id_idx", "user_id"),
 };
 static const struct model_fk branches_fks[] = {
-    { "branches_user_id_users_id_fk", "branches", L("user_id"), 1, "users", L("id"), 1, "no action", "no action" },
+    FK("branches", "user_id", "users", "id"),
 };
 /* ---- chat_messages ---- */
 static const struct model_column chat_messages_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "session_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "sessionId", MODEL_JSON_AUTO, NULL },
-    { "user_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "userId", MODEL_JSON_AUTO, NULL },
-    { "role", "text", false, true, false, MODEL_DEF_NONE, NULL, "role", MODEL_JSON_AUTO, L("system", "user", "assistant", NULL) },
-    { "kind", "text", false, true, false, MODEL_DEF_SQL, "'learning'", "kind", MODEL_JSON_AUTO, L("learning", "hint_request", "hint_response", "evaluation", NULL) },
-    { "content", "text", false, true, false, MODEL_DEF_NONE, NULL, "content", MODEL_JSON_AUTO, NULL },
-    { "was_successful", "integer", false, false, false, MODEL_DEF_NONE, NULL, "wasSuccessful", MODEL_JSON_BOOL, NULL },
-    { "success_signal", "text", false, false, false, MODEL_DEF_NONE, NULL, "successSignal", MODEL_JSON_TEXT, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("session_id", "text", "sessionId"), NOT_NULL },
+    { COL("user_id", "text", "userId"), NOT_NULL },
+    { COL("role", "text", "role"), NOT_NULL, ONE_OF("system", "user", "assistant") },
+    { COL("kind", "text", "kind"), NOT_NULL, DEFAULT_SQL("'learning'"),
+      ONE_OF("learning", "hint_request", "hint_response", "evaluation") },
+    { COL("content", "text", "content"), NOT_NULL },
+    { COL("was_successful", "integer", "wasSuccessful"), AS_BOOLEAN },
+    { COL("success_signal", "text", "successSignal"), AS_JSON_TEXT },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index chat_messages_indexes[] = {
-    { "chat_messages_session_created_idx", L("session_id", "created_at"), NULL, 2, false, NULL },
-    { "chat_messages_user_successful_idx", L("user_id", "was_successful"), NULL, 2, false, NULL },
+    INDEX("chat_messages_session_created_idx", "session_id", "created_at"),
+    INDEX("chat_messages_user_successful_idx", "user_id", "was_successful"),
 };
 static const struct model_fk chat_messages_fks[] = {
-    { "chat_messages_session_id_chat_sessions_id_fk", "chat_messages", L("session_id"), 1, "chat_sessions", L("id"), 1, "no action", "no action" },
-    { "chat_messages_user_id_users_id_fk", "chat_messages", L("user_id"), 1, "users", L("id"), 1, "no action", "no action" },
+    FK("chat_messages", "session_id", "chat_sessions", "id"),
+    FK("chat_messages", "user_id", "users", "id"),
 };
 /* ---- chat_sessions ---- */
 static const struct model_column chat_sessions_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "user_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "userId", MODEL_JSON_AUTO, NULL },
-    { "node_id", "text", false, false, false, MODEL_DEF_NONE, NULL, "nodeId", MODEL_JSON_AUTO, NULL },
-    { "started_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "startedAt", MODEL_JSON_AUTO, NULL },
-    { "ended_at", "text", false, false, false, MODEL_DEF_NONE, NULL, "endedAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("user_id", "text", "userId"), NOT_NULL },
+    { COL("node_id", "text", "nodeId") },
+    { COL("started_at", "text", "startedAt"), NOT_NULL, DEFAULT_NOW },
+    { COL("ended_at", "text", "endedAt") },
 };
 static const struct model_index chat_sessions_indexes[] = {
-    { "chat_sessions_user_started_idx", L("user_id", "started_at"), NULL, 2, false, NULL },
-    { "chat_sessions_node_started_idx", L("node_id", "started_at"), NULL, 2, false, NULL },
+    INDEX("chat_sessions_user_started_idx", "user_id", "started_at"),
+    INDEX("chat_sessions_node_started_idx", "node_id", "started_at"),
 };
 static const struct model_fk chat_sessions_fks[] = {
-    { "chat_sessions_user_id_users_id_fk", "chat_sessions", L("user_id"), 1, "users", L("id"), 1, "no action", "no action" },
-    { "chat_sessions_node_id_nodes_id_fk", "chat_sessions", L("node_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
+    FK("chat_sessions", "user_id", "users", "id"),
+    FK("chat_sessions", "node_id", "nodes", "id"),
 };
 /* ---- hint_events ---- */
 static const struct model_column hint_events_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "user_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "userId", MODEL_JSON_AUTO, NULL },
-    { "node_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "nodeId", MODEL_JSON_AUTO, NULL },
-    { "session_id", "text", false, false, false, MODEL_DEF_NONE, NULL, "sessionId", MODEL_JSON_AUTO, NULL },
-    { "request_message_id", "text", false, false, false, MODEL_DEF_NONE, NULL, "requestMessageId", MODEL_JSON_AUTO, NULL },
-    { "response_message_id", "text", false, false, false, MODEL_DEF_NONE, NULL, "responseMessageId", MODEL_JSON_AUTO, NULL },
-    { "referenced_success_message_ids", "text", false, false, false, MODEL_DEF_NONE, NULL, "referencedSuccessMessageIds", MODEL_JSON_TEXT, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("user_id", "text", "userId"), NOT_NULL },
+    { COL("node_id", "text", "nodeId"), NOT_NULL },
+    { COL("session_id", "text", "sessionId") },
+    { COL("request_message_id", "text", "requestMessageId") },
+    { COL("response_message_id", "text", "responseMessageId") },
+    { COL("referenced_success_message_ids", "text", "referencedSuccessMessageIds"), AS_JSON_TEXT },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index hint_events_indexes[] = {
-    { "hint_events_user_node_created_idx", L("user_id", "node_id", "created_at"), NULL, 3, false, NULL },
+    INDEX("hint_events_user_node_created_idx", "user_id", "node_id", "created_at"),
 };
 static const struct model_fk hint_events_fks[] = {
-    { "hint_events_user_id_users_id_fk", "hint_events", L("user_id"), 1, "users", L("id"), 1, "no action", "no action" },
-    { "hint_events_node_id_nodes_id_fk", "hint_events", L("node_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
-    { "hint_events_session_id_chat_sessions_id_fk", "hint_events", L("session_id"), 1, "chat_sessions", L("id"), 1, "no action", "no action" },
-    { "hint_events_request_message_id_chat_messages_id_fk", "hint_events", L("request_message_id"), 1, "chat_messages", L("id"), 1, "no action", "no action" },
-    { "hint_events_response_message_id_chat_messages_id_fk", "hint_events", L("response_message_id"), 1, "chat_messages", L("id"), 1, "no action", "no action" },
+    FK("hint_events", "user_id", "users", "id"),
+    FK("hint_events", "node_id", "nodes", "id"),
+    FK("hint_events", "session_id", "chat_sessions", "id"),
+    FK("hint_events", "request_message_id", "chat_messages", "id"),
+    FK("hint_events", "response_message_id", "chat_messages", "id"),
 };
 /* ---- node_contents ---- */
 static const struct model_column node_contents_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "node_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "nodeId", MODEL_JSON_AUTO, NULL },
-    { "explanation_md", "text", false, true, false, MODEL_DEF_NONE, NULL, "explanationMd", MODEL_JSON_AUTO, NULL },
-    { "visualization_kind", "text", false, false, false, MODEL_DEF_NONE, NULL, "visualizationKind", MODEL_JSON_AUTO, L("mermaid", "svg", "json", NULL) },
-    { "visualization_payload", "text", false, false, false, MODEL_DEF_NONE, NULL, "visualizationPayload", MODEL_JSON_AUTO, NULL },
-    { "cards", "text", false, false, false, MODEL_DEF_NONE, NULL, "cards", MODEL_JSON_TEXT, NULL },
-    { "generated_by_model", "text", false, false, false, MODEL_DEF_NONE, NULL, "generatedByModel", MODEL_JSON_AUTO, NULL },
-    { "generation_prompt_hash", "text", false, false, false, MODEL_DEF_NONE, NULL, "generationPromptHash", MODEL_JSON_AUTO, NULL },
-    { "status", "text", false, true, false, MODEL_DEF_SQL, "'active'", "status", MODEL_JSON_AUTO, L("draft", "active", "archived", NULL) },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("node_id", "text", "nodeId"), NOT_NULL },
+    { COL("explanation_md", "text", "explanationMd"), NOT_NULL },
+    { COL("visualization_kind", "text", "visualizationKind"), ONE_OF("mermaid", "svg", "json") },
+    { COL("visualization_payload", "text", "visualizationPayload") },
+    { COL("cards", "text", "cards"), AS_JSON_TEXT },
+    { COL("generated_by_model", "text", "generatedByModel") },
+    { COL("generation_prompt_hash", "text", "generationPromptHash") },
+    { COL("status", "text", "status"), NOT_NULL, DEFAULT_SQL("'active'"),
+      ONE_OF("draft", "active", "archived") },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index node_contents_indexes[] = {
-    { "node_contents_node_status_idx", L("node_id", "status"), NULL, 2, false, NULL },
+    INDEX("node_contents_node_status_idx", "node_id", "status"),
 };
 static const struct model_fk node_contents_fks[] = {
-    { "node_contents_node_id_nodes_id_fk", "node_contents", L("node_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
+    FK("node_contents", "node_id", "nodes", "id"),
 };
 /* ---- node_edges ---- */
 static const struct model_column node_edges_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "source_node_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "sourceNodeId", MODEL_JSON_AUTO, NULL },
-    { "target_node_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "targetNodeId", MODEL_JSON_AUTO, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("source_node_id", "text", "sourceNodeId"), NOT_NULL },
+    { COL("target_node_id", "text", "targetNodeId"), NOT_NULL },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index node_edges_indexes[] = {
-    { "node_edges_source_idx", L("source_node_id"), NULL, 1, false, NULL },
-    { "node_edges_target_idx", L("target_node_id"), NULL, 1, false, NULL },
-    { "node_edges_source_target_idx", L("source_node_id", "target_node_id"), NULL, 2, true, NULL },
+    INDEX("node_edges_source_idx", "source_node_id"),
+    INDEX("node_edges_target_idx", "target_node_id"),
+    UNIQUE_INDEX("node_edges_source_target_idx", "source_node_id", "target_node_id"),
 };
 static const struct model_fk node_edges_fks[] = {
-    { "node_edges_source_node_id_nodes_id_fk", "node_edges", L("source_node_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
-    { "node_edges_target_node_id_nodes_id_fk", "node_edges", L("target_node_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
+    FK("node_edges", "source_node_id", "nodes", "id"),
+    FK("node_edges", "target_node_id", "nodes", "id"),
 };
 /* ---- node_generations ---- */
 static const struct model_column node_generations_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "node_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "nodeId", MODEL_JSON_AUTO, NULL },
-    { "trigger", "text", false, true, false, MODEL_DEF_NONE, NULL, "trigger", MODEL_JSON_AUTO, L("on_first_enter", "manual_regenerate", "system_refresh", NULL) },
-    { "model", "text", false, false, false, MODEL_DEF_NONE, NULL, "model", MODEL_JSON_AUTO, NULL },
-    { "prompt", "text", false, false, false, MODEL_DEF_NONE, NULL, "prompt", MODEL_JSON_AUTO, NULL },
-    { "response_meta", "text", false, false, false, MODEL_DEF_NONE, NULL, "responseMeta", MODEL_JSON_TEXT, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("node_id", "text", "nodeId"), NOT_NULL },
+    { COL("trigger", "text", "trigger"), NOT_NULL,
+      ONE_OF("on_first_enter", "manual_regenerate", "system_refresh") },
+    { COL("model", "text", "model") },
+    { COL("prompt", "text", "prompt") },
+    { COL("response_meta", "text", "responseMeta"), AS_JSON_TEXT },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index node_generations_indexes[] = {
-    { "node_generations_node_created_idx", L("node_id", "created_at"), NULL, 2, false, NULL },
+    INDEX("node_generations_node_created_idx", "node_id", "created_at"),
 };
 static const struct model_fk node_generations_fks[] = {
-    { "node_generations_node_id_nodes_id_fk", "node_generations", L("node_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
+    FK("node_generations", "node_id", "nodes", "id"),
 };
 /* ---- nodes ---- */
 static const struct model_column nodes_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "user_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "userId", MODEL_JSON_AUTO, NULL },
-    { "type", "text", false, true, false, MODEL_DEF_NONE, NULL, "type", MODEL_JSON_AUTO, L("root", "concept", "subconcept", NULL) },
-    { "branch_id", "text", false, false, false, MODEL_DEF_NONE, NULL, "branchId", MODEL_JSON_AUTO, NULL },
-    { "parent_id", "text", false, false, false, MODEL_DEF_NONE, NULL, "parentId", MODEL_JSON_AUTO, NULL },
-    { "title", "text", false, true, false, MODEL_DEF_NONE, NULL, "title", MODEL_JSON_AUTO, NULL },
-    { "desc", "text", false, false, false, MODEL_DEF_NONE, NULL, "desc", MODEL_JSON_AUTO, NULL },
-    { "accuracy_score", "real", false, true, false, MODEL_DEF_NUMBER, "0", "accuracyScore", MODEL_JSON_AUTO, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
-    { "updated_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "updatedAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("user_id", "text", "userId"), NOT_NULL },
+    { COL("type", "text", "type"), NOT_NULL, ONE_OF("root", "concept", "subconcept") },
+    { COL("branch_id", "text", "branchId") },
+    { COL("parent_id", "text", "parentId") },
+    { COL("title", "text", "title"), NOT_NULL },
+    { COL("desc", "text", "desc") },
+    { COL("accuracy_score", "real", "accuracyScore"), NOT_NULL, DEFAULT_NUMBER("0") },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
+    { COL("updated_at", "text", "updatedAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index nodes_indexes[] = {
-    { "nodes_user_type_idx", L("user_id", "type"), NULL, 2, false, NULL },
-    { "nodes_branch_id_idx", L("branch_id"), NULL, 1, false, NULL },
-    { "nodes_parent_id_idx", L("parent_id"), NULL, 1, false, NULL },
+    INDEX("nodes_user_type_idx", "user_id", "type"),
+    INDEX("nodes_branch_id_idx", "branch_id"),
+    INDEX("nodes_parent_id_idx", "parent_id"),
 };
 static const struct model_fk nodes_fks[] = {
-    { "nodes_user_id_users_id_fk", "nodes", L("user_id"), 1, "users", L("id"), 1, "no action", "no action" },
-    { "nodes_branch_id_branches_id_fk", "nodes", L("branch_id"), 1, "branches", L("id"), 1, "no action", "no action" },
-    { "nodes_parent_id_nodes_id_fk", "nodes", L("parent_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
+    FK("nodes", "user_id", "users", "id"),
+    FK("nodes", "branch_id", "branches", "id"),
+    FK("nodes", "parent_id", "nodes", "id"),
 };
 /* ---- questions ---- */
 static const struct model_column questions_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "assessment_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "assessmentId", MODEL_JSON_AUTO, NULL },
-    { "node_id", "text", false, false, false, MODEL_DEF_NONE, NULL, "nodeId", MODEL_JSON_AUTO, NULL },
-    { "format", "text", false, true, false, MODEL_DEF_NONE, NULL, "format", MODEL_JSON_AUTO, L("mcq", "open_ended", NULL) },
-    { "prompt", "text", false, true, false, MODEL_DEF_NONE, NULL, "prompt", MODEL_JSON_AUTO, NULL },
-    { "options", "text", false, false, false, MODEL_DEF_NONE, NULL, "options", MODEL_JSON_TEXT, NULL },
-    { "correct_answer", "text", false, false, false, MODEL_DEF_NONE, NULL, "correctAnswer", MODEL_JSON_AUTO, NULL },
-    { "grading_rubric", "text", false, false, false, MODEL_DEF_NONE, NULL, "gradingRubric", MODEL_JSON_TEXT, NULL },
-    { "difficulty", "integer", false, true, false, MODEL_DEF_NUMBER, "1", "difficulty", MODEL_JSON_AUTO, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("assessment_id", "text", "assessmentId"), NOT_NULL },
+    { COL("node_id", "text", "nodeId") },
+    { COL("format", "text", "format"), NOT_NULL, ONE_OF("mcq", "open_ended") },
+    { COL("prompt", "text", "prompt"), NOT_NULL },
+    { COL("options", "text", "options"), AS_JSON_TEXT },
+    { COL("correct_answer", "text", "correctAnswer") },
+    { COL("grading_rubric", "text", "gradingRubric"), AS_JSON_TEXT },
+    { COL("difficulty", "integer", "difficulty"), NOT_NULL, DEFAULT_NUMBER("1") },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index questions_indexes[] = {
-    { "questions_assessment_id_idx", L("assessment_id"), NULL, 1, false, NULL },
-    { "questions_node_id_idx", L("node_id"), NULL, 1, false, NULL },
+    INDEX("questions_assessment_id_idx", "assessment_id"),
+    INDEX("questions_node_id_idx", "node_id"),
 };
 static const struct model_fk questions_fks[] = {
-    { "questions_assessment_id_assessments_id_fk", "questions", L("assessment_id"), 1, "assessments", L("id"), 1, "no action", "no action" },
-    { "questions_node_id_nodes_id_fk", "questions", L("node_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
+    FK("questions", "assessment_id", "assessments", "id"),
+    FK("questions", "node_id", "nodes", "id"),
 };
 /* ---- topic_documents ---- */
 static const struct model_column topic_documents_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "node_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "nodeId", MODEL_JSON_AUTO, NULL },
-    { "original_filename", "text", false, true, false, MODEL_DEF_NONE, NULL, "originalFilename", MODEL_JSON_AUTO, NULL },
-    { "s3_key", "text", false, true, false, MODEL_DEF_NONE, NULL, "s3Key", MODEL_JSON_AUTO, NULL },
-    { "mime_type", "text", false, true, false, MODEL_DEF_NONE, NULL, "mimeType", MODEL_JSON_AUTO, NULL },
-    { "file_size_bytes", "integer", false, true, false, MODEL_DEF_NONE, NULL, "fileSizeBytes", MODEL_JSON_AUTO, NULL },
-    { "extracted_text", "text", false, false, false, MODEL_DEF_NONE, NULL, "extractedText", MODEL_JSON_AUTO, NULL },
-    { "extraction_status", "text", false, true, false, MODEL_DEF_SQL, "'pending'", "extractionStatus", MODEL_JSON_AUTO, L("pending", "completed", "failed", NULL) },
-    { "extraction_error", "text", false, false, false, MODEL_DEF_NONE, NULL, "extractionError", MODEL_JSON_AUTO, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("node_id", "text", "nodeId"), NOT_NULL },
+    { COL("original_filename", "text", "originalFilename"), NOT_NULL },
+    { COL("s3_key", "text", "s3Key"), NOT_NULL },
+    { COL("mime_type", "text", "mimeType"), NOT_NULL },
+    { COL("file_size_bytes", "integer", "fileSizeBytes"), NOT_NULL },
+    { COL("extracted_text", "text", "extractedText") },
+    { COL("extraction_status", "text", "extractionStatus"), NOT_NULL, DEFAULT_SQL("'pending'"),
+      ONE_OF("pending", "completed", "failed") },
+    { COL("extraction_error", "text", "extractionError") },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index topic_documents_indexes[] = {
-    { "topic_documents_node_id_idx", L("node_id"), NULL, 1, false, NULL },
+    INDEX("topic_documents_node_id_idx", "node_id"),
 };
 static const struct model_fk topic_documents_fks[] = {
-    { "topic_documents_node_id_nodes_id_fk", "topic_documents", L("node_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
+    FK("topic_documents", "node_id", "nodes", "id"),
 };
 /* ---- user_node_progress ---- */
 static const struct model_column user_node_progress_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "user_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "userId", MODEL_JSON_AUTO, NULL },
-    { "node_id", "text", false, true, false, MODEL_DEF_NONE, NULL, "nodeId", MODEL_JSON_AUTO, NULL },
-    { "first_entered_at", "text", false, false, false, MODEL_DEF_NONE, NULL, "firstEnteredAt", MODEL_JSON_AUTO, NULL },
-    { "last_entered_at", "text", false, false, false, MODEL_DEF_NONE, NULL, "lastEnteredAt", MODEL_JSON_AUTO, NULL },
-    { "completed_at", "text", false, false, false, MODEL_DEF_NONE, NULL, "completedAt", MODEL_JSON_AUTO, NULL },
-    { "mastery_score", "real", false, true, false, MODEL_DEF_NUMBER, "0", "masteryScore", MODEL_JSON_AUTO, NULL },
-    { "attempts_count", "integer", false, true, false, MODEL_DEF_NUMBER, "0", "attemptsCount", MODEL_JSON_AUTO, NULL },
-    { "has_generated_subnodes", "integer", false, true, false, MODEL_DEF_BOOL, "false", "hasGeneratedSubnodes", MODEL_JSON_BOOL, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
-    { "updated_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "updatedAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("user_id", "text", "userId"), NOT_NULL },
+    { COL("node_id", "text", "nodeId"), NOT_NULL },
+    { COL("first_entered_at", "text", "firstEnteredAt") },
+    { COL("last_entered_at", "text", "lastEnteredAt") },
+    { COL("completed_at", "text", "completedAt") },
+    { COL("mastery_score", "real", "masteryScore"), NOT_NULL, DEFAULT_NUMBER("0") },
+    { COL("attempts_count", "integer", "attemptsCount"), NOT_NULL, DEFAULT_NUMBER("0") },
+    { COL("has_generated_subnodes", "integer", "hasGeneratedSubnodes"), NOT_NULL,
+      DEFAULT_BOOL("false"), AS_BOOLEAN },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
+    { COL("updated_at", "text", "updatedAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index user_node_progress_indexes[] = {
-    { "user_node_progress_user_node_idx", L("user_id", "node_id"), NULL, 2, true, NULL },
-    { "user_node_progress_node_mastery_idx", L("node_id", "mastery_score"), NULL, 2, false, NULL },
+    UNIQUE_INDEX("user_node_progress_user_node_idx", "user_id", "node_id"),
+    INDEX("user_node_progress_node_mastery_idx", "node_id", "mastery_score"),
 };
 static const struct model_fk user_node_progress_fks[] = {
-    { "user_node_progress_user_id_users_id_fk", "user_node_progress", L("user_id"), 1, "users", L("id"), 1, "no action", "no action" },
-    { "user_node_progress_node_id_nodes_id_fk", "user_node_progress", L("node_id"), 1, "nodes", L("id"), 1, "no action", "no action" },
+    FK("user_node_progress", "user_id", "users", "id"),
+    FK("user_node_progress", "node_id", "nodes", "id"),
 };
 /* ---- users ---- */
 static const struct model_column users_columns[] = {
-    { "id", "text", true, true, false, MODEL_DEF_NONE, NULL, "id", MODEL_JSON_AUTO, NULL },
-    { "email", "text", false, true, false, MODEL_DEF_NONE, NULL, "email", MODEL_JSON_AUTO, NULL },
-    { "title", "text", false, false, false, MODEL_DEF_NONE, NULL, "title", MODEL_JSON_AUTO, NULL },
-    { "desc", "text", false, false, false, MODEL_DEF_NONE, NULL, "desc", MODEL_JSON_AUTO, NULL },
-    { "updated_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "updatedAt", MODEL_JSON_AUTO, NULL },
-    { "created_at", "text", false, true, false, MODEL_DEF_SQL, "(datetime('now'))", "createdAt", MODEL_JSON_AUTO, NULL },
+    { COL("id", "text", "id"), PRIMARY_KEY },
+    { COL("email", "text", "email"), NOT_NULL },
+    { COL("title", "text", "title") },
+    { COL("desc", "text", "desc") },
+    { COL("updated_at", "text", "updatedAt"), NOT_NULL, DEFAULT_NOW },
+    { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index users_indexes[] = {
-    { "users_email_unique", L("email"), NULL, 1, true, NULL },
+    UNIQUE_INDEX("users_email_unique", "email"),
 };
 static const struct model_table tables[] = {
-    { "answers", answers_columns, N(answers_columns), answers_indexes, N(answers_indexes), answers_fks, N(answers_fks), NULL, 0, NULL, 0 },
-    { "assessments", assessments_columns, N(assessments_columns), assessments_indexes, N(assessments_indexes), assessments_fks, N(assessments_fks), NULL, 0, NULL, 0 },
-    { "branches", branches_columns, N(branches_columns), branches_indexes, N(branches_indexes), branches_fks, N(branches_fks), NULL, 0, NULL, 0 },
-    { "chat_messages", chat_messages_columns, N(chat_messages_columns), chat_messages_indexes, N(chat_messages_indexes), chat_messages_fks, N(chat_messages_fks), NULL, 0, NULL, 0 },
-    { "chat_sessions", chat_sessions_columns, N(chat_sessions_columns), chat_sessions_indexes, N(chat_sessions_indexes), chat_sessions_fks, N(chat_sessions_fks), NULL, 0, NULL, 0 },
-    { "hint_events", hint_events_columns, N(hint_events_columns), hint_events_indexes, N(hint_events_indexes), hint_events_fks, N(hint_events_fks), NULL, 0, NULL, 0 },
-    { "node_contents", node_contents_columns, N(node_contents_columns), node_contents_indexes, N(node_contents_indexes), node_contents_fks, N(node_contents_fks), NULL, 0, NULL, 0 },
-    { "node_edges", node_edges_columns, N(node_edges_columns), node_edges_indexes, N(node_edges_indexes), node_edges_fks, N(node_edges_fks), NULL, 0, NULL, 0 },
-    { "node_generations", node_generations_columns, N(node_generations_columns), node_generations_indexes, N(node_generations_indexes), node_generations_fks, N(node_generations_fks), NULL, 0, NULL, 0 },
-    { "nodes", nodes_columns, N(nodes_columns), nodes_indexes, N(nodes_indexes), nodes_fks, N(nodes_fks), NULL, 0, NULL, 0 },
-    { "questions", questions_columns, N(questions_columns), questions_indexes, N(questions_indexes), questions_fks, N(questions_fks), NULL, 0, NULL, 0 },
-    { "topic_documents", topic_documents_columns, N(topic_documents_columns), topic_documents_indexes, N(topic_documents_indexes), topic_documents_fks, N(topic_documents_fks), NULL, 0, NULL, 0 },
-    { "user_node_progress", user_node_progress_columns, N(user_node_progress_columns), user_node_progress_indexes, N(user_node_progress_indexes), user_node_progress_fks, N(user_node_progress_fks), NULL, 0, NULL, 0 },
-    { "users", users_columns, N(users_columns), users_indexes, N(users_indexes), NULL, 0, NULL, 0, NULL, 0 },
+    [SCHEMA_ANSWERS] = TABLE("answers", answers),
+    [SCHEMA_ASSESSMENTS] = TABLE("assessments", assessments),
+    [SCHEMA_BRANCHES] = TABLE("branches", branches),
+    [SCHEMA_CHAT_MESSAGES] = TABLE("chat_messages", chat_messages),
+    [SCHEMA_CHAT_SESSIONS] = TABLE("chat_sessions", chat_sessions),
+    [SCHEMA_HINT_EVENTS] = TABLE("hint_events", hint_events),
+    [SCHEMA_NODE_CONTENTS] = TABLE("node_contents", node_contents),
+    [SCHEMA_NODE_EDGES] = TABLE("node_edges", node_edges),
+    [SCHEMA_NODE_GENERATIONS] = TABLE("node_generations", node_generations),
+    [SCHEMA_NODES] = TABLE("nodes", nodes),
+    [SCHEMA_QUESTIONS] = TABLE("questions", questions),
+    [SCHEMA_TOPIC_DOCUMENTS] = TABLE("topic_documents", topic_documents),
+    [SCHEMA_USER_NODE_PROGRESS] = TABLE("user_node_progress", user_node_progress),
+    [SCHEMA_USERS] = { TABLE_NO_FKS("users", users) },
 };
+_Static_assert(N(tables) == SCHEMA_N_TABLES, "one tables[] entry per enum schema_table_id");
 
-const struct model_schema schema_sprout = { tables, N(tables), NULL };
+const struct model_schema schema_sprout = { .tables = tables, .n_tables = N(tables) };
 
 const struct model_table *schema_table(enum schema_table_id id)
 {

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static int snap_default(struct loader *L, json_t *d, struct model_column *c)
         c->def_kind = MODEL_DEF_BOOL;
         c->def_sql = json_is_true(d) ? "true" : "false";
     } else if (json_is_number(d)) {
-        char num[32];
+        char num[JSONW_NUMBER_SIZE];
         if (json_is_integer(d))
             snprintf(num, sizeof num, "%lld", (long long)json_integer_value(d));
         else
@@ -239,6 +240,17 @@ static int snap_table(struct loader *L, const char *tkey, json_t *t, json_t *int
     return SP_OK;
 }
 
+static int parse_text(const char *name, const char *text, size_t len, json_t **root,
+                      struct sp_error *err)
+{
+    json_error_t jerr;
+    *root = json_loadb(text, len, 0, &jerr);
+    if (!*root)
+        return sp_error_set(err, SP_EINVAL, "%s data is malformed: %s (line %d, column %d)", name,
+                            jerr.text, jerr.line, jerr.column);
+    return SP_OK;
+}
+
 static int parse_file(const char *path, json_t **root, struct sp_error *err)
 {
     json_error_t jerr;
@@ -252,12 +264,13 @@ static int parse_file(const char *path, json_t **root, struct sp_error *err)
     return SP_OK;
 }
 
-int snapshot_load_file(const char *path, struct model_schema *out, struct snapshot_meta *meta,
-                       struct sp_error *err)
+/* path names the snapshot in messages; text (len bytes) is its content, or NULL to read path. */
+static int load_snapshot(const char *path, const char *text, size_t len, struct model_schema *out,
+                         struct snapshot_meta *meta, struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
     json_t *root;
-    int rc = parse_file(path, &root, err);
+    int rc = text ? parse_text(path, text, len, &root, err) : parse_file(path, &root, err);
     if (rc)
         return rc;
     struct arena *a = calloc(1, sizeof *a);
@@ -455,6 +468,18 @@ static int case_table(struct loader *L, json_t *t, struct model_table *mt)
     return SP_OK;
 }
 
+int snapshot_load_file(const char *path, struct model_schema *out, struct snapshot_meta *meta,
+                       struct sp_error *err)
+{
+    return load_snapshot(path, NULL, 0, out, meta, err);
+}
+
+int snapshot_load_text(const char *name, const char *text, size_t len, struct model_schema *out,
+                       struct snapshot_meta *meta, struct sp_error *err)
+{
+    return load_snapshot(name, text, len, out, meta, err);
+}
+
 int snapshot_load_case(const char *path, struct model_schema *out, struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -650,8 +675,9 @@ int snapshot_list(const char *dir, char ***paths, size_t *n, struct sp_error *er
 {
     *paths = NULL;
     *n = 0;
-    char meta[4096];
-    snprintf(meta, sizeof meta, "%s/meta", dir);
+    char meta[PATH_MAX];
+    if (snprintf(meta, sizeof meta, "%s/meta", dir) >= (int)sizeof meta)
+        return sp_error_set(err, SP_EINVAL, "the migrations folder path is too long: %s", dir);
     DIR *d = opendir(meta);
     if (!d) {
         if (errno == ENOENT)

@@ -1,5 +1,5 @@
 /* db/snapshot.h: drizzle-kit snapshot files (meta/NNNN_snapshot.json, version "6") and the
- * conformance case files (shared/conformance/drizzle-kit/cases/stepNN.json), to and from
+ * conformance case files (tests/data/drizzle-kit/cases/stepNN.json), to and from
  * struct model_schema.
  *
  * Writing follows spec/drizzle-compat.md §4 byte for byte (key order, defaults as JSON
@@ -29,6 +29,9 @@ struct snapshot_meta {
  * and what is wrong ("... data is malformed: tables.nodes.columns missing"). */
 int snapshot_load_file(const char *path, struct model_schema *out, struct snapshot_meta *meta,
                        struct sp_error *err);
+/* The same from a snapshot's text (len bytes); name stands for the file in messages. */
+int snapshot_load_text(const char *name, const char *text, size_t len, struct model_schema *out,
+                       struct snapshot_meta *meta, struct sp_error *err);
 /* Load a conformance case file (`cases/stepNN.json` format) as a schema. */
 int snapshot_load_case(const char *path, struct model_schema *out, struct sp_error *err);
 /* Serialise s as a drizzle-kit snapshot with the given ids and this migration's renames. */

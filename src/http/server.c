@@ -7,8 +7,12 @@
  * Responses: the handler's buffer is handed to MHD without a copy (MHD_RESPMEM_MUST_FREE).
  * Errors the server itself detects (404, 405, 413, 400 for the query) are JSON like every
  * handler error.
+ * Deferred answers: a handler that sets resp->run hands the request to http/defer.c, which
+ * suspends the connection until the run has a JSON reply or a stream to send (no worker
+ * thread waits), and closes the run's reader when the connection completes.
  * Thread model: MHD's pool threads run the callbacks; a request is only touched by the thread of
- * its connection. The only shared mutable state is the in-flight counter (atomic).
+ * its connection (a deferred one also by its wake-up, see defer.h). The only other shared
+ * mutable state is the in-flight counter (atomic).
  */
 #include "http/server.h"
 
@@ -26,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/defer.h"
 #include "http/guard.h"
 #include "http/router.h"
 #include "http/upload.h"
-#include "util/config.h"
 #include "util/timefmt.h"
 
 #define CORS_METHODS "GET,HEAD,PUT,PATCH,POST,DELETE"
@@ -45,6 +49,7 @@ struct http_server {
     struct http_conns *conns;
     atomic_uint in_flight;
     atomic_bool stopping;   /* set by http_server_stop: new requests get 503 */
+    struct http_defer_set *defers;
 };
 
 enum phase { PH_NEW = 0, PH_BODY, PH_DISCARD };
@@ -56,6 +61,7 @@ struct request {
     struct api_resp resp;
     const struct api_route *route;
     struct http_upload *upload;
+    struct http_defer *defer;  /* the answer comes from a run (resp.run handed over) */
     struct buf body;
     char *uri;                 /* raw request target, owned */
     const char *path;          /* raw path (arena), for routing and the log */
@@ -93,6 +99,8 @@ static struct request *request_new(struct http_server *srv, const char *uri)
 
 static void request_free(struct request *r)
 {
+    http_defer_free(r->defer); /* closes the run's reader: cancels the run if it was the last */
+    run_reader_close(r->resp.run);
     http_upload_free(r->upload);
     buf_release(&r->body);
     buf_release(&r->resp.body);
@@ -189,8 +197,8 @@ static enum MHD_Result send_reply(struct request *r, struct MHD_Connection *c)
 {
     struct api_resp *a = &r->resp;
     if (a->status < 100 || a->status > 599)
-        api_fail_status(a, 500, SP_EINVAL, "the handler for %s %s produced no response", r->method,
-                        r->path ? r->path : "");
+        api_fail(a, SP_EINTERNAL, "the handler for %s %s produced no response", r->method,
+                 r->path ? r->path : "");
     struct MHD_Response *resp;
     if (a->status == 204 || a->status == 304 || a->body.len == 0) {
         buf_release(&a->body);
@@ -241,11 +249,21 @@ static enum MHD_Result answer_early(struct request *r, struct MHD_Connection *c)
     return r->preflight ? send_preflight(r, c) : send_reply(r, c);
 }
 
-static enum MHD_Result fail_early(struct request *r, struct MHD_Connection *c, int status,
-                                  const char *allow, const char *fmt, const char *arg)
+/* msg: the error text (the status comes from code, api_status_from_err); allow: for 405. */
+static enum MHD_Result fail_early(struct request *r, struct MHD_Connection *c, int code,
+                                  const char *allow, const char *msg)
 {
-    api_fail_status(&r->resp, status, SP_EINVAL, fmt, arg);
+    api_fail(&r->resp, code, "%s", msg ? msg : sp_strerror(code));
     r->allow = allow ? arena_strdup(&r->arena, allow) : NULL;
+    return answer_early(r, c);
+}
+
+/* An early answer with a status no SP_* code maps to (403 for a foreign origin, 414). */
+static enum MHD_Result fail_status_early(struct request *r, struct MHD_Connection *c, int status,
+                                         const char *msg)
+{
+    api_fail_status(&r->resp, status, SP_EINVAL, "%s", msg ? msg : "refused");
+    r->allow = NULL;
     return answer_early(r, c);
 }
 
@@ -326,14 +344,13 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
     r->req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 
     if (atomic_load(&r->srv->stopping))
-        return fail_early(r, c, 503, NULL, "the server is shutting down%s", "");
+        return fail_early(r, c, SP_EUNAVAILABLE, NULL, "the server is shutting down");
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
     if (origin && !http_cors_allows(&r->srv->cors, origin))
-        return fail_early(r, c, 403, NULL,
-                          "origin %s may not use this server (allowed: SPROUT_CORS_ORIGINS)",
-                          arena_printf(&r->arena, "%.200s", origin));
+        return fail_status_early(r, c, 403, arena_printf(&r->arena,
+            "origin %.200s may not use this server (allowed: SPROUT_CORS_ORIGINS)", origin));
     if (r->query_overflow)
-        return fail_early(r, c, 414, NULL, "too many query parameters (limit %s)", "32");
+        return fail_status_early(r, c, 414, "too many query parameters (limit 32)");
 
     if (strcmp(method, "OPTIONS") == 0) {
         r->preflight = true;
@@ -346,11 +363,14 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
     case HTTP_ROUTE_FOUND:
         break;
     case HTTP_ROUTE_BAD_METHOD:
-        return fail_early(r, c, 405, m.allow, "Cannot %s", arena_printf(&r->arena, "%s %s", method, r->path));
+        return fail_early(r, c, SP_EMETHOD, m.allow,
+                          arena_printf(&r->arena, "Cannot %s %s", method, r->path));
     case HTTP_ROUTE_BAD_PATH:
-        return fail_early(r, c, 400, NULL, "malformed percent-encoding in path %s", r->path);
+        return fail_early(r, c, SP_EINVAL, NULL,
+                          arena_printf(&r->arena, "malformed percent-encoding in path %s", r->path));
     case HTTP_ROUTE_NO_PATH:
-        return fail_early(r, c, 404, NULL, "Cannot %s", arena_printf(&r->arena, "%s %s", method, r->path));
+        return fail_early(r, c, SP_ENOTFOUND, NULL,
+                          arena_printf(&r->arena, "Cannot %s %s", method, r->path));
     default:
         return MHD_NO;
     }
@@ -361,9 +381,11 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
     struct query_walk w = { r, NULL, false };
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &w);
     if (w.dup)
-        return fail_early(r, c, 400, NULL, "query parameter '%s' given more than once", w.dup);
+        return fail_early(r, c, SP_EINVAL, NULL,
+                          arena_printf(&r->arena, "query parameter '%s' given more than once", w.dup));
     if (w.too_many)
-        return fail_early(r, c, 400, NULL, "too many query parameters (limit %s)", "32");
+        return fail_early(r, c, SP_EINVAL, NULL,
+                          arena_printf(&r->arena, "too many query parameters (limit %d)", API_MAX_QUERY));
 
     if (r->route->upload) {
         http_conns_headers_done(c, true);
@@ -373,9 +395,45 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
         return MHD_YES;
     }
     if (declared_too_big(c))
-        return fail_early(r, c, 413, NULL, "request body too large (limit %s bytes)", "102400");
+        return fail_early(r, c, SP_ETOOBIG, NULL,
+                          arena_printf(&r->arena, "request body too large (limit %d bytes)", API_MAX_BODY));
     r->phase = PH_BODY;
     return MHD_YES;
+}
+
+/* The answer of a deferred request: sent, or the connection suspended until there is one. */
+static enum MHD_Result answer_deferred(struct request *r, struct MHD_Connection *c)
+{
+    int status = 500;
+    switch (http_defer_poll(r->defer, &status, &r->resp.body)) {
+    case HTTP_DEFER_WAIT:
+        return MHD_YES;
+    case HTTP_DEFER_JSON:
+        r->resp.status = status;
+        r->resp.body_is_json = true;
+        return send_reply(r, c);
+    case HTTP_DEFER_STREAM:
+        /* A quiet stream is suspended, and suspended connections do not time out (MHD); the
+         * idle timeout restarts at each resume, and the keep-alive comes well within it. */
+        return queue(r, c, http_defer_stream_response(r->defer), 200);
+    case HTTP_DEFER_GONE:
+    default:
+        return MHD_NO;
+    }
+}
+
+/* The handler handed its work to a run: defer the answer. */
+static enum MHD_Result begin_deferred(struct request *r, struct MHD_Connection *c)
+{
+    struct run_reader *reader = r->resp.run;
+    r->resp.run = NULL;
+    buf_release(&r->resp.body);
+    struct sp_error err = { 0 };
+    if (http_defer_new(r->srv->defers, c, reader, &r->defer, &err) != SP_OK) {
+        api_fail(&r->resp, err.code, "%s", err.msg);
+        return send_reply(r, c);
+    }
+    return answer_deferred(r, c);
 }
 
 static void run_handler(struct request *r)
@@ -383,6 +441,10 @@ static void run_handler(struct request *r)
     r->req.body = r->body.len ? r->body.data : NULL;
     r->req.body_len = r->body.len;
     int rc = r->route->handler(&r->req, &r->resp);
+    if (rc != SP_OK && r->resp.run) { /* a failure is the answer, not the run */
+        run_reader_close(r->resp.run);
+        r->resp.run = NULL;
+    }
     if (rc != SP_OK && (r->resp.status < 400 || r->resp.status > 599))
         api_fail(&r->resp, rc, "%s", sp_strerror(rc));
 }
@@ -435,6 +497,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0; /* already answered: the rest of the body is dropped */
         return MHD_YES;
     }
+    if (r->defer)
+        return answer_deferred(r, c); /* resumed */
     if (r->phase == PH_NEW)
         return begin(r, c, url, method);
 
@@ -471,6 +535,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return defer_write(r, c);
         else
             run_handler(r);
+        if (r->resp.run)
+            return begin_deferred(r, c);
     }
     return send_reply(r, c);
 }
@@ -495,11 +561,10 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
     return SP_OK;
 }
 
-/* Worker threads: SPROUT_THREADS when set, else one per online core. */
+/* Worker threads when the configuration leaves it open: one per online core. */
 static unsigned online_cores(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    n = config_get_long("SPROUT_THREADS", n, 1, 64);
     return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
@@ -540,10 +605,18 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
         s->routes = (struct http_route_table){ api_routes, api_n_routes };
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->stopping, false);
+    rc = http_defer_set_new(&s->defers, err);
+    if (rc != SP_OK) {
+        http_conns_stop(s->conns);
+        http_cors_free(&s->cors);
+        free(s);
+        return rc;
+    }
 
     unsigned threads = cfg->threads ? cfg->threads : online_cores();
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
                      MHD_ALLOW_SUSPEND_RESUME;
+    unsigned timeout_s = cfg->timeout_s ? cfg->timeout_s : HTTP_CONNECTION_TIMEOUT_S;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     errno = 0;
@@ -551,7 +624,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads,
                                  MHD_OPTION_CONNECTION_LIMIT, HTTP_CONNECTION_LIMIT,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, HTTP_CONNECTION_TIMEOUT_S,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -561,6 +634,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
         int e = errno;
         http_conns_stop(s->conns);
         http_cors_free(&s->cors);
+        http_defer_set_free(s->defers);
         free(s);
         return sp_error_set(err, SP_EIO, "cannot listen on %s port %u: %s", host, cfg->port,
                             e ? strerror(e) : "libmicrohttpd refused to start");
@@ -591,9 +665,15 @@ unsigned http_server_stop(struct http_server *s, unsigned wait_ms)
         nanosleep(&ts, NULL);
         waited += 5;
     }
+    /* Deferred requests still open (a producer that never finished): end them, so that no
+     * connection is suspended when the daemon stops (MHD forbids it), and give them a moment. */
+    if (http_defer_set_abort_all(s->defers))
+        for (waited = 0; atomic_load(&s->in_flight) != 0 && waited < 1000; waited += 5)
+            nanosleep(&ts, NULL);
     MHD_stop_daemon(s->daemon);
     http_conns_stop(s->conns);
     http_cors_free(&s->cors);
+    http_defer_set_free(s->defers);
     free(s);
     return left;
 }

@@ -4,6 +4,8 @@
  * (spec/api.md §1.4), JSON bodies up to API_MAX_BODY, streamed multipart uploads (http/upload.c)
  * and one log line per request on stderr.
  *
+ * Handlers that hand their work to a run (api_resp.run) get their answer later without holding
+ * a worker thread (http/defer.h): a JSON reply, or a Server-Sent-Events stream.
  * Lifecycle: http_server_start() binds and starts the worker threads and returns at once;
  * http_server_stop() stops accepting, lets in-flight requests finish (bounded wait), then stops
  * the threads and frees the server. The caller closes the per-thread database connections
@@ -29,8 +31,9 @@
 struct http_server_config {
     const char *host;             /* address or name to bind; NULL = HTTP_DEFAULT_HOST */
     unsigned port;                /* 0 = any free port (see http_server_port) */
-    unsigned threads;             /* 0 = one per online core */
+    unsigned threads;             /* 0 = one per online core (at most 64) */
     bool quiet;                   /* no request log lines */
+    unsigned timeout_s;           /* idle connection timeout; 0 = HTTP_CONNECTION_TIMEOUT_S */
     const struct api_ctx *ctx;
     const struct http_route_table *routes; /* NULL = api_routes[] */
     const char *cors_origins;     /* allowed browser origins (http/guard.h); NULL = default */
@@ -43,7 +46,9 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                       struct sp_error *err);
 /* The port actually bound. */
 unsigned http_server_port(const struct http_server *s);
-/* Stop accepting, wait up to wait_ms for in-flight requests, stop the daemon, free s.
+/* Stop accepting, wait up to wait_ms for in-flight requests (open streams included: stop the
+ * runs first, runs_shutdown, so that they end), end the deferred requests still open, stop the
+ * daemon, free s.
  * Returns how many requests were still in flight when it gave up waiting (0 normally). */
 unsigned http_server_stop(struct http_server *s, unsigned wait_ms);
 

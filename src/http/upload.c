@@ -65,7 +65,7 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 fail:
     if (u->resp->status < 400)
-        api_fail(u->resp, SP_EINVAL, "upload refused");
+        api_fail(u->resp, SP_EINTERNAL, "an upload step failed without a reply");
     u->failed = true;
     return MHD_NO;
 }
@@ -150,7 +150,7 @@ int http_upload_finish(struct http_upload *u)
     if (end_part(u) != SP_OK) {
         u->failed = true;
         if (u->resp->status < 400)
-            api_fail(u->resp, SP_EINVAL, "upload refused");
+            api_fail(u->resp, SP_EINTERNAL, "an upload step failed without a reply");
         return SP_EINVAL;
     }
     int rc = u->ops->finish ? u->ops->finish(u->state, u->req, u->resp) : SP_OK;

@@ -15,8 +15,10 @@
  * The key is never logged or put into an error message.
  *
  * Errors: SP_OK, or SP_EUPSTREAM with err->msg "<status> <body>" as spec §2.3 (e.g.
- * `429 {"type":"error",...}`), SP_EUNAVAILABLE when no model is configured, SP_EABORT when
- * cancelled, SP_EINVAL for a reply that cannot be understood.
+ * `429 {"type":"error",...}`), also for a connection failure or timeout ("model request
+ * failed: ...", "model request timed out after N ms") and for a reply that cannot be
+ * understood (not JSON, no content; for llm_call_json: no text, text not JSON);
+ * SP_EUNAVAILABLE when no model is configured, SP_EABORT when cancelled.
  * Cancellation: every call takes a `const atomic_bool *cancel` (may be NULL); when it becomes
  * true the transfer in flight is aborted within ~100 ms (curl progress callback) and no
  * further request is made; retries' sleeps wake up too.
@@ -45,8 +47,10 @@ struct llm_config {
     const char *model_small;    /* CLAUDE_MODEL_SMALL (default: model) */
     long timeout_ms;            /* per HTTP request; default 600000 */
     long connect_timeout_ms;    /* default 10000 */
-    int max_attempts;           /* per call, default 3 (spec §2.2 inner layer) */
-    long backoff_base_ms;       /* first retry delay, default 500 (doubling, cap 8000, jitter) */
+    int max_attempts;           /* per call on 5xx/529/408/409/connection errors, default 3 */
+    int rate_limit_attempts;    /* per call on 429, default 4 */
+    long backoff_base_ms;       /* first retry delay, default 500 (doubling, cap 8000, jitter;
+                                 * x 4 on 429 without retry-after: 2 s, 4 s, 8 s) */
     bool log_usage;             /* write one log line per call with tokens (cli: unless --quiet) */
 };
 
@@ -102,8 +106,9 @@ int llm_call(const struct llm_client *c, const struct llm_request *req, struct l
              const atomic_bool *cancel, struct sp_error *err);
 
 /* Single-shot JSON call (spec §2.1 shape 2, §2.4): prompt as the only user message, first text
- * block, fenced ```json block unwrapped, parsed. *out is new. SP_EINVAL "No text response from
- * Claude" / "... is not JSON: ..." */
+ * block, fenced ```json block unwrapped, parsed (any JSON value). *out is new. model NULL: the
+ * main model. usage (may be NULL) gets this call's usage ADDED. SP_EUPSTREAM "No text response
+ * from Claude" / "Claude reply is not JSON: ..." */
 int llm_call_json(const struct llm_client *c, const char *model, int max_tokens,
                   const char *prompt, json_t **out, struct llm_usage *usage,
                   const atomic_bool *cancel, struct sp_error *err);

@@ -24,18 +24,6 @@ struct objstore {
     char describe[512];
 };
 
-struct objstore_s3_config {
-    const char *bucket;
-    const char *region;         /* default us-east-1 */
-    const char *access_key;
-    const char *secret_key;
-    const char *session_token;  /* may be NULL */
-    const char *endpoint;       /* NULL: AWS virtual-host style; else path style */
-    long connect_timeout_ms;
-    long timeout_ms;
-    int attempts;               /* >= 1 */
-};
-
 /* Fill s (ops, impl, describe). The local folder is created if missing. */
 int objstore_local_init(struct objstore *s, const char *root, struct sp_error *err);
 int objstore_s3_init(struct objstore *s, const struct objstore_s3_config *cfg,

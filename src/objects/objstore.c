@@ -1,16 +1,16 @@
-/* objects/objstore.c: choosing the store from the configuration, key safety, dispatch
- * (see objstore.h). AWS_S3_BUCKET set -> S3; otherwise the local folder STORAGE_DIR,
- * default "uploads" beside the database file.
+/* objects/objstore.c: choosing the store from the caller's configuration, key safety, dispatch
+ * (see objstore.h). A bucket -> S3; otherwise the local folder storage_dir, default "uploads"
+ * beside the database file.
  * Thread model: objstore_open/close at start-up and shutdown; the rest from any thread.
  */
 #include "objects/objstore.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "objects/backend.h"
-#include "util/config.h"
 
 #define KEY_MAX 512
 
@@ -41,19 +41,18 @@ bool objstore_key_is_safe(const char *key)
     return true;
 }
 
-static int open_s3(struct objstore *s, const char *bucket, struct sp_error *err)
+static int open_s3(struct objstore *s, const struct objstore_s3_config *given,
+                   struct sp_error *err)
 {
-    struct objstore_s3_config cfg = {
-        .bucket = bucket,
-        .region = config_get("AWS_REGION", "us-east-1"),
-        .access_key = config_get("AWS_ACCESS_KEY_ID", NULL),
-        .secret_key = config_get("AWS_SECRET_ACCESS_KEY", NULL),
-        .session_token = config_get("AWS_SESSION_TOKEN", NULL),
-        .endpoint = config_get("AWS_ENDPOINT_URL", NULL),
-        .connect_timeout_ms = config_get_long("SPROUT_S3_CONNECT_TIMEOUT_MS", 5000, 100, 600000),
-        .timeout_ms = config_get_long("SPROUT_S3_TIMEOUT_MS", 60000, 100, 3600000),
-        .attempts = (int)config_get_long("SPROUT_S3_ATTEMPTS", 3, 1, 10),
-    };
+    struct objstore_s3_config cfg = *given;
+    if (!cfg.region)
+        cfg.region = "us-east-1";
+    if (cfg.connect_timeout_ms <= 0)
+        cfg.connect_timeout_ms = 5000;
+    if (cfg.timeout_ms <= 0)
+        cfg.timeout_ms = 60000;
+    if (cfg.attempts <= 0)
+        cfg.attempts = 3;
     if (!cfg.access_key || !cfg.secret_key)
         return sp_error_set(err, SP_EINVAL,
                             "AWS_S3_BUCKET is set but AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY "
@@ -61,10 +60,10 @@ static int open_s3(struct objstore *s, const char *bucket, struct sp_error *err)
     return objstore_s3_init(s, &cfg, err);
 }
 
-static int open_local(struct objstore *s, const char *db_path, struct sp_error *err)
+static int open_local(struct objstore *s, const char *db_path, const char *dir,
+                      struct sp_error *err)
 {
-    const char *dir = config_get("STORAGE_DIR", NULL);
-    char root[4096];
+    char root[PATH_MAX];
     if (dir) {
         if (snprintf(root, sizeof root, "%s", dir) >= (int)sizeof root)
             return sp_error_set(err, SP_EINVAL, "STORAGE_DIR is too long");
@@ -78,14 +77,14 @@ static int open_local(struct objstore *s, const char *db_path, struct sp_error *
     return objstore_local_init(s, root, err);
 }
 
-int objstore_open(const char *db_path, struct objstore **out, struct sp_error *err)
+int objstore_open(const struct objstore_config *cfg, struct objstore **out, struct sp_error *err)
 {
     *out = NULL;
     struct objstore *s = calloc(1, sizeof *s);
     if (!s)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
-    const char *bucket = config_get("AWS_S3_BUCKET", NULL);
-    int rc = bucket ? open_s3(s, bucket, err) : open_local(s, db_path, err);
+    int rc = cfg->s3.bucket ? open_s3(s, &cfg->s3, err)
+                            : open_local(s, cfg->db_path, cfg->storage_dir, err);
     if (rc != SP_OK) {
         free(s);
         return rc;
@@ -114,7 +113,7 @@ int objstore_put_file(struct objstore *s, const char *key, const char *local_pat
     if (!s)
         return sp_error_set(err, SP_EUNAVAILABLE, "no document store configured");
     if (!objstore_key_is_safe(key))
-        return sp_error_set(err, SP_EINVAL, "unsafe object key \"%s\"", key ? key : "(null)");
+        return sp_error_set(err, SP_EINTERNAL, "unsafe object key \"%s\"", key ? key : "(null)");
     return s->ops->put_file(s->impl, key, local_path,
                             content_type ? content_type : "application/octet-stream", err);
 }
@@ -124,7 +123,7 @@ int objstore_delete(struct objstore *s, const char *key, struct sp_error *err)
     if (!s)
         return sp_error_set(err, SP_EUNAVAILABLE, "no document store configured");
     if (!objstore_key_is_safe(key))
-        return sp_error_set(err, SP_EINVAL, "unsafe object key \"%s\"", key ? key : "(null)");
+        return sp_error_set(err, SP_EINTERNAL, "unsafe object key \"%s\"", key ? key : "(null)");
     return s->ops->del(s->impl, key, err);
 }
 

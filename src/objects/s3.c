@@ -23,6 +23,8 @@
 #include "objects/backend.h"
 #include "util/buf.h"
 
+#define SHA256_HEX_SIZE 65 /* 64 hex digits and the NUL */
+
 #define S3_BODY_MAX 16384
 
 struct s3_store {
@@ -40,7 +42,7 @@ static size_t collect_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static int sha256_file(FILE *f, char hex[65])
+static int sha256_file(FILE *f, char hex[SHA256_HEX_SIZE])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
@@ -203,7 +205,7 @@ static int s3_request(const struct s3_store *s3, const char *method, const char 
         goto done;
     }
     if (s3->attempts > 1 && err)
-        sp_error_prefix(err, "after %d attempts", s3->attempts);
+        sp_error_prefix(err, rc, "after %d attempts", s3->attempts);
 done:
     if (rc == SP_ENOMEM)
         sp_error_set(err, SP_ENOMEM, "out of memory preparing an S3 request");
@@ -223,7 +225,7 @@ static int s3_put(void *impl, const char *key, const char *local_path,
     if (!f)
         return sp_error_set(err, SP_EIO, "open %s: %s", local_path, strerror(errno));
     struct stat st;
-    char hex[65] = "";
+    char hex[SHA256_HEX_SIZE] = "";
     int rc;
     if (fstat(fileno(f), &st) != 0)
         rc = sp_error_set(err, SP_EIO, "stat %s: %s", local_path, strerror(errno));

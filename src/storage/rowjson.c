@@ -5,20 +5,16 @@
  * doubles to JSON.stringify, so integers print as doubles would: 75, not 75.0); TEXT -> string
  * (JSON-in-text columns too: never parsed, as the original); NULL -> null; boolean-mode
  * columns -> drizzle's Number(v) === 1; BLOB -> what JSON.stringify prints for a Node Buffer.
- * In debug builds every result column name is checked against the schema column it is
- * mapped to, so a SELECT list that drifts from schema order fails the tests loudly.
+ * Result columns are matched to schema columns by name once per call (rowjson.h).
  * Ownership: appends to the caller's buffer; the statement stays the caller's.
- * Thread model: stateless except the select-list cache, built once under pthread_once.
+ * Thread model: stateless.
  */
 #include "storage/rowjson.h"
 
-#include <assert.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/schema.h"
 #include "util/err.h"
 #include "util/jsonw.h"
 
@@ -158,24 +154,55 @@ static int put_value(struct buf *out, sqlite3_stmt *st, int i, const struct mode
     }
 }
 
-int rowjson_object(struct buf *out, sqlite3_stmt *st, const struct model_table *t,
-                   const int *cols, size_t n_cols)
+/* What result column k prints: its schema column (NULL: none, the result name is the key). */
+struct colmap {
+    int n;
+    const struct model_column *col[ROWJSON_MAX_COLS];
+    const char *key[ROWJSON_MAX_COLS];
+};
+
+static int map_columns(struct colmap *m, sqlite3_stmt *st, const struct model_table *t)
 {
-    size_t n = cols ? n_cols : t->n_columns;
-    assert((int)n <= sqlite3_column_count(st));
+    m->n = sqlite3_column_count(st);
+    if (m->n > ROWJSON_MAX_COLS)
+        return SP_ETOOBIG;
+    for (int k = 0; k < m->n; k++) {
+        const char *name = sqlite3_column_name(st, k);
+        if (!name)
+            return SP_ENOMEM;
+        const struct model_column *c = NULL;
+        if ((size_t)k < t->n_columns && strcmp(t->columns[k].name, name) == 0)
+            c = &t->columns[k]; /* the usual case: all columns in schema order */
+        else
+            c = model_column_find(t, name);
+        m->col[k] = c;
+        m->key[k] = c && c->json_key ? c->json_key : name;
+    }
+    return SP_OK;
+}
+
+static int put_row(struct buf *out, sqlite3_stmt *st, const struct colmap *m)
+{
+    static const struct model_column plain = { .name = "", .json_kind = MODEL_JSON_AUTO };
     RJ_TRY(buf_putc(out, '{'));
-    for (size_t k = 0; k < n; k++) {
-        const struct model_column *c = &t->columns[cols ? (size_t)cols[k] : k];
-        assert(strcmp(sqlite3_column_name(st, (int)k), c->name) == 0);
-        RJ_TRY(put_key(out, c->json_key ? c->json_key : c->name, k == 0));
-        RJ_TRY(put_value(out, st, (int)k, c));
+    for (int k = 0; k < m->n; k++) {
+        RJ_TRY(put_key(out, m->key[k], k == 0));
+        RJ_TRY(put_value(out, st, k, m->col[k] ? m->col[k] : &plain));
     }
     return buf_putc(out, '}');
 }
 
-int rowjson_array(struct buf *out, sqlite3_stmt *st, const struct model_table *t,
-                  const int *cols, size_t n_cols, size_t *n_rows)
+int rowjson_object(struct buf *out, sqlite3_stmt *st, const struct model_table *t)
 {
+    struct colmap m;
+    RJ_TRY(map_columns(&m, st, t));
+    return put_row(out, st, &m);
+}
+
+int rowjson_array(struct buf *out, sqlite3_stmt *st, const struct model_table *t, size_t *n_rows)
+{
+    struct colmap m;
+    RJ_TRY(map_columns(&m, st, t));
     size_t rows = 0;
     int rc;
     RJ_TRY(buf_reserve(out, 16384)); /* most lists: no regrowth */
@@ -183,36 +210,11 @@ int rowjson_array(struct buf *out, sqlite3_stmt *st, const struct model_table *t
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (rows++)
             RJ_TRY(buf_putc(out, ','));
-        RJ_TRY(rowjson_object(out, st, t, cols, n_cols));
+        RJ_TRY(put_row(out, st, &m));
     }
     if (n_rows)
         *n_rows = rows;
     if (rc != SQLITE_DONE)
         return SP_EDB;
     return buf_putc(out, ']');
-}
-
-/* ---- select lists, built once for every table of the compiled-in schema ---- */
-static pthread_once_t lists_once = PTHREAD_ONCE_INIT;
-static char *lists[SCHEMA_N_TABLES];
-
-static void build_lists(void)
-{
-    for (size_t i = 0; i < SCHEMA_N_TABLES; i++) {
-        const struct model_table *t = schema_table((enum schema_table_id)i);
-        struct buf b = BUF_INIT(0);
-        for (size_t k = 0; k < t->n_columns; k++)
-            buf_printf(&b, "%s\"%s\"", k ? ", " : "", t->columns[k].name);
-        lists[i] = buf_detach(&b);
-    }
-}
-
-const char *rowjson_select_list(const struct model_table *t)
-{
-    pthread_once(&lists_once, build_lists);
-    for (size_t i = 0; i < SCHEMA_N_TABLES; i++)
-        if (schema_table((enum schema_table_id)i) == t)
-            return lists[i];
-    /* a table outside the compiled-in schema: built per call would leak; refuse */
-    return "";
 }

@@ -3,8 +3,10 @@
  * numbers, TEXT as strings, NULL as null, boolean-mode columns as true/false (exactly 1 ->
  * true, any other non-NULL -> false), JSON-in-text columns as the string. No per-table code.
  *
- * The statement's result columns must be the table's columns in schema order (all of them, or
- * the subset given by cols: indices into t->columns, in output order).
+ * Result columns are matched to the schema's columns by name, so a statement may select all of
+ * a table's columns (storage/columns.h: STORE_COLS_<TABLE>, derived from the schema at build
+ * time) or any named subset, in the order it wants the keys; a result column the table does not
+ * have (an expression: `count(*) AS "count"`) keeps its own name as the key.
  * Thread model: stateless; appends to the caller's buffer.
  */
 #ifndef SP_STORAGE_ROWJSON_H
@@ -16,15 +18,12 @@
 #include "db/model.h"
 #include "util/buf.h"
 
+#define ROWJSON_MAX_COLS 64 /* result columns of one statement; more is SP_ETOOBIG */
+
 /* Append the current row as an object. */
-int rowjson_object(struct buf *out, sqlite3_stmt *st, const struct model_table *t,
-                   const int *cols, size_t n_cols);
+int rowjson_object(struct buf *out, sqlite3_stmt *st, const struct model_table *t);
 /* Step st to completion appending "[{...},{...}]"; *n_rows (may be NULL) gets the count.
  * SP_EDB if stepping fails. */
-int rowjson_array(struct buf *out, sqlite3_stmt *st, const struct model_table *t,
-                  const int *cols, size_t n_cols, size_t *n_rows);
-/* "col1, col2, ..." of t in schema order, quoted with double quotes, for SELECT lists.
- * Returns a string with static lifetime (built once per table, thread-safe). */
-const char *rowjson_select_list(const struct model_table *t);
+int rowjson_array(struct buf *out, sqlite3_stmt *st, const struct model_table *t, size_t *n_rows);
 
 #endif

@@ -3,14 +3,20 @@
  */
 #include "storage/store_sql.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "storage/columns.h"
 #include "storage/rowjson.h"
 #include "storage/store_writer.h"
 #include "util/ids.h"
 #include "util/timefmt.h"
+
+_Static_assert(STORE_SCHEMA_MAX_COLS <= STORE_MAX_COLS,
+               "a table of db/schema.c has more columns than struct store_row holds: raise "
+               "STORE_MAX_COLS in storage/store.h");
 
 static pthread_mutex_t write_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -121,16 +127,40 @@ void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct 
         const char *name = sqlite3_bind_parameter_name(st, i);
         if (!name || name[0] != ':')
             continue;
+        if (strcmp(name, ":now") == 0) {
+            char now[TIME_ISO_SIZE];
+            time_iso_now(now);
+            sqlite3_bind_text(st, i, now, TIME_ISO_LEN, SQLITE_TRANSIENT);
+            continue;
+        }
         if (strncmp(name, ":set_", 5) == 0) { /* ":set_<col>": 1 when the value is present */
             int j = model_column_index(t, name + 5);
-            if (j >= 0 && j < STORE_MAX_COLS)
+            assert(j < STORE_MAX_COLS);
+            if (j >= 0)
                 sqlite3_bind_int(st, i, row->v[j].kind != STORE_V_ABSENT);
             continue;
         }
         int k = model_column_index(t, name + 1);
-        if (k >= 0 && k < STORE_MAX_COLS)
+        assert(k < STORE_MAX_COLS);
+        if (k >= 0)
             store_bind_value(st, i, &row->v[k]);
     }
+}
+
+struct store_value *store_row_value(const struct model_table *t, struct store_row *row,
+                                    const char *name)
+{
+    int k = model_column_index(t, name);
+    assert(k < STORE_MAX_COLS);
+    return k >= 0 ? &row->v[k] : NULL;
+}
+
+void store_row_set_text(const struct model_table *t, struct store_row *row, const char *name,
+                        const char *text)
+{
+    struct store_value *v = store_row_value(t, row, name);
+    if (v)
+        *v = (struct store_value){ .kind = STORE_V_TEXT, .text = text, .len = strlen(text) };
 }
 
 bool store_is_fk_error(int sqlite_rc)
@@ -145,16 +175,33 @@ int store_step_error(struct db *db, sqlite3_stmt *st, int rc, struct sp_error *e
     return code;
 }
 
-static void truncate_to(struct buf *out, size_t len)
+void store_truncate(struct buf *out, size_t len)
 {
     out->len = len;
     if (out->data)
         out->data[len] = '\0';
 }
 
+/* A caller's positional column list must name what the statement selects (debug check only:
+ * rowjson matches by name, so the list changes nothing). */
+static void check_cols(sqlite3_stmt *st, const struct model_table *t, const int *cols,
+                       size_t n_cols)
+{
+#ifndef NDEBUG
+    if (!cols)
+        return;
+    assert(n_cols == (size_t)sqlite3_column_count(st));
+    for (size_t k = 0; k < n_cols; k++)
+        assert(strcmp(sqlite3_column_name(st, (int)k), t->columns[cols[k]].name) == 0);
+#else
+    (void)st, (void)t, (void)cols, (void)n_cols;
+#endif
+}
+
 int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
                    const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
 {
+    check_cols(st, t, cols, n_cols);
     size_t len0 = out->len;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -163,16 +210,16 @@ int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
     }
     if (rc != SQLITE_ROW)
         return store_step_error(db, st, rc, err);
-    int code = rowjson_object(out, st, t, cols, n_cols);
+    int code = rowjson_object(out, st, t);
     if (code != SP_OK) {
-        truncate_to(out, len0);
+        store_truncate(out, len0);
         sqlite3_reset(st);
         return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ;
     if (rc != SQLITE_DONE) {
-        truncate_to(out, len0);
+        store_truncate(out, len0);
         return store_step_error(db, st, rc, err);
     }
     sqlite3_reset(st);
@@ -182,17 +229,78 @@ int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
 int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
                     const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
 {
+    check_cols(st, t, cols, n_cols);
     size_t len0 = out->len;
-    int code = rowjson_array(out, st, t, cols, n_cols, NULL);
+    int code = rowjson_array(out, st, t, NULL);
     if (code == SP_OK) {
         sqlite3_reset(st);
         return SP_OK;
     }
-    truncate_to(out, len0);
+    store_truncate(out, len0);
     if (code == SP_EDB)
         return store_step_error(db, st, sqlite3_errcode(db_handle(db)), err);
     sqlite3_reset(st);
     return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
+}
+
+int store_stmt_texts(struct db *db, const char *sql, const char *const *texts, size_t n,
+                     sqlite3_stmt **st, struct sp_error *err)
+{
+    int rc = store_stmt(db, sql, st, err);
+    for (size_t k = 0; rc == SP_OK && k < n; k++)
+        if (texts[k])
+            sqlite3_bind_text(*st, (int)k + 1, texts[k], -1, SQLITE_STATIC);
+    return rc; /* unbound parameters are NULL: db_stmt hands statements back cleared */
+}
+
+int store_list(struct db *db, const char *sql, const struct model_table *t,
+               const char *const *texts, size_t n, struct buf *out, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt_texts(db, sql, texts, n, &st, err);
+    return rc == SP_OK ? store_list_json(db, st, t, NULL, 0, out, err) : rc;
+}
+
+int store_get(struct db *db, const char *sql, const struct model_table *t,
+              const char *const *texts, size_t n, const char *not_found, struct buf *out,
+              struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt_texts(db, sql, texts, n, &st, err);
+    if (rc == SP_OK)
+        rc = store_one_json(db, st, t, NULL, 0, out, err);
+    return rc == SP_ENOTFOUND && not_found ? sp_error_set(err, rc, "%s", not_found) : rc;
+}
+
+int store_write(struct db *db, const char *sql, const char *const *texts, size_t n, int *changes,
+                struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt_texts(db, sql, texts, n, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bool own = sqlite3_get_autocommit(db_handle(db)) != 0; /* else store_txn_begin holds it */
+    if (own)
+        store_write_lock();
+    rc = store_run(db, st, changes, err);
+    if (own)
+        store_write_unlock();
+    return rc;
+}
+
+int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n,
+                 bool *exists, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt_texts(db, sql, texts, n, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return store_step_error(db, st, step, err);
+    *exists = step == SQLITE_ROW;
+    sqlite3_reset(st);
+    return SP_OK;
 }
 
 int store_run(struct db *db, sqlite3_stmt *st, int *changes, struct sp_error *err)
@@ -216,7 +324,8 @@ int store_fk_explain(struct db *db, const struct model_table *t, const struct st
         if (fk->n_from != 1 || fk->n_to != 1)
             continue;
         int k = model_column_index(t, fk->columns_from[0]);
-        if (k < 0 || k >= STORE_MAX_COLS || row->v[k].kind != STORE_V_TEXT)
+        assert(k < STORE_MAX_COLS);
+        if (k < 0 || row->v[k].kind != STORE_V_TEXT)
             continue;
         /* Built from schema names only (never from input); the value is bound. Error path. */
         char sql[256];
@@ -246,23 +355,20 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
                          struct store_row *row, const char *path_col, const char *path_msg,
                          struct buf *out, struct sp_error *err)
 {
-    char id[37];
+    char id[IDS_UUID_SIZE];
     ids_uuid_v4(id);
     row->v[0] = (struct store_value){ .kind = STORE_V_TEXT, .text = id, .len = IDS_UUID_LEN };
     sqlite3_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc != SP_OK)
         return rc;
-    char now[25];
-    time_iso_now(now);
     store_bind_row(st, t, row);
-    store_bind_name(st, ":now", now);
     size_t len0 = out->len;
     rc = store_one_json(db, st, t, NULL, 0, out, err);
     row->v[0].kind = STORE_V_ABSENT; /* id was on our stack */
     if (rc == SP_OK)
         return SP_OK;
-    truncate_to(out, len0);
+    store_truncate(out, len0);
     if (rc == SP_ENOTFOUND) /* RETURNING gave no row: cannot happen for an INSERT */
         return sp_error_set(err, SP_EDB, "insert into %s returned no row", t->name);
     if (rc == SP_ECONFLICT && store_is_fk_error(sqlite3_extended_errcode(db_handle(db))))
@@ -300,10 +406,7 @@ int store_patch(struct db *db, const char *sql, const struct model_table *t, con
     int rc = store_stmt(db, sql, &st, err);
     if (rc != SP_OK)
         return rc;
-    char now[25];
-    time_iso_now(now);
     store_bind_row(st, t, row);
-    store_bind_name(st, ":now", now);
     store_bind_name(st, ":key", id);
     rc = store_write_one_json(db, st, t, out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "%s", not_found) : rc;

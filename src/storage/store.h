@@ -16,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_MAX_COLS 16 /* more than any table of the schema has */
+/* Columns a store_row holds: at least the widest table of the schema (store.c fails to compile
+ * otherwise, rather than dropping values). */
+#define STORE_MAX_COLS 16
 
 enum store_vkind { STORE_V_ABSENT = 0, STORE_V_NULL, STORE_V_TEXT, STORE_V_INT, STORE_V_REAL };
 
@@ -35,6 +37,14 @@ struct store_row {
 
 struct db;
 struct sp_error;
+struct model_table;
+
+/* The value of column `name` of table t in row, or NULL when t has no such column. */
+struct store_value *store_row_value(const struct model_table *t, struct store_row *row,
+                                    const char *name);
+/* Set column `name` of row to borrowed text (an id from the path, a timestamp). */
+void store_row_set_text(const struct model_table *t, struct store_row *row, const char *name,
+                        const char *text);
 /* The calling thread's database connection to db_path (db/conn.h db_thread), for api/. */
 int store_db_thread(const char *db_path, struct db **out, struct sp_error *err);
 

@@ -6,16 +6,10 @@
  */
 #include "storage/store_assessments.h"
 
+#include "storage/columns.h"
 #include "storage/store_sql.h"
-#include "util/timefmt.h"
 
-#define ASSESS_COLS "\"id\", \"user_id\", \"target_node_id\", \"type\", \"title\", " \
-    "\"created_at\", \"completed_at\""
-#define QUESTION_COLS "\"id\", \"assessment_id\", \"node_id\", \"format\", \"prompt\", " \
-    "\"options\", \"correct_answer\", \"grading_rubric\", \"difficulty\", \"created_at\""
-#define ANSWER_COLS "\"id\", \"user_id\", \"assessment_id\", \"question_id\", \"answer_text\", " \
-    "\"selected_option\", \"is_correct\", \"score\", \"feedback\", \"created_at\""
-#define SEL_A "SELECT " ASSESS_COLS " FROM assessments"
+#define SEL_A "SELECT " STORE_COLS_ASSESSMENTS " FROM assessments"
 
 /* bit 0 userId, bit 1 targetNodeId */
 static const char *const SQL_LIST[4] = {
@@ -28,22 +22,22 @@ static const char SQL_GET[] = SEL_A " WHERE id = ?1";
 static const char SQL_EXISTS[] = "SELECT 1 FROM assessments WHERE id = ?1";
 static const char SQL_CREATE[] =
     "INSERT INTO assessments (id, user_id, target_node_id, type, title) "
-    "VALUES (:id, :user_id, :target_node_id, :type, :title) RETURNING " ASSESS_COLS;
+    "VALUES (:id, :user_id, :target_node_id, :type, :title) RETURNING " STORE_COLS_ASSESSMENTS;
 static const char SQL_PATCH[] =
     "UPDATE assessments SET completed_at = iif(:set_completed_at, :completed_at, completed_at), "
-    "title = iif(:set_title, :title, title) WHERE id = :key RETURNING " ASSESS_COLS;
+    "title = iif(:set_title, :title, title) WHERE id = :key RETURNING " STORE_COLS_ASSESSMENTS;
 static const char SQL_Q_LIST[] =
-    "SELECT " QUESTION_COLS " FROM questions WHERE assessment_id = ?1 ORDER BY rowid";
+    "SELECT " STORE_COLS_QUESTIONS " FROM questions WHERE assessment_id = ?1 ORDER BY rowid";
 static const char SQL_Q_CREATE[] =
     "INSERT INTO questions (id, assessment_id, node_id, format, prompt, options, "
     "correct_answer, grading_rubric, difficulty) VALUES (:id, :assessment_id, :node_id, "
     ":format, :prompt, :options, :correct_answer, :grading_rubric, :difficulty) "
-    "RETURNING " QUESTION_COLS;
+    "RETURNING " STORE_COLS_QUESTIONS;
 static const char SQL_A_CREATE[] =
     "INSERT INTO answers (id, user_id, assessment_id, question_id, answer_text, "
     "selected_option, is_correct, score, feedback) VALUES (:id, :user_id, :assessment_id, "
     ":question_id, :answer_text, :selected_option, :is_correct, :score, :feedback) "
-    "RETURNING " ANSWER_COLS;
+    "RETURNING " STORE_COLS_ANSWERS;
 static const char SQL_COMPLETE[] =
     "UPDATE assessments SET completed_at = :now WHERE id = :assessment_id "
     "AND (completed_at IS NULL OR completed_at = '') "
@@ -52,37 +46,23 @@ static const char SQL_COMPLETE[] =
     "AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.user_id = :user_id "
     "AND a.assessment_id = :assessment_id AND a.question_id = q.id))";
 static const char SQL_A_LIST[] =
-    "SELECT " ANSWER_COLS " FROM answers WHERE assessment_id = ?1 ORDER BY rowid";
+    "SELECT " STORE_COLS_ANSWERS " FROM answers WHERE assessment_id = ?1 ORDER BY rowid";
 static const char SQL_A_LIST_USER[] =
-    "SELECT " ANSWER_COLS " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 ORDER BY rowid";
-
-static void bind_opt(sqlite3_stmt *st, int idx, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
-}
+    "SELECT " STORE_COLS_ANSWERS " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 "
+    "ORDER BY rowid";
 
 int store_assessments_list(struct db *db, const char *user_id, const char *target_node_id,
                            struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_LIST[(user_id ? 1 : 0) | (target_node_id ? 2 : 0)], &st, err);
-    if (rc != SP_OK)
-        return rc;
-    bind_opt(st, 1, user_id);
-    bind_opt(st, 2, target_node_id);
-    return store_list_json(db, st, schema_table(SCHEMA_ASSESSMENTS), NULL, 0, out, err);
+    return store_list(db, SQL_LIST[(user_id ? 1 : 0) | (target_node_id ? 2 : 0)],
+                      schema_table(SCHEMA_ASSESSMENTS), STORE_TEXTS(user_id, target_node_id), out,
+                      err);
 }
 
 int store_assessments_get(struct db *db, const char *id, struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_GET, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = store_one_json(db, st, schema_table(SCHEMA_ASSESSMENTS), NULL, 0, out, err);
-    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Assessment not found") : rc;
+    return store_get(db, SQL_GET, schema_table(SCHEMA_ASSESSMENTS), STORE_TEXTS(id),
+                     "Assessment not found", out, err);
 }
 
 int store_assessments_create(struct db *db, struct store_row *row, struct buf *out,
@@ -97,20 +77,13 @@ int store_assessments_patch(struct db *db, const char *id, const struct store_ro
 {
     const struct model_table *t = schema_table(SCHEMA_ASSESSMENTS);
     int kc = model_column_index(t, "completed_at"), kt = model_column_index(t, "title");
-    sqlite3_stmt *st;
-    int rc;
     if (row->v[kc].kind == STORE_V_ABSENT && row->v[kt].kind == STORE_V_ABSENT) {
-        rc = store_stmt(db, SQL_EXISTS, &st, err);
+        bool exists = false;
+        int rc = store_exists(db, SQL_EXISTS, STORE_TEXTS(id), &exists, err);
         if (rc != SP_OK)
             return rc;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (step == SQLITE_ROW)
-            return sp_error_set(err, SP_EINVAL, "No values to set");
-        if (step == SQLITE_DONE)
-            return sp_error_set(err, SP_ENOTFOUND, "Assessment not found");
-        return db_error(db, step, err, "database");
+        return exists ? sp_error_set(err, SP_EINVAL, "No values to set")
+                      : sp_error_set(err, SP_ENOTFOUND, "Assessment not found");
     }
     return store_patch(db, SQL_PATCH, t, id, row, "Assessment not found", out, err);
 }
@@ -118,12 +91,8 @@ int store_assessments_patch(struct db *db, const char *id, const struct store_ro
 int store_questions_list(struct db *db, const char *assessment_id, struct buf *out,
                          struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_Q_LIST, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, assessment_id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(SCHEMA_QUESTIONS), NULL, 0, out, err);
+    return store_list(db, SQL_Q_LIST, schema_table(SCHEMA_QUESTIONS), STORE_TEXTS(assessment_id),
+                      out, err);
 }
 
 int store_questions_create(struct db *db, struct store_row *row, struct buf *out,
@@ -146,30 +115,19 @@ int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
         sqlite3_stmt *st;
         rc = store_stmt(db, SQL_COMPLETE, &st, err);
         if (rc == SP_OK) {
-            char now[25];
-            time_iso_now(now);
             store_bind_row(st, t, row);
-            store_bind_name(st, ":now", now);
             rc = store_run(db, st, NULL, err);
         }
     }
     rc = store_txn_end(db, rc, err);
-    if (rc != SP_OK) {
-        out->len = len0;
-        if (out->data)
-            out->data[len0] = '\0';
-    }
+    if (rc != SP_OK)
+        store_truncate(out, len0);
     return rc;
 }
 
 int store_answers_list(struct db *db, const char *assessment_id, const char *user_id,
                        struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, user_id ? SQL_A_LIST_USER : SQL_A_LIST, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, assessment_id, -1, SQLITE_STATIC);
-    bind_opt(st, 2, user_id);
-    return store_list_json(db, st, schema_table(SCHEMA_ANSWERS), NULL, 0, out, err);
+    return store_list(db, user_id ? SQL_A_LIST_USER : SQL_A_LIST, schema_table(SCHEMA_ANSWERS),
+                      STORE_TEXTS(assessment_id, user_id), out, err);
 }

@@ -12,19 +12,19 @@
  */
 #include "storage/store_branches.h"
 
+#include "storage/columns.h"
 #include "storage/store_sql.h"
 
-#define BRANCH_COLS "\"id\", \"title\", \"user_id\", \"created_at\", \"updated_at\""
 
 static const char SQL_LIST[] =
-    "SELECT " BRANCH_COLS " FROM branches WHERE user_id = ?1 ORDER BY rowid";
-static const char SQL_GET[] = "SELECT " BRANCH_COLS " FROM branches WHERE id = ?1";
+    "SELECT " STORE_COLS_BRANCHES " FROM branches WHERE user_id = ?1 ORDER BY rowid";
+static const char SQL_GET[] = "SELECT " STORE_COLS_BRANCHES " FROM branches WHERE id = ?1";
 static const char SQL_CREATE[] =
     "INSERT INTO branches (id, title, user_id) VALUES (:id, :title, :user_id) "
-    "RETURNING " BRANCH_COLS;
+    "RETURNING " STORE_COLS_BRANCHES;
 static const char SQL_PATCH[] =
     "UPDATE branches SET title = iif(:set_title, :title, title), updated_at = :now "
-    "WHERE id = :key RETURNING " BRANCH_COLS;
+    "WHERE id = :key RETURNING " STORE_COLS_BRANCHES;
 static const char SQL_EXISTS[] = "SELECT 1 FROM branches WHERE id = ?1";
 static const char SQL_NODESET[] =
     "INSERT OR IGNORE INTO temp.sp_del_nodes (id) "
@@ -56,7 +56,8 @@ static const char SQL_TEMP_CLEAR[] =
 #define IN_M "(SELECT id FROM temp.sp_del_messages)"
 
 static const char SQL_SETS[] =
-    "INSERT INTO temp.sp_del_assessments SELECT id FROM assessments WHERE target_node_id IN " IN_N ";"
+    "INSERT INTO temp.sp_del_assessments SELECT id FROM assessments "
+    "WHERE target_node_id IN " IN_N ";"
     "INSERT INTO temp.sp_del_questions SELECT id FROM questions WHERE assessment_id IN " IN_A ";"
     "INSERT INTO temp.sp_del_sessions SELECT id FROM chat_sessions WHERE node_id IN " IN_N ";"
     "INSERT INTO temp.sp_del_messages SELECT id FROM chat_messages WHERE session_id IN " IN_S ";";
@@ -81,23 +82,13 @@ static const char SQL_CASCADE[] =
 
 int store_branches_list(struct db *db, const char *user_id, struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_LIST, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(SCHEMA_BRANCHES), NULL, 0, out, err);
+    return store_list(db, SQL_LIST, schema_table(SCHEMA_BRANCHES), STORE_TEXTS(user_id), out, err);
 }
 
 int store_branches_get(struct db *db, const char *id, struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_GET, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = store_one_json(db, st, schema_table(SCHEMA_BRANCHES), NULL, 0, out, err);
-    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Branch not found") : rc;
+    return store_get(db, SQL_GET, schema_table(SCHEMA_BRANCHES), STORE_TEXTS(id),
+                     "Branch not found", out, err);
 }
 
 int store_branches_create(struct db *db, struct store_row *row, struct buf *out,
@@ -109,7 +100,8 @@ int store_branches_create(struct db *db, struct store_row *row, struct buf *out,
 int store_branches_patch(struct db *db, const char *id, const struct store_row *row,
                          struct buf *out, struct sp_error *err)
 {
-    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_BRANCHES), id, row, "Branch not found", out, err);
+    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_BRANCHES), id, row, "Branch not found",
+                       out, err);
 }
 
 static int collect_keys(struct db *db, struct arena *a, const char ***keys, size_t *n_keys,
@@ -148,17 +140,6 @@ static int collect_keys(struct db *db, struct arena *a, const char ***keys, size
     return SP_OK;
 }
 
-static int run_id(struct db *db, const char *sql, const char *id, int *changes,
-                  struct sp_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    return store_run(db, st, changes, err);
-}
-
 int store_branches_delete(struct db *db, const char *id, struct arena *a, const char ***keys,
                           size_t *n_keys, struct sp_error *err)
 {
@@ -167,21 +148,14 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_stmt *st;
-    rc = store_stmt(db, SQL_EXISTS, &st, err);
-    if (rc == SP_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE)
-            rc = sp_error_set(err, SP_ENOTFOUND, "Branch not found");
-        else if (step != SQLITE_ROW)
-            rc = db_error(db, step, err, "database");
-        sqlite3_reset(st);
-    }
+    bool exists = false;
+    rc = store_exists(db, SQL_EXISTS, STORE_TEXTS(id), &exists, err);
+    if (rc == SP_OK && !exists)
+        rc = sp_error_set(err, SP_ENOTFOUND, "Branch not found");
     if (rc == SP_OK)
         rc = db_exec(db, SQL_TEMP_PREPARE, err);
     if (rc == SP_OK)
-        rc = run_id(db, SQL_NODESET, id, NULL, err);
+        rc = store_write(db, SQL_NODESET, STORE_TEXTS(id), NULL, err);
     if (rc == SP_OK)
         rc = db_exec(db, SQL_SETS, err);
     if (rc == SP_OK)
@@ -189,7 +163,7 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
     if (rc == SP_OK)
         rc = db_exec(db, SQL_CASCADE, err);
     if (rc == SP_OK)
-        rc = run_id(db, SQL_DELETE_BRANCH, id, NULL, err);
+        rc = store_write(db, SQL_DELETE_BRANCH, STORE_TEXTS(id), NULL, err);
     if (rc == SP_OK)
         rc = db_exec(db, SQL_TEMP_CLEAR, err);
     rc = store_txn_end(db, rc, err);
@@ -197,7 +171,7 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
         *keys = NULL;
         *n_keys = 0;
         if (rc == SP_ECONFLICT)
-            sp_error_prefix(err, "Branch could not be deleted (nothing was changed)");
+            sp_error_prefix(err, rc, "Branch could not be deleted (nothing was changed)");
     }
     return rc;
 }

@@ -5,15 +5,11 @@
  */
 #include "storage/store_chat.h"
 
+#include "storage/columns.h"
 #include "storage/store_sql.h"
 
-#define SESSION_COLS "\"id\", \"user_id\", \"node_id\", \"started_at\", \"ended_at\""
-#define MESSAGE_COLS "\"id\", \"session_id\", \"user_id\", \"role\", \"kind\", \"content\", " \
-    "\"was_successful\", \"success_signal\", \"created_at\""
-#define HINT_COLS "\"id\", \"user_id\", \"node_id\", \"session_id\", \"request_message_id\", " \
-    "\"response_message_id\", \"referenced_success_message_ids\", \"created_at\""
-#define SEL_S "SELECT " SESSION_COLS " FROM chat_sessions"
-#define SEL_H "SELECT " HINT_COLS " FROM hint_events"
+#define SEL_S "SELECT " STORE_COLS_CHAT_SESSIONS " FROM chat_sessions"
+#define SEL_H "SELECT " STORE_COLS_HINT_EVENTS " FROM hint_events"
 
 /* bit 0 userId, bit 1 nodeId */
 static const char *const SQL_S_LIST[4] = {
@@ -30,40 +26,28 @@ static const char *const SQL_H_LIST[4] = {
 };
 static const char SQL_S_CREATE[] =
     "INSERT INTO chat_sessions (id, user_id, node_id) VALUES (:id, :user_id, :node_id) "
-    "RETURNING " SESSION_COLS;
+    "RETURNING " STORE_COLS_CHAT_SESSIONS;
 static const char SQL_S_PATCH[] =
-    "UPDATE chat_sessions SET ended_at = :ended_at WHERE id = :key RETURNING " SESSION_COLS;
+    "UPDATE chat_sessions SET ended_at = :ended_at WHERE id = :key "
+    "RETURNING " STORE_COLS_CHAT_SESSIONS;
 static const char SQL_M_LIST[] =
-    "SELECT " MESSAGE_COLS " FROM chat_messages WHERE session_id = ?1 ORDER BY created_at, rowid";
+    "SELECT " STORE_COLS_CHAT_MESSAGES " FROM chat_messages WHERE session_id = ?1 "
+    "ORDER BY created_at, rowid";
 static const char SQL_M_CREATE[] =
     "INSERT INTO chat_messages (id, session_id, user_id, role, kind, content, was_successful, "
     "success_signal) VALUES (:id, :session_id, :user_id, :role, :kind, :content, "
-    ":was_successful, :success_signal) RETURNING " MESSAGE_COLS;
+    ":was_successful, :success_signal) RETURNING " STORE_COLS_CHAT_MESSAGES;
 static const char SQL_H_CREATE[] =
     "INSERT INTO hint_events (id, user_id, node_id, session_id, request_message_id, "
     "response_message_id, referenced_success_message_ids) VALUES (:id, :user_id, :node_id, "
     ":session_id, :request_message_id, :response_message_id, :referenced_success_message_ids) "
-    "RETURNING " HINT_COLS;
-
-static int list2(struct db *db, const char *sql, enum schema_table_id t, const char *a,
-                 const char *b, struct buf *out, struct sp_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    if (a)
-        sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    if (b)
-        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(t), NULL, 0, out, err);
-}
+    "RETURNING " STORE_COLS_HINT_EVENTS;
 
 int store_sessions_list(struct db *db, const char *user_id, const char *node_id, struct buf *out,
                         struct sp_error *err)
 {
-    return list2(db, SQL_S_LIST[(user_id ? 1 : 0) | (node_id ? 2 : 0)], SCHEMA_CHAT_SESSIONS,
-                 user_id, node_id, out, err);
+    return store_list(db, SQL_S_LIST[(user_id ? 1 : 0) | (node_id ? 2 : 0)],
+                      schema_table(SCHEMA_CHAT_SESSIONS), STORE_TEXTS(user_id, node_id), out, err);
 }
 
 int store_sessions_create(struct db *db, struct store_row *row, struct buf *out,
@@ -76,13 +60,15 @@ int store_sessions_create(struct db *db, struct store_row *row, struct buf *out,
 int store_sessions_patch(struct db *db, const char *id, const struct store_row *row,
                          struct buf *out, struct sp_error *err)
 {
-    return store_patch(db, SQL_S_PATCH, schema_table(SCHEMA_CHAT_SESSIONS), id, row, "Session not found", out, err);
+    return store_patch(db, SQL_S_PATCH, schema_table(SCHEMA_CHAT_SESSIONS), id, row,
+                       "Session not found", out, err);
 }
 
 int store_messages_list(struct db *db, const char *session_id, struct buf *out,
                         struct sp_error *err)
 {
-    return list2(db, SQL_M_LIST, SCHEMA_CHAT_MESSAGES, session_id, NULL, out, err);
+    return store_list(db, SQL_M_LIST, schema_table(SCHEMA_CHAT_MESSAGES), STORE_TEXTS(session_id),
+                      out, err);
 }
 
 int store_messages_create(struct db *db, struct store_row *row, struct buf *out,
@@ -95,8 +81,8 @@ int store_messages_create(struct db *db, struct store_row *row, struct buf *out,
 int store_hints_list(struct db *db, const char *user_id, const char *node_id, struct buf *out,
                      struct sp_error *err)
 {
-    return list2(db, SQL_H_LIST[(user_id ? 1 : 0) | (node_id ? 2 : 0)], SCHEMA_HINT_EVENTS,
-                 user_id, node_id, out, err);
+    return store_list(db, SQL_H_LIST[(user_id ? 1 : 0) | (node_id ? 2 : 0)],
+                      schema_table(SCHEMA_HINT_EVENTS), STORE_TEXTS(user_id, node_id), out, err);
 }
 
 int store_hints_create(struct db *db, struct store_row *row, struct buf *out,

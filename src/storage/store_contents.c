@@ -5,58 +5,45 @@
  */
 #include "storage/store_contents.h"
 
+#include "storage/columns.h"
 #include "storage/store_sql.h"
 
-#define CONTENT_COLS "\"id\", \"node_id\", \"explanation_md\", \"visualization_kind\", " \
-    "\"visualization_payload\", \"cards\", \"generated_by_model\", \"generation_prompt_hash\", " \
-    "\"status\", \"created_at\""
-#define GEN_COLS "\"id\", \"node_id\", \"trigger\", \"model\", \"prompt\", \"response_meta\", " \
-    "\"created_at\""
 
 static const char SQL_LIST[] =
-    "SELECT " CONTENT_COLS " FROM node_contents WHERE node_id = ?1 ORDER BY status, rowid";
+    "SELECT " STORE_COLS_NODE_CONTENTS " FROM node_contents WHERE node_id = ?1 "
+    "ORDER BY status, rowid";
 static const char SQL_ACTIVE[] =
-    "SELECT " CONTENT_COLS " FROM node_contents WHERE node_id = ?1 AND status = 'active' "
+    "SELECT " STORE_COLS_NODE_CONTENTS " FROM node_contents WHERE node_id = ?1 "
+    "AND status = 'active' "
     "ORDER BY rowid LIMIT 1";
 static const char SQL_CREATE[] =
     "INSERT INTO node_contents (id, node_id, explanation_md, visualization_kind, "
     "visualization_payload, generated_by_model, generation_prompt_hash, status) "
     "VALUES (:id, :node_id, :explanation_md, :visualization_kind, :visualization_payload, "
-    ":generated_by_model, :generation_prompt_hash, :status) RETURNING " CONTENT_COLS;
+    ":generated_by_model, :generation_prompt_hash, :status) RETURNING " STORE_COLS_NODE_CONTENTS;
 static const char SQL_GEN_LIST[] =
-    "SELECT " GEN_COLS " FROM node_generations WHERE node_id = ?1 ORDER BY created_at, rowid";
+    "SELECT " STORE_COLS_NODE_GENERATIONS " FROM node_generations WHERE node_id = ?1 "
+    "ORDER BY created_at, rowid";
 static const char SQL_GEN_CREATE[] =
     "INSERT INTO node_generations (id, node_id, \"trigger\", model, prompt, response_meta) "
-    "VALUES (:id, :node_id, :trigger, :model, :prompt, :response_meta) RETURNING " GEN_COLS;
-
-static int list_by_node(struct db *db, const char *sql, enum schema_table_id t,
-                        const char *node_id, struct buf *out, struct sp_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, sql, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, node_id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(t), NULL, 0, out, err);
-}
+    "VALUES (:id, :node_id, :trigger, :model, :prompt, :response_meta) "
+    "RETURNING " STORE_COLS_NODE_GENERATIONS;
 
 int store_contents_list(struct db *db, const char *node_id, struct buf *out, struct sp_error *err)
 {
-    return list_by_node(db, SQL_LIST, SCHEMA_NODE_CONTENTS, node_id, out, err);
+    return store_list(db, SQL_LIST, schema_table(SCHEMA_NODE_CONTENTS), STORE_TEXTS(node_id), out,
+                      err);
 }
 
 int store_contents_active(struct db *db, const char *node_id, struct buf *out,
                           struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_ACTIVE, &st, err);
-    if (rc != SP_OK)
+    int rc = store_get(db, SQL_ACTIVE, schema_table(SCHEMA_NODE_CONTENTS), STORE_TEXTS(node_id),
+                       NULL, out, err);
+    if (rc != SP_ENOTFOUND)
         return rc;
-    sqlite3_bind_text(st, 1, node_id, -1, SQLITE_STATIC);
-    rc = store_one_json(db, st, schema_table(SCHEMA_NODE_CONTENTS), NULL, 0, out, err);
-    if (rc == SP_ENOTFOUND)
-        return buf_puts(out, "null") == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "out of memory");
-    return rc;
+    /* no active content: the reply is null, not an error */
+    return buf_puts(out, "null") == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "out of memory");
 }
 
 int store_contents_create(struct db *db, struct store_row *row, struct buf *out,
@@ -69,7 +56,8 @@ int store_contents_create(struct db *db, struct store_row *row, struct buf *out,
 int store_generations_list(struct db *db, const char *node_id, struct buf *out,
                            struct sp_error *err)
 {
-    return list_by_node(db, SQL_GEN_LIST, SCHEMA_NODE_GENERATIONS, node_id, out, err);
+    return store_list(db, SQL_GEN_LIST, schema_table(SCHEMA_NODE_GENERATIONS),
+                      STORE_TEXTS(node_id), out, err);
 }
 
 int store_generations_create(struct db *db, struct store_row *row, struct buf *out,

@@ -12,7 +12,10 @@ static const char SQL_NODE_EXISTS[] = "SELECT 1 FROM \"nodes\" WHERE \"id\" = ?1
 static const char SQL_INSERT[] =
     "INSERT INTO \"topic_documents\" (\"id\", \"node_id\", \"original_filename\", \"s3_key\", "
     "\"mime_type\", \"file_size_bytes\", \"extracted_text\", \"extraction_status\", "
-    "\"extraction_error\") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "\"extraction_error\") VALUES (:id, :node_id, :original_filename, :s3_key, :mime_type, "
+    ":file_size_bytes, :extracted_text, :extraction_status, :extraction_error)";
+/* The list names its columns (the original's list leaves out the key and the extracted text);
+ * rowjson gives each its schema key by name. */
 static const char SQL_LIST[] =
     "SELECT \"id\", \"node_id\", \"original_filename\", \"mime_type\", \"file_size_bytes\", "
     "\"extraction_status\", \"created_at\" FROM \"topic_documents\" WHERE \"node_id\" = ?1 "
@@ -22,31 +25,10 @@ static const char SQL_FIND_KEY[] =
 static const char SQL_DELETE[] =
     "DELETE FROM \"topic_documents\" WHERE \"id\" = ?1 AND \"node_id\" = ?2";
 
-/* Indices into the schema's topic_documents columns, in the list's output order. */
-static const int LIST_COLS[] = { 0, 1, 2, 4, 5, 7, 9 };
-
-static void bind_text(sqlite3_stmt *st, int idx, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, idx);
-}
-
 int store_documents_node_exists(struct db *db, const char *node_id, bool *exists,
                                 struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_NODE_EXISTS, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    bind_text(st, 1, node_id);
-    int s = sqlite3_step(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        return store_step_error(db, st, s, err);
-    *exists = s == SQLITE_ROW;
-    sqlite3_reset(st);
-    return SP_OK;
+    return store_exists(db, SQL_NODE_EXISTS, STORE_TEXTS(node_id), exists, err);
 }
 
 static int insert_one(struct db *db, const struct store_document *d, struct sp_error *err)
@@ -55,19 +37,18 @@ static int insert_one(struct db *db, const struct store_document *d, struct sp_e
     int rc = store_stmt(db, SQL_INSERT, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, d->id);
-    bind_text(st, 2, d->node_id);
-    bind_text(st, 3, d->original_filename);
-    bind_text(st, 4, d->s3_key);
-    bind_text(st, 5, d->mime_type);
-    sqlite3_bind_int64(st, 6, d->file_size_bytes);
-    if (d->extracted_text)
-        sqlite3_bind_text64(st, 7, d->extracted_text, d->extracted_text_len, SQLITE_STATIC,
-                            SQLITE_UTF8);
-    else
-        sqlite3_bind_null(st, 7);
-    bind_text(st, 8, d->extraction_status);
-    bind_text(st, 9, d->extraction_error);
+    store_bind_name(st, ":id", d->id);
+    store_bind_name(st, ":node_id", d->node_id);
+    store_bind_name(st, ":original_filename", d->original_filename);
+    store_bind_name(st, ":s3_key", d->s3_key);
+    store_bind_name(st, ":mime_type", d->mime_type);
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":file_size_bytes"),
+                       d->file_size_bytes);
+    if (d->extracted_text) /* borrowed, not copied: it can be megabytes */
+        sqlite3_bind_text64(st, sqlite3_bind_parameter_index(st, ":extracted_text"),
+                            d->extracted_text, d->extracted_text_len, SQLITE_STATIC, SQLITE_UTF8);
+    store_bind_name(st, ":extraction_status", d->extraction_status);
+    store_bind_name(st, ":extraction_error", d->extraction_error);
     int s = sqlite3_step(st);
     if (s == SQLITE_DONE) {
         sqlite3_reset(st);
@@ -94,13 +75,8 @@ int store_documents_insert_all(struct db *db, const struct store_document *docs,
 int store_documents_list_json(struct db *db, const char *node_id, struct buf *out,
                               struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_LIST, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    bind_text(st, 1, node_id);
-    return store_list_json(db, st, schema_table(SCHEMA_TOPIC_DOCUMENTS), LIST_COLS,
-                           sizeof LIST_COLS / sizeof LIST_COLS[0], out, err);
+    return store_list(db, SQL_LIST, schema_table(SCHEMA_TOPIC_DOCUMENTS), STORE_TEXTS(node_id),
+                      out, err);
 }
 
 int store_documents_find_key(struct db *db, const char *node_id, const char *doc_id,
@@ -108,11 +84,9 @@ int store_documents_find_key(struct db *db, const char *node_id, const char *doc
 {
     *key_out = NULL;
     sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_FIND_KEY, &st, err);
+    int rc = store_stmt_texts(db, SQL_FIND_KEY, STORE_TEXTS(doc_id, node_id), &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, doc_id);
-    bind_text(st, 2, node_id);
     int s = sqlite3_step(st);
     if (s == SQLITE_DONE) {
         sqlite3_reset(st);
@@ -131,16 +105,8 @@ int store_documents_find_key(struct db *db, const char *node_id, const char *doc
 int store_documents_delete(struct db *db, const char *node_id, const char *doc_id,
                            bool *deleted, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_DELETE, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    bind_text(st, 1, doc_id);
-    bind_text(st, 2, node_id);
     int changes = 0;
-    store_write_lock();
-    rc = store_run(db, st, &changes, err);
-    store_write_unlock();
+    int rc = store_write(db, SQL_DELETE, STORE_TEXTS(doc_id, node_id), &changes, err);
     *deleted = changes > 0;
     return rc;
 }

@@ -9,13 +9,11 @@
 
 #include <string.h>
 
+#include "storage/columns.h"
 #include "storage/store_sql.h"
 #include "util/buf.h"
 
-#define NODE_COLS "\"id\", \"user_id\", \"type\", \"branch_id\", \"parent_id\", \"title\", " \
-                  "\"desc\", \"accuracy_score\", \"created_at\", \"updated_at\""
-#define EDGE_COLS "e.\"id\", e.\"source_node_id\", e.\"target_node_id\", e.\"created_at\""
-#define SEL "SELECT " NODE_COLS " FROM nodes"
+#define SEL "SELECT " STORE_COLS_NODES " FROM nodes"
 #define U "user_id = ?1"
 #define T "type = ?2"
 #define B "branch_id = ?3"
@@ -47,23 +45,24 @@ static const char SQL_CHILDREN[] = SEL " WHERE parent_id = ?1" BYROW;
  * so SQLite range-scans each child's outgoing edges in index order (no sort) instead of probing
  * every source x target pair: ~35 % less work for a 10-child set (measured on the bench data). */
 static const char SQL_EDGES[] =
-    "SELECT " EDGE_COLS " FROM node_edges e "
-    "WHERE e.source_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1) "
-    "AND +e.target_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1) "
-    "ORDER BY e.source_node_id, e.target_node_id";
+    "SELECT " STORE_COLS_NODE_EDGES " FROM node_edges "
+    "WHERE source_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1) "
+    "AND +target_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1) "
+    "ORDER BY source_node_id, target_node_id";
 static const char SQL_EDGES_TYPE[] =
-    "SELECT " EDGE_COLS " FROM node_edges e "
-    "WHERE e.source_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) "
-    "AND +e.target_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) "
-    "ORDER BY e.source_node_id, e.target_node_id";
+    "SELECT " STORE_COLS_NODE_EDGES " FROM node_edges "
+    "WHERE source_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) "
+    "AND +target_node_id IN (SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) "
+    "ORDER BY source_node_id, target_node_id";
 static const char SQL_CREATE[] =
     "INSERT INTO nodes (id, user_id, type, branch_id, parent_id, title, \"desc\") "
-    "VALUES (:id, :user_id, :type, :branch_id, :parent_id, :title, :desc) RETURNING " NODE_COLS;
+    "VALUES (:id, :user_id, :type, :branch_id, :parent_id, :title, :desc) "
+    "RETURNING " STORE_COLS_NODES;
 static const char SQL_PATCH[] =
     "UPDATE nodes SET title = iif(:set_title, :title, title), "
     "\"desc\" = iif(:set_desc, :desc, \"desc\"), "
     "accuracy_score = iif(:set_accuracy_score, :accuracy_score, accuracy_score), "
-    "updated_at = :now WHERE id = :key RETURNING " NODE_COLS;
+    "updated_at = :now WHERE id = :key RETURNING " STORE_COLS_NODES;
 static const char SQL_DELETE[] = "DELETE FROM nodes WHERE id = ?1";
 static const char SQL_REFS[] =
     "SELECT EXISTS(SELECT 1 FROM nodes WHERE parent_id = ?1),"
@@ -81,59 +80,31 @@ static const char *const REF_NAMES[] = {
     "documents", "assessments", "questions", "chat sessions", "hint events",
 };
 
-static void bind_opt(sqlite3_stmt *st, int idx, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
-}
-
 int store_nodes_list(struct db *db, const char *user_id, const char *type, const char *branch_id,
                      const char *parent_id, struct buf *out, struct sp_error *err)
 {
     unsigned mask = (user_id ? 1u : 0) | (type ? 2u : 0) | (branch_id ? 4u : 0) |
                     (parent_id ? 8u : 0);
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_LIST[mask], &st, err);
-    if (rc != SP_OK)
-        return rc;
-    bind_opt(st, 1, user_id);
-    bind_opt(st, 2, type);
-    bind_opt(st, 3, branch_id);
-    bind_opt(st, 4, parent_id);
-    return store_list_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
+    return store_list(db, SQL_LIST[mask], schema_table(SCHEMA_NODES),
+                      STORE_TEXTS(user_id, type, branch_id, parent_id), out, err);
 }
 
 int store_nodes_get(struct db *db, const char *id, struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_GET, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = store_one_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
-    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Node not found") : rc;
+    return store_get(db, SQL_GET, schema_table(SCHEMA_NODES), STORE_TEXTS(id), "Node not found",
+                     out, err);
 }
 
 int store_nodes_children(struct db *db, const char *id, struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_CHILDREN, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
+    return store_list(db, SQL_CHILDREN, schema_table(SCHEMA_NODES), STORE_TEXTS(id), out, err);
 }
 
 int store_nodes_edges(struct db *db, const char *id, const char *child_type, struct buf *out,
                       struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, child_type ? SQL_EDGES_TYPE : SQL_EDGES, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    bind_opt(st, 2, child_type);
-    return store_list_json(db, st, schema_table(SCHEMA_NODE_EDGES), NULL, 0, out, err);
+    return store_list(db, child_type ? SQL_EDGES_TYPE : SQL_EDGES, schema_table(SCHEMA_NODE_EDGES),
+                      STORE_TEXTS(id, child_type), out, err);
 }
 
 int store_nodes_create(struct db *db, struct store_row *row, struct buf *out,
@@ -145,7 +116,8 @@ int store_nodes_create(struct db *db, struct store_row *row, struct buf *out,
 int store_nodes_patch(struct db *db, const char *id, const struct store_row *row,
                       struct buf *out, struct sp_error *err)
 {
-    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_NODES), id, row, "Node not found", out, err);
+    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_NODES), id, row, "Node not found", out,
+                       err);
 }
 
 static int explain_refs(struct db *db, const char *id, struct sp_error *err)
@@ -159,7 +131,7 @@ static int explain_refs(struct db *db, const char *id, struct sp_error *err)
     if (step != SQLITE_ROW)
         return store_step_error(db, st, step, err);
     struct buf b = BUF_INIT(0);
-    for (int i = 0; i < (int)(sizeof REF_NAMES / sizeof REF_NAMES[0]); i++)
+    for (int i = 0; i < (int)SP_COUNT(REF_NAMES); i++)
         if (sqlite3_column_int(st, i))
             buf_printf(&b, "%s%s", b.len ? ", " : "", REF_NAMES[i]);
     sqlite3_reset(st);
@@ -171,15 +143,8 @@ static int explain_refs(struct db *db, const char *id, struct sp_error *err)
 
 int store_nodes_delete(struct db *db, const char *id, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_DELETE, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int changes = 0;
-    store_write_lock();
-    rc = store_run(db, st, &changes, err);
-    store_write_unlock();
+    int rc = store_write(db, SQL_DELETE, STORE_TEXTS(id), &changes, err);
     if (rc == SP_ECONFLICT && store_is_fk_error(sqlite3_extended_errcode(db_handle(db))))
         return explain_refs(db, id, err);
     if (rc == SP_OK && changes == 0)

@@ -6,42 +6,39 @@
  */
 #include "storage/store_progress.h"
 
+#include "storage/columns.h"
 #include "storage/store_sql.h"
-#include "util/timefmt.h"
 
-#define PROGRESS_COLS "\"id\", \"user_id\", \"node_id\", \"first_entered_at\", " \
-    "\"last_entered_at\", \"completed_at\", \"mastery_score\", \"attempts_count\", " \
-    "\"has_generated_subnodes\", \"created_at\", \"updated_at\""
 
 static const char SQL_LIST[] =
-    "SELECT " PROGRESS_COLS " FROM user_node_progress WHERE user_id = ?1 ORDER BY node_id, rowid";
+    "SELECT " STORE_COLS_USER_NODE_PROGRESS " FROM user_node_progress WHERE user_id = ?1 "
+    "ORDER BY node_id, rowid";
 static const char SQL_LIST_NODE[] =
-    "SELECT " PROGRESS_COLS " FROM user_node_progress WHERE user_id = ?1 AND node_id = ?2 "
+    "SELECT " STORE_COLS_USER_NODE_PROGRESS " FROM user_node_progress WHERE user_id = ?1 "
+    "AND node_id = ?2 "
     "ORDER BY node_id, rowid";
 static const char SQL_VISIT_UPDATE[] =
     "UPDATE user_node_progress SET last_entered_at = :now, attempts_count = attempts_count + 1, "
-    "updated_at = :now WHERE user_id = :user_id AND node_id = :node_id RETURNING " PROGRESS_COLS;
+    "updated_at = :now WHERE user_id = :user_id AND node_id = :node_id "
+    "RETURNING " STORE_COLS_USER_NODE_PROGRESS;
 static const char SQL_VISIT_INSERT[] =
     "INSERT INTO user_node_progress (id, user_id, node_id, first_entered_at, last_entered_at, "
-    "attempts_count) VALUES (:id, :user_id, :node_id, :now, :now, 1) RETURNING " PROGRESS_COLS;
+    "attempts_count) VALUES (:id, :user_id, :node_id, :now, :now, 1) "
+    "RETURNING " STORE_COLS_USER_NODE_PROGRESS;
 static const char SQL_PATCH[] =
     "UPDATE user_node_progress SET "
     "mastery_score = iif(:set_mastery_score, :mastery_score, mastery_score), "
     "completed_at = iif(:set_completed_at, :completed_at, completed_at), "
     "has_generated_subnodes = iif(:set_has_generated_subnodes, :has_generated_subnodes, "
-    "has_generated_subnodes), updated_at = :now WHERE id = :key RETURNING " PROGRESS_COLS;
+    "has_generated_subnodes), updated_at = :now WHERE id = :key "
+    "RETURNING " STORE_COLS_USER_NODE_PROGRESS;
 
 int store_progress_list(struct db *db, const char *user_id, const char *node_id, struct buf *out,
                         struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, node_id ? SQL_LIST_NODE : SQL_LIST, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
-    if (node_id)
-        sqlite3_bind_text(st, 2, node_id, -1, SQLITE_STATIC);
-    return store_list_json(db, st, schema_table(SCHEMA_USER_NODE_PROGRESS), NULL, 0, out, err);
+    return store_list(db, node_id ? SQL_LIST_NODE : SQL_LIST,
+                      schema_table(SCHEMA_USER_NODE_PROGRESS), STORE_TEXTS(user_id, node_id), out,
+                      err);
 }
 
 int store_progress_visit(struct db *db, struct store_row *row, bool *created, struct buf *out,
@@ -56,10 +53,7 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
     sqlite3_stmt *st;
     rc = store_stmt(db, SQL_VISIT_UPDATE, &st, err);
     if (rc == SP_OK) {
-        char now[25];
-        time_iso_now(now);
         store_bind_row(st, t, row);
-        store_bind_name(st, ":now", now);
         rc = store_one_json(db, st, t, NULL, 0, out, err);
     }
     if (rc == SP_ENOTFOUND) {
@@ -67,16 +61,14 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
         *created = rc == SP_OK;
     }
     rc = store_txn_end(db, rc, err);
-    if (rc != SP_OK) {
-        out->len = len0;
-        if (out->data)
-            out->data[len0] = '\0';
-    }
+    if (rc != SP_OK)
+        store_truncate(out, len0);
     return rc;
 }
 
 int store_progress_patch(struct db *db, const char *id, const struct store_row *row,
                          struct buf *out, struct sp_error *err)
 {
-    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_USER_NODE_PROGRESS), id, row, "Progress record not found", out, err);
+    return store_patch(db, SQL_PATCH, schema_table(SCHEMA_USER_NODE_PROGRESS), id, row,
+                       "Progress record not found", out, err);
 }

@@ -1,7 +1,10 @@
 /* storage/store_sql.h: helpers shared by the store_*.c files; internal to storage/ (it exposes
  * sqlite3 types, so nothing above storage/ includes it).
  *
- * Statements are static SQL strings run through db_stmt() (cached per connection). Write
+ * Statements are static SQL strings run through db_stmt() (cached per connection). Their column
+ * lists come from storage/columns.h (generated from db/schema.c at build time: "SELECT "
+ * STORE_COLS_NODES " FROM nodes"), so a column added to the schema is selected and returned
+ * without another edit. Write
  * statements name their parameters after the table's columns (":user_id") so that
  * store_bind_row() binds a validated struct store_row without per-table code; ":id" is the
  * row's column 0, other names are bound by the caller (store_bind_name()).
@@ -20,6 +23,7 @@
 #include "db/schema.h"
 #include "storage/store.h"
 #include "util/buf.h"
+#include "util/countof.h"
 #include "util/err.h"
 
 /* The cached statement for sql (static storage), or SP_EDB with the reason. */
@@ -28,16 +32,45 @@ int store_stmt(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_err
 int store_bind_value(sqlite3_stmt *st, int idx, const struct store_value *v);
 /* Bind text (NULL -> SQL NULL) to the parameter called name; no-op when st has none. */
 void store_bind_name(sqlite3_stmt *st, const char *name, const char *text);
-/* Bind every ":column" parameter of st from row (ABSENT binds NULL) and every ":set_column"
- * to 1/0 by whether the value is present (PATCH: `SET c = iif(:set_c, :c, c)`). Other names
- * are left to the caller. */
+/* Bind every ":column" parameter of st from row (ABSENT binds NULL), every ":set_column" to 1/0
+ * by whether the value is present (PATCH: `SET c = iif(:set_c, :c, c)`) and ":now" to the
+ * current ISO time. Other names are left to the caller. */
 void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct store_row *row);
+/* Cut out back to len (a failed write's partial reply). */
+void store_truncate(struct buf *out, size_t len);
 
-/* Step st; append the first row as an object (all columns of t in schema order, or the
- * subset cols). SP_ENOTFOUND when there is no row (err untouched: the caller words it). */
+/* Read helpers for the common shapes: run sql with ?1..?n bound to texts (NULL binds SQL NULL;
+ * borrowed for the call) and append every row as a JSON array (store_list), or the one row as
+ * an object (store_get: no row is SP_ENOTFOUND with not_found as the message; with not_found
+ * NULL, err is left untouched).
+ * STORE_TEXTS(a, b) gives the array and its count: store_get(db, SQL_GET, t, STORE_TEXTS(id),
+ * "Node not found", out, err). */
+#define STORE_TEXTS(...) \
+    ((const char *const[]){ __VA_ARGS__ }), SP_COUNT(((const char *const[]){ __VA_ARGS__ }))
+int store_stmt_texts(struct db *db, const char *sql, const char *const *texts, size_t n,
+                     sqlite3_stmt **st, struct sp_error *err); /* the cached statement, bound */
+int store_list(struct db *db, const char *sql, const struct model_table *t,
+               const char *const *texts, size_t n, struct buf *out, struct sp_error *err);
+int store_get(struct db *db, const char *sql, const struct model_table *t,
+              const char *const *texts, size_t n, const char *not_found, struct buf *out,
+              struct sp_error *err);
+/* Run a writing statement without result rows (bound the same way) under the write mutex (or
+ * inside the caller's store_txn_begin transaction); *changes (may be NULL) gets the count. */
+int store_write(struct db *db, const char *sql, const char *const *texts, size_t n, int *changes,
+                struct sp_error *err);
+/* Whether sql (bound the same way) gives a row: "SELECT 1 FROM t WHERE id = ?1". */
+int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n,
+                 bool *exists, struct sp_error *err);
+
+/* Step st; append the first row as an object (storage/rowjson.h: result columns are matched to
+ * t's columns by name; select STORE_COLS_<TABLE> from storage/columns.h for all of them).
+ * SP_ENOTFOUND when there is no row (err untouched: the caller words it).
+ * cols/n_cols: pass NULL, 0. A positional list (indices into t->columns, one per result column)
+ * is still accepted from code written before columns were matched by name, and only checked
+ * against the result's names in debug builds; it will go once no caller passes one. */
 int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
                    const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
-/* Step st to the end, appending a JSON array of rows. */
+/* Step st to the end, appending a JSON array of rows (cols/n_cols as store_one_json). */
 int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
                     const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
 /* Step a statement without result rows to the end; *changes (may be NULL) gets the count. */

@@ -24,6 +24,8 @@ const char *sp_strerror(int code)
     case SP_EUNAVAILABLE: return "not available";
     case SP_EDRIFT: return "schema out of sync";
     case SP_EABORT: return "aborted";
+    case SP_EMETHOD: return "method not allowed";
+    case SP_EINTERNAL: return "internal error";
     case SP_ENOSPACE: return "no space left on the disk";
     default: return "unknown error";
     }
@@ -41,10 +43,11 @@ int sp_error_set(struct sp_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-int sp_error_prefix(struct sp_error *err, const char *fmt, ...)
+int sp_error_prefix(struct sp_error *err, int code, const char *fmt, ...)
 {
     if (!err)
-        return SP_OK;
+        return code;
+    err->code = code;
     char pre[SP_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -54,12 +57,12 @@ int sp_error_prefix(struct sp_error *err, const char *fmt, ...)
     if (pl + 2 + ol >= sizeof err->msg)
         ol = sizeof err->msg - 1 > pl + 2 ? sizeof err->msg - 1 - pl - 2 : 0;
     if (pl + 2 >= sizeof err->msg)
-        return err->code;
+        return code;
     memmove(err->msg + pl + 2, err->msg, ol);
     memcpy(err->msg, pre, pl);
     memcpy(err->msg + pl, ": ", 2);
     err->msg[pl + 2 + ol] = '\0';
-    return err->code;
+    return code;
 }
 
 const char *sp_error_text(const struct sp_error *err, int code)

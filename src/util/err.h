@@ -26,7 +26,9 @@ enum sp_err {
     SP_EUNAVAILABLE = -11, /* feature not available (e.g. agents) */
     SP_EDRIFT = -12,    /* schema differs from what it should be (check) */
     SP_EABORT = -13,    /* the user declined or a question has no answer */
-    SP_ENOSPACE = -14,  /* the disk (or a quota) is full */
+    SP_EMETHOD = -14,   /* the resource exists, but not with this method (HTTP 405) */
+    SP_EINTERNAL = -15, /* a broken invariant: a bug, never the caller's fault (HTTP 500) */
+    SP_ENOSPACE = -16,  /* the disk (or a quota) is full (HTTP 507) */
 };
 
 #define SP_ERR_MSG_MAX 1024
@@ -44,8 +46,11 @@ const char *sp_strerror(int code);
 int sp_error_set(struct sp_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefix an existing message: "context: old message". Returns err->code (or SP_OK if err NULL). */
-int sp_error_prefix(struct sp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefix err's message with context ("context: old message") for a failure with code, and set
+ * err->code to code. Returns code, also when err is NULL, so that `return sp_error_prefix(err,
+ * rc, ...)` can never turn a failure into success. */
+int sp_error_prefix(struct sp_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The code for a failed system call's errno: SP_ENOSPACE for ENOSPC/EDQUOT, SP_ENOMEM for
  * ENOMEM, else SP_EIO. */

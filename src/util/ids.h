@@ -3,12 +3,9 @@
 #ifndef SP_UTIL_IDS_H
 #define SP_UTIL_IDS_H
 
-#include <stdbool.h>
+#define IDS_UUID_LEN 36                  /* characters, without the NUL */
+#define IDS_UUID_SIZE (IDS_UUID_LEN + 1) /* a buffer for one id */
 
-#define IDS_UUID_LEN 36
-
-void ids_uuid_v4(char out[37]);
-/* true when s looks like a canonical UUID (36 chars, hex and hyphens). */
-bool ids_is_uuid(const char *s);
+void ids_uuid_v4(char out[IDS_UUID_SIZE]);
 
 #endif

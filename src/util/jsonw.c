@@ -8,7 +8,7 @@
 
 #include "util/err.h"
 
-size_t jsonw_format_number(char out[32], double x)
+size_t jsonw_format_number(char out[JSONW_NUMBER_SIZE], double x)
 {
     if (isnan(x) || isinf(x)) {
         memcpy(out, "null", 5);
@@ -82,7 +82,7 @@ size_t jsonw_format_number(char out[32], double x)
 
 int jsonw_number(struct buf *b, double x)
 {
-    char tmp[32];
+    char tmp[JSONW_NUMBER_SIZE];
     size_t n = jsonw_format_number(tmp, x);
     return buf_append(b, tmp, n);
 }

@@ -17,10 +17,12 @@
 
 #include "util/buf.h"
 
+#define JSONW_NUMBER_SIZE 32 /* the longest number text and its NUL */
+
 /* Append the JavaScript String(x) of a double ("1", "0.1", "1e+21", "5e-7"); NaN/inf -> "null". */
 int jsonw_number(struct buf *b, double x);
-/* Format into a caller buffer of at least 32 bytes; returns the length. */
-size_t jsonw_format_number(char out[32], double x);
+/* Format into a caller buffer of JSONW_NUMBER_SIZE bytes; returns the length. */
+size_t jsonw_format_number(char out[JSONW_NUMBER_SIZE], double x);
 /* Append a JSON string literal for UTF-8 bytes s[0..n). */
 int jsonw_string(struct buf *b, const char *s, size_t n);
 int jsonw_cstring(struct buf *b, const char *s);

@@ -19,7 +19,7 @@ int64_t time_mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void time_iso_now(char out[25])
+void time_iso_now(char out[TIME_ISO_SIZE])
 {
     int64_t ms = time_now_ms();
     time_t sec = (time_t)(ms / 1000);

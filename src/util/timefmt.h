@@ -8,10 +8,11 @@
 
 #include <stdint.h>
 
-#define TIME_ISO_LEN 24 /* without the NUL */
+#define TIME_ISO_LEN 24                  /* without the NUL */
+#define TIME_ISO_SIZE (TIME_ISO_LEN + 1) /* a buffer for one timestamp */
 
-/* Current UTC time as "2026-11-25T18:42:58.954Z" into out (at least 25 bytes). */
-void time_iso_now(char out[25]);
+/* Current UTC time as "2026-11-25T18:42:58.954Z" into out. */
+void time_iso_now(char out[TIME_ISO_SIZE]);
 /* Milliseconds since the Unix epoch (wall clock). */
 int64_t time_now_ms(void);
 /* Monotonic microseconds, for durations. */

@@ -5,9 +5,9 @@ import sqlite3
 import subprocess
 import sys
 
-from conftest import SHARED
+from conftest import DATA
 
-FIXTURES = SHARED / "fixtures"
+FIXTURES = DATA / "fixtures"
 SPROUT_DRIZZLE = FIXTURES / "sprout-drizzle"
 
 

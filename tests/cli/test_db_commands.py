@@ -110,7 +110,7 @@ def test_rollback_more_than_applied(sprout, tmp_path):
     folder, db = setup_abc(sprout, tmp_path)
     before = state(db)
     p = db_cmd(sprout, db, folder, "rollback", "--steps", "4")
-    assert p.returncode != 0 and "only 3 are applied" in p.stderr
+    assert p.returncode == 2 and "only 3 are applied" in p.stderr
     assert state(db) == before
 
 
@@ -137,7 +137,7 @@ def test_reset_with_bad_folder_keeps_database(sprout, tmp_path):
     folder, db = setup_abc(sprout, tmp_path)
     (folder / "0001_b.sql").unlink()
     p = db_cmd(sprout, db, folder, "reset", "--yes")
-    assert p.returncode != 0 and "0001_b.sql" in p.stderr
+    assert p.returncode == 1 and "0001_b.sql" in p.stderr
     assert "a" in names(db)
 
 
@@ -226,9 +226,9 @@ def test_restore_refuses_non_database(sprout, tmp_path):
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not an sqlite database at all" * 200)
     p = db_cmd(sprout, db, folder, "restore", junk, "--yes")
-    assert p.returncode != 0 and "not a usable SQLite database" in p.stderr
+    assert p.returncode == 1 and "not a usable SQLite database" in p.stderr
     p = db_cmd(sprout, db, folder, "restore", tmp_path / "missing.db", "--yes")
-    assert p.returncode != 0 and "does not exist" in p.stderr
+    assert p.returncode == 1 and "does not exist" in p.stderr
     p = db_cmd(sprout, db, folder, "restore")
     assert p.returncode == 2
     assert state(db) == before
@@ -302,3 +302,16 @@ def test_reset_asks_on_a_terminal(tmp_path, sprout):
     assert code == 0, err
     assert "Migrations complete." in out
     assert query(db, "SELECT count(*) FROM a") == [(0,)]
+
+
+def test_generate_flags_go_through_the_shared_parser(sprout, workdir):
+    p = sprout("db", "generate", "--bogus", cwd=workdir)
+    assert p.returncode == 2 and "unknown option '--bogus'" in p.stderr, p.stderr
+    p = sprout("db", "generate", "--rename", cwd=workdir)
+    assert p.returncode == 2 and "option '--rename' needs a value" in p.stderr, p.stderr
+    p = sprout("db", "generate", "stray", cwd=workdir)
+    assert p.returncode == 2 and "unexpected argument 'stray'" in p.stderr, p.stderr
+    p = sprout("db", "generate", "--rename=table:x=create", "--rename", "bad", cwd=workdir)
+    assert p.returncode == 2 and "invalid --rename 'bad'" in p.stderr, p.stderr
+    p = sprout("db", "generate", "--name=x", "--rename=table:x=create", cwd=workdir)
+    assert p.returncode == 0 and "No schema changes" in p.stdout, p.stdout + p.stderr

@@ -1,8 +1,7 @@
-"""tests/cli/test_db_migrate.py: `sprout db migrate` on the sprout fixtures (shared/fixtures) and
+"""tests/cli/test_db_migrate.py: `sprout db migrate` on the sprout fixtures (tests/data/fixtures) and
 on bad input: every failure gives a clear message, a non-zero exit and changes nothing."""
 import shutil
 
-from conftest import SHARED
 from dbutil import FIXTURES, SPROUT_DRIZZLE, Locker, make_folder, query, state
 
 HASH_0003 = "77ee815b4e8b7dc61e02f48eefd454b3d28cb1b8bd3a683198f1313e5dac24e3"
@@ -98,7 +97,7 @@ def test_malformed_journal(sprout, tmp_path):
     (folder / "meta" / "_journal.json").write_text('{"version": "7", "entries": [')
     db = tmp_path / "db.sqlite"
     p = migrate(sprout, db, folder)
-    assert p.returncode != 0
+    assert p.returncode == 2  # SP_EINVAL: the exit code of bad input
     assert "_journal.json" in p.stderr and "not valid JSON" in p.stderr
     assert not db.exists()
 
@@ -106,7 +105,7 @@ def test_malformed_journal(sprout, tmp_path):
 def test_missing_journal(sprout, tmp_path):
     (tmp_path / "empty").mkdir()
     p = migrate(sprout, tmp_path / "db.sqlite", tmp_path / "empty")
-    assert p.returncode != 0 and "Can't find meta/_journal.json" in p.stderr
+    assert p.returncode == 1 and "Can't find meta/_journal.json" in p.stderr
 
 
 def test_journal_tag_without_sql_file(sprout, tmp_path):
@@ -117,7 +116,7 @@ def test_journal_tag_without_sql_file(sprout, tmp_path):
     before = state(db)
     (folder / "0001_b.sql").unlink()
     p = migrate(sprout, db, folder)
-    assert p.returncode != 0
+    assert p.returncode == 1
     assert "No file" in p.stderr and "0001_b.sql" in p.stderr
     assert state(db) == before
 
@@ -232,3 +231,12 @@ def test_unwritable_database_path(sprout, tmp_path):
         assert str(bad) in p.stderr and "cannot open database" in p.stderr
         assert not bad.exists()
 
+
+
+def test_migrations_path_too_long_is_refused_not_truncated(sprout, tmp_path):
+    long_dir = "a/" * 2100  # longer than PATH_MAX once "/meta/_journal.json" is added
+    for cmd in ("migrate", "status"):
+        p = sprout("--db", tmp_path / "db.sqlite", "--migrations", long_dir, "db", cmd)
+        assert p.returncode == 2, p.stderr
+        assert "the migrations folder path is too long" in p.stderr
+    assert not (tmp_path / "db.sqlite").exists()

@@ -1,6 +1,6 @@
 """tests/conformance/test_generate.py: `sprout db generate` against drizzle-kit's own output.
 
-The six conformance steps (shared/conformance/drizzle-kit, read in place) are regenerated from
+The six conformance steps (tests/data/drizzle-kit, see tests/data/README.md) are regenerated from
 the previous steps' folder and compared byte for byte after normalising tags, snapshot ids and
 journal `when` (the README's rule). Then the failure modes (no terminal, malformed files,
 collisions, unwritable folder), the no-op run on the shipped folder, down migrations applied
@@ -16,9 +16,9 @@ import stat
 
 import pytest
 
-from conftest import ROOT, SHARED, run_sprout
+from conftest import DATA, ROOT, run_sprout
 
-CONF = SHARED / "conformance" / "drizzle-kit"
+CONF = DATA / "drizzle-kit"
 EXPECTED = CONF / "expected"
 ANSWERS = json.loads((CONF / "answers.json").read_text())
 BREAK = "--> statement-breakpoint"

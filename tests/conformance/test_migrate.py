@@ -1,5 +1,5 @@
 """tests/conformance/test_migrate.py: `sprout db migrate` leaves a database exactly as drizzle-orm's
-migrator does. For each step k of shared/conformance/drizzle-kit, the expected/ folder truncated
+migrator does. For each step k of tests/data/drizzle-kit, the expected/ folder truncated
 to k journal entries is applied (to a new database, and step by step to one database) and
 sqlite_master (type, name, tbl_name, sql in rowid order) plus the tracking rows are compared with
 applied/stepKK.sql, which was recorded from drizzle's own migrator.
@@ -11,9 +11,9 @@ import sqlite3
 
 import pytest
 
-from conftest import SHARED
+from conftest import DATA
 
-CONF = SHARED / "conformance" / "drizzle-kit"
+CONF = DATA / "drizzle-kit"
 EXPECTED = CONF / "expected"
 HEADER = re.compile(r"^-- (table|index|view|trigger) \| (\S+) \| (\S+)$")
 ROW = re.compile(r"^-- (\d+) \| NULL \| ([0-9a-f]{64}) \| <journal entries\[(\d+)\]\.when> \(integer\)$")

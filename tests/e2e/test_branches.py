@@ -71,7 +71,8 @@ def test_create_bad_input(server):
     assert r.status == 400
     r = server.request("POST", "/api/branches", body="title=x",
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert 400 <= r.status < 500
+    assert r.status == 415 and r.json == {
+        "error": "unsupported Content-Type 'application/x-www-form-urlencoded': send application/json"}
     big = {"title": "x" * (101 * 1024), "userId": U}
     r = server.request("POST", "/api/branches", json=big)
     assert r.status == 413

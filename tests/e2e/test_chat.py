@@ -56,7 +56,8 @@ def test_session_end(server):
     r = server.request("PATCH", path, json={"endedAt": 5})
     assert r.status == 400 and "endedAt" in r.json["error"]
     r = server.request("PATCH", path)
-    assert 400 <= r.status < 500
+    assert r.status == 400 and r.json == {
+        "error": "a JSON object body is required (Content-Type: application/json)"}
     r = server.request("PATCH", "/api/chat/sessions/nope", json={})
     assert r.status == 404 and r.json == {"error": "Session not found"}
 

@@ -5,10 +5,10 @@ returns those rows as the original would (node_contents gain cards "[]" from 000
 import shutil
 import sqlite3
 
-from conftest import DEFAULT_USER, SHARED
+from conftest import DATA, DEFAULT_USER
 
 U = DEFAULT_USER
-FIXTURE = SHARED / "fixtures" / "sprout-migrated-by-drizzle-history.db"
+FIXTURE = DATA / "fixtures" / "sprout-migrated-by-drizzle-history.db"
 T0 = "2026-01-02 03:04:05"
 
 

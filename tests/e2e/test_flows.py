@@ -122,13 +122,24 @@ JSON_ROUTES = [
     ("POST", "/api/chat/sessions"), ("PATCH", "/api/chat/sessions/{s}"),
     ("POST", "/api/chat/sessions/{s}/messages"), ("POST", "/api/chat/hints"),
 ]
+JSON = "application/json"
+TOO_BIG = (413, "request body too large (limit 102400 bytes)")
+# (body, content type, expected status, the start of the expected error message)
 BAD_BODIES = [
-    (b"{", "application/json"), (b'{"a":', "application/json"), (b"nul", "application/json"),
-    (b"null", "application/json"), (b"42", "application/json"), (b'"str"', "application/json"),
-    (b"[1,2]", "application/json"), (b"\xff\xfe{}", "application/json"),
-    (b'{"a":1}garbage', "application/json"), (b'{"title":"x"}', "text/plain"),
-    (b"title=x", "application/x-www-form-urlencoded"), (b"{}" + b" " * (101 * 1024), "application/json"),
-    (b'{"userId":"' + b"a" * (200 * 1024) + b'"}', "application/json"),
+    (b"{", JSON, 400, "malformed JSON: string or '}' expected near end of file at line 1"),
+    (b'{"a":', JSON, 400, "malformed JSON: unexpected token near end of file at line 1"),
+    (b"nul", JSON, 400, "malformed JSON: invalid token near 'nul'"),
+    (b"null", JSON, 400, "the request body must be a JSON object, not null"),
+    (b"42", JSON, 400, "the request body must be a JSON object, not a number"),
+    (b'"str"', JSON, 400, "the request body must be a JSON object, not a string"),
+    (b"[1,2]", JSON, 400, "the request body must be a JSON object, not an array"),
+    (b"\xff\xfe{}", JSON, 400, "malformed JSON: unable to decode byte 0xff"),
+    (b'{"a":1}garbage', JSON, 400, "malformed JSON: end of file expected near 'garbage'"),
+    (b'{"title":"x"}', "text/plain", 415, "unsupported Content-Type 'text/plain': send application/json"),
+    (b"title=x", "application/x-www-form-urlencoded", 415,
+     "unsupported Content-Type 'application/x-www-form-urlencoded': send application/json"),
+    (b"{}" + b" " * (101 * 1024), JSON, *TOO_BIG),
+    (b'{"userId":"' + b"a" * (200 * 1024) + b'"}', JSON, *TOO_BIG),
 ]
 
 
@@ -146,14 +157,13 @@ def test_bad_bodies_on_every_json_route(server):
         ("s", "/api/chat/sessions"))}
     for method, pattern in JSON_ROUTES:
         path = pattern.format(**ids)
-        for body, ctype in BAD_BODIES:
+        for body, ctype, status, message in BAD_BODIES:
             r = server.request(method, path, body=body, headers={"Content-Type": ctype})
-            assert 400 <= r.status < 500, (method, path, body[:30], r)
-            assert isinstance(r.json["error"], str) and r.json["error"]
-            if len(body) > 100 * 1024:
-                assert r.status == 413, (method, path, r)
+            assert r.status == status, (method, path, body[:30], r)
+            assert r.json["error"].startswith(message), (method, path, body[:30], r)
         r = server.request(method, path)  # no body, no content type
-        assert 400 <= r.status < 500, (method, path, r)
+        assert r.status == 400, (method, path, r)
+        assert r.json == {"error": "a JSON object body is required (Content-Type: application/json)"}
     assert counts(server.db) == before
     assert snapshot == {k: get(server, path) for k, path in (
         ("b", f"/api/branches/{b['id']}"), ("n", f"/api/nodes/{n['id']}"),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, DEFAULT_USER, ROOT, SHARED, assert_no_sanitizer_report, free_port, run_sprout
+from conftest import BIN, DATA, DEFAULT_USER, ROOT, assert_no_sanitizer_report, free_port, run_sprout
 
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 LIMIT = 102400
@@ -205,6 +205,14 @@ def test_repeated_query_key_is_400(server):
     assert r.json == {"error": "query parameter 'userId' given more than once"}
 
 
+def test_too_many_query_parameters_is_400_naming_the_limit(server):
+    ok = "&".join(f"k{i}=v" for i in range(32))  # API_MAX_QUERY
+    assert server.request("GET", f"/api/branches?userId=u&{ok[:ok.rindex('&')]}").status == 200
+    r = server.request("GET", f"/api/branches?userId=u&{ok}")
+    assert r.status == 400
+    assert r.json == {"error": "too many query parameters (limit 32)"}
+
+
 def test_query_values_are_decoded(server):
     created = server.request("POST", "/api/branches", json={"userId": DEFAULT_USER, "title": "Q"})
     assert created.status == 201
@@ -213,7 +221,7 @@ def test_query_values_are_decoded(server):
     assert r.status == 200 and [b["id"] for b in r.json] == [created.json["id"]]
 
 
-def test_agent_routes_answer_503_json(server):
+def test_agent_routes_without_a_model_answer_503_naming_the_variables(server):
     for method, path in [("POST", "/api/agents/topics/t1/run"),
                          ("GET", "/api/agents/concepts/c1/diagnostic"),
                          ("POST", "/api/chat/sessions/s1/tutor"),
@@ -221,7 +229,8 @@ def test_agent_routes_answer_503_json(server):
         r = server.request(method, path, json={"userId": DEFAULT_USER})
         assert r.status == 503, (path, r)
         assert r.headers["content-type"] == "application/json; charset=utf-8"
-        assert "not available" in r.json["error"]
+        assert r.json["error"].startswith("No model is configured"), r.json
+        assert "ANTHROPIC_API_KEY" in r.json["error"] and "OPENAI_BASE_URL" in r.json["error"]
 
 
 # ---------- JSON bodies ----------
@@ -425,7 +434,7 @@ def test_startup_migrates_empty_database_and_seeds_user(start_server, tmp_path):
 
 def test_startup_backs_up_before_migrating_existing_data(start_server, tmp_path):
     db = tmp_path / "hist.db"
-    shutil.copy(SHARED / "fixtures" / "sprout-migrated-by-drizzle-history.db", db)
+    shutil.copy(DATA / "fixtures" / "sprout-migrated-by-drizzle-history.db", db)
     con = sqlite3.connect(db)
     before = con.execute("select count(*) from __drizzle_migrations").fetchone()[0]
     tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
@@ -453,7 +462,7 @@ def test_startup_backs_up_before_migrating_existing_data(start_server, tmp_path)
 
 def test_no_migrate_refuses_with_pending_migrations(workdir):
     db = workdir / "hist.db"
-    shutil.copy(SHARED / "fixtures" / "sprout-migrated-by-drizzle-history.db", db)
+    shutil.copy(DATA / "fixtures" / "sprout-migrated-by-drizzle-history.db", db)
     p = run_sprout("serve", "--no-migrate", "--port", "0", cwd=workdir, env={"DB_PATH": str(db)})
     assert p.returncode == 1
     assert "sprout db migrate" in p.stderr and "pending" in p.stderr
@@ -474,8 +483,29 @@ def test_no_migrate_serves_an_up_to_date_database(workdir):
     assert "Applied" not in out
 
 
-def test_missing_migrations_folder_refuses(tmp_path):
-    p = run_sprout("serve", "--port", "0", cwd=tmp_path, env={"DB_PATH": str(tmp_path / "x.db")})
+def test_serves_from_an_empty_folder_with_the_built_in_migrations(tmp_path):
+    p, port, log = launch(tmp_path, args=["--port", "0"], env={"DB_PATH": str(tmp_path / "x.db")})
+    try:
+        assert get("127.0.0.1", port, "/api/health")[0] == 200
+    finally:
+        out = stop(p, log)
+    assert "Migrations: the migrations built into sprout " in out
+    assert re.search(r"Applied \d+ migrations\.", out)
+    assert not (tmp_path / "drizzle").exists()
+
+
+def test_a_drizzle_folder_in_the_working_directory_wins(workdir):
+    p, port, log = launch(workdir, args=["--port", "0"], env={"DB_PATH": str(workdir / "w.db")})
+    try:
+        assert get("127.0.0.1", port, "/api/health")[0] == 200
+    finally:
+        out = stop(p, log)
+    assert "Migrations: the folder drizzle\n" in out
+
+
+def test_missing_migrations_folder_flag_refuses(tmp_path):
+    p = run_sprout("serve", "--port", "0", "--migrations", tmp_path / "nope", cwd=tmp_path,
+                   env={"DB_PATH": str(tmp_path / "x.db")})
     assert p.returncode == 1
     assert "migrations folder" in p.stderr and "--no-migrate" in p.stderr
 

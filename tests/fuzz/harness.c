@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "db/conn.h"
 #include "db/migrate.h"
+#include "db/migsrc.h"
 #include "db/seed.h"
 #include "http/server.h"
 #include "objects/objstore.h"
@@ -52,8 +53,9 @@ const char *fuzz_setup(int with_server)
     bool inserted = false;
     if (db_open(scratch_db, DB_OPEN_CREATE, &db, &err) != SP_OK)
         die("open", &err);
-    if (migrate_apply(db, "drizzle", NULL, &applied, &err) != SP_OK)
-        die("migrate (run from the project folder)", &err);
+    struct migsrc mig = migsrc_builtin();
+    if (migrate_apply(db, &mig, NULL, &applied, &err) != SP_OK)
+        die("migrate", &err);
     if (seed_default_user(db, &inserted, &err) != SP_OK)
         die("seed", &err);
     if (db_exec(db,
@@ -67,11 +69,13 @@ const char *fuzz_setup(int with_server)
         return dir;
 
     static struct objstore *store;
-    if (objstore_open(scratch_db, &store, &err) != SP_OK)
+    struct objstore_config ocfg = { .db_path = scratch_db };
+    if (objstore_open(&ocfg, &store, &err) != SP_OK)
         die("objstore", &err);
     static struct api_ctx ctx;
     ctx.db_path = scratch_db;
     ctx.store = store;
+    ctx.tmp_dir = dir;
     struct http_server_config cfg = { .host = "127.0.0.1", .port = 0, .threads = 2, .quiet = true,
                                       .ctx = &ctx, .cors_origins = NULL };
     static struct http_server *srv;

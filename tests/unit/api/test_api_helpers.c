@@ -16,6 +16,8 @@ static void test_status_mapping(void)
     CHECK_EQ_INT(api_status_from_err(SP_EBUSY), 503);
     CHECK_EQ_INT(api_status_from_err(SP_EDB), 500);
     CHECK_EQ_INT(api_status_from_err(SP_ENOMEM), 500);
+    CHECK_EQ_INT(api_status_from_err(SP_EMETHOD), 405);
+    CHECK_EQ_INT(api_status_from_err(SP_EINTERNAL), 500);
     CHECK_EQ_INT(api_status_from_err(-999), 500);
     CHECK_EQ_INT(api_status_from_err(SP_EIO), 503);       /* issue 8: an operator can fix it */
     CHECK_EQ_INT(api_status_from_err(SP_ENOSPACE), 507);
@@ -43,13 +45,13 @@ static void test_server_errors_are_scrubbed(void)
 
 static void test_fail_bodies(void)
 {
-    struct api_resp r = { .status = 0, .body = BUF_INIT(0), .body_is_json = true };
+    struct api_resp r = { .body = BUF_INIT(0), .body_is_json = true };
     CHECK_EQ_INT(api_fail(&r, SP_ENOTFOUND, "Node %s", "not found"), SP_ENOTFOUND);
     CHECK_EQ_INT(r.status, 404);
     CHECK_STR_EQ(buf_cstr(&r.body), "{\"error\":\"Node not found\"}");
     /* a second failure replaces the first body; quotes and control characters are escaped */
-    api_fail_status(&r, 418, SP_EINVAL, "a \"q\"\n");
-    CHECK_EQ_INT(r.status, 418);
+    api_fail(&r, SP_EMETHOD, "a \"q\"\n");
+    CHECK_EQ_INT(r.status, 405);
     CHECK_STR_EQ(buf_cstr(&r.body), "{\"error\":\"a \\\"q\\\"\\n\"}");
     buf_release(&r.body);
 }
@@ -72,7 +74,7 @@ static int body(const char *ctype, const char *text, int *status, char *msg, siz
     q.content_type = ctype;
     q.body = text;
     q.body_len = text ? strlen(text) : 0;
-    struct api_resp r = { .status = 0, .body = BUF_INIT(0), .body_is_json = true };
+    struct api_resp r = { .body = BUF_INIT(0), .body_is_json = true };
     json_t *v = NULL;
     int rc = api_body_object(&q, &r, &v);
     *status = r.status;

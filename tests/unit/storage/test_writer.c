@@ -123,7 +123,7 @@ static void test_one_batch_failures_isolated(void)
 static void test_locked_database_fails_the_batch(void)
 {
     fresh_db();
-    setenv("SPROUT_BUSY_TIMEOUT_MS", "50", 1);
+    db_set_busy_timeout_ms(50);
     struct db *other;
     CHECK(db_open(path, 0, &other, NULL) == SP_OK);
     CHECK(db_exec(other, "BEGIN EXCLUSIVE", NULL) == SP_OK);
@@ -149,7 +149,7 @@ static void test_locked_database_fails_the_batch(void)
     CHECK_EQ_INT(c.done_rc, SP_OK);
     long long n = 0;
     CHECK_EQ_INT(sum_rows(&n), 4);
-    unsetenv("SPROUT_BUSY_TIMEOUT_MS");
+    db_set_busy_timeout_ms(DB_BUSY_TIMEOUT_MS_DEFAULT);
     unlink(path);
 }
 

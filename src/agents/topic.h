@@ -1,0 +1,66 @@
+/* agents/topic.h: the topic agent (spec/agents.md §8.1) and the whole topic run of §7.1.
+ *
+ * The topic agent designs a topic's ordered concept path with three tools
+ * (extract_all_concept_contexts, save_concept, save_concept_edge), saving each concept as a
+ * node and emitting node_created / edge_created as it goes, then writes a node_generations row.
+ * Document excerpts (bug B13 fixed): the extraction call's map title -> excerpt is matched to
+ * the saved concepts AFTER the loop by title key (trim, lower case, white space collapsed), so
+ * the excerpts reach the bootstrap agents whether the model extracted before or after saving
+ * and whatever the case or spacing of the titles.
+ *
+ * agent_topic_stream() is the job of POST /api/agents/topics/:id/run: Case A (the topic already
+ * has concepts: replay nodes and edges, no model call for the topic) or Case B (the topic
+ * agent), then the bootstrap phase: one subconcept bootstrap agent per concept, at most
+ * AGENT_TOPIC_PARALLEL at once on threads this job starts and joins, each with its own
+ * agent_env (and so its own database connection); each bootstrap that ran ends with its own
+ * agent_done or agent_error (bug B8 fixed); finally agent_done {"agent":"topic",
+ * "conceptCount","rationale","usage"}.
+ * Cancellation (the last reader left): no further model request, bootstraps not yet started are
+ * skipped, nothing is written after it.
+ * Thread model: agent_topic_run runs on the calling thread with env's connection;
+ * agent_topic_stream runs on a runs/ pool thread and starts its own bootstrap threads.
+ */
+#ifndef SP_AGENTS_TOPIC_H
+#define SP_AGENTS_TOPIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agents/agent.h"
+#include "llm/llm.h"
+#include "runs/run.h"
+#include "util/err.h"
+
+#define AGENT_TOPIC_PARALLEL 3              /* bootstraps at once per topic run (p-limit 3) */
+#define AGENT_TOPIC_FALLBACK_RATIONALE "Learning path generated via agentic topic agent."
+#define AGENT_TOPIC_REPLAY_RATIONALE "Existing concepts loaded."
+
+struct topic_concept {
+    char id[37];
+    char *title;
+    char *context;        /* document excerpt or NULL */
+};
+
+struct topic_outcome {
+    struct topic_concept *concepts;   /* saved, in order */
+    size_t n;
+    char *rationale;                  /* the loop's final text ("" when none) */
+};
+void agent_topic_outcome_clear(struct topic_outcome *o);
+
+/* Run the topic agent (Case B) on topic_id for user_id. env->agent is "topic". On error the
+ * concepts saved so far are still in out. */
+int agent_topic_run(struct agent_env *env, const char *user_id, const char *topic_id, bool small,
+                    struct topic_outcome *out, struct sp_error *err);
+
+struct topic_run_args {
+    const struct llm_client *llm;
+    const char *db_path;
+    const char *user_id;
+    const char *topic_id;
+    bool small;
+};
+/* The whole SSE run of §7.1 on run (see above). */
+void agent_topic_stream(struct run *run, const struct topic_run_args *args);
+
+#endif

@@ -1,0 +1,254 @@
+/* api/agents_topic.c: the topic run and the two legacy generator routes (spec/agents.md §7.1,
+ * §7.6; decisions in docs/agents-topic.md).
+ *   POST /api/agents/topics/:topicNodeId/run   SSE (agents/topic.h agent_topic_stream)
+ *   POST /api/nodes/:id/generate-concepts      JSON (agents/legacy.h)
+ *   POST /api/nodes/:id/generate-subconcepts   JSON
+ * The handlers validate synchronously (400/404, and 503 when no model is configured), then hand
+ * the model work to a run (runs/run.h); a second identical request joins the run in progress
+ * (keys "topic:<node>:<user>", "generate-concepts:<node>:<user>", ...). The legacy routes'
+ * "already generated" answers need no model and are given at once.
+ * Thread model: handlers on the HTTP worker threads; jobs on the runs/ pool threads, each with
+ * that thread's own connection.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/legacy.h"
+#include "agents/topic.h"
+#include "api/handlers.h"
+#include "runs/run.h"
+#include "storage/store.h"
+#include "storage/store_graph.h"
+#include "storage/store_nodes.h"
+#include "util/jsonw.h"
+
+/* The validated request: what the job needs, owned (the request's memory is gone by then). */
+struct topic_job {
+    const struct llm_client *llm;
+    char *db_path;
+    char *user_id;
+    char *node_id;
+    bool small;
+    json_t *diagnostic;          /* generate-subconcepts: the body's object, or NULL */
+};
+
+static void job_free(void *p)
+{
+    struct topic_job *j = p;
+    if (!j)
+        return;
+    free(j->db_path);
+    free(j->user_id);
+    free(j->node_id);
+    json_decref(j->diagnostic);
+    free(j);
+}
+
+/* JavaScript truthiness of a JSON value (the original's `if (small)`). */
+static bool truthy(json_t *v)
+{
+    if (!v)
+        return false;
+    switch (json_typeof(v)) {
+    case JSON_TRUE:
+    case JSON_OBJECT:
+    case JSON_ARRAY: return true;
+    case JSON_STRING: return json_string_length(v) > 0;
+    case JSON_INTEGER: return json_integer_value(v) != 0;
+    case JSON_REAL: return json_real_value(v) != 0;
+    default: return false;
+    }
+}
+
+/* Body, userId, the node (not_found: its 404 message) and the user; *db is the thread's. */
+static int validate(struct api_req *req, struct api_resp *resp, const char *not_found,
+                    json_t **body, const char **user_id, struct db **db)
+{
+    int rc = api_body_object(req, resp, body);
+    if (rc != SP_OK)
+        return rc;
+    *user_id = json_string_value(json_object_get(*body, "userId"));
+    if (!*user_id || !**user_id)
+        return api_fail(resp, SP_EINVAL, "userId is required");
+    rc = api_db(req, resp, db);
+    if (rc != SP_OK)
+        return rc;
+    struct sp_error err = { 0 };
+    struct buf node = BUF_INIT(0);
+    rc = store_nodes_get(*db, req->params[0], &node, &err);
+    buf_release(&node);
+    if (rc == SP_ENOTFOUND)
+        return api_fail(resp, rc, "%s", not_found);
+    bool exists = false;
+    if (rc == SP_OK)
+        rc = store_graph_user_exists(*db, *user_id, &exists, &err);
+    if (rc != SP_OK)
+        return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
+    if (!exists)
+        return api_fail(resp, SP_ENOTFOUND, "User not found");
+    return SP_OK;
+}
+
+static int start(struct api_req *req, struct api_resp *resp, const char *kind,
+                 const char *user_id, run_job_fn fn, json_t *diagnostic, bool small)
+{
+    struct topic_job *j = calloc(1, sizeof *j);
+    if (j) {
+        j->llm = req->ctx->llm;
+        j->db_path = strdup(req->ctx->db_path);
+        j->user_id = strdup(user_id);
+        j->node_id = strdup(req->params[0]);
+        j->small = small;
+        j->diagnostic = diagnostic ? json_deep_copy(diagnostic) : NULL; /* the job's own */
+    }
+    if (!j || !j->db_path || !j->user_id || !j->node_id) {
+        job_free(j);
+        return api_fail(resp, SP_ENOMEM, "out of memory");
+    }
+    struct buf key = BUF_INIT(0);
+    if (buf_printf(&key, "%s:%s:%s", kind, j->node_id, j->user_id) != SP_OK) {
+        job_free(j);
+        return api_fail(resp, SP_ENOMEM, "out of memory");
+    }
+    struct sp_error err = { 0 };
+    int rc = run_start(key.data, fn, j, job_free, &resp->run, &err);
+    buf_release(&key);
+    if (rc == SP_ETOOBIG)
+        return api_fail_status(resp, 503, rc, "%s", sp_error_text(&err, rc));
+    if (rc != SP_OK)
+        return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
+    return SP_OK;
+}
+
+/* ---- POST /api/agents/topics/:topicNodeId/run ---- */
+
+static void topic_job(struct run *run, void *arg)
+{
+    struct topic_job *j = arg;
+    struct topic_run_args a = { .llm = j->llm, .db_path = j->db_path, .user_id = j->user_id,
+                                .topic_id = j->node_id, .small = j->small };
+    agent_topic_stream(run, &a);
+}
+
+int api_agents_topic_run(struct api_req *req, struct api_resp *resp)
+{
+    json_t *body = NULL;
+    const char *user_id = NULL;
+    struct db *db = NULL;
+    int rc = validate(req, resp, "Topic node not found", &body, &user_id, &db);
+    if (rc == SP_OK)
+        rc = api_agents_need_model(req, resp);
+    if (rc == SP_OK)
+        rc = start(req, resp, "topic", user_id, topic_job, NULL,
+                   truthy(json_object_get(body, "small")));
+    json_decref(body);
+    return rc;
+}
+
+/* ---- the legacy generators ---- */
+
+/* Finish a JSON run: the body, or {"error": message} with the status of the error. */
+static void reply(struct run *run, int rc, int status, struct buf *body, struct sp_error *err)
+{
+    if (rc == SP_EABORT)
+        return; /* nobody is listening any more */
+    if (rc != SP_OK) {
+        buf_reset(body);
+        status = api_status_from_err(rc);
+        if (buf_puts(body, "{\"error\":") || jsonw_cstring(body, sp_error_text(err, rc)) ||
+            buf_putc(body, '}'))
+            status = 500;
+    }
+    run_reply_json(run, status, buf_cstr(body), body->len);
+}
+
+static void concepts_job(struct run *run, void *arg)
+{
+    struct topic_job *j = arg;
+    struct db *db = NULL;
+    struct sp_error err = { 0 };
+    struct buf body = BUF_INIT(0);
+    int status = 500;
+    int rc = store_db_thread(j->db_path, &db, &err);
+    if (rc == SP_OK)
+        rc = agent_legacy_concepts(j->llm, db, j->user_id, j->node_id, run_cancel_flag(run),
+                                   &status, &body, &err);
+    reply(run, rc, status, &body, &err);
+    buf_release(&body);
+}
+
+static void subconcepts_job(struct run *run, void *arg)
+{
+    struct topic_job *j = arg;
+    struct db *db = NULL;
+    struct sp_error err = { 0 };
+    struct buf body = BUF_INIT(0);
+    int status = 500;
+    int rc = store_db_thread(j->db_path, &db, &err);
+    if (rc == SP_OK)
+        rc = agent_legacy_subconcepts(j->llm, db, j->user_id, j->node_id, j->diagnostic,
+                                      run_cancel_flag(run), &status, &body, &err);
+    reply(run, rc, status, &body, &err);
+    buf_release(&body);
+}
+
+/* The answer from the database, when there is one (no model needed). */
+static int answered_now(struct api_resp *resp, int rc, bool answered, int status,
+                        struct sp_error *err, bool *done)
+{
+    *done = rc != SP_OK || answered;
+    if (rc != SP_OK)
+        return api_fail(resp, rc, "%s", sp_error_text(err, rc));
+    return answered ? api_reply(resp, status) : SP_OK;
+}
+
+int api_nodes_generate_concepts(struct api_req *req, struct api_resp *resp)
+{
+    json_t *body = NULL;
+    const char *user_id = NULL;
+    struct db *db = NULL;
+    int rc = validate(req, resp, "Node not found", &body, &user_id, &db);
+    bool done = rc != SP_OK;
+    if (!done) {
+        struct sp_error err = { 0 };
+        bool answered = false;
+        int status = 200;
+        rc = agent_legacy_concepts_existing(db, req->params[0], &answered, &status, &resp->body,
+                                            &err);
+        rc = answered_now(resp, rc, answered, status, &err, &done);
+    }
+    if (!done)
+        rc = api_agents_need_model(req, resp);
+    if (!done && rc == SP_OK)
+        rc = start(req, resp, "generate-concepts", user_id, concepts_job, NULL, false);
+    json_decref(body);
+    return rc;
+}
+
+int api_nodes_generate_subconcepts(struct api_req *req, struct api_resp *resp)
+{
+    json_t *body = NULL;
+    const char *user_id = NULL;
+    struct db *db = NULL;
+    int rc = validate(req, resp, "Node not found", &body, &user_id, &db);
+    bool done = rc != SP_OK;
+    if (!done) {
+        struct sp_error err = { 0 };
+        bool answered = false;
+        int status = 200;
+        rc = agent_legacy_subconcepts_existing(db, user_id, req->params[0], &answered, &status,
+                                               &resp->body, &err);
+        rc = answered_now(resp, rc, answered, status, &err, &done);
+    }
+    if (!done)
+        rc = api_agents_need_model(req, resp);
+    if (!done && rc == SP_OK) {
+        json_t *diag = json_object_get(body, "diagnostic");
+        if (!json_is_object(diag))
+            diag = json_object_get(body, "diagnosticSummary");
+        rc = start(req, resp, "generate-subconcepts", user_id, subconcepts_job,
+                   json_is_object(diag) ? diag : NULL, false);
+    }
+    json_decref(body);
+    return rc;
+}

@@ -1,0 +1,574 @@
+/* storage/store_graph.c: SQL for the topic and bootstrap agents and the legacy generators (see
+ * store_graph.h). Writers take the process write mutex through store_txn_begin(), so every
+ * public writer here is one transaction; the static *_locked helpers run inside one.
+ * Thread model: the caller's connection; reads take no transaction.
+ */
+#include "storage/store_graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/store_sql.h"
+#include "util/ids.h"
+#include "util/timefmt.h"
+
+#define NODE_COLS "\"id\", \"user_id\", \"type\", \"branch_id\", \"parent_id\", \"title\", " \
+                  "\"desc\", \"accuracy_score\", \"created_at\", \"updated_at\""
+#define EDGE_COLS "e.\"id\", e.\"source_node_id\", e.\"target_node_id\", e.\"created_at\""
+#define QUESTION_COLS "\"id\", \"assessment_id\", \"node_id\", \"format\", \"prompt\", " \
+    "\"options\", \"correct_answer\", \"grading_rubric\", \"difficulty\", \"created_at\""
+#define ANSWER_COLS "\"id\", \"user_id\", \"assessment_id\", \"question_id\", \"answer_text\", " \
+    "\"selected_option\", \"is_correct\", \"score\", \"feedback\", \"created_at\""
+#define LEGACY_EDGE "json_object('id', e.id, 'sourceNodeId', e.source_node_id, " \
+    "'targetNodeId', e.target_node_id, 'createdAt', e.created_at, 'source', s.title, " \
+    "'target', t.title) FROM node_edges e JOIN nodes s ON s.id = e.source_node_id " \
+    "JOIN nodes t ON t.id = e.target_node_id"
+
+static const char SQL_USER[] = "SELECT 1 FROM users WHERE id = ?1";
+static const char SQL_NODE_INSERT[] =
+    "INSERT INTO nodes (id, user_id, type, branch_id, parent_id, title, \"desc\") "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING " NODE_COLS;
+static const char SQL_EDGE_FIND[] =
+    "SELECT id FROM node_edges WHERE source_node_id = ?1 AND target_node_id = ?2";
+static const char SQL_EDGE_INSERT[] =
+    "INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?1, ?2, ?3)";
+static const char SQL_CHILDREN[] =
+    "SELECT " NODE_COLS " FROM nodes WHERE parent_id = ?1 AND (?2 IS NULL OR type = ?2) "
+    "ORDER BY rowid";
+static const char SQL_CHILD_EDGES[] =
+    "SELECT " EDGE_COLS " FROM node_edges e "
+    "JOIN nodes s ON s.id = e.source_node_id JOIN nodes t ON t.id = e.target_node_id "
+    "WHERE s.parent_id = ?1 AND s.type = ?2 AND t.parent_id = ?1 AND t.type = ?2 "
+    "ORDER BY e.rowid";
+static const char SQL_LEGACY_EDGES[] =
+    "SELECT " LEGACY_EDGE " WHERE s.parent_id = ?1 AND (?2 IS NULL OR s.type = ?2) "
+    "ORDER BY e.rowid";
+static const char SQL_LEGACY_EDGE[] = "SELECT " LEGACY_EDGE " WHERE e.id = ?1";
+static const char SQL_DOCUMENTS[] =
+    "SELECT original_filename, extracted_text FROM topic_documents "
+    "WHERE node_id = ?1 AND extraction_status = 'completed' AND extracted_text IS NOT NULL "
+    "ORDER BY rowid";
+static const char SQL_GENERATION[] =
+    "INSERT INTO node_generations (id, node_id, \"trigger\", model, prompt, response_meta) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_QUESTION_COUNT[] =
+    "SELECT count(*) FROM questions q JOIN assessments a ON a.id = q.assessment_id "
+    "WHERE a.user_id = ?1 AND a.target_node_id = ?2 AND a.type = 'diagnostic'";
+static const char SQL_DIAGNOSTIC_NEWEST[] =
+    "SELECT id FROM assessments WHERE user_id = ?1 AND target_node_id = ?2 "
+    "AND type = 'diagnostic' ORDER BY created_at DESC, rowid DESC LIMIT 1";
+static const char SQL_ASSESSMENT_INSERT[] =
+    "INSERT INTO assessments (id, user_id, target_node_id, type, title) "
+    "VALUES (?1, ?2, ?3, 'diagnostic', ?4)";
+static const char SQL_QUESTION_INSERT[] =
+    "INSERT INTO questions (id, assessment_id, node_id, format, prompt, options, "
+    "correct_answer, difficulty) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+static const char SQL_PROGRESS_UPDATE[] =
+    "UPDATE user_node_progress SET has_generated_subnodes = ?3, updated_at = ?4 "
+    "WHERE user_id = ?1 AND node_id = ?2";
+static const char SQL_PROGRESS_INSERT[] =
+    "INSERT INTO user_node_progress (id, user_id, node_id, first_entered_at, last_entered_at, "
+    "attempts_count, has_generated_subnodes) VALUES (?5, ?1, ?2, ?4, ?4, ?6, ?3)";
+static const char SQL_PROGRESS_FLAG[] =
+    "SELECT has_generated_subnodes FROM user_node_progress WHERE user_id = ?1 AND node_id = ?2";
+static const char SQL_QUESTIONS[] =
+    "SELECT " QUESTION_COLS " FROM questions WHERE assessment_id = ?1 ORDER BY rowid";
+static const char SQL_ANSWERS[] =
+    "SELECT " ANSWER_COLS " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 "
+    "ORDER BY created_at, rowid";
+
+static void bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, idx);
+}
+
+static void truncate_to(struct buf *out, size_t len)
+{
+    out->len = len;
+    if (out->data)
+        out->data[len] = '\0';
+}
+
+/* Step a one-column query: *found, and the first column's text copied into text (cap bytes)
+ * or its integer into *num. */
+static int query_one(struct db *db, sqlite3_stmt *st, bool *found, char *text, size_t cap,
+                     int64_t *num, struct sp_error *err)
+{
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW) {
+        if (text && cap) {
+            const unsigned char *s = sqlite3_column_text(st, 0);
+            snprintf(text, cap, "%s", s ? (const char *)s : "");
+        }
+        if (num)
+            *num = sqlite3_column_int64(st, 0);
+    } else if (rc != SQLITE_DONE) {
+        return store_step_error(db, st, rc, err);
+    }
+    sqlite3_reset(st);
+    return SP_OK;
+}
+
+int store_graph_user_exists(struct db *db, const char *user_id, bool *exists,
+                            struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_USER, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, user_id);
+    return query_one(db, st, exists, NULL, 0, NULL, err);
+}
+
+static int node_insert_locked(struct db *db, const char *user_id, const char *type,
+                              const char *branch_id, const char *parent_id, const char *title,
+                              const char *desc, char id[37], struct buf *row,
+                              struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_NODE_INSERT, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    ids_uuid_v4(id);
+    bind_text(st, 1, id);
+    bind_text(st, 2, user_id);
+    bind_text(st, 3, type);
+    bind_text(st, 4, branch_id);
+    bind_text(st, 5, parent_id);
+    bind_text(st, 6, title);
+    bind_text(st, 7, desc);
+    struct buf scratch = BUF_INIT(0);
+    rc = store_one_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, row ? row : &scratch, err);
+    buf_release(&scratch);
+    if (rc == SP_ENOTFOUND)
+        return sp_error_set(err, SP_EDB, "insert into nodes returned no row");
+    return rc;
+}
+
+int store_graph_node_insert(struct db *db, const char *user_id, const char *type,
+                            const char *branch_id, const char *parent_id, const char *title,
+                            const char *desc, char id[37], struct buf *row, struct sp_error *err)
+{
+    size_t len0 = row ? row->len : 0;
+    int rc = store_txn_begin(db, err);
+    if (rc != SP_OK)
+        return rc;
+    rc = node_insert_locked(db, user_id, type, branch_id, parent_id, title, desc, id, row, err);
+    rc = store_txn_end(db, rc, err);
+    if (rc != SP_OK && row)
+        truncate_to(row, len0);
+    return rc;
+}
+
+static int edge_ensure_locked(struct db *db, const char *source_id, const char *target_id,
+                              bool *inserted, char edge_id[37], struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_EDGE_FIND, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, source_id);
+    bind_text(st, 2, target_id);
+    bool found = false;
+    char id[37] = "";
+    rc = query_one(db, st, &found, id, sizeof id, NULL, err);
+    if (rc != SP_OK)
+        return rc;
+    if (!found) {
+        rc = store_stmt(db, SQL_EDGE_INSERT, &st, err);
+        if (rc != SP_OK)
+            return rc;
+        ids_uuid_v4(id);
+        bind_text(st, 1, id);
+        bind_text(st, 2, source_id);
+        bind_text(st, 3, target_id);
+        rc = store_run(db, st, NULL, err);
+        if (rc != SP_OK)
+            return rc;
+    }
+    if (inserted)
+        *inserted = !found;
+    if (edge_id)
+        memcpy(edge_id, id, 37);
+    return SP_OK;
+}
+
+int store_graph_edge_ensure(struct db *db, const char *source_id, const char *target_id,
+                            bool *inserted, char edge_id[37], struct sp_error *err)
+{
+    int rc = store_txn_begin(db, err);
+    if (rc != SP_OK)
+        return rc;
+    rc = edge_ensure_locked(db, source_id, target_id, inserted, edge_id, err);
+    return store_txn_end(db, rc, err);
+}
+
+int store_graph_children(struct db *db, const char *parent_id, const char *type,
+                         struct buf *out, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_CHILDREN, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, parent_id);
+    bind_text(st, 2, type);
+    return store_list_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
+}
+
+int store_graph_child_edges(struct db *db, const char *parent_id, const char *type,
+                            struct buf *out, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_CHILD_EDGES, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, parent_id);
+    bind_text(st, 2, type);
+    return store_list_json(db, st, schema_table(SCHEMA_NODE_EDGES), NULL, 0, out, err);
+}
+
+/* Append the first column of every row (JSON objects built by SQLite) as a JSON array. */
+static int json_column_array(struct db *db, sqlite3_stmt *st, struct buf *out,
+                             struct sp_error *err)
+{
+    size_t len0 = out->len;
+    int rc, code = buf_putc(out, '[');
+    bool first = true;
+    while (code == SP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!first)
+            code = buf_putc(out, ',');
+        first = false;
+        const void *s = sqlite3_column_text(st, 0);
+        if (code == SP_OK)
+            code = buf_append(out, s, (size_t)sqlite3_column_bytes(st, 0));
+    }
+    if (code != SP_OK) {
+        truncate_to(out, len0);
+        sqlite3_reset(st);
+        return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
+    }
+    if (rc != SQLITE_DONE) {
+        truncate_to(out, len0);
+        return store_step_error(db, st, rc, err);
+    }
+    sqlite3_reset(st);
+    code = buf_putc(out, ']');
+    return code == SP_OK ? SP_OK : sp_error_set(err, code, "building the reply");
+}
+
+int store_graph_legacy_edges(struct db *db, const char *parent_id, const char *type,
+                             struct buf *out, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_LEGACY_EDGES, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, parent_id);
+    bind_text(st, 2, type);
+    return json_column_array(db, st, out, err);
+}
+
+int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
+                            struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_LEGACY_EDGE, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, edge_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return sp_error_set(err, SP_ENOTFOUND, "Edge not found");
+    }
+    if (rc != SQLITE_ROW)
+        return store_step_error(db, st, rc, err);
+    int code = buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_reset(st);
+    return code == SP_OK ? SP_OK : sp_error_set(err, code, "building the reply");
+}
+
+int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
+                          struct sp_error *err)
+{
+    const struct model_table *t = schema_table(SCHEMA_TOPIC_DOCUMENTS);
+    const int cols[2] = { model_column_index(t, "original_filename"),
+                          model_column_index(t, "extracted_text") };
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_DOCUMENTS, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, node_id);
+    return store_list_json(db, st, t, cols, 2, out, err);
+}
+
+static int generation_locked(struct db *db, const char *node_id, const char *trigger,
+                             const char *model, const char *prompt, const char *response_meta,
+                             struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_GENERATION, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    char id[37];
+    ids_uuid_v4(id);
+    bind_text(st, 1, id);
+    bind_text(st, 2, node_id);
+    bind_text(st, 3, trigger);
+    bind_text(st, 4, model);
+    bind_text(st, 5, prompt);
+    bind_text(st, 6, response_meta);
+    return store_run(db, st, NULL, err);
+}
+
+int store_graph_generation(struct db *db, const char *node_id, const char *trigger,
+                           const char *model, const char *prompt, const char *response_meta,
+                           struct sp_error *err)
+{
+    int rc = store_txn_begin(db, err);
+    if (rc != SP_OK)
+        return rc;
+    rc = generation_locked(db, node_id, trigger, model, prompt, response_meta, err);
+    return store_txn_end(db, rc, err);
+}
+
+int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
+                                          const char *node_id, int64_t *count,
+                                          struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_QUESTION_COUNT, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, user_id);
+    bind_text(st, 2, node_id);
+    bool found;
+    *count = 0;
+    return query_one(db, st, &found, NULL, 0, count, err);
+}
+
+static int diagnostic_newest(struct db *db, const char *user_id, const char *node_id,
+                             bool *found, char id[37], struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_DIAGNOSTIC_NEWEST, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, user_id);
+    bind_text(st, 2, node_id);
+    return query_one(db, st, found, id, 37, NULL, err);
+}
+
+static int add_question_locked(struct db *db, const char *user_id, const char *node_id,
+                               const char *node_title, char assessment_id[37],
+                               const struct store_question *q, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if (!assessment_id[0]) {
+        bool found = false;
+        rc = diagnostic_newest(db, user_id, node_id, &found, assessment_id, err);
+        if (rc != SP_OK)
+            return rc;
+        if (!found) {
+            rc = store_stmt(db, SQL_ASSESSMENT_INSERT, &st, err);
+            if (rc != SP_OK)
+                return rc;
+            struct buf title = BUF_INIT(0);
+            if (buf_printf(&title, "Diagnostic for %s", node_title) != SP_OK) {
+                buf_release(&title);
+                return sp_error_set(err, SP_ENOMEM, "out of memory");
+            }
+            ids_uuid_v4(assessment_id);
+            bind_text(st, 1, assessment_id);
+            bind_text(st, 2, user_id);
+            bind_text(st, 3, node_id);
+            sqlite3_bind_text(st, 4, title.data, (int)title.len, SQLITE_TRANSIENT);
+            buf_release(&title);
+            rc = store_run(db, st, NULL, err);
+            if (rc != SP_OK)
+                return rc;
+        }
+    }
+    rc = store_stmt(db, SQL_QUESTION_INSERT, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    char id[37];
+    ids_uuid_v4(id);
+    bind_text(st, 1, id);
+    bind_text(st, 2, assessment_id);
+    bind_text(st, 3, node_id);
+    bind_text(st, 4, q->format);
+    bind_text(st, 5, q->prompt);
+    bind_text(st, 6, q->options_json);
+    bind_text(st, 7, q->correct_answer);
+    sqlite3_bind_int64(st, 8, q->difficulty);
+    return store_run(db, st, NULL, err);
+}
+
+int store_graph_add_diagnostic_question(struct db *db, const char *user_id,
+                                        const char *node_id, const char *node_title,
+                                        char assessment_id[37], const struct store_question *q,
+                                        struct sp_error *err)
+{
+    char saved[37];
+    memcpy(saved, assessment_id, 37);
+    int rc = store_txn_begin(db, err);
+    if (rc != SP_OK)
+        return rc;
+    rc = add_question_locked(db, user_id, node_id, node_title, assessment_id, q, err);
+    rc = store_txn_end(db, rc, err);
+    if (rc != SP_OK)
+        memcpy(assessment_id, saved, 37); /* a rolled-back assessment does not exist */
+    return rc;
+}
+
+static int progress_flag_locked(struct db *db, const char *user_id, const char *node_id,
+                                bool generated, int attempts_if_new, struct sp_error *err)
+{
+    char now[25];
+    time_iso_now(now);
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_PROGRESS_UPDATE, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, user_id);
+    bind_text(st, 2, node_id);
+    sqlite3_bind_int(st, 3, generated ? 1 : 0);
+    bind_text(st, 4, now);
+    int changes = 0;
+    rc = store_run(db, st, &changes, err);
+    if (rc != SP_OK || changes > 0)
+        return rc;
+    rc = store_stmt(db, SQL_PROGRESS_INSERT, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    char id[37];
+    ids_uuid_v4(id);
+    bind_text(st, 1, user_id);
+    bind_text(st, 2, node_id);
+    sqlite3_bind_int(st, 3, generated ? 1 : 0);
+    bind_text(st, 4, now);
+    bind_text(st, 5, id);
+    sqlite3_bind_int(st, 6, attempts_if_new);
+    return store_run(db, st, NULL, err);
+}
+
+int store_graph_bootstrap_done(struct db *db, const char *user_id, const char *node_id,
+                               const char *model, const char *prompt, const char *response_meta,
+                               bool generated, struct sp_error *err)
+{
+    int rc = store_txn_begin(db, err);
+    if (rc != SP_OK)
+        return rc;
+    rc = generation_locked(db, node_id, "on_first_enter", model, prompt, response_meta, err);
+    if (rc == SP_OK)
+        rc = progress_flag_locked(db, user_id, node_id, generated, 0, err);
+    return store_txn_end(db, rc, err);
+}
+
+int store_graph_has_generated_subnodes(struct db *db, const char *user_id, const char *node_id,
+                                       bool *generated, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_PROGRESS_FLAG, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, user_id);
+    bind_text(st, 2, node_id);
+    bool found = false;
+    int64_t flag = 0;
+    rc = query_one(db, st, &found, NULL, 0, &flag, err);
+    *generated = rc == SP_OK && found && flag == 1;
+    return rc;
+}
+
+static int legacy_save_locked(struct db *db, const struct store_legacy_batch *b, struct buf *out,
+                              struct sp_error *err)
+{
+    char (*ids)[37] = calloc(b->n ? b->n : 1, sizeof *ids);
+    if (!ids)
+        return sp_error_set(err, SP_ENOMEM, "out of memory");
+    int rc = buf_printf(out, "{\"generated\":true,\"%s\":[", b->reply_key);
+    for (size_t i = 0; rc == SP_OK && i < b->n; i++) {
+        if (i)
+            rc = buf_putc(out, ',');
+        if (rc == SP_OK)
+            rc = node_insert_locked(db, b->user_id, b->type, b->branch_id, b->parent_id,
+                                    b->titles[i], b->descs[i], ids[i], out, err);
+    }
+    if (rc == SP_OK)
+        rc = buf_puts(out, "],\"edges\":[");
+    for (size_t k = 0; rc == SP_OK && k < b->n_edges; k++) {
+        char edge_id[37];
+        rc = edge_ensure_locked(db, ids[b->edge_from[k]], ids[b->edge_to[k]], NULL, edge_id,
+                                err);
+        if (rc == SP_OK && k)
+            rc = buf_putc(out, ',');
+        if (rc == SP_OK)
+            rc = store_graph_legacy_edge(db, edge_id, out, err);
+    }
+    if (rc == SP_OK)
+        rc = buf_puts(out, "]}");
+    if (rc == SP_OK)
+        rc = generation_locked(db, b->parent_id, "on_first_enter", b->model, b->prompt,
+                               b->response_meta, err);
+    if (rc == SP_OK && b->mark_progress)
+        rc = progress_flag_locked(db, b->user_id, b->parent_id, true, 1, err);
+    free(ids);
+    return rc;
+}
+
+int store_graph_legacy_save(struct db *db, const struct store_legacy_batch *b, struct buf *out,
+                            struct sp_error *err)
+{
+    size_t len0 = out->len;
+    int rc = store_txn_begin(db, err);
+    if (rc != SP_OK)
+        return rc;
+    rc = legacy_save_locked(db, b, out, err);
+    rc = store_txn_end(db, rc, err);
+    if (rc != SP_OK)
+        truncate_to(out, len0);
+    return rc;
+}
+
+int store_graph_diagnostic_data(struct db *db, const char *user_id, const char *node_id,
+                                struct buf *out, struct sp_error *err)
+{
+    bool found = false;
+    char id[37] = "";
+    int rc = diagnostic_newest(db, user_id, node_id, &found, id, err);
+    if (rc != SP_OK)
+        return rc;
+    if (!found)
+        return buf_puts(out, "null") == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "oom");
+    size_t len0 = out->len;
+    sqlite3_stmt *st;
+    rc = buf_printf(out, "{\"assessmentId\":\"%s\",\"questions\":", id);
+    if (rc == SP_OK)
+        rc = store_stmt(db, SQL_QUESTIONS, &st, err);
+    if (rc == SP_OK) {
+        bind_text(st, 1, id);
+        rc = store_list_json(db, st, schema_table(SCHEMA_QUESTIONS), NULL, 0, out, err);
+    }
+    if (rc == SP_OK)
+        rc = buf_puts(out, ",\"answers\":");
+    if (rc == SP_OK)
+        rc = store_stmt(db, SQL_ANSWERS, &st, err);
+    if (rc == SP_OK) {
+        bind_text(st, 1, id);
+        bind_text(st, 2, user_id);
+        rc = store_list_json(db, st, schema_table(SCHEMA_ANSWERS), NULL, 0, out, err);
+    }
+    if (rc == SP_OK)
+        rc = buf_putc(out, '}');
+    if (rc != SP_OK)
+        truncate_to(out, len0);
+    return rc;
+}
