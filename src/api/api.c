@@ -52,8 +52,6 @@ static void log_server_error(int status, int code, const char *msg)
  * named, because the operator can act on them. */
 static void public_message(int status, int code, char *msg, size_t size)
 {
-    if (status < 500 || status == 502 || (status == 503 && code == SP_EINVAL))
-        return;
     const char *say;
     switch (code) {
     case SP_EBUSY:
@@ -67,11 +65,18 @@ static void public_message(int status, int code, char *msg, size_t size)
     case SP_ENOSPACE:
         say = "the disk is full: free some space and try again";
         break;
-    case SP_EUNAVAILABLE:
-        return; /* our own words (agents not configured, ...) */
+    case SP_EDB:
+    case SP_EINTERNAL:
+    case SP_ENOMEM:
+        say = "internal server error (the server log has the details)";
+        break;
     default:
+        if (status != 500)
+            return; /* our own words: 4xx, upstream 502, "not available", "too many runs" */
         say = "internal server error (the server log has the details)";
     }
+    if (status < 500)
+        return;
     snprintf(msg, size, "%s", say);
 }
 
