@@ -158,9 +158,25 @@ static const char *json_kind(const json_t *v)
     }
 }
 
+void api_body_prepare(struct api_req *req)
+{
+    if (req->body_json || !req->content_type || !is_json_type(req->content_type) ||
+        req->body_len == 0 || !req->body)
+        return;
+    json_t *v = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, NULL);
+    if (v && json_is_object(v))
+        req->body_json = v;
+    else
+        json_decref(v);
+}
+
 int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out)
 {
     *out = NULL;
+    if (req->body_json) {
+        *out = json_incref(req->body_json);
+        return SP_OK;
+    }
     if (!req->content_type) {
         if (req->body_len == 0)
             return api_fail(resp, SP_EINVAL,

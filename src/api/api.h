@@ -60,6 +60,10 @@ struct api_req {
     const char *body;              /* raw body (NUL-terminated) or NULL */
     size_t body_len;
     struct arena *arena;
+    /* The body already parsed as a JSON object (api_body_prepare, on the HTTP worker thread,
+     * so that the database writer does not parse it), or NULL. Owned: released with the
+     * request (json_decref). */
+    json_t *body_json;
 };
 
 struct api_resp {
@@ -128,6 +132,9 @@ int api_start_run(struct api_resp *resp, const char *key, run_job_fn job, void *
 
 /* ---- group commit (api/write.c over storage/store_writer.h) ---- */
 
+/* Parse the body ahead when it is a well-formed JSON object, for api_body_object() to hand
+ * out later (any problem is left for the handler to report, in its usual order). */
+void api_body_prepare(struct api_req *req);
 /* Whether route is a write that runs through the database writer (group commit). */
 bool api_route_batched(const struct api_route *route);
 /* Queue route's handler to run on the writer thread in the next batch; done(cls) runs (on the

@@ -99,6 +99,7 @@ static struct request *request_new(struct http_server *srv, const char *uri)
 
 static void request_free(struct request *r)
 {
+    json_decref(r->req.body_json);
     http_defer_free(r->defer); /* closes the run's reader: cancels the run if it was the last */
     run_reader_close(r->resp.run);
     http_upload_free(r->upload);
@@ -466,6 +467,7 @@ static enum MHD_Result defer_write(struct request *r, struct MHD_Connection *c)
     r->req.body_len = r->body.len;
     r->conn = c;
     r->deferred = true;
+    api_body_prepare(&r->req); /* the JSON parse stays on this thread, off the writer */
     MHD_suspend_connection(c);
     if (api_write_submit(r->route, &r->req, &r->resp, write_done, r) != SP_OK) {
         api_fail(&r->resp, SP_ENOMEM, "out of memory queueing the write");
