@@ -22,6 +22,12 @@
 /* More '&'-separated pairs than this in a query string are refused (414) before libmicrohttpd
  * stores them: its per-connection pool runs out at about 515 and the request then hangs. */
 #define HTTP_QUERY_PAIRS_MAX 256
+/* Request target and header limits checked by the server itself, so that the answer is JSON:
+ * libmicrohttpd's own 414/431 (with an HTML body) only come past its per-connection memory,
+ * which is set well above these (HTTP_CONNECTION_MEMORY). */
+#define HTTP_TARGET_MAX 8192u
+#define HTTP_HEADERS_MAX 16384u
+#define HTTP_CONNECTION_MEMORY (96u * 1024u)
 #define HTTP_CSP "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 struct http_cors {

@@ -70,6 +70,7 @@ struct request {
     int status;                /* sent status, 0 until queued */
     bool preflight;            /* OPTIONS: answer with the CORS preflight */
     bool query_overflow;       /* more than HTTP_QUERY_PAIRS_MAX query pairs: 414 */
+    bool target_too_long;      /* request target over HTTP_TARGET_MAX: 414 */
     bool deferred;             /* suspended while the database writer runs the handler */
     atomic_bool write_done;    /* set by the writer thread before it resumes the connection */
     struct MHD_Connection *conn;
@@ -118,8 +119,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     /* uri points into libmicrohttpd's writable read buffer, which it parses for the query
      * pairs right after this callback: blank the separators of an oversized query before it
      * runs out of connection memory doing so (guard.h). r->uri keeps the original. */
-    if (r)
+    if (r) {
         r->query_overflow = http_query_overflow((char *)uri);
+        r->target_too_long = uri && strlen(uri) > HTTP_TARGET_MAX;
+    }
     return r;
 }
 
@@ -352,6 +355,11 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
             "origin %.200s may not use this server (allowed: SPROUT_CORS_ORIGINS)", origin));
     if (r->query_overflow)
         return fail_status_early(r, c, 414, "too many query parameters (limit 32)");
+    if (r->target_too_long)
+        return fail_status_early(r, c, 414, "request target too long (limit 8192 bytes)");
+    const union MHD_ConnectionInfo *hs = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (hs && hs->header_size > HTTP_HEADERS_MAX)
+        return fail_status_early(r, c, 431, "request headers too large (limit 16384 bytes)");
 
     if (strcmp(method, "OPTIONS") == 0) {
         r->preflight = true;
@@ -626,6 +634,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads,
                                  MHD_OPTION_CONNECTION_LIMIT, HTTP_CONNECTION_LIMIT,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
                                  MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,

@@ -292,3 +292,22 @@ def test_sweep_runs_periodically(start_server, tmp_path):
         time.sleep(0.1)
     assert not orphan.exists()
     assert "sweep: removed 1 stored file without a row" in srv.output()
+
+
+# ---------- the HTTP library's own errors (finding 6) ----------
+
+def raw_reply(srv, data):
+    out = srv.raw(data, timeout=5)
+    head, _, body = out.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+def test_long_target_and_large_headers_are_json(server):
+    # these used to get libmicrohttpd's HTML 414 / 431
+    head, body = raw_reply(server, b"GET /api/nodes?q=" + b"a" * 40000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head.startswith("HTTP/1.1 414") and "application/json" in head, head
+    assert b"request target too long" in body
+    head, body = raw_reply(server, b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")
+    assert head.startswith("HTTP/1.1 431") and "application/json" in head, head
+    assert b"request headers too large" in body
+    assert server.request("GET", "/api/health").status == 200
