@@ -5,6 +5,8 @@
 #                   programs of tests/drivers/ (driven by pytest) into build/debug/drivers/
 #   make test       everything tests/run.sh runs (units, conformance, CLI, end to end)
 #   make check      warnings as errors + banned functions + layer rules
+#   make fuzz       libFuzzer targets (clang) into build/fuzz/, each run FUZZ_SECONDS (default 5)
+#                   on its committed corpus tests/fuzz/corpus/<target>/; see docs/FUZZING.md
 #   make man        build/sprout.1, the man page, written by the binary from its command table
 #   make install    binary + man page under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local by default)
 #   make format     clang-format the C sources (scripts/format.sh; --check lists what differs)
@@ -52,7 +54,7 @@ DBG_LIB_OBJS := $(LIB_SRCS:%.c=build/debug/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/debug/tests/%)
 DRIVER_BINS := $(DRIVER_SRCS:tests/drivers/%.c=build/debug/drivers/%)
 
-.PHONY: all release debug units test check format clean man install uninstall FORCE
+.PHONY: all release debug units test check format clean man install uninstall FORCE fuzz fuzz-build
 all: release man
 release: build/release/sprout
 debug: build/debug/sprout
@@ -125,6 +127,29 @@ check:
 	$(MAKE) -B EXTRA_CFLAGS=-Werror release debug units
 	scripts/check-source.sh
 
+# ---- fuzzing (clang only; docs/FUZZING.md) ----
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 5
+FUZZ_FLAGS   := $(filter-out -Wpedantic,$(BASE)) -O1 -g -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJS    := $(LIB_SRCS:%.c=build/fuzz/%.o)
+FUZZ_SRCS    := $(filter-out tests/fuzz/harness.c,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+
+build/fuzz/build/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -c -o $@ $<
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/harness.c tests/fuzz/harness.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< tests/fuzz/harness.c \
+	    $(FUZZ_OBJS) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 format:
 	scripts/format.sh
 
@@ -143,4 +168,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(REL_OBJS:.o=.d) $(DBG_OBJS:.o=.d)
+-include $(REL_OBJS:.o=.d) $(DBG_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

@@ -1,10 +1,12 @@
 /* cli/cli.c: command table, global options, usage text, exit codes (see cli.h). */
 #include "cli/cli.h"
+#include "db/conn.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,6 +278,15 @@ int cli_main(int argc, char **argv)
     cli_settings_process();
     ctx.db_path = db ? db : config_get("DB_PATH", "./sprout.db");
     ctx.migrations_dir = mig ? mig : "./drizzle";
+    /* Durability (docs/SERVER.md): FULL unless SPROUT_SYNC=normal. */
+    const char *sync = config_get("SPROUT_SYNC", "full");
+    if (strcasecmp(sync, "normal") == 0) {
+        db_set_sync_normal(true);
+    } else if (strcasecmp(sync, "full") != 0) {
+        fprintf(stderr, "sprout: SPROUT_SYNC must be 'full' (the default) or 'normal', not '%s'\n", sync);
+        free(rest);
+        return CLI_EXIT_USAGE;
+    }
     ctx.migrations = migsrc_folder(ctx.migrations_dir);
     struct stat st;
     if (!mig && (stat(ctx.migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) && migsrc_builtin_available())
