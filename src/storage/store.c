@@ -112,12 +112,8 @@ int store_bind_value(sqlite3_stmt *st, int idx, const struct store_value *v)
 void store_bind_name(sqlite3_stmt *st, const char *name, const char *text)
 {
     int idx = sqlite3_bind_parameter_index(st, name);
-    if (idx > 0) {
-        if (text)
-            sqlite3_bind_text(st, idx, text, -1, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(st, idx);
-    }
+    if (idx > 0)
+        store_bind_text(st, idx, text);
 }
 
 void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct store_row *row)
@@ -173,6 +169,14 @@ int store_step_error(struct db *db, sqlite3_stmt *st, int rc, struct sp_error *e
     int code = db_error(db, rc, err, "database");
     sqlite3_reset(st);
     return code;
+}
+
+void store_bind_text(sqlite3_stmt *st, int idx, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(st, idx, text, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, idx);
 }
 
 void store_truncate(struct buf *out, size_t len)

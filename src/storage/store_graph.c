@@ -78,21 +78,6 @@ static const char SQL_ANSWERS[] =
     "SELECT " ANSWER_COLS " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 "
     "ORDER BY created_at, rowid";
 
-static void bind_text(sqlite3_stmt *st, int idx, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, idx);
-}
-
-static void truncate_to(struct buf *out, size_t len)
-{
-    out->len = len;
-    if (out->data)
-        out->data[len] = '\0';
-}
-
 /* Step a one-column query: *found, and the first column's text copied into text (cap bytes)
  * or its integer into *num. */
 static int query_one(struct db *db, sqlite3_stmt *st, bool *found, char *text, size_t cap,
@@ -121,7 +106,7 @@ int store_graph_user_exists(struct db *db, const char *user_id, bool *exists,
     int rc = store_stmt(db, SQL_USER, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, user_id);
+    store_bind_text(st, 1, user_id);
     return query_one(db, st, exists, NULL, 0, NULL, err);
 }
 
@@ -135,13 +120,13 @@ static int node_insert_locked(struct db *db, const char *user_id, const char *ty
     if (rc != SP_OK)
         return rc;
     ids_uuid_v4(id);
-    bind_text(st, 1, id);
-    bind_text(st, 2, user_id);
-    bind_text(st, 3, type);
-    bind_text(st, 4, branch_id);
-    bind_text(st, 5, parent_id);
-    bind_text(st, 6, title);
-    bind_text(st, 7, desc);
+    store_bind_text(st, 1, id);
+    store_bind_text(st, 2, user_id);
+    store_bind_text(st, 3, type);
+    store_bind_text(st, 4, branch_id);
+    store_bind_text(st, 5, parent_id);
+    store_bind_text(st, 6, title);
+    store_bind_text(st, 7, desc);
     struct buf scratch = BUF_INIT(0);
     rc = store_one_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, row ? row : &scratch, err);
     buf_release(&scratch);
@@ -161,7 +146,7 @@ int store_graph_node_insert(struct db *db, const char *user_id, const char *type
     rc = node_insert_locked(db, user_id, type, branch_id, parent_id, title, desc, id, row, err);
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK && row)
-        truncate_to(row, len0);
+        store_truncate(row, len0);
     return rc;
 }
 
@@ -172,8 +157,8 @@ static int edge_ensure_locked(struct db *db, const char *source_id, const char *
     int rc = store_stmt(db, SQL_EDGE_FIND, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, source_id);
-    bind_text(st, 2, target_id);
+    store_bind_text(st, 1, source_id);
+    store_bind_text(st, 2, target_id);
     bool found = false;
     char id[37] = "";
     rc = query_one(db, st, &found, id, sizeof id, NULL, err);
@@ -184,9 +169,9 @@ static int edge_ensure_locked(struct db *db, const char *source_id, const char *
         if (rc != SP_OK)
             return rc;
         ids_uuid_v4(id);
-        bind_text(st, 1, id);
-        bind_text(st, 2, source_id);
-        bind_text(st, 3, target_id);
+        store_bind_text(st, 1, id);
+        store_bind_text(st, 2, source_id);
+        store_bind_text(st, 3, target_id);
         rc = store_run(db, st, NULL, err);
         if (rc != SP_OK)
             return rc;
@@ -215,8 +200,8 @@ int store_graph_children(struct db *db, const char *parent_id, const char *type,
     int rc = store_stmt(db, SQL_CHILDREN, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, parent_id);
-    bind_text(st, 2, type);
+    store_bind_text(st, 1, parent_id);
+    store_bind_text(st, 2, type);
     return store_list_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
 }
 
@@ -227,8 +212,8 @@ int store_graph_child_edges(struct db *db, const char *parent_id, const char *ty
     int rc = store_stmt(db, SQL_CHILD_EDGES, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, parent_id);
-    bind_text(st, 2, type);
+    store_bind_text(st, 1, parent_id);
+    store_bind_text(st, 2, type);
     return store_list_json(db, st, schema_table(SCHEMA_NODE_EDGES), NULL, 0, out, err);
 }
 
@@ -248,12 +233,12 @@ static int json_column_array(struct db *db, sqlite3_stmt *st, struct buf *out,
             code = buf_append(out, s, (size_t)sqlite3_column_bytes(st, 0));
     }
     if (code != SP_OK) {
-        truncate_to(out, len0);
+        store_truncate(out, len0);
         sqlite3_reset(st);
         return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
     }
     if (rc != SQLITE_DONE) {
-        truncate_to(out, len0);
+        store_truncate(out, len0);
         return store_step_error(db, st, rc, err);
     }
     sqlite3_reset(st);
@@ -268,8 +253,8 @@ int store_graph_legacy_edges(struct db *db, const char *parent_id, const char *t
     int rc = store_stmt(db, SQL_LEGACY_EDGES, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, parent_id);
-    bind_text(st, 2, type);
+    store_bind_text(st, 1, parent_id);
+    store_bind_text(st, 2, type);
     return json_column_array(db, st, out, err);
 }
 
@@ -280,7 +265,7 @@ int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
     int rc = store_stmt(db, SQL_LEGACY_EDGE, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, edge_id);
+    store_bind_text(st, 1, edge_id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         sqlite3_reset(st);
@@ -303,7 +288,7 @@ int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
     int rc = store_stmt(db, SQL_DOCUMENTS, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, node_id);
+    store_bind_text(st, 1, node_id);
     return store_list_json(db, st, t, cols, 2, out, err);
 }
 
@@ -317,12 +302,12 @@ static int generation_locked(struct db *db, const char *node_id, const char *tri
         return rc;
     char id[37];
     ids_uuid_v4(id);
-    bind_text(st, 1, id);
-    bind_text(st, 2, node_id);
-    bind_text(st, 3, trigger);
-    bind_text(st, 4, model);
-    bind_text(st, 5, prompt);
-    bind_text(st, 6, response_meta);
+    store_bind_text(st, 1, id);
+    store_bind_text(st, 2, node_id);
+    store_bind_text(st, 3, trigger);
+    store_bind_text(st, 4, model);
+    store_bind_text(st, 5, prompt);
+    store_bind_text(st, 6, response_meta);
     return store_run(db, st, NULL, err);
 }
 
@@ -345,8 +330,8 @@ int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
     int rc = store_stmt(db, SQL_QUESTION_COUNT, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, user_id);
-    bind_text(st, 2, node_id);
+    store_bind_text(st, 1, user_id);
+    store_bind_text(st, 2, node_id);
     bool found;
     *count = 0;
     return query_one(db, st, &found, NULL, 0, count, err);
@@ -359,8 +344,8 @@ static int diagnostic_newest(struct db *db, const char *user_id, const char *nod
     int rc = store_stmt(db, SQL_DIAGNOSTIC_NEWEST, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, user_id);
-    bind_text(st, 2, node_id);
+    store_bind_text(st, 1, user_id);
+    store_bind_text(st, 2, node_id);
     return query_one(db, st, found, id, 37, NULL, err);
 }
 
@@ -385,9 +370,9 @@ static int add_question_locked(struct db *db, const char *user_id, const char *n
                 return sp_error_set(err, SP_ENOMEM, "out of memory");
             }
             ids_uuid_v4(assessment_id);
-            bind_text(st, 1, assessment_id);
-            bind_text(st, 2, user_id);
-            bind_text(st, 3, node_id);
+            store_bind_text(st, 1, assessment_id);
+            store_bind_text(st, 2, user_id);
+            store_bind_text(st, 3, node_id);
             sqlite3_bind_text(st, 4, title.data, (int)title.len, SQLITE_TRANSIENT);
             buf_release(&title);
             rc = store_run(db, st, NULL, err);
@@ -400,13 +385,13 @@ static int add_question_locked(struct db *db, const char *user_id, const char *n
         return rc;
     char id[37];
     ids_uuid_v4(id);
-    bind_text(st, 1, id);
-    bind_text(st, 2, assessment_id);
-    bind_text(st, 3, node_id);
-    bind_text(st, 4, q->format);
-    bind_text(st, 5, q->prompt);
-    bind_text(st, 6, q->options_json);
-    bind_text(st, 7, q->correct_answer);
+    store_bind_text(st, 1, id);
+    store_bind_text(st, 2, assessment_id);
+    store_bind_text(st, 3, node_id);
+    store_bind_text(st, 4, q->format);
+    store_bind_text(st, 5, q->prompt);
+    store_bind_text(st, 6, q->options_json);
+    store_bind_text(st, 7, q->correct_answer);
     sqlite3_bind_int64(st, 8, q->difficulty);
     return store_run(db, st, NULL, err);
 }
@@ -437,10 +422,10 @@ static int progress_flag_locked(struct db *db, const char *user_id, const char *
     int rc = store_stmt(db, SQL_PROGRESS_UPDATE, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, user_id);
-    bind_text(st, 2, node_id);
+    store_bind_text(st, 1, user_id);
+    store_bind_text(st, 2, node_id);
     sqlite3_bind_int(st, 3, generated ? 1 : 0);
-    bind_text(st, 4, now);
+    store_bind_text(st, 4, now);
     int changes = 0;
     rc = store_run(db, st, &changes, err);
     if (rc != SP_OK || changes > 0)
@@ -450,11 +435,11 @@ static int progress_flag_locked(struct db *db, const char *user_id, const char *
         return rc;
     char id[37];
     ids_uuid_v4(id);
-    bind_text(st, 1, user_id);
-    bind_text(st, 2, node_id);
+    store_bind_text(st, 1, user_id);
+    store_bind_text(st, 2, node_id);
     sqlite3_bind_int(st, 3, generated ? 1 : 0);
-    bind_text(st, 4, now);
-    bind_text(st, 5, id);
+    store_bind_text(st, 4, now);
+    store_bind_text(st, 5, id);
     sqlite3_bind_int(st, 6, attempts_if_new);
     return store_run(db, st, NULL, err);
 }
@@ -479,8 +464,8 @@ int store_graph_has_generated_subnodes(struct db *db, const char *user_id, const
     int rc = store_stmt(db, SQL_PROGRESS_FLAG, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, user_id);
-    bind_text(st, 2, node_id);
+    store_bind_text(st, 1, user_id);
+    store_bind_text(st, 2, node_id);
     bool found = false;
     int64_t flag = 0;
     rc = query_one(db, st, &found, NULL, 0, &flag, err);
@@ -534,7 +519,7 @@ int store_graph_legacy_save(struct db *db, const struct store_legacy_batch *b, s
     rc = legacy_save_locked(db, b, out, err);
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK)
-        truncate_to(out, len0);
+        store_truncate(out, len0);
     return rc;
 }
 
@@ -554,7 +539,7 @@ int store_graph_diagnostic_data(struct db *db, const char *user_id, const char *
     if (rc == SP_OK)
         rc = store_stmt(db, SQL_QUESTIONS, &st, err);
     if (rc == SP_OK) {
-        bind_text(st, 1, id);
+        store_bind_text(st, 1, id);
         rc = store_list_json(db, st, schema_table(SCHEMA_QUESTIONS), NULL, 0, out, err);
     }
     if (rc == SP_OK)
@@ -562,13 +547,13 @@ int store_graph_diagnostic_data(struct db *db, const char *user_id, const char *
     if (rc == SP_OK)
         rc = store_stmt(db, SQL_ANSWERS, &st, err);
     if (rc == SP_OK) {
-        bind_text(st, 1, id);
-        bind_text(st, 2, user_id);
+        store_bind_text(st, 1, id);
+        store_bind_text(st, 2, user_id);
         rc = store_list_json(db, st, schema_table(SCHEMA_ANSWERS), NULL, 0, out, err);
     }
     if (rc == SP_OK)
         rc = buf_putc(out, '}');
     if (rc != SP_OK)
-        truncate_to(out, len0);
+        store_truncate(out, len0);
     return rc;
 }

@@ -87,21 +87,6 @@ static const char SQL_GEN_INSERT[] =
     "INSERT INTO node_generations (id, node_id, \"trigger\", model, prompt, response_meta) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
-static void bind_text(sqlite3_stmt *st, int idx, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, idx);
-}
-
-static void truncate_to(struct buf *out, size_t len)
-{
-    out->len = len;
-    if (out->data)
-        out->data[len] = '\0';
-}
-
 /* ---- edge lists ---- */
 
 int store_learning_edges_add(struct learning_edges *e, const char *source, const char *target)
@@ -242,7 +227,7 @@ static int run_stmt(struct db *db, const char *sql, const char *const *texts, si
     if (rc != SP_OK)
         return rc;
     for (size_t i = 0; i < n; i++)
-        bind_text(st, (int)i + 1, texts[i]);
+        store_bind_text(st, (int)i + 1, texts[i]);
     return store_run(db, st, changes, err);
 }
 
@@ -279,7 +264,7 @@ static int node_insert(struct db *db, const struct learning_node *n, char id_out
         return rc;
     const char *v[] = { id, n->user_id, n->type, n->branch_id, n->parent_id, n->title, n->desc };
     for (int i = 0; i < 7; i++)
-        bind_text(st, i + 1, v[i]);
+        store_bind_text(st, i + 1, v[i]);
     rc = store_one_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
     if (rc == SP_ENOTFOUND)
         rc = sp_error_set(err, SP_EDB, "insert into nodes returned no row");
@@ -298,7 +283,7 @@ static int edges_query(struct db *db, const char *sql, const char *id, const cha
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (bind_second)
-        bind_text(st, 2, second);
+        store_bind_text(st, 2, second);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         rc = store_learning_edges_add(list, (const char *)sqlite3_column_text(st, 0),
@@ -356,7 +341,7 @@ int store_learning_diagnostic_create(struct db *db, const char *user_id, const c
         const char *v[] = { qid, aid, node_id, q[i].format, q[i].prompt, q[i].options,
                             q[i].correct_answer };
         for (int k = 0; k < 7; k++)
-            bind_text(st, k + 1, v[k]);
+            store_bind_text(st, k + 1, v[k]);
         sqlite3_bind_int64(st, 8, q[i].difficulty);
         rc = store_run(db, st, NULL, err);
     }
@@ -373,7 +358,7 @@ int store_learning_diagnostic_create(struct db *db, const char *user_id, const c
     if (rc == SP_OK)
         *created = true;
     else
-        truncate_to(out, len0);
+        store_truncate(out, len0);
     return rc;
 }
 
@@ -397,7 +382,7 @@ int store_learning_grade(struct db *db, const struct learning_grade *g, size_t n
             sqlite3_bind_double(st, 3, g[i].score);
         else
             sqlite3_bind_null(st, 3);
-        bind_text(st, 4, g[i].feedback);
+        store_bind_text(st, 4, g[i].feedback);
         rc = store_run(db, st, NULL, err);
     }
     return store_txn_end(db, rc, err);
@@ -416,7 +401,7 @@ int store_learning_add_node(struct db *db, const struct learning_node *node,
         rc = edge_insert(db, deps[i], id_out, NULL, err);
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK)
-        truncate_to(out, len0);
+        store_truncate(out, len0);
     return rc;
 }
 
@@ -463,7 +448,7 @@ int store_learning_insert_concept(struct db *db, const struct learning_node *nod
     store_learning_edges_free(&old);
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK) {
-        truncate_to(out, len0);
+        store_truncate(out, len0);
         store_learning_edges_free(removed);
         store_learning_edges_free(created);
     }
@@ -577,7 +562,7 @@ int store_learning_apply(struct db *db, const struct learning_node *nodes, size_
         sp_error_set(err, rc, "building the reply");
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK)
-        truncate_to(out, len0);
+        store_truncate(out, len0);
     return rc;
 }
 

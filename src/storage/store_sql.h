@@ -30,6 +30,8 @@
 int store_stmt(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_error *err);
 /* Bind one value at a 1-based index. */
 int store_bind_value(sqlite3_stmt *st, int idx, const struct store_value *v);
+/* Bind text (NULL -> SQL NULL) at a 1-based index; SQLite copies it. */
+void store_bind_text(sqlite3_stmt *st, int idx, const char *text);
 /* Bind text (NULL -> SQL NULL) to the parameter called name; no-op when st has none. */
 void store_bind_name(sqlite3_stmt *st, const char *name, const char *text);
 /* Bind every ":column" parameter of st from row (ABSENT binds NULL), every ":set_column" to 1/0

@@ -80,14 +80,6 @@ static const char SQL_SESSION_END[] = "UPDATE chat_sessions SET ended_at = ?2 WH
 
 /* ---- small helpers ---- */
 
-static void bind_text(sqlite3_stmt *st, int idx, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, idx);
-}
-
 /* A new copy of a text column, NULL for SQL NULL; *oom set when the copy failed. */
 static char *col_dup(sqlite3_stmt *st, int i, bool *oom)
 {
@@ -173,7 +165,7 @@ int store_tutor_session_get(struct db *db, const char *session_id,
     int rc = store_stmt(db, SQL_SESSION, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, session_id);
+    store_bind_text(st, 1, session_id);
     rc = one_row(db, st, err);
     if (rc == SP_ENOTFOUND)
         return sp_error_set(err, rc, "Session not found");
@@ -207,7 +199,7 @@ int store_tutor_node_get(struct db *db, const char *node_id, struct store_tutor_
     int rc = store_stmt(db, SQL_NODE, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, node_id);
+    store_bind_text(st, 1, node_id);
     rc = one_row(db, st, err);
     if (rc == SP_ENOTFOUND)
         return sp_error_set(err, rc, "Node not found");
@@ -243,7 +235,7 @@ int store_tutor_user_check(struct db *db, const char *user_id, struct sp_error *
     int rc = store_stmt(db, SQL_USER, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, user_id);
+    store_bind_text(st, 1, user_id);
     rc = one_row(db, st, err);
     if (rc == SP_ENOTFOUND)
         return sp_error_set(err, rc, "userId %s not found", user_id);
@@ -262,7 +254,7 @@ int store_tutor_messages(struct db *db, const char *session_id, json_t **out,
     int rc = store_stmt(db, SQL_MESSAGES, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, session_id);
+    store_bind_text(st, 1, session_id);
     return rows_json(db, st, keys, 3, out, err);
 }
 
@@ -276,12 +268,12 @@ static int insert_message(struct db *db, const char *session_id, const char *use
         return rc;
     char id[IDS_UUID_SIZE];
     ids_uuid_v4(id);
-    bind_text(st, 1, id);
-    bind_text(st, 2, session_id);
-    bind_text(st, 3, user_id);
-    bind_text(st, 4, role);
-    bind_text(st, 5, kind);
-    bind_text(st, 6, content);
+    store_bind_text(st, 1, id);
+    store_bind_text(st, 2, session_id);
+    store_bind_text(st, 3, user_id);
+    store_bind_text(st, 4, role);
+    store_bind_text(st, 5, kind);
+    store_bind_text(st, 6, content);
     return store_run(db, st, NULL, err);
 }
 
@@ -297,7 +289,7 @@ int store_tutor_add_user_message(struct db *db, const char *session_id, const ch
     bool same = false;
     rc = store_stmt(db, SQL_LAST_MESSAGE, &st, err);
     if (rc == SP_OK) {
-        bind_text(st, 1, session_id);
+        store_bind_text(st, 1, session_id);
         rc = one_row(db, st, err);
         if (rc == SP_OK) {
             const char *role = (const char *)sqlite3_column_text(st, 0);
@@ -332,8 +324,8 @@ int store_tutor_diagnostic(struct db *db, const char *user_id, const char *conce
     int rc = store_stmt(db, SQL_DIAGNOSTIC, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, user_id);
-    bind_text(st, 2, concept_id);
+    store_bind_text(st, 1, user_id);
+    store_bind_text(st, 2, concept_id);
     rc = one_row(db, st, err);
     if (rc == SP_ENOTFOUND)
         return SP_OK;
@@ -347,8 +339,8 @@ int store_tutor_diagnostic(struct db *db, const char *user_id, const char *conce
     json_t *items = NULL;
     rc = store_stmt(db, SQL_DIAG_ITEMS, &st, err);
     if (rc == SP_OK) {
-        bind_text(st, 1, aid);
-        bind_text(st, 2, user_id);
+        store_bind_text(st, 1, aid);
+        store_bind_text(st, 2, user_id);
         rc = rows_json(db, st, keys, 8, &items, err);
     }
     if (rc == SP_OK) {
@@ -370,7 +362,7 @@ int store_tutor_prerequisites(struct db *db, const char *user_id, const char *no
     int rc = store_stmt(db, SQL_PREREQ_COUNT, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, node_id);
+    store_bind_text(st, 1, node_id);
     rc = one_row(db, st, err);
     if (rc != SP_OK)
         return rc == SP_ENOTFOUND ? sp_error_set(err, SP_EDB, "count returned no row") : rc;
@@ -379,8 +371,8 @@ int store_tutor_prerequisites(struct db *db, const char *user_id, const char *no
     rc = store_stmt(db, SQL_PREREQS, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, node_id);
-    bind_text(st, 2, user_id);
+    store_bind_text(st, 1, node_id);
+    store_bind_text(st, 2, user_id);
     return rows_json(db, st, keys, 2, out, err);
 }
 
@@ -408,8 +400,8 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
     /* the practice quiz */
     rc = store_stmt(db, SQL_QUIZ, &st, err);
     if (rc == SP_OK) {
-        bind_text(st, 1, ex->user_id);
-        bind_text(st, 2, ex->node_id);
+        store_bind_text(st, 1, ex->user_id);
+        store_bind_text(st, 2, ex->node_id);
         rc = one_row(db, st, err);
         if (rc == SP_OK) {
             quiz = col_dup(st, 0, &oom);
@@ -427,10 +419,10 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
                  ? store_stmt(db, SQL_QUIZ_INSERT, &st, err)
                  : sp_error_set(err, SP_ENOMEM, "out of memory");
         if (rc == SP_OK) {
-            bind_text(st, 1, quiz);
-            bind_text(st, 2, ex->user_id);
-            bind_text(st, 3, ex->node_id);
-            bind_text(st, 4, buf_cstr(&title));
+            store_bind_text(st, 1, quiz);
+            store_bind_text(st, 2, ex->user_id);
+            store_bind_text(st, 3, ex->node_id);
+            store_bind_text(st, 4, buf_cstr(&title));
             rc = store_run(db, st, NULL, err);
         }
         buf_release(&title);
@@ -439,31 +431,31 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
     if (rc == SP_OK)
         rc = store_stmt(db, SQL_QUESTION_INSERT, &st, err);
     if (rc == SP_OK) {
-        bind_text(st, 1, qid);
-        bind_text(st, 2, quiz);
-        bind_text(st, 3, ex->node_id);
-        bind_text(st, 4, ex->prompt);
+        store_bind_text(st, 1, qid);
+        store_bind_text(st, 2, quiz);
+        store_bind_text(st, 3, ex->node_id);
+        store_bind_text(st, 4, ex->prompt);
         rc = store_run(db, st, NULL, err);
     }
     if (rc == SP_OK)
         rc = store_stmt(db, SQL_ANSWER_INSERT, &st, err);
     if (rc == SP_OK) {
-        bind_text(st, 1, aid);
-        bind_text(st, 2, ex->user_id);
-        bind_text(st, 3, quiz);
-        bind_text(st, 4, qid);
-        bind_text(st, 5, ex->answer);
+        store_bind_text(st, 1, aid);
+        store_bind_text(st, 2, ex->user_id);
+        store_bind_text(st, 3, quiz);
+        store_bind_text(st, 4, qid);
+        store_bind_text(st, 5, ex->answer);
         sqlite3_bind_int(st, 6, ex->is_correct ? 1 : 0);
         sqlite3_bind_double(st, 7, ex->score);
-        bind_text(st, 8, ex->feedback);
+        store_bind_text(st, 8, ex->feedback);
         rc = store_run(db, st, NULL, err);
     }
     /* stats over the quiz */
     if (rc == SP_OK)
         rc = store_stmt(db, SQL_QUIZ_STATS, &st, err);
     if (rc == SP_OK) {
-        bind_text(st, 1, ex->user_id);
-        bind_text(st, 2, quiz);
+        store_bind_text(st, 1, ex->user_id);
+        store_bind_text(st, 2, quiz);
         rc = one_row(db, st, err);
         if (rc == SP_OK) {
             out->total_attempts = (long)sqlite3_column_int64(st, 0);
@@ -480,10 +472,10 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
     if (rc == SP_OK)
         rc = store_stmt(db, SQL_PROGRESS_UPSERT, &st, err);
     if (rc == SP_OK) {
-        bind_text(st, 1, pid);
-        bind_text(st, 2, ex->user_id);
-        bind_text(st, 3, ex->node_id);
-        bind_text(st, 4, now);
+        store_bind_text(st, 1, pid);
+        store_bind_text(st, 2, ex->user_id);
+        store_bind_text(st, 3, ex->node_id);
+        store_bind_text(st, 4, now);
         sqlite3_bind_double(st, 5, out->average_score);
         sqlite3_bind_int64(st, 6, out->total_attempts);
         rc = store_run(db, st, NULL, err);
@@ -502,7 +494,7 @@ static int save_cards(struct db *db, const struct store_tutor_turn *t, struct sp
     int rc = store_stmt(db, SQL_CONTENT_ACTIVE, &st, err);
     if (rc != SP_OK)
         return rc;
-    bind_text(st, 1, t->node_id);
+    store_bind_text(st, 1, t->node_id);
     rc = one_row(db, st, err);
     if (rc == SP_OK) {
         cid = col_dup(st, 0, &oom);
@@ -517,9 +509,9 @@ static int save_cards(struct db *db, const struct store_tutor_turn *t, struct sp
                           : sp_error_set(err, SP_ENOMEM, "out of memory");
         if (rc == SP_OK) {
             ids_uuid_v4(cid);
-            bind_text(st, 1, cid);
-            bind_text(st, 2, t->node_id);
-            bind_text(st, 3, t->new_explanation ? t->new_explanation : "");
+            store_bind_text(st, 1, cid);
+            store_bind_text(st, 2, t->node_id);
+            store_bind_text(st, 3, t->new_explanation ? t->new_explanation : "");
             rc = store_run(db, st, NULL, err);
         }
     }
@@ -530,7 +522,7 @@ static int save_cards(struct db *db, const struct store_tutor_turn *t, struct sp
     if (rc == SP_OK)
         rc = store_stmt(db, SQL_CARDS_UPDATE, &st, err);
     if (rc == SP_OK) {
-        bind_text(st, 1, cid);
+        store_bind_text(st, 1, cid);
         sqlite3_bind_text(st, 2, buf_cstr(&out), (int)out.len, SQLITE_STATIC);
         rc = store_run(db, st, NULL, err);
     }
@@ -563,8 +555,8 @@ int store_tutor_finish(struct db *db, const struct store_tutor_turn *t, struct s
         time_iso_now(now);
         rc = store_stmt(db, SQL_SESSION_END, &st, err);
         if (rc == SP_OK) {
-            bind_text(st, 1, t->session_id);
-            bind_text(st, 2, now);
+            store_bind_text(st, 1, t->session_id);
+            store_bind_text(st, 2, now);
             rc = store_run(db, st, NULL, err);
         }
     }
