@@ -14,6 +14,7 @@
 #include "agents/bootstrap.h"
 #include "agents/graph_text.h"
 #include "storage/store_graph.h"
+#include "storage/store_learning.h"
 #include "storage/store_nodes.h"
 #include "util/jsonw.h"
 
@@ -333,8 +334,12 @@ static int record_generation(struct agent_env *env, const char *topic_id, const 
     if (rc == SP_OK)
         rc = buf_printf(&prompt, "Topic agent bootstrap for: %s", title);
     if (rc == SP_OK)
-        rc = store_graph_generation(env->db, topic_id, "on_first_enter", model,
-                                    buf_cstr(&prompt), buf_cstr(&meta), err);
+        rc = store_learning_generation(env->db,
+                                       &(struct learning_generation){
+                                           .node_id = topic_id, .trigger = "on_first_enter",
+                                           .model = model, .prompt = buf_cstr(&prompt),
+                                           .response_meta = buf_cstr(&meta) },
+                                       err);
     else
         rc = oom(err);
     buf_release(&meta);

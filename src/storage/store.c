@@ -415,3 +415,17 @@ int store_patch(struct db *db, const char *sql, const struct model_table *t, con
     rc = store_write_one_json(db, st, t, out, err);
     return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "%s", not_found) : rc;
 }
+
+static const char SQL_GENERATION_INSERT[] =
+    "INSERT INTO node_generations (id, node_id, \"trigger\", model, prompt, response_meta) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+int store_generation_insert(struct db *db, const char *node_id, const char *trigger,
+                            const char *model, const char *prompt, const char *response_meta,
+                            struct sp_error *err)
+{
+    char id[IDS_UUID_SIZE];
+    ids_uuid_v4(id);
+    return store_write(db, SQL_GENERATION_INSERT,
+                       STORE_TEXTS(id, node_id, trigger, model, prompt, response_meta), NULL, err);
+}

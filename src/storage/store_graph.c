@@ -49,9 +49,6 @@ static const char SQL_DOCUMENTS[] =
     "SELECT original_filename, extracted_text FROM topic_documents "
     "WHERE node_id = ?1 AND extraction_status = 'completed' AND extracted_text IS NOT NULL "
     "ORDER BY rowid";
-static const char SQL_GENERATION[] =
-    "INSERT INTO node_generations (id, node_id, \"trigger\", model, prompt, response_meta) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char SQL_QUESTION_COUNT[] =
     "SELECT count(*) FROM questions q JOIN assessments a ON a.id = q.assessment_id "
     "WHERE a.user_id = ?1 AND a.target_node_id = ?2 AND a.type = 'diagnostic'";
@@ -292,36 +289,6 @@ int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
     return store_list_json(db, st, t, cols, 2, out, err);
 }
 
-static int generation_locked(struct db *db, const char *node_id, const char *trigger,
-                             const char *model, const char *prompt, const char *response_meta,
-                             struct sp_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_GENERATION, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    char id[37];
-    ids_uuid_v4(id);
-    store_bind_text(st, 1, id);
-    store_bind_text(st, 2, node_id);
-    store_bind_text(st, 3, trigger);
-    store_bind_text(st, 4, model);
-    store_bind_text(st, 5, prompt);
-    store_bind_text(st, 6, response_meta);
-    return store_run(db, st, NULL, err);
-}
-
-int store_graph_generation(struct db *db, const char *node_id, const char *trigger,
-                           const char *model, const char *prompt, const char *response_meta,
-                           struct sp_error *err)
-{
-    int rc = store_txn_begin(db, err);
-    if (rc != SP_OK)
-        return rc;
-    rc = generation_locked(db, node_id, trigger, model, prompt, response_meta, err);
-    return store_txn_end(db, rc, err);
-}
-
 int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
                                           const char *node_id, int64_t *count,
                                           struct sp_error *err)
@@ -451,7 +418,7 @@ int store_graph_bootstrap_done(struct db *db, const char *user_id, const char *n
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    rc = generation_locked(db, node_id, "on_first_enter", model, prompt, response_meta, err);
+    rc = store_generation_insert(db, node_id, "on_first_enter", model, prompt, response_meta, err);
     if (rc == SP_OK)
         rc = progress_flag_locked(db, user_id, node_id, generated, 0, err);
     return store_txn_end(db, rc, err);
@@ -501,7 +468,7 @@ static int legacy_save_locked(struct db *db, const struct store_legacy_batch *b,
     if (rc == SP_OK)
         rc = buf_puts(out, "]}");
     if (rc == SP_OK)
-        rc = generation_locked(db, b->parent_id, "on_first_enter", b->model, b->prompt,
+        rc = store_generation_insert(db, b->parent_id, "on_first_enter", b->model, b->prompt,
                                b->response_meta, err);
     if (rc == SP_OK && b->mark_progress)
         rc = progress_flag_locked(db, b->user_id, b->parent_id, true, 1, err);

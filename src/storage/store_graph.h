@@ -58,11 +58,6 @@ int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
 int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
                           struct sp_error *err);
 
-/* Insert a node_generations row (response_meta: JSON text or NULL). */
-int store_graph_generation(struct db *db, const char *node_id, const char *trigger,
-                           const char *model, const char *prompt, const char *response_meta,
-                           struct sp_error *err);
-
 /* Number of questions in the user's diagnostic assessments of node_id. */
 int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
                                           const char *node_id, int64_t *count,

@@ -83,9 +83,6 @@ static const char *const REF_NAMES[] = {
     "child nodes", "progress records", "contents", "generations", "documents",
     "assessments", "questions", "chat sessions", "hint events",
 };
-static const char SQL_GEN_INSERT[] =
-    "INSERT INTO node_generations (id, node_id, \"trigger\", model, prompt, response_meta) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 /* ---- edge lists ---- */
 
@@ -528,10 +525,8 @@ int store_learning_remove_node(struct db *db, const char *node_id, struct learni
 
 static int gen_insert(struct db *db, const struct learning_generation *g, struct sp_error *err)
 {
-    char id[37];
-    ids_uuid_v4(id);
-    const char *v[] = { id, g->node_id, g->trigger, g->model, g->prompt, g->response_meta };
-    return run_stmt(db, SQL_GEN_INSERT, v, 6, NULL, err);
+    return store_generation_insert(db, g->node_id, g->trigger, g->model, g->prompt,
+                                   g->response_meta, err);
 }
 
 int store_learning_apply(struct db *db, const struct learning_node *nodes, size_t n_nodes,

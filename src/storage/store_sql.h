@@ -113,6 +113,12 @@ int store_patch(struct db *db, const char *sql, const struct model_table *t, con
 void store_write_lock(void);
 void store_write_unlock(void);
 
+/* Insert a node_generations row with a new id (response_meta: JSON text or NULL), under the
+ * write mutex or inside the caller's transaction (store_write). */
+int store_generation_insert(struct db *db, const char *node_id, const char *trigger,
+                            const char *model, const char *prompt, const char *response_meta,
+                            struct sp_error *err);
+
 /* Whether sqlite_rc (an extended code) is a foreign-key constraint failure. */
 bool store_is_fk_error(int sqlite_rc);
 
