@@ -69,20 +69,6 @@ static const char SQL_EDGES_OUT_SIBLING[] =
     "ON t.id = e.target_node_id WHERE e.source_node_id = ?1 AND t.type = 'concept' "
     "AND t.parent_id IS ?2 ORDER BY e.rowid";
 static const char SQL_NODE_DELETE[] = "DELETE FROM nodes WHERE id = ?1";
-static const char SQL_REFS[] =
-    "SELECT EXISTS(SELECT 1 FROM nodes WHERE parent_id = ?1),"
-    " EXISTS(SELECT 1 FROM user_node_progress WHERE node_id = ?1),"
-    " EXISTS(SELECT 1 FROM node_contents WHERE node_id = ?1),"
-    " EXISTS(SELECT 1 FROM node_generations WHERE node_id = ?1),"
-    " EXISTS(SELECT 1 FROM topic_documents WHERE node_id = ?1),"
-    " EXISTS(SELECT 1 FROM assessments WHERE target_node_id = ?1),"
-    " EXISTS(SELECT 1 FROM questions WHERE node_id = ?1),"
-    " EXISTS(SELECT 1 FROM chat_sessions WHERE node_id = ?1),"
-    " EXISTS(SELECT 1 FROM hint_events WHERE node_id = ?1)";
-static const char *const REF_NAMES[] = {
-    "child nodes", "progress records", "contents", "generations", "documents",
-    "assessments", "questions", "chat sessions", "hint events",
-};
 
 /* ---- edge lists ---- */
 
@@ -452,23 +438,12 @@ int store_learning_insert_concept(struct db *db, const struct learning_node *nod
     return rc;
 }
 
+/* SP_ECONFLICT naming what still references the node (its edges are rewired by the caller). */
 static int refs_check(struct db *db, const char *id, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_REFS, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW)
-        return store_step_error(db, st, step, err);
     struct buf b = BUF_INIT(0);
-    for (int i = 0; i < (int)(sizeof REF_NAMES / sizeof REF_NAMES[0]); i++)
-        if (sqlite3_column_int(st, i))
-            buf_printf(&b, "%s%s", b.len ? ", " : "", REF_NAMES[i]);
-    sqlite3_reset(st);
-    rc = SP_OK;
-    if (b.len)
+    int rc = store_node_refs(db, id, true, &b, err);
+    if (rc == SP_OK && b.len)
         rc = sp_error_set(err, SP_ECONFLICT, "is still referenced by %s", buf_cstr(&b));
     buf_release(&b);
     return rc;

@@ -75,6 +75,7 @@ static const char SQL_REFS[] =
     " EXISTS(SELECT 1 FROM questions WHERE node_id = ?1),"
     " EXISTS(SELECT 1 FROM chat_sessions WHERE node_id = ?1),"
     " EXISTS(SELECT 1 FROM hint_events WHERE node_id = ?1)";
+enum { REF_EDGES = 1 }; /* the node_edges column */
 static const char *const REF_NAMES[] = {
     "child nodes", "dependency edges", "progress records", "contents", "generations",
     "documents", "assessments", "questions", "chat sessions", "hint events",
@@ -120,7 +121,8 @@ int store_nodes_patch(struct db *db, const char *id, const struct store_row *row
                        err);
 }
 
-static int explain_refs(struct db *db, const char *id, struct sp_error *err)
+int store_node_refs(struct db *db, const char *id, bool skip_edges, struct buf *names,
+                    struct sp_error *err)
 {
     sqlite3_stmt *st;
     int rc = store_stmt(db, SQL_REFS, &st, err);
@@ -130,15 +132,22 @@ static int explain_refs(struct db *db, const char *id, struct sp_error *err)
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW)
         return store_step_error(db, st, step, err);
-    struct buf b = BUF_INIT(0);
     for (int i = 0; i < (int)SP_COUNT(REF_NAMES); i++)
-        if (sqlite3_column_int(st, i))
-            buf_printf(&b, "%s%s", b.len ? ", " : "", REF_NAMES[i]);
+        if (sqlite3_column_int(st, i) && !(skip_edges && i == REF_EDGES))
+            buf_printf(names, "%s%s", names->len ? ", " : "", REF_NAMES[i]);
     sqlite3_reset(st);
-    sp_error_set(err, SP_ECONFLICT, "Node is still referenced by %s",
-                 b.len ? buf_cstr(&b) : "other rows");
+    return SP_OK;
+}
+
+static int explain_refs(struct db *db, const char *id, struct sp_error *err)
+{
+    struct buf b = BUF_INIT(0);
+    int rc = store_node_refs(db, id, false, &b, err);
+    if (rc == SP_OK)
+        rc = sp_error_set(err, SP_ECONFLICT, "Node is still referenced by %s",
+                          b.len ? buf_cstr(&b) : "other rows");
     buf_release(&b);
-    return SP_ECONFLICT;
+    return rc;
 }
 
 int store_nodes_delete(struct db *db, const char *id, struct sp_error *err)

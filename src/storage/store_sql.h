@@ -119,6 +119,12 @@ int store_generation_insert(struct db *db, const char *node_id, const char *trig
                             const char *model, const char *prompt, const char *response_meta,
                             struct sp_error *err);
 
+/* Append to names, comma-separated, what still references node id ("child nodes, contents");
+ * skip_edges leaves out its dependency edges (for a caller that rewires them). In
+ * store_nodes.c. */
+int store_node_refs(struct db *db, const char *id, bool skip_edges, struct buf *names,
+                    struct sp_error *err);
+
 /* Whether sqlite_rc (an extended code) is a foreign-key constraint failure. */
 bool store_is_fk_error(int sqlite_rc);
 
