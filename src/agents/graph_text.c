@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/learning.h"
+
 static bool is_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -139,10 +141,14 @@ int graph_title_key(struct buf *out, const char *title)
     buf_reset(out);
     int rc = buf_puts(out, ""); /* the key of "" is "", never NULL */
     bool pending_space = false;
-    for (const unsigned char *s = (const unsigned char *)(title ? title : ""); *s && rc == SP_OK;
-         s++) {
-        if (is_space(*s)) {
+    const unsigned char *s = (const unsigned char *)(title ? title : "");
+    size_t n = strlen((const char *)s);
+    while (n && rc == SP_OK) {
+        size_t k = learning_space_len(s, n);
+        if (k) {
             pending_space = out->len > 0;
+            s += k;
+            n -= k;
             continue;
         }
         if (pending_space)
@@ -150,6 +156,8 @@ int graph_title_key(struct buf *out, const char *title)
         pending_space = false;
         if (rc == SP_OK)
             rc = buf_putc(out, (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s));
+        s++;
+        n--;
     }
     return rc;
 }

@@ -32,8 +32,11 @@ int graph_fill(struct buf *out, const char *tmpl, const char *const *vars, size_
 int graph_fill_split(const char *tmpl, const char *const *vars, size_t n_vars,
                      struct buf *system, struct buf *user);
 
-/* The comparison key of a title: trimmed, ASCII letters lower-cased, every run of white space
- * one space. Replaces out's content. */
+/* The comparison key of a title, the one every agent uses (topic/bootstrap excerpt matching,
+ * edge fall-backs, review insertions §9.3 via learning_title_key): white space as JavaScript's
+ * trim() knows it (ASCII and Unicode spaces, learning_space_len) removed at both ends and every
+ * inner run of it one ASCII space; ASCII letters lower-cased, other bytes kept. Replaces out's
+ * content. */
 int graph_title_key(struct buf *out, const char *title);
 
 /* The topic's document context (spec §8.1) from a JSON array of {"originalFilename",

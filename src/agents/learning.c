@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/graph_text.h"
 #include "util/ids.h"
 
 double learning_round3(double x)
@@ -29,8 +30,7 @@ bool learning_normalize(const json_t *raw, int is_correct, double *out)
     return true;
 }
 
-/* Length of the JavaScript whitespace character at s (0 when none). */
-static size_t space_len(const unsigned char *s, size_t n)
+size_t learning_space_len(const unsigned char *s, size_t n)
 {
     if (n >= 1 && (s[0] == ' ' || (s[0] >= 0x09 && s[0] <= 0x0d)))
         return 1;
@@ -54,7 +54,7 @@ const char *learning_trim(const char *s, size_t *len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), k;
-    while (n && (k = space_len(p, n)) > 0) {
+    while (n && (k = learning_space_len(p, n)) > 0) {
         p += k;
         n -= k;
     }
@@ -62,7 +62,7 @@ const char *learning_trim(const char *s, size_t *len)
     for (;;) {
         size_t cut = 0;
         for (size_t w = 1; w <= 3 && w <= n; w++)
-            if (space_len(p + n - w, w) == w) {
+            if (learning_space_len(p + n - w, w) == w) {
                 cut = w;
                 break;
             }
@@ -85,10 +85,11 @@ static char *trim_dup(const char *s)
 
 char *learning_title_key(const char *s)
 {
-    char *k = trim_dup(s);
-    for (char *c = k; c && *c; c++)
-        if (*c >= 'A' && *c <= 'Z')
-            *c = (char)(*c - 'A' + 'a');
+    if (!s)
+        return NULL;
+    struct buf b = BUF_INIT(0);
+    char *k = graph_title_key(&b, s) == SP_OK ? strdup(buf_cstr(&b)) : NULL;
+    buf_release(&b);
     return k;
 }
 

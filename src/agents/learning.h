@@ -27,7 +27,11 @@ double learning_round3(double x);
 bool learning_normalize(const json_t *raw, int is_correct, double *out);
 /* JavaScript trim(): *len gets the trimmed length; returns the first kept byte of s. */
 const char *learning_trim(const char *s, size_t *len);
-/* §9.3 title key (trim + lower-case), new string or NULL when s is NULL. */
+/* Length of the JavaScript white space character (trim(), \s) at s, n bytes available; 0 when
+ * none. */
+size_t learning_space_len(const unsigned char *s, size_t n);
+/* §9.3 title key: graph_title_key() (agents/graph_text.h) as a new string; NULL when s is NULL
+ * (or out of memory). */
 char *learning_title_key(const char *s);
 
 /* §7.3.1 step 4: questionId -> latest answer row (answers in insertion order; by createdAt,

@@ -33,6 +33,14 @@ static void test_title_key_trims_lowers_and_collapses(void)
     CHECK_STR_EQ(buf_cstr(&b), "Ünïcode ÉtÉ");
     graph_title_key(&b, "   ");
     CHECK_STR_EQ(buf_cstr(&b), "");
+    /* JavaScript white space (U+00A0, U+202F, U+3000) trims and collapses like ASCII */
+    graph_title_key(&b, "\xc2\xa0 Graph\xe2\x80\xaf\t Theory\xe3\x80\x80");
+    CHECK_STR_EQ(buf_cstr(&b), "graph theory");
+    /* a multi-byte letter ending in 0x80 is not a space */
+    graph_title_key(&b, "\xe2\x82\xac 5");
+    CHECK_STR_EQ(buf_cstr(&b), "\xe2\x82\xac 5");
+    graph_title_key(&b, NULL);
+    CHECK_STR_EQ(buf_cstr(&b), "");
     buf_release(&b);
 }
 

@@ -59,6 +59,10 @@ static void test_trim_key(void)
     char *k = learning_title_key("  Graph Theory\xe2\x80\xaf");
     CHECK_STR_EQ(k, "graph theory");
     free(k);
+    k = learning_title_key("Graph \t Theory"); /* the same key as graph_title_key */
+    CHECK_STR_EQ(k, "graph theory");
+    free(k);
+    CHECK(learning_title_key(NULL) == NULL);
 }
 
 static void test_latest_and_counts(void)
