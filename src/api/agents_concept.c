@@ -73,19 +73,6 @@ static int check_user(struct api_resp *resp, struct db *db, const char *user_id)
     return exists ? SP_OK : api_fail(resp, SP_ENOTFOUND, "User not found");
 }
 
-/* The body's userId (a non-empty string), or a 400. */
-static int body_user(struct api_req *req, struct api_resp *resp, json_t **body,
-                     const char **user_id)
-{
-    int rc = api_body_object(req, resp, body);
-    if (rc != SP_OK)
-        return rc;
-    *user_id = learning_str(*body, "userId");
-    if (!*user_id || !**user_id)
-        return api_fail(resp, SP_EINVAL, "userId is required");
-    return SP_OK;
-}
-
 static struct job *new_job(struct api_req *req, const char *user_id)
 {
     struct job *j = calloc(1, sizeof *j);
@@ -106,22 +93,12 @@ static int start(struct api_resp *resp, const char *kind, struct job *j, run_job
 {
     if (!j)
         return api_fail(resp, SP_ENOMEM, "out of memory");
-    struct buf key = BUF_INIT(0);
-    int rc = buf_printf(&key, "%s:%s:%s", kind, j->node_id, j->user_id);
-    if (rc == SP_OK && strcmp(kind, "review") == 0) { /* identical = the same body too */
-        uint64_t h = 1469598103934665603u; /* FNV-1a of the overview */
-        for (const char *c = j->overview ? j->overview : ""; *c; c++)
-            h = (h ^ (unsigned char)*c) * 1099511628211u;
-        rc = buf_printf(&key, ":%d:%016llx", j->max_additions, (unsigned long long)h);
-    }
-    if (rc != SP_OK) {
-        job_free(j);
-        buf_release(&key);
-        return api_fail(resp, rc, "out of memory");
-    }
-    rc = api_start_run(resp, buf_cstr(&key), fn, j, job_free);
-    buf_release(&key);
-    return rc;
+    if (strcmp(kind, "review") != 0)
+        return api_agents_start(resp, fn, j, job_free, "%s:%s:%s", kind, j->node_id, j->user_id);
+    /* identical = the same body too */
+    uint64_t h = api_agents_key_hash((const char *const[]){ j->overview }, 1);
+    return api_agents_start(resp, fn, j, job_free, "review:%s:%s:%d:%016llx", j->node_id,
+                            j->user_id, j->max_additions, (unsigned long long)h);
 }
 
 /* ---- inside the jobs ---- */
@@ -131,16 +108,7 @@ static int start(struct api_resp *resp, const char *kind, struct job *j, run_job
  * that the client's next request never finds this run still registered under its key. */
 static int error_body(struct buf *out, int rc, const struct sp_error *err)
 {
-    if (rc == SP_EABORT)
-        return 0;
-    buf_reset(out);
-    if (buf_puts(out, "{\"error\":") != SP_OK || jsonw_cstring(out, sp_error_text(err, rc)) != SP_OK ||
-        buf_putc(out, '}') != SP_OK) {
-        buf_reset(out);
-        buf_puts(out, "{\"error\":\"out of memory\"}");
-        return 500;
-    }
-    return api_status_from_err(rc);
+    return rc == SP_EABORT ? 0 : api_agents_error_body(out, rc, err);
 }
 
 /* 200 with v, or the error body. */
@@ -389,7 +357,7 @@ static int validate_post(struct api_req *req, struct api_resp *resp, bool review
     json_t *node = NULL;
     int rc = api_agents_need_model(req, resp);
     if (rc == SP_OK)
-        rc = body_user(req, resp, body, user_id);
+        rc = api_agents_body_user(req, resp, body, user_id);
     if (rc == SP_OK)
         rc = api_db(req, resp, &db);
     if (rc == SP_OK)

@@ -48,12 +48,8 @@ static void job_free(void *arg)
 static void reply_error(struct run *run, int rc, const struct sp_error *err)
 {
     struct buf b = BUF_INIT(0);
-    const char *msg = sp_error_text(err, rc);
-    if (buf_puts(&b, "{\"error\":") == SP_OK && jsonw_cstring(&b, msg) == SP_OK &&
-        buf_putc(&b, '}') == SP_OK)
-        run_reply_json(run, api_status_from_err(rc), b.data, b.len);
-    else
-        run_reply_json(run, 500, "{\"error\":\"out of memory\"}", 25);
+    int status = api_agents_error_body(&b, rc, err);
+    run_reply_json(run, status, b.data, b.len);
     buf_release(&b);
 }
 
@@ -80,17 +76,6 @@ static void tutor_job_run(struct run *run, void *arg)
     buf_release(&out);
 }
 
-/* FNV-1a 64 over the parts (each followed by a NUL), for the run key. */
-static uint64_t fnv(uint64_t h, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); ; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-        if (!*p)
-            return h;
-    }
-}
-
 int api_chat_tutor(struct api_req *req, struct api_resp *resp)
 {
     json_t *body = NULL;
@@ -101,13 +86,9 @@ int api_chat_tutor(struct api_req *req, struct api_resp *resp)
     int rc = api_agents_need_model(req, resp);   /* nothing here works without a model */
     if (rc != SP_OK)
         return rc;
-    if ((rc = api_body_object(req, resp, &body)) != SP_OK)
-        return rc;
-    const char *user_id = json_string_value(json_object_get(body, "userId"));
-    if (!user_id || !user_id[0]) {
-        rc = api_fail(resp, SP_EINVAL, "userId is required");
+    const char *user_id = NULL;
+    if ((rc = api_agents_body_user(req, resp, &body, &user_id)) != SP_OK)
         goto done;
-    }
     /* the message, trimmed as JavaScript does; non-strings count as empty */
     const char *raw = json_string_value(json_object_get(body, "content"));
     size_t off = 0, len = 0;
@@ -150,16 +131,10 @@ int api_chat_tutor(struct api_req *req, struct api_resp *resp)
         rc = api_fail(resp, SP_ENOMEM, "out of memory");
         goto done;
     }
-    uint64_t h = fnv(fnv(fnv(fnv(14695981039346656037ULL, user_id), job->content),
-                         media_type), data);
-    struct buf key = BUF_INIT(0);
-    if (buf_printf(&key, "tutor:%s:%016llx", req->params[0], (unsigned long long)h) != SP_OK) {
-        job_free(job);
-        rc = api_fail(resp, SP_ENOMEM, "out of memory");
-        goto done;
-    }
-    rc = api_start_run(resp, key.data, tutor_job_run, job, job_free);   /* frees job on failure */
-    buf_release(&key);
+    uint64_t h = api_agents_key_hash((const char *const[]){ user_id, job->content, media_type,
+                                                            data }, 4);
+    rc = api_agents_start(resp, tutor_job_run, job, job_free, "tutor:%s:%016llx", req->params[0],
+                          (unsigned long long)h); /* frees job on failure */
 done:
     store_tutor_session_clear(&session);
     store_tutor_node_clear(&node);

@@ -8,6 +8,8 @@
 #ifndef SP_API_HANDLERS_H
 #define SP_API_HANDLERS_H
 
+#include <stdint.h>
+
 #include "api/api.h"
 #include "api/validate.h"
 #include "db/schema.h"
@@ -127,5 +129,21 @@ API_HANDLER(api_chat_tutor);
 API_HANDLER(api_agents_unavailable);
 /* 503 JSON naming the variables to set when no model is configured; SP_OK when one is. */
 API_HANDLER(api_agents_need_model);
+/* What the agent routes share to start a run (api/agents.c). */
+/* The body as an object and its userId (a non-empty string; borrowed from *body), or the 400
+ * answered ("userId is required"). The caller frees *body in both cases. */
+int api_agents_body_user(struct api_req *req, struct api_resp *resp, json_t **body,
+                         const char **user_id);
+/* Start job under the run key printf(key_fmt, ...) (api_start_run: a second identical request
+ * joins it); a key that cannot be built is a 500 "out of memory". job_free(job) runs on every
+ * failure. */
+int api_agents_start(struct api_resp *resp, run_job_fn fn, void *job, void (*job_free)(void *),
+                     const char *key_fmt, ...) __attribute__((format(printf, 5, 6)));
+/* FNV-1a 64 over parts[0..n) (NULL as ""), each followed by a NUL: the part of a run key that
+ * stands for a request's body ("identical request" = the same hash). */
+uint64_t api_agents_key_hash(const char *const *parts, size_t n);
+/* Inside a JSON run: out becomes {"error": the message of rc/err}; returns its status
+ * (api_status_from_err), or 500 with {"error":"out of memory"} when out cannot hold it. */
+int api_agents_error_body(struct buf *out, int rc, const struct sp_error *err);
 
 #endif
