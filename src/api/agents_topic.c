@@ -66,13 +66,9 @@ static bool truthy(json_t *v)
 static int validate(struct api_req *req, struct api_resp *resp, const char *not_found,
                     json_t **body, const char **user_id, struct db **db)
 {
-    int rc = api_body_object(req, resp, body);
-    if (rc != SP_OK)
-        return rc;
-    *user_id = json_string_value(json_object_get(*body, "userId"));
-    if (!*user_id || !**user_id)
-        return api_fail(resp, SP_EINVAL, "userId is required");
-    rc = api_db(req, resp, db);
+    int rc = api_agents_body_user(req, resp, body, user_id);
+    if (rc == SP_OK)
+        rc = api_db(req, resp, db);
     if (rc != SP_OK)
         return rc;
     struct sp_error err = { 0 };
@@ -107,14 +103,7 @@ static int start(struct api_req *req, struct api_resp *resp, const char *kind,
         job_free(j);
         return api_fail(resp, SP_ENOMEM, "out of memory");
     }
-    struct buf key = BUF_INIT(0);
-    if (buf_printf(&key, "%s:%s:%s", kind, j->node_id, j->user_id) != SP_OK) {
-        job_free(j);
-        return api_fail(resp, SP_ENOMEM, "out of memory");
-    }
-    int rc = api_start_run(resp, key.data, fn, j, job_free);
-    buf_release(&key);
-    return rc;
+    return api_agents_start(resp, fn, j, job_free, "%s:%s:%s", kind, j->node_id, j->user_id);
 }
 
 /* ---- POST /api/agents/topics/:topicNodeId/run ---- */
@@ -150,17 +139,13 @@ static void reply(struct run *run, int rc, int status, struct buf *body, struct 
 {
     if (rc == SP_EABORT)
         return; /* nobody is listening any more */
-    if (rc != SP_OK) {
-        buf_reset(body);
-        status = api_status_from_err(rc);
-        if (buf_puts(body, "{\"error\":") || jsonw_cstring(body, sp_error_text(err, rc)) ||
-            buf_putc(body, '}'))
-            status = 500;
-    }
+    if (rc != SP_OK)
+        status = api_agents_error_body(body, rc, err);
     run_reply_json(run, status, buf_cstr(body), body->len);
 }
 
-static void concepts_job(struct run *run, void *arg)
+/* Either legacy generator (j->diagnostic is set only for generate-subconcepts' body). */
+static void legacy_job(struct run *run, void *arg, bool concepts)
 {
     struct topic_job *j = arg;
     struct db *db = NULL;
@@ -168,26 +153,34 @@ static void concepts_job(struct run *run, void *arg)
     struct buf body = BUF_INIT(0);
     int status = 500;
     int rc = store_db_thread(j->db_path, &db, &err);
-    if (rc == SP_OK)
+    if (rc == SP_OK && concepts)
         rc = agent_legacy_concepts(j->llm, db, j->user_id, j->node_id, run_cancel_flag(run),
                                    &status, &body, &err);
-    reply(run, rc, status, &body, &err);
-    buf_release(&body);
-}
-
-static void subconcepts_job(struct run *run, void *arg)
-{
-    struct topic_job *j = arg;
-    struct db *db = NULL;
-    struct sp_error err = { 0 };
-    struct buf body = BUF_INIT(0);
-    int status = 500;
-    int rc = store_db_thread(j->db_path, &db, &err);
-    if (rc == SP_OK)
+    else if (rc == SP_OK)
         rc = agent_legacy_subconcepts(j->llm, db, j->user_id, j->node_id, j->diagnostic,
                                       run_cancel_flag(run), &status, &body, &err);
     reply(run, rc, status, &body, &err);
     buf_release(&body);
+}
+
+static void concepts_job(struct run *run, void *arg)
+{
+    legacy_job(run, arg, true);
+}
+
+static void subconcepts_job(struct run *run, void *arg)
+{
+    legacy_job(run, arg, false);
+}
+
+/* The answer from the database when the work is already done (*answered). */
+static int legacy_existing(struct db *db, const char *user_id, const char *node_id,
+                           bool concepts, bool *answered, int *status, struct buf *out,
+                           struct sp_error *err)
+{
+    return concepts ? agent_legacy_concepts_existing(db, node_id, answered, status, out, err)
+                    : agent_legacy_subconcepts_existing(db, user_id, node_id, answered, status,
+                                                        out, err);
 }
 
 /* The answer from the database, when there is one (no model needed). */
@@ -213,10 +206,8 @@ static int legacy_without_model(struct api_req *req, struct api_resp *resp, bool
     int rc = validate(req, &scratch, "Node not found", &body, &user_id, &db);
     if (rc == SP_OK) {
         struct sp_error err = { 0 };
-        rc = concepts ? agent_legacy_concepts_existing(db, req->params[0], &answered, &status,
-                                                       &resp->body, &err)
-                      : agent_legacy_subconcepts_existing(db, user_id, req->params[0], &answered,
-                                                          &status, &resp->body, &err);
+        rc = legacy_existing(db, user_id, req->params[0], concepts, &answered, &status,
+                             &resp->body, &err);
     }
     buf_release(&scratch.body);
     json_decref(body);
@@ -226,10 +217,11 @@ static int legacy_without_model(struct api_req *req, struct api_resp *resp, bool
     return api_agents_need_model(req, resp);
 }
 
-int api_nodes_generate_concepts(struct api_req *req, struct api_resp *resp)
+/* Either legacy route: 400/404 at once, the stored answer when the work is done, else a run. */
+static int legacy_route(struct api_req *req, struct api_resp *resp, bool concepts)
 {
     if (!req->ctx->llm)
-        return legacy_without_model(req, resp, true);
+        return legacy_without_model(req, resp, concepts);
     json_t *body = NULL;
     const char *user_id = NULL;
     struct db *db = NULL;
@@ -239,34 +231,13 @@ int api_nodes_generate_concepts(struct api_req *req, struct api_resp *resp)
         struct sp_error err = { 0 };
         bool answered = false;
         int status = 200;
-        rc = agent_legacy_concepts_existing(db, req->params[0], &answered, &status, &resp->body,
-                                            &err);
+        rc = legacy_existing(db, user_id, req->params[0], concepts, &answered, &status,
+                             &resp->body, &err);
         rc = answered_now(resp, rc, answered, status, &err, &done);
     }
-    if (!done)
+    if (!done && concepts) {
         rc = start(req, resp, "generate-concepts", user_id, concepts_job, NULL, false);
-    json_decref(body);
-    return rc;
-}
-
-int api_nodes_generate_subconcepts(struct api_req *req, struct api_resp *resp)
-{
-    if (!req->ctx->llm)
-        return legacy_without_model(req, resp, false);
-    json_t *body = NULL;
-    const char *user_id = NULL;
-    struct db *db = NULL;
-    int rc = validate(req, resp, "Node not found", &body, &user_id, &db);
-    bool done = rc != SP_OK;
-    if (!done) {
-        struct sp_error err = { 0 };
-        bool answered = false;
-        int status = 200;
-        rc = agent_legacy_subconcepts_existing(db, user_id, req->params[0], &answered, &status,
-                                               &resp->body, &err);
-        rc = answered_now(resp, rc, answered, status, &err, &done);
-    }
-    if (!done) {
+    } else if (!done) {
         json_t *diag = json_object_get(body, "diagnostic");
         if (!json_is_object(diag))
             diag = json_object_get(body, "diagnosticSummary");
@@ -275,4 +246,14 @@ int api_nodes_generate_subconcepts(struct api_req *req, struct api_resp *resp)
     }
     json_decref(body);
     return rc;
+}
+
+int api_nodes_generate_concepts(struct api_req *req, struct api_resp *resp)
+{
+    return legacy_route(req, resp, true);
+}
+
+int api_nodes_generate_subconcepts(struct api_req *req, struct api_resp *resp)
+{
+    return legacy_route(req, resp, false);
 }
