@@ -290,6 +290,32 @@ static void add_issue(json_t *issues, const char *prefix, const json_t *titles)
     buf_release(&b);
 }
 
+/* Breadth-first along edges (sourceNodeId -> targetNodeId) between nodes, from queue[0..tail)
+ * (already marked in seen; queue has room for every node): each node reached is marked, and
+ * its title (or null) appended to reached when that is not NULL, in visiting order. */
+static void walk(const json_t *nodes, const json_t *edges, char *seen, long *queue, size_t tail,
+                 json_t *reached)
+{
+    size_t head = 0, i;
+    json_t *e;
+    while (head < tail) {
+        const char *from = learning_str(json_array_get(nodes, (size_t)queue[head++]), "id");
+        json_array_foreach(edges, i, e) {
+            const char *s = learning_str(e, "sourceNodeId");
+            if (!s || !from || strcmp(s, from) != 0)
+                continue;
+            long t = index_of(nodes, learning_str(e, "targetNodeId"));
+            if (t >= 0 && !seen[t]) {
+                seen[t] = 1;
+                queue[tail++] = t;
+                const char *title = learning_str(json_array_get(nodes, (size_t)t), "title");
+                if (reached)
+                    json_array_append_new(reached, str_or_null(title));
+            }
+        }
+    }
+}
+
 json_t *learning_validate_graph(const json_t *subconcepts, const json_t *edges)
 {
     size_t n = json_array_size(subconcepts);
@@ -298,7 +324,7 @@ json_t *learning_validate_graph(const json_t *subconcepts, const json_t *edges)
                          "No subconcepts to validate.");
     char *touched = calloc(n + 1, 1), *incoming = calloc(n + 1, 1), *seen = calloc(n + 1, 1);
     long *queue = calloc(n + 1, sizeof *queue);
-    json_t *issues = json_array(), *broken = json_array();
+    json_t *issues = json_array(), *broken = json_array(), *out = NULL;
     size_t total_edges = 0, i;
     json_t *e;
     if (!touched || !incoming || !seen || !queue)
@@ -319,25 +345,13 @@ json_t *learning_validate_graph(const json_t *subconcepts, const json_t *edges)
     json_t *orphans = titles_where(subconcepts, touched, 0);
     json_t *roots = titles_where(subconcepts, incoming, 0);
     /* breadth-first from every root along internal edges */
-    size_t head = 0, tail = 0;
+    size_t tail = 0;
     for (size_t k = 0; k < n; k++)
         if (!incoming[k]) {
             seen[k] = 1;
             queue[tail++] = (long)k;
         }
-    while (head < tail) {
-        const char *from = learning_str(json_array_get(subconcepts, (size_t)queue[head++]), "id");
-        json_array_foreach(edges, i, e) {
-            const char *s = learning_str(e, "sourceNodeId");
-            if (!s || !from || strcmp(s, from) != 0)
-                continue;
-            long t = index_of(subconcepts, learning_str(e, "targetNodeId"));
-            if (t >= 0 && !seen[t]) {
-                seen[t] = 1;
-                queue[tail++] = t;
-            }
-        }
-    }
+    walk(subconcepts, edges, seen, queue, tail, NULL);
     json_t *unreachable = titles_where(subconcepts, seen, 0);
     if (n > 1 && json_array_size(orphans))
         add_issue(issues, "Orphan nodes (no connections): ", orphans);
@@ -353,18 +367,11 @@ json_t *learning_validate_graph(const json_t *subconcepts, const json_t *edges)
     }
     if (json_array_size(unreachable))
         add_issue(issues, "Unreachable nodes (not connected to any root): ", unreachable);
-    json_t *out = json_pack("{s:b,s:O,s:o,s:o,s:I,s:I,s:o}", "valid",
+    out = json_pack("{s:b,s:O,s:o,s:o,s:I,s:I,s:o}", "valid",
                             json_array_size(issues) == 0, "issues", issues, "orphanNodes",
                             orphans, "unreachableNodes", unreachable, "totalNodes",
                             (json_int_t)n, "totalEdges", (json_int_t)total_edges, "rootNodes",
                             roots);
-    free(touched);
-    free(incoming);
-    free(seen);
-    free(queue);
-    json_decref(issues);
-    json_decref(broken);
-    return out;
 done:
     free(touched);
     free(incoming);
@@ -372,7 +379,7 @@ done:
     free(queue);
     json_decref(issues);
     json_decref(broken);
-    return NULL;
+    return out;
 }
 
 json_t *learning_future_concepts(const char *concept_id, const json_t *siblings,
@@ -391,25 +398,9 @@ json_t *learning_future_concepts(const char *concept_id, const json_t *siblings,
         json_decref(out);
         return NULL;
     }
-    size_t head = 0, tail = 0, i;
-    json_t *e;
     seen[start] = 1;
-    queue[tail++] = start;
-    while (head < tail) {
-        const char *from = learning_str(json_array_get(siblings, (size_t)queue[head++]), "id");
-        json_array_foreach(edges, i, e) {
-            const char *s = learning_str(e, "sourceNodeId");
-            if (!s || !from || strcmp(s, from) != 0)
-                continue;
-            long t = index_of(siblings, learning_str(e, "targetNodeId"));
-            if (t >= 0 && !seen[t]) {
-                seen[t] = 1;
-                queue[tail++] = t;
-                json_array_append_new(
-                    out, str_or_null(learning_str(json_array_get(siblings, (size_t)t), "title")));
-            }
-        }
-    }
+    queue[0] = start;
+    walk(siblings, edges, seen, queue, 1, out);
     free(seen);
     free(queue);
     return json_pack("{s:o}", "futureConcepts", out);
