@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "storage/store.h"
+#include "storage/store_graph.h"
 #include "storage/store_nodes.h"
 #include "util/embed.h"
 #include "util/jsonw.h"
@@ -178,4 +179,57 @@ const char *agent_prompt(const char *name)
         return NULL;
     const struct embed_file *f = embed_find(path);
     return f ? (const char *)f->data : NULL;
+}
+
+int agent_tool_node_input(const struct agent_env *env, json_t *input, const char *tool,
+                          const char **title, const char **desc, struct sp_error *err)
+{
+    json_t *jdesc = json_object_get(input, "desc");
+    *title = json_string_value(json_object_get(input, "title"));
+    *desc = json_string_value(jdesc);
+    if (!*title || !**title)
+        return sp_error_set(err, SP_EINVAL, "%s needs a non-empty string title", tool);
+    if (jdesc && !json_is_string(jdesc) && !json_is_null(jdesc))
+        return sp_error_set(err, SP_EINVAL, "%s: desc must be a string", tool);
+    if (agent_cancelled(env))
+        return sp_error_set(err, SP_EABORT, "the run was cancelled");
+    return SP_OK;
+}
+
+int agent_tool_node_saved(struct agent_env *env, const char *id, const char *title,
+                          struct buf *result, struct sp_error *err)
+{
+    struct sp_error e2 = { 0 };
+    agent_emit_node(env, id, &e2);
+    int rc = buf_printf(result, "{\"saved\":true,\"nodeId\":\"%s\",\"title\":", id);
+    if (rc == SP_OK)
+        rc = jsonw_cstring(result, title);
+    return rc ? sp_error_set(err, SP_ENOMEM, "out of memory") : SP_OK;
+}
+
+int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool,
+                         const char *what, bool distinct,
+                         const char *(*find)(const void *find_arg, const char *title),
+                         const void *find_arg, bool *inserted, struct buf *result,
+                         struct sp_error *err)
+{
+    const char *s = json_string_value(json_object_get(input, "source_title"));
+    const char *t = json_string_value(json_object_get(input, "target_title"));
+    if (!s || !t)
+        return sp_error_set(err, SP_EINVAL, "%s needs string source_title and target_title",
+                            tool);
+    const char *src = find(find_arg, s), *dst = find(find_arg, t);
+    if (!src || !dst)
+        return sp_error_set(err, SP_ENOTFOUND,
+                            "Could not find saved %s: source=\"%s\" target=\"%s\"", what, s, t);
+    if (distinct && strcmp(src, dst) == 0)
+        return sp_error_set(err, SP_EINVAL, "an edge needs two different %s", what);
+    if (agent_cancelled(env))
+        return sp_error_set(err, SP_EABORT, "the run was cancelled");
+    int rc = store_graph_edge_ensure(env->db, src, dst, inserted, NULL, err);
+    if (rc != SP_OK)
+        return rc;
+    agent_emit_edge(env, src, dst);
+    return buf_puts(result, "{\"saved\":true}") ? sp_error_set(err, SP_ENOMEM, "out of memory")
+                                                 : SP_OK;
 }

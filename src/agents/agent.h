@@ -53,6 +53,28 @@ int agent_emit_node(struct agent_env *env, const char *node_id, struct sp_error 
 /* edge_created {"edge":{"sourceNodeId","targetNodeId"}} */
 void agent_emit_edge(struct agent_env *env, const char *source_id, const char *target_id);
 
+/* The save_concept / save_subconcept tools' input: *title a non-empty string (else SP_EINVAL
+ * "<tool> needs a non-empty string title"), *desc a string or NULL for null/absent (else
+ * SP_EINVAL "<tool>: desc must be a string"); a cancelled run SP_EABORT. Borrowed from input. */
+int agent_tool_node_input(const struct agent_env *env, json_t *input, const char *tool,
+                          const char **title, const char **desc, struct sp_error *err);
+/* After such a tool saved node id: node_created emitted, and result gets the opening of its
+ * answer, {"saved":true,"nodeId":"<id>","title":<title> (the caller adds any other keys and
+ * the closing brace). */
+int agent_tool_node_saved(struct agent_env *env, const char *id, const char *title,
+                          struct buf *result, struct sp_error *err);
+/* The save_concept_edge / save_subconcept_edge tools: input's source_title and target_title
+ * (strings, else SP_EINVAL "<tool> needs string source_title and target_title"), resolved to
+ * node ids by find(find_arg, title) (a miss: SP_ENOTFOUND "Could not find saved <what>:
+ * source="<s>" target="<t>""); with distinct, one node for both is SP_EINVAL; a cancelled run
+ * SP_EABORT. Then the edge is saved (store_graph_edge_ensure; *inserted, when not NULL, says
+ * whether it is new), edge_created emitted and result gets {"saved":true}. */
+int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool,
+                         const char *what, bool distinct,
+                         const char *(*find)(const void *find_arg, const char *title),
+                         const void *find_arg, bool *inserted, struct buf *result,
+                         struct sp_error *err);
+
 /* Loop hooks that emit agent_reasoning, tool_call and tool_result for env (ctx must be the
  * env, or a struct whose first member is the struct agent_env). exec is the agent's own. */
 struct llm_loop_hooks agent_loop_hooks(struct agent_env *env, llm_tool_exec_fn exec);

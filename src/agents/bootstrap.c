@@ -144,77 +144,36 @@ static int tool_subconcept(struct boot_ctx *c, json_t *input, struct buf *result
                            struct sp_error *err)
 {
     struct boot_state *st = c->st;
-    const char *title = json_string_value(json_object_get(input, "title"));
-    json_t *jdesc = json_object_get(input, "desc");
-    if (!title || !*title)
-        return sp_error_set(err, SP_EINVAL, "save_subconcept needs a non-empty string title");
-    if (jdesc && !json_is_string(jdesc) && !json_is_null(jdesc))
-        return sp_error_set(err, SP_EINVAL, "save_subconcept: desc must be a string");
-    if (agent_cancelled(&c->env))
-        return sp_error_set(err, SP_EABORT, "the run was cancelled");
+    const char *title, *desc;
+    int rc = agent_tool_node_input(&c->env, input, "save_subconcept", &title, &desc, err);
+    if (rc != SP_OK)
+        return rc;
     char id[37];
-    int rc = store_graph_node_insert(c->env.db, st->user_id, "subconcept", st->branch_id,
-                                     st->concept_id, title, json_string_value(jdesc), id, NULL,
-                                     err);
+    rc = store_graph_node_insert(c->env.db, st->user_id, "subconcept", st->branch_id,
+                                 st->concept_id, title, desc, id, NULL, err);
     if (rc != SP_OK)
         return rc;
     st->res->subconcepts++;
     json_object_set_new(st->saved, title, json_string(id));
-    struct sp_error e2 = { 0 };
-    agent_emit_node(&c->env, id, &e2);
-    rc = buf_printf(result, "{\"saved\":true,\"nodeId\":\"%s\",\"title\":", id);
-    if (rc == SP_OK)
-        rc = jsonw_cstring(result, title);
-    if (rc == SP_OK)
-        rc = buf_putc(result, '}');
-    return rc ? oom(err) : SP_OK;
+    rc = agent_tool_node_saved(&c->env, id, title, result, err);
+    if (rc == SP_OK && buf_putc(result, '}'))
+        rc = oom(err);
+    return rc;
 }
 
 /* A subconcept saved in this run: exact title, then by title key. */
-static const char *find_saved(json_t *saved, const char *title)
+static const char *find_saved(const void *saved, const char *title)
 {
-    const char *id = json_string_value(json_object_get(saved, title));
-    if (id)
-        return id;
-    struct buf a = BUF_INIT(0), b = BUF_INIT(0);
-    const char *k;
-    json_t *v;
-    graph_title_key(&a, title);
-    json_object_foreach(saved, k, v) {
-        graph_title_key(&b, k);
-        if (strcmp(buf_cstr(&a), buf_cstr(&b)) == 0) {
-            id = json_string_value(v);
-            break;
-        }
-    }
-    buf_release(&a);
-    buf_release(&b);
-    return id;
+    return graph_title_lookup((json_t *)saved, title);
 }
 
 static int tool_edge(struct boot_ctx *c, json_t *input, struct buf *result, struct sp_error *err)
 {
-    const char *s = json_string_value(json_object_get(input, "source_title"));
-    const char *t = json_string_value(json_object_get(input, "target_title"));
-    if (!s || !t)
-        return sp_error_set(err, SP_EINVAL,
-                            "save_subconcept_edge needs string source_title and target_title");
-    const char *src = find_saved(c->st->saved, s), *dst = find_saved(c->st->saved, t);
-    if (!src || !dst)
-        return sp_error_set(err, SP_ENOTFOUND,
-                            "Could not find saved subconcepts: source=\"%s\" target=\"%s\"", s,
-                            t);
-    if (strcmp(src, dst) == 0)
-        return sp_error_set(err, SP_EINVAL, "an edge needs two different subconcepts");
-    if (agent_cancelled(&c->env))
-        return sp_error_set(err, SP_EABORT, "the run was cancelled");
     bool inserted = false;
-    int rc = store_graph_edge_ensure(c->env.db, src, dst, &inserted, NULL, err);
-    if (rc != SP_OK)
-        return rc;
+    int rc = agent_tool_save_edge(&c->env, input, "save_subconcept_edge", "subconcepts", true,
+                                  find_saved, c->st->saved, &inserted, result, err);
     c->st->res->edges += inserted;
-    agent_emit_edge(&c->env, src, dst);
-    return buf_puts(result, "{\"saved\":true}") ? oom(err) : SP_OK;
+    return rc;
 }
 
 static int boot_exec(void *ctx, const char *name, json_t *input, struct buf *result,

@@ -162,6 +162,27 @@ int graph_title_key(struct buf *out, const char *title)
     return rc;
 }
 
+const char *graph_title_lookup(json_t *map, const char *title)
+{
+    const char *hit = json_string_value(json_object_get(map, title));
+    if (hit || !title)
+        return hit;
+    struct buf a = BUF_INIT(0), b = BUF_INIT(0);
+    const char *k;
+    json_t *v;
+    graph_title_key(&a, title);
+    json_object_foreach(map, k, v) {
+        graph_title_key(&b, k);
+        if (json_is_string(v) && strcmp(buf_cstr(&a), buf_cstr(&b)) == 0) {
+            hit = json_string_value(v);
+            break;
+        }
+    }
+    buf_release(&a);
+    buf_release(&b);
+    return hit;
+}
+
 int graph_document_context(struct buf *out, json_t *docs)
 {
     buf_reset(out);

@@ -39,6 +39,10 @@ int graph_fill_split(const char *tmpl, const char *const *vars, size_t n_vars,
  * content. */
 int graph_title_key(struct buf *out, const char *title);
 
+/* The string value of map under title, else under the first key (in map's order) whose
+ * graph_title_key() is title's; NULL when none. */
+const char *graph_title_lookup(json_t *map, const char *title);
+
 /* The topic's document context (spec §8.1) from a JSON array of {"originalFilename",
  * "extractedText"}: for each document a header line "=== Document: <name> ===" and its text,
  * documents separated by a blank line; longer than GRAPH_DOC_CONTEXT_MAX characters → cut

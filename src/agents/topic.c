@@ -167,14 +167,10 @@ static int tool_save_concept(struct topic_ctx *c, json_t *input, struct buf *res
                              struct sp_error *err)
 {
     struct topic_state *st = c->st;
-    const char *title = json_string_value(json_object_get(input, "title"));
-    json_t *jdesc = json_object_get(input, "desc");
-    if (!title || !*title)
-        return sp_error_set(err, SP_EINVAL, "save_concept needs a non-empty string title");
-    if (jdesc && !json_is_string(jdesc) && !json_is_null(jdesc))
-        return sp_error_set(err, SP_EINVAL, "save_concept: desc must be a string");
-    if (agent_cancelled(&c->env))
-        return sp_error_set(err, SP_EABORT, "the run was cancelled");
+    const char *title, *desc;
+    int rc = agent_tool_node_input(&c->env, input, "save_concept", &title, &desc, err);
+    if (rc != SP_OK)
+        return rc;
     struct topic_outcome *o = st->out;
     if (o->n == st->cap) {
         size_t cap = st->cap ? 2 * st->cap : 8;
@@ -189,22 +185,17 @@ static int tool_save_concept(struct topic_ctx *c, json_t *input, struct buf *res
     tc->title = strdup(title);
     if (!tc->title)
         return oom(err);
-    int rc = store_graph_node_insert(c->env.db, st->user_id, "concept", st->branch_id,
-                                     st->topic_id, title, json_string_value(jdesc), tc->id, NULL,
-                                     err);
+    rc = store_graph_node_insert(c->env.db, st->user_id, "concept", st->branch_id, st->topic_id,
+                                 title, desc, tc->id, NULL, err);
     if (rc != SP_OK) {
         free(tc->title);
         return rc;
     }
     o->n++;
-    struct sp_error e2 = { 0 };
-    agent_emit_node(&c->env, tc->id, &e2);
-    rc = buf_printf(result, "{\"saved\":true,\"nodeId\":\"%s\",\"title\":", tc->id);
-    if (rc == SP_OK)
-        rc = jsonw_cstring(result, title);
-    if (rc == SP_OK)
-        rc = buf_printf(result, ",\"position\":%zu}", o->n);
-    return rc ? oom(err) : SP_OK;
+    rc = agent_tool_node_saved(&c->env, tc->id, title, result, err);
+    if (rc == SP_OK && buf_printf(result, ",\"position\":%zu}", o->n))
+        rc = oom(err);
+    return rc;
 }
 
 /* A concept saved in this run: exact title first, then by title key. */
@@ -226,26 +217,17 @@ static const struct topic_concept *find_saved(const struct topic_outcome *o, con
     return hit;
 }
 
+static const char *find_saved_id(const void *o, const char *title)
+{
+    const struct topic_concept *hit = find_saved(o, title);
+    return hit ? hit->id : NULL;
+}
+
 static int tool_save_edge(struct topic_ctx *c, json_t *input, struct buf *result,
                           struct sp_error *err)
 {
-    const char *s = json_string_value(json_object_get(input, "source_title"));
-    const char *t = json_string_value(json_object_get(input, "target_title"));
-    if (!s || !t)
-        return sp_error_set(err, SP_EINVAL,
-                            "save_concept_edge needs string source_title and target_title");
-    const struct topic_concept *src = find_saved(c->st->out, s);
-    const struct topic_concept *dst = find_saved(c->st->out, t);
-    if (!src || !dst)
-        return sp_error_set(err, SP_ENOTFOUND,
-                            "Could not find saved nodes: source=\"%s\" target=\"%s\"", s, t);
-    if (agent_cancelled(&c->env))
-        return sp_error_set(err, SP_EABORT, "the run was cancelled");
-    int rc = store_graph_edge_ensure(c->env.db, src->id, dst->id, NULL, NULL, err);
-    if (rc != SP_OK)
-        return rc;
-    agent_emit_edge(&c->env, src->id, dst->id);
-    return buf_puts(result, "{\"saved\":true}") ? oom(err) : SP_OK;
+    return agent_tool_save_edge(&c->env, input, "save_concept_edge", "nodes", false,
+                                find_saved_id, c->st->out, NULL, result, err);
 }
 
 static int topic_exec(void *ctx, const char *name, json_t *input, struct buf *result,
@@ -291,28 +273,12 @@ static int load_documents(struct db *db, const char *node_id, struct buf *ctx_ou
 /* Attach the extraction's excerpts to the saved concepts by title key (B13). */
 static int attach_contexts(struct topic_outcome *o, json_t *map)
 {
-    struct buf a = BUF_INIT(0), b = BUF_INIT(0);
-    int rc = SP_OK;
-    for (size_t i = 0; i < o->n && rc == SP_OK; i++) {
-        const char *exact = json_string_value(json_object_get(map, o->concepts[i].title));
-        const char *k;
-        json_t *v;
-        if (!exact) {
-            graph_title_key(&a, o->concepts[i].title);
-            json_object_foreach(map, k, v) {
-                graph_title_key(&b, k);
-                if (json_is_string(v) && strcmp(buf_cstr(&a), buf_cstr(&b)) == 0) {
-                    exact = json_string_value(v);
-                    break;
-                }
-            }
-        }
+    for (size_t i = 0; i < o->n; i++) {
+        const char *exact = graph_title_lookup(map, o->concepts[i].title);
         if (exact && *exact && !(o->concepts[i].context = strdup(exact)))
-            rc = SP_ENOMEM;
+            return SP_ENOMEM;
     }
-    buf_release(&a);
-    buf_release(&b);
-    return rc;
+    return SP_OK;
 }
 
 static int record_generation(struct agent_env *env, const char *topic_id, const char *title,

@@ -44,6 +44,19 @@ static void test_title_key_trims_lowers_and_collapses(void)
     buf_release(&b);
 }
 
+static void test_title_lookup_exact_then_key(void)
+{
+    json_t *m = json_pack("{s:s,s:s,s:i,s:s}", "Graph Theory", "exact", "graph  theory", "key",
+                          "Sets", 1, "sets", "by key");
+    CHECK_STR_EQ(graph_title_lookup(m, "Graph Theory"), "exact");
+    CHECK_STR_EQ(graph_title_lookup(m, "graph  theory"), "key");
+    CHECK_STR_EQ(graph_title_lookup(m, " GRAPH theory "), "exact"); /* the first key in order */
+    CHECK_STR_EQ(graph_title_lookup(m, "Sets"), "by key");         /* non-string values skipped */
+    CHECK(graph_title_lookup(m, "Algebra") == NULL);
+    CHECK(graph_title_lookup(m, NULL) == NULL);
+    json_decref(m);
+}
+
 static void test_utf8_prefix_never_cuts_a_sequence(void)
 {
     struct buf b = BUF_INIT(0);
@@ -167,6 +180,7 @@ int main(void)
     RUN(test_legacy_diagnostic_summary);
     RUN(test_fill_replaces_names_and_conditionals);
     RUN(test_title_key_trims_lowers_and_collapses);
+    RUN(test_title_lookup_exact_then_key);
     RUN(test_utf8_prefix_never_cuts_a_sequence);
     RUN(test_document_context_headers_and_cut);
     RUN(test_legacy_subconcepts_normalised);
