@@ -150,6 +150,20 @@ static int job_node(struct db *db, const char *id, json_t **node, char **parent_
     return rc;
 }
 
+/* What the diagnostic and concept jobs start with: the thread's connection, the concept, its
+ * parent's title and the learner's diagnostic (generated when there is none). */
+static int job_diagnostic(struct run *run, const struct job *j, struct db **db, json_t **node,
+                          char **topic, struct diagnostic_bundle *b, struct sp_error *err)
+{
+    int rc = store_db_thread(j->db_path, db, err);
+    if (rc == SP_OK)
+        rc = job_node(*db, j->node_id, node, topic, err);
+    if (rc == SP_OK)
+        rc = agent_diagnostic_ensure(j->llm, *db, run_cancel_flag(run), j->user_id, *node,
+                                     *topic, b, NULL, err);
+    return rc;
+}
+
 static json_t *diag_reply(const char *concept_id, const struct diagnostic_bundle *b)
 {
     json_t *counts = agent_diagnostic_counts(b);
@@ -170,12 +184,7 @@ static void diagnostic_job(struct run *run, void *arg)
     json_t *node = NULL;
     char *topic = NULL;
     struct diagnostic_bundle b = { 0 };
-    int rc = store_db_thread(j->db_path, &db, &err);
-    if (rc == SP_OK)
-        rc = job_node(db, j->node_id, &node, &topic, &err);
-    if (rc == SP_OK)
-        rc = agent_diagnostic_ensure(j->llm, db, run_cancel_flag(run), j->user_id, node, topic,
-                                     &b, NULL, &err);
+    int rc = job_diagnostic(run, j, &db, &node, &topic, &b, &err);
     struct buf body = BUF_INIT(0);
     int status;
     if (rc == SP_OK) {
@@ -210,12 +219,7 @@ static void concept_job(struct run *run, void *arg)
     struct diagnostic_bundle b = { 0 };
     struct buf sb = BUF_INIT(0), label = BUF_INIT(0), body = BUF_INIT(0);
     int status = 0;
-    int rc = store_db_thread(j->db_path, &db, &err);
-    if (rc == SP_OK)
-        rc = job_node(db, j->node_id, &node, &topic, &err);
-    if (rc == SP_OK)
-        rc = agent_diagnostic_ensure(j->llm, db, run_cancel_flag(run), j->user_id, node, topic,
-                                     &b, NULL, &err);
+    int rc = job_diagnostic(run, j, &db, &node, &topic, &b, &err);
     if (rc == SP_OK)
         rc = store_nodes_list(db, NULL, "subconcept", NULL, j->node_id, &sb, &err);
     if (rc == SP_OK && !(subs = learning_loads(buf_cstr(&sb))))
