@@ -106,6 +106,29 @@ static int node_and_prompt(struct db *db, const char *node_id, const char *promp
     return graph_fill(prompt, tmpl, vars, n) ? oom(err) : SP_OK;
 }
 
+/* The last step of both generators: unless the run was cancelled, store batch in node's branch
+ * with the prompt "<what> for: <node's title>" and answer 201. */
+static int save_batch(struct db *db, const atomic_bool *cancel, const char *what, json_t *node,
+                      struct store_legacy_batch *batch, int *status, struct buf *body,
+                      struct sp_error *err)
+{
+    struct buf prompt = BUF_INIT(0);
+    int rc = SP_OK;
+    if (buf_printf(&prompt, "%s for: %s", what,
+                   json_string_value(json_object_get(node, "title"))))
+        rc = oom(err);
+    if (rc == SP_OK && cancel && atomic_load(cancel))
+        rc = sp_error_set(err, SP_EABORT, "cancelled");
+    if (rc == SP_OK) {
+        batch->branch_id = json_string_value(json_object_get(node, "branchId"));
+        batch->prompt = buf_cstr(&prompt);
+        rc = store_graph_legacy_save(db, batch, body, err);
+        *status = 201;
+    }
+    buf_release(&prompt);
+    return rc;
+}
+
 int agent_legacy_concepts(const struct llm_client *llm, struct db *db, const char *user_id,
                           const char *node_id, const atomic_bool *cancel, int *status,
                           struct buf *body, struct sp_error *err)
@@ -152,24 +175,16 @@ int agent_legacy_concepts(const struct llm_client *llm, struct db *db, const cha
         from[k] = k;
         to[k] = k + 1;
     }
-    buf_reset(&b);
-    if (rc == SP_OK && buf_printf(&b, "Generate educational path for: %s",
-                                  json_string_value(json_object_get(node, "title"))))
-        rc = oom(err);
     char meta[48];
     snprintf(meta, sizeof meta, "{\"count\":%zu}", n);
-    if (rc == SP_OK && cancel && atomic_load(cancel))
-        rc = sp_error_set(err, SP_EABORT, "cancelled");
     if (rc == SP_OK) {
         struct store_legacy_batch batch = {
-            .user_id = user_id, .parent_id = node_id,
-            .branch_id = json_string_value(json_object_get(node, "branchId")),
-            .type = "concept", .reply_key = "concepts", .n = n, .titles = titles,
-            .descs = descs, .n_edges = n ? n - 1 : 0, .edge_from = from, .edge_to = to,
-            .model = llm_model(llm, false), .prompt = buf_cstr(&b), .response_meta = meta,
+            .user_id = user_id, .parent_id = node_id, .type = "concept",
+            .reply_key = "concepts", .n = n, .titles = titles, .descs = descs,
+            .n_edges = n ? n - 1 : 0, .edge_from = from, .edge_to = to,
+            .model = llm_model(llm, false), .response_meta = meta,
         };
-        rc = store_graph_legacy_save(db, &batch, body, err);
-        *status = 201;
+        rc = save_batch(db, cancel, "Generate educational path", node, &batch, status, body, err);
     }
     free(titles);
     free(descs);
@@ -209,7 +224,7 @@ int agent_legacy_subconcepts(const struct llm_client *llm, struct db *db, const 
                              int *status, struct buf *body, struct sp_error *err)
 {
     json_t *node = NULL, *reply = NULL, *items = NULL, *summary = NULL;
-    struct buf b = BUF_INIT(0), pretty = BUF_INIT(0), prompt = BUF_INIT(0);
+    struct buf pretty = BUF_INIT(0), prompt = BUF_INIT(0);
     int rc = diagnostic_context(db, user_id, node_id, diagnostic, &summary, err);
     if (rc == SP_OK && summary && jsonw_dump(&pretty, summary, 2))
         rc = oom(err);
@@ -252,22 +267,15 @@ int agent_legacy_subconcepts(const struct llm_client *llm, struct db *db, const 
     struct buf meta_text = BUF_INIT(0);
     if (rc == SP_OK && (!meta || jsonw_dump(&meta_text, meta, 0)))
         rc = oom(err);
-    if (rc == SP_OK && buf_printf(&b, "Generate subconcepts for: %s",
-                                  json_string_value(json_object_get(node, "title"))))
-        rc = oom(err);
-    if (rc == SP_OK && cancel && atomic_load(cancel))
-        rc = sp_error_set(err, SP_EABORT, "cancelled");
     if (rc == SP_OK) {
         struct store_legacy_batch batch = {
-            .user_id = user_id, .parent_id = node_id,
-            .branch_id = json_string_value(json_object_get(node, "branchId")),
-            .type = "subconcept", .reply_key = "subconcepts", .n = n, .titles = titles,
-            .descs = descs, .n_edges = n_edges, .edge_from = from, .edge_to = to,
-            .model = llm_model(llm, false), .prompt = buf_cstr(&b),
-            .response_meta = buf_cstr(&meta_text), .mark_progress = true,
+            .user_id = user_id, .parent_id = node_id, .type = "subconcept",
+            .reply_key = "subconcepts", .n = n, .titles = titles, .descs = descs,
+            .n_edges = n_edges, .edge_from = from, .edge_to = to,
+            .model = llm_model(llm, false), .response_meta = buf_cstr(&meta_text),
+            .mark_progress = true,
         };
-        rc = store_graph_legacy_save(db, &batch, body, err);
-        *status = 201;
+        rc = save_batch(db, cancel, "Generate subconcepts", node, &batch, status, body, err);
     }
     free(titles);
     free(descs);
@@ -278,7 +286,6 @@ int agent_legacy_subconcepts(const struct llm_client *llm, struct db *db, const 
     json_decref(reply);
     json_decref(items);
     json_decref(summary);
-    buf_release(&b);
     buf_release(&meta_text);
     buf_release(&pretty);
     buf_release(&prompt);
