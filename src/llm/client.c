@@ -195,6 +195,17 @@ int llm_usage_json(struct buf *out, const struct llm_usage *u)
                       u->cache_write_tokens, u->calls);
 }
 
+int llm_tool_schema(const struct llm_tool *t, json_t **schema, struct sp_error *err)
+{
+    json_error_t je;
+    *schema = json_loads(t->input_schema ? t->input_schema : "{\"type\":\"object\"}", 0, &je);
+    if (json_is_object(*schema))
+        return SP_OK;
+    json_decref(*schema);
+    *schema = NULL;
+    return sp_error_set(err, SP_EINVAL, "tool %s: input_schema is not a JSON object", t->name);
+}
+
 void llm_reply_clear(struct llm_reply *r)
 {
     json_decref(r->content);

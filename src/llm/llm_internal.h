@@ -27,6 +27,9 @@ struct llm_client {
 /* Request body for one call (compact JSON text into out). */
 int llm_anthropic_build(const struct llm_request *req, struct buf *out, struct sp_error *err);
 int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_error *err);
+/* A tool's input_schema parsed (absent: {"type":"object"}) into *schema (new reference), or
+ * SP_EINVAL "tool <name>: input_schema is not a JSON object" (in client.c). */
+int llm_tool_schema(const struct llm_tool *t, json_t **schema, struct sp_error *err);
 /* Parse a 2xx reply body into the canonical reply (SP_EUPSTREAM when it cannot be understood). */
 int llm_anthropic_parse(const char *body, size_t len, struct llm_reply *out, struct sp_error *err);
 int llm_openai_parse(const char *body, size_t len, struct llm_reply *out, struct sp_error *err);

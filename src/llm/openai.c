@@ -205,15 +205,11 @@ int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_e
             goto oom;
         for (size_t i = 0; i < req->n_tools; i++) {
             const struct llm_tool *t = &req->tools[i];
-            json_error_t je;
-            json_t *schema = json_loads(t->input_schema ? t->input_schema : "{\"type\":\"object\"}",
-                                        0, &je);
-            if (!json_is_object(schema)) {
-                json_decref(schema);
+            json_t *schema;
+            if (llm_tool_schema(t, &schema, err) != SP_OK) {
                 json_decref(msgs);
                 json_decref(root);
-                return sp_error_set(err, SP_EINVAL, "tool %s: input_schema is not a JSON object",
-                                    t->name);
+                return SP_EINVAL;
             }
             json_t *def = json_pack("{s:s, s:{s:s, s:s, s:o}}", "type", "function", "function",
                                     "name", t->name, "description",
