@@ -55,10 +55,18 @@ def drive(fake, provider="anthropic", env=None, **kw):
     return finish(p.stdout, p.stderr)
 
 
-def start_drive(fake, provider="anthropic", **kw):
+def drive_cancelled(fake, after_requests, provider="anthropic", **kw):
+    """Run the driver and cancel it once the fake model has received after_requests requests;
+    the driver's result (it must exit 0)."""
     sc = scenario(fake, provider, cancel_on_stdin=True, **kw)
-    return subprocess.Popen([DRIVER, json.dumps(sc)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([DRIVER, json.dumps(sc)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    fake.wait_requests(after_requests)
+    p.stdin.write("cancel\n")
+    p.stdin.flush()
+    out = finish(*p.communicate(timeout=10))
+    assert p.returncode == 0, out["stderr"]
+    return out
 
 
 # ---- one call, both providers ----
@@ -300,12 +308,7 @@ def test_reply_that_is_not_json(fake_model):
 
 def test_cancel_mid_request_aborts_and_makes_no_further_request(fake_model):
     fake_model.script(slow(30, text("too late")), text("never"))
-    p = start_drive(fake_model, op="call", messages=HELLO)
-    fake_model.wait_requests(1)
-    p.stdin.write("cancel\n")
-    p.stdin.flush()
-    out = finish(*p.communicate(timeout=10))
-    assert p.returncode == 0, out["stderr"]
+    out = drive_cancelled(fake_model, 1, op="call", messages=HELLO)
     assert out["rc"] == SP_EABORT and out["error"] == "cancelled"
     time.sleep(0.3)
     assert len(fake_model.requests) == 1 and fake_model.pending() == 1
@@ -314,12 +317,7 @@ def test_cancel_mid_request_aborts_and_makes_no_further_request(fake_model):
 
 def test_cancel_during_retry_wait(fake_model):
     fake_model.script(fault(429, headers={"retry-after": "30"}), text("never"))
-    p = start_drive(fake_model, op="call", messages=HELLO)
-    fake_model.wait_requests(1)
-    p.stdin.write("cancel\n")
-    p.stdin.flush()
-    out = finish(*p.communicate(timeout=10))
-    assert p.returncode == 0, out["stderr"]
+    out = drive_cancelled(fake_model, 1, op="call", messages=HELLO)
     assert out["rc"] == SP_EABORT
     time.sleep(0.3)
     assert len(fake_model.requests) == 1
@@ -327,12 +325,7 @@ def test_cancel_during_retry_wait(fake_model):
 
 def test_cancel_inside_the_loop_stops_it(fake_model):
     fake_model.script(tool("save", {"title": "A"}), slow(30, text("never")))
-    p = start_drive(fake_model, op="loop", tools=[SAVE], messages=HELLO, max_iterations=5)
-    fake_model.wait_requests(2)
-    p.stdin.write("cancel\n")
-    p.stdin.flush()
-    out = finish(*p.communicate(timeout=10))
-    assert p.returncode == 0, out["stderr"]
+    out = drive_cancelled(fake_model, 2, op="loop", tools=[SAVE], messages=HELLO, max_iterations=5)
     assert out["rc"] == SP_EABORT
     assert out["usage"]["calls"] == 1              # the usage so far is still reported
     time.sleep(0.3)
