@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agents/graph_text.h"
 #include "storage/store.h"
 #include "storage/store_graph.h"
 #include "storage/store_nodes.h"
@@ -179,6 +180,31 @@ const char *agent_prompt(const char *name)
         return NULL;
     const struct embed_file *f = embed_find(path);
     return f ? (const char *)f->data : NULL;
+}
+
+static int prompt_missing(const char *name, struct sp_error *err)
+{
+    return sp_error_set(err, SP_EIO, "prompt %s is missing from the binary", name);
+}
+
+int agent_prompt_fill(struct buf *out, const char *name, const char *const *vars, size_t n_vars,
+                      struct sp_error *err)
+{
+    const char *tmpl = agent_prompt(name);
+    if (!tmpl)
+        return prompt_missing(name, err);
+    int rc = graph_fill(out, tmpl, vars, n_vars);
+    return rc == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "out of memory");
+}
+
+int agent_prompt_fill_split(const char *name, const char *const *vars, size_t n_vars,
+                            struct buf *system, struct buf *user, struct sp_error *err)
+{
+    const char *tmpl = agent_prompt(name);
+    if (!tmpl)
+        return prompt_missing(name, err);
+    int rc = graph_fill_split(tmpl, vars, n_vars, system, user);
+    return rc == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "out of memory");
 }
 
 int agent_tool_node_input(const struct agent_env *env, json_t *input, const char *tool,

@@ -85,5 +85,12 @@ int agent_summary(struct buf *out, const char *result);
 
 /* The prompt text of prompts/<name> (embedded in the binary at build time), or NULL. */
 const char *agent_prompt(const char *name);
+/* prompts/<name> filled with vars (n_vars pairs, agents/graph_text.h graph_fill) into out, or
+ * split into system and user (graph_fill_split). SP_EIO "prompt <name> is missing from the
+ * binary"; SP_ENOMEM. */
+int agent_prompt_fill(struct buf *out, const char *name, const char *const *vars, size_t n_vars,
+                      struct sp_error *err);
+int agent_prompt_fill_split(const char *name, const char *const *vars, size_t n_vars,
+                            struct buf *system, struct buf *user, struct sp_error *err);
 
 #endif

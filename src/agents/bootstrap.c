@@ -285,7 +285,6 @@ int agent_bootstrap_run(struct agent_env *env, const char *user_id, const char *
         .saved = json_object(), .res = res,
     };
     const char *desc = json_string_value(json_object_get(concept, "desc"));
-    const char *tmpl = agent_prompt("bootstrap.md");
     const char *vars[] = {
         "concept_title", st.concept_title, "concept_desc", desc,
         "topic_title", topic_title ? topic_title : "Topic",
@@ -295,10 +294,10 @@ int agent_bootstrap_run(struct agent_env *env, const char *user_id, const char *
         "subconcept_range", small ? "2 to 3" : "8 to 12",
     };
     struct buf system = BUF_INIT(0), user = BUF_INIT(0);
-    if (rc == SP_OK && !tmpl)
-        rc = sp_error_set(err, SP_EINVAL, "prompt bootstrap.md is missing");
-    if (rc == SP_OK && (!st.saved || graph_fill_split(tmpl, vars, 8, &system, &user) != SP_OK))
+    if (rc == SP_OK && !st.saved)
         rc = oom(err);
+    if (rc == SP_OK)
+        rc = agent_prompt_fill_split("bootstrap.md", vars, 8, &system, &user, err);
     struct llm_tool tools[3];
     size_t n_tools = 0;
     if (questions)

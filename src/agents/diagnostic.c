@@ -127,15 +127,12 @@ static int generate(const struct llm_client *llm, const atomic_bool *cancel,
                     const json_t *concept, const char *topic_title, json_t **items,
                     struct llm_usage *usage, struct sp_error *err)
 {
-    const char *tpl = agent_prompt("diagnostic.md");
-    if (!tpl)
-        return sp_error_set(err, SP_EIO, "the diagnostic prompt is missing from the binary");
     const char *desc = learning_str(concept, "desc");
     const char *vars[] = { "concept_title", learning_str(concept, "title"),
                            "concept_desc", desc && *desc ? desc : "(no description)",
                            "topic_title", topic_title ? topic_title : "(none)" };
     struct buf prompt = BUF_INIT(0);
-    int rc = graph_fill(&prompt, tpl, vars, N_PAIRS(vars));
+    int rc = agent_prompt_fill(&prompt, "diagnostic.md", vars, N_PAIRS(vars), err);
     struct llm_usage u = { 0 };
     if (rc == SP_OK)
         rc = llm_call_json(llm, llm_model(llm, false), DIAG_MAX_TOKENS, buf_cstr(&prompt), items,

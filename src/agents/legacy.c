@@ -89,9 +89,6 @@ static int node_and_prompt(struct db *db, const char *node_id, const char *promp
     buf_release(&b);
     if (rc != SP_OK)
         return rc;
-    const char *tmpl = agent_prompt(prompt_name);
-    if (!tmpl)
-        return sp_error_set(err, SP_EINVAL, "prompt %s is missing", prompt_name);
     const char *vars[16] = {
         "topic_title", json_string_value(json_object_get(*node, "title")),
         "concept_title", json_string_value(json_object_get(*node, "title")),
@@ -103,7 +100,7 @@ static int node_and_prompt(struct db *db, const char *node_id, const char *promp
         vars[2 * n] = extra[2 * i];
         vars[2 * n + 1] = extra[2 * i + 1];
     }
-    return graph_fill(prompt, tmpl, vars, n) ? oom(err) : SP_OK;
+    return agent_prompt_fill(prompt, prompt_name, vars, n, err);
 }
 
 /* The last step of both generators: unless the run was cancelled, store batch in node's branch

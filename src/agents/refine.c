@@ -181,13 +181,10 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
     struct buf pretty = BUF_INIT(0), prompt = BUF_INIT(0);
     int rc = jsonw_dump(&pretty, items, 2);
     json_decref(items);
-    const char *tpl = agent_prompt("grade.md");
     const char *vars[] = { "concept_title", learning_str(r->concept, "title"), "items",
                            buf_cstr(&pretty) };
-    if (rc == SP_OK && !tpl)
-        rc = sp_error_set(err, SP_EIO, "the grading prompt is missing from the binary");
-    else if (rc == SP_OK)
-        rc = graph_fill(&prompt, tpl, vars, N_PAIRS(vars));
+    if (rc == SP_OK)
+        rc = agent_prompt_fill(&prompt, "grade.md", vars, N_PAIRS(vars), err);
     json_t *grades = NULL;
     struct llm_usage u = { 0 };
     if (rc == SP_OK)
@@ -559,7 +556,6 @@ int agent_refine_run(struct agent_env *env, const char *user_id, const json_t *c
     };
     const char *title = learning_str(concept, "title");
     const char *desc = learning_str(concept, "desc");
-    const char *sys_tpl = agent_prompt("refine.md"), *start_tpl = agent_prompt("refine-start.md");
     struct buf sys = BUF_INIT(0), start = BUF_INIT(0), answered = BUF_INIT(0),
                total = BUF_INIT(0), meta = BUF_INIT(0);
     json_t *messages = NULL;
@@ -567,8 +563,6 @@ int agent_refine_run(struct agent_env *env, const char *user_id, const json_t *c
     int rc = SP_OK;
     if (!r.latest || !r.assessment_id)
         rc = sp_error_set(err, SP_ENOMEM, "out of memory");
-    else if (!sys_tpl || !start_tpl)
-        rc = sp_error_set(err, SP_EIO, "the refinement prompt is missing from the binary");
     if (rc == SP_OK) {
         buf_printf(&answered, "%zu", learning_answered_count(b->questions, r.latest));
         buf_printf(&total, "%zu", json_array_size(b->questions));
@@ -576,8 +570,10 @@ int agent_refine_run(struct agent_env *env, const char *user_id, const json_t *c
                                desc && *desc ? desc : "(no description)", "topic_title",
                                topic_title ? topic_title : "(none)", "answered",
                                buf_cstr(&answered), "total", buf_cstr(&total) };
-        if (graph_fill(&sys, sys_tpl, vars, N_PAIRS(vars)) != SP_OK ||
-            graph_fill(&start, start_tpl, vars, N_PAIRS(vars)) != SP_OK ||
+        rc = agent_prompt_fill(&sys, "refine.md", vars, N_PAIRS(vars), err);
+        if (rc == SP_OK)
+            rc = agent_prompt_fill(&start, "refine-start.md", vars, N_PAIRS(vars), err);
+        if (rc == SP_OK &&
             !(messages = json_pack("[{s:s,s:s}]", "role", "user", "content", buf_cstr(&start))))
             rc = sp_error_set(err, SP_ENOMEM, "out of memory");
     }

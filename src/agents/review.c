@@ -220,16 +220,15 @@ int agent_review_run(const struct llm_client *llm, struct db *db, const atomic_b
         json_decref(list);
         json_decref(pairs);
         buf_printf(&maxs, "%d", max_additions);
-        const char *tpl = agent_prompt("review.md");
         const char *fmt = agent_prompt(concept ? "review-concept.md" : "review-subconcept.md");
         const char *vars[] = { "topic_title", topic, "level", level, "node_title", title,
                                "max_additions", buf_cstr(&maxs), "overview", buf_cstr(&ov),
                                "siblings", buf_cstr(&sj), "edges", buf_cstr(&ej), "format",
                                fmt };
-        if (!tpl || !fmt)
+        if (!fmt)
             rc = sp_error_set(err, SP_EIO, "the review prompt is missing from the binary");
         else
-            rc = graph_fill(&prompt, tpl, vars, N_PAIRS(vars));
+            rc = agent_prompt_fill(&prompt, "review.md", vars, N_PAIRS(vars), err);
     }
     json_t *raw = NULL;
     if (rc == SP_OK) {

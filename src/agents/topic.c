@@ -122,13 +122,10 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
         if (rc != SP_OK)
             break;
     }
-    const char *tmpl = agent_prompt("extract_contexts.md");
     const char *vars[] = { "concept_list", buf_cstr(&list), "documents", st->documents };
-    if (rc == SP_OK && !tmpl)
-        rc = sp_error_set(err, SP_EINVAL, "prompt extract_contexts.md is missing");
-    else if (rc == SP_OK && graph_fill(&prompt, tmpl, vars, 2) != SP_OK)
-        rc = oom(err);
-    else if (rc != SP_OK)
+    if (rc == SP_OK)
+        rc = agent_prompt_fill(&prompt, "extract_contexts.md", vars, 2, err);
+    else
         rc = oom(err);
     json_t *map = NULL;
     struct llm_usage usage = { 0 };
@@ -326,16 +323,13 @@ int agent_topic_run(struct agent_env *env, const char *user_id, const char *topi
     struct buf docs = BUF_INIT(0), system = BUF_INIT(0), user = BUF_INIT(0);
     rc = load_documents(env->db, topic_id, &docs, err);
     const bool has_docs = docs.len > 0;
-    const char *tmpl = agent_prompt("topic.md");
     const char *vars[] = {
         "topic_title", title, "topic_desc", desc, "concept_range", small ? "1 to 2" : "6 to 10",
         "has_documents", has_docs ? "yes" : "", "no_documents", has_docs ? "" : "yes",
         "documents", buf_cstr(&docs),
     };
-    if (rc == SP_OK && !tmpl)
-        rc = sp_error_set(err, SP_EINVAL, "prompt topic.md is missing");
-    if (rc == SP_OK && graph_fill_split(tmpl, vars, 6, &system, &user) != SP_OK)
-        rc = oom(err);
+    if (rc == SP_OK)
+        rc = agent_prompt_fill_split("topic.md", vars, 6, &system, &user, err);
 
     struct topic_state st = { .user_id = user_id, .topic_id = topic_id,
                               .branch_id = json_string_value(json_object_get(topic, "branchId")),
