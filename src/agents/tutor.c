@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agents/learning.h"
 #include "agents/tutor_text.h"
 #include "storage/store_tutor.h"
 #include "util/countof.h"
@@ -109,27 +110,12 @@ static int dump(struct buf *out, json_t *v, struct sp_error *err)
     return rc == SP_OK ? SP_OK : oom(err);
 }
 
-static const char *str_arg(json_t *input, const char *key)
-{
-    return json_string_value(json_object_get(input, key));
-}
-
-/* 9.1: null -> 1/0 by is_correct (or null); > 1 is a percentage; clamped to [0, 1]. */
+/* §9.1 (learning_normalize) as JSON: a number, or null. */
 static json_t *normalize_score(json_t *raw, json_t *is_correct)
 {
-    if (!json_is_number(raw))
-        return json_is_boolean(is_correct) ? json_integer(json_is_true(is_correct) ? 1 : 0)
-                                           : json_null();
-    double x = json_number_value(raw);
-    if (x > 1)
-        x /= 100.0;
-    x = x < 0 ? 0 : x > 1 ? 1 : x;
-    return json_real(x);
-}
-
-static double round3(double x)
-{
-    return round(x * 1000.0) / 1000.0;
+    double x;
+    int correct = json_is_boolean(is_correct) ? json_is_true(is_correct) : -1;
+    return learning_normalize(raw, correct, &x) ? json_real(x) : json_null();
 }
 
 /* ---- the tools ---- */
@@ -138,10 +124,10 @@ static int tool_echo(json_t *input, const char *key, const char *type, const cha
                      const char *ddefault, const char *instruction, struct buf *result,
                      struct sp_error *err)
 {
-    const char *v = str_arg(input, key);
+    const char *v = learning_str(input, key);
     if (!v)
         return sp_error_set(err, SP_EINVAL, "%s is required (a string)", key);
-    const char *d = str_arg(input, dkey);
+    const char *d = learning_str(input, dkey);
     return dump(result, json_pack("{s:s, s:s, s:s, s:s}", "type", type, key, v, dkey,
                                   d ? d : ddefault, "instruction", instruction), err);
 }
@@ -168,8 +154,9 @@ static int tool_progress(struct turn *t, struct buf *result, struct sp_error *er
         json_t *ic = json_object_get(it, "isCorrect");
         json_t *is_correct = json_is_integer(ic) ? json_boolean(json_integer_value(ic) == 1)
                                                  : json_null();
-        const char *sel = str_arg(it, "selectedOption"), *ca = str_arg(it, "correctAnswer");
-        const char *fmt = str_arg(it, "format");
+        const char *sel = learning_str(it, "selectedOption");
+        const char *ca = learning_str(it, "correctAnswer");
+        const char *fmt = learning_str(it, "format");
         if (json_is_null(is_correct) && fmt && strcmp(fmt, "mcq") == 0 && sel && ca)
             is_correct = json_boolean(strcmp(sel, ca) == 0);
         json_t *score = normalize_score(json_object_get(it, "score"), is_correct);
@@ -194,7 +181,7 @@ static int tool_progress(struct turn *t, struct buf *result, struct sp_error *er
         json_decref(score);
     }
     if (rc == SP_OK) {
-        json_t *ds = n_scores ? json_real(round3(sum / (double)n_scores)) : json_null();
+        json_t *ds = n_scores ? json_real(learning_round3(sum / (double)n_scores)) : json_null();
         rc = dump(result, json_pack("{s:o, s:I, s:O, s:O}", "diagnosticScore", ds,
                                     "totalQuestions", (json_int_t)json_array_size(items),
                                     "incorrectQuestions", incorrect, "weakAreas", weak), err);
@@ -244,8 +231,8 @@ static int tool_prerequisites(struct turn *t, struct buf *result, struct sp_erro
 
 static int tool_record(struct turn *t, json_t *input, struct buf *result, struct sp_error *err)
 {
-    const char *prompt = str_arg(input, "exercise_prompt");
-    const char *answer = str_arg(input, "student_answer");
+    const char *prompt = learning_str(input, "exercise_prompt");
+    const char *answer = learning_str(input, "student_answer");
     json_t *ic = json_object_get(input, "is_correct");
     json_t *score = json_object_get(input, "score");
     json_t *fb = json_object_get(input, "feedback");
