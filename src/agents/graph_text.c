@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/learning.h"
+#include "agents/tutor_text.h"
 
 static bool is_space(unsigned char c)
 {
@@ -144,7 +144,7 @@ int graph_title_key(struct buf *out, const char *title)
     const unsigned char *s = (const unsigned char *)(title ? title : "");
     size_t n = strlen((const char *)s);
     while (n && rc == SP_OK) {
-        size_t k = learning_space_len(s, n);
+        size_t k = tutor_space_len((const char *)s, n);
         if (k) {
             pending_space = out->len > 0;
             s += k;

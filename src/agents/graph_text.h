@@ -34,7 +34,7 @@ int graph_fill_split(const char *tmpl, const char *const *vars, size_t n_vars,
 
 /* The comparison key of a title, the one every agent uses (topic/bootstrap excerpt matching,
  * edge fall-backs, review insertions §9.3 via learning_title_key): white space as JavaScript's
- * trim() knows it (ASCII and Unicode spaces, learning_space_len) removed at both ends and every
+ * trim() knows it (ASCII and Unicode spaces, tutor_is_space) removed at both ends and every
  * inner run of it one ASCII space; ASCII letters lower-cased, other bytes kept. Replaces out's
  * content. */
 int graph_title_key(struct buf *out, const char *title);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agents/graph_text.h"
+#include "agents/tutor_text.h"
 #include "util/ids.h"
 
 double learning_round3(double x)
@@ -30,48 +31,11 @@ bool learning_normalize(const json_t *raw, int is_correct, double *out)
     return true;
 }
 
-size_t learning_space_len(const unsigned char *s, size_t n)
-{
-    if (n >= 1 && (s[0] == ' ' || (s[0] >= 0x09 && s[0] <= 0x0d)))
-        return 1;
-    if (n >= 2 && s[0] == 0xc2 && s[1] == 0xa0) /* U+00A0 */
-        return 2;
-    if (n >= 3 && s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80) /* U+1680 */
-        return 3;
-    if (n >= 3 && s[0] == 0xe2 && s[1] == 0x80 &&
-        ((s[2] >= 0x80 && s[2] <= 0x8a) || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
-        return 3; /* U+2000..200A, U+2028, U+2029, U+202F */
-    if (n >= 3 && s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f) /* U+205F */
-        return 3;
-    if (n >= 3 && s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80) /* U+3000 */
-        return 3;
-    if (n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) /* U+FEFF */
-        return 3;
-    return 0;
-}
-
 const char *learning_trim(const char *s, size_t *len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), k;
-    while (n && (k = learning_space_len(p, n)) > 0) {
-        p += k;
-        n -= k;
-    }
-    /* from the end: step back over one character at a time */
-    for (;;) {
-        size_t cut = 0;
-        for (size_t w = 1; w <= 3 && w <= n; w++)
-            if (learning_space_len(p + n - w, w) == w) {
-                cut = w;
-                break;
-            }
-        if (!cut)
-            break;
-        n -= cut;
-    }
-    *len = n;
-    return (const char *)p;
+    size_t off;
+    tutor_trim(s, strlen(s), &off, len);
+    return s + off;
 }
 
 static char *trim_dup(const char *s)

@@ -25,11 +25,9 @@ double learning_round3(double x);
 /* §9.1: raw score (number or NULL/null) and isCorrect (-1 null, 0, 1) -> [0, 1] or none
  * (returns false). Scores above 1 are percentages. */
 bool learning_normalize(const json_t *raw, int is_correct, double *out);
-/* JavaScript trim(): *len gets the trimmed length; returns the first kept byte of s. */
+/* JavaScript trim() of a C string (tutor_trim): *len gets the trimmed length; returns the first
+ * kept byte of s. */
 const char *learning_trim(const char *s, size_t *len);
-/* Length of the JavaScript white space character (trim(), \s) at s, n bytes available; 0 when
- * none. */
-size_t learning_space_len(const unsigned char *s, size_t n);
 /* §9.3 title key: graph_title_key() (agents/graph_text.h) as a new string; NULL when s is NULL
  * (or out of memory). */
 char *learning_title_key(const char *s);

@@ -91,6 +91,12 @@ static size_t space_before(const char *s, size_t end)
     return tutor_is_space(cp) ? adv : 0;
 }
 
+size_t tutor_space_len(const char *s, size_t n)
+{
+    size_t adv;
+    return n && tutor_is_space(decode((const unsigned char *)s, n, &adv)) ? adv : 0;
+}
+
 static size_t skip_spaces(const char *s, size_t n, size_t i)
 {
     while (i < n) {

@@ -31,6 +31,9 @@ const char *tutor_qtype_name(enum tutor_qtype t);
 
 /* ---- JavaScript string semantics on UTF-8 ---- */
 bool tutor_is_space(uint32_t cp);
+/* Byte length of the white space character at s[0..n) (tutor_is_space), 0 when there is none
+ * (or n is 0). */
+size_t tutor_space_len(const char *s, size_t n);
 /* String.prototype.trim() of s[0..n) as a sub-slice. */
 void tutor_trim(const char *s, size_t n, size_t *off, size_t *len);
 /* Number of characters (code points; an invalid byte counts as one). */

@@ -116,6 +116,17 @@ static void test_trim_js_whitespace(void)
     CHECK(!tutor_is_space(0x200B));
 }
 
+static void test_space_len(void)
+{
+    CHECK_EQ_INT((int)tutor_space_len(" x", 2), 1);
+    CHECK_EQ_INT((int)tutor_space_len("\xc2\xa0x", 3), 2);         /* U+00A0 */
+    CHECK_EQ_INT((int)tutor_space_len("\xe2\x80\xaf", 3), 3);      /* U+202F */
+    CHECK_EQ_INT((int)tutor_space_len("\xe2\x80\xaf", 2), 0);      /* cut short */
+    CHECK_EQ_INT((int)tutor_space_len("\xe2\x82\xac", 3), 0);      /* U+20AC is a letter */
+    CHECK_EQ_INT((int)tutor_space_len("x", 1), 0);
+    CHECK_EQ_INT((int)tutor_space_len("", 0), 0);
+}
+
 static void test_code_point_length(void)
 {
     CHECK_EQ_INT(tutor_cp_len("abc", 3), 3);
@@ -446,6 +457,7 @@ static void test_random_texts(void)
 int main(void)
 {
     RUN(test_trim_js_whitespace);
+    RUN(test_space_len);
     RUN(test_code_point_length);
     RUN(test_strip_prefix);
     RUN(test_normalize_line);
