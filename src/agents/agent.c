@@ -104,12 +104,39 @@ int agent_emit_node(struct agent_env *env, const char *node_id, struct sp_error 
     return rc;
 }
 
+int agent_emit_node_row(struct agent_env *env, const json_t *row, struct sp_error *err)
+{
+    struct buf ev = BUF_INIT(0);
+    int rc = SP_OK;
+    if (buf_puts(&ev, "{\"node\":") || jsonw_dump(&ev, row, 0) || buf_putc(&ev, '}'))
+        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+    else
+        agent_emit_text(env, "node_created", ev.data, ev.len);
+    buf_release(&ev);
+    return rc;
+}
+
 void agent_emit_edge(struct agent_env *env, const char *source_id, const char *target_id)
 {
     json_t *o = json_pack("{s:{s:s,s:s}}", "edge", "sourceNodeId", source_id, "targetNodeId",
                           target_id);
     agent_emit(env, "edge_created", o);
     json_decref(o);
+}
+
+int agent_emit_child_edges(struct agent_env *env, const char *parent_id, const char *type,
+                           struct sp_error *err)
+{
+    struct buf b = BUF_INIT(0);
+    json_t *edges = NULL, *e;
+    size_t i;
+    int rc = agent_read_json(store_graph_child_edges(env->db, parent_id, type, &b, err), &b,
+                             &edges, err);
+    json_array_foreach(edges, i, e)
+        agent_emit_edge(env, json_string_value(json_object_get(e, "sourceNodeId")),
+                        json_string_value(json_object_get(e, "targetNodeId")));
+    json_decref(edges);
+    return rc;
 }
 
 int agent_summary(struct buf *out, const char *result)
@@ -180,6 +207,20 @@ const char *agent_prompt(const char *name)
         return NULL;
     const struct embed_file *f = embed_find(path);
     return f ? (const char *)f->data : NULL;
+}
+
+int agent_oom(struct sp_error *err)
+{
+    return sp_error_set(err, SP_ENOMEM, "out of memory");
+}
+
+int agent_read_json(int rc, struct buf *b, json_t **out, struct sp_error *err)
+{
+    *out = rc == SP_OK ? json_loads(buf_cstr(b), JSON_DECODE_ANY, NULL) : NULL;
+    buf_release(b);
+    if (rc == SP_OK && !*out)
+        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+    return rc;
 }
 
 static int prompt_missing(const char *name, struct sp_error *err)

@@ -50,8 +50,14 @@ void agent_emit_done(struct agent_env *env, json_t *extra /* borrowed keys merge
 void agent_emit_error(struct agent_env *env, const char *message);
 /* node_created {"node": <row as the API returns it>} from the node's id. */
 int agent_emit_node(struct agent_env *env, const char *node_id, struct sp_error *err);
+/* node_created from a node row already read (a jansson object). */
+int agent_emit_node_row(struct agent_env *env, const json_t *row, struct sp_error *err);
 /* edge_created {"edge":{"sourceNodeId","targetNodeId"}} */
 void agent_emit_edge(struct agent_env *env, const char *source_id, const char *target_id);
+/* edge_created for each edge between parent_id's children of type (store_graph_child_edges):
+ * the replay of a graph saved before. */
+int agent_emit_child_edges(struct agent_env *env, const char *parent_id, const char *type,
+                           struct sp_error *err);
 
 /* The save_concept / save_subconcept tools' input: *title a non-empty string (else SP_EINVAL
  * "<tool> needs a non-empty string title"), *desc a string or NULL for null/absent (else
@@ -82,6 +88,12 @@ struct llm_loop_hooks agent_loop_hooks(struct agent_env *env, llm_tool_exec_fn e
 /* tool_result summary: result itself if at most 200 characters (code points), else its first
  * 200 characters (never cutting a UTF-8 sequence) followed by "...". */
 int agent_summary(struct buf *out, const char *result);
+
+/* SP_ENOMEM with "out of memory" in err. */
+int agent_oom(struct sp_error *err);
+/* After a storage read into b that returned rc: *out gets b's JSON (a new reference; NULL on
+ * failure), b is released; rc comes back, or SP_ENOMEM when the JSON cannot be built. */
+int agent_read_json(int rc, struct buf *b, json_t **out, struct sp_error *err);
 
 /* The prompt text of prompts/<name> (embedded in the binary at build time), or NULL. */
 const char *agent_prompt(const char *name);

@@ -63,11 +63,6 @@ struct boot_ctx {
     struct boot_state *st;
 };
 
-static int oom(struct sp_error *err)
-{
-    return sp_error_set(err, SP_ENOMEM, "out of memory");
-}
-
 int agent_bootstrap_label(struct buf *out, const char *concept_title)
 {
     buf_reset(out);
@@ -121,7 +116,7 @@ static int tool_question(struct boot_ctx *c, json_t *input, struct buf *result,
     struct buf opts = BUF_INIT(0);
     if (json_is_array(options) && jsonw_dump(&opts, options, 0) != SP_OK) {
         buf_release(&opts);
-        return oom(err);
+        return agent_oom(err);
     }
     q.options_json = json_is_array(options) ? buf_cstr(&opts) : NULL;
     int rc = agent_cancelled(&c->env) ? sp_error_set(err, SP_EABORT, "the run was cancelled")
@@ -137,7 +132,7 @@ static int tool_question(struct boot_ctx *c, json_t *input, struct buf *result,
         rc = jsonw_cstring(result, q.format);
     if (rc == SP_OK)
         rc = buf_printf(result, ",\"difficulty\":%lld}", (long long)q.difficulty);
-    return rc ? oom(err) : SP_OK;
+    return rc ? agent_oom(err) : SP_OK;
 }
 
 static int tool_subconcept(struct boot_ctx *c, json_t *input, struct buf *result,
@@ -157,7 +152,7 @@ static int tool_subconcept(struct boot_ctx *c, json_t *input, struct buf *result
     json_object_set_new(st->saved, title, json_string(id));
     rc = agent_tool_node_saved(&c->env, id, title, result, err);
     if (rc == SP_OK && buf_putc(result, '}'))
-        rc = oom(err);
+        rc = agent_oom(err);
     return rc;
 }
 
@@ -197,22 +192,11 @@ static int replay(struct agent_env *env, const char *concept_id, json_t *rows,
     json_t *row;
     int rc = SP_OK;
     json_array_foreach(rows, i, row) {
-        struct buf ev = BUF_INIT(0);
-        if (buf_puts(&ev, "{\"node\":") || jsonw_dump(&ev, row, 0) || buf_putc(&ev, '}'))
-            rc = oom(err);
-        else
-            agent_emit_text(env, "node_created", ev.data, ev.len);
-        buf_release(&ev);
+        if (rc == SP_OK)
+            rc = agent_emit_node_row(env, row, err);
     }
-    struct buf b = BUF_INIT(0);
     if (rc == SP_OK)
-        rc = store_graph_child_edges(env->db, concept_id, "subconcept", &b, err);
-    json_t *edges = rc == SP_OK ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
-    json_array_foreach(edges, i, row)
-        agent_emit_edge(env, json_string_value(json_object_get(row, "sourceNodeId")),
-                        json_string_value(json_object_get(row, "targetNodeId")));
-    json_decref(edges);
-    buf_release(&b);
+        rc = agent_emit_child_edges(env, concept_id, "subconcept", err);
     return rc;
 }
 
@@ -239,7 +223,7 @@ static int finish(struct agent_env *env, const struct boot_state *st, const char
                                         buf_cstr(&prompt), buf_cstr(&meta),
                                         st->res->subconcepts > 0, err);
     else
-        rc = oom(err);
+        rc = agent_oom(err);
     buf_release(&meta);
     buf_release(&prompt);
     return rc;
@@ -254,17 +238,11 @@ int agent_bootstrap_run(struct agent_env *env, const char *user_id, const char *
     struct bootstrap_result *res = out ? out : &local;
     memset(res, 0, sizeof *res);
     struct buf b = BUF_INIT(0);
-    int rc = store_nodes_get(env->db, concept_id, &b, err);
-    json_t *concept = rc == SP_OK ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
-    buf_reset(&b);
-    if (rc == SP_OK && !concept)
-        rc = oom(err);
+    json_t *concept = NULL, *existing = NULL;
+    int rc = agent_read_json(store_nodes_get(env->db, concept_id, &b, err), &b, &concept, err);
     if (rc == SP_OK)
-        rc = store_graph_children(env->db, concept_id, "subconcept", &b, err);
-    json_t *existing = rc == SP_OK ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
-    buf_release(&b);
-    if (rc == SP_OK && !existing)
-        rc = oom(err);
+        rc = agent_read_json(store_graph_children(env->db, concept_id, "subconcept", &b, err),
+                             &b, &existing, err);
     if (rc == SP_OK && json_array_size(existing) > 0) {
         res->subconcepts = (int)json_array_size(existing);
         rc = replay(env, concept_id, existing, err);
@@ -295,7 +273,7 @@ int agent_bootstrap_run(struct agent_env *env, const char *user_id, const char *
     };
     struct buf system = BUF_INIT(0), user = BUF_INIT(0);
     if (rc == SP_OK && !st.saved)
-        rc = oom(err);
+        rc = agent_oom(err);
     if (rc == SP_OK)
         rc = agent_prompt_fill_split("bootstrap.md", vars, 8, &system, &user, err);
     struct llm_tool tools[3];
@@ -309,7 +287,7 @@ int agent_bootstrap_run(struct agent_env *env, const char *user_id, const char *
     json_t *messages = json_pack("[{s:s,s:s}]", "role", "user", "content", buf_cstr(&user));
     struct llm_loop_result lr = { 0 };
     if (rc == SP_OK && !messages)
-        rc = oom(err);
+        rc = agent_oom(err);
     if (rc == SP_OK && agent_cancelled(env))
         rc = sp_error_set(err, SP_EABORT, "the run was cancelled");
     if (rc == SP_OK) {

@@ -13,32 +13,19 @@
 #include "storage/store_nodes.h"
 #include "util/jsonw.h"
 
-static int oom(struct sp_error *err)
-{
-    return sp_error_set(err, SP_ENOMEM, "out of memory");
-}
-
-static int load_json(int rc, struct buf *b, json_t **out, struct sp_error *err)
-{
-    *out = rc == SP_OK ? json_loads(buf_cstr(b), 0, NULL) : NULL;
-    if (rc == SP_OK && !*out)
-        rc = oom(err);
-    return rc;
-}
-
 /* {"generated":false,"<key>":<rows>,"edges":<legacy edges of children of node (type)>} */
 static int existing_reply(struct db *db, const char *node_id, const char *type, const char *key,
                           struct buf *body, struct sp_error *err)
 {
-    int rc = buf_printf(body, "{\"generated\":false,\"%s\":", key) ? oom(err) : SP_OK;
+    int rc = buf_printf(body, "{\"generated\":false,\"%s\":", key) ? agent_oom(err) : SP_OK;
     if (rc == SP_OK)
         rc = store_graph_children(db, node_id, type, body, err);
     if (rc == SP_OK)
-        rc = buf_puts(body, ",\"edges\":") ? oom(err) : SP_OK;
+        rc = buf_puts(body, ",\"edges\":") ? agent_oom(err) : SP_OK;
     if (rc == SP_OK)
         rc = store_graph_legacy_edges(db, node_id, type, body, err);
     if (rc == SP_OK)
-        rc = buf_putc(body, '}') ? oom(err) : SP_OK;
+        rc = buf_putc(body, '}') ? agent_oom(err) : SP_OK;
     return rc;
 }
 
@@ -47,7 +34,7 @@ int agent_legacy_concepts_existing(struct db *db, const char *node_id, bool *ans
 {
     struct buf b = BUF_INIT(0);
     json_t *rows = NULL;
-    int rc = load_json(store_graph_children(db, node_id, "concept", &b, err), &b, &rows, err);
+    int rc = agent_read_json(store_graph_children(db, node_id, "concept", &b, err), &b, &rows, err);
     buf_release(&b);
     *answered = rc == SP_OK && json_array_size(rows) > 0;
     json_decref(rows);
@@ -85,7 +72,7 @@ static int node_and_prompt(struct db *db, const char *node_id, const char *promp
                            struct buf *prompt, struct sp_error *err)
 {
     struct buf b = BUF_INIT(0);
-    int rc = load_json(store_nodes_get(db, node_id, &b, err), &b, node, err);
+    int rc = agent_read_json(store_nodes_get(db, node_id, &b, err), &b, node, err);
     buf_release(&b);
     if (rc != SP_OK)
         return rc;
@@ -113,7 +100,7 @@ static int save_batch(struct db *db, const atomic_bool *cancel, const char *what
     int rc = SP_OK;
     if (buf_printf(&prompt, "%s for: %s", what,
                    json_string_value(json_object_get(node, "title"))))
-        rc = oom(err);
+        rc = agent_oom(err);
     if (rc == SP_OK && cancel && atomic_load(cancel))
         rc = sp_error_set(err, SP_EABORT, "cancelled");
     if (rc == SP_OK) {
@@ -133,9 +120,9 @@ int agent_legacy_concepts(const struct llm_client *llm, struct db *db, const cha
     json_t *node = NULL, *reply = NULL, *docs = NULL, *kept = json_array(); /* owns the texts */
     struct buf b = BUF_INIT(0), docs_text = BUF_INIT(0), prompt = BUF_INIT(0);
     /* B11: the uploaded documents reach the prompt */
-    int rc = load_json(store_graph_documents(db, node_id, &b, err), &b, &docs, err);
+    int rc = agent_read_json(store_graph_documents(db, node_id, &b, err), &b, &docs, err);
     if (rc == SP_OK && graph_document_context(&docs_text, docs) != SP_OK)
-        rc = oom(err);
+        rc = agent_oom(err);
     const char *extra[] = { "documents", buf_cstr(&docs_text) };
     if (rc == SP_OK)
         rc = node_and_prompt(db, node_id, "legacy_concepts.md", extra, 1, &node, &prompt, err);
@@ -148,7 +135,7 @@ int agent_legacy_concepts(const struct llm_client *llm, struct db *db, const cha
     const char **descs = calloc(cap ? cap : 1, sizeof *descs);
     size_t *from = calloc(cap ? cap : 1, sizeof *from), *to = calloc(cap ? cap : 1, sizeof *to);
     if (rc == SP_OK && (!titles || !descs || !from || !to || !kept))
-        rc = oom(err);
+        rc = agent_oom(err);
     size_t i;
     json_t *it;
     json_array_foreach(reply, i, it) {
@@ -207,11 +194,11 @@ static int diagnostic_context(struct db *db, const char *user_id, const char *no
     }
     struct buf b = BUF_INIT(0);
     json_t *data = NULL;
-    int rc = load_json(store_graph_diagnostic_data(db, user_id, node_id, &b, err), &b, &data,
+    int rc = agent_read_json(store_graph_diagnostic_data(db, user_id, node_id, &b, err), &b, &data,
                        err);
     buf_release(&b);
     if (rc == SP_OK && json_is_object(data) && graph_legacy_diagnostic_summary(data, summary))
-        rc = oom(err);
+        rc = agent_oom(err);
     json_decref(data);
     return rc;
 }
@@ -224,7 +211,7 @@ int agent_legacy_subconcepts(const struct llm_client *llm, struct db *db, const 
     struct buf pretty = BUF_INIT(0), prompt = BUF_INIT(0);
     int rc = diagnostic_context(db, user_id, node_id, diagnostic, &summary, err);
     if (rc == SP_OK && summary && jsonw_dump(&pretty, summary, 2))
-        rc = oom(err);
+        rc = agent_oom(err);
     const char *extra[] = { "diagnostic", buf_cstr(&pretty) };
     if (rc == SP_OK)
         rc = node_and_prompt(db, node_id, "legacy_subconcepts.md", extra, 1, &node, &prompt,
@@ -239,7 +226,7 @@ int agent_legacy_subconcepts(const struct llm_client *llm, struct db *db, const 
     size_t max_edges = n * n + 1;
     size_t *from = calloc(max_edges, sizeof *from), *to = calloc(max_edges, sizeof *to);
     if (rc == SP_OK && (!titles || !descs || !from || !to))
-        rc = oom(err);
+        rc = agent_oom(err);
     for (size_t i = 0; rc == SP_OK && i < n; i++) {
         json_t *it = json_array_get(items, i);
         titles[i] = json_string_value(json_object_get(it, "title"));
@@ -263,7 +250,7 @@ int agent_legacy_subconcepts(const struct llm_client *llm, struct db *db, const 
                              json_is_string(aid) ? aid : json_null());
     struct buf meta_text = BUF_INIT(0);
     if (rc == SP_OK && (!meta || jsonw_dump(&meta_text, meta, 0)))
-        rc = oom(err);
+        rc = agent_oom(err);
     if (rc == SP_OK) {
         struct store_legacy_batch batch = {
             .user_id = user_id, .parent_id = node_id, .type = "subconcept",

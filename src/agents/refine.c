@@ -111,20 +111,12 @@ static int need_text(const json_t *input, const char *key, const char **out,
     return SP_OK;
 }
 
-/* JSON rows of a storage read. */
-static int read_rows(int rc, struct buf *b, json_t **out, struct sp_error *err)
-{
-    if (rc == SP_OK && !(*out = learning_loads(buf_cstr(b))))
-        rc = sp_error_set(err, SP_ENOMEM, "reading rows");
-    buf_release(b);
-    return rc;
-}
-
 static int subconcepts(struct refine *r, json_t **out, struct sp_error *err)
 {
     struct buf b = BUF_INIT(0);
-    return read_rows(store_nodes_list(r->env.db, NULL, "subconcept", NULL, concept_id(r), &b, err),
-                     &b, out, err);
+    return agent_read_json(store_nodes_list(r->env.db, NULL, "subconcept", NULL, concept_id(r), &b,
+                                            err),
+                           &b, out, err);
 }
 
 static const char *title_of(const json_t *nodes, const char *id)
@@ -278,8 +270,8 @@ static int tool_current(struct refine *r, struct buf *result, struct sp_error *e
     struct buf b = BUF_INIT(0);
     int rc = subconcepts(r, &subs, err);
     if (rc == SP_OK)
-        rc = read_rows(store_nodes_edges(r->env.db, concept_id(r), "subconcept", &b, err), &b,
-                       &edges, err);
+        rc = agent_read_json(store_nodes_edges(r->env.db, concept_id(r), "subconcept", &b, err), &b,
+                             &edges, err);
     if (rc == SP_OK) {
         json_t *list = json_array(), *pairs = json_array();
         size_t i;
@@ -405,10 +397,11 @@ static int siblings(struct refine *r, json_t **nodes, json_t **edges, struct sp_
 {
     const char *parent = learning_str(r->concept, "parentId");
     struct buf b = BUF_INIT(0);
-    int rc = read_rows(store_nodes_list(r->env.db, NULL, "concept", NULL, parent, &b, err), &b,
-                       nodes, err);
+    int rc = agent_read_json(store_nodes_list(r->env.db, NULL, "concept", NULL, parent, &b, err),
+                             &b, nodes, err);
     if (rc == SP_OK)
-        rc = read_rows(store_nodes_edges(r->env.db, parent, "concept", &b, err), &b, edges, err);
+        rc = agent_read_json(store_nodes_edges(r->env.db, parent, "concept", &b, err), &b, edges,
+                             err);
     return rc;
 }
 
@@ -469,9 +462,9 @@ static int tool_validate(struct refine *r, struct buf *result, struct sp_error *
     struct buf b = BUF_INIT(0);
     int rc = subconcepts(r, &subs, err);
     if (rc == SP_OK)
-        rc = read_rows(store_learning_edges_from_children(r->env.db, concept_id(r), "subconcept",
-                                                          &b, err),
-                       &b, &edges, err);
+        rc = agent_read_json(store_learning_edges_from_children(r->env.db, concept_id(r),
+                                                                "subconcept", &b, err),
+                             &b, &edges, err);
     if (rc == SP_OK)
         rc = put(result, learning_validate_graph(subs, edges), err);
     json_decref(subs);
@@ -483,7 +476,8 @@ static int tool_history(struct refine *r, struct buf *result, struct sp_error *e
 {
     json_t *rows = NULL;
     struct buf b = BUF_INIT(0);
-    int rc = read_rows(store_learning_history(r->env.db, r->user_id, &b, err), &b, &rows, err);
+    int rc =
+        agent_read_json(store_learning_history(r->env.db, r->user_id, &b, err), &b, &rows, err);
     if (rc == SP_OK)
         rc = put(result, learning_history_summary(rows), err);
     json_decref(rows);

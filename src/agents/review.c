@@ -38,8 +38,9 @@ static json_t *get_node(struct db *db, const char *id)
 
 static json_t *rows(int rc, struct buf *b)
 {
-    json_t *v = rc == SP_OK ? learning_loads(buf_cstr(b)) : NULL;
-    buf_release(b);
+    json_t *v;
+    struct sp_error e = { 0 };
+    agent_read_json(rc, b, &v, &e);
     return v;
 }
 

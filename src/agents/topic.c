@@ -91,11 +91,6 @@ static bool js_truthy(json_t *v)
     }
 }
 
-static int oom(struct sp_error *err)
-{
-    return sp_error_set(err, SP_ENOMEM, "out of memory");
-}
-
 /* ---- extract_all_concept_contexts ---- */
 
 static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
@@ -105,7 +100,7 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
     json_t *concepts = json_object_get(input, "concepts");
     if (!st->documents)
         return buf_puts(result, "{\"message\":\"No documents uploaded, skipping extraction.\"}")
-                   ? oom(err) : SP_OK;
+                   ? agent_oom(err) : SP_OK;
     if (!json_is_array(concepts))
         return sp_error_set(err, SP_EINVAL, "concepts must be an array of {title, desc}");
     struct buf list = BUF_INIT(0), prompt = BUF_INIT(0);
@@ -126,7 +121,7 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
     if (rc == SP_OK)
         rc = agent_prompt_fill(&prompt, "extract_contexts.md", vars, 2, err);
     else
-        rc = oom(err);
+        rc = agent_oom(err);
     json_t *map = NULL;
     struct llm_usage usage = { 0 };
     if (rc == SP_OK)
@@ -138,7 +133,7 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
     /* The model client reports a reply without text and a text that is not JSON as errors;
      * the original answered the first with an error result and turned the second into {}. */
     if (rc != SP_OK && rc != SP_EABORT && err && strncmp(err->msg, "No text response", 16) == 0)
-        return buf_puts(result, "{\"error\":\"No response from extraction\"}") ? oom(err)
+        return buf_puts(result, "{\"error\":\"No response from extraction\"}") ? agent_oom(err)
                                                                               : SP_OK;
     if (rc != SP_OK && rc != SP_EABORT && err && strstr(err->msg, "is not JSON"))
         rc = SP_OK;
@@ -155,7 +150,7 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
     json_t *v;
     json_object_foreach(map, k, v) n += js_truthy(v);
     return buf_printf(result, "{\"extractedCount\":%zu,\"totalConcepts\":%zu}", n,
-                      json_array_size(concepts)) ? oom(err) : SP_OK;
+                      json_array_size(concepts)) ? agent_oom(err) : SP_OK;
 }
 
 /* ---- save_concept / save_concept_edge ---- */
@@ -173,7 +168,7 @@ static int tool_save_concept(struct topic_ctx *c, json_t *input, struct buf *res
         size_t cap = st->cap ? 2 * st->cap : 8;
         struct topic_concept *p = realloc(o->concepts, cap * sizeof *p);
         if (!p)
-            return oom(err);
+            return agent_oom(err);
         o->concepts = p;
         st->cap = cap;
     }
@@ -181,7 +176,7 @@ static int tool_save_concept(struct topic_ctx *c, json_t *input, struct buf *res
     memset(tc, 0, sizeof *tc);
     tc->title = strdup(title);
     if (!tc->title)
-        return oom(err);
+        return agent_oom(err);
     rc = store_graph_node_insert(c->env.db, st->user_id, "concept", st->branch_id, st->topic_id,
                                  title, desc, tc->id, NULL, err);
     if (rc != SP_OK) {
@@ -191,7 +186,7 @@ static int tool_save_concept(struct topic_ctx *c, json_t *input, struct buf *res
     o->n++;
     rc = agent_tool_node_saved(&c->env, tc->id, title, result, err);
     if (rc == SP_OK && buf_printf(result, ",\"position\":%zu}", o->n))
-        rc = oom(err);
+        rc = agent_oom(err);
     return rc;
 }
 
@@ -246,24 +241,18 @@ static int topic_exec(void *ctx, const char *name, json_t *input, struct buf *re
 static int load_node(struct db *db, const char *id, json_t **out, struct sp_error *err)
 {
     struct buf b = BUF_INIT(0);
-    int rc = store_nodes_get(db, id, &b, err);
-    *out = rc == SP_OK ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
-    buf_release(&b);
-    if (rc == SP_OK && !*out)
-        rc = oom(err);
-    return rc;
+    return agent_read_json(store_nodes_get(db, id, &b, err), &b, out, err);
 }
 
 static int load_documents(struct db *db, const char *node_id, struct buf *ctx_out,
                           struct sp_error *err)
 {
     struct buf b = BUF_INIT(0);
-    int rc = store_graph_documents(db, node_id, &b, err);
-    json_t *docs = rc == SP_OK ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
-    if (rc == SP_OK && (!docs || graph_document_context(ctx_out, docs) != SP_OK))
-        rc = oom(err);
+    json_t *docs = NULL;
+    int rc = agent_read_json(store_graph_documents(db, node_id, &b, err), &b, &docs, err);
+    if (rc == SP_OK && graph_document_context(ctx_out, docs) != SP_OK)
+        rc = agent_oom(err);
     json_decref(docs);
-    buf_release(&b);
     return rc;
 }
 
@@ -304,7 +293,7 @@ static int record_generation(struct agent_env *env, const char *topic_id, const 
                                            .response_meta = buf_cstr(&meta) },
                                        err);
     else
-        rc = oom(err);
+        rc = agent_oom(err);
     buf_release(&meta);
     buf_release(&prompt);
     return rc;
@@ -339,7 +328,7 @@ int agent_topic_run(struct agent_env *env, const char *user_id, const char *topi
     json_t *messages = json_pack("[{s:s,s:s}]", "role", "user", "content", buf_cstr(&user));
     struct llm_loop_result res = { 0 };
     if (rc == SP_OK && !messages)
-        rc = oom(err);
+        rc = agent_oom(err);
     if (rc == SP_OK) {
         struct llm_loop loop = { .model = model, .max_tokens = TOPIC_MAX_TOKENS,
                                  .system = buf_cstr(&system), .tools = TOPIC_TOOLS,
@@ -355,11 +344,11 @@ int agent_topic_run(struct agent_env *env, const char *user_id, const char *topi
     if (rc == SP_OK && agent_cancelled(env))
         rc = sp_error_set(err, SP_EABORT, "the run was cancelled");
     if (rc == SP_OK && st.context_map && attach_contexts(out, st.context_map) != SP_OK)
-        rc = oom(err);
+        rc = agent_oom(err);
     if (rc == SP_OK)
         rc = record_generation(env, topic_id, title, model, out->n, res.tool_calls, err);
     if (rc == SP_OK && !(out->rationale = strdup(res.final_text ? res.final_text : "")))
-        rc = oom(err);
+        rc = agent_oom(err);
     llm_loop_result_clear(&res);
     json_decref(messages);
     json_decref(st.context_map);
@@ -436,15 +425,14 @@ static int replay_concepts(struct agent_env *env, const char *topic_id, struct t
                            struct sp_error *err)
 {
     struct buf b = BUF_INIT(0);
-    int rc = store_graph_children(env->db, topic_id, "concept", &b, err);
-    json_t *rows = rc == SP_OK ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
-    if (rc == SP_OK && !rows)
-        rc = oom(err);
+    json_t *rows = NULL;
+    int rc = agent_read_json(store_graph_children(env->db, topic_id, "concept", &b, err), &b,
+                             &rows, err);
     size_t n = json_array_size(rows);
     if (rc == SP_OK && n) {
         o->concepts = calloc(n, sizeof *o->concepts);
         if (!o->concepts)
-            rc = oom(err);
+            rc = agent_oom(err);
     }
     size_t i;
     json_t *row;
@@ -455,29 +443,15 @@ static int replay_concepts(struct agent_env *env, const char *topic_id, struct t
         snprintf(tc->id, sizeof tc->id, "%s", json_string_value(json_object_get(row, "id")));
         tc->title = strdup(json_string_value(json_object_get(row, "title")));
         if (!tc->title) {
-            rc = oom(err);
+            rc = agent_oom(err);
             break;
         }
         o->n++;
-        struct buf ev = BUF_INIT(0);
-        if (buf_puts(&ev, "{\"node\":") || jsonw_dump(&ev, row, 0) || buf_putc(&ev, '}'))
-            rc = oom(err);
-        else
-            agent_emit_text(env, "node_created", ev.data, ev.len);
-        buf_release(&ev);
+        rc = agent_emit_node_row(env, row, err);
     }
     json_decref(rows);
-    if (rc == SP_OK && o->n) {
-        buf_reset(&b);
-        rc = store_graph_child_edges(env->db, topic_id, "concept", &b, err);
-        json_t *edges = rc == SP_OK ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
-        json_t *e;
-        json_array_foreach(edges, i, e)
-            agent_emit_edge(env, json_string_value(json_object_get(e, "sourceNodeId")),
-                            json_string_value(json_object_get(e, "targetNodeId")));
-        json_decref(edges);
-    }
-    buf_release(&b);
+    if (rc == SP_OK && o->n)
+        rc = agent_emit_child_edges(env, topic_id, "concept", err);
     return rc;
 }
 

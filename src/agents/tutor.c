@@ -96,18 +96,13 @@ struct turn {
     json_t *tools_used;             /* tool names in call order */
 };
 
-static int oom(struct sp_error *err)
-{
-    return sp_error_set(err, SP_ENOMEM, "out of memory");
-}
-
 static int dump(struct buf *out, json_t *v, struct sp_error *err)
 {
     if (!v)
-        return oom(err);
+        return agent_oom(err);
     int rc = jsonw_dump(out, v, 0);
     json_decref(v);
-    return rc == SP_OK ? SP_OK : oom(err);
+    return rc == SP_OK ? SP_OK : agent_oom(err);
 }
 
 /* §9.1 (learning_normalize) as JSON: a number, or null. */
@@ -146,7 +141,7 @@ static int tool_progress(struct turn *t, struct buf *result, struct sp_error *er
     double sum = 0;
     size_t n_scores = 0, i;
     json_t *it;
-    rc = incorrect && weak ? SP_OK : oom(err);
+    rc = incorrect && weak ? SP_OK : agent_oom(err);
     json_array_foreach(items, i, it) {
         if (rc != SP_OK)
             break;
@@ -161,7 +156,7 @@ static int tool_progress(struct turn *t, struct buf *result, struct sp_error *er
             is_correct = json_boolean(strcmp(sel, ca) == 0);
         json_t *score = normalize_score(json_object_get(it, "score"), is_correct);
         if (!score) {
-            rc = oom(err);
+            rc = agent_oom(err);
             break;
         }
         if (json_is_number(score)) {
@@ -176,7 +171,7 @@ static int tool_progress(struct turn *t, struct buf *result, struct sp_error *er
                                       json_pack("{s:O, s:O}", "prompt", prompt ? prompt : json_null(),
                                                 "feedback", fb ? fb : json_null())) ||
                 (json_array_size(weak) < 5 && json_array_append(weak, prompt ? prompt : json_null())))
-                rc = oom(err);
+                rc = agent_oom(err);
         }
         json_decref(score);
     }
@@ -209,7 +204,7 @@ static int tool_prerequisites(struct turn *t, struct buf *result, struct sp_erro
     bool all = true;
     size_t i;
     json_t *r;
-    rc = list ? SP_OK : oom(err);
+    rc = list ? SP_OK : agent_oom(err);
     json_array_foreach(rows, i, r) {
         if (rc != SP_OK)
             break;
@@ -220,7 +215,7 @@ static int tool_prerequisites(struct turn *t, struct buf *result, struct sp_erro
         if (json_array_append_new(list, json_pack("{s:O, s:b, s:O}", "title",
                                                   json_object_get(r, "title"), "mastered",
                                                   mastered, "masteryScore", m)))
-            rc = oom(err);
+            rc = agent_oom(err);
     }
     if (rc == SP_OK)
         rc = dump(result, json_pack("{s:O, s:b}", "prerequisites", list, "allMastered", all), err);
@@ -477,7 +472,7 @@ static int final_reply(struct turn *t, const char *system, json_t *msgs, struct 
     json_t *blocks = json_object_get(last, "content");
     if (!json_is_array(blocks) ||
         json_array_append_new(blocks, json_pack("{s:s, s:s}", "type", "text", "text", NUDGE)))
-        return oom(err);
+        return agent_oom(err);
     struct llm_request rq = {
         .model = llm_model(t->env->llm, false), .max_tokens = TUTOR_MAX_TOKENS,
         .system = system, .tools = TOOLS, .n_tools = N_TOOLS, .messages = msgs,
@@ -498,7 +493,7 @@ static int final_reply(struct turn *t, const char *system, json_t *msgs, struct 
             continue;
         tutor_trim(text, strlen(text), &o, &l);
         if (l && json_array_append_new(t->texts, json_string(text))) {
-            rc = oom(err);
+            rc = agent_oom(err);
             break;
         }
     }
@@ -530,20 +525,20 @@ static int apply_cards(void *ctx, const char *old, struct buf *out, struct sp_er
         cards = json_array();
     }
     if (!cards)
-        return oom(err);
+        return agent_oom(err);
     size_t n = json_array_size(cards);
     json_t *last = n ? json_array_get(cards, n - 1) : NULL;
     int rc = SP_OK;
     if (c->chunk == TUTOR_CHUNK_SAME && json_is_object(last)) {
         if (c->explanation[0] &&
             json_object_set_new(last, "explanation", json_string(c->explanation)))
-            rc = oom(err);
+            rc = agent_oom(err);
         if (rc == SP_OK && c->question &&
             json_object_set_new(last, "question", json_string(c->question)))
-            rc = oom(err);
+            rc = agent_oom(err);
         if (rc == SP_OK && c->qtype &&
             json_object_set_new(last, "questionType", json_string(c->qtype)))
-            rc = oom(err);
+            rc = agent_oom(err);
     } else {
         char id[IDS_UUID_SIZE];
         ids_uuid_v4(id);
@@ -551,10 +546,10 @@ static int apply_cards(void *ctx, const char *old, struct buf *out, struct sp_er
                                  "explanation", c->explanation, "question",
                                  str_or_null(c->question), "questionType", str_or_null(c->qtype));
         if (!card || json_array_append_new(cards, card))
-            rc = oom(err);
+            rc = agent_oom(err);
     }
     if (rc == SP_OK && jsonw_dump(out, cards, 0) != SP_OK)
-        rc = oom(err);
+        rc = agent_oom(err);
     json_decref(cards);
     return rc;
 }
@@ -628,7 +623,7 @@ int tutor_turn(struct agent_env *env, const struct tutor_request *req, struct bu
     t.texts = json_array();
     t.tools_used = json_array();
     if (!t.texts || !t.tools_used) {
-        rc = oom(err);
+        rc = agent_oom(err);
         goto done;
     }
     if (system_prompt(&t.node, &system) != SP_OK) {
@@ -655,7 +650,7 @@ int tutor_turn(struct agent_env *env, const struct tutor_request *req, struct bu
     if (rc != SP_OK)
         goto done;
     if (fallbacks(rows, &fq, &ftype) != SP_OK || build_conversation(rows, req, &msgs) != SP_OK) {
-        rc = oom(err);
+        rc = agent_oom(err);
         goto done;
     }
     size_t history = json_array_size(msgs);
@@ -672,7 +667,7 @@ int tutor_turn(struct agent_env *env, const struct tutor_request *req, struct bu
     if (rc != SP_OK)
         goto done;
     if (tool_rows(msgs, history, &trows) != SP_OK) {
-        rc = oom(err);
+        rc = agent_oom(err);
         goto done;
     }
     /* every iteration asked for tools (the loop appends no message for a final reply) */
@@ -684,7 +679,7 @@ int tutor_turn(struct agent_env *env, const struct tutor_request *req, struct bu
     /* 4. post-processing (§8.4 result, §10) */
     raw = join_texts(t.texts, t.n_before_tools);
     if (!raw || tutor_parse_markers(raw, &mk) != SP_OK) {
-        rc = oom(err);
+        rc = agent_oom(err);
         goto done;
     }
     bool complete = !clarification && mk.complete;
@@ -702,7 +697,7 @@ int tutor_turn(struct agent_env *env, const struct tutor_request *req, struct bu
         cards = rc == SP_OK && (expl[0] || question);
     }
     if (rc != SP_OK) {
-        rc = oom(err);
+        rc = agent_oom(err);
         goto done;
     }
     /* 5. everything the turn writes, at once */

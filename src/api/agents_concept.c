@@ -54,10 +54,7 @@ static int load_node(struct api_req *req, struct api_resp *resp, struct db *db,
 {
     struct buf b = BUF_INIT(0);
     struct sp_error err = { 0 };
-    int rc = store_nodes_get(db, req->params[0], &b, &err);
-    if (rc == SP_OK && !(*node = learning_loads(buf_cstr(&b))))
-        rc = sp_error_set(&err, SP_ENOMEM, "out of memory");
-    buf_release(&b);
+    int rc = agent_read_json(store_nodes_get(db, req->params[0], &b, &err), &b, node, &err);
     if (rc == SP_ENOTFOUND)
         return api_fail(resp, rc, "%s", not_found);
     return rc == SP_OK ? SP_OK : api_fail(resp, rc, "%s", sp_error_text(&err, rc));
@@ -132,10 +129,7 @@ static int job_node(struct db *db, const char *id, json_t **node, char **parent_
                     struct sp_error *err)
 {
     struct buf b = BUF_INIT(0);
-    int rc = store_nodes_get(db, id, &b, err);
-    if (rc == SP_OK && !(*node = learning_loads(buf_cstr(&b))))
-        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
-    buf_reset(&b);
+    int rc = agent_read_json(store_nodes_get(db, id, &b, err), &b, node, err);
     const char *pid = rc == SP_OK ? learning_str(*node, "parentId") : NULL;
     struct sp_error e2 = { 0 };
     if (parent_title)
