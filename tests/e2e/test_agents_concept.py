@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from support.api import count
+from support.api import count, twice_at_once
 from support.concept import (BOOTSTRAP, DIAGNOSTIC, GRADE, REFINE, U, answer, diagnostic, edge,
                              edges_of, names, node, open_stream, questions_json, rows, run, titles)
 from support.fake_model import block_text, block_tool, fault, slow, text, tool, turn
@@ -522,17 +522,7 @@ def test_two_identical_runs_share_one(start_server, fake):
     c = ready_concept(srv)
     fake.on(REFINE, slow(1, tool("add_subconcept", {"title": "Once", "desc": "x"})),
             text("done"))
-    out = [None, None]
-
-    def go(i):
-        out[i] = run(srv, c)
-
-    ths = [threading.Thread(target=go, args=(i,)) for i in range(2)]
-    for th in ths:
-        th.start()
-        time.sleep(0.2)
-    for th in ths:
-        th.join(60)
+    out = twice_at_once(lambda: run(srv, c))
     assert out[0] == out[1]
     assert names(out[0])[-1] == "agent_done"
     assert titles(srv, c, "subconcept") == ["S1", "Once"]

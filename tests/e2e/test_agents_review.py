@@ -3,12 +3,10 @@ fake model server: the JSON shapes for no_change and updated, at concept and sub
 the deterministic insertion (spec §9.4, §9.5) with its generation record, the overview the
 prompt carries, maxAdditions, validation and model failure."""
 import json
-import threading
-import time
 
 import pytest
 
-from support.api import count
+from support.api import count, twice_at_once
 from support.concept import (REVIEW, U, answer, diagnostic, edge, edges_of, node, rows, titles)
 from support.fake_model import fault, slow, text
 
@@ -170,17 +168,7 @@ def test_two_identical_reviews_share_one_run(start_server, fake):
     decision = {"should_add": True, "notes": "n", "concept_additions": [
         {"title": "Once", "desc": "d", "insert_after": "A"}]}
     fake.on(REVIEW, slow(1, text(json.dumps(decision))), text(json.dumps(decision)))
-    out = [None, None]
-
-    def go(i):
-        out[i] = review(srv, a, overview="same")
-
-    ths = [threading.Thread(target=go, args=(i,)) for i in range(2)]
-    for th in ths:
-        th.start()
-        time.sleep(0.2)
-    for th in ths:
-        th.join(30)
+    out = twice_at_once(lambda: review(srv, a, overview="same"), join_timeout=30)
     assert out[0].status == out[1].status == 200
     assert out[0].json == out[1].json and out[0].json["status"] == "updated"
     assert len(fake.requests) == 1 and count(srv.db, "nodes") == 5

@@ -19,6 +19,7 @@ import time
 import pytest
 
 from conftest import DEFAULT_USER
+from support.api import twice_at_once
 from support.documents import make_node, part, upload
 from support.fake_model import block_text, block_tool, fault, slow, text, tool, turn
 
@@ -592,17 +593,7 @@ def test_two_identical_runs_at_once_share_one_run(start_server, fake_model):
     script_bootstrap(fake, "Alpha Basics", ["A one", "A two"])
     srv = start_server(env=fake.env())
     _, topic = new_topic(srv)
-    results = [None, None]
-
-    def client(i):
-        results[i] = run_topic(srv, topic)
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-        time.sleep(0.2)
-    for t in threads:
-        t.join(60)
+    results = twice_at_once(lambda: run_topic(srv, topic))
     assert results[0] and results[0] == results[1]
     assert len([x for x in fake.requests if TOPIC_RULE in x.body]) == 2
     assert len(node_rows(srv, topic)) == 1
