@@ -44,18 +44,6 @@ static json_t *rows(int rc, struct buf *b)
     return v;
 }
 
-/* JavaScript Boolean(v). */
-static bool truthy(const json_t *v)
-{
-    if (!v || json_is_null(v) || json_is_false(v))
-        return false;
-    if (json_is_number(v))
-        return json_number_value(v) != 0 && json_number_value(v) == json_number_value(v);
-    if (json_is_string(v))
-        return json_string_length(v) > 0;
-    return true;
-}
-
 static void number(struct buf *b, const json_t *v)
 {
     if (json_is_number(v))
@@ -147,7 +135,8 @@ static int overview_text(struct db *db, const char *user_id, const json_t *node,
 static json_t *normalize(const json_t *d, int max)
 {
     json_t *out = json_object();
-    json_object_set_new(out, "should_add", json_boolean(truthy(json_object_get(d, "should_add"))));
+    json_object_set_new(out, "should_add",
+                        json_boolean(jsonw_truthy(json_object_get(d, "should_add"))));
     json_t *notes = json_object_get(d, "notes");
     json_object_set(out, "notes", notes ? notes : json_null());
     const char *keys[] = { "concept_additions", "subconcept_additions" };

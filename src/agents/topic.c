@@ -76,21 +76,6 @@ void agent_topic_outcome_clear(struct topic_outcome *o)
     memset(o, 0, sizeof *o);
 }
 
-static bool js_truthy(json_t *v)
-{
-    if (!v)
-        return false;
-    switch (json_typeof(v)) {
-    case JSON_STRING: return json_string_length(v) > 0;
-    case JSON_INTEGER: return json_integer_value(v) != 0;
-    case JSON_REAL: return json_real_value(v) != 0;
-    case JSON_TRUE:
-    case JSON_OBJECT:
-    case JSON_ARRAY: return true;
-    default: return false;
-    }
-}
-
 /* ---- extract_all_concept_contexts ---- */
 
 static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
@@ -148,7 +133,7 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
     size_t n = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(map, k, v) n += js_truthy(v);
+    json_object_foreach(map, k, v) n += jsonw_truthy(v);
     return buf_printf(result, "{\"extractedCount\":%zu,\"totalConcepts\":%zu}", n,
                       json_array_size(concepts)) ? agent_oom(err) : SP_OK;
 }

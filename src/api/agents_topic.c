@@ -46,22 +46,6 @@ static void job_free(void *p)
     free(j);
 }
 
-/* JavaScript truthiness of a JSON value (the original's `if (small)`). */
-static bool truthy(json_t *v)
-{
-    if (!v)
-        return false;
-    switch (json_typeof(v)) {
-    case JSON_TRUE:
-    case JSON_OBJECT:
-    case JSON_ARRAY: return true;
-    case JSON_STRING: return json_string_length(v) > 0;
-    case JSON_INTEGER: return json_integer_value(v) != 0;
-    case JSON_REAL: return json_real_value(v) != 0;
-    default: return false;
-    }
-}
-
 /* Body, userId, the node (not_found: its 404 message) and the user; *db is the thread's. */
 static int validate(struct api_req *req, struct api_resp *resp, const char *not_found,
                     json_t **body, const char **user_id, struct db **db)
@@ -127,7 +111,7 @@ int api_agents_topic_run(struct api_req *req, struct api_resp *resp)
     rc = validate(req, resp, "Topic node not found", &body, &user_id, &db);
     if (rc == SP_OK)
         rc = start(req, resp, "topic", user_id, topic_job, NULL,
-                   truthy(json_object_get(body, "small")));
+                   jsonw_truthy(json_object_get(body, "small")));
     json_decref(body);
     return rc;
 }

@@ -12,25 +12,6 @@
 #include "util/buf.h"
 #include "util/jsonw.h"
 
-static bool truthy(const json_t *v)
-{
-    if (!v)
-        return false;
-    switch (json_typeof(v)) {
-    case JSON_NULL:
-    case JSON_FALSE:
-        return false;
-    case JSON_STRING:
-        return json_string_length(v) > 0;
-    case JSON_INTEGER:
-        return json_integer_value(v) != 0;
-    case JSON_REAL:
-        return json_real_value(v) != 0.0;
-    default:
-        return true; /* objects, arrays, true */
-    }
-}
-
 static int column_of(const struct model_table *t, const char *key)
 {
     assert(t->n_columns <= STORE_MAX_COLS); /* storage/store.c asserts it for the schema */
@@ -149,7 +130,7 @@ int validate_fields(const json_t *body, const struct model_table *t, const struc
 {
     /* the original checks its required fields before anything else */
     for (size_t f = 0; f < n; f++)
-        if ((fields[f].flags & VAL_REQUIRED) && !truthy(json_object_get(body, fields[f].key)))
+        if ((fields[f].flags & VAL_REQUIRED) && !jsonw_truthy(json_object_get(body, fields[f].key)))
             return sp_error_set(err, SP_EINVAL, "%s", required_msg);
     for (size_t f = 0; f < n; f++) {
         const char *key = fields[f].key;
@@ -162,7 +143,7 @@ int validate_fields(const json_t *body, const struct model_table *t, const struc
         const struct model_column *c = &t->columns[k];
         struct store_value *out = &row->v[k];
         const json_t *v = json_object_get(body, key);
-        if ((fl & VAL_FALSY_DEFAULT) && !truthy(v)) {
+        if ((fl & VAL_FALSY_DEFAULT) && !jsonw_truthy(v)) {
             int rc = set_default(out, c, a);
             if (rc != SP_OK)
                 return sp_error_set(err, rc, "out of memory");
@@ -172,7 +153,8 @@ int validate_fields(const json_t *body, const struct model_table *t, const struc
             *out = (struct store_value){ .kind = (fl & VAL_PATCH) ? STORE_V_ABSENT : STORE_V_NULL };
             continue;
         }
-        if (((fl & VAL_FALSY_NULL) && !truthy(v)) || ((fl & VAL_NULLISH_NULL) && json_is_null(v))) {
+        if (((fl & VAL_FALSY_NULL) && !jsonw_truthy(v)) ||
+            ((fl & VAL_NULLISH_NULL) && json_is_null(v))) {
             *out = (struct store_value){ .kind = STORE_V_NULL };
             continue;
         }

@@ -200,3 +200,17 @@ int jsonw_dump(struct buf *b, const json_t *v, int indent)
 {
     return dump(b, v, indent, 0);
 }
+
+bool jsonw_truthy(const json_t *v)
+{
+    if (!v)
+        return false;
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+    case JSON_FALSE: return false;
+    case JSON_STRING: return json_string_length(v) > 0;
+    case JSON_INTEGER: return json_integer_value(v) != 0;
+    case JSON_REAL: return json_real_value(v) != 0.0; /* jansson holds no NaN */
+    default: return true;
+    }
+}

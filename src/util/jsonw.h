@@ -13,6 +13,7 @@
 #define SP_UTIL_JSONW_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/buf.h"
@@ -28,5 +29,8 @@ int jsonw_string(struct buf *b, const char *s, size_t n);
 int jsonw_cstring(struct buf *b, const char *s);
 /* Append a jansson value; indent 0 = compact, else that many spaces per level (2 for drizzle). */
 int jsonw_dump(struct buf *b, const json_t *v, int indent);
+/* JavaScript's Boolean(v) of a JSON value: false for NULL (absent: undefined), null, false, 0,
+ * and ""; true otherwise (every object and array). */
+bool jsonw_truthy(const json_t *v);
 
 #endif

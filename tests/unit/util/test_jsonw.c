@@ -57,6 +57,23 @@ static void test_pretty_print_two_spaces(void)
     json_decref(v);
 }
 
+static void test_truthy_is_javascript_boolean(void)
+{
+    const char *falsy[] = { "null", "false", "0", "0.0", "-0.0", "\"\"" };
+    const char *truthy[] = { "true", "1", "-2", "0.5", "\"0\"", "\" \"", "{}", "[]", "[0]" };
+    CHECK(!jsonw_truthy(NULL));
+    for (size_t i = 0; i < sizeof falsy / sizeof *falsy; i++) {
+        json_t *v = json_loads(falsy[i], JSON_DECODE_ANY, NULL);
+        CHECK(v && !jsonw_truthy(v));
+        json_decref(v);
+    }
+    for (size_t i = 0; i < sizeof truthy / sizeof *truthy; i++) {
+        json_t *v = json_loads(truthy[i], JSON_DECODE_ANY, NULL);
+        CHECK(v && jsonw_truthy(v));
+        json_decref(v);
+    }
+}
+
 static void test_buf_limit_refuses_and_keeps_content(void)
 {
     struct buf b = BUF_INIT(4);
@@ -72,5 +89,6 @@ int main(void)
     RUN(test_strings_escape_like_json_stringify);
     RUN(test_pretty_print_two_spaces);
     RUN(test_buf_limit_refuses_and_keeps_content);
+    RUN(test_truthy_is_javascript_boolean);
     return check_report("util/jsonw");
 }
