@@ -629,7 +629,7 @@ def test_validation_errors_are_json(start_server, fake_model):
     r = srv.request("OPTIONS", p, headers={"Origin": "http://localhost:3000",
                                            "Access-Control-Request-Method": "POST",
                                            "Access-Control-Request-Headers": "content-type"})
-    assert r.status == 204 and r.headers.get("access-control-allow-origin") == "*"
+    assert r.status == 204 and r.headers.get("access-control-allow-origin") == "http://localhost:3000"
     for path in (f"/api/nodes/{topic}/generate-concepts", f"/api/nodes/{topic}/generate-subconcepts"):
         r = srv.request("POST", path, json={})
         assert (r.status, r.json) == (400, {"error": "userId is required"})
