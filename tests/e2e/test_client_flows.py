@@ -479,6 +479,9 @@ def test_client_flows(start_server, fake_model):
         ("user", "evaluation"), ("assistant", "learning"), ("user", "evaluation"),
         ("assistant", "learning")]
     assert msgs[3]["content"] == "[ANSWER]\nMode: text\n(4, 6)"
+    # the client re-parses stored tutor messages: normal turns keep their type line and question
+    assert "Question Type: code" in msgs[4]["content"] and "Question:" in msgs[4]["content"]
+    assert "Question" not in msgs[2]["content"]            # a clarification reply has none
     assert len(cards(srv, add)) == 2           # no card on clarification or completion turns
 
     # reopening the lesson: the ended session is the newest; no new session, no model call
