@@ -25,6 +25,8 @@ import http.client
 import json
 import threading
 
+import pytest
+
 from conftest import DEFAULT_USER as U
 from support.concept import DIAGNOSTIC, GRADE, REFINE, rows
 from support.documents import multipart, part
@@ -371,9 +373,10 @@ def send(srv, session, content):
     return r["message"], r["isComplete"]
 
 
-def test_client_flows(start_server, fake_model):
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_client_flows(start_server, fake_model, provider):
     fake = fake_model
-    srv = start_server(env=fake.env("anthropic"))
+    srv = start_server(env=fake.env(provider))
     g = Graph()
 
     # graph page load on an empty database
