@@ -187,8 +187,11 @@ static void add_common_headers(const struct http_server *srv, struct MHD_Connect
             MHD_add_response_header(resp, "Vary", "Origin");
         }
     }
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
+    /* The web page (http/static.c) sets its own, less strict policy; API replies get ours. */
+    if (!MHD_get_response_header(resp, "X-Content-Type-Options"))
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (!MHD_get_response_header(resp, "Content-Security-Policy"))
+        MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
 }
 
 static enum MHD_Result queue(struct request *r, struct MHD_Connection *c, struct MHD_Response *resp,

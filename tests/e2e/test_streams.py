@@ -15,13 +15,13 @@ from support.fake_model import slow, text
 TOPIC_RULE = "curriculum designer"      # only the topic agent's system prompt says this
 
 
-ORIGIN = "http://localhost:5173"         # the web client's origin (allowed by default)
+CLIENT_ORIGIN = "http://localhost:3000"   # the original web client's dev server
 
 
 def open_stream(srv, topic_id, timeout=60):
     c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=timeout)
     c.request("POST", f"/api/agents/topics/{topic_id}/run", body=json.dumps({"userId": DEFAULT_USER}),
-              headers={"Content-Type": "application/json", "Origin": ORIGIN})
+              headers={"Content-Type": "application/json", "Origin": CLIENT_ORIGIN})
     return c, c.getresponse()
 
 
@@ -44,7 +44,7 @@ def test_sse_headers(start_server, fake_model):
     assert r.getheader("Cache-Control") == "no-cache"
     assert r.getheader("Connection").lower() == "keep-alive"
     assert r.getheader("X-Accel-Buffering") == "no"
-    assert r.getheader("Access-Control-Allow-Origin") == ORIGIN
+    assert r.getheader("Access-Control-Allow-Origin") == CLIENT_ORIGIN
     assert r.getheader("Transfer-Encoding") == "chunked"
     body = r.read().decode()
     assert body.startswith("event: agent_start\ndata: {\"agent\":\"topic\"}\n\n")
