@@ -8,7 +8,7 @@
 #   make man        build/sprout.1, the man page, written by the binary from its command table
 #   make install    binary + man page under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local by default)
 #   make format     clang-format the C sources (scripts/format.sh; --check lists what differs)
-PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto
+PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto libpq
 # poppler-glib: headers only. src/extract/pdf.c dlopens it on the first PDF, so the ~80 libraries
 # behind it (cairo, glib, libstdc++, nss, X11 ...) cost nothing until a PDF is extracted.
 DL_PKGS  := poppler-glib

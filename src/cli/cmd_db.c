@@ -5,6 +5,8 @@
  * the database, opens the database through db_open() (drizzle-compatible pragmas), prints
  * what it did on stdout and reports failures through cli_fail(). Exit codes as cli.h: 0 ok,
  * 1 failure, 2 usage, 3 drift / pending (status, check, baseline refusal).
+ * On PostgreSQL (ctx->pg_url) the same commands run through db/pg.h and db/pgmigrate.h, with
+ * the same output; backup and restore use pg_dump / pg_restore (db/pgbackup.h).
  * Ownership: everything a command allocates is released before it returns.
  * Thread model: main thread only.
  */
@@ -21,6 +23,9 @@
 #include "db/diff.h"
 #include "db/introspect.h"
 #include "db/migrate.h"
+#include "db/pg.h"
+#include "db/pgbackup.h"
+#include "db/pgmigrate.h"
 #include "db/schema.h"
 #include "db/seed.h"
 #include "db/snapshot.h"
@@ -43,6 +48,26 @@ static int open_db(const struct cli_ctx *ctx, unsigned flags, struct db **db, st
         sp_error_prefix(err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
     return rc;
+}
+
+static int open_pg(const struct cli_ctx *ctx, struct pg **pg, struct sp_error *err)
+{
+    return pg_connect(ctx->pg_url, pg, err);
+}
+
+/* How the database is named in messages (a PostgreSQL URL without its password). */
+static const char *db_label(const struct cli_ctx *ctx, char *buf, size_t size)
+{
+    if (!ctx->pg_url)
+        return ctx->db_path;
+    const char *scheme = strstr(ctx->pg_url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (colon)
+        snprintf(buf, size, "%.*s:***%s", (int)(colon - ctx->pg_url), ctx->pg_url, at);
+    else
+        snprintf(buf, size, "%s", ctx->pg_url);
+    return buf;
 }
 
 /* Load snapshot rel ("meta/0003_snapshot.json") of the migrations source; name gets how it is
@@ -82,12 +107,15 @@ static int run_migrations(struct cli_ctx *ctx)
     int rc = migrate_folder_load(&ctx->migrations, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
-    rc = open_db(ctx, DB_OPEN_CREATE, &db, &err);
+    struct pg *pg = NULL;
+    rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, DB_OPEN_CREATE, &db, &err);
     bool opened = rc == SP_OK;
     if (rc == SP_OK)
-        rc = migrate_apply_folder(db, &f, stdout, &n, &err);
+        rc = pg ? pgmigrate_apply(pg, &f, stdout, &n, &err) : migrate_apply_folder(db, &f, stdout, &n, &err);
     db_close(db);
+    pg_close(pg);
     migrate_folder_free(&f);
+    char dbl[600];
     if (rc != SP_OK) {
         int code = cli_fail(rc, &err);
         if (opened)
@@ -95,9 +123,9 @@ static int run_migrations(struct cli_ctx *ctx)
         return code;
     }
     if (n == 0)
-        printf("No pending migrations: %s is up to date.\n", ctx->db_path);
+        printf("No pending migrations: %s is up to date.\n", db_label(ctx, dbl, sizeof dbl));
     else
-        printf("Applied %zu migration%s to %s.\n", n, n == 1 ? "" : "s", ctx->db_path);
+        printf("Applied %zu migration%s to %s.\n", n, n == 1 ? "" : "s", db_label(ctx, dbl, sizeof dbl));
     puts("Migrations complete.");
     return CLI_EXIT_OK;
 }
@@ -131,11 +159,13 @@ int cmd_db_status(struct cli_ctx *ctx)
     struct db *db = NULL;
     struct migrate_row *rows = NULL;
     size_t n_rows = 0;
-    rc = open_db(ctx, 0, &db, &err);
-    bool missing = rc == SP_ENOTFOUND;
+    struct pg *pg = NULL;
+    rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
+    bool missing = rc == SP_ENOTFOUND && !ctx->pg_url;
     if (rc == SP_OK)
-        rc = migrate_rows_load(db, &rows, &n_rows, &err);
+        rc = pg ? pgmigrate_rows_load(pg, &rows, &n_rows, &err) : migrate_rows_load(db, &rows, &n_rows, &err);
     db_close(db);
+    pg_close(pg);
     if (rc != SP_OK && !missing) {
         migrate_folder_free(&f);
         return cli_fail(rc, &err);
@@ -145,8 +175,9 @@ int cmd_db_status(struct cli_ctx *ctx)
     for (size_t i = 0; i < n_rows; i++)
         if (rows[i].created_at > last || i == 0)
             last = rows[i].created_at;
-    char label[512];
-    printf("Database %s%s; migrations from %s:\n", ctx->db_path, missing ? " (does not exist yet)" : "",
+    char label[512], dbl[600];
+    printf("Database %s%s; migrations from %s:\n", db_label(ctx, dbl, sizeof dbl),
+           missing ? " (does not exist yet)" : "",
            cli_migrations_label(ctx, label, sizeof label));
     size_t pending = 0, applied = 0, warnings = 0;
     for (size_t i = 0; i < f.n; i++) {
@@ -393,10 +424,13 @@ int cmd_db_rollback(struct cli_ctx *ctx)
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     struct db *db = NULL;
-    rc = open_db(ctx, 0, &db, &err);
+    struct pg *pg = NULL;
+    rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
     if (rc == SP_OK)
-        rc = migrate_rollback(db, &f, (size_t)steps, stdout, &err);
+        rc = pg ? pgmigrate_rollback(pg, &f, (size_t)steps, stdout, &err)
+                : migrate_rollback(db, &f, (size_t)steps, stdout, &err);
     db_close(db);
+    pg_close(pg);
     migrate_folder_free(&f);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
@@ -438,12 +472,26 @@ int cmd_db_reset(struct cli_ctx *ctx)
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char q[CLI_PATH_TEXT];
-    snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?", ctx->db_path);
+    char q[CLI_PATH_TEXT], dbl[600];
+    snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?", db_label(ctx, dbl, sizeof dbl));
     int rc = confirm(ctx, yes, q, &err);
     struct migrate_folder f; /* the folder must be readable before anything is deleted */
     if (rc == SP_OK && (rc = migrate_folder_load(&ctx->migrations, &f, &err)) == SP_OK)
         migrate_folder_free(&f);
+    if (ctx->pg_url) {
+        struct pg *pg = NULL;
+        size_t n = 0;
+        if (rc == SP_OK)
+            rc = open_pg(ctx, &pg, &err);
+        if (rc == SP_OK)
+            rc = pgmigrate_reset(pg, &n, &err);
+        pg_close(pg);
+        if (rc != SP_OK)
+            return cli_fail(rc, &err);
+        printf("Dropped %zu table%s, the types and sequences of schema public and the schema drizzle of %s.\n",
+               n, n == 1 ? "" : "s", dbl);
+        return run_migrations(ctx);
+    }
     static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
     bool any = false;
     for (size_t i = 0; rc == SP_OK && i < SP_COUNT(suffix); i++) {
@@ -473,9 +521,19 @@ int cmd_db_backup(struct cli_ctx *ctx)
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char *dest = np ? strdup(pos[0]) : backup_default_path(ctx->db_path);
+    char *dest = np ? strdup(pos[0]) : backup_default_path(ctx->pg_url ? "sprout-pg.dump" : ctx->db_path);
     if (!dest)
         return cli_fail(SP_ENOMEM, NULL);
+    if (ctx->pg_url) {
+        char dbl[600];
+        int prc2 = pgbackup_dump(ctx->pg_url, dest, &err);
+        struct stat pst;
+        if (prc2 == SP_OK)
+            printf("Backed up %s to %s with pg_dump --format=custom (%lld bytes).\n", db_label(ctx, dbl, sizeof dbl),
+                   dest, stat(dest, &pst) == 0 ? (long long)pst.st_size : 0LL);
+        free(dest);
+        return prc2 == SP_OK ? CLI_EXIT_OK : cli_fail(prc2, &err);
+    }
     struct db *db = NULL;
     int rc = open_db(ctx, 0, &db, &err);
     if (rc == SP_OK)
@@ -504,8 +562,17 @@ int cmd_db_restore(struct cli_ctx *ctx)
     if (np != 1)
         return cli_usage(ctx, "the backup file to restore is required");
     struct sp_error err = { 0 };
-    char q[2 * CLI_PATH_TEXT];
-    snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?", ctx->db_path, pos[0]);
+    char q[2 * CLI_PATH_TEXT], dbl[600];
+    snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?", db_label(ctx, dbl, sizeof dbl), pos[0]);
+    if (ctx->pg_url) {
+        int prc2 = confirm(ctx, yes, q, &err);
+        if (prc2 == SP_OK)
+            prc2 = pgbackup_restore(ctx->pg_url, pos[0], &err);
+        if (prc2 != SP_OK)
+            return cli_fail(prc2, &err);
+        printf("Restored %s from %s with pg_restore.\n", dbl, pos[0]);
+        return CLI_EXIT_OK;
+    }
     int rc = backup_verify(pos[0], &err);
     if (rc == SP_OK)
         rc = confirm(ctx, yes, q, &err);
@@ -530,11 +597,13 @@ int cmd_db_seed(struct cli_ctx *ctx)
         return prc;
     struct sp_error err = { 0 };
     struct db *db = NULL;
+    struct pg *pg = NULL;
     bool inserted = false;
-    int rc = open_db(ctx, 0, &db, &err);
-    if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) == SP_EDB)
+    int rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
+    if (rc == SP_OK && (rc = pg ? pgmigrate_seed(pg, &inserted, &err) : seed_default_user(db, &inserted, &err)) == SP_EDB)
         sp_error_prefix(&err, rc, "run `sprout db migrate` first");
     db_close(db);
+    pg_close(pg);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     if (inserted)
