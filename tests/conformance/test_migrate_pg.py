@@ -1,0 +1,214 @@
+"""tests/conformance/test_migrate_pg.py: `sprout db migrate` on PostgreSQL against drizzle-orm's
+node-postgres migrator, on a real PostgreSQL server (conftest `pg_server`).
+
+- Migrator conformance: applying tests/data/drizzle-kit-pg/expected/ truncated to k migrations,
+  one run per step as the reference did, leaves the database exactly as drizzle's migrator left
+  it (applied/stepKK.sql: schemas, enums, sequences, columns, constraints, indexes, tracking rows).
+- Interchange: a database migrated the way drizzle's migrator does it (its logged queries,
+  replayed through psql) is accepted by `sprout db status` and `sprout db migrate`.
+- Ten `sprout db migrate` started at once on an empty database migrate it once (advisory lock).
+- status / rollback / reset / seed / backup / restore on PostgreSQL with the shipped drizzle-pg/.
+"""
+import json
+import shutil
+import subprocess
+import threading
+
+import pytest
+
+from conftest import DATA, ROOT, run_sprout
+from support.pgdump import dump
+from test_generate_pg import truncated
+
+CONF = DATA / "drizzle-kit-pg"
+EXPECTED = CONF / "expected"
+BREAK = "--> statement-breakpoint"
+
+
+def journal(folder):
+    return json.loads((folder / "meta" / "_journal.json").read_text())["entries"]
+
+
+def migrate(url, folder=None, *extra):
+    args = ["--db", url]
+    if folder is not None:
+        args += ["--migrations", folder]
+    return run_sprout(*args, "db", "migrate", *extra)
+
+
+def test_migrator_conformance_step_by_step(tmp_path, pg_server, pg_url):
+    entries = journal(EXPECTED)
+    for k in range(1, 7):
+        folder = tmp_path / ("k%d" % k)
+        truncated(EXPECTED, folder, k)
+        p = migrate(pg_url, folder)
+        assert p.returncode == 0, p.stderr
+        assert "Applied 1 migration" in p.stdout
+        got = dump(pg_server, pg_url, entries, k)
+        want = (CONF / "applied" / ("step%02d.sql" % k)).read_text()
+        assert got == want, "step %d differs" % k
+    p = migrate(pg_url, folder)
+    assert p.returncode == 0 and "No pending migrations" in p.stdout
+
+
+def drizzle_migrator_run(srv, url, folder):
+    """What drizzle-orm's pg migrator sends (applied/migrator-log.txt), replayed with psql."""
+    srv.psql(url, 'CREATE SCHEMA IF NOT EXISTS "drizzle"')
+    srv.psql(url, 'CREATE TABLE IF NOT EXISTS "drizzle"."__drizzle_migrations" (id SERIAL PRIMARY KEY, '
+                  'hash text NOT NULL, created_at bigint)')
+    last = srv.psql(url, 'select created_at from "drizzle"."__drizzle_migrations" order by created_at desc limit 1')
+    last = int(last.strip()) if last.strip() else None
+    script = ["begin;"]
+    import hashlib
+    for e in journal(folder):
+        if last is not None and not last < e["when"]:
+            continue
+        text = (folder / (e["tag"] + ".sql")).read_text()
+        script += [c + ";" for c in text.split(BREAK)]
+        script.append("insert into \"drizzle\".\"__drizzle_migrations\" (\"hash\", \"created_at\") values('%s', %d);"
+                      % (hashlib.sha256(text.encode()).hexdigest(), e["when"]))
+    script.append("commit;")
+    p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url], input="\n".join(script),
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+
+
+def test_database_migrated_by_drizzle_is_accepted(tmp_path, pg_server, pg_url):
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, 6)
+    drizzle_migrator_run(pg_server, pg_url, folder)
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "status")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count("  applied  ") == 6
+    assert "6 applied, 0 pending." in p.stdout
+    p = migrate(pg_url, folder)
+    assert p.returncode == 0 and "No pending migrations" in p.stdout
+    assert dump(pg_server, pg_url, journal(EXPECTED), 6) == (CONF / "applied" / "step06.sql").read_text()
+
+
+def test_database_migrated_by_sprout_is_accepted_by_drizzle(tmp_path, pg_server, pg_url):
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, 3)
+    assert migrate(pg_url, folder).returncode == 0
+    # drizzle's rule (newest created_at < when) on our rows: nothing pending, then the next one
+    before = pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip()
+    drizzle_migrator_run(pg_server, pg_url, folder)
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == before == "3"
+    folder4 = tmp_path / "m4"
+    truncated(EXPECTED, folder4, 4)
+    drizzle_migrator_run(pg_server, pg_url, folder4)
+    p = run_sprout("--db", pg_url, "--migrations", folder4, "db", "status")
+    assert p.returncode == 0 and "4 applied, 0 pending." in p.stdout
+
+
+def test_status_pending_and_edited(tmp_path, pg_url):
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, 2)
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "status")
+    assert p.returncode == 3
+    assert "0 applied, 2 pending." in p.stdout
+    assert "postgres://sprout@127.0.0.1:" in p.stdout
+    assert migrate(pg_url, folder).returncode == 0
+    sql = folder / (journal(folder)[1]["tag"] + ".sql")
+    sql.write_text(sql.read_text() + "\n")
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "status")
+    assert p.returncode == 0
+    assert "EDITED after applying" in p.stdout
+
+
+def test_ten_instances_migrate_once(pg_server, pg_url):
+    results = [None] * 10
+
+    def go(i):
+        results[i] = run_sprout("--db", pg_url, "db", "migrate", timeout=120)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for p in results:
+        assert p.returncode == 0, p.stderr
+    applied = [p for p in results if "Applied 1 migration" in p.stdout]
+    assert len(applied) == 1
+    assert sum("No pending migrations" in p.stdout for p in results) == 9
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "1"
+
+
+def test_shipped_folder_status_rollback_reset_seed(tmp_path, pg_server, pg_url):
+    def run(*a):  # outside the checkout: the migrations built into the binary
+        return run_sprout(*a, cwd=tmp_path)
+
+    p = run("--db", pg_url, "db", "status")
+    assert p.returncode == 3 and "built into sprout" in p.stdout
+    assert run("--db", pg_url, "db", "migrate").returncode == 0
+    p = run("--db", pg_url, "db", "seed")
+    assert p.returncode == 0 and "Default user seeded." in p.stdout
+    p = run("--db", pg_url, "db", "seed")
+    assert p.returncode == 0 and "already present" in p.stdout
+    row = pg_server.psql(pg_url, "select id, email, title, created_at ~ '^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$' "
+                                 "from users")
+    assert row.strip() == "00000000-0000-0000-0000-000000000000|default@sprout.local|Default Learner|t"
+    # rollback runs the shipped down file and removes the row
+    p = run("--db", pg_url, "db", "rollback")
+    assert p.returncode == 0, p.stderr
+    assert pg_server.psql(pg_url, "select count(*) from pg_tables where schemaname = 'public'").strip() == "0"
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "0"
+    assert run("--db", pg_url, "db", "migrate").returncode == 0
+    assert run("--db", pg_url, "db", "seed").returncode == 0
+    # reset needs --yes without a terminal, then starts over
+    p = run("--db", pg_url, "db", "reset")
+    assert p.returncode != 0 and "--yes" in p.stderr
+    assert pg_server.psql(pg_url, "select count(*) from users").strip() == "1"
+    p = run("--db", pg_url, "db", "reset", "--yes")
+    assert p.returncode == 0, p.stderr
+    assert "Dropped 14 tables" in p.stdout
+    assert pg_server.psql(pg_url, "select count(*) from users").strip() == "0"
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "1"
+
+
+def test_database_url_selects_postgresql(tmp_path, pg_server, pg_url):
+    p = run_sprout("db", "migrate", cwd=tmp_path, env={"DATABASE_URL": pg_url})
+    assert p.returncode == 0, p.stderr
+    assert not (tmp_path / "sprout.db").exists()
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "1"
+    # a file path keeps SQLite
+    p = run_sprout("--db", tmp_path / "x.db", "db", "migrate", cwd=tmp_path, env={"DATABASE_URL": pg_url})
+    assert p.returncode == 0 and (tmp_path / "x.db").exists()
+
+
+def test_backup_and_restore(tmp_path, pg_server, pg_url):
+    assert run_sprout("--db", pg_url, "db", "migrate").returncode == 0
+    assert run_sprout("--db", pg_url, "db", "seed").returncode == 0
+    dest = tmp_path / "b.dump"
+    p = run_sprout("--db", pg_url, "db", "backup", dest)
+    assert p.returncode == 0, p.stderr
+    assert dest.stat().st_size > 0
+    p = run_sprout("--db", pg_url, "db", "backup", dest)
+    assert p.returncode == 1 and "already exists" in p.stderr
+    pg_server.psql(pg_url, "delete from users")
+    p = run_sprout("--db", pg_url, "db", "restore", dest, "--yes")
+    assert p.returncode == 0, p.stderr
+    assert pg_server.psql(pg_url, "select email from users").strip() == "default@sprout.local"
+
+
+def test_unreachable_server_fails_cleanly(pg_server):
+    url = "postgres://sprout:secret@127.0.0.1:1/nosuch"
+    for cmd in (["db", "migrate"], ["db", "status"], ["db", "seed"]):
+        p = run_sprout("--db", url, *cmd)
+        assert p.returncode == 1, cmd
+        assert "cannot connect to PostgreSQL at postgres://sprout:***@127.0.0.1:1/nosuch" in p.stderr
+        assert "secret" not in p.stderr
+
+
+def test_failed_migration_leaves_nothing(tmp_path, pg_server, pg_url):
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, 2)
+    sql = folder / (journal(folder)[1]["tag"] + ".sql")
+    sql.write_text(sql.read_text() + "--> statement-breakpoint\nALTER TABLE \"nosuch\" ADD COLUMN \"x\" text;")
+    p = migrate(pg_url, folder)
+    assert p.returncode == 1
+    assert "migration 0001_" in p.stderr and "nosuch" in p.stderr
+    assert "nothing was applied" in p.stderr
+    assert pg_server.psql(pg_url, "select count(*) from pg_tables where schemaname = 'public'").strip() == "0"
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "0"
