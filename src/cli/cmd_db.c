@@ -25,9 +25,12 @@
 #include "db/migrate.h"
 #include "db/pg.h"
 #include "db/pgbackup.h"
+#include "db/pgdiff.h"
+#include "db/pgintrospect.h"
 #include "db/pgmigrate.h"
 #include "db/schema.h"
 #include "db/seed.h"
+#include "db/pgsnap.h"
 #include "db/snapshot.h"
 #include "util/countof.h"
 
@@ -234,16 +237,78 @@ static int diff_live(struct db *db, const struct model_schema *target, bool push
     return rc;
 }
 
+/* PostgreSQL: the live database against a wanted body, both in the server's spelling. */
+static int pg_diff_live(struct pg *pg, const json_t *target, bool push, struct diff_result *out,
+                        struct sp_error *err)
+{
+    json_t *live = NULL, *canon = NULL;
+    int rc = pgintrospect_body(pg, &live, err);
+    if (rc == SP_OK)
+        rc = pgintrospect_canonical(pg, target, live, &canon, err);
+    struct diff_options opt = { .ask = ask_create, .push = push, .old_label = "database", .new_label = "schema" };
+    if (rc == SP_OK)
+        rc = pgdiff_bodies(live, canon, &opt, out, err);
+    json_decref(live);
+    json_decref(canon);
+    return rc;
+}
+
+/* A snapshot of the migrations source as a PostgreSQL body. */
+static int load_source_pg_snapshot(const struct cli_ctx *ctx, const char *rel, json_t **out, char *name,
+                                   size_t name_size, struct sp_error *err)
+{
+    migsrc_file_name(&ctx->migrations, rel, name, name_size);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = migsrc_read(&ctx->migrations, rel, &text, &len, err);
+    if (rc == SP_OK)
+        rc = pgsnap_load_text(name, text, len, out, NULL, err);
+    free(text);
+    return rc;
+}
+
+/* The database (SQLite or PostgreSQL) against a snapshot of the source: pending migrations and
+ * differences. */
+static int check_against(const struct cli_ctx *ctx, const char *snap_rel, const struct migrate_folder *f,
+                         char *snap_path, size_t snap_size, size_t *pending, struct diff_result *d,
+                         struct sp_error *err)
+{
+    if (ctx->pg_url) {
+        json_t *body = NULL;
+        struct pg *pg = NULL;
+        int rc = load_source_pg_snapshot(ctx, snap_rel, &body, snap_path, snap_size, err);
+        if (rc == SP_OK)
+            rc = open_pg(ctx, &pg, err);
+        if (rc == SP_OK && pending)
+            rc = pgmigrate_count_pending(pg, f, pending, err);
+        if (rc == SP_OK)
+            rc = pg_diff_live(pg, body, false, d, err);
+        pg_close(pg);
+        json_decref(body);
+        return rc;
+    }
+    struct model_schema snap = { 0 };
+    struct db *db = NULL;
+    int rc = load_source_snapshot(ctx, snap_rel, &snap, snap_path, snap_size, err);
+    if (rc == SP_OK)
+        rc = open_db(ctx, 0, &db, err);
+    if (rc == SP_OK && pending)
+        rc = migrate_count_pending(db, f, pending, err);
+    if (rc == SP_OK)
+        rc = diff_live(db, &snap, false, d, err);
+    db_close(db);
+    model_schema_free(&snap);
+    return rc;
+}
+
 int cmd_db_check(struct cli_ctx *ctx)
 {
     int prc = cli_parse(ctx, no_flags, NULL, 0, NULL);
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char *snap_rel = NULL, snap_path[4200] = "";
-    struct model_schema snap = { 0 };
+    char *snap_rel = NULL, snap_path[4200] = "", dbl[600];
     struct diff_result d = { 0 };
-    struct db *db = NULL;
     struct migrate_folder f;
     size_t pending = 0;
     int rc = migrate_folder_load(&ctx->migrations, &f, &err);
@@ -254,15 +319,7 @@ int cmd_db_check(struct cli_ctx *ctx)
         rc = sp_error_set(&err, SP_ENOTFOUND, "no snapshot in %s/meta: nothing to compare with",
                           migsrc_name(&ctx->migrations));
     if (rc == SP_OK)
-        rc = load_source_snapshot(ctx, snap_rel, &snap, snap_path, sizeof snap_path, &err);
-    if (rc == SP_OK)
-        rc = open_db(ctx, 0, &db, &err);
-    if (rc == SP_OK)
-        rc = migrate_count_pending(db, &f, &pending, &err);
-    if (rc == SP_OK)
-        rc = diff_live(db, &snap, false, &d, &err);
-    db_close(db);
-    model_schema_free(&snap);
+        rc = check_against(ctx, snap_rel, &f, snap_path, sizeof snap_path, &pending, &d, &err);
     int code = CLI_EXIT_OK;
     if (rc != SP_OK) {
         code = cli_fail(rc, &err);
@@ -271,7 +328,7 @@ int cmd_db_check(struct cli_ctx *ctx)
     } else {
         code = CLI_EXIT_DRIFT;
         printf("Database %s is out of sync with %s (old = the database, new = the snapshot):\n",
-               ctx->db_path, shown(snap_path));
+               db_label(ctx, dbl, sizeof dbl), shown(snap_path));
         for (size_t i = 0; i < d.n_changes; i++)
             printf("  - %s\n", d.changes[i]);
         if (pending)
@@ -317,9 +374,9 @@ int cmd_db_baseline(struct cli_ctx *ctx)
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     long idx = journal_index(&f, to);
-    struct model_schema snap = { 0 };
     struct diff_result d = { 0 };
     struct db *db = NULL;
+    struct pg *pg = NULL;
     char snap_rel[1024], snap_path[4200] = "";
     size_t n = 0;
     int code = CLI_EXIT_OK;
@@ -329,12 +386,8 @@ int cmd_db_baseline(struct cli_ctx *ctx)
     if (rc == SP_OK) {
         snprintf(snap_rel, sizeof snap_rel, "meta/%.*s_snapshot.json", (int)strcspn(f.files[idx].tag, "_"),
                  f.files[idx].tag);
-        rc = load_source_snapshot(ctx, snap_rel, &snap, snap_path, sizeof snap_path, &err);
+        rc = check_against(ctx, snap_rel, &f, snap_path, sizeof snap_path, NULL, &d, &err);
     }
-    if (rc == SP_OK)
-        rc = open_db(ctx, 0, &db, &err);
-    if (rc == SP_OK)
-        rc = diff_live(db, &snap, false, &d, &err);
     if (rc == SP_OK && d.n_changes > 0) {
         printf("Refusing to baseline: the database does not match %s:\n", shown(snap_path));
         for (size_t i = 0; i < d.n_changes; i++)
@@ -343,7 +396,10 @@ int cmd_db_baseline(struct cli_ctx *ctx)
                           "was recorded", f.files[idx].tag, d.n_changes, d.n_changes == 1 ? "" : "s");
     }
     if (rc == SP_OK)
-        rc = migrate_record_upto(db, &f, (size_t)idx, stdout, &n, &err);
+        rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
+    if (rc == SP_OK)
+        rc = pg ? pgmigrate_record_upto(pg, &f, (size_t)idx, stdout, &n, &err)
+                : migrate_record_upto(db, &f, (size_t)idx, stdout, &n, &err);
     if (rc == SP_OK) {
         printf("Baseline: %zu migration%s recorded as applied, up to and including %s.\n", n,
                n == 1 ? "" : "s", f.files[idx].tag);
@@ -354,8 +410,8 @@ int cmd_db_baseline(struct cli_ctx *ctx)
         code = cli_fail(rc, &err);
     }
     db_close(db);
+    pg_close(pg);
     diff_result_free(&d);
-    model_schema_free(&snap);
     migrate_folder_free(&f);
     return code;
 }
@@ -372,14 +428,19 @@ int cmd_db_push(struct cli_ctx *ctx)
     struct sp_error err = { 0 };
     struct db *db = NULL;
     struct diff_result d = { 0 };
+    struct pg *pg = NULL;
+    json_t *want = NULL;
     int code = CLI_EXIT_OK;
-    int rc = open_db(ctx, DB_OPEN_CREATE, &db, &err);
-    if (rc == SP_OK)
+    char dbl[600];
+    int rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, DB_OPEN_CREATE, &db, &err);
+    if (rc == SP_OK && pg && (rc = pgsnap_from_model(&schema_sprout, &want, &err)) == SP_OK)
+        rc = pg_diff_live(pg, want, true, &d, &err);
+    else if (rc == SP_OK && !pg)
         rc = diff_live(db, &schema_sprout, true, &d, &err);
     if (rc == SP_OK && d.n_sql == 0) {
         puts("No changes detected");
     } else if (rc == SP_OK) {
-        printf("Statements to bring %s to the schema:\n", ctx->db_path);
+        printf("Statements to bring %s to the schema:\n", db_label(ctx, dbl, sizeof dbl));
         for (size_t i = 0; i < d.n_sql; i++)
             printf("  %s\n", d.sql[i]);
         if (d.n_data_loss > 0 && !force) {
@@ -389,7 +450,8 @@ int cmd_db_push(struct cli_ctx *ctx)
             rc = sp_error_set(&err, SP_EABORT, "push refused because data would be lost; nothing was "
                               "changed. Back up (`sprout db backup`) and pass --force to push anyway");
         } else {
-            rc = migrate_push_statements(db, d.sql, d.n_sql, &err);
+            rc = pg ? pgmigrate_push_statements(pg, d.sql, d.n_sql, &err)
+                    : migrate_push_statements(db, d.sql, d.n_sql, &err);
             if (rc == SP_OK)
                 printf("Pushed %zu statement%s in one transaction.\n", d.n_sql, d.n_sql == 1 ? "" : "s");
         }
@@ -398,6 +460,8 @@ int cmd_db_push(struct cli_ctx *ctx)
         code = cli_fail(rc, &err);
     diff_result_free(&d);
     db_close(db);
+    pg_close(pg);
+    json_decref(want);
     return code;
 }
 

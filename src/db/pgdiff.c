@@ -67,6 +67,13 @@ __attribute__((format(printf, 2, 3))) static void change(struct ctx *c, const ch
         c->rc = SP_ENOMEM;
 }
 
+/* remember a statement that loses data (db push asks for --force) */
+static void loss(struct ctx *c, const char *sql)
+{
+    if (c->rc == SP_OK && strv_push(&c->out->data_loss, &c->out->n_data_loss, strdup(sql)))
+        c->rc = SP_ENOMEM;
+}
+
 static const char *s_of(const json_t *o, const char *k)
 {
     const char *v = json_string_value(json_object_get(o, k));
@@ -117,7 +124,7 @@ static char *quoted_list(const json_t *arr)
     return buf_detach(&b);
 }
 
-static char *default_text(const json_t *d)
+char *pgdiff_default_text(const json_t *d)
 {
     if (json_is_string(d))
         return strdup(json_string_value(d));
@@ -126,7 +133,7 @@ static char *default_text(const json_t *d)
     return buf_detach(&b);
 }
 
-static char *type_text(const json_t *col)
+char *pgdiff_type_text(const json_t *col)
 {
     struct buf b = BUF_INIT(0);
     const char *ts = json_string_value(json_object_get(col, "typeSchema"));
@@ -144,14 +151,14 @@ static char *type_text(const json_t *col)
 static char *column_def(const json_t *col, const char *table_schema)
 {
     struct buf b = BUF_INIT(0);
-    char *type = type_text(col);
+    char *type = pgdiff_type_text(col);
     buf_printf(&b, "\"%s\" %s", s_of(col, "name"), type);
     free(type);
     if (b_of(col, "primaryKey"))
         buf_puts(&b, " PRIMARY KEY");
     json_t *d = json_object_get(col, "default");
     if (d) {
-        char *dt = default_text(d);
+        char *dt = pgdiff_default_text(d);
         buf_printf(&b, " DEFAULT %s", dt ? dt : "");
         free(dt);
     }
@@ -263,7 +270,7 @@ static void create_index(struct ctx *c, enum cat k, const json_t *t, const json_
         bool first = true;
         buf_puts(&with, " WITH (");
         json_object_foreach(w, wk, wv) {
-            char *val = default_text(wv);
+            char *val = pgdiff_default_text(wv);
             buf_printf(&with, "%s%s=%s", first ? "" : ", ", wk, val ? val : "");
             free(val);
             first = false;
@@ -521,7 +528,7 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
                         char *q = tname(t);
                         emit(c, C_ENUM_DROP_VALUE, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE text;", q, ck);
                         if (json_object_get(col, "default")) {
-                            char *d = default_text(json_object_get(col, "default"));
+                            char *d = pgdiff_default_text(json_object_get(col, "default"));
                             emit(c, C_ENUM_DROP_VALUE, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::text;", q, ck, d);
                             free(d);
                         }
@@ -540,7 +547,7 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
                             continue;
                         char *q = tname(t);
                         if (json_object_get(col, "default")) {
-                            char *d = default_text(json_object_get(col, "default"));
+                            char *d = pgdiff_default_text(json_object_get(col, "default"));
                             emit(c, C_ENUM_DROP_VALUE, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::\"%s\".\"%s\";",
                                  q, ck, d, s_of(v, "schema"), s_of(v, "name"));
                             free(d);
@@ -659,14 +666,14 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         if (!o)
             continue;
         if (strcmp(s_of(o, "type"), s_of(v, "type")) || strcmp(s_of(o, "typeSchema"), s_of(v, "typeSchema"))) {
-            char *ty = type_text(v);
+            char *ty = pgdiff_type_text(v);
             emit(c, C_ALTER_COLUMN, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE %s;", q, k, ty);
             free(ty);
             change(c, "%s: column %s type changed", disp, k);
         }
         json_t *od = json_object_get(o, "default"), *nd = json_object_get(v, "default");
         if (nd && (!od || !json_equal(od, nd))) {
-            char *d = default_text(nd);
+            char *d = pgdiff_default_text(nd);
             emit(c, C_ALTER_COLUMN, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s;", q, k, d);
             free(d);
             change(c, "%s: column %s default changed", disp, k);
@@ -722,6 +729,8 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
     json_object_foreach(wc, k, v) {
         if (!json_object_get(nc, k)) {
             emit(c, C_DROP_COLUMN, "ALTER TABLE %s DROP COLUMN \"%s\";", q, k);
+            if (c->rc == SP_OK)
+                loss(c, c->cat[C_DROP_COLUMN][c->n_cat[C_DROP_COLUMN] - 1]);
             change(c, "%s: column %s dropped", disp, k);
         }
     }
@@ -849,6 +858,8 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
         if (c.rc == SP_OK && !json_object_get(nt, k)) {
             char *q = tname(v);
             emit(&c, C_DROP_TABLE, "DROP TABLE %s CASCADE;", q);
+            if (c.rc == SP_OK)
+                loss(&c, c.cat[C_DROP_TABLE][c.n_cat[C_DROP_TABLE] - 1]);
             free(q);
             change(&c, "table %s dropped", k);
         }

@@ -8,6 +8,7 @@
  * columns, new constraints, enum and schema drops), `--> statement-breakpoint` joins them.
  * Renames are asked for tables ("table:<name>", "table:<schema>.<name>" outside public) and
  * columns ("column:<table>.<column>"); enums and schemas are created / dropped (no question).
+ * data_loss lists DROP TABLE / DROP COLUMN statements (db push asks for --force).
  * Not handled (drizzle-kit does them): sequences, roles, policies, views, moving a table or
  * enum to another schema, identity changes of an existing column.
  * Thread model: pure function of its inputs.
@@ -19,6 +20,11 @@
 
 #include "db/diff.h"
 #include "util/err.h"
+
+/* The SQL text of a snapshot default (strings as is, numbers and booleans as JSON) and of a
+ * column's type (enums as "schema"."name", public ones as "name"). New strings. */
+char *pgdiff_default_text(const json_t *d);
+char *pgdiff_type_text(const json_t *col);
 
 int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct diff_options *opt,
                   struct diff_result *out, struct sp_error *err);

@@ -242,3 +242,70 @@ def test_generated_down_restores_previous_state(tmp_path, pg_server, pg_url, ste
     def strip(text):
         return sorted(re.sub(r"^--     \d+ ", "--     ", line) for line in text.splitlines())
     assert strip(after) == strip(before)
+
+
+# ---- check / push / baseline: the live database read back and compared ----
+
+@pytest.mark.parametrize("k", range(1, 7))
+def test_check_matches_after_each_conformance_step(tmp_path, pg_url, k):
+    """Every feature of the conformance set (serial, identity, enums, numeric, varchar, jsonb,
+    partial and unique indexes, composite keys, a second schema) reads back as its snapshot."""
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, k)
+    assert migrate(pg_url, folder).returncode == 0
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "check")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Database schema matches" in p.stdout
+
+
+def test_check_reports_drift_and_pending(tmp_path, pg_server, pg_url):
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, 2)
+    assert migrate(pg_url, folder).returncode == 0
+    pg_server.psql(pg_url, 'ALTER TABLE "authors" ADD COLUMN "extra" text; DROP INDEX "members_role_joined_idx"; '
+                           "ALTER TABLE \"authors\" ALTER COLUMN \"country\" SET DEFAULT 'nowhere'")
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "check")
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "authors: column extra dropped" in p.stdout
+    assert "members_role_joined_idx added" in p.stdout
+    assert "country default changed" in p.stdout
+    truncated(EXPECTED, tmp_path / "m3", 3)
+    p = run_sprout("--db", pg_url, "--migrations", tmp_path / "m3", "db", "check")
+    assert p.returncode == 3 and "1 migration not applied yet" in p.stdout
+
+
+def test_shipped_schema_check_push_baseline(tmp_path, pg_server, pg_url):
+    def run(*a):
+        return run_sprout("--db", pg_url, *a, cwd=tmp_path)
+    # push builds the schema on an empty database
+    p = run("db", "push")
+    assert p.returncode == 0, p.stderr
+    assert "Pushed" in p.stdout
+    assert run("db", "push").stdout.strip() == "No changes detected"
+    # the pushed schema is what the migrations make: check passes once baselined
+    p = run("db", "check")
+    assert p.returncode == 3 and "1 migration not applied yet" in p.stdout
+    p = run("db", "baseline", "--to", "0000")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "1 migration recorded" in p.stdout
+    p = run("db", "check")
+    assert p.returncode == 0, p.stdout
+    assert run("db", "status").returncode == 0
+    # push refuses to lose data without --force
+    pg_server.psql(pg_url, 'ALTER TABLE "users" ADD COLUMN "nickname" text')
+    p = run("db", "push")
+    assert p.returncode == 1 and "lose data" in p.stderr
+    assert "nickname" in pg_server.psql(pg_url, "select column_name from information_schema.columns "
+                                                "where table_name = 'users'")
+    p = run("db", "push", "--force")
+    assert p.returncode == 0, p.stderr
+    assert "nickname" not in pg_server.psql(pg_url, "select column_name from information_schema.columns "
+                                                    "where table_name = 'users'")
+
+
+def test_baseline_refuses_a_different_schema(tmp_path, pg_server, pg_url):
+    pg_server.psql(pg_url, "CREATE TABLE users (id text PRIMARY KEY)")
+    p = run_sprout("--db", pg_url, "db", "baseline", "--to", "0000", cwd=tmp_path)
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "Refusing to baseline" in p.stdout
+    assert pg_server.psql(pg_url, "select to_regclass('drizzle.__drizzle_migrations') is null").strip() == "t"
