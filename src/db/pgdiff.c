@@ -879,6 +879,13 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
     if (c.rc == SP_OK && out->n_questions)
         c.rc = sp_error_set(err, SP_EABORT, "%zu rename question%s without an answer", out->n_questions,
                             out->n_questions == 1 ? "" : "s");
+    if (c.rc != SP_OK) { /* no statements from an unfinished diff */
+        for (size_t i = 0; i < out->n_sql; i++)
+            free(out->sql[i]);
+        free(out->sql);
+        out->sql = NULL;
+        out->n_sql = 0;
+    }
     else if (c.rc == SP_ENOMEM)
         sp_error_set(err, SP_ENOMEM, "out of memory");
     return c.rc;
