@@ -33,7 +33,7 @@ MANDIR   ?= $(PREFIX)/share/man
 SRCS     := $(shell find src -name '*.c' | sort) build/gen/embedded.c build/gen/version.c
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 # Files built into the binary (util/embed.h): the migrations and the agents' prompts.
-EMBED_FILES := $(shell find drizzle drizzle-pg src/agents/prompts -type f 2>/dev/null | LC_ALL=C sort)
+EMBED_FILES := $(shell find drizzle drizzle-pg src/agents/prompts -type f ! -name '*.ts' 2>/dev/null | LC_ALL=C sort)
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 SUPPORT_SRCS := $(shell find tests/support -name '*.c' 2>/dev/null | sort)
 DRIVER_SRCS := $(shell find tests/drivers -name '*.c' 2>/dev/null | sort)

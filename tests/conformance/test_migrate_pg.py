@@ -309,3 +309,33 @@ def test_baseline_refuses_a_different_schema(tmp_path, pg_server, pg_url):
     assert p.returncode == 3, p.stdout + p.stderr
     assert "Refusing to baseline" in p.stdout
     assert pg_server.psql(pg_url, "select to_regclass('drizzle.__drizzle_migrations') is null").strip() == "t"
+
+
+def test_shipped_migration_leaves_what_drizzle_left(tmp_path, pg_server, pg_url):
+    """drizzle-pg/ applied by us = the same schema.ts's migration applied by drizzle's migrator
+    (tests/data/sprout-pg/applied.sql), tracking row and hash included."""
+    assert run_sprout("--db", pg_url, "db", "migrate", cwd=tmp_path).returncode == 0
+    got = dump(pg_server, pg_url, journal(ROOT / "drizzle-pg"), 1).split("\n", 2)[2]
+    want = (DATA / "sprout-pg" / "applied.sql").read_text().split("\n", 1)[1]
+    assert got == want
+
+
+def test_type_choices_round_trip(tmp_path, pg_server, pg_url):
+    """The values the API reads back: SQLite's default timestamp text (UTC, whole seconds, one
+    per statement), shortest round-trip doubles, booleans, JSON text byte for byte."""
+    assert run_sprout("--db", pg_url, "db", "migrate", cwd=tmp_path).returncode == 0
+    assert run_sprout("--db", pg_url, "db", "seed", cwd=tmp_path).returncode == 0
+    u = "00000000-0000-0000-0000-000000000000"
+    out = pg_server.psql(pg_url,
+        "SET TimeZone = 'America/New_York'; "
+        "INSERT INTO branches (id, title, user_id) VALUES ('b1', 't', '%s'); "
+        "INSERT INTO nodes (id, user_id, branch_id, type, title, accuracy_score) "
+        "VALUES ('n1', '%s', 'b1', 'banana', 't', 1.0/3); "
+        "INSERT INTO node_contents (id, node_id, explanation_md, cards) VALUES ('c1', 'n1', 'e', '{\"b\": 1,  \"a\":[1, 2.50], \"b\": 2}'); "
+        "INSERT INTO user_node_progress (id, user_id, node_id, mastery_score) VALUES ('p1', '%s', 'n1', 0.1); "
+        "SELECT n.accuracy_score, p.mastery_score, p.has_generated_subnodes, c.cards, n.type, "
+        "n.created_at ~ '^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$', "
+        "abs(extract(epoch from (n.created_at::timestamp - (now() at time zone 'utc')))) < 5 "
+        "FROM nodes n JOIN user_node_progress p ON p.node_id = n.id JOIN node_contents c ON c.node_id = n.id"
+        % (u, u, u))
+    assert out.strip() == '0.3333333333333333|0.1|f|{"b": 1,  "a":[1, 2.50], "b": 2}|banana|t|t'
