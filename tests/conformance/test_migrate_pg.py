@@ -339,3 +339,11 @@ def test_type_choices_round_trip(tmp_path, pg_server, pg_url):
         "FROM nodes n JOIN user_node_progress p ON p.node_id = n.id JOIN node_contents c ON c.node_id = n.id"
         % (u, u, u))
     assert out.strip() == '0.3333333333333333|0.1|f|{"b": 1,  "a":[1, 2.50], "b": 2}|banana|t|t'
+
+
+def test_serve_refuses_postgresql_for_now(tmp_path):
+    """Until the storage layer runs on libpq, serve must not fall back to SQLite silently."""
+    p = run_sprout("serve", "--port", "0", cwd=tmp_path, env={"DATABASE_URL": "postgres://u@127.0.0.1:1/x"})
+    assert p.returncode == 1
+    assert "does not run on PostgreSQL yet" in p.stderr
+    assert not (tmp_path / "sprout.db").exists()
