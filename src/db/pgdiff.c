@@ -147,8 +147,9 @@ char *pgdiff_type_text(const json_t *col)
     return buf_detach(&b);
 }
 
-/* `"c" type PRIMARY KEY DEFAULT x NOT NULL GENERATED ... AS IDENTITY (...)` */
-static char *column_def(const json_t *col, const char *table_schema)
+/* `"c" type PRIMARY KEY DEFAULT x NOT NULL GENERATED ... AS IDENTITY (...)`; drizzle-kit leaves
+ * NOT NULL out for identity columns in CREATE TABLE (in_create), not in ADD COLUMN */
+static char *column_def(const json_t *col, const char *table_schema, bool in_create)
 {
     struct buf b = BUF_INIT(0);
     char *type = pgdiff_type_text(col);
@@ -163,7 +164,7 @@ static char *column_def(const json_t *col, const char *table_schema)
         free(dt);
     }
     json_t *id = json_object_get(col, "identity");
-    if (b_of(col, "notNull") && !json_is_object(id))
+    if (b_of(col, "notNull") && !(in_create && json_is_object(id)))
         buf_puts(&b, " NOT NULL");
     if (json_is_object(id)) {
         char *seq = qname(table_schema && table_schema[0] ? table_schema : NULL, s_of(id, "name"));
@@ -198,7 +199,7 @@ static void create_table(struct ctx *c, const json_t *t)
     json_t *v;
     bool first = true;
     json_object_foreach((json_t *)json_object_get(t, "columns"), k, v) {
-        char *def = column_def(v, s_of(t, "schema"));
+        char *def = column_def(v, s_of(t, "schema"), true);
         buf_printf(&b, "%s\t%s", first ? "" : ",\n", def);
         free(def);
         first = false;
@@ -707,7 +708,7 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
     json_object_foreach((json_t *)nc, k, v) {
         if (json_object_get(wc, k))
             continue;
-        char *def = column_def(v, s_of(nt, "schema"));
+        char *def = column_def(v, s_of(nt, "schema"), false);
         emit(c, C_ADD_COLUMN, "ALTER TABLE %s ADD COLUMN %s;", q, def);
         free(def);
         change(c, "%s: column %s added", disp, k);

@@ -347,3 +347,13 @@ def test_serve_refuses_postgresql_for_now(tmp_path):
     assert p.returncode == 1
     assert "does not run on PostgreSQL yet" in p.stderr
     assert not (tmp_path / "sprout.db").exists()
+
+
+def test_folder_of_the_other_dialect_is_refused(tmp_path, pg_server, pg_url):
+    p = run_sprout("--db", pg_url, "--migrations", ROOT / "drizzle", "db", "migrate")
+    assert p.returncode == 2  # a wrong --migrations, like a malformed journal
+    assert "are for sqlite, but the database is PostgreSQL" in p.stderr
+    assert pg_server.psql(pg_url, "select to_regclass('drizzle.__drizzle_migrations') is null").strip() == "t"
+    p = run_sprout("--db", tmp_path / "x.db", "--migrations", ROOT / "drizzle-pg", "db", "migrate")
+    assert p.returncode == 2
+    assert "are for postgresql, but the database is SQLite" in p.stderr
