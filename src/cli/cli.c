@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db/pg.h"
 #include "util/config.h"
 #include "util/countof.h"
 
@@ -275,7 +276,7 @@ int cli_main(int argc, char **argv)
     config_load(NULL);
     cli_settings_process();
     const char *url = db ? db : config_get("DATABASE_URL", NULL);
-    if (url && (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0))
+    if (pg_is_url(url))
         ctx.pg_url = url;
     ctx.db_path = db && !ctx.pg_url ? db : config_get("DB_PATH", "./sprout.db");
     ctx.migrations_set = mig != NULL;

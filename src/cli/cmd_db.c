@@ -63,13 +63,7 @@ static const char *db_label(const struct cli_ctx *ctx, char *buf, size_t size)
 {
     if (!ctx->pg_url)
         return ctx->db_path;
-    const char *scheme = strstr(ctx->pg_url, "://");
-    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-    if (colon)
-        snprintf(buf, size, "%.*s:***%s", (int)(colon - ctx->pg_url), ctx->pg_url, at);
-    else
-        snprintf(buf, size, "%s", ctx->pg_url);
+    pg_hide_password(ctx->pg_url, buf, size);
     return buf;
 }
 

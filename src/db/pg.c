@@ -24,8 +24,7 @@ void pg_set_statement_timeout_ms(int ms)
     statement_timeout_ms = ms > 0 ? ms : 0;
 }
 
-/* postgres://user:secret@host/db -> postgres://user:***@host/db */
-static void hide_password(const char *url, char *out, size_t size)
+void pg_hide_password(const char *url, char *out, size_t size)
 {
     const char *scheme = strstr(url, "://");
     const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
@@ -79,7 +78,7 @@ int pg_connect(const char *url, struct pg **out, struct sp_error *err)
     struct pg *pg = calloc(1, sizeof *pg);
     if (!pg)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
-    hide_password(url, pg->shown, sizeof pg->shown);
+    pg_hide_password(url, pg->shown, sizeof pg->shown);
     pg->conn = PQconnectdb(url);
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
         char what[700];

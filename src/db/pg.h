@@ -22,6 +22,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/err.h"
 
@@ -35,6 +36,8 @@ void pg_set_statement_timeout_ms(int ms);
 int pg_connect(const char *url, struct pg **out, struct sp_error *err);
 void pg_close(struct pg *pg); /* NULL-safe */
 PGconn *pg_handle(struct pg *pg);
+/* url with its password replaced: postgres://user:secret@host/db -> postgres://user:***@host/db */
+void pg_hide_password(const char *url, char *out, size_t size);
 /* The URL with any password replaced by "***", for messages (static buffer of the connection). */
 const char *pg_display_url(struct pg *pg);
 

@@ -193,6 +193,15 @@ def test_backup_and_restore(tmp_path, pg_server, pg_url):
     assert pg_server.psql(pg_url, "select email from users").strip() == "default@sprout.local"
 
 
+def test_password_never_printed(tmp_path, pg_url):
+    url = pg_url.replace("sprout@", "sprout:s3cret@")  # trust authentication ignores it
+    for cmd in (["db", "migrate"], ["db", "status"]):
+        p = run_sprout("--db", url, *cmd, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        assert "s3cret" not in p.stdout + p.stderr
+        assert "sprout:***@127.0.0.1" in p.stdout
+
+
 def test_unreachable_server_fails_cleanly(pg_server):
     url = "postgres://sprout:secret@127.0.0.1:1/nosuch"
     for cmd in (["db", "migrate"], ["db", "status"], ["db", "seed"]):
