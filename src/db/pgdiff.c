@@ -858,6 +858,8 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
     json_object_foreach(wt, k, v) {
         if (c.rc == SP_OK && !json_object_get(nt, k)) {
             char *q = tname(v);
+            /* drizzle-kit 0.31 disables RLS first, whether it was on or not */
+            emit(&c, C_DROP_TABLE, "ALTER TABLE %s DISABLE ROW LEVEL SECURITY;", q);
             emit(&c, C_DROP_TABLE, "DROP TABLE %s CASCADE;", q);
             if (c.rc == SP_OK)
                 loss(&c, c.cat[C_DROP_TABLE][c.n_cat[C_DROP_TABLE] - 1]);

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import DATA, ROOT, run_sprout
 from support.pgdump import dump
-from test_generate_pg import truncated
+from test_generate_pg import MORE, STEPS, truncated
 
 CONF = DATA / "drizzle-kit-pg"
 EXPECTED = CONF / "expected"
@@ -224,18 +224,18 @@ def test_failed_migration_leaves_nothing(tmp_path, pg_server, pg_url):
     assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "0"
 
 
-@pytest.mark.parametrize("step", range(1, 7))
-def test_generated_down_restores_previous_state(tmp_path, pg_server, pg_url, step):
+@pytest.mark.parametrize("conf,step", STEPS, ids=["step%02d" % s for _, s in STEPS])
+def test_generated_down_restores_previous_state(tmp_path, pg_server, pg_url, conf, step):
     """Up then the generated .down.sql on a real server: the database is as before the step."""
     from test_generate_pg import rename_flags
     folder = tmp_path / "m"
-    truncated(EXPECTED, folder, step - 1)
+    truncated(conf / "expected", folder, step - 1)
     before = None
     if step > 1:
         assert migrate(pg_url, folder).returncode == 0
-        before = dump(pg_server, pg_url, journal(EXPECTED), step - 1)
+        before = dump(pg_server, pg_url, journal(conf / "expected"), step - 1)
     p = run_sprout("db", "generate", "--dialect", "postgresql", "--migrations", folder, "--schema",
-                   CONF / "cases" / ("step%02d.json" % step), *rename_flags(step), "--name", "s%d" % step)
+                   conf / "cases" / ("step%02d.json" % step), *rename_flags(step), "--name", "s%d" % step)
     assert p.returncode == 0, p.stderr
     p = migrate(pg_url, folder)
     assert p.returncode == 0 and "Applied 1 migration" in p.stdout, p.stderr
@@ -245,7 +245,7 @@ def test_generated_down_restores_previous_state(tmp_path, pg_server, pg_url, ste
         assert pg_server.psql(pg_url, "select count(*) from pg_tables where schemaname <> 'drizzle' and "
                                       "schemaname not like 'pg\\_%' and schemaname <> 'information_schema'").strip() == "0"
         return
-    after = dump(pg_server, pg_url, journal(EXPECTED), step - 1)
+    after = dump(pg_server, pg_url, journal(conf / "expected"), step - 1)
     # PostgreSQL keeps a dropped column's ordinal position, and an enum value cannot be removed
     # in place (drizzle-kit's recreate sequence renumbers the type): compare what a client sees
     def strip(text):
@@ -255,12 +255,12 @@ def test_generated_down_restores_previous_state(tmp_path, pg_server, pg_url, ste
 
 # ---- check / push / baseline: the live database read back and compared ----
 
-@pytest.mark.parametrize("k", range(1, 7))
+@pytest.mark.parametrize("k", range(1, 9))
 def test_check_matches_after_each_conformance_step(tmp_path, pg_url, k):
     """Every feature of the conformance set (serial, identity, enums, numeric, varchar, jsonb,
-    partial and unique indexes, composite keys, a second schema) reads back as its snapshot."""
+    partial and unique indexes, composite keys, a second schema, checks) reads back as its snapshot."""
     folder = tmp_path / "m"
-    truncated(EXPECTED, folder, k)
+    truncated(MORE / "expected", folder, k)
     assert migrate(pg_url, folder).returncode == 0
     p = run_sprout("--db", pg_url, "--migrations", folder, "db", "check")
     assert p.returncode == 0, p.stdout + p.stderr

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/data/regenerate.py [--set sqlite|pg|sprout-pg|all] [--write] [--keep DIR]: rebuild the
+"""tests/data/regenerate.py [--set sqlite|pg|pg-more|sprout-pg|all] [--write] [--keep DIR]: rebuild the
 expected/ folders of tests/data/drizzle-kit (SQLite) and drizzle-kit-pg (PostgreSQL) with the real
 drizzle-kit (tests/node_modules, see regenerate.sh) and compare them with the committed ones; and
 (sprout-pg) drizzle-kit's migration of drizzle-pg/schema.ts, Sprout's schema in pg-core, with
@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 SETS = {  # name: (conformance folder, schema builder, drizzle-kit dialect)
     "sqlite": (HERE / "drizzle-kit", HERE / "drizzle-kit-schema.js", "sqlite"),
     "pg": (HERE / "drizzle-kit-pg", HERE / "drizzle-kit-pg-schema.js", "postgresql"),
+    "pg-more": (HERE / "drizzle-kit-pg-more", HERE / "drizzle-kit-pg-schema.js", "postgresql"),
 }
 DRIZZLE_KIT = HERE.parent / "node_modules" / ".bin" / "drizzle-kit"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r")
@@ -182,7 +183,7 @@ def regenerate_sprout_pg(work, write, log):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    ap.add_argument("--set", choices=["sqlite", "pg", "sprout-pg", "all"], default="all")
+    ap.add_argument("--set", choices=["sqlite", "pg", "pg-more", "sprout-pg", "all"], default="all")
     ap.add_argument("--write", action="store_true", help="replace expected/ with the new output")
     ap.add_argument("--keep", help="keep the generated folders and drizzle-kit's output here")
     a = ap.parse_args()
@@ -192,7 +193,7 @@ def main():
     try:
         ok = True
         with open(work / "drizzle-kit.log", "w") as log:
-            for kit_set in (["sqlite", "pg", "sprout-pg"] if a.set == "all" else [a.set]):
+            for kit_set in (["sqlite", "pg", "pg-more", "sprout-pg"] if a.set == "all" else [a.set]):
                 if kit_set == "sprout-pg":
                     ok = regenerate_sprout_pg(work, a.write, log) and ok
                 else:

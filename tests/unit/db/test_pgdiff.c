@@ -43,10 +43,11 @@ static void test_create_from_empty(void)
     diff_result_free(&r);
     /* and back: everything dropped, the table's loss reported */
     CHECK_EQ_INT(pgdiff_bodies(new, old, &(struct diff_options){ 0 }, &r, &err), SP_OK);
-    CHECK_EQ_INT(r.n_sql, 3);
-    CHECK_STR_EQ(r.sql[0], "DROP TABLE \"authors\" CASCADE;");
-    CHECK_STR_EQ(r.sql[1], "DROP TYPE \"public\".\"mood\";");
-    CHECK_STR_EQ(r.sql[2], "DROP SCHEMA \"x\";\n");
+    CHECK_EQ_INT(r.n_sql, 4);
+    CHECK_STR_EQ(r.sql[0], "ALTER TABLE \"authors\" DISABLE ROW LEVEL SECURITY;");
+    CHECK_STR_EQ(r.sql[1], "DROP TABLE \"authors\" CASCADE;");
+    CHECK_STR_EQ(r.sql[2], "DROP TYPE \"public\".\"mood\";");
+    CHECK_STR_EQ(r.sql[3], "DROP SCHEMA \"x\";\n");
     CHECK_EQ_INT(r.n_data_loss, 1);
     diff_result_free(&r);
     json_decref(old);
