@@ -50,6 +50,8 @@ static int ask_terminal(void *ud, const char *question, const char *const *choic
 static bool answer_valid(const char *key, const char *value)
 {
     bool key_ok = (strncmp(key, "table:", 6) == 0 && key[6]) ||
+                  (strncmp(key, "schema:", 7) == 0 && key[7]) || /* PostgreSQL */
+                  (strncmp(key, "enum:", 5) == 0 && key[5]) ||
                   (strncmp(key, "column:", 7) == 0 && strchr(key + 7, '.') && key[7] != '.' &&
                    strchr(key + 7, '.')[1]);
     bool val_ok = strcmp(value, "create") == 0 || (strncmp(value, "rename:", 7) == 0 && value[7]);
@@ -89,7 +91,8 @@ int cmd_db_generate(struct cli_ctx *ctx)
         if (!key || !answer_valid(key, eq + 1)) {
             free(key);
             exit_code = cli_usage(ctx, "invalid --rename '%s': expected table:<new>=create|rename:<old> "
-                                       "or column:<table>.<new>=create|rename:<old>", val);
+                                       "or column:<table>.<new>=create|rename:<old> (PostgreSQL also "
+                                       "schema:<new>=... and enum:<new>=...)", val);
             goto out;
         }
         owned[n_ans] = key;

@@ -13,11 +13,11 @@
 #include "util/buf.h"
 #include "util/jsonw.h"
 
-enum cat {
-    C_CREATE_SCHEMA, C_CREATE_ENUM, C_ENUM_ADD, C_CREATE_TABLE, C_DROP_TABLE, C_RENAME_TABLE,
-    C_RENAME_COLUMN, C_DROP_UNIQUE, C_DROP_CHECK, C_DROP_FK, C_DROP_INDEX, C_DROP_PK, C_ALTER_COLUMN,
-    C_ADD_PK, C_ADD_COLUMN, C_FK_NEW_TABLE, C_INDEX_NEW_TABLE, C_FK_ALTERED, C_INDEX_ALTERED,
-    C_DROP_COLUMN, C_ALTERED_PK, C_ADD_UNIQUE, C_ADD_CHECK, C_ALTERED_UNIQUE, C_ENUM_DROP_VALUE,
+enum cat { /* drizzle-kit's order of statement kinds */
+    C_CREATE_SCHEMA, C_RENAME_SCHEMA, C_CREATE_ENUM, C_RENAME_ENUM, C_ENUM_ADD, C_CREATE_TABLE, C_DROP_TABLE, C_RENAME_TABLE,
+    C_RENAME_COLUMN, C_DROP_UNIQUE, C_DROP_CHECK, C_DROP_FK, C_ENUM_DROP_VALUE, C_DROP_INDEX, C_DROP_PK,
+    C_ALTER_COLUMN, C_ADD_PK, C_ADD_COLUMN, C_FK_NEW_TABLE, C_INDEX_NEW_TABLE, C_FK_ALTERED,
+    C_INDEX_ALTERED, C_DROP_COLUMN, C_ALTERED_PK, C_ADD_UNIQUE, C_ADD_CHECK, C_ALTERED_UNIQUE,
     C_DROP_ENUM, C_DROP_SCHEMA, C_N
 };
 
@@ -329,7 +329,7 @@ static int decide(struct ctx *c, const char *kind, const char *table, const char
     if (table)
         snprintf(key, sizeof key, "column:%s.%s", table, added);
     else
-        snprintf(key, sizeof key, "table:%s", added);
+        snprintf(key, sizeof key, "%s:%s", kind, added); /* table:, schema:, enum: */
     const struct diff_options *o = c->opt;
     for (size_t i = 0; i < o->n_answers; i++) {
         if (strcmp(o->answers[i].key, key) != 0)
@@ -350,7 +350,7 @@ static int decide(struct ctx *c, const char *kind, const char *table, const char
     if (table)
         buf_printf(&q, "Is %s column in %s table created or renamed from another column?", added, table);
     else
-        buf_printf(&q, "Is %s table created or renamed from another table?", added);
+        buf_printf(&q, "Is %s %s created or renamed from another %s?", added, kind, kind);
     if (o->ask) {
         const char **choices = calloc(n_cand + 1, sizeof *choices);
         size_t *map = calloc(n_cand + 1, sizeof *map);
@@ -429,38 +429,13 @@ static json_t *rekey(json_t *obj, const char *from, const char *to, json_t *v)
     return n;
 }
 
-static void rename_in_array(json_t *arr, const char *from, const char *to)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v) {
-        if (json_is_string(v) && strcmp(json_string_value(v), from) == 0)
-            json_array_set_new(arr, i, json_string(to));
-    }
-}
-
-/* apply a column rename to table t of the working copy (its indexes and constraints too) */
+/* apply a column rename to table t of the working copy: the column only. Like drizzle-kit, the
+ * indexes and constraints that name it are not patched, so they are dropped and made again. */
 static void rename_column(json_t *t, const char *from, const char *to)
 {
     json_t *cols = json_object_get(t, "columns"), *col = json_object_get(cols, from);
     json_object_set_new(col, "name", json_string(to));
     json_object_set_new(t, "columns", rekey(cols, from, to, col));
-    const char *k;
-    json_t *v;
-    json_object_foreach(json_object_get(t, "indexes"), k, v) {
-        size_t i;
-        json_t *ic;
-        json_array_foreach(json_object_get(v, "columns"), i, ic) {
-            if (!b_of(ic, "isExpression") && strcmp(s_of(ic, "expression"), from) == 0)
-                json_object_set_new(ic, "expression", json_string(to));
-        }
-    }
-    json_object_foreach(json_object_get(t, "foreignKeys"), k, v)
-        rename_in_array(json_object_get(v, "columnsFrom"), from, to);
-    json_object_foreach(json_object_get(t, "compositePrimaryKeys"), k, v)
-        rename_in_array(json_object_get(v, "columns"), from, to);
-    json_object_foreach(json_object_get(t, "uniqueConstraints"), k, v)
-        rename_in_array(json_object_get(v, "columns"), from, to);
 }
 
 /* ---- the comparison ---- */
@@ -481,8 +456,136 @@ static bool fk_same(const json_t *a, const json_t *b)
     return true;
 }
 
+/* Candidates: keys of W's `what` object missing from N's; display names of them in *names. */
+static size_t gone(const json_t *W, const json_t *N, const char *what, char ***keys)
+{
+    json_t *wo = json_object_get(W, what), *no = json_object_get(N, what);
+    *keys = calloc(json_object_size(wo) + 1, sizeof **keys);
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(wo, k, v) {
+        if (*keys && !json_object_get(no, k))
+            (*keys)[n++] = strdup(k);
+    }
+    return n;
+}
+
+static size_t live_count(char **v, size_t n)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < n; i++)
+        live += v[i] != NULL;
+    return live;
+}
+
+/* "public.x" -> "x", "s.x" stays: how questions name an enum */
+static const char *enum_display(const char *key)
+{
+    return strncmp(key, "public.", 7) == 0 ? key + 7 : key;
+}
+
+/* Schemas created while others were dropped: ask, and on a rename patch the working copy
+ * (its tables, enums and enum columns move with it). */
+static void resolve_schema_renames(struct ctx *c, json_t *W, const json_t *N)
+{
+    char **del;
+    size_t n_del = gone(W, N, "schemas", &del);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)json_object_get(N, "schemas"), k, v) {
+        if (c->rc || !del || json_object_get(json_object_get(W, "schemas"), k) || !live_count(del, n_del))
+            continue;
+        int pick = decide(c, "schema", NULL, k, del, n_del);
+        if (pick < 0)
+            continue;
+        const char *from = del[pick];
+        emit(c, C_RENAME_SCHEMA, "ALTER SCHEMA \"%s\" RENAME TO \"%s\";\n", from, k);
+        change(c, "schema %s renamed to %s", from, k);
+        json_t *ws = json_object_get(W, "schemas");
+        json_object_set_new(W, "schemas", rekey(ws, from, k, json_string(k)));
+        const char *objs[] = { "tables", "enums" };
+        for (int o = 0; o < 2; o++) {
+            json_t *obj = json_object_get(W, objs[o]), *out = json_object();
+            const char *ok;
+            json_t *ov;
+            json_object_foreach(obj, ok, ov) {
+                const char *sch = json_string_value(json_object_get(ov, "schema"));
+                if (sch && strcmp(sch, from) == 0) {
+                    char nk[600];
+                    snprintf(nk, sizeof nk, "%s.%s", k, s_of(ov, "name"));
+                    json_object_set_new(ov, "schema", json_string(k));
+                    json_object_set(out, nk, ov);
+                } else {
+                    json_object_set(out, ok, ov);
+                }
+                const char *ck;
+                json_t *col;
+                json_object_foreach(json_object_get(ov, "columns"), ck, col) {
+                    if (strcmp(s_of(col, "typeSchema"), from) == 0)
+                        json_object_set_new(col, "typeSchema", json_string(k));
+                }
+            }
+            json_object_set_new(W, objs[o], out);
+        }
+        free(del[pick]);
+        del[pick] = NULL;
+    }
+    for (size_t i = 0; del && i < n_del; i++)
+        free(del[i]);
+    free(del);
+}
+
+/* Enums created while others were dropped: ask ("enum:name", "enum:schema.name" outside
+ * public), and on a rename patch the working copy (the enum and the columns of its type). */
+static void resolve_enum_renames(struct ctx *c, json_t *W, const json_t *N)
+{
+    char **del;
+    size_t n_del = gone(W, N, "enums", &del);
+    char **shown = calloc(n_del + 1, sizeof *shown);
+    for (size_t i = 0; shown && i < n_del; i++)
+        shown[i] = strdup(enum_display(del[i]));
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)json_object_get(N, "enums"), k, v) {
+        if (c->rc || !del || !shown || json_object_get(json_object_get(W, "enums"), k) || !live_count(shown, n_del))
+            continue;
+        int pick = decide(c, "enum", NULL, enum_display(k), shown, n_del);
+        if (pick < 0)
+            continue;
+        json_t *old = json_object_get(json_object_get(W, "enums"), del[pick]);
+        const char *sch = s_of(old, "schema");
+        char *oname = strdup(s_of(old, "name"));
+        emit(c, C_RENAME_ENUM, "ALTER TYPE \"%s\".\"%s\" RENAME TO \"%s\";", sch, oname, s_of(v, "name"));
+        change(c, "enum %s renamed to %s", shown[pick], enum_display(k));
+        json_object_set_new(old, "name", json_string(s_of(v, "name")));
+        json_object_set_new(W, "enums", rekey(json_object_get(W, "enums"), del[pick], k, old));
+        const char *tk;
+        json_t *t;
+        json_object_foreach(json_object_get(W, "tables"), tk, t) {
+            const char *ck;
+            json_t *col;
+            json_object_foreach(json_object_get(t, "columns"), ck, col) {
+                if (oname && strcmp(s_of(col, "type"), oname) == 0 && strcmp(s_of(col, "typeSchema"), sch) == 0)
+                    json_object_set_new(col, "type", json_string(s_of(v, "name")));
+            }
+        }
+        free(oname);
+        free(shown[pick]);
+        shown[pick] = NULL;
+    }
+    for (size_t i = 0; del && i < n_del; i++) {
+        free(del[i]);
+        free(shown ? shown[i] : NULL);
+    }
+    free(del);
+    free(shown);
+}
+
 static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
 {
+    if (!drops)
+        resolve_enum_renames(c, W, N);
     json_t *we = json_object_get(W, "enums"), *ne = json_object_get(N, "enums");
     const char *k;
     json_t *v;
@@ -672,8 +775,10 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
             free(ty);
             change(c, "%s: column %s type changed", disp, k);
         }
+        bool retyped = strcmp(s_of(o, "type"), s_of(v, "type")) || strcmp(s_of(o, "typeSchema"), s_of(v, "typeSchema"));
         json_t *od = json_object_get(o, "default"), *nd = json_object_get(v, "default");
-        if (nd && (!od || !json_equal(od, nd))) {
+        /* drizzle-kit sets the default again after a type change */
+        if (nd && (retyped || !od || !json_equal(od, nd))) {
             char *d = pgdiff_default_text(nd);
             emit(c, C_ALTER_COLUMN, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s;", q, k, d);
             free(d);
@@ -765,9 +870,10 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     if (!json_is_object(json_object_get(W, "tables")))
         json_object_set_new(W, "tables", json_object());
-    json_t *ws = json_object_get(W, "schemas"), *ns = json_object_get(N, "schemas");
     const char *k;
     json_t *v;
+    resolve_schema_renames(&c, W, N);
+    json_t *ws = json_object_get(W, "schemas"), *ns = json_object_get(N, "schemas");
     json_object_foreach((json_t *)ns, k, v) {
         if (!json_object_get(ws, k)) {
             emit(&c, C_CREATE_SCHEMA, "CREATE SCHEMA \"%s\";\n", k);

@@ -328,7 +328,7 @@ static char *loose(const char *s, const char *table)
         }
         if (p[0] == ':' && p[1] == ':') {
             p += 2;
-            while (*p && (isalnum((unsigned char)*p) || *p == '_'))
+            while (*p && (isalnum((unsigned char)*p) || *p == '_' || *p == '.')) /* ::audit.op */
                 p++;
             continue;
         }
