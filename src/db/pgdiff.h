@@ -6,8 +6,10 @@
  * rules: statements grouped by kind in its fixed order (schemas, enums, new tables, drops,
  * renames, constraint drops, column changes, new columns, foreign keys and indexes, dropped
  * columns, new constraints, enum and schema drops), `--> statement-breakpoint` joins them.
- * Renames are asked for tables ("table:<name>", "table:<schema>.<name>" outside public) and
- * columns ("column:<table>.<column>"); enums and schemas are created / dropped (no question).
+ * Renames are asked, like drizzle-kit, for schemas ("schema:<name>"), enums ("enum:<name>",
+ * "enum:<schema>.<name>" outside public), tables ("table:<name>", "table:<schema>.<name>") and
+ * columns ("column:<table>.<column>"); only table and column renames are recorded in `renames`
+ * (the down migration answers "create" for schemas and enums).
  * data_loss lists DROP TABLE / DROP COLUMN statements (db push asks for --force).
  * Not handled (drizzle-kit does them): sequences, roles, policies, views, moving a table or
  * enum to another schema, identity changes of an existing column.
