@@ -93,11 +93,13 @@ static int down_sql(const struct model_schema *from, const struct model_schema *
     for (size_t i = 0; rc == SP_OK && i < n_renames; i++) {
         const struct diff_rename *r = &renames[i];
         struct buf k = BUF_INIT(0), v = BUF_INIT(0);
-        if (r->table) {
+        if (r->kind) {
+            buf_printf(&k, "%s:%s", r->kind, r->from); /* PostgreSQL: enum:, schema: */
+        } else if (r->table) {
             /* the table's name in `from` (undo a table rename done in the same step) */
             const char *t = r->table;
             for (size_t j = 0; j < n_renames; j++)
-                if (!renames[j].table && strcmp(renames[j].to, r->table) == 0)
+                if (!renames[j].table && !renames[j].kind && strcmp(renames[j].to, r->table) == 0)
                     t = renames[j].from;
             buf_printf(&k, "column:%s.%s", t, r->from);
         } else {

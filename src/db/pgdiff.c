@@ -400,7 +400,16 @@ static int decide(struct ctx *c, const char *kind, const char *table, const char
     return -1;
 }
 
+static void record_rename_kind(struct ctx *c, const char *kind, const char *table, const char *from,
+                               const char *to);
+
 static void record_rename(struct ctx *c, const char *table, const char *from, const char *to)
+{
+    record_rename_kind(c, NULL, table, from, to);
+}
+
+static void record_rename_kind(struct ctx *c, const char *kind, const char *table, const char *from,
+                               const char *to)
 {
     struct diff_rename *v = realloc(c->out->renames, (c->out->n_renames + 1) * sizeof *v);
     if (!v) {
@@ -411,6 +420,7 @@ static void record_rename(struct ctx *c, const char *table, const char *from, co
     v[c->out->n_renames].table = table ? strdup(table) : NULL;
     v[c->out->n_renames].from = strdup(from);
     v[c->out->n_renames].to = strdup(to);
+    v[c->out->n_renames].kind = kind;
     c->out->n_renames++;
 }
 
@@ -502,8 +512,11 @@ static void resolve_schema_renames(struct ctx *c, json_t *W, const json_t *N)
         const char *from = del[pick];
         emit(c, C_RENAME_SCHEMA, "ALTER SCHEMA \"%s\" RENAME TO \"%s\";\n", from, k);
         change(c, "schema %s renamed to %s", from, k);
+        record_rename_kind(c, "schema", NULL, from, k);
         json_t *ws = json_object_get(W, "schemas");
-        json_object_set_new(W, "schemas", rekey(ws, from, k, json_string(k)));
+        json_t *name = json_string(k);
+        json_object_set_new(W, "schemas", rekey(ws, from, k, name));
+        json_decref(name);
         const char *objs[] = { "tables", "enums" };
         for (int o = 0; o < 2; o++) {
             json_t *obj = json_object_get(W, objs[o]), *out = json_object();
@@ -558,6 +571,7 @@ static void resolve_enum_renames(struct ctx *c, json_t *W, const json_t *N)
         char *oname = strdup(s_of(old, "name"));
         emit(c, C_RENAME_ENUM, "ALTER TYPE \"%s\".\"%s\" RENAME TO \"%s\";", sch, oname, s_of(v, "name"));
         change(c, "enum %s renamed to %s", shown[pick], enum_display(k));
+        record_rename_kind(c, "enum", NULL, shown[pick], enum_display(k));
         json_object_set_new(old, "name", json_string(s_of(v, "name")));
         json_object_set_new(W, "enums", rekey(json_object_get(W, "enums"), del[pick], k, old));
         const char *tk;

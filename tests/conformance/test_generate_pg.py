@@ -23,7 +23,7 @@ ANSWERS = json.loads((CONF / "answers.json").read_text())
 # identity column added, ...), expected/ made by the real drizzle-kit too: see its README
 MORE = DATA / "drizzle-kit-pg-more"
 MORE_ANSWERS = json.loads((MORE / "answers.json").read_text())
-STEPS = [(CONF, s) for s in range(1, 7)] + [(MORE, s) for s in range(7, 11)]
+STEPS = [(CONF, s) for s in range(1, 7)] + [(MORE, s) for s in range(7, 12)]
 
 
 def truncated(src, dest, n):

@@ -258,7 +258,7 @@ def test_generated_down_restores_previous_state(tmp_path, pg_server, pg_url, con
 
 # ---- check / push / baseline: the live database read back and compared ----
 
-@pytest.mark.parametrize("k", range(1, 11))
+@pytest.mark.parametrize("k", range(1, 12))
 def test_check_matches_after_each_conformance_step(tmp_path, pg_url, k):
     """Every feature of the conformance set (serial, identity, enums, numeric, varchar, jsonb,
     partial and unique indexes, composite keys, a second schema, checks) reads back as its snapshot."""
