@@ -5,6 +5,8 @@
 #                   programs of tests/drivers/ (driven by pytest) into build/debug/drivers/
 #   make test       everything tests/run.sh runs (units, conformance, CLI, end to end)
 #   make check      warnings as errors + banned functions + layer rules
+#   make fuzz       libFuzzer targets (clang) into build/fuzz/, each run FUZZ_SECONDS (default 5)
+#                   on its committed corpus tests/fuzz/corpus/<target>/; see docs/FUZZING.md
 #   make man        build/sprout.1, the man page, written by the binary from its command table
 #   make install    binary + man page under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local by default)
 #   make format     clang-format the C sources (scripts/format.sh; --check lists what differs)
@@ -32,8 +34,17 @@ MANDIR   ?= $(PREFIX)/share/man
 
 SRCS     := $(shell find src -name '*.c' | sort) build/gen/embedded.c build/gen/version.c
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-# Files built into the binary (util/embed.h): the migrations and the agents' prompts.
-EMBED_FILES := $(shell find drizzle drizzle-pg src/agents/prompts -type f ! -name '*.ts' 2>/dev/null | LC_ALL=C sort)
+# The web page (http/static.c): web/ and the vendored libraries, staged under build/web/ with a
+# gzip twin of each file. The libraries come from Debian packages (scripts/install-deps.sh):
+# libjs-marked (Markdown, MIT) and node-dompurify (HTML sanitiser, Apache-2.0 or MPL-2.0).
+MARKED_JS := /usr/share/javascript/marked/marked.umd.min.js
+PURIFY_JS := /usr/share/nodejs/dompurify/dist/purify.min.js
+WEB_SRC  := $(shell find web -type f ! -name README.md 2>/dev/null | LC_ALL=C sort)
+WEB_STAGED := $(WEB_SRC:web/%=build/web/%) build/web/vendor/marked.min.js build/web/vendor/purify.min.js
+WEB_FILES := $(WEB_STAGED) $(WEB_STAGED:%=%.gz)
+# Files built into the binary (util/embed.h): the migrations (SQLite drizzle/, PostgreSQL
+# drizzle-pg/ without its schema.ts), the agents' prompts, the web page.
+EMBED_FILES := $(shell find drizzle drizzle-pg src/agents/prompts -type f ! -name '*.ts' 2>/dev/null | LC_ALL=C sort) $(WEB_FILES)
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 SUPPORT_SRCS := $(shell find tests/support -name '*.c' 2>/dev/null | sort)
 DRIVER_SRCS := $(shell find tests/drivers -name '*.c' 2>/dev/null | sort)
@@ -44,7 +55,7 @@ DBG_LIB_OBJS := $(LIB_SRCS:%.c=build/debug/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/debug/tests/%)
 DRIVER_BINS := $(DRIVER_SRCS:tests/drivers/%.c=build/debug/drivers/%)
 
-.PHONY: all release debug units test check format clean man install uninstall FORCE
+.PHONY: all release debug units test check format clean man install uninstall FORCE fuzz fuzz-build
 all: release man
 release: build/release/sprout
 debug: build/debug/sprout
@@ -71,6 +82,17 @@ $(REL_OBJS) $(DBG_OBJS) $(UNIT_BINS) $(DRIVER_BINS): | $(COLUMNS_H)
 build/gen/embedded.c: $(EMBED_FILES) scripts/embed.sh Makefile
 	@mkdir -p $(dir $@)
 	scripts/embed.sh $@ $(EMBED_FILES)
+build/web/vendor/marked.min.js: $(MARKED_JS)
+	@mkdir -p $(dir $@)
+	cp $< $@
+build/web/vendor/purify.min.js: $(PURIFY_JS)
+	@mkdir -p $(dir $@)
+	sed '/^\/\/# sourceMappingURL=/d' $< > $@
+build/web/%.gz: build/web/%
+	gzip -9 -n -c $< > $@
+build/web/%: web/%
+	@mkdir -p $(dir $@)
+	cp $< $@
 # rewritten only when the version changes, so that nothing relinks otherwise
 build/gen/version.c: FORCE
 	@mkdir -p $(dir $@)
@@ -106,6 +128,29 @@ check:
 	$(MAKE) -B EXTRA_CFLAGS=-Werror release debug units
 	scripts/check-source.sh
 
+# ---- fuzzing (clang only; docs/FUZZING.md) ----
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 5
+FUZZ_FLAGS   := $(filter-out -Wpedantic,$(BASE)) -O1 -g -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJS    := $(LIB_SRCS:%.c=build/fuzz/%.o)
+FUZZ_SRCS    := $(filter-out tests/fuzz/harness.c,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+
+build/fuzz/build/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -c -o $@ $<
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/harness.c tests/fuzz/harness.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< tests/fuzz/harness.c \
+	    $(FUZZ_OBJS) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 format:
 	scripts/format.sh
 
@@ -124,4 +169,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(REL_OBJS:.o=.d) $(DBG_OBJS:.o=.d)
+-include $(REL_OBJS:.o=.d) $(DBG_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

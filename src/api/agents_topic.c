@@ -1,12 +1,14 @@
 /* api/agents_topic.c: the topic run and the two legacy generator routes (spec/agents.md §7.1,
- * §7.6; decisions in docs/agents-topic.md).
+ * §7.6; decisions in docs/AGENTS.md).
  *   POST /api/agents/topics/:topicNodeId/run   SSE (agents/topic.h agent_topic_stream)
  *   POST /api/nodes/:id/generate-concepts      JSON (agents/legacy.h)
  *   POST /api/nodes/:id/generate-subconcepts   JSON
- * The handlers validate synchronously (400/404, and 503 when no model is configured), then hand
+ * With no model configured, the topic run answers 503 at once, before any other check; the
+ * legacy routes answer from the database when the work is already done, else 503 too.
+ * Otherwise the handlers validate synchronously (400/404), then hand
  * the model work to a run (runs/run.h); a second identical request joins the run in progress
  * (keys "topic:<node>:<user>", "generate-concepts:<node>:<user>", ...). The legacy routes'
- * "already generated" answers need no model and are given at once.
+ * "already generated" answers are given at once, without a run.
  * Thread model: handlers on the HTTP worker threads; jobs on the runs/ pool threads, each with
  * that thread's own connection.
  */
@@ -110,14 +112,9 @@ static int start(struct api_req *req, struct api_resp *resp, const char *kind,
         job_free(j);
         return api_fail(resp, SP_ENOMEM, "out of memory");
     }
-    struct sp_error err = { 0 };
-    int rc = run_start(key.data, fn, j, job_free, &resp->run, &err);
+    int rc = api_start_run(resp, key.data, fn, j, job_free);
     buf_release(&key);
-    if (rc == SP_ETOOBIG)
-        return api_fail_status(resp, 503, rc, "%s", sp_error_text(&err, rc));
-    if (rc != SP_OK)
-        return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
-    return SP_OK;
+    return rc;
 }
 
 /* ---- POST /api/agents/topics/:topicNodeId/run ---- */
@@ -132,12 +129,13 @@ static void topic_job(struct run *run, void *arg)
 
 int api_agents_topic_run(struct api_req *req, struct api_resp *resp)
 {
+    int rc = api_agents_need_model(req, resp); /* first: answered at once, whatever the body */
+    if (rc != SP_OK)
+        return rc;
     json_t *body = NULL;
     const char *user_id = NULL;
     struct db *db = NULL;
-    int rc = validate(req, resp, "Topic node not found", &body, &user_id, &db);
-    if (rc == SP_OK)
-        rc = api_agents_need_model(req, resp);
+    rc = validate(req, resp, "Topic node not found", &body, &user_id, &db);
     if (rc == SP_OK)
         rc = start(req, resp, "topic", user_id, topic_job, NULL,
                    truthy(json_object_get(body, "small")));
@@ -202,8 +200,36 @@ static int answered_now(struct api_resp *resp, int rc, bool answered, int status
     return answered ? api_reply(resp, status) : SP_OK;
 }
 
+/* No model configured: the answer from the database when the work is already done (valid
+ * request, node and user found, already generated), else the 503 of every agent route. */
+static int legacy_without_model(struct api_req *req, struct api_resp *resp, bool concepts)
+{
+    struct api_resp scratch = { 0 };
+    json_t *body = NULL;
+    const char *user_id = NULL;
+    struct db *db = NULL;
+    bool answered = false;
+    int status = 200;
+    int rc = validate(req, &scratch, "Node not found", &body, &user_id, &db);
+    if (rc == SP_OK) {
+        struct sp_error err = { 0 };
+        rc = concepts ? agent_legacy_concepts_existing(db, req->params[0], &answered, &status,
+                                                       &resp->body, &err)
+                      : agent_legacy_subconcepts_existing(db, user_id, req->params[0], &answered,
+                                                          &status, &resp->body, &err);
+    }
+    buf_release(&scratch.body);
+    json_decref(body);
+    if (rc == SP_OK && answered)
+        return api_reply(resp, status);
+    buf_reset(&resp->body);
+    return api_agents_need_model(req, resp);
+}
+
 int api_nodes_generate_concepts(struct api_req *req, struct api_resp *resp)
 {
+    if (!req->ctx->llm)
+        return legacy_without_model(req, resp, true);
     json_t *body = NULL;
     const char *user_id = NULL;
     struct db *db = NULL;
@@ -218,8 +244,6 @@ int api_nodes_generate_concepts(struct api_req *req, struct api_resp *resp)
         rc = answered_now(resp, rc, answered, status, &err, &done);
     }
     if (!done)
-        rc = api_agents_need_model(req, resp);
-    if (!done && rc == SP_OK)
         rc = start(req, resp, "generate-concepts", user_id, concepts_job, NULL, false);
     json_decref(body);
     return rc;
@@ -227,6 +251,8 @@ int api_nodes_generate_concepts(struct api_req *req, struct api_resp *resp)
 
 int api_nodes_generate_subconcepts(struct api_req *req, struct api_resp *resp)
 {
+    if (!req->ctx->llm)
+        return legacy_without_model(req, resp, false);
     json_t *body = NULL;
     const char *user_id = NULL;
     struct db *db = NULL;
@@ -240,9 +266,7 @@ int api_nodes_generate_subconcepts(struct api_req *req, struct api_resp *resp)
                                                &resp->body, &err);
         rc = answered_now(resp, rc, answered, status, &err, &done);
     }
-    if (!done)
-        rc = api_agents_need_model(req, resp);
-    if (!done && rc == SP_OK) {
+    if (!done) {
         json_t *diag = json_object_get(body, "diagnostic");
         if (!json_is_object(diag))
             diag = json_object_get(body, "diagnosticSummary");

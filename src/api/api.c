@@ -27,21 +27,57 @@ int api_status_from_err(int code)
     case SP_EUPSTREAM: return 502;
     case SP_EUNAVAILABLE: return 503;
     case SP_EBUSY: return 503;
+    case SP_EIO: return 503;
+    case SP_ENOSPACE: return 507;
     default: return 500;
     }
 }
 
-/* The server's own failures (5xx except the expected 502/503) go to stderr, one write. */
-static void log_server_error(int status, const char *msg)
+/* The server's own failures (5xx except 502) go to stderr in full, one write; the shutdown's
+ * 503 is not a failure. */
+static void log_server_error(int status, int code, const char *msg)
 {
-    if (status != 500)
+    if (status < 500 || status == 502 || code == SP_EUNAVAILABLE)
         return;
     char line[SP_ERR_MSG_MAX + 64];
-    int n = snprintf(line, sizeof line, "error: 500 %s\n", msg);
+    int n = snprintf(line, sizeof line, "error: %d %s\n", status, msg);
     if (n > (int)sizeof line - 1)
         n = (int)sizeof line - 1;
     if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
         return;
+}
+
+/* What a client is told about a server-side failure: never SQL, SQLite internals or file
+ * paths (those go to the log). A locked database, an unwritable file and a full disk are
+ * named, because the operator can act on them. */
+static void public_message(int status, int code, char *msg, size_t size)
+{
+    const char *say;
+    switch (code) {
+    case SP_EBUSY:
+        say = "the database is locked by another program (a backup, an SQLite shell?) for longer "
+              "than the busy timeout; try again";
+        break;
+    case SP_EIO:
+        say = "the database or a stored file cannot be read or written at the moment (permissions, "
+              "a read-only or failing disk); the server log has the details";
+        break;
+    case SP_ENOSPACE:
+        say = "the disk is full: free some space and try again";
+        break;
+    case SP_EDB:
+    case SP_EINTERNAL:
+    case SP_ENOMEM:
+        say = "internal server error (the server log has the details)";
+        break;
+    default:
+        if (status != 500)
+            return; /* our own words: 4xx, upstream 502, "not available", "too many runs" */
+        say = "internal server error (the server log has the details)";
+    }
+    if (status < 500)
+        return;
+    snprintf(msg, size, "%s", say);
 }
 
 static int fail_v(struct api_resp *resp, int status, int code, const char *fmt, va_list ap)
@@ -50,7 +86,8 @@ static int fail_v(struct api_resp *resp, int status, int code, const char *fmt, 
     vsnprintf(msg, sizeof msg, fmt, ap);
     if (!msg[0])
         snprintf(msg, sizeof msg, "%s", status == 500 ? "Internal server error" : sp_strerror(code));
-    log_server_error(status, msg);
+    log_server_error(status, code, msg);
+    public_message(status, code, msg, sizeof msg);
     buf_reset(&resp->body);
     resp->body.limit = 0;
     resp->body_is_json = true;
@@ -121,9 +158,25 @@ static const char *json_kind(const json_t *v)
     }
 }
 
+void api_body_prepare(struct api_req *req)
+{
+    if (req->body_json || !req->content_type || !is_json_type(req->content_type) ||
+        req->body_len == 0 || !req->body)
+        return;
+    json_t *v = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, NULL);
+    if (v && json_is_object(v))
+        req->body_json = v;
+    else
+        json_decref(v);
+}
+
 int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out)
 {
     *out = NULL;
+    if (req->body_json) {
+        *out = json_incref(req->body_json);
+        return SP_OK;
+    }
     if (!req->content_type) {
         if (req->body_len == 0)
             return api_fail(resp, SP_EINVAL,

@@ -28,6 +28,7 @@
 
 #define API_MAX_PARAMS 4
 #define API_MAX_BODY (100 * 1024)     /* JSON bodies, as the original's express.json() limit */
+#define API_TUTOR_MAX_BODY (8 * 1024 * 1024) /* the tutor turn: a 7,000,000-character drawing */
 #define API_MAX_QUERY 32
 
 struct db;
@@ -60,6 +61,10 @@ struct api_req {
     const char *body;              /* raw body (NUL-terminated) or NULL */
     size_t body_len;
     struct arena *arena;
+    /* The body already parsed as a JSON object (api_body_prepare, on the HTTP worker thread,
+     * so that the database writer does not parse it), or NULL. Owned: released with the
+     * request (json_decref). */
+    json_t *body_json;
 };
 
 struct api_resp {
@@ -98,6 +103,8 @@ struct api_route {
 
 extern const struct api_route api_routes[];
 extern const size_t api_n_routes;
+/* The body limit of a route: API_MAX_BODY, or more for the few routes that need it. */
+size_t api_route_max_body(const struct api_route *route);
 
 /* ---- helpers for handlers (api/api.c) ---- */
 
@@ -125,5 +132,33 @@ int api_db(struct api_req *req, struct api_resp *resp, struct db **out);
  * (the server is stopping). arg_free(arg) runs on failure too. */
 int api_start_run(struct api_resp *resp, const char *key, run_job_fn job, void *arg,
                   void (*arg_free)(void *));
+
+/* ---- group commit (api/write.c over storage/store_writer.h) ---- */
+
+/* Parse the body ahead when it is a well-formed JSON object, for api_body_object() to hand
+ * out later (any problem is left for the handler to report, in its usual order). */
+void api_body_prepare(struct api_req *req);
+/* Whether route is a write that runs through the database writer (group commit). */
+bool api_route_batched(const struct api_route *route);
+/* Queue route's handler to run on the writer thread in the next batch; done(cls) runs (on the
+ * writer thread) once resp holds the final answer, i.e. after the batch's commit. req and resp
+ * must stay valid until then. SP_ENOMEM when the job cannot be queued. */
+int api_write_submit(const struct api_route *route, struct api_req *req, struct api_resp *resp,
+                     void (*done)(void *cls), void *cls);
+/* ---- crash leftovers (api/sweep.c) ---- */
+
+/* Remove stored document files without a row and staged uploads ($tmpdir/sprout-upload-*)
+ * older than grace_s seconds; *objects / *staged count what was removed. */
+int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s,
+                   size_t *objects, size_t *staged, struct sp_error *err);
+/* The same every interval_s seconds on a thread of its own (logs on stderr when it removed
+ * something); stop it before closing the database connections. */
+int api_sweeper_start(const struct api_ctx *ctx, const char *tmpdir, long grace_s,
+                      long interval_s, struct sp_error *err);
+void api_sweeper_stop(void);
+
+/* Start / stop (after the HTTP server stopped) the writer thread. */
+int api_writer_start(const char *db_path, struct sp_error *err);
+void api_writer_stop(void);
 
 #endif

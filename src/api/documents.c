@@ -233,7 +233,7 @@ static int close_current(struct doc_upload *u, struct api_resp *resp)
     int fd = f->fd;
     f->fd = -1;
     if (close(fd) != 0)
-        return api_fail(resp, SP_EIO, "could not stage the upload: %s", strerror(errno));
+        return api_fail(resp, sp_errno_code(errno), "could not stage the upload: %s", strerror(errno));
     return SP_OK;
 }
 
@@ -292,7 +292,7 @@ static int up_part_data(void *state, struct api_resp *resp, const char *data, si
         return api_fail(resp, SP_ETOOBIG, "File too large: %s (limit %lld bytes)", f->name,
                         DOC_MAX_BYTES);
     if (write_all(f->fd, data, len) != 0)
-        return api_fail(resp, SP_EIO, "could not stage the upload: %s", strerror(errno));
+        return api_fail(resp, sp_errno_code(errno), "could not stage the upload: %s", strerror(errno));
     f->size += (long long)len;
     return SP_OK;
 }

@@ -52,7 +52,7 @@ const struct api_route api_routes[] = {
     { "PATCH", "/api/chat/sessions/:id", api_sessions_patch, NULL },
     { "GET", "/api/chat/sessions/:sessionId/messages", api_messages_list, NULL },
     { "POST", "/api/chat/sessions/:sessionId/messages", api_messages_create, NULL },
-    { "POST", "/api/chat/sessions/:sessionId/tutor", api_agents_unavailable, NULL },
+    { "POST", "/api/chat/sessions/:sessionId/tutor", api_chat_tutor, NULL },
     { "POST", "/api/chat/hints", api_hints_create, NULL },
     { "GET", "/api/chat/hints", api_hints_list, NULL },
 
@@ -63,3 +63,21 @@ const struct api_route api_routes[] = {
 };
 
 const size_t api_n_routes = SP_COUNT(api_routes);
+
+/* Routes whose JSON body may exceed API_MAX_BODY: the tutor turn carries a drawing of up to
+ * 7,000,000 base64 characters (spec/agents.md §7.5, bug B2). A table beside api_routes[]
+ * rather than a field of struct api_route, so the route lines stay as they are. */
+static const struct {
+    api_handler_fn handler;
+    size_t max_body;
+} body_limits[] = {
+    { api_chat_tutor, API_TUTOR_MAX_BODY },
+};
+
+size_t api_route_max_body(const struct api_route *route)
+{
+    for (size_t i = 0; route && i < SP_COUNT(body_limits); i++)
+        if (route->handler == body_limits[i].handler)
+            return body_limits[i].max_body;
+    return API_MAX_BODY;
+}

@@ -1,10 +1,12 @@
 /* cli/cli.c: command table, global options, usage text, exit codes (see cli.h). */
 #include "cli/cli.h"
+#include "db/conn.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,8 +22,9 @@ struct cli_cmd {
 };
 
 static const struct cli_cmd cli_commands[] = {
-    { "serve", cmd_serve, "[--port N] [--host ADDR] [--no-migrate] [--quiet]",
-      "run the HTTP API (PORT, default 8000) on the database" },
+    { "serve", cmd_serve, "[--port N] [--host ADDR] [--no-migrate] [--quiet] [--web DIR]",
+      "run the HTTP API (PORT, default 8000) on the database, and the learner's web page at / "
+      "(built in; --web DIR serves it from a folder)" },
     { "db migrate", cmd_db_migrate, "", "apply pending migrations (built in, or ./drizzle, or --migrations DIR)" },
     { "db generate", cmd_db_generate, "[--dialect sqlite|postgresql] [--name NAME] [--rename KEY=VALUE]... [--schema FILE.json]",
       "write the next migration from the difference between the schema and the last snapshot" },
@@ -115,7 +118,8 @@ static void print_man(FILE *f)
     fputs(".SH NAME\nsprout \\- the Sprout adaptive-learning backend: HTTP API and database tool\n"
           ".SH SYNOPSIS\n.B sprout\n.I command\n[\\fIoptions\\fR]\n"
           ".SH DESCRIPTION\n"
-          "\\fBsprout serve\\fR runs the HTTP API under /api on a SQLite database. At start it "
+          "\\fBsprout serve\\fR runs the HTTP API under /api on a SQLite database, and the "
+          "learner's web page at / (open http://localhost:8000/ in a browser). At start it "
           "applies pending migrations (after a backup when the database holds data) and seeds the "
           "default user. The migrations are built into the binary; a \\fI./drizzle\\fR folder in the "
           "working directory, or \\fB\\-\\-migrations\\fR \\fIDIR\\fR, is used instead when present. "
@@ -281,6 +285,15 @@ int cli_main(int argc, char **argv)
     ctx.db_path = db && !ctx.pg_url ? db : config_get("DB_PATH", "./sprout.db");
     ctx.migrations_set = mig != NULL;
     ctx.migrations_dir = mig ? mig : ctx.pg_url ? "./drizzle-pg" : "./drizzle";
+    /* Durability (docs/SERVER.md): FULL unless SPROUT_SYNC=normal. */
+    const char *sync = config_get("SPROUT_SYNC", "full");
+    if (strcasecmp(sync, "normal") == 0) {
+        db_set_sync_normal(true);
+    } else if (strcasecmp(sync, "full") != 0) {
+        fprintf(stderr, "sprout: SPROUT_SYNC must be 'full' (the default) or 'normal', not '%s'\n", sync);
+        free(rest);
+        return CLI_EXIT_USAGE;
+    }
     ctx.migrations = migsrc_folder(ctx.migrations_dir);
     struct stat st;
     if (!mig && (stat(ctx.migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) &&

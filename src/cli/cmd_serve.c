@@ -3,7 +3,8 @@
  *
  * Start-up, in order, and nothing else (time to the first answer matters):
  *   1. options: --port N > $PORT > 8000 (0 = any free port), --host ADDR > $HOST > 127.0.0.1,
- *      --quiet (no request log), --no-migrate; the database is ctx->db_path (--db, DB_PATH, .env);
+ *      --quiet (no request log), --no-migrate, --web DIR (serve the page from DIR, not the
+ *      copy built into the binary); the database is ctx->db_path (--db, DB_PATH, .env);
  *   2. the model client (cli/llm_config.c: prints the provider, base URL and models, or that
  *      none is configured; a bad LLM_PROVIDER stops here, before the database is touched);
  *   3. open the database (created when missing);
@@ -40,9 +41,11 @@
 #include "db/introspect.h"
 #include "db/migrate.h"
 #include "db/seed.h"
+#include "http/guard.h"
 #include "http/server.h"
 #include "objects/objstore.h"
 #include "runs/run.h"
+#include "storage/store_writer.h"
 #include "util/config.h"
 
 #define SERVE_DRAIN_MS 10000u
@@ -150,13 +153,14 @@ static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, s
 
 int cmd_serve(struct cli_ctx *ctx)
 {
-    const char *port_s = NULL, *host = NULL;
+    const char *port_s = NULL, *host = NULL, *web_dir = NULL;
     bool no_migrate = false, quiet = false;
     const struct cli_flag flags[] = {
         { .name = "--port", .value = &port_s },
         { .name = "--host", .value = &host },
         { .name = "--no-migrate", .set = &no_migrate },
         { .name = "--quiet", .set = &quiet },
+        { .name = "--web", .value = &web_dir },
         { 0 },
     };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
@@ -175,6 +179,9 @@ int cmd_serve(struct cli_ctx *ctx)
     }
     if (!host)
         host = config_get("HOST", HTTP_DEFAULT_HOST);
+    struct stat web_st;
+    if (web_dir && (stat(web_dir, &web_st) != 0 || !S_ISDIR(web_st.st_mode)))
+        return cli_usage(ctx, "--web needs a folder, and '%s' is not one", web_dir);
 
     /* Block the stop signals before any thread exists, so only sigwait() below sees them. */
     sigset_t stop;
@@ -216,8 +223,30 @@ int cmd_serve(struct cli_ctx *ctx)
 
     struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm,
                             .tmp_dir = cli_settings_tmp_dir() };
+    const char *cors = config_get("SPROUT_CORS_ORIGINS", HTTP_CORS_DEFAULT);
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx,
-                                      .threads = cli_settings_threads() };
+                                      .web_dir = web_dir,
+                                      .threads = cli_settings_threads(), .cors_origins = cors };
+    cfg.conns.per_client = (unsigned)config_get_long("SPROUT_MAX_CONNECTIONS_PER_CLIENT", 0, 1, 4096);
+    cfg.conns.header_s = (unsigned)config_get_long("SPROUT_HEADER_TIMEOUT_S", 0, 1, 3600);
+    cfg.conns.idle_s = (unsigned)config_get_long("SPROUT_IDLE_TIMEOUT_S", 0, 1, 3600);
+    /* Crash leftovers (docs/SERVER.md): swept now and every SPROUT_SWEEP_INTERVAL_S. */
+    long grace = config_get_long("SPROUT_SWEEP_GRACE_S", 3600, 0, 30L * 86400);
+    if (rc == SP_OK) {
+        size_t objects = 0, staged = 0;
+        struct sp_error serr = { 0 };
+        int src = api_sweep_once(&actx, actx.tmp_dir, grace, &objects, &staged, &serr);
+        if (src != SP_OK)
+            fprintf(stderr, "sweep: %s\n", sp_error_text(&serr, src));
+        else
+            printf("Swept %zu stored file%s without a row and %zu stale upload file%s.\n", objects,
+                   objects == 1 ? "" : "s", staged, staged == 1 ? "" : "s");
+        rc = api_sweeper_start(&actx, actx.tmp_dir, grace,
+                               config_get_long("SPROUT_SWEEP_INTERVAL_S", 3600, 1, 30L * 86400), &err);
+    }
+    store_writer_set_wal_max(config_get_long("SPROUT_WAL_MAX_MB", 1024, 1, 1L << 20) << 20);
+    if (rc == SP_OK)
+        rc = api_writer_start(ctx->db_path, &err);
     bool runs_up = false;
     if (rc == SP_OK && (rc = runs_init(workers, queue_max, &err)) == SP_OK)
         runs_up = true;
@@ -226,12 +255,16 @@ int cmd_serve(struct cli_ctx *ctx)
     if (rc != SP_OK) {
         if (runs_up)
             runs_shutdown(SERVE_RUNS_DRAIN_MS);
+        api_writer_stop();
+        api_sweeper_stop();
         llm_client_free(llm);
         objstore_close(store);
         int code = cli_fail(rc, &err);
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
     }
+    printf("Allowed browser origins (SPROUT_CORS_ORIGINS): %s\n", cors);
     printf("Sprout backend running on http://localhost:%u\n", http_server_port(srv));
+    printf("Open http://localhost:%u/ in a browser to learn with Sprout.\n", http_server_port(srv));
     fflush(stdout);
 
     int sig = 0;
@@ -244,6 +277,8 @@ int cmd_serve(struct cli_ctx *ctx)
         fprintf(stderr, "%u agent run%s did not stop within %u s.\n", jobs_left, jobs_left == 1 ? "" : "s",
                 SERVE_RUNS_DRAIN_MS / 1000);
     unsigned left = http_server_stop(srv, SERVE_DRAIN_MS);
+    api_writer_stop();
+    api_sweeper_stop();
     if (!jobs_left) { /* a job still running uses these: leave them to the exit */
         db_thread_close_all();
         objstore_close(store);

@@ -57,7 +57,7 @@ static int copy_pages(sqlite3 *dst, sqlite3 *src, struct db *err_db, const char 
 int backup_to_path(struct db *db, const char *dest, struct sp_error *err)
 {
     /* O_EXCL: refuse an existing file, atomically */
-    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0)
         return sp_error_set(err, errno == EEXIST ? SP_ECONFLICT : SP_EIO,
                             errno == EEXIST ? "backup file %s already exists; choose another path "

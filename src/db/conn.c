@@ -6,10 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 
 #define STMT_CACHE_SIZE 256 /* power of two */
+
+static void thread_exit_arm(void); /* per-thread connections: closed when the thread exits */
 
 struct db {
     sqlite3 *handle;
@@ -39,12 +44,26 @@ int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *wha
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
     case SQLITE_READONLY:
-    case SQLITE_FULL:
     case SQLITE_PERM: code = SP_EIO; break;
+    case SQLITE_FULL: code = SP_ENOSPACE; break;
     case SQLITE_TOOBIG: code = SP_ETOOBIG; break;
     default: code = SP_EDB;
     }
     return sp_error_set(err, code, "%s: %s", what, msg);
+}
+
+/* synchronous=FULL unless the process chose NORMAL (cli: SPROUT_SYNC=normal) before opening
+ * any connection. */
+static bool sync_normal;
+
+void db_set_sync_normal(bool normal)
+{
+    sync_normal = normal;
+}
+
+bool db_sync_is_normal(void)
+{
+    return sync_normal;
 }
 
 static int busy_timeout_ms = DB_BUSY_TIMEOUT_MS_DEFAULT; /* set before threads start */
@@ -61,6 +80,14 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
     if (!(flags & DB_OPEN_CREATE) && stat(path, &st) != 0)
         return sp_error_set(err, SP_ENOTFOUND,
             "database %s does not exist (run `sprout db migrate` to create it)", path);
+    if ((flags & DB_OPEN_CREATE) && !(flags & DB_OPEN_READONLY) && strcmp(path, ":memory:") != 0) {
+        /* Create a missing database file 0600 ourselves (SQLite would use 0644 minus the umask):
+         * it holds the learners' data. SQLite gives the -wal and -shm files the database
+         * file's permissions. An empty file is a valid empty database. */
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     struct db *db = calloc(1, sizeof *db);
     if (!db || !(db->path = strdup(path))) {
         free(db);
@@ -81,7 +108,8 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
     sqlite3_busy_timeout(db->handle, busy_timeout_ms);
     const char *pragmas = (flags & (DB_OPEN_NO_WAL | DB_OPEN_READONLY))
         ? "PRAGMA foreign_keys=ON;"
-        : "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+        : sync_normal ? "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      : "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
     rc = db_exec(db, pragmas, err);
     if (rc != SP_OK) {
         sp_error_prefix(err, rc, "opening %s", path);
@@ -170,8 +198,50 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *registry;
 static _Thread_local struct db *thread_db;
 
+static void registry_remove(struct db *db)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (struct db **p = &registry; *p; p = &(*p)->next_thread)
+        if (*p == db) {
+            *p = db->next_thread;
+            break;
+        }
+    pthread_mutex_unlock(&reg_lock);
+}
+
+/* A connection SQLite opened read-only because the file could not be opened for writing at
+ * that moment (issue 8: it used to stay read-only until restart) is reopened, at most once a
+ * second, until it opens read-write. */
+static _Thread_local int64_t thread_db_retry_at;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int db_thread(const char *path, struct db **out, struct sp_error *err)
 {
+    if (thread_db && sqlite3_db_readonly(thread_db->handle, "main") == 1 &&
+        sqlite3_get_autocommit(thread_db->handle) && mono_ms() >= thread_db_retry_at) {
+        struct db *fresh;
+        thread_db_retry_at = mono_ms() + 1000;
+        if (db_open(path, 0, &fresh, NULL) == SP_OK) {
+            if (sqlite3_db_readonly(fresh->handle, "main") == 1) {
+                db_close(fresh);
+            } else {
+                registry_remove(thread_db);
+                db_close(thread_db);
+                thread_db = NULL;
+                pthread_mutex_lock(&reg_lock);
+                fresh->next_thread = registry;
+                registry = fresh;
+                pthread_mutex_unlock(&reg_lock);
+                thread_db = fresh;
+            }
+        }
+    }
     if (!thread_db) {
         struct db *db;
         int rc = db_open(path, 0, &db, err);
@@ -182,6 +252,8 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
         registry = db;
         pthread_mutex_unlock(&reg_lock);
         thread_db = db;
+        thread_exit_arm();
+        thread_db_retry_at = mono_ms() + 1000;
     }
     *out = thread_db;
     return SP_OK;
@@ -199,4 +271,46 @@ void db_thread_close_all(void)
         db = n;
     }
     thread_db = NULL;
+}
+
+/* A thread that exits closes its db_thread() connection (unless db_thread_close_all() already
+ * did): short-lived threads (e.g. a topic run's bootstrap workers) would otherwise leave one
+ * open connection (descriptors, page cache) each, for the life of the process. The key's value
+ * only marks the thread; the destructor runs while the thread's _Thread_local data is still
+ * there, so it closes whatever thread_db is then. (The main thread does not run destructors:
+ * db_thread_close_all() closes its connection.) */
+static pthread_key_t thread_exit_key;
+static pthread_once_t thread_exit_once = PTHREAD_ONCE_INIT;
+static bool thread_exit_ok;
+
+static void thread_exit_close(void *unused)
+{
+    (void)unused;
+    struct db *db = thread_db;
+    thread_db = NULL;
+    if (!db)
+        return;
+    bool listed = false;
+    pthread_mutex_lock(&reg_lock);
+    for (struct db **p = &registry; *p; p = &(*p)->next_thread)
+        if (*p == db) {
+            *p = db->next_thread;
+            listed = true;
+            break;
+        }
+    pthread_mutex_unlock(&reg_lock);
+    if (listed)
+        db_close(db);
+}
+
+static void thread_exit_init(void)
+{
+    thread_exit_ok = pthread_key_create(&thread_exit_key, thread_exit_close) == 0;
+}
+
+static void thread_exit_arm(void)
+{
+    pthread_once(&thread_exit_once, thread_exit_init);
+    if (thread_exit_ok)
+        pthread_setspecific(thread_exit_key, (void *)1);
 }

@@ -3,15 +3,16 @@
  *
  * Every connection the project opens goes through db_open(): foreign_keys=ON,
  * double-quoted string literals off (DQS, as better-sqlite3's bundled SQLite), WAL,
- * synchronous=NORMAL and a busy timeout (db_set_busy_timeout_ms(), default 5000 ms; cli/ sets it
- * from SPROUT_BUSY_TIMEOUT_MS).
+ * synchronous=FULL (an acknowledged commit survives a power cut; db_set_sync_normal() for
+ * the SPROUT_SYNC=normal opt-out) and a busy timeout (db_set_busy_timeout_ms(), default
+ * 5000 ms; cli/ sets both from SPROUT_SYNC and SPROUT_BUSY_TIMEOUT_MS).
  * SQLite result codes become SP_* codes in exactly one place, db_error(); SQLITE_BUSY becomes
  * SP_EBUSY with a message that names the likely causes and what to do.
  * Ownership: db_stmt() returns a borrowed statement owned by the cache: valid until the next
  * db_stmt() with the same SQL or db_close(); it comes back reset with bindings cleared.
  * Thread model: a struct db is used by one thread at a time. db_thread() hands each thread its
- * own connection, opened on first use and kept until db_thread_close_all() (nothing closes it
- * when the thread exits: call that after the threads have stopped).
+ * own connection, opened on first use and kept until the thread exits or db_thread_close_all()
+ * (call that after the threads have stopped; it also closes the main thread's).
  */
 #ifndef SP_DB_CONN_H
 #define SP_DB_CONN_H
@@ -35,6 +36,9 @@ enum db_open_flags {
  * once at start-up, before any thread opens a connection. */
 void db_set_busy_timeout_ms(int ms);
 int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *err);
+/* Process-wide, before any connection is opened: synchronous=NORMAL instead of FULL. */
+void db_set_sync_normal(bool normal);
+bool db_sync_is_normal(void);
 void db_close(struct db *db);                 /* NULL-safe; finalizes cached statements */
 sqlite3 *db_handle(struct db *db);            /* borrowed */
 

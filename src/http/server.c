@@ -31,7 +31,9 @@
 #include <unistd.h>
 
 #include "http/defer.h"
+#include "http/guard.h"
 #include "http/router.h"
+#include "http/static.h"
 #include "http/upload.h"
 #include "util/timefmt.h"
 
@@ -42,8 +44,11 @@ struct http_server {
     struct MHD_Daemon *daemon;
     unsigned port;
     bool quiet;
+    const char *web_dir;       /* --web DIR or NULL (embedded page) */
     const struct api_ctx *ctx;
     struct http_route_table routes;
+    struct http_cors cors;
+    struct http_conns *conns;
     atomic_uint in_flight;
     atomic_bool stopping;   /* set by http_server_stop: new requests get 503 */
     struct http_defer_set *defers;
@@ -66,7 +71,14 @@ struct request {
     enum phase phase;
     int status;                /* sent status, 0 until queued */
     bool preflight;            /* OPTIONS: answer with the CORS preflight */
+    bool query_overflow;       /* more than HTTP_QUERY_PAIRS_MAX query pairs: 414 */
+    bool target_too_long;      /* request target over HTTP_TARGET_MAX: 414 */
+    bool deferred;             /* suspended while the database writer runs the handler */
+    atomic_bool write_done;    /* set by the writer thread before it resumes the connection */
+    struct MHD_Connection *conn;
     const char *allow;         /* Allow header of a 405 (arena) */
+    struct MHD_Response *page; /* a static file's reply (http/static.c), sent at the end */
+    int page_status;
     char method[16];
 };
 
@@ -92,9 +104,12 @@ static struct request *request_new(struct http_server *srv, const char *uri)
 
 static void request_free(struct request *r)
 {
+    json_decref(r->req.body_json);
     http_defer_free(r->defer); /* closes the run's reader: cancels the run if it was the last */
     run_reader_close(r->resp.run);
     http_upload_free(r->upload);
+    if (r->page)
+        MHD_destroy_response(r->page);
     buf_release(&r->body);
     buf_release(&r->resp.body);
     arena_free(&r->arena);
@@ -106,7 +121,15 @@ static void request_free(struct request *r)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)c;
-    return request_new(cls, uri);
+    struct request *r = request_new(cls, uri);
+    /* uri points into libmicrohttpd's writable read buffer, which it parses for the query
+     * pairs right after this callback: blank the separators of an oversized query before it
+     * runs out of connection memory doing so (guard.h). r->uri keeps the original. */
+    if (r) {
+        r->query_overflow = http_query_overflow((char *)uri);
+        r->target_too_long = uri && strlen(uri) > HTTP_TARGET_MAX;
+    }
+    return r;
 }
 
 static void log_request(const struct request *r)
@@ -126,8 +149,8 @@ static void log_request(const struct request *r)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     struct http_server *srv = cls;
+    http_conns_request_done(c);
     struct request *r = *con_cls;
     if (!r)
         return;
@@ -143,12 +166,40 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- responses ---- */
 
+/* CORS and security headers of every reply (guard.h): the allowed Origin is echoed (or "*"
+ * when every origin is allowed); a request without Origin is not a browser's cross-origin
+ * call and gets no CORS header. */
+static void add_common_headers(const struct http_server *srv, struct MHD_Connection *c,
+                               struct MHD_Response *resp)
+{
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (srv->cors.any) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+    } else if (origin && http_cors_allows(&srv->cors, origin)) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+        const char *vary = MHD_get_response_header(resp, "Vary");
+        if (vary) {
+            char both[128];
+            snprintf(both, sizeof both, "Origin, %s", vary);
+            MHD_del_response_header(resp, "Vary", vary);
+            MHD_add_response_header(resp, "Vary", both);
+        } else {
+            MHD_add_response_header(resp, "Vary", "Origin");
+        }
+    }
+    /* The web page (http/static.c) sets its own, less strict policy; API replies get ours. */
+    if (!MHD_get_response_header(resp, "X-Content-Type-Options"))
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (!MHD_get_response_header(resp, "Content-Security-Policy"))
+        MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
+}
+
 static enum MHD_Result queue(struct request *r, struct MHD_Connection *c, struct MHD_Response *resp,
                              int status)
 {
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+    add_common_headers(r->srv, c, resp);
     r->status = status;
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -220,6 +271,15 @@ static enum MHD_Result fail_early(struct request *r, struct MHD_Connection *c, i
     return answer_early(r, c);
 }
 
+/* An early answer with a status no SP_* code maps to (403 for a foreign origin, 414). */
+static enum MHD_Result fail_status_early(struct request *r, struct MHD_Connection *c, int status,
+                                         const char *msg)
+{
+    api_fail_status(&r->resp, status, SP_EINVAL, "%s", msg ? msg : "refused");
+    r->allow = NULL;
+    return answer_early(r, c);
+}
+
 static enum MHD_Result send_preflight(struct request *r, struct MHD_Connection *c)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -266,7 +326,7 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 }
 
 /* Content-Length above the limit: answer before reading the body. */
-static bool declared_too_big(struct MHD_Connection *c)
+static bool declared_too_big(struct MHD_Connection *c, size_t limit)
 {
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (!cl)
@@ -274,7 +334,7 @@ static bool declared_too_big(struct MHD_Connection *c)
     char *end;
     errno = 0;
     unsigned long long n = strtoull(cl, &end, 10);
-    return errno == ERANGE || (end != cl && n > API_MAX_BODY);
+    return errno == ERANGE || (end != cl && n > limit);
 }
 
 /* First call for a request: route it; may queue an answer at once. */
@@ -282,6 +342,7 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
                              const char *method)
 {
     snprintf(r->method, sizeof r->method, "%s", method);
+    http_conns_headers_done(c, false);
     char *q = strchr(r->uri, '?');
     r->path = q ? arena_strndup(&r->arena, r->uri, (size_t)(q - r->uri)) : r->uri;
     if (!r->path || r->path[0] != '/')
@@ -297,10 +358,31 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
 
     if (atomic_load(&r->srv->stopping))
         return fail_early(r, c, SP_EUNAVAILABLE, NULL, "the server is shutting down");
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (origin && !http_cors_allows(&r->srv->cors, origin))
+        return fail_status_early(r, c, 403, arena_printf(&r->arena,
+            "origin %.200s may not use this server (allowed: SPROUT_CORS_ORIGINS)", origin));
+    if (r->query_overflow)
+        return fail_status_early(r, c, 414, "too many query parameters (limit 32)");
+    if (r->target_too_long)
+        return fail_status_early(r, c, 414, "request target too long (limit 8192 bytes)");
+    const union MHD_ConnectionInfo *hs = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (hs && hs->header_size > HTTP_HEADERS_MAX)
+        return fail_status_early(r, c, 431, "request headers too large (limit 16384 bytes)");
 
     if (strcmp(method, "OPTIONS") == 0) {
         r->preflight = true;
         return answer_early(r, c);
+    }
+    if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) && http_static_owns(r->path)) {
+        r->page_status = http_static_reply(
+            r->srv->web_dir, r->path,
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding"),
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match"), &r->page);
+        if (!r->page)
+            return MHD_NO;
+        r->phase = PH_DISCARD;
+        return MHD_YES;
     }
 
     struct http_route_match m;
@@ -334,14 +416,17 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
                           arena_printf(&r->arena, "too many query parameters (limit %d)", API_MAX_QUERY));
 
     if (r->route->upload) {
+        http_conns_headers_done(c, true);
         if (http_upload_start(c, r->route->upload, &r->req, &r->resp, &r->upload) != SP_OK)
             return send_reply(r, c);
         r->phase = PH_BODY;
         return MHD_YES;
     }
-    if (declared_too_big(c))
+    r->body.limit = api_route_max_body(r->route);
+    if (declared_too_big(c, r->body.limit))
         return fail_early(r, c, SP_ETOOBIG, NULL,
-                          arena_printf(&r->arena, "request body too large (limit %d bytes)", API_MAX_BODY));
+                          arena_printf(&r->arena, "request body too large (limit %zu bytes)",
+                                       r->body.limit));
     r->phase = PH_BODY;
     return MHD_YES;
 }
@@ -394,6 +479,32 @@ static void run_handler(struct request *r)
         api_fail(&r->resp, rc, "%s", sp_strerror(rc));
 }
 
+/* ---- group commit: a write route's handler runs on the database writer thread ---- */
+
+static void write_done(void *cls)
+{
+    struct request *r = cls;
+    atomic_store(&r->write_done, true);
+    MHD_resume_connection(r->conn);
+}
+
+/* Suspend the connection (no worker thread waits) and queue the handler for the writer
+ * (api_write_submit); write_done() resumes it and on_request() then sends the reply. */
+static enum MHD_Result defer_write(struct request *r, struct MHD_Connection *c)
+{
+    r->req.body = r->body.len ? r->body.data : NULL;
+    r->req.body_len = r->body.len;
+    r->conn = c;
+    r->deferred = true;
+    api_body_prepare(&r->req); /* the JSON parse stays on this thread, off the writer */
+    MHD_suspend_connection(c);
+    if (api_write_submit(r->route, &r->req, &r->resp, write_done, r) != SP_OK) {
+        api_fail(&r->resp, SP_ENOMEM, "out of memory queueing the write");
+        write_done(r);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -406,6 +517,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!r)
             return MHD_NO;
         *con_cls = r;
+    }
+    if (r->deferred) {
+        if (!atomic_load(&r->write_done))
+            return MHD_YES;
+        r->deferred = false;
+        return send_reply(r, c);
     }
     if (r->status) {
         *upload_data_size = 0; /* already answered: the rest of the body is dropped */
@@ -429,7 +546,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             if (rc != SP_OK) {
                 buf_release(&r->body);
                 if (rc == SP_ETOOBIG)
-                    api_fail(&r->resp, SP_ETOOBIG, "request body too large (limit %d bytes)", API_MAX_BODY);
+                    api_fail(&r->resp, SP_ETOOBIG, "request body too large (limit %zu bytes)",
+                             r->body.limit);
                 else
                     api_fail(&r->resp, rc, "out of memory reading the request body");
                 r->phase = PH_DISCARD;
@@ -439,11 +557,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
 
     /* the whole body has arrived */
+    http_conns_body_done(c);
     if (r->preflight)
         return send_preflight(r, c);
+    if (r->page) {
+        struct MHD_Response *page = r->page;
+        r->page = NULL;
+        return queue(r, c, page, r->page_status);
+    }
     if (r->phase != PH_DISCARD) {
         if (r->upload)
             http_upload_finish(r->upload);
+        else if (api_route_batched(r->route))
+            return defer_write(r, c);
         else
             run_handler(r);
         if (r->resp.run)
@@ -498,7 +624,19 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     if (!s)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     s->quiet = cfg->quiet;
+    s->web_dir = cfg->web_dir;
     s->ctx = cfg->ctx;
+    rc = http_cors_parse(cfg->cors_origins, &s->cors, err);
+    if (rc != SP_OK) {
+        free(s);
+        return rc;
+    }
+    rc = http_conns_start(&cfg->conns, &s->conns, err);
+    if (rc != SP_OK) {
+        http_cors_free(&s->cors);
+        free(s);
+        return rc;
+    }
     if (cfg->routes)
         s->routes = *cfg->routes;
     else
@@ -507,6 +645,8 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     atomic_init(&s->stopping, false);
     rc = http_defer_set_new(&s->defers, err);
     if (rc != SP_OK) {
+        http_conns_stop(s->conns);
+        http_cors_free(&s->cors);
         free(s);
         return rc;
     }
@@ -522,13 +662,17 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads,
                                  MHD_OPTION_CONNECTION_LIMIT, HTTP_CONNECTION_LIMIT,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
                                  MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, s->conns,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
+        http_conns_stop(s->conns);
+        http_cors_free(&s->cors);
         http_defer_set_free(s->defers);
         free(s);
         return sp_error_set(err, SP_EIO, "cannot listen on %s port %u: %s", host, cfg->port,
@@ -566,6 +710,8 @@ unsigned http_server_stop(struct http_server *s, unsigned wait_ms)
         for (waited = 0; atomic_load(&s->in_flight) != 0 && waited < 1000; waited += 5)
             nanosleep(&ts, NULL);
     MHD_stop_daemon(s->daemon);
+    http_conns_stop(s->conns);
+    http_cors_free(&s->cors);
     http_defer_set_free(s->defers);
     free(s);
     return left;

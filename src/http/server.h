@@ -19,6 +19,7 @@
 #include <stdbool.h>
 
 #include "api/api.h"
+#include "http/conns.h"
 #include "http/router.h"
 #include "util/err.h"
 
@@ -32,9 +33,12 @@ struct http_server_config {
     unsigned port;                /* 0 = any free port (see http_server_port) */
     unsigned threads;             /* 0 = one per online core (at most 64) */
     bool quiet;                   /* no request log lines */
+    const char *web_dir;          /* serve the page from this folder first (--web); NULL = embedded */
     unsigned timeout_s;           /* idle connection timeout; 0 = HTTP_CONNECTION_TIMEOUT_S */
     const struct api_ctx *ctx;
     const struct http_route_table *routes; /* NULL = api_routes[] */
+    const char *cors_origins;     /* allowed browser origins (http/guard.h); NULL = default */
+    struct http_conns_config conns; /* caps and deadlines (http/conns.h); zeros = defaults */
 };
 
 struct http_server;

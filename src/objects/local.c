@@ -6,6 +6,7 @@
  * path cannot leave root. Folders under root are created on demand (mode 0700 for root).
  * Thread model: stateless apart from the immutable root; safe from any thread.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "objects/backend.h"
@@ -92,29 +94,29 @@ static int local_put(void *impl, const char *key, const char *local_path,
     char *slash = strrchr(dir, '/');
     *slash = '\0';
     if (mkdir_p(dir, 0700) != 0)
-        return sp_error_set(err, SP_EIO, "create folder %s: %s", dir, strerror(errno));
+        return sp_error_set(err, sp_errno_code(errno), "create folder %s: %s", dir, strerror(errno));
     if (snprintf(tmp, sizeof tmp, "%s/.put-XXXXXX", dir) >= (int)sizeof tmp)
         return sp_error_set(err, SP_EINVAL, "object path too long for key %s", key);
 
     int in = -1, out = -1;
     in = open(local_path, O_RDONLY | O_CLOEXEC);
     if (in < 0)
-        return sp_error_set(err, SP_EIO, "open %s: %s", local_path, strerror(errno));
+        return sp_error_set(err, sp_errno_code(errno), "open %s: %s", local_path, strerror(errno));
     out = mkostemp(tmp, O_CLOEXEC);
     if (out < 0) {
-        rc = sp_error_set(err, SP_EIO, "create a file in %s: %s", dir, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "create a file in %s: %s", dir, strerror(errno));
         close(in);
         return rc;
     }
     if (copy_fd(in, out) != 0)
-        rc = sp_error_set(err, SP_EIO, "write %s: %s", tmp, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "write %s: %s", tmp, strerror(errno));
     else if (fsync(out) != 0)
-        rc = sp_error_set(err, SP_EIO, "fsync %s: %s", tmp, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "fsync %s: %s", tmp, strerror(errno));
     close(in);
     if (close(out) != 0 && rc == SP_OK)
-        rc = sp_error_set(err, SP_EIO, "close %s: %s", tmp, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "close %s: %s", tmp, strerror(errno));
     if (rc == SP_OK && rename(tmp, final) != 0)
-        rc = sp_error_set(err, SP_EIO, "rename to %s: %s", final, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "rename to %s: %s", final, strerror(errno));
     if (rc != SP_OK) {
         unlink(tmp);
         return rc;
@@ -131,7 +133,7 @@ static int local_del(void *impl, const char *key, struct sp_error *err)
     if (rc != SP_OK)
         return rc;
     if (unlink(path) != 0 && errno != ENOENT)
-        return sp_error_set(err, SP_EIO, "delete %s: %s", path, strerror(errno));
+        return sp_error_set(err, sp_errno_code(errno), "delete %s: %s", path, strerror(errno));
     return SP_OK;
 }
 
@@ -140,9 +142,42 @@ static void local_close(void *impl)
     free(impl);
 }
 
-static const struct objstore_ops local_ops = {
-    .put_file = local_put, .del = local_del, .close = local_close,
-};
+
+/* Files of <root>/documents older than grace_s: ".put-*" (a put cut off by a crash) always,
+ * others when no row names their key. */
+static int local_sweep(void *impl, bool (*keep)(void *cls, const char *key), void *cls,
+                       long grace_s, size_t *removed, struct sp_error *err)
+{
+    struct local_store *ls = impl;
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s/documents", ls->root) >= (int)sizeof dir)
+        return sp_error_set(err, SP_EINVAL, "storage folder path too long");
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? SP_OK : sp_error_set(err, sp_errno_code(errno), "open %s: %s", dir, strerror(errno));
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' && strncmp(e->d_name, ".put-", 5) != 0)
+            continue;
+        char path[PATH_MAX], key[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            continue;
+        struct stat st;
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || now - st.st_mtime < grace_s)
+            continue;
+        snprintf(key, sizeof key, "documents/%s", e->d_name);
+        if (strncmp(e->d_name, ".put-", 5) != 0 && keep(cls, key))
+            continue;
+        if (unlink(path) == 0)
+            (*removed)++;
+    }
+    closedir(d);
+    return SP_OK;
+}
+
+static const struct objstore_ops local_ops = { .put_file = local_put, .del = local_del,
+                                               .sweep = local_sweep, .close = local_close };
 
 int objstore_local_init(struct objstore *s, const char *root, struct sp_error *err)
 {

@@ -126,3 +126,12 @@ int objstore_delete(struct objstore *s, const char *key, struct sp_error *err)
         return sp_error_set(err, SP_EINTERNAL, "unsafe object key \"%s\"", key ? key : "(null)");
     return s->ops->del(s->impl, key, err);
 }
+
+int objstore_sweep(struct objstore *s, bool (*keep)(void *cls, const char *key), void *cls,
+                   long grace_s, size_t *removed, struct sp_error *err)
+{
+    *removed = 0;
+    if (!s || !s->ops->sweep)
+        return SP_OK;
+    return s->ops->sweep(s->impl, keep, cls, grace_s, removed, err);
+}

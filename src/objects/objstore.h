@@ -49,5 +49,11 @@ int objstore_put_file(struct objstore *s, const char *key, const char *local_pat
 /* Remove key; a key that does not exist is not an error. */
 int objstore_delete(struct objstore *s, const char *key, struct sp_error *err);
 bool objstore_key_is_safe(const char *key);
+/* Crash leftovers: remove every stored object older than grace_s seconds for which keep(cls,
+ * key) says false, and the store's own temporary files older than grace_s; *removed counts
+ * both. Only the local folder can be swept (S3: SP_OK, nothing removed). keep() may be
+ * called from the calling thread only. */
+int objstore_sweep(struct objstore *s, bool (*keep)(void *cls, const char *key), void *cls,
+                   long grace_s, size_t *removed, struct sp_error *err);
 
 #endif

@@ -535,7 +535,8 @@ void runs_set_keepalive_ms(unsigned ms)
 {
     pthread_mutex_lock(&g.mu);
     g.keepalive_ms = ms;
-    pthread_cond_signal(&g.tick);
+    if (g.up)
+        pthread_cond_signal(&g.tick);
     pthread_mutex_unlock(&g.mu);
 }
 

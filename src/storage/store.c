@@ -10,6 +10,7 @@
 
 #include "storage/columns.h"
 #include "storage/rowjson.h"
+#include "storage/store_writer.h"
 #include "util/ids.h"
 #include "util/timefmt.h"
 
@@ -24,19 +25,26 @@ int store_db_thread(const char *db_path, struct db **out, struct sp_error *err)
     return db_thread(db_path, out, err);
 }
 
+/* Inside a group-commit batch the writer thread already holds the lock (store_writer.c). */
 void store_write_lock(void)
 {
-    pthread_mutex_lock(&write_mutex);
+    if (!store_writer_in_batch())
+        pthread_mutex_lock(&write_mutex);
 }
 
 void store_write_unlock(void)
 {
-    pthread_mutex_unlock(&write_mutex);
+    if (!store_writer_in_batch())
+        pthread_mutex_unlock(&write_mutex);
 }
 
 /* BEGIN/COMMIT as cached statements (sqlite3_exec would parse them on every request). */
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_COMMIT[] = "COMMIT";
+/* A transaction inside a group-commit batch is a savepoint nested in the request's own. */
+static const char SQL_SP[] = "SAVEPOINT sprout_txn";
+static const char SQL_SP_RELEASE[] = "RELEASE sprout_txn";
+static const char SQL_SP_ROLLBACK[] = "ROLLBACK TO sprout_txn";
 
 static int run_static(struct db *db, const char *sql, const char *what, struct sp_error *err)
 {
@@ -55,6 +63,8 @@ static int run_static(struct db *db, const char *sql, const char *what, struct s
 
 int store_txn_begin(struct db *db, struct sp_error *err)
 {
+    if (store_writer_in_batch())
+        return run_static(db, SQL_SP, "starting a transaction", err);
     store_write_lock();
     int rc = run_static(db, SQL_BEGIN, "starting a transaction", err);
     if (rc != SP_OK)
@@ -64,6 +74,15 @@ int store_txn_begin(struct db *db, struct sp_error *err)
 
 int store_txn_end(struct db *db, int rc, struct sp_error *err)
 {
+    if (store_writer_in_batch()) {
+        if (rc == SP_OK)
+            rc = run_static(db, SQL_SP_RELEASE, "committing", err);
+        if (rc != SP_OK && !sqlite3_get_autocommit(db_handle(db))) {
+            run_static(db, SQL_SP_ROLLBACK, "rolling back", NULL);
+            run_static(db, SQL_SP_RELEASE, "rolling back", NULL);
+        }
+        return rc;
+    }
     if (rc == SP_OK)
         rc = run_static(db, SQL_COMMIT, "committing", err);
     if (rc != SP_OK)

@@ -110,3 +110,21 @@ int store_documents_delete(struct db *db, const char *node_id, const char *doc_i
     *deleted = changes > 0;
     return rc;
 }
+
+static const char SQL_KEY_EXISTS[] = "SELECT 1 FROM \"topic_documents\" WHERE \"s3_key\" = ?1 LIMIT 1";
+
+int store_documents_key_exists(struct db *db, const char *key, bool *exists, struct sp_error *err)
+{
+    *exists = true;
+    sqlite3_stmt *st;
+    int rc = store_stmt(db, SQL_KEY_EXISTS, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        return store_step_error(db, st, s, err);
+    *exists = s == SQLITE_ROW;
+    sqlite3_reset(st);
+    return SP_OK;
+}

@@ -45,6 +45,8 @@ int store_documents_list_json(struct db *db, const char *node_id, struct buf *ou
 /* The storage key of document doc_id under node_id; SP_ENOTFOUND when no such pair. */
 int store_documents_find_key(struct db *db, const char *node_id, const char *doc_id,
                              char **key_out, struct sp_error *err);
+/* Whether some row stores its bytes under key (*exists; on error the caller must assume yes). */
+int store_documents_key_exists(struct db *db, const char *key, bool *exists, struct sp_error *err);
 /* Delete the row; *deleted says whether there was one. */
 int store_documents_delete(struct db *db, const char *node_id, const char *doc_id,
                            bool *deleted, struct sp_error *err);

@@ -1,6 +1,8 @@
 /* util/err.c: error codes to names and formatted error messages (see err.h). */
 #include "util/err.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,7 @@ const char *sp_strerror(int code)
     case SP_EABORT: return "aborted";
     case SP_EMETHOD: return "method not allowed";
     case SP_EINTERNAL: return "internal error";
+    case SP_ENOSPACE: return "no space left on the disk";
     default: return "unknown error";
     }
 }
@@ -67,4 +70,14 @@ const char *sp_error_text(const struct sp_error *err, int code)
     if (err && err->msg[0])
         return err->msg;
     return sp_strerror(code);
+}
+
+int sp_errno_code(int errnum)
+{
+    switch (errnum) {
+    case ENOSPC:
+    case EDQUOT: return SP_ENOSPACE;
+    case ENOMEM: return SP_ENOMEM;
+    default: return SP_EIO;
+    }
 }

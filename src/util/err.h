@@ -28,6 +28,7 @@ enum sp_err {
     SP_EABORT = -13,    /* the user declined or a question has no answer */
     SP_EMETHOD = -14,   /* the resource exists, but not with this method (HTTP 405) */
     SP_EINTERNAL = -15, /* a broken invariant: a bug, never the caller's fault (HTTP 500) */
+    SP_ENOSPACE = -16,  /* the disk (or a quota) is full (HTTP 507) */
 };
 
 #define SP_ERR_MSG_MAX 1024
@@ -50,6 +51,10 @@ int sp_error_set(struct sp_error *err, int code, const char *fmt, ...)
  * rc, ...)` can never turn a failure into success. */
 int sp_error_prefix(struct sp_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The code for a failed system call's errno: SP_ENOSPACE for ENOSPC/EDQUOT, SP_ENOMEM for
+ * ENOMEM, else SP_EIO. */
+int sp_errno_code(int errnum);
 
 /* The message, or sp_strerror(code) when none was set. */
 const char *sp_error_text(const struct sp_error *err, int code);

@@ -401,10 +401,10 @@ def test_run_validation_and_no_model(start_server, fake):
     assert (r.status, r.json) == (400, {"error": "Node must be type=concept"})
     r = srv.request("POST", url, json={"userId": "ghost"})
     assert (r.status, r.json) == (404, {"error": "User not found"})
-    r = srv.request("OPTIONS", url, headers={"Origin": "http://x", "Access-Control-Request-Method":
+    r = srv.request("OPTIONS", url, headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method":
                                              "POST", "Access-Control-Request-Headers":
                                              "content-type"})
-    assert r.status == 204 and r.headers["access-control-allow-origin"] == "*"
+    assert r.status == 204 and r.headers["access-control-allow-origin"] == "http://localhost:5173"
     assert fake.requests == [] and count(srv.db, "assessments") == 0
     srv.stop()
     srv = start_server(db=srv.db)                            # no model configured: at once

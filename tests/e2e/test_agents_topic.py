@@ -629,7 +629,7 @@ def test_validation_errors_are_json(start_server, fake_model):
     r = srv.request("OPTIONS", p, headers={"Origin": "http://localhost:3000",
                                            "Access-Control-Request-Method": "POST",
                                            "Access-Control-Request-Headers": "content-type"})
-    assert r.status == 204 and r.headers.get("access-control-allow-origin") == "*"
+    assert r.status == 204 and r.headers.get("access-control-allow-origin") == "http://localhost:3000"
     for path in (f"/api/nodes/{topic}/generate-concepts", f"/api/nodes/{topic}/generate-subconcepts"):
         r = srv.request("POST", path, json={})
         assert (r.status, r.json) == (400, {"error": "userId is required"})
@@ -650,6 +650,11 @@ def test_no_model_configured_answers_503_at_once(start_server):
         assert r.status == 503, r
         assert r.headers["content-type"].startswith("application/json")
         assert "ANTHROPIC_API_KEY" in r.json["error"]
+    # the model check comes first: an unknown node or a missing userId is a 503 too
+    r = srv.request("POST", "/api/agents/topics/nope/run", json={})
+    assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
+    r = srv.request("POST", "/api/nodes/nope/generate-concepts", json={"userId": USER})
+    assert r.status == 503
     # every other route keeps working
     assert srv.request("GET", f"/api/nodes/{topic}").status == 200
     # the legacy routes' "already generated" answers need no model

@@ -316,8 +316,10 @@ def test_storage_failure_leaves_no_row(start_server, tmp_path):
     _, node = make_node(srv)
     (store / "documents").write_text("a file where the documents folder should be")
     r = upload(srv, node, [part("hello", "h.txt"), part("again", "g.txt")])
-    assert r.status == 500, r
-    assert r.json["error"].startswith("storage failed: ")
+    # issue 8: an unwritable store is 503 (an operator can fix it), and the body names no path
+    assert r.status == 503, r
+    assert "cannot be read or written" in r.json["error"] and str(store) not in r.json["error"]
+    assert "storage failed: " in srv.output()
     assert rows(tmp_path / "sprout.db") == []
     assert files_under(store) == ["documents"]
     assert eventually(lambda: files_under(staging) == [])

@@ -110,7 +110,6 @@ def test_health_shape_and_iso_timestamp(server):
     r = server.request("GET", "/api/health")
     assert r.status == 200
     assert r.headers["content-type"] == "application/json; charset=utf-8"
-    assert r.headers["access-control-allow-origin"] == "*"
     body = r.json
     assert list(body) == ["status", "timestamp"] and body["status"] == "ok"
     assert ISO_RE.match(body["timestamp"]), body
@@ -125,10 +124,10 @@ def test_cors_preflight_on_existing_and_missing_paths(server, path):
                                                  "Access-Control-Request-Headers": "content-type,x-extra"})
     assert r.status == 204 and r.raw == b""
     assert r.headers["content-length"] == "0"
-    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert r.headers["access-control-allow-methods"] == "GET,HEAD,PUT,PATCH,POST,DELETE"
     assert r.headers["access-control-allow-headers"] == "content-type,x-extra"
-    assert r.headers["vary"] == "Access-Control-Request-Headers"
+    assert r.headers["vary"] == "Origin, Access-Control-Request-Headers"
     assert "content-type" not in r.headers and "access-control-max-age" not in r.headers
 
 
@@ -141,9 +140,9 @@ def test_preflight_without_request_headers_has_no_allow_headers(server):
 def test_allow_origin_on_success_and_errors(server):
     for method, path, want in [("GET", "/api/health", 200), ("GET", "/nope", 404),
                                ("PUT", "/api/branches/x", 405), ("GET", "/api/branches", 400)]:
-        r = server.request(method, path)
+        r = server.request(method, path, headers={"Origin": "http://127.0.0.1:5173"})
         assert r.status == want, (method, path, r)
-        assert r.headers["access-control-allow-origin"] == "*"
+        assert r.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
 
 
 def test_unknown_route_is_404_json(server):

@@ -29,10 +29,11 @@ fault(status, body=None, headers=None), fault("reset") (close the connection wit
 slow(seconds, step) (reply after sleeping; wakes early on stop()), or a callable
 request -> step.
 
-Standalone (benchmarks): `python3 tests/support/fake_model.py --port P [--delay SECONDS]` serves
-both APIs until killed. Each request is answered after the delay with a plausible reply
-(auto_reply): the offered tools are called once each, in order, one per turn, with inputs built
-from their schemas, then end_turn text; a request without tools gets a JSON text guessed from
+Standalone (benchmarks): `python3 tests/support/fake_model.py --port P [--delay SECONDS]
+[--repeat N]` serves both APIs until killed. Each request is answered after the delay with a
+plausible reply (auto_reply): the offered tools are called once each (N times with --repeat, the
+string values numbered 1..N), in order, one per turn, with inputs built from their schemas, then
+end_turn text; a request without tools gets a JSON text guessed from
 the prompt (grading verdicts, diagnostic questions, a review decision, concepts, or {}).
 Thread model: one thread per connection (ThreadingHTTPServer); the script, the rules and the
 request list are guarded by one lock.
@@ -247,20 +248,38 @@ def _single_shot(prompt):
         for i in (1, 2)]) + "\n```"
 
 
+REPEAT = 1   # standalone --repeat: each offered tool is called this many times
+
+
+def _numbered(v, k):
+    """v with " k" appended to every string (distinct titles for repeated tool calls)."""
+    if isinstance(v, str):
+        return f"{v} {k}"
+    if isinstance(v, list):
+        return [_numbered(x, k) for x in v]
+    if isinstance(v, dict):
+        return {key: _numbered(x, k) for key, x in v.items()}
+    return v
+
+
 def auto_reply(req):
-    """A plausible reply for any request (standalone mode): each offered tool is called once,
-    in order, with an input built from its schema (one tool per turn), then end_turn text."""
+    """A plausible reply for any request (standalone mode): each offered tool is called once
+    (REPEAT times, string values numbered 1..REPEAT), in order, with an input built from its
+    schema (one tool per turn), then end_turn text."""
     body = req.json if isinstance(req.json, dict) else {}
     tools = body.get("tools") or []
     done = _tool_turns(body, req.provider)
-    if done < len(tools):
-        t = tools[done]
+    if done < len(tools) * REPEAT:
+        t = tools[done // REPEAT]
         if req.provider == "openai":
             fn = t.get("function") or {}
             name, schema = fn.get("name"), fn.get("parameters")
         else:
             name, schema = t.get("name"), t.get("input_schema")
-        return tool(name, _value_for(schema or {"type": "object"}), text=f"Calling {name}.")
+        value = _value_for(schema or {"type": "object"})
+        if REPEAT > 1:
+            value = _numbered(value, done % REPEAT + 1)
+        return tool(name, value, text=f"Calling {name}.")
     if tools:
         return text("Done.")
     return text(_single_shot(json.dumps(body.get("messages") or [])))
@@ -453,7 +472,11 @@ def main(argv=None):
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="call each offered tool this many times (numbered values)")
     a = ap.parse_args(argv)
+    global REPEAT
+    REPEAT = max(1, a.repeat)
     fake = FakeModel(a.host, a.port)
     if a.delay > 0:
         fake.default = lambda req: slow(a.delay, auto_reply(req))

@@ -19,6 +19,28 @@ static void test_status_mapping(void)
     CHECK_EQ_INT(api_status_from_err(SP_EMETHOD), 405);
     CHECK_EQ_INT(api_status_from_err(SP_EINTERNAL), 500);
     CHECK_EQ_INT(api_status_from_err(-999), 500);
+    CHECK_EQ_INT(api_status_from_err(SP_EIO), 503);       /* issue 8: an operator can fix it */
+    CHECK_EQ_INT(api_status_from_err(SP_ENOSPACE), 507);
+}
+
+/* issue 8: server-side failures never show paths, SQL or SQLite's words to the client */
+static void test_server_errors_are_scrubbed(void)
+{
+    struct api_resp r = { .status = 0, .body = BUF_INIT(0), .body_is_json = true };
+    api_fail(&r, SP_EDB, "executing SQL: no such table: nodes (SELECT * FROM nodes) in %s", "/srv/x/sprout.db");
+    CHECK_EQ_INT(r.status, 500);
+    CHECK(strstr(buf_cstr(&r.body), "/srv/x") == NULL && strstr(buf_cstr(&r.body), "SELECT") == NULL);
+    CHECK(strstr(buf_cstr(&r.body), "server log") != NULL);
+    api_fail(&r, SP_EBUSY, "database: SQLITE_BUSY ... lock on %s", "/srv/x/sprout.db");
+    CHECK_EQ_INT(r.status, 503);
+    CHECK(strstr(buf_cstr(&r.body), "/srv/x") == NULL && strstr(buf_cstr(&r.body), "locked") != NULL);
+    api_fail(&r, SP_ENOSPACE, "write %s: No space left on device", "/srv/x/uploads/documents/a");
+    CHECK_EQ_INT(r.status, 507);
+    CHECK_STR_EQ(buf_cstr(&r.body), "{\"error\":\"the disk is full: free some space and try again\"}");
+    /* client errors keep their words */
+    api_fail(&r, SP_ENOTFOUND, "Node %s not found", "/a/b");
+    CHECK_STR_EQ(buf_cstr(&r.body), "{\"error\":\"Node /a/b not found\"}");
+    buf_release(&r.body);
 }
 
 static void test_fail_bodies(void)
@@ -94,6 +116,7 @@ int main(void)
 {
     RUN(test_status_mapping);
     RUN(test_fail_bodies);
+    RUN(test_server_errors_are_scrubbed);
     RUN(test_query);
     RUN(test_body_object);
     return check_report("test_api_helpers");

@@ -1,0 +1,94 @@
+/* api/write.c: write routes through group commit (storage/store_writer.h). The handlers listed
+ * here only touch the database (no files, no network, no model), so they can run on the
+ * writer thread inside a batch: the whole handler (body validation included) runs there, with
+ * the writer's connection, in a savepoint of its own. Every other route runs on the HTTP
+ * worker thread as before.
+ * Ownership: the job is allocated here and freed after done(); req/resp stay the caller's and
+ * must live until done() has run.
+ * Thread model: api_write_submit from a worker thread; the handler and done() on the writer.
+ */
+#include "api/api.h"
+#include "api/handlers.h"
+
+#include <stdlib.h>
+
+#include "storage/store_writer.h"
+
+static const api_handler_fn batched[] = {
+    api_branches_create, api_branches_patch, api_branches_delete,
+    api_nodes_create, api_nodes_patch, api_nodes_delete,
+    api_contents_create, api_generations_create,
+    api_assessments_create, api_assessments_patch, api_questions_create, api_answers_create,
+    api_progress_create, api_progress_patch,
+    api_sessions_create, api_sessions_patch, api_messages_create, api_hints_create,
+};
+
+bool api_route_batched(const struct api_route *route)
+{
+    if (!route || !route->handler || !store_writer_running())
+        return false;
+    for (size_t i = 0; i < sizeof batched / sizeof batched[0]; i++)
+        if (batched[i] == route->handler)
+            return true;
+    return false;
+}
+
+struct write_job {
+    struct store_job job;
+    api_handler_fn handler;
+    struct api_req *req;
+    struct api_resp *resp;
+    void (*done)(void *cls);
+    void *cls;
+};
+
+static int run(void *arg)
+{
+    struct write_job *w = arg;
+    int rc = w->handler(w->req, w->resp);
+    if (rc != SP_OK && (w->resp->status < 400 || w->resp->status > 599))
+        api_fail(w->resp, rc, "%s", sp_strerror(rc));
+    if (rc == SP_OK && w->resp->status >= 400)
+        rc = SP_EINVAL; /* an error reply: roll its savepoint back */
+    return rc;
+}
+
+static void finished(void *arg, int rc)
+{
+    struct write_job *w = arg;
+    /* The handler succeeded but its batch did not reach the disk: the reply becomes that error. */
+    if (rc != SP_OK && w->resp->status < 400)
+        api_fail(w->resp, rc, "the write was not saved: %s", sp_strerror(rc));
+    void (*done)(void *) = w->done;
+    void *cls = w->cls;
+    free(w);
+    done(cls);
+}
+
+int api_write_submit(const struct api_route *route, struct api_req *req, struct api_resp *resp,
+                     void (*done)(void *cls), void *cls)
+{
+    struct write_job *w = calloc(1, sizeof *w);
+    if (!w)
+        return SP_ENOMEM;
+    w->job.run = run;
+    w->job.done = finished;
+    w->job.arg = w;
+    w->handler = route->handler;
+    w->req = req;
+    w->resp = resp;
+    w->done = done;
+    w->cls = cls;
+    store_writer_submit(&w->job);
+    return SP_OK;
+}
+
+int api_writer_start(const char *db_path, struct sp_error *err)
+{
+    return store_writer_start(db_path, err);
+}
+
+void api_writer_stop(void)
+{
+    store_writer_stop();
+}

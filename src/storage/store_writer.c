@@ -1,0 +1,282 @@
+/* storage/store_writer.c: group commit on one writer thread (see store_writer.h).
+ *
+ * Loop: wait for jobs; take every queued job (up to STORE_BATCH_MAX); take the process write
+ * lock; BEGIN IMMEDIATE; for each job SAVEPOINT / run / RELEASE (or ROLLBACK TO + RELEASE when
+ * the job failed); COMMIT (one WAL fsync with synchronous=FULL); release the lock; run every
+ * done callback. If SQLite rolls the whole transaction back under a job (disk full, I/O
+ * error), the jobs whose changes were in it are told so and a new transaction starts for the
+ * rest of the batch. If BEGIN fails (locked by another process for the whole busy timeout),
+ * the jobs of the batch fail with that code and no job runs.
+ * Thread model: the queue is guarded by q_lock; everything else runs on the writer thread.
+ */
+#include "storage/store_writer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/store_sql.h"
+
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
+static struct store_job *q_head, *q_tail;
+static bool running, stopping;
+static pthread_t writer;
+static const char *writer_db_path;
+static _Thread_local bool in_batch;
+static atomic_ullong n_jobs, n_batches, n_busy;
+
+/* WAL watch (issue 8): the writer's connection checkpoints itself (its own wal hook instead of
+ * wal_autocheckpoint) and notices when a checkpoint cannot finish (the database file cannot
+ * be written, a reader holds an old snapshot for ever): the problem is logged and shown by
+ * /api/health, and past wal_max_bytes the writer refuses batches (SP_EIO) until a checkpoint
+ * gets through, so the WAL stays bounded. */
+#define WAL_CHECKPOINT_FRAMES 1000
+static long long wal_max_bytes = 1024LL * 1024 * 1024;
+static pthread_mutex_t wal_lock = PTHREAD_MUTEX_INITIALIZER;
+static char wal_problem[256];         /* "" when fine */
+static bool wal_refusing;             /* writer thread only */
+static long long page_size = 4096;
+
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_SP[] = "SAVEPOINT sprout_request";
+static const char SQL_RELEASE[] = "RELEASE sprout_request";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO sprout_request";
+
+bool store_writer_in_batch(void)
+{
+    return in_batch;
+}
+
+static int step_static(struct db *db, const char *sql)
+{
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return sp_error_set(NULL, SP_EDB, "prepare");
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return SP_OK;
+    return db_error(db, rc, NULL, sql);
+}
+
+/* Every job from first to end (exclusive) whose changes were in a transaction that is gone. */
+static void lose(struct store_job *first, struct store_job *end, int code)
+{
+    for (struct store_job *k = first; k != end; k = k->next)
+        if (k->rc == SP_OK)
+            k->rc = code;
+}
+
+static void set_wal_problem(const char *msg)
+{
+    pthread_mutex_lock(&wal_lock);
+    bool changed = strcmp(wal_problem, msg) != 0;
+    snprintf(wal_problem, sizeof wal_problem, "%s", msg);
+    pthread_mutex_unlock(&wal_lock);
+    if (changed && *msg)
+        fprintf(stderr, "database: %s\n", msg);
+    else if (changed)
+        fprintf(stderr, "database: the WAL is checkpointed again\n");
+}
+
+/* A PASSIVE checkpoint; true when every frame of the WAL reached the database file. */
+static bool checkpoint(sqlite3 *h, int frames_hint)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (log < frames_hint)
+        log = frames_hint;
+    long long bytes = (long long)log * page_size;
+    char msg[256];
+    if (rc != SQLITE_OK) {
+        snprintf(msg, sizeof msg, "the WAL (%lld MiB) cannot be checkpointed: %s", bytes >> 20,
+                 sqlite3_errstr(rc));
+    } else if (done < log && bytes >= wal_max_bytes / 2) {
+        snprintf(msg, sizeof msg, "the WAL (%lld MiB) cannot be checkpointed: %d of %d pages are "
+                 "held back by a reader", bytes >> 20, log - done, log);
+    } else {
+        set_wal_problem("");
+        wal_refusing = false;
+        return true;
+    }
+    set_wal_problem(msg);
+    wal_refusing = bytes >= wal_max_bytes;
+    return false;
+}
+
+static int wal_hook(void *cls, sqlite3 *h, const char *name, int frames)
+{
+    (void)cls;
+    (void)name;
+    if (frames >= WAL_CHECKPOINT_FRAMES || (long long)frames * page_size >= wal_max_bytes / 2)
+        checkpoint(h, frames);
+    return SQLITE_OK;
+}
+
+void store_writer_set_wal_max(long long bytes)
+{
+    if (bytes > 0)
+        wal_max_bytes = bytes;
+}
+
+bool store_writer_wal_problem(char *buf, size_t size)
+{
+    pthread_mutex_lock(&wal_lock);
+    bool bad = wal_problem[0] != '\0';
+    if (bad && buf && size)
+        snprintf(buf, size, "%s", wal_problem);
+    pthread_mutex_unlock(&wal_lock);
+    return bad;
+}
+
+static void run_batch(struct store_job *jobs)
+{
+    struct db *db = NULL;
+    int rc = db_thread(writer_db_path, &db, NULL);
+    if (rc == SP_OK) {
+        sqlite3 *wh = db_handle(db);
+        static _Thread_local sqlite3 *hooked;
+        if (hooked != wh) { /* a new (or reopened) connection */
+            sqlite3_wal_hook(wh, wal_hook, NULL);
+            sqlite3_stmt *ps = NULL;
+            if (sqlite3_prepare_v2(wh, "PRAGMA page_size", -1, &ps, NULL) == SQLITE_OK &&
+                sqlite3_step(ps) == SQLITE_ROW)
+                page_size = sqlite3_column_int64(ps, 0);
+            sqlite3_finalize(ps);
+            hooked = wh;
+        }
+        if (wal_refusing && !checkpoint(wh, 0) && wal_refusing)
+            rc = SP_EIO;
+    }
+    store_write_lock();
+    in_batch = true;
+    if (rc == SP_OK)
+        rc = step_static(db, SQL_BEGIN);
+    if (rc != SP_OK) {
+        if (rc == SP_EBUSY)
+            atomic_fetch_add_explicit(&n_busy, 1, memory_order_relaxed);
+        for (struct store_job *j = jobs; j; j = j->next)
+            j->rc = rc;
+        goto finish;
+    }
+    sqlite3 *h = db_handle(db);
+    struct store_job *open_from = jobs; /* first job whose changes are in the open transaction */
+    for (struct store_job *j = jobs; j; j = j->next) {
+        if (sqlite3_get_autocommit(h)) { /* the previous job's transaction was rolled back */
+            if ((rc = step_static(db, SQL_BEGIN)) != SP_OK) {
+                for (struct store_job *k = j; k; k = k->next)
+                    k->rc = rc;
+                break;
+            }
+            open_from = j;
+        }
+        j->rc = step_static(db, SQL_SP);
+        if (j->rc != SP_OK)
+            continue;
+        j->rc = j->run(j->arg);
+        if (sqlite3_get_autocommit(h)) {
+            lose(open_from, j->next, j->rc != SP_OK ? j->rc : SP_EIO);
+            open_from = j->next;
+            continue;
+        }
+        if (j->rc != SP_OK)
+            step_static(db, SQL_ROLLBACK_TO);
+        step_static(db, SQL_RELEASE);
+    }
+    if (!sqlite3_get_autocommit(h)) {
+        rc = step_static(db, SQL_COMMIT);
+        if (rc != SP_OK) {
+            db_rollback(db);
+            lose(open_from, NULL, rc);
+        }
+    }
+finish:
+    in_batch = false;
+    store_write_unlock();
+    atomic_fetch_add_explicit(&n_batches, 1, memory_order_relaxed);
+    while (jobs) {
+        struct store_job *next = jobs->next;
+        atomic_fetch_add_explicit(&n_jobs, 1, memory_order_relaxed);
+        jobs->done(jobs->arg, jobs->rc); /* may free the job */
+        jobs = next;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&q_lock);
+        while (!q_head && !stopping)
+            pthread_cond_wait(&q_cond, &q_lock);
+        if (!q_head) {
+            pthread_mutex_unlock(&q_lock);
+            break;
+        }
+        struct store_job *batch = q_head, *last = q_head;
+        for (size_t n = 1; n < STORE_BATCH_MAX && last->next; n++)
+            last = last->next;
+        q_head = last->next;
+        if (!q_head)
+            q_tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&q_lock);
+        run_batch(batch);
+    }
+    return NULL;
+}
+
+int store_writer_start(const char *db_path, struct sp_error *err)
+{
+    if (running)
+        return SP_OK;
+    writer_db_path = db_path;
+    stopping = false;
+    int e = pthread_create(&writer, NULL, writer_main, NULL);
+    if (e != 0)
+        return sp_error_set(err, SP_ENOMEM, "cannot start the writer thread: %s", strerror(e));
+    running = true;
+    return SP_OK;
+}
+
+void store_writer_stop(void)
+{
+    if (!running)
+        return;
+    pthread_mutex_lock(&q_lock);
+    stopping = true;
+    pthread_cond_signal(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+    pthread_join(writer, NULL);
+    running = false;
+}
+
+bool store_writer_running(void)
+{
+    return running;
+}
+
+void store_writer_submit(struct store_job *job)
+{
+    job->next = NULL;
+    job->rc = SP_OK;
+    pthread_mutex_lock(&q_lock);
+    if (q_tail)
+        q_tail->next = job;
+    else
+        q_head = job;
+    q_tail = job;
+    pthread_cond_signal(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+}
+
+void store_writer_stats(struct store_writer_stats *out)
+{
+    out->jobs = atomic_load_explicit(&n_jobs, memory_order_relaxed);
+    out->batches = atomic_load_explicit(&n_batches, memory_order_relaxed);
+    out->busy_failures = atomic_load_explicit(&n_busy, memory_order_relaxed);
+}

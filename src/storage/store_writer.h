@@ -1,0 +1,62 @@
+/* storage/store_writer.h: group commit. One writer thread runs the write requests of many
+ * clients inside one SQLite transaction and commits them together: with synchronous=FULL that
+ * is one WAL fsync per batch instead of one per request (docs/SERVER.md "Durable writes").
+ *
+ * A job is submitted by any thread and runs later on the writer thread, with the writer's own
+ * connection (db_thread of that thread: api_db()/store_db_thread() return it there), inside a
+ * savepoint of its own: a job that returns an error has its changes rolled back and nothing
+ * else. When the batch is committed, every job's done callback runs (on the writer thread)
+ * with the job's final code: the job's own error, SP_OK when its changes are on disk, or the
+ * commit's error (SP_EBUSY: the database stayed locked by another process for the whole busy
+ * timeout; SP_ENOSPACE; SP_EIO ...), in which case none of its changes were kept.
+ * Inside a job, store_txn_begin/end become a nested savepoint and store_write_lock() is a
+ * no-op: the writer holds the process-wide write lock for the whole batch, so writes that do
+ * not go through the writer (uploads) still queue behind it as before.
+ * Ownership: a job struct is the caller's until its done callback has run.
+ * Thread model: submit from any thread; run/done on the writer thread; start/stop from the
+ * main thread.
+ */
+#ifndef SP_STORAGE_STORE_WRITER_H
+#define SP_STORAGE_STORE_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+#define STORE_BATCH_MAX 512
+
+struct store_job {
+    int (*run)(void *arg);               /* on the writer thread, inside a savepoint */
+    void (*done)(void *arg, int rc);     /* after the batch's commit (or failure) */
+    void *arg;
+    /* internal */
+    int rc;
+    struct store_job *next;
+};
+
+/* Start the writer thread for the database at db_path (borrowed for the writer's lifetime). */
+int store_writer_start(const char *db_path, struct sp_error *err);
+/* Run every job still queued, then stop and join the thread. NULL-safe to call when not
+ * started. The writer's connection is closed by db_thread_close_all() as every other. */
+void store_writer_stop(void);
+/* Whether the writer is running (jobs may be submitted). */
+bool store_writer_running(void);
+/* Queue a job (thread-safe). The writer must be running. */
+void store_writer_submit(struct store_job *job);
+/* Whether the calling thread is the writer thread inside a batch. */
+bool store_writer_in_batch(void);
+
+/* The WAL bound (default 1 GiB): past it, while checkpoints cannot finish, batches fail with
+ * SP_EIO. Set before start. */
+void store_writer_set_wal_max(long long bytes);
+/* Whether the WAL cannot be checkpointed; the reason into buf (may be NULL). */
+bool store_writer_wal_problem(char *buf, size_t size);
+
+/* Counters since start, for /api/health and the benchmarks (approximate, relaxed reads). */
+struct store_writer_stats {
+    unsigned long long jobs, batches, busy_failures;
+};
+void store_writer_stats(struct store_writer_stats *out);
+
+#endif

@@ -1,0 +1,270 @@
+"""tests/e2e/test_durability.py: issue 8's durability and lock findings on the real server.
+
+- kill -9 under write load, several rounds: every acknowledged write is there after restart;
+- a simulated power cut with the default settings (synchronous=FULL): the database lives on an
+  ext4 file system in a loop-mounted image; while writers run the server is frozen (SIGSTOP)
+  and the image file, which holds only what the file system has sent to its "disk", is copied
+  without any sync; the copy is recovered and must hold every acknowledged write (needs root
+  and a loop device, else skipped);
+- a database locked by another program: the writes that need it get a 503 JSON naming the
+  lock after the busy timeout, while /api/health and reads answer at once; afterwards writes
+  work again.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import DEFAULT_USER
+from support.api import post
+
+
+def writer_loop(port, session, stop, acked, prefix):
+    """POST chat messages on one keep-alive connection until stop; record acknowledged ids."""
+    c = None
+    i = 0
+    while not stop.is_set():
+        i += 1
+        body = json.dumps({"userId": DEFAULT_USER, "role": "user", "content": f"{prefix}-{i}"})
+        try:
+            if c is None:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("POST", f"/api/chat/sessions/{session}/messages", body=body,
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            data = r.read()
+            if r.status == 201:
+                acked.append(json.loads(data)["id"])
+        except (OSError, http.client.HTTPException):
+            if c is not None:
+                c.close()
+            c = None
+            if stop.is_set():
+                break
+            time.sleep(0.01)
+    if c is not None:
+        c.close()
+
+
+def new_session(srv):
+    branch = post(srv, "/api/branches", {"title": "b", "userId": DEFAULT_USER})
+    return post(srv, "/api/chat/sessions", {"userId": DEFAULT_USER, "branchId": branch["id"]})["id"]
+
+
+def ids_in(db):
+    with sqlite3.connect(db) as c:
+        return {r[0] for r in c.execute("SELECT id FROM chat_messages")}
+
+
+def run_writers(port, session, n, until):
+    stop = threading.Event()
+    acked = []
+    threads = [threading.Thread(target=writer_loop, args=(port, session, stop, acked, f"w{k}"),
+                                daemon=True) for k in range(n)]
+    for t in threads:
+        t.start()
+    try:
+        until(acked)
+    except BaseException:
+        stop.set()
+        raise
+    return stop, threads, acked
+
+
+def wait_for(acked, n):
+    deadline = time.monotonic() + 60
+    while len(acked) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(acked) >= n, f"only {len(acked)} writes acknowledged"
+
+
+# ---------- kill -9 ----------
+
+def test_kill9_under_write_load_keeps_every_acknowledged_write(start_server, tmp_path):
+    db = tmp_path / "sprout.db"
+    acked_all = []
+    for rnd in range(4):
+        srv = start_server(db=db)
+        session = new_session(srv)
+        stop, threads, acked = run_writers(srv.port, session, 8, lambda a: wait_for(a, 300 + 100 * rnd))
+        srv.proc.kill()                     # SIGKILL while the writers are still sending
+        srv.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join()
+        srv.stopped_output = srv.output()   # nothing to stop any more
+        acked_all += acked
+        present = ids_in(db)
+        lost = [i for i in acked_all if i not in present]
+        assert lost == [], f"round {rnd}: {len(lost)} of {len(acked_all)} acknowledged writes lost"
+    srv = start_server(db=db)               # and the database still serves
+    assert srv.request("GET", "/api/health").status == 200
+
+
+# ---------- power cut ----------
+
+def loop_available():
+    if os.geteuid() != 0 or not shutil.which("losetup") or not shutil.which("mkfs.ext4"):
+        return False
+    return subprocess.run(["losetup", "-f"], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def ext4_mount(tmp_path):
+    if not loop_available():
+        pytest.skip("needs root, losetup and mkfs.ext4 (a loop-mounted ext4 image)")
+    img = tmp_path / "disk.img"
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    subprocess.run(["truncate", "-s", "96M", str(img)], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(img)], check=True)
+    r = subprocess.run(["mount", "-o", "loop", str(img), str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("cannot loop-mount: " + r.stderr.strip())
+    try:
+        yield img, mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)])
+
+
+def recover_copy(snapshot, work):
+    """Mount a copy of the image (the journal replays as after a power cut) and take the
+    database and its WAL out of it; SQLite recovers from the WAL on open."""
+    mnt = work / "snapmnt"
+    mnt.mkdir()
+    subprocess.run(["e2fsck", "-p", str(snapshot)], capture_output=True)
+    subprocess.run(["mount", "-o", "loop", str(snapshot), str(mnt)], check=True)
+    try:
+        out = work / "recovered"
+        out.mkdir()
+        for name in ("sprout.db", "sprout.db-wal"):
+            if (mnt / name).exists():
+                shutil.copy(mnt / name, out / name)
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+    return out / "sprout.db"
+
+
+def test_power_cut_keeps_every_acknowledged_write(ext4_mount, start_server, tmp_path):
+    img, mnt = ext4_mount
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "..", "drizzle"), tmp_path / "drizzle")
+    for rnd in range(3):
+        srv = start_server(db=mnt / "sprout.db", cwd=tmp_path)
+        session = new_session(srv)
+        stop, threads, acked = run_writers(srv.port, session, 8, lambda a: wait_for(a, 400))
+        srv.proc.send_signal(signal.SIGSTOP)     # the "power cut": no write after this point
+        stop.set()
+        for t in threads:
+            t.join()                            # answers already sent are counted
+        snap = tmp_path / f"snap{rnd}.img"
+        shutil.copyfile(img, snap)              # what the disk holds; nothing was synced
+        srv.proc.kill()
+        srv.proc.send_signal(signal.SIGCONT)
+        srv.proc.wait()
+        srv.stopped_output = srv.output()
+        work = tmp_path / f"round{rnd}"
+        work.mkdir()
+        present = ids_in(recover_copy(snap, work))
+        lost = [i for i in acked if i not in present]
+        assert lost == [], f"round {rnd}: {len(lost)} of {len(acked)} acknowledged writes lost"
+        snap.unlink()
+
+
+# ---------- an external lock ----------
+
+def test_external_lock_gives_503_to_writes_only(start_server, tmp_path):
+    srv = start_server(env={"SPROUT_BUSY_TIMEOUT_MS": "3000"})
+    session = new_session(srv)
+    lock = sqlite3.connect(tmp_path / "sprout.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    results = []
+
+    def write(k):
+        r = srv.request("POST", f"/api/chat/sessions/{session}/messages",
+                        json={"userId": DEFAULT_USER, "role": "user", "content": f"locked {k}"}, timeout=30)
+        results.append(r)
+
+    writers = [threading.Thread(target=write, args=(k,)) for k in range(6)]
+    for t in writers:
+        t.start()
+    # more writes waiting than there are worker threads: reads and health still answer,
+    # before any of the writes has finished
+    for _ in range(5):
+        assert srv.request("GET", "/api/health", timeout=2).status == 200
+        assert srv.request("GET", f"/api/chat/sessions/{session}/messages", timeout=2).status == 200
+    assert results == [], "a write finished while the database was locked"
+    for t in writers:
+        t.join()
+    lock.execute("ROLLBACK")
+    lock.close()
+    assert len(results) == 6
+    for r in results:
+        assert r.status == 503, r
+        assert "locked" in r.json["error"]
+        assert str(tmp_path) not in r.json["error"]
+    # the lock is gone: writes work again, nothing of the refused ones was kept
+    post(srv, f"/api/chat/sessions/{session}/messages", {"userId": DEFAULT_USER, "role": "user", "content": "after"})
+    msgs = srv.request("GET", f"/api/chat/sessions/{session}/messages").json
+    assert [m["content"] for m in msgs] == ["after"]
+
+
+# ---------- file faults (finding 5) ----------
+
+def test_connection_opened_read_only_recovers_without_restart(ext4_mount, start_server, tmp_path):
+    if not shutil.which("chattr"):
+        pytest.skip("needs chattr")
+    img, mnt = ext4_mount
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "..", "drizzle"), tmp_path / "drizzle")
+    srv = start_server(db=mnt / "sprout.db", cwd=tmp_path)
+    db = mnt / "sprout.db"
+    subprocess.run(["chattr", "+i", str(db)], check=True)   # not writable, even for root
+    try:
+        r = srv.request("POST", "/api/branches", json={"title": "t", "userId": DEFAULT_USER})
+        assert r.status == 503, r
+        assert "cannot be read or written" in r.json["error"] and str(mnt) not in r.json["error"]
+        assert srv.request("GET", "/api/health").status == 200
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], check=True)
+    deadline = time.monotonic() + 15
+    while True:
+        r = srv.request("POST", "/api/branches", json={"title": "t", "userId": DEFAULT_USER})
+        if r.status == 201 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert r.status == 201, f"still failing after the fault was gone: {r}"
+
+
+def test_wal_that_cannot_be_checkpointed_is_reported_and_bounded(start_server, tmp_path):
+    srv = start_server(env={"SPROUT_WAL_MAX_MB": "1"})
+    session = new_session(srv)
+    reader = sqlite3.connect(tmp_path / "sprout.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM chat_messages").fetchone()   # holds its snapshot
+    text = "x" * 2000
+    statuses = []
+    for i in range(2000):
+        r = srv.request("POST", f"/api/chat/sessions/{session}/messages",
+                        json={"userId": DEFAULT_USER, "role": "user", "content": f"{i} {text}"})
+        statuses.append(r.status)
+        if r.status != 201:
+            break
+    assert statuses[-1] == 503, "the WAL grew without bound"
+    health = srv.request("GET", "/api/health")
+    assert health.status == 200
+    assert health.json["status"] == "degraded"
+    assert "cannot be checkpointed" in health.json["checks"]["wal"]
+    wal = tmp_path / "sprout.db-wal"
+    assert wal.stat().st_size < 4 * 1024 * 1024
+    assert "cannot be checkpointed" in srv.output()
+    reader.execute("COMMIT")
+    reader.close()
+    # the reader is gone: the next write checkpoints and goes through, health is ok again
+    post(srv, f"/api/chat/sessions/{session}/messages", {"userId": DEFAULT_USER, "role": "user", "content": "ok"})
+    assert srv.request("GET", "/api/health").json["status"] == "ok"

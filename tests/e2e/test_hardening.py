@@ -1,0 +1,313 @@
+"""tests/e2e/test_hardening.py: issue 8's security defaults and hostile input on the real
+server: CORS origins (default, SPROUT_CORS_ORIGINS, '*'), nosniff + CSP, error bodies without
+paths or SQL, the database and its WAL created 0600, and a query string with hundreds of
+pairs (it used to get no answer, hold the connection and leak the request)."""
+import os
+import socket
+import stat
+import time
+
+import pytest
+
+from conftest import DEFAULT_USER
+
+
+def many_pairs(n):
+    return "&".join(f"k{i}=v" for i in range(n))
+
+
+# ---------- query strings ----------
+
+@pytest.mark.parametrize("n", [33, 300, 600, 3000])
+def test_many_query_parameters_answered_at_once(server, n):
+    r = server.request("GET", "/api/nodes?" + many_pairs(n), timeout=10)
+    assert r.status in (400, 414), r
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+    assert "too many query parameters" in r.json["error"]
+    # the connection is not pinned and the server still answers
+    assert server.request("GET", "/api/health").status == 200
+
+
+def test_many_query_parameters_do_not_delay_shutdown(server):
+    for _ in range(5):
+        assert server.request("GET", "/api/nodes?" + many_pairs(600), timeout=10).status == 414
+    t = time.monotonic()
+    server.stop()       # also asserts: no LeakSanitizer report (the request struct used to leak)
+    assert time.monotonic() - t < 8, "shutdown waited for a request that never finished"
+
+
+# ---------- CORS ----------
+
+def test_default_origins_are_this_machine_on_any_port(server):
+    for origin in ["http://localhost:5173", "http://127.0.0.1:3000", "http://localhost",
+                   "http://[::1]:8080", "HTTP://LOCALHOST:9"]:
+        r = server.request("GET", "/api/health", headers={"Origin": origin})
+        assert r.status == 200, origin
+        assert r.headers["access-control-allow-origin"] == origin
+        assert "Origin" in r.headers["vary"]
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://localhost.evil.example",
+                                    "null", "http://localhost:80x", "https://localhost:5173"])
+def test_other_origins_are_refused_before_anything_runs(server, origin):
+    r = server.request("POST", "/api/branches", json={"title": "t", "userId": DEFAULT_USER},
+                       headers={"Origin": origin})
+    assert r.status == 403
+    assert "may not use this server" in r.json["error"]
+    assert "access-control-allow-origin" not in r.headers
+    # nothing was written
+    assert server.request("GET", "/api/branches?userId=" + DEFAULT_USER).json == []
+    r = server.request("OPTIONS", "/api/branches", headers={"Origin": origin,
+                                                            "Access-Control-Request-Method": "POST"})
+    assert r.status == 403 and "access-control-allow-origin" not in r.headers
+
+
+def test_a_form_upload_from_another_site_is_refused(server):
+    r = server.request("POST", "/api/nodes/x/documents", body=b"--b--\r\n",
+                       headers={"Origin": "https://evil.example",
+                                "Content-Type": "multipart/form-data; boundary=b"})
+    assert r.status == 403
+
+
+def test_no_origin_no_cors_header(server):
+    r = server.request("GET", "/api/health")
+    assert r.status == 200 and "access-control-allow-origin" not in r.headers
+
+
+def test_configured_origins(start_server):
+    srv = start_server(env={"SPROUT_CORS_ORIGINS": "https://app.example, http://localhost:5173"})
+    assert "Allowed browser origins (SPROUT_CORS_ORIGINS): https://app.example, http://localhost:5173" \
+        in srv.output()
+    ok = srv.request("GET", "/api/health", headers={"Origin": "https://app.example"})
+    assert ok.status == 200 and ok.headers["access-control-allow-origin"] == "https://app.example"
+    assert srv.request("GET", "/api/health", headers={"Origin": "http://localhost:5173"}).status == 200
+    assert srv.request("GET", "/api/health", headers={"Origin": "http://localhost:5174"}).status == 403
+
+
+def test_star_allows_every_origin(start_server):
+    srv = start_server(env={"SPROUT_CORS_ORIGINS": "*"})
+    r = srv.request("GET", "/api/health", headers={"Origin": "https://anywhere.example"})
+    assert r.status == 200 and r.headers["access-control-allow-origin"] == "*"
+
+
+def test_default_origins_named_at_start(server):
+    assert "Allowed browser origins (SPROUT_CORS_ORIGINS): http://localhost:*,http://127.0.0.1:*" \
+        in server.output()
+
+
+def test_bad_origin_list_refuses_to_start(workdir, sprout):
+    p = sprout("serve", "--port", "0", cwd=workdir,
+               env={"SPROUT_CORS_ORIGINS": "localhost:5173", "DB_PATH": str(workdir / "s.db")})
+    assert p.returncode != 0
+    assert "SPROUT_CORS_ORIGINS" in p.stderr
+
+
+# ---------- headers and error bodies ----------
+
+def test_security_headers_on_every_reply(server):
+    for method, path in [("GET", "/api/health"), ("GET", "/nope"), ("GET", "/api/branches"),
+                         ("OPTIONS", "/api/nodes")]:
+        r = server.request(method, path)
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_database_error_bodies_name_no_path_or_sql(start_server, tmp_path):
+    srv = start_server()
+    # the tables vanish under the running server: every query now fails inside SQLite
+    import sqlite3
+    con = sqlite3.connect(tmp_path / "sprout.db")
+    con.execute("PRAGMA foreign_keys=OFF")
+    con.execute("DROP TABLE chat_messages")
+    con.commit()
+    con.close()
+    r = srv.request("GET", "/api/chat/sessions/x/messages")
+    assert r.status >= 500, r
+    msg = r.json["error"]
+    assert str(tmp_path) not in msg and "chat_messages" not in msg and "SELECT" not in msg.upper()
+    assert "server log" in msg
+    assert "chat_messages" in srv.output()      # the operator still gets the details
+
+
+# ---------- files ----------
+
+def test_database_wal_and_shm_are_0600(server, tmp_path):
+    r = server.request("POST", "/api/branches", json={"title": "t", "userId": DEFAULT_USER})
+    assert r.status == 201
+    for name in ["sprout.db", "sprout.db-wal", "sprout.db-shm"]:
+        p = tmp_path / name
+        if p.exists():
+            assert stat.S_IMODE(p.stat().st_mode) == 0o600, name
+    assert (tmp_path / "sprout.db").exists()
+
+
+def test_migrate_creates_the_database_0600(workdir, sprout):
+    p = sprout("db", "migrate", cwd=workdir, env={"DB_PATH": str(workdir / "m.db")})
+    assert p.returncode == 0, p.stderr
+    assert stat.S_IMODE((workdir / "m.db").stat().st_mode) == 0o600
+
+
+# ---------- connections (finding 3) ----------
+
+def raise_fd_limit(n):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < n:
+        pytest.skip(f"needs {n} file descriptors (hard limit {hard})")
+    if soft != resource.RLIM_INFINITY and soft < n:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, hard))
+
+
+def test_idle_connection_flood_does_not_lock_others_out(start_server):
+    raise_fd_limit(10000)
+    srv = start_server()
+    flood = []
+    try:
+        for _ in range(4200):      # more than the server's connection limit, nothing sent
+            try:
+                flood.append(socket.create_connection(("127.0.0.1", srv.port), timeout=5))
+            except OSError:
+                break
+        ok = sum(srv.request("GET", "/api/health", timeout=5).status == 200 for _ in range(60))
+        assert ok == 60
+    finally:
+        for s in flood:
+            s.close()
+    assert srv.request("GET", "/api/health").status == 200
+
+
+def closed_by_server(s, limit_s):
+    """Wait (up to limit_s) for the server to close s; True when it did."""
+    s.settimeout(limit_s)
+    try:
+        while True:
+            b = s.recv(4096)
+            if not b:
+                return True
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def test_headers_that_never_finish_are_cut(start_server):
+    srv = start_server(env={"SPROUT_HEADER_TIMEOUT_S": "1"})
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+    assert closed_by_server(s, 15), "a connection without complete headers stayed open"
+    s.close()
+    # trickling one header byte at a time does not keep a connection alive either
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    s.sendall(b"GET /api/health HTTP/1.1\r\n")
+    closed = False
+    for _ in range(100):
+        try:
+            s.sendall(b"X")
+        except OSError:
+            closed = True
+            break
+        s.settimeout(0.2)
+        try:
+            if s.recv(1) == b"":
+                closed = True
+                break
+        except socket.timeout:
+            pass
+    assert closed, "a slowly trickled header kept the connection open"
+    s.close()
+    assert srv.request("GET", "/api/health").status == 200
+
+
+def test_half_closed_incomplete_request_is_closed(start_server):
+    srv = start_server(env={"SPROUT_HEADER_TIMEOUT_S": "1"})
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+        s.shutdown(socket.SHUT_WR)
+        assert closed_by_server(s, 15)
+        s.close()
+
+
+def test_idle_keep_alive_connections_are_closed(start_server):
+    srv = start_server(env={"SPROUT_HEADER_TIMEOUT_S": "1", "SPROUT_IDLE_TIMEOUT_S": "1"})
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.settimeout(5)
+    first = s.recv(4096)
+    assert first.startswith(b"HTTP/1.1 200")
+    assert closed_by_server(s, 15)
+    s.close()
+
+
+def test_per_client_cap_evicts_idle_connections(start_server):
+    srv = start_server(env={"SPROUT_MAX_CONNECTIONS_PER_CLIENT": "8"})
+    idle = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(8)]
+    # a ninth connection from the same client is served: the oldest idle one is dropped
+    assert srv.request("GET", "/api/health").status == 200
+    assert closed_by_server(idle[0], 10)
+    for s in idle:
+        s.close()
+
+
+# ---------- crash leftovers (finding 6) ----------
+
+def test_crash_leftovers_are_swept_at_start(start_server, tmp_path):
+    from support.documents import make_node, part, rows, upload
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    env = {"TMPDIR": str(staging)}
+    srv = start_server(env=env)
+    _, node = make_node(srv)
+    assert upload(srv, node, [part("kept", "k.txt")]).status == 201
+    kept_key = rows(tmp_path / "sprout.db")[0]["s3_key"]
+    srv.stop()
+    docs = tmp_path / "uploads" / "documents"
+    # what a crash between storing a file and inserting its row, or mid-put, or mid-upload
+    # leaves behind, backdated past the grace period
+    leftovers = [docs / "0b6d3e8e-1111-4111-8111-111111111111.txt", docs / ".put-AbC123",
+                 staging / "sprout-upload-XyZ789"]
+    fresh = docs / "22222222-2222-4222-8222-222222222222.pdf"   # an upload in progress
+    for f in leftovers + [fresh]:
+        f.write_bytes(b"x")
+    old = os.stat(leftovers[0]).st_mtime - 7200
+    for f in leftovers:
+        os.utime(f, (old, old))
+    srv = start_server(env=env)
+    assert "Swept 2 stored files without a row and 1 stale upload file." in srv.output()
+    for f in leftovers:
+        assert not f.exists(), f
+    assert fresh.exists()
+    assert (tmp_path / "uploads" / kept_key).exists()
+
+
+def test_sweep_runs_periodically(start_server, tmp_path):
+    srv = start_server(env={"SPROUT_SWEEP_GRACE_S": "0", "SPROUT_SWEEP_INTERVAL_S": "1"})
+    docs = tmp_path / "uploads" / "documents"
+    docs.mkdir(parents=True, exist_ok=True)
+    orphan = docs / "33333333-3333-4333-8333-333333333333.md"
+    orphan.write_bytes(b"# left behind")
+    deadline = time.monotonic() + 30
+    while orphan.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not orphan.exists()
+    assert "sweep: removed 1 stored file without a row" in srv.output()
+
+
+# ---------- the HTTP library's own errors (finding 6) ----------
+
+def raw_reply(srv, data):
+    out = srv.raw(data, timeout=5)
+    head, _, body = out.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+def test_long_target_and_large_headers_are_json(server):
+    # these used to get libmicrohttpd's HTML 414 / 431
+    head, body = raw_reply(server, b"GET /api/nodes?q=" + b"a" * 40000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head.startswith("HTTP/1.1 414") and "application/json" in head, head
+    assert b"request target too long" in body
+    head, body = raw_reply(server, b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")
+    assert head.startswith("HTTP/1.1 431") and "application/json" in head, head
+    assert b"request headers too large" in body
+    assert server.request("GET", "/api/health").status == 200

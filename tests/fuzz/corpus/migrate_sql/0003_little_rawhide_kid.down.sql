@@ -1,0 +1,1 @@
+ALTER TABLE `node_contents` DROP COLUMN `cards`;
