@@ -23,11 +23,23 @@ static const char SQL_ROWS[] =
 static const char SQL_EXISTS[] = "select to_regclass('\"drizzle\".\"__drizzle_migrations\"') is not null";
 static const char SQL_DELETE[] = "delete from \"drizzle\".\"__drizzle_migrations\" where id = $1";
 
-static int lock(struct pg *pg, struct sp_error *err)
+/* Take the migration lock; when another process holds it, say so on log, then wait. */
+static int lock(struct pg *pg, FILE *log, struct sp_error *err)
 {
     const char *p[] = { PGMIGRATE_LOCK_KEY };
-    return pg_query(pg, "select pg_advisory_lock($1::bigint)", 1, p, NULL, err,
-                    "taking the migration lock");
+    PGresult *r;
+    int rc = pg_query(pg, "select pg_try_advisory_lock($1::bigint)", 1, p, &r, err, "taking the migration lock");
+    if (rc)
+        return rc;
+    bool got = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (got)
+        return SP_OK;
+    if (log) {
+        fprintf(log, "  another process is migrating this database; waiting for it to finish...\n");
+        fflush(log);
+    }
+    return pg_query(pg, "select pg_advisory_lock($1::bigint)", 1, p, NULL, err, "taking the migration lock");
 }
 
 static void unlock(struct pg *pg)
@@ -149,7 +161,7 @@ int pgmigrate_apply(struct pg *pg, const struct migrate_folder *f, FILE *log, si
 {
     if (n_applied)
         *n_applied = 0;
-    int rc = lock(pg, err);
+    int rc = lock(pg, log, err);
     if (rc)
         return rc;
     bool have = false;
@@ -205,7 +217,7 @@ static int cmp_newest_first(const void *a, const void *b)
 int pgmigrate_rollback(struct pg *pg, const struct migrate_folder *f, size_t steps, FILE *log,
                        struct sp_error *err)
 {
-    int rc = lock(pg, err);
+    int rc = lock(pg, log, err);
     if (rc)
         return rc;
     struct migrate_row *rows = NULL;
@@ -268,7 +280,7 @@ int pgmigrate_record_upto(struct pg *pg, const struct migrate_folder *f, size_t 
                           size_t *n_recorded, struct sp_error *err)
 {
     *n_recorded = 0;
-    int rc = lock(pg, err);
+    int rc = lock(pg, log, err);
     struct migrate_row *rows = NULL;
     size_t n = 0;
     if (rc == SP_OK)

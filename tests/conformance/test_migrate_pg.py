@@ -369,3 +369,33 @@ def test_folder_of_the_other_dialect_is_refused(tmp_path, pg_server, pg_url):
     p = run_sprout("--db", tmp_path / "x.db", "--migrations", ROOT / "drizzle-pg", "db", "migrate")
     assert p.returncode == 2
     assert "are for postgresql, but the database is SQLite" in p.stderr
+
+
+def test_migrate_waits_for_the_lock_holder(tmp_path, pg_server, pg_url):
+    """While another session holds the migration lock, migrate says so and waits; it migrates
+    once the holder lets go."""
+    import os
+    from conftest import BIN, assert_no_sanitizer_report
+    holder = subprocess.Popen(["psql", "-X", "-q", "-At", "-d", pg_url], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    holder.stdin.write("select pg_advisory_lock(8318274334790793837);\nselect 'held';\n")
+    holder.stdin.flush()
+    assert holder.stdout.readline().strip() in ("", "held")
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    m = subprocess.Popen([BIN, "--db", pg_url, "db", "migrate"], cwd=tmp_path, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env)
+    lines = []
+    for line in m.stdout:  # blocks until migrate reports that it waits
+        lines.append(line)
+        if "waiting" in line:
+            break
+    assert "another process is migrating this database" in "".join(lines)
+    assert pg_server.psql(pg_url, "select count(*) from pg_tables where schemaname = 'public'").strip() == "0"
+    holder.stdin.write("select pg_advisory_unlock(8318274334790793837);\n")
+    holder.stdin.close()
+    holder.wait(timeout=60)
+    out, err = m.communicate(timeout=60)
+    assert_no_sanitizer_report(err)
+    assert m.returncode == 0, err
+    assert "Applied 1 migration" in out
