@@ -52,6 +52,8 @@ static const char SQL_DOCUMENTS[] =
 static const char SQL_GENERATION[] =
     "INSERT INTO node_generations (id, node_id, \"trigger\", model, prompt, response_meta) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_GENERATION_FIND[] =
+    "SELECT 1 FROM node_generations WHERE node_id = ?1 AND \"trigger\" = ?2 LIMIT 1";
 static const char SQL_QUESTION_COUNT[] =
     "SELECT count(*) FROM questions q JOIN assessments a ON a.id = q.assessment_id "
     "WHERE a.user_id = ?1 AND a.target_node_id = ?2 AND a.type = 'diagnostic'";
@@ -335,6 +337,19 @@ int store_graph_generation(struct db *db, const char *node_id, const char *trigg
         return rc;
     rc = generation_locked(db, node_id, trigger, model, prompt, response_meta, err);
     return store_txn_end(db, rc, err);
+}
+
+int store_graph_has_generation(struct db *db, const char *node_id, const char *trigger,
+                               bool *found, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    *found = false;
+    int rc = store_stmt(db, SQL_GENERATION_FIND, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    bind_text(st, 1, node_id);
+    bind_text(st, 2, trigger);
+    return query_one(db, st, found, NULL, 0, NULL, err);
 }
 
 int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
