@@ -40,7 +40,7 @@ static const struct llm_tool TOPIC_TOOLS[] = {
       "\"description\":\"One-sentence description.\"}},\"required\":[\"title\",\"desc\"]}" },
     { "save_concept_edge",
       "Link a prerequisite concept to the concept that builds on it. Both must already be saved "
-      "in this run.",
+      "(in this run, or earlier when the path was started before).",
       "{\"type\":\"object\",\"properties\":{\"source_title\":{\"type\":\"string\","
       "\"description\":\"Title of the prerequisite concept.\"},\"target_title\":{\"type\":"
       "\"string\",\"description\":\"Title of the concept that depends on it.\"}},"
@@ -54,7 +54,8 @@ struct topic_state {
     const char *branch_id;
     const char *documents;        /* the documents' context, NULL when none */
     json_t *context_map;          /* title -> excerpt, from the last extraction */
-    struct topic_outcome *out;
+    struct topic_outcome *out;    /* out->concepts[0 .. n_before) were saved by an earlier run */
+    size_t n_before;
     size_t cap;
 };
 
@@ -140,6 +141,27 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
 
 /* ---- save_concept / save_concept_edge ---- */
 
+/* One of the first n concepts of the path (saved earlier or in this run): exact title first,
+ * then by title key. */
+static const struct topic_concept *find_saved(const struct topic_outcome *o, size_t n,
+                                              const char *title)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(o->concepts[i].title, title) == 0)
+            return &o->concepts[i];
+    struct buf a = BUF_INIT(0), b = BUF_INIT(0);
+    const struct topic_concept *hit = NULL;
+    graph_title_key(&a, title);
+    for (size_t i = 0; i < n && !hit; i++) {
+        graph_title_key(&b, o->concepts[i].title);
+        if (strcmp(buf_cstr(&a), buf_cstr(&b)) == 0)
+            hit = &o->concepts[i];
+    }
+    buf_release(&a);
+    buf_release(&b);
+    return hit;
+}
+
 static int tool_save_concept(struct topic_ctx *c, json_t *input, struct buf *result,
                              struct sp_error *err)
 {
@@ -149,6 +171,17 @@ static int tool_save_concept(struct topic_ctx *c, json_t *input, struct buf *res
     if (rc != SP_OK)
         return rc;
     struct topic_outcome *o = st->out;
+    const struct topic_concept *old = find_saved(o, st->n_before, title);
+    if (old) {
+        /* resuming: the model saves again a concept of the earlier run; keep the one saved */
+        rc = buf_printf(result, "{\"saved\":true,\"alreadySaved\":true,\"nodeId\":\"%s\","
+                                "\"title\":", old->id);
+        if (rc == SP_OK)
+            rc = jsonw_cstring(result, old->title);
+        if (rc == SP_OK)
+            rc = buf_printf(result, ",\"position\":%zu}", (size_t)(old - o->concepts) + 1);
+        return rc ? agent_oom(err) : SP_OK;
+    }
     if (o->n == st->cap) {
         size_t cap = st->cap ? 2 * st->cap : 8;
         struct topic_concept *p = realloc(o->concepts, cap * sizeof *p);
@@ -175,28 +208,10 @@ static int tool_save_concept(struct topic_ctx *c, json_t *input, struct buf *res
     return rc;
 }
 
-/* A concept saved in this run: exact title first, then by title key. */
-static const struct topic_concept *find_saved(const struct topic_outcome *o, const char *title)
-{
-    for (size_t i = 0; i < o->n; i++)
-        if (strcmp(o->concepts[i].title, title) == 0)
-            return &o->concepts[i];
-    struct buf a = BUF_INIT(0), b = BUF_INIT(0);
-    const struct topic_concept *hit = NULL;
-    graph_title_key(&a, title);
-    for (size_t i = 0; i < o->n && !hit; i++) {
-        graph_title_key(&b, o->concepts[i].title);
-        if (strcmp(buf_cstr(&a), buf_cstr(&b)) == 0)
-            hit = &o->concepts[i];
-    }
-    buf_release(&a);
-    buf_release(&b);
-    return hit;
-}
-
 static const char *find_saved_id(const void *o, const char *title)
 {
-    const struct topic_concept *hit = find_saved(o, title);
+    const struct topic_outcome *out = o;
+    const struct topic_concept *hit = find_saved(out, out->n, title);
     return hit ? hit->id : NULL;
 }
 
@@ -252,12 +267,59 @@ static int attach_contexts(struct topic_outcome *o, json_t *map)
     return SP_OK;
 }
 
+/* The path saved by an earlier run, for the resume message: "1. Title — desc" lines into
+ * concepts, "Source → Target" lines into edges (titles of o's concepts). */
+static int saved_path_text(struct db *db, const char *topic_id, const struct topic_outcome *o,
+                           struct buf *concepts, struct buf *edges, struct sp_error *err)
+{
+    struct buf b = BUF_INIT(0);
+    int rc = store_graph_children(db, topic_id, "concept", &b, err);
+    json_t *rows = rc == SP_OK ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
+    if (rc == SP_OK && !rows)
+        rc = agent_oom(err);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *t = json_string_value(json_object_get(row, "title"));
+        const char *d = json_string_value(json_object_get(row, "desc"));
+        if (rc == SP_OK && buf_printf(concepts, "%s%zu. %s%s%s", i ? "\n" : "", i + 1,
+                                      t ? t : "", d && *d ? " — " : "", d && *d ? d : ""))
+            rc = agent_oom(err);
+    }
+    json_decref(rows);
+    buf_reset(&b);
+    if (rc == SP_OK)
+        rc = store_graph_child_edges(db, topic_id, "concept", &b, err);
+    json_t *list = rc == SP_OK ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
+    json_array_foreach(list, i, row) {
+        const char *src = json_string_value(json_object_get(row, "sourceNodeId"));
+        const char *dst = json_string_value(json_object_get(row, "targetNodeId"));
+        const char *ts = NULL, *td = NULL;
+        for (size_t k = 0; k < o->n && src && dst; k++) {
+            if (strcmp(o->concepts[k].id, src) == 0)
+                ts = o->concepts[k].title;
+            if (strcmp(o->concepts[k].id, dst) == 0)
+                td = o->concepts[k].title;
+        }
+        if (rc == SP_OK && ts && td &&
+            buf_printf(edges, "%s%s → %s", edges->len ? "\n" : "", ts, td))
+            rc = agent_oom(err);
+    }
+    json_decref(list);
+    buf_release(&b);
+    return rc;
+}
+
 static int record_generation(struct agent_env *env, const char *topic_id, const char *title,
-                             const char *model, size_t count, json_t *tool_calls,
-                             struct sp_error *err)
+                             const char *model, size_t count, size_t n_before,
+                             json_t *tool_calls, struct sp_error *err)
 {
     struct buf meta = BUF_INIT(0), prompt = BUF_INIT(0);
-    int rc = buf_printf(&meta, "{\"count\":%zu,\"mode\":\"topic_agent\",\"toolCalls\":[", count);
+    int rc = buf_printf(&meta, "{\"count\":%zu,\"mode\":\"topic_agent\",", count);
+    if (rc == SP_OK && n_before)
+        rc = buf_printf(&meta, "\"resumedWith\":%zu,", n_before);
+    if (rc == SP_OK)
+        rc = buf_puts(&meta, "\"toolCalls\":[");
     size_t i;
     json_t *call;
     json_array_foreach(tool_calls, i, call) {
@@ -287,7 +349,9 @@ static int record_generation(struct agent_env *env, const char *topic_id, const 
 int agent_topic_run(struct agent_env *env, const char *user_id, const char *topic_id, bool small,
                     struct topic_outcome *out, struct sp_error *err)
 {
-    memset(out, 0, sizeof *out);
+    const size_t n_before = out->n;
+    free(out->rationale);
+    out->rationale = NULL;
     json_t *topic = NULL;
     int rc = load_node(env->db, topic_id, &topic, err);
     if (rc != SP_OK)
@@ -295,19 +359,26 @@ int agent_topic_run(struct agent_env *env, const char *user_id, const char *topi
     const char *title = json_string_value(json_object_get(topic, "title"));
     const char *desc = json_string_value(json_object_get(topic, "desc"));
     struct buf docs = BUF_INIT(0), system = BUF_INIT(0), user = BUF_INIT(0);
+    struct buf saved = BUF_INIT(0), saved_edges = BUF_INIT(0);
     rc = load_documents(env->db, topic_id, &docs, err);
+    if (rc == SP_OK && n_before)
+        rc = saved_path_text(env->db, topic_id, out, &saved, &saved_edges, err);
     const bool has_docs = docs.len > 0;
     const char *vars[] = {
         "topic_title", title, "topic_desc", desc, "concept_range", small ? "1 to 2" : "6 to 10",
         "has_documents", has_docs ? "yes" : "", "no_documents", has_docs ? "" : "yes",
-        "documents", buf_cstr(&docs),
+        "documents", buf_cstr(&docs), "saved_concepts", buf_cstr(&saved),
+        "saved_edges", buf_cstr(&saved_edges),
+        "no_saved_edges", saved.len && !saved_edges.len ? "yes" : "",
     };
     if (rc == SP_OK)
-        rc = agent_prompt_fill_split("topic.md", vars, 6, &system, &user, err);
+        rc = agent_prompt_fill_split("topic.md", vars, sizeof vars / sizeof vars[0] / 2, &system,
+                                     &user, err);
 
     struct topic_state st = { .user_id = user_id, .topic_id = topic_id,
                               .branch_id = json_string_value(json_object_get(topic, "branchId")),
-                              .documents = has_docs ? buf_cstr(&docs) : NULL, .out = out };
+                              .documents = has_docs ? buf_cstr(&docs) : NULL, .out = out,
+                              .n_before = n_before, .cap = n_before };
     struct topic_ctx ctx = { .env = *env, .st = &st };
     const char *model = llm_model(env->llm, small);
     json_t *messages = json_pack("[{s:s,s:s}]", "role", "user", "content", buf_cstr(&user));
@@ -331,7 +402,8 @@ int agent_topic_run(struct agent_env *env, const char *user_id, const char *topi
     if (rc == SP_OK && st.context_map && attach_contexts(out, st.context_map) != SP_OK)
         rc = agent_oom(err);
     if (rc == SP_OK)
-        rc = record_generation(env, topic_id, title, model, out->n, res.tool_calls, err);
+        rc = record_generation(env, topic_id, title, model, out->n, n_before, res.tool_calls,
+                               err);
     if (rc == SP_OK && !(out->rationale = strdup(res.final_text ? res.final_text : "")))
         rc = agent_oom(err);
     llm_loop_result_clear(&res);
@@ -341,6 +413,8 @@ int agent_topic_run(struct agent_env *env, const char *user_id, const char *topi
     buf_release(&docs);
     buf_release(&system);
     buf_release(&user);
+    buf_release(&saved);
+    buf_release(&saved_edges);
     return rc;
 }
 
@@ -455,8 +529,14 @@ void agent_topic_stream(struct run *run, const struct topic_run_args *a)
     if (rc == SP_OK)
         rc = replay_concepts(&env, a->topic_id, &o, &err);
     const char *rationale = AGENT_TOPIC_REPLAY_RATIONALE;
-    if (rc == SP_OK && o.n == 0) {
-        agent_topic_outcome_clear(&o);
+    /* Case A on a path whose topic agent never finished (cancelled, or its model failed):
+     * resume it. The path is finished once the topic has its "on_first_enter" generation row. */
+    bool finished = true;
+    if (rc == SP_OK && o.n)
+        rc = store_graph_has_generation(env.db, a->topic_id, "on_first_enter", &finished, &err);
+    if (rc == SP_OK && (o.n == 0 || !finished)) {
+        if (o.n == 0)
+            agent_topic_outcome_clear(&o);
         agent_emit_start(&env);
         rc = agent_topic_run(&env, a->user_id, a->topic_id, a->small, &o, &err);
         rationale = o.rationale && *o.rationale ? o.rationale : AGENT_TOPIC_FALLBACK_RATIONALE;

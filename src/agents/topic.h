@@ -10,7 +10,10 @@
  *
  * agent_topic_stream() is the job of POST /api/agents/topics/:id/run: Case A (the topic already
  * has concepts: replay nodes and edges, no model call for the topic) or Case B (the topic
- * agent), then the bootstrap phase: one subconcept bootstrap agent per concept, at most
+ * agent). A topic with concepts but no "on_first_enter" node_generations row (the topic
+ * agent's completion record, also written by the original backend and the legacy generator)
+ * is unfinished (cancelled or failed): it is replayed as Case A and then the topic agent runs
+ * again, told what is saved, to save only what is missing. Then the bootstrap phase: one subconcept bootstrap agent per concept, at most
  * AGENT_TOPIC_PARALLEL at once on threads this job starts and joins, each with its own
  * agent_env (and so its own database connection); each bootstrap that ran ends with its own
  * agent_done or agent_error (bug B8 fixed); finally agent_done {"agent":"topic",
@@ -48,8 +51,11 @@ struct topic_outcome {
 };
 void agent_topic_outcome_clear(struct topic_outcome *o);
 
-/* Run the topic agent (Case B) on topic_id for user_id. env->agent is "topic". On error the
- * concepts saved so far are still in out. */
+/* Run the topic agent on topic_id for user_id. env->agent is "topic". out is either zeroed
+ * (Case B: a new path) or holds the concepts an earlier run saved, in order (resuming: the
+ * model is given them and their edges, save_concept of one of them writes nothing, edges may
+ * use them); the new concepts are appended. On error the concepts saved so far are still in
+ * out. */
 int agent_topic_run(struct agent_env *env, const char *user_id, const char *topic_id, bool small,
                     struct topic_outcome *out, struct sp_error *err);
 

@@ -15,6 +15,9 @@
 #define STMT_CACHE_SIZE 256 /* power of two */
 
 static void thread_exit_arm(void); /* per-thread connections: closed when the thread exits */
+/* Per-thread connections close one at a time: SQLite checkpoints and removes the WAL only when
+ * the connection closing is the last one, and two closing at once each see the other. */
+static pthread_mutex_t close_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct db {
     sqlite3 *handle;
@@ -265,11 +268,13 @@ void db_thread_close_all(void)
     struct db *db = registry;
     registry = NULL;
     pthread_mutex_unlock(&reg_lock);
+    pthread_mutex_lock(&close_lock);
     while (db) {
         struct db *n = db->next_thread;
         db_close(db);
         db = n;
     }
+    pthread_mutex_unlock(&close_lock);
     thread_db = NULL;
 }
 
@@ -299,8 +304,11 @@ static void thread_exit_close(void *unused)
             break;
         }
     pthread_mutex_unlock(&reg_lock);
-    if (listed)
+    if (listed) {
+        pthread_mutex_lock(&close_lock);
         db_close(db);
+        pthread_mutex_unlock(&close_lock);
+    }
 }
 
 static void thread_exit_init(void)

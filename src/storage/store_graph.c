@@ -49,6 +49,8 @@ static const char SQL_DOCUMENTS[] =
     "SELECT original_filename, extracted_text FROM topic_documents "
     "WHERE node_id = ?1 AND extraction_status = 'completed' AND extracted_text IS NOT NULL "
     "ORDER BY rowid";
+static const char SQL_GENERATION_FIND[] =
+    "SELECT 1 FROM node_generations WHERE node_id = ?1 AND \"trigger\" = ?2 LIMIT 1";
 static const char SQL_QUESTION_COUNT[] =
     "SELECT count(*) FROM questions q JOIN assessments a ON a.id = q.assessment_id "
     "WHERE a.user_id = ?1 AND a.target_node_id = ?2 AND a.type = 'diagnostic'";
@@ -287,6 +289,19 @@ int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
         return rc;
     store_bind_text(st, 1, node_id);
     return store_list_json(db, st, t, cols, 2, out, err);
+}
+
+int store_graph_has_generation(struct db *db, const char *node_id, const char *trigger,
+                               bool *found, struct sp_error *err)
+{
+    sqlite3_stmt *st;
+    *found = false;
+    int rc = store_stmt(db, SQL_GENERATION_FIND, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    store_bind_text(st, 1, node_id);
+    store_bind_text(st, 2, trigger);
+    return query_one(db, st, found, NULL, 0, NULL, err);
 }
 
 int store_graph_diagnostic_question_count(struct db *db, const char *user_id,

@@ -58,6 +58,11 @@ int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
 int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
                           struct sp_error *err);
 
+/* Whether node_id has a node_generations row with this trigger (the topic run's "finished"
+ * record, see agents/topic.h). */
+int store_graph_has_generation(struct db *db, const char *node_id, const char *trigger,
+                               bool *found, struct sp_error *err);
+
 /* Number of questions in the user's diagnostic assessments of node_id. */
 int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
                                           const char *node_id, int64_t *count,

@@ -580,10 +580,188 @@ def test_disconnect_mid_stream_stops_model_and_writes(start_server, fake_model):
     assert [n["title"] for n in node_rows(srv, topic)] == ["Alpha Basics"]
     assert db_rows(srv.db, "SELECT id FROM node_generations") == []
     assert db_rows(srv.db, "SELECT id FROM user_node_progress") == []
-    # the server still serves, and a new run replays what exists
+    # the server still serves, and a new run replays what exists, then resumes the topic agent
     fake.on("Concept: Alpha Basics", text("nothing"))
     events = run_topic(srv, topic)
     assert events[0] == ("node_created", {"node": node_rows(srv, topic)[0]})
+    assert events[1] == ("agent_start", {"agent": "topic"})
+
+
+# ---- a topic run cut short is finished later ----
+
+def first_user_text(req):
+    """The first user message of a recorded request (a string or content blocks)."""
+    msgs = [m for m in req.json["messages"] if m.get("role") == "user"]
+    c = msgs[0]["content"]
+    if isinstance(c, list):
+        c = "".join(b.get("text", "") for b in c)
+    return c
+
+
+def topic_requests(fake):
+    return [x for x in fake.requests if TOPIC_RULE in x.body]
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_disconnect_after_first_concept_rerun_completes_path(start_server, fake_model, provider):
+    fake = fake_model
+    fake.on(TOPIC_RULE, tool("save_concept", {"title": "Alpha Basics", "desc": "First steps."}),
+            slow(3, tool("save_concept", {"title": "Beta Methods", "desc": "b"})))
+    srv = start_server(env=fake.env(provider))
+    _, topic = new_topic(srv)
+    c, r = open_stream(srv, topic)
+    assert r.status == 200
+    read_events(r, stop=lambda ev: ev[0] == "tool_result")
+    fake.wait_requests(2)
+    c.close()
+    time.sleep(4)
+    assert len(fake.requests) == 2
+    (a,) = node_rows(srv, topic)
+    assert db_rows(srv.db, "SELECT id FROM node_generations") == []
+
+    # the rerun: the model saves Alpha again (kept, not duplicated), the missing concepts and
+    # the edges between old and new
+    fake.on(TOPIC_RULE,
+            tool("save_concept", {"title": "alpha  basics", "desc": "again"}),
+            tool("save_concept", {"title": "Beta Methods", "desc": "Second steps."}),
+            tool("save_concept", {"title": "Gamma Uses", "desc": "Third steps."}),
+            tool("save_concept_edge", {"source_title": "Alpha Basics",
+                                       "target_title": "Beta Methods"}),
+            tool("save_concept_edge", {"source_title": "Beta Methods",
+                                       "target_title": "Gamma Uses"}),
+            text("Completed the path."))
+    for name in ("Alpha Basics", "Beta Methods", "Gamma Uses"):
+        script_bootstrap(fake, name, [name + " one"])
+    n0 = len(fake.requests)
+    events = run_topic(srv, topic)
+
+    concepts = node_rows(srv, topic)
+    assert [x["title"] for x in concepts] == ["Alpha Basics", "Beta Methods", "Gamma Uses"]
+    assert concepts[0] == a
+    _, b, g = concepts
+    plain = strip_usage(events)
+    assert plain[0] == ("node_created", {"node": a})
+    assert plain[1] == ("agent_start", {"agent": "topic"})
+    results = [json.loads(d["summary"]) for n, d in plain if n == "tool_result"
+               and d["agent"] == "topic"]
+    assert results[0] == {"saved": True, "alreadySaved": True, "nodeId": a["id"],
+                          "title": "Alpha Basics", "position": 1}
+    assert results[1]["nodeId"] == b["id"] and results[1]["position"] == 2
+    assert results[2]["nodeId"] == g["id"] and results[2]["position"] == 3
+    topic_nodes = [d["node"]["id"] for n, d in plain if n == "node_created"
+                   and d["node"]["type"] == "concept"]
+    assert topic_nodes == [a["id"], b["id"], g["id"]]
+    assert [(d["edge"]["sourceNodeId"], d["edge"]["targetNodeId"]) for n, d in plain
+            if n == "edge_created" and d["edge"]["sourceNodeId"] in (a["id"], b["id"])] == [
+        (a["id"], b["id"]), (b["id"], g["id"])]
+    assert plain[-1] == ("agent_done", {"agent": "topic", "conceptCount": 3,
+                                        "rationale": "Completed the path."})
+    # the model saw the saved concept in its first message
+    first = first_user_text(topic_requests(fake)[2])
+    assert "1. Alpha Basics — First steps." in first
+    assert "No edge is saved yet." in first and "do not save them again" in first
+    # rows: the edges between old and new, one generation row that says it resumed, every
+    # concept bootstrapped
+    r = srv.request("GET", f"/api/nodes/{topic}/dependency-edges?childType=concept")
+    assert sorted((e["sourceNodeId"], e["targetNodeId"]) for e in r.json) == sorted(
+        [(a["id"], b["id"]), (b["id"], g["id"])])
+    gens = db_rows(srv.db, "SELECT response_meta FROM node_generations WHERE node_id = ?", topic)
+    assert [json.loads(x["response_meta"]) for x in gens] == [{
+        "count": 3, "mode": "topic_agent", "resumedWith": 1,
+        "toolCalls": ["save_concept"] * 3 + ["save_concept_edge"] * 2}]
+    for x in concepts:
+        assert [s["title"] for s in node_rows(srv, x["id"])] == [x["title"] + " one"]
+    assert len(topic_requests(fake)) == 2 + 6
+
+    # finished now: the next run replays with no model request
+    n1 = len(fake.requests)
+    events = run_topic(srv, topic)
+    assert len(fake.requests) == n1
+    assert not [e for e in events if e[0] == "agent_start"]
+    assert strip_usage(events)[-1][1]["conceptCount"] == 3
+
+
+def test_model_failure_mid_run_rerun_completes_path(start_server, fake_model):
+    fake = fake_model
+    fake.on(TOPIC_RULE,
+            tool("save_concept", {"title": "Alpha Basics", "desc": "a"}),
+            tool("save_concept", {"title": "Beta Methods", "desc": "b"}),
+            tool("save_concept_edge", {"source_title": "Alpha Basics",
+                                       "target_title": "Beta Methods"}),
+            fault(500), fault(500), fault(500), fault(500), fault(500))
+    srv = start_server(env=fake.env())
+    _, topic = new_topic(srv)
+    events = run_topic(srv, topic)
+    assert events[-1][0] == "agent_error"
+    a, b = node_rows(srv, topic)
+
+    fake.on(TOPIC_RULE,
+            tool("save_concept", {"title": "Gamma Uses", "desc": "g"}),
+            tool("save_concept_edge", {"source_title": "Beta Methods",
+                                       "target_title": "Gamma Uses"}),
+            text("Done now."))
+    for name in ("Alpha Basics", "Beta Methods", "Gamma Uses"):
+        script_bootstrap(fake, name, [name + " one"], question=False)
+    n0 = len(topic_requests(fake))
+    events = run_topic(srv, topic)
+    plain = strip_usage(events)
+    # replay first (nodes, then the saved edge), then the topic agent resumes
+    assert plain[:4] == [("node_created", {"node": a}), ("node_created", {"node": b}),
+                         ("edge_created", {"edge": {"sourceNodeId": a["id"],
+                                                    "targetNodeId": b["id"]}}),
+                         ("agent_start", {"agent": "topic"})]
+    first = first_user_text(topic_requests(fake)[n0])
+    assert "1. Alpha Basics — a\n2. Beta Methods — b" in first
+    assert "Alpha Basics → Beta Methods" in first and "No edge is saved yet." not in first
+    a2, b2, g = node_rows(srv, topic)
+    assert (a2, b2, g["title"]) == (a, b, "Gamma Uses")
+    r = srv.request("GET", f"/api/nodes/{topic}/dependency-edges?childType=concept")
+    assert sorted((e["sourceNodeId"], e["targetNodeId"]) for e in r.json) == sorted(
+        [(a["id"], b["id"]), (b["id"], g["id"])])
+    assert plain[-1] == ("agent_done", {"agent": "topic", "conceptCount": 3,
+                                        "rationale": "Done now."})
+    assert len(db_rows(srv.db, "SELECT id FROM node_generations WHERE node_id = ?", topic)) == 1
+    for x in (a, b, g):
+        assert len(node_rows(srv, x["id"])) == 1
+
+
+@pytest.mark.parametrize("prompt", ["Topic agent bootstrap for: Algebra",
+                                    "Generate educational path for: Algebra"])
+def test_original_backend_topic_replays_without_model(start_server, fake_model, prompt):
+    """A topic designed by the original backend (its topic agent or its legacy generator): its
+    on_first_enter generation row marks it finished, so it is replayed, never re-designed."""
+    fake = fake_model
+    srv = start_server(env=fake.env())
+    branch, topic = new_topic(srv)
+    ids = []
+    for title in ("Alpha Basics", "Beta Methods"):
+        r = srv.request("POST", "/api/nodes", json={"userId": USER, "type": "concept",
+                                                     "branchId": branch, "parentId": topic,
+                                                     "title": title})
+        assert r.status == 201
+        ids.append(r.json["id"])
+        r = srv.request("POST", "/api/nodes", json={"userId": USER, "type": "subconcept",
+                                                     "branchId": branch, "parentId": ids[-1],
+                                                     "title": title + " one"})
+        assert r.status == 201
+    con = sqlite3.connect(str(srv.db))
+    con.execute("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?, ?, ?)",
+                ("e-1", ids[0], ids[1]))
+    con.commit()
+    con.close()
+    r = srv.request("POST", f"/api/nodes/{topic}/generations",
+                    json={"trigger": "on_first_enter", "model": "claude-sonnet-4-5",
+                          "prompt": prompt, "responseMeta": {"count": 2}})
+    assert r.status == 201
+
+    events = run_topic(srv, topic)
+    assert fake.requests == []
+    plain = strip_usage(events)
+    assert [n for n, _ in plain] == ["node_created", "node_created", "edge_created",
+                                     "node_created", "node_created", "agent_done"]
+    assert plain[-1] == ("agent_done", {"agent": "topic", "conceptCount": 2,
+                                        "rationale": "Existing concepts loaded."})
+    assert len(db_rows(srv.db, "SELECT id FROM node_generations")) == 1
 
 
 def test_two_identical_runs_at_once_share_one_run(start_server, fake_model):

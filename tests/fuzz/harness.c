@@ -26,6 +26,20 @@
 static char dir[256];
 static char scratch_db[300];
 static unsigned port;
+static struct http_server *srv;
+static struct objstore *the_store;
+
+/* At exit (before LeakSanitizer's check): stop the in-process server as `sprout serve` does,
+ * so that requests still open then are completed and freed, and a leak report means a leak. */
+static void stop_server(void)
+{
+    if (srv)
+        http_server_stop(srv, 2000);
+    srv = NULL;
+    db_thread_close_all();
+    objstore_close(the_store);
+    the_store = NULL;
+}
 
 static void die(const char *what, const struct sp_error *err)
 {
@@ -78,10 +92,11 @@ const char *fuzz_setup(int with_server)
     ctx.tmp_dir = dir;
     struct http_server_config cfg = { .host = "127.0.0.1", .port = 0, .threads = 2, .quiet = true,
                                       .ctx = &ctx, .cors_origins = NULL };
-    static struct http_server *srv;
     if (http_server_start(&cfg, &srv, &err) != SP_OK)
         die("server", &err);
     port = http_server_port(srv);
+    the_store = store;
+    atexit(stop_server);
     return dir;
 }
 

@@ -1,7 +1,7 @@
 /* tests/unit/storage/test_store_graph.c: the topic/bootstrap/legacy SQL on a migrated in-memory
  * database: node and edge inserts (an edge twice is one row), children and edges among them in
  * insertion order, the diagnostic question tool (reuses the newest assessment, all or nothing),
- * the bootstrap's progress upsert, and the legacy batch (one transaction: a failure leaves
+ * the bootstrap's progress upsert, the topic run's completion record, and the legacy batch (one transaction: a failure leaves
  * nothing). The migrations are the built-in set. */
 #include <jansson.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "db/migrate.h"
 #include "db/seed.h"
 #include "storage/store_graph.h"
+#include "storage/store_learning.h"
 #include "support/check.h"
 
 #define USER SEED_USER_ID
@@ -157,6 +158,34 @@ static void test_bootstrap_done_upserts_progress(void)
     db_close(db);
 }
 
+/* The topic run's completion record: an "on_first_enter" row on the node, no other trigger. */
+static void test_has_generation(void)
+{
+    struct db *db = fresh();
+    struct sp_error err = { 0 };
+    char topic[37], other[37];
+    store_graph_node_insert(db, USER, "root", NULL, NULL, "T", NULL, topic, NULL, &err);
+    store_graph_node_insert(db, USER, "root", NULL, NULL, "U", NULL, other, NULL, &err);
+    bool found = true;
+    CHECK_EQ_INT(store_graph_has_generation(db, topic, "on_first_enter", &found, &err), SP_OK);
+    CHECK(!found);
+    struct learning_generation g = { .node_id = topic, .trigger = "manual_regenerate",
+                                     .model = "m", .prompt = "p" };
+    CHECK_EQ_INT(store_learning_generation(db, &g, &err), SP_OK);
+    g.node_id = other;
+    g.trigger = "on_first_enter";
+    CHECK_EQ_INT(store_learning_generation(db, &g, &err), SP_OK);
+    CHECK_EQ_INT(store_graph_has_generation(db, topic, "on_first_enter", &found, &err), SP_OK);
+    CHECK(!found);
+    g.node_id = topic;
+    g.prompt = "Topic agent bootstrap for: T";
+    g.response_meta = "{\"count\":1}";
+    CHECK_EQ_INT(store_learning_generation(db, &g, &err), SP_OK);
+    CHECK_EQ_INT(store_graph_has_generation(db, topic, "on_first_enter", &found, &err), SP_OK);
+    CHECK(found);
+    db_close(db);
+}
+
 static void test_legacy_batch_is_one_transaction(void)
 {
     struct db *db = fresh();
@@ -237,6 +266,7 @@ int main(void)
     RUN(test_nodes_edges_children);
     RUN(test_diagnostic_questions);
     RUN(test_bootstrap_done_upserts_progress);
+    RUN(test_has_generation);
     RUN(test_legacy_batch_is_one_transaction);
     RUN(test_documents_and_diagnostic_data);
     return check_report("test_store_graph");
