@@ -1,5 +1,6 @@
 /* db/conn.c: SQLite connections, pragmas, statement cache, error mapping (see conn.h). */
 #include "db/conn.h"
+#include "db/dbi_sqlite.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -19,7 +20,7 @@ static void thread_exit_arm(void); /* per-thread connections: closed when the th
 struct db {
     sqlite3 *handle;
     char *path;
-    struct { const char *sql; sqlite3_stmt *st; } cache[STMT_CACHE_SIZE];
+    struct { const char *sql; sqlite3_stmt *st; struct dbi_stmt dst; } cache[STMT_CACHE_SIZE];
     struct db *next_thread; /* registry of db_thread() connections */
 };
 
@@ -134,8 +135,11 @@ void db_close(struct db *db)
 sqlite3 *db_handle(struct db *db) { return db->handle; }
 const char *db_errmsg(struct db *db) { return sqlite3_errmsg(db->handle); }
 
-sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+/* The cache slot of sql (prepared on a miss), or NULL when the cache is full or preparing
+ * failed (*failed set). */
+static size_t cache_slot(struct db *db, const char *sql, bool *failed)
 {
+    *failed = false;
     size_t h = ((uintptr_t)sql >> 4) * 2654435761u;
     for (size_t probe = 0; probe < STMT_CACHE_SIZE; probe++) {
         size_t i = (h + probe) & (STMT_CACHE_SIZE - 1);
@@ -143,23 +147,54 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
             sqlite3_stmt *st = db->cache[i].st;
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
-            return st;
+            return i;
         }
         if (!db->cache[i].sql) {
             sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-                return NULL;
+            if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+                *failed = true;
+                return STMT_CACHE_SIZE;
+            }
             db->cache[i].sql = sql;
             db->cache[i].st = st;
-            return st;
+            db->cache[i].dst = (struct dbi_stmt){ .sq = st, .db = db };
+            return i;
         }
     }
-    /* cache full: fall back to a statement that lives until the next miss */
-    static _Thread_local sqlite3_stmt *spill;
+    return STMT_CACHE_SIZE;
+}
+
+/* cache full: fall back to a statement that lives until the next miss */
+static _Thread_local sqlite3_stmt *spill;
+static _Thread_local struct dbi_stmt spill_dbi;
+
+static sqlite3_stmt *spill_prepare(struct db *db, const char *sql)
+{
     sqlite3_finalize(spill);
     spill = NULL;
     sqlite3_prepare_v2(db->handle, sql, -1, &spill, NULL);
     return spill;
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+{
+    bool failed;
+    size_t i = cache_slot(db, sql, &failed);
+    if (i < STMT_CACHE_SIZE)
+        return db->cache[i].st;
+    return failed ? NULL : spill_prepare(db, sql);
+}
+
+struct dbi_stmt *db_stmt_dbi(struct db *db, const char *sql)
+{
+    bool failed;
+    size_t i = cache_slot(db, sql, &failed);
+    if (i < STMT_CACHE_SIZE)
+        return &db->cache[i].dst;
+    if (failed || !spill_prepare(db, sql))
+        return NULL;
+    spill_dbi = (struct dbi_stmt){ .sq = spill, .db = db };
+    return &spill_dbi;
 }
 
 int db_prepare(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_error *err)

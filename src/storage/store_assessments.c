@@ -112,7 +112,7 @@ int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
         return rc;
     rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out, err);
     if (rc == SP_OK) {
-        sqlite3_stmt *st;
+        struct dbi_stmt *st;
         rc = store_stmt(db, SQL_COMPLETE, &st, err);
         if (rc == SP_OK) {
             store_bind_row(st, t, row);

@@ -107,21 +107,21 @@ int store_branches_patch(struct db *db, const char *id, const struct store_row *
 static int collect_keys(struct db *db, struct arena *a, const char ***keys, size_t *n_keys,
                         struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_KEYS, &st, err);
     if (rc != SP_OK)
         return rc;
     size_t cap = 0;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *k = (const char *)sqlite3_column_text(st, 0);
+    while ((step = dbi_step(st)) == DBI_ROW) {
+        const char *k = dbi_column_text(st, 0);
         if (!k)
             continue;
         if (*n_keys == cap) {
             size_t ncap = cap ? cap * 2 : 8;
             const char **nk = arena_alloc(a, ncap * sizeof *nk);
             if (!nk) {
-                sqlite3_reset(st);
+                dbi_reset(st);
                 return sp_error_set(err, SP_ENOMEM, "out of memory");
             }
             for (size_t i = 0; i < *n_keys; i++)
@@ -130,13 +130,13 @@ static int collect_keys(struct db *db, struct arena *a, const char ***keys, size
             cap = ncap;
         }
         if (!((*keys)[(*n_keys)++] = arena_strdup(a, k))) {
-            sqlite3_reset(st);
+            dbi_reset(st);
             return sp_error_set(err, SP_ENOMEM, "out of memory");
         }
     }
-    if (step != SQLITE_DONE)
+    if (step != DBI_DONE)
         return store_step_error(db, st, step, err);
-    sqlite3_reset(st);
+    dbi_reset(st);
     return SP_OK;
 }
 

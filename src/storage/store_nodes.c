@@ -122,19 +122,19 @@ int store_nodes_patch(struct db *db, const char *id, const struct store_row *row
 
 static int explain_refs(struct db *db, const char *id, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_REFS, &st, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW)
+    dbi_bind_text(st, 1, id, DBI_NTS, DBI_STATIC);
+    int step = dbi_step(st);
+    if (step != DBI_ROW)
         return store_step_error(db, st, step, err);
     struct buf b = BUF_INIT(0);
     for (int i = 0; i < (int)SP_COUNT(REF_NAMES); i++)
-        if (sqlite3_column_int(st, i))
+        if (dbi_column_int64(st, i))
             buf_printf(&b, "%s%s", b.len ? ", " : "", REF_NAMES[i]);
-    sqlite3_reset(st);
+    dbi_reset(st);
     sp_error_set(err, SP_ECONFLICT, "Node is still referenced by %s",
                  b.len ? buf_cstr(&b) : "other rows");
     buf_release(&b);
@@ -145,7 +145,7 @@ int store_nodes_delete(struct db *db, const char *id, struct sp_error *err)
 {
     int changes = 0;
     int rc = store_write(db, SQL_DELETE, STORE_TEXTS(id), &changes, err);
-    if (rc == SP_ECONFLICT && store_is_fk_error(sqlite3_extended_errcode(db_handle(db))))
+    if (rc == SP_ECONFLICT && store_is_fk_error(db))
         return explain_refs(db, id, err);
     if (rc == SP_OK && changes == 0)
         return sp_error_set(err, SP_ENOTFOUND, "Node not found");

@@ -50,7 +50,7 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     rc = store_stmt(db, SQL_VISIT_UPDATE, &st, err);
     if (rc == SP_OK) {
         store_bind_row(st, t, row);
