@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "storage/columns.h"
+#include "storage/dialect.h"
 #include "storage/rowjson.h"
 #include "storage/store_writer.h"
 #include "util/ids.h"
@@ -39,7 +40,6 @@ void store_write_unlock(void)
 }
 
 /* BEGIN/COMMIT as cached statements (sqlite3_exec would parse them on every request). */
-static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_COMMIT[] = "COMMIT";
 /* A transaction inside a group-commit batch is a savepoint nested in the request's own. */
 static const char SQL_SP[] = "SAVEPOINT sprout_txn";
@@ -67,7 +67,7 @@ int store_txn_begin(struct db *db, struct sp_error *err)
     if (store_writer_in_batch())
         return run_static(db, SQL_SP, "starting a transaction", err);
     store_write_lock();
-    int rc = run_static(db, SQL_BEGIN, "starting a transaction", err);
+    int rc = run_static(db, store_dialect(db, &STORE_SQL_BEGIN), "starting a transaction", err);
     if (rc != SP_OK)
         store_write_unlock();
     return rc;

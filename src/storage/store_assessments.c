@@ -24,8 +24,8 @@ static const char SQL_CREATE[] =
     "INSERT INTO assessments (id, user_id, target_node_id, type, title) "
     "VALUES (:id, :user_id, :target_node_id, :type, :title) RETURNING " STORE_COLS_ASSESSMENTS;
 static const char SQL_PATCH[] =
-    "UPDATE assessments SET completed_at = iif(:set_completed_at, :completed_at, completed_at), "
-    "title = iif(:set_title, :title, title) WHERE id = :key RETURNING " STORE_COLS_ASSESSMENTS;
+    "UPDATE assessments SET " STORE_PATCH_COL("completed_at") ", " STORE_PATCH_COL("title")
+    " WHERE id = :key RETURNING " STORE_COLS_ASSESSMENTS;
 static const char SQL_Q_LIST[] =
     "SELECT " STORE_COLS_QUESTIONS " FROM questions WHERE assessment_id = ?1 ORDER BY rowid";
 static const char SQL_Q_CREATE[] =

@@ -23,7 +23,7 @@ static const char SQL_CREATE[] =
     "INSERT INTO branches (id, title, user_id) VALUES (:id, :title, :user_id) "
     "RETURNING " STORE_COLS_BRANCHES;
 static const char SQL_PATCH[] =
-    "UPDATE branches SET title = iif(:set_title, :title, title), updated_at = :now "
+    "UPDATE branches SET " STORE_PATCH_COL("title") ", updated_at = :now "
     "WHERE id = :key RETURNING " STORE_COLS_BRANCHES;
 static const char SQL_EXISTS[] = "SELECT 1 FROM branches WHERE id = ?1";
 static const char SQL_NODESET[] =

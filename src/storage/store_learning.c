@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/dialect.h"
 #include "storage/store_sql.h"
 #include "util/ids.h"
 
@@ -41,13 +42,6 @@ static const char SQL_HISTORY[] =
 static const char SQL_EDGES_FROM[] =
     "SELECT " EDGE_COLS " FROM node_edges e WHERE e.source_node_id IN "
     "(SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) ORDER BY e.rowid";
-static const char SQL_LAST_REFINE[] =
-    "SELECT json_extract(response_meta, '$.answerCount') FROM node_generations "
-    "WHERE node_id = ?1 AND json_valid(response_meta) "
-    "AND json_extract(response_meta, '$.mode') = 'concept_refinement_agent' "
-    "AND json_extract(response_meta, '$.assessmentId') = ?2 "
-    "AND json_extract(response_meta, '$.userId') = ?3 "
-    "ORDER BY created_at DESC, rowid DESC LIMIT 1";
 static const char SQL_GRADE[] =
     "UPDATE answers SET is_correct = ?2, score = ?3, feedback = ?4 WHERE id = ?1";
 static const char SQL_NODE_INSERT[] =
@@ -67,7 +61,7 @@ static const char SQL_EDGES_OUT[] =
 static const char SQL_EDGES_OUT_SIBLING[] =
     "SELECT e.source_node_id, e.target_node_id FROM node_edges e JOIN nodes t "
     "ON t.id = e.target_node_id WHERE e.source_node_id = ?1 AND t.type = 'concept' "
-    "AND t.parent_id IS ?2 ORDER BY e.rowid";
+    "AND t.parent_id IS NOT DISTINCT FROM ?2 ORDER BY e.rowid";
 static const char SQL_NODE_DELETE[] = "DELETE FROM nodes WHERE id = ?1";
 static const char SQL_REFS[] =
     "SELECT EXISTS(SELECT 1 FROM nodes WHERE parent_id = ?1),"
@@ -216,7 +210,7 @@ int store_learning_last_refinement(struct db *db, const char *node_id, const cha
                                    const char *user_id, long *answer_count, struct sp_error *err)
 {
     struct dbi_stmt *st;
-    int rc = store_stmt(db, SQL_LAST_REFINE, &st, err);
+    int rc = store_stmt(db, store_dialect(db, &STORE_SQL_LAST_REFINE), &st, err);
     if (rc != SP_OK)
         return rc;
     dbi_bind_text(st, 1, node_id, DBI_NTS, DBI_STATIC);

@@ -59,10 +59,10 @@ static const char SQL_CREATE[] =
     "VALUES (:id, :user_id, :type, :branch_id, :parent_id, :title, :desc) "
     "RETURNING " STORE_COLS_NODES;
 static const char SQL_PATCH[] =
-    "UPDATE nodes SET title = iif(:set_title, :title, title), "
-    "\"desc\" = iif(:set_desc, :desc, \"desc\"), "
-    "accuracy_score = iif(:set_accuracy_score, :accuracy_score, accuracy_score), "
-    "updated_at = :now WHERE id = :key RETURNING " STORE_COLS_NODES;
+    "UPDATE nodes SET " STORE_PATCH_COL("title") ", "
+    "\"desc\" = CASE WHEN :set_desc = 1 THEN :desc ELSE \"desc\" END, "
+    STORE_PATCH_COL("accuracy_score") ", updated_at = :now WHERE id = :key RETURNING "
+    STORE_COLS_NODES;
 static const char SQL_DELETE[] = "DELETE FROM nodes WHERE id = ?1";
 static const char SQL_REFS[] =
     "SELECT EXISTS(SELECT 1 FROM nodes WHERE parent_id = ?1),"

@@ -27,10 +27,8 @@ static const char SQL_VISIT_INSERT[] =
     "RETURNING " STORE_COLS_USER_NODE_PROGRESS;
 static const char SQL_PATCH[] =
     "UPDATE user_node_progress SET "
-    "mastery_score = iif(:set_mastery_score, :mastery_score, mastery_score), "
-    "completed_at = iif(:set_completed_at, :completed_at, completed_at), "
-    "has_generated_subnodes = iif(:set_has_generated_subnodes, :has_generated_subnodes, "
-    "has_generated_subnodes), updated_at = :now WHERE id = :key "
+    STORE_PATCH_COL("mastery_score") ", " STORE_PATCH_COL("completed_at") ", "
+    STORE_PATCH_COL("has_generated_subnodes") ", updated_at = :now WHERE id = :key "
     "RETURNING " STORE_COLS_USER_NODE_PROGRESS;
 
 int store_progress_list(struct db *db, const char *user_id, const char *node_id, struct buf *out,

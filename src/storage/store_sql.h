@@ -34,9 +34,12 @@ int store_bind_value(struct dbi_stmt *st, int idx, const struct store_value *v);
 /* Bind text (NULL -> SQL NULL) to the parameter called name; no-op when st has none. */
 void store_bind_name(struct dbi_stmt *st, const char *name, const char *text);
 /* Bind every ":column" parameter of st from row (ABSENT binds NULL), every ":set_column" to 1/0
- * by whether the value is present (PATCH: `SET c = iif(:set_c, :c, c)`) and ":now" to the
+ * by whether the value is present (PATCH: STORE_PATCH_COL("c")) and ":now" to the
  * current ISO time. Other names are left to the caller. */
 void store_bind_row(struct dbi_stmt *st, const struct model_table *t, const struct store_row *row);
+/* One column of a PATCH in standard SQL (both engines): the new value when the request has it,
+ * else the column as it is. c is a plain column name (quote a keyword such as "desc" by hand). */
+#define STORE_PATCH_COL(c) c " = CASE WHEN :set_" c " = 1 THEN :" c " ELSE " c " END"
 /* Cut out back to len (a failed write's partial reply). */
 void store_truncate(struct buf *out, size_t len);
 
