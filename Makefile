@@ -10,7 +10,7 @@
 #   make man        build/sprout.1, the man page, written by the binary from its command table
 #   make install    binary + man page under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local by default)
 #   make format     clang-format the C sources (scripts/format.sh; --check lists what differs)
-PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto
+PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto libpq
 # poppler-glib: headers only. src/extract/pdf.c dlopens it on the first PDF, so the ~80 libraries
 # behind it (cairo, glib, libstdc++, nss, X11 ...) cost nothing until a PDF is extracted.
 DL_PKGS  := poppler-glib
@@ -42,8 +42,9 @@ PURIFY_JS := /usr/share/nodejs/dompurify/dist/purify.min.js
 WEB_SRC  := $(shell find web -type f ! -name README.md 2>/dev/null | LC_ALL=C sort)
 WEB_STAGED := $(WEB_SRC:web/%=build/web/%) build/web/vendor/marked.min.js build/web/vendor/purify.min.js
 WEB_FILES := $(WEB_STAGED) $(WEB_STAGED:%=%.gz)
-# Files built into the binary (util/embed.h): the migrations, the agents' prompts, the web page.
-EMBED_FILES := $(shell find drizzle src/agents/prompts -type f 2>/dev/null | LC_ALL=C sort) $(WEB_FILES)
+# Files built into the binary (util/embed.h): the migrations (SQLite drizzle/, PostgreSQL
+# drizzle-pg/ without its schema.ts), the agents' prompts, the web page.
+EMBED_FILES := $(shell find drizzle drizzle-pg src/agents/prompts -type f ! -name '*.ts' 2>/dev/null | LC_ALL=C sort) $(WEB_FILES)
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 SUPPORT_SRCS := $(shell find tests/support -name '*.c' 2>/dev/null | sort)
 DRIVER_SRCS := $(shell find tests/drivers -name '*.c' 2>/dev/null | sort)

@@ -35,6 +35,7 @@ for layer in "${!allowed[@]}"; do
 done
 # external headers per layer
 grep -ln 'include <microhttpd.h>' $(find src -name '*.[ch]') | grep -v '^src/http/' | sed 's/^/microhttpd.h outside http\/: /' | grep . && fail=1
+grep -ln 'include <libpq-fe.h>' $(find src/api src/http src/objects src/extract src/llm src/runs src/agents -name '*.[ch]' 2>/dev/null) 2>/dev/null | sed 's/^/libpq-fe.h above storage\/: /' | grep . && fail=1
 grep -ln 'include <sqlite3.h>' $(find src/api src/http src/objects src/extract src/llm src/runs src/agents -name '*.[ch]' 2>/dev/null) 2>/dev/null | sed 's/^/sqlite3.h above storage\/: /' | grep . && fail=1
 
 # the environment is read in cli/ only (cli/settings.c), which hands each layer its config

@@ -13,6 +13,9 @@
   headers=...)` returns a Reply
   with .status, .headers, .text and .json. Stopped with SIGTERM at the end of the test, which
   must exit 0 with no sanitizer report.
+- `pg_server` (session): a throw-away PostgreSQL server (tests/support/pgserver.py), started
+  as an unprivileged user in a temporary data directory and stopped at the end of the run;
+  `pg_url`: a new empty database on it for one test.
 Paths: DATA is tests/data (conformance cases, fixture databases; see tests/data/README.md).
 """
 import http.client
@@ -46,6 +49,7 @@ def run_sprout(*args, cwd=None, env=None, input=None, timeout=60, check_sanitize
     e = dict(os.environ)
     e.pop("DB_PATH", None)
     e.pop("AWS_S3_BUCKET", None)
+    e.pop("DATABASE_URL", None)
     if env:
         e.update(env)
     p = subprocess.run([str(binary or BIN), *map(str, args)], cwd=cwd, env=e, input=input,
@@ -191,6 +195,21 @@ def start_server(tmp_path):
 @pytest.fixture
 def server(start_server):
     return start_server()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throw-away PostgreSQL server for the whole run (tests/support/pgserver.py)."""
+    from support.pgserver import PgServer
+    srv = PgServer.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A new empty database on the test server: postgres://sprout@127.0.0.1:PORT/t_...."""
+    return pg_server.create_database()
 
 
 @pytest.fixture

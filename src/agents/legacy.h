@@ -2,7 +2,7 @@
  * calls behind POST /api/nodes/:id/generate-concepts and /generate-subconcepts (JSON routes,
  * unused by the current client).
  *
- * Decisions (bug B11 fixed, see docs/agents-topic.md): the concept generator gets the topic's
+ * Decisions (bug B11 fixed, see docs/AGENTS.md): the concept generator gets the topic's
  * uploaded documents; the model logged in node_generations is the one actually called; both
  * branches of both routes return the same edge shape, a superset of the original's two:
  * {"id","sourceNodeId","targetNodeId","createdAt","source": title,"target": title}.

@@ -5,7 +5,7 @@
  * node_* / edge_* events are emitted after the commit; remove_subconcept refuses, changing
  * nothing, while other rows reference the node (bug B4). A tool checks cancellation first
  * and writes nothing once the run is cancelled.
- * Differences from the original, for docs/agents-concept.md: the new concept of
+ * Differences from the original, for docs/AGENTS.md: the new concept of
  * add_prerequisite_concept / add_followup_concept is announced (node_created) before the edge
  * events that mention it; rewiring never creates a self-loop; tool inputs are checked (a
  * missing title is a tool error, not a crash).

@@ -1,6 +1,6 @@
 /* agents/tutor.c: the tutor agent and its six tools (see tutor.h; spec/agents.md §8.4).
  *
- * Differences from the original, each documented in docs/agents-tutor.md:
+ * Differences from the original, each documented in docs/AGENTS.md:
  *  - the drawing reaches the model as an image block (B2);
  *  - the conversation always opens with a user message, and a turn without learner text on a
  *    conversation that ends with the tutor gets a short "continue" message (B9);

@@ -1,5 +1,5 @@
 /* api/agents_topic.c: the topic run and the two legacy generator routes (spec/agents.md §7.1,
- * §7.6; decisions in docs/agents-topic.md).
+ * §7.6; decisions in docs/AGENTS.md).
  *   POST /api/agents/topics/:topicNodeId/run   SSE (agents/topic.h agent_topic_stream)
  *   POST /api/nodes/:id/generate-concepts      JSON (agents/legacy.h)
  *   POST /api/nodes/:id/generate-subconcepts   JSON

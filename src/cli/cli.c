@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db/pg.h"
 #include "util/config.h"
 #include "util/countof.h"
 
@@ -25,7 +26,7 @@ static const struct cli_cmd cli_commands[] = {
       "run the HTTP API (PORT, default 8000) on the database, and the learner's web page at / "
       "(built in; --web DIR serves it from a folder)" },
     { "db migrate", cmd_db_migrate, "", "apply pending migrations (built in, or ./drizzle, or --migrations DIR)" },
-    { "db generate", cmd_db_generate, "[--name NAME] [--rename KEY=VALUE]... [--schema FILE.json]",
+    { "db generate", cmd_db_generate, "[--dialect sqlite|postgresql] [--name NAME] [--rename KEY=VALUE]... [--schema FILE.json]",
       "write the next migration from the difference between the schema and the last snapshot" },
     { "db push", cmd_db_push, "[--force]", "bring the database straight to the schema (development)" },
     { "db status", cmd_db_status, "", "list applied and pending migrations" },
@@ -46,7 +47,8 @@ struct cli_doc {
 };
 
 static const struct cli_doc cli_globals[] = {
-    { "--db PATH", "the SQLite database (default: $DB_PATH, .env DB_PATH, ./sprout.db)" },
+    { "--db PATH|URL", "the SQLite database (default: $DB_PATH, .env DB_PATH, ./sprout.db), or a "
+                       "postgres://... URL for PostgreSQL (default: $DATABASE_URL when it is one)" },
     { "--migrations DIR", "read migrations from DIR (default: ./drizzle when it exists, else the "
                           "migrations built into the binary; db generate writes to DIR or ./drizzle)" },
     { "--version", "print the version" },
@@ -55,6 +57,7 @@ static const struct cli_doc cli_globals[] = {
 
 static const struct cli_doc cli_environment[] = {
     { "DB_PATH", "the SQLite database (default ./sprout.db)" },
+    { "DATABASE_URL", "postgres://user@host/db selects PostgreSQL (libpq); other values are ignored" },
     { "PORT, HOST", "where serve listens (default 8000 on 127.0.0.1)" },
     { "STORAGE_DIR", "uploaded documents (default: uploads/ beside the database)" },
     { "AWS_S3_BUCKET", "keep documents in this S3 bucket instead (with AWS_REGION, AWS_ACCESS_KEY_ID, "
@@ -276,8 +279,12 @@ int cli_main(int argc, char **argv)
     }
     config_load(NULL);
     cli_settings_process();
-    ctx.db_path = db ? db : config_get("DB_PATH", "./sprout.db");
-    ctx.migrations_dir = mig ? mig : "./drizzle";
+    const char *url = db ? db : config_get("DATABASE_URL", NULL);
+    if (pg_is_url(url))
+        ctx.pg_url = url;
+    ctx.db_path = db && !ctx.pg_url ? db : config_get("DB_PATH", "./sprout.db");
+    ctx.migrations_set = mig != NULL;
+    ctx.migrations_dir = mig ? mig : ctx.pg_url ? "./drizzle-pg" : "./drizzle";
     /* Durability (docs/SERVER.md): FULL unless SPROUT_SYNC=normal. */
     const char *sync = config_get("SPROUT_SYNC", "full");
     if (strcasecmp(sync, "normal") == 0) {
@@ -289,8 +296,9 @@ int cli_main(int argc, char **argv)
     }
     ctx.migrations = migsrc_folder(ctx.migrations_dir);
     struct stat st;
-    if (!mig && (stat(ctx.migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) && migsrc_builtin_available())
-        ctx.migrations = migsrc_builtin();
+    if (!mig && (stat(ctx.migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) &&
+        (ctx.pg_url ? migsrc_builtin_pg_available() : migsrc_builtin_available()))
+        ctx.migrations = ctx.pg_url ? migsrc_builtin_pg() : migsrc_builtin();
     ctx.interactive = isatty(0) && isatty(2);
 
     const struct cli_cmd *cmd = NULL;
@@ -320,6 +328,13 @@ int cli_main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     ctx.command = cmd->name;
+    if (ctx.pg_url && strcmp(cmd->name, "serve") == 0) {
+        /* never fall back to a SQLite file silently when PostgreSQL was asked for */
+        fprintf(stderr, "sprout: error: sprout serve does not run on PostgreSQL yet (the `db` commands do; "
+                        "see docs/POSTGRESQL.md): unset DATABASE_URL or pass --db PATH for SQLite\n");
+        free(rest);
+        return CLI_EXIT_FAIL;
+    }
 
     ctx.argc = nrest - words;
     ctx.argv = rest + words;

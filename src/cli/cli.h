@@ -7,7 +7,11 @@
  * hidden --man (the man page sprout(1), which the build writes to build/sprout.1) print from the
  * same tables (commands, global options, environment) and exit.
  * The migrations source (ctx->migrations) is chosen here: --migrations DIR > ./drizzle when it
- * is a folder > the drizzle/ folder built into the binary (db/migsrc.h).
+ * is a folder > the drizzle/ folder built into the binary (db/migsrc.h); on PostgreSQL the same
+ * with ./drizzle-pg and the built-in drizzle-pg/.
+ * The database is chosen here too: --db > $DATABASE_URL > $DB_PATH > ./sprout.db; a value
+ * starting with postgres:// or postgresql:// selects PostgreSQL (ctx->pg_url), anything else is
+ * a SQLite file.
  * Errors: a command reports failure with cli_fail(), the one place that turns an SP_* code
  * into a message on stderr ("sprout: error: ...") and an exit code (cli_exit_code).
  * Exit codes: 0 ok, 1 failure, 2 usage error, 3 drift / out of sync (db check, db status).
@@ -25,6 +29,9 @@ struct cli_ctx {
     const char *command;        /* "db migrate" */
     const char *db_path;        /* --db > $DB_PATH > .env DB_PATH > ./sprout.db */
     const char *migrations_dir; /* the folder: --migrations > ./drizzle (db generate writes here) */
+    bool migrations_set;        /* --migrations was given */
+    const char *pg_url;         /* PostgreSQL selected: --db or $DATABASE_URL "postgres://..." /
+                                   "postgresql://..." (libpq's URI); NULL = SQLite at db_path */
     struct migsrc migrations;   /* what is read: --migrations DIR > ./drizzle if it exists > built in */
     int argc;                   /* arguments after the command words, globals removed */
     char **argv;

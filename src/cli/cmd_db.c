@@ -5,6 +5,8 @@
  * the database, opens the database through db_open() (drizzle-compatible pragmas), prints
  * what it did on stdout and reports failures through cli_fail(). Exit codes as cli.h: 0 ok,
  * 1 failure, 2 usage, 3 drift / pending (status, check, baseline refusal).
+ * On PostgreSQL (ctx->pg_url) the same commands run through db/pg.h and db/pgmigrate.h, with
+ * the same output; backup and restore use pg_dump / pg_restore (db/pgbackup.h).
  * Ownership: everything a command allocates is released before it returns.
  * Thread model: main thread only.
  */
@@ -21,8 +23,14 @@
 #include "db/diff.h"
 #include "db/introspect.h"
 #include "db/migrate.h"
+#include "db/pg.h"
+#include "db/pgbackup.h"
+#include "db/pgdiff.h"
+#include "db/pgintrospect.h"
+#include "db/pgmigrate.h"
 #include "db/schema.h"
 #include "db/seed.h"
+#include "db/pgsnap.h"
 #include "db/snapshot.h"
 #include "util/countof.h"
 
@@ -42,6 +50,39 @@ static int open_db(const struct cli_ctx *ctx, unsigned flags, struct db **db, st
     if (rc == SP_EIO)
         sp_error_prefix(err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
+    return rc;
+}
+
+static int open_pg(const struct cli_ctx *ctx, struct pg **pg, struct sp_error *err)
+{
+    return pg_connect(ctx->pg_url, pg, err);
+}
+
+/* How the database is named in messages (a PostgreSQL URL without its password). */
+static const char *db_label(const struct cli_ctx *ctx, char *buf, size_t size)
+{
+    if (!ctx->pg_url)
+        return ctx->db_path;
+    pg_hide_password(ctx->pg_url, buf, size);
+    return buf;
+}
+
+/* Read the migrations source, and refuse a folder of the other dialect (its SQL would fail
+ * half-way, or worse, run): the journal's "dialect" must match the selected database. */
+static int load_folder(const struct cli_ctx *ctx, struct migrate_folder *f, struct sp_error *err)
+{
+    int rc = migrate_folder_load(&ctx->migrations, f, err);
+    if (rc != SP_OK)
+        return rc;
+    const char *d = json_string_value(json_object_get(f->journal.raw, "dialect"));
+    const char *want = ctx->pg_url ? "postgresql" : "sqlite";
+    if (d && strcmp(d, want) != 0) {
+        rc = sp_error_set(err, SP_EINVAL, "the migrations in %s are for %s, but the database is %s: use %s",
+                          migsrc_name(&ctx->migrations), d, ctx->pg_url ? "PostgreSQL" : "SQLite",
+                          ctx->pg_url ? "a PostgreSQL folder (drizzle-pg, written by `sprout db generate "
+                                        "--dialect postgresql`)" : "a SQLite folder (drizzle)");
+        migrate_folder_free(f);
+    }
     return rc;
 }
 
@@ -79,15 +120,18 @@ static int run_migrations(struct cli_ctx *ctx)
     size_t n = 0;
     puts("Running migrations...");
     fflush(stdout);
-    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
+    int rc = load_folder(ctx, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
-    rc = open_db(ctx, DB_OPEN_CREATE, &db, &err);
+    struct pg *pg = NULL;
+    rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, DB_OPEN_CREATE, &db, &err);
     bool opened = rc == SP_OK;
     if (rc == SP_OK)
-        rc = migrate_apply_folder(db, &f, stdout, &n, &err);
+        rc = pg ? pgmigrate_apply(pg, &f, stdout, &n, &err) : migrate_apply_folder(db, &f, stdout, &n, &err);
     db_close(db);
+    pg_close(pg);
     migrate_folder_free(&f);
+    char dbl[600];
     if (rc != SP_OK) {
         int code = cli_fail(rc, &err);
         if (opened)
@@ -95,9 +139,9 @@ static int run_migrations(struct cli_ctx *ctx)
         return code;
     }
     if (n == 0)
-        printf("No pending migrations: %s is up to date.\n", ctx->db_path);
+        printf("No pending migrations: %s is up to date.\n", db_label(ctx, dbl, sizeof dbl));
     else
-        printf("Applied %zu migration%s to %s.\n", n, n == 1 ? "" : "s", ctx->db_path);
+        printf("Applied %zu migration%s to %s.\n", n, n == 1 ? "" : "s", db_label(ctx, dbl, sizeof dbl));
     puts("Migrations complete.");
     return CLI_EXIT_OK;
 }
@@ -125,17 +169,19 @@ int cmd_db_status(struct cli_ctx *ctx)
         return prc;
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
+    int rc = load_folder(ctx, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     struct db *db = NULL;
     struct migrate_row *rows = NULL;
     size_t n_rows = 0;
-    rc = open_db(ctx, 0, &db, &err);
-    bool missing = rc == SP_ENOTFOUND;
+    struct pg *pg = NULL;
+    rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
+    bool missing = rc == SP_ENOTFOUND && !ctx->pg_url;
     if (rc == SP_OK)
-        rc = migrate_rows_load(db, &rows, &n_rows, &err);
+        rc = pg ? pgmigrate_rows_load(pg, &rows, &n_rows, &err) : migrate_rows_load(db, &rows, &n_rows, &err);
     db_close(db);
+    pg_close(pg);
     if (rc != SP_OK && !missing) {
         migrate_folder_free(&f);
         return cli_fail(rc, &err);
@@ -145,8 +191,9 @@ int cmd_db_status(struct cli_ctx *ctx)
     for (size_t i = 0; i < n_rows; i++)
         if (rows[i].created_at > last || i == 0)
             last = rows[i].created_at;
-    char label[512];
-    printf("Database %s%s; migrations from %s:\n", ctx->db_path, missing ? " (does not exist yet)" : "",
+    char label[512], dbl[600];
+    printf("Database %s%s; migrations from %s:\n", db_label(ctx, dbl, sizeof dbl),
+           missing ? " (does not exist yet)" : "",
            cli_migrations_label(ctx, label, sizeof label));
     size_t pending = 0, applied = 0, warnings = 0;
     for (size_t i = 0; i < f.n; i++) {
@@ -203,19 +250,81 @@ static int diff_live(struct db *db, const struct model_schema *target, bool push
     return rc;
 }
 
+/* PostgreSQL: the live database against a wanted body, both in the server's spelling. */
+static int pg_diff_live(struct pg *pg, const json_t *target, bool push, struct diff_result *out,
+                        struct sp_error *err)
+{
+    json_t *live = NULL, *canon = NULL;
+    int rc = pgintrospect_body(pg, &live, err);
+    if (rc == SP_OK)
+        rc = pgintrospect_canonical(pg, target, live, &canon, err);
+    struct diff_options opt = { .ask = ask_create, .push = push, .old_label = "database", .new_label = "schema" };
+    if (rc == SP_OK)
+        rc = pgdiff_bodies(live, canon, &opt, out, err);
+    json_decref(live);
+    json_decref(canon);
+    return rc;
+}
+
+/* A snapshot of the migrations source as a PostgreSQL body. */
+static int load_source_pg_snapshot(const struct cli_ctx *ctx, const char *rel, json_t **out, char *name,
+                                   size_t name_size, struct sp_error *err)
+{
+    migsrc_file_name(&ctx->migrations, rel, name, name_size);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = migsrc_read(&ctx->migrations, rel, &text, &len, err);
+    if (rc == SP_OK)
+        rc = pgsnap_load_text(name, text, len, out, NULL, err);
+    free(text);
+    return rc;
+}
+
+/* The database (SQLite or PostgreSQL) against a snapshot of the source: pending migrations and
+ * differences. */
+static int check_against(const struct cli_ctx *ctx, const char *snap_rel, const struct migrate_folder *f,
+                         char *snap_path, size_t snap_size, size_t *pending, struct diff_result *d,
+                         struct sp_error *err)
+{
+    if (ctx->pg_url) {
+        json_t *body = NULL;
+        struct pg *pg = NULL;
+        int rc = load_source_pg_snapshot(ctx, snap_rel, &body, snap_path, snap_size, err);
+        if (rc == SP_OK)
+            rc = open_pg(ctx, &pg, err);
+        if (rc == SP_OK && pending)
+            rc = pgmigrate_count_pending(pg, f, pending, err);
+        if (rc == SP_OK)
+            rc = pg_diff_live(pg, body, false, d, err);
+        pg_close(pg);
+        json_decref(body);
+        return rc;
+    }
+    struct model_schema snap = { 0 };
+    struct db *db = NULL;
+    int rc = load_source_snapshot(ctx, snap_rel, &snap, snap_path, snap_size, err);
+    if (rc == SP_OK)
+        rc = open_db(ctx, 0, &db, err);
+    if (rc == SP_OK && pending)
+        rc = migrate_count_pending(db, f, pending, err);
+    if (rc == SP_OK)
+        rc = diff_live(db, &snap, false, d, err);
+    db_close(db);
+    model_schema_free(&snap);
+    return rc;
+}
+
 int cmd_db_check(struct cli_ctx *ctx)
 {
     int prc = cli_parse(ctx, no_flags, NULL, 0, NULL);
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char *snap_rel = NULL, snap_path[4200] = "";
-    struct model_schema snap = { 0 };
+    char *snap_rel = NULL, snap_path[4200] = "", dbl[600];
     struct diff_result d = { 0 };
-    struct db *db = NULL;
     struct migrate_folder f;
     size_t pending = 0;
-    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
+    int rc = load_folder(ctx, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     rc = migsrc_latest_snapshot(&ctx->migrations, &snap_rel, &err);
@@ -223,15 +332,7 @@ int cmd_db_check(struct cli_ctx *ctx)
         rc = sp_error_set(&err, SP_ENOTFOUND, "no snapshot in %s/meta: nothing to compare with",
                           migsrc_name(&ctx->migrations));
     if (rc == SP_OK)
-        rc = load_source_snapshot(ctx, snap_rel, &snap, snap_path, sizeof snap_path, &err);
-    if (rc == SP_OK)
-        rc = open_db(ctx, 0, &db, &err);
-    if (rc == SP_OK)
-        rc = migrate_count_pending(db, &f, &pending, &err);
-    if (rc == SP_OK)
-        rc = diff_live(db, &snap, false, &d, &err);
-    db_close(db);
-    model_schema_free(&snap);
+        rc = check_against(ctx, snap_rel, &f, snap_path, sizeof snap_path, &pending, &d, &err);
     int code = CLI_EXIT_OK;
     if (rc != SP_OK) {
         code = cli_fail(rc, &err);
@@ -240,7 +341,7 @@ int cmd_db_check(struct cli_ctx *ctx)
     } else {
         code = CLI_EXIT_DRIFT;
         printf("Database %s is out of sync with %s (old = the database, new = the snapshot):\n",
-               ctx->db_path, shown(snap_path));
+               db_label(ctx, dbl, sizeof dbl), shown(snap_path));
         for (size_t i = 0; i < d.n_changes; i++)
             printf("  - %s\n", d.changes[i]);
         if (pending)
@@ -282,13 +383,13 @@ int cmd_db_baseline(struct cli_ctx *ctx)
         return cli_usage(ctx, "--to TAG is required");
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
+    int rc = load_folder(ctx, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     long idx = journal_index(&f, to);
-    struct model_schema snap = { 0 };
     struct diff_result d = { 0 };
     struct db *db = NULL;
+    struct pg *pg = NULL;
     char snap_rel[1024], snap_path[4200] = "";
     size_t n = 0;
     int code = CLI_EXIT_OK;
@@ -298,12 +399,8 @@ int cmd_db_baseline(struct cli_ctx *ctx)
     if (rc == SP_OK) {
         snprintf(snap_rel, sizeof snap_rel, "meta/%.*s_snapshot.json", (int)strcspn(f.files[idx].tag, "_"),
                  f.files[idx].tag);
-        rc = load_source_snapshot(ctx, snap_rel, &snap, snap_path, sizeof snap_path, &err);
+        rc = check_against(ctx, snap_rel, &f, snap_path, sizeof snap_path, NULL, &d, &err);
     }
-    if (rc == SP_OK)
-        rc = open_db(ctx, 0, &db, &err);
-    if (rc == SP_OK)
-        rc = diff_live(db, &snap, false, &d, &err);
     if (rc == SP_OK && d.n_changes > 0) {
         printf("Refusing to baseline: the database does not match %s:\n", shown(snap_path));
         for (size_t i = 0; i < d.n_changes; i++)
@@ -312,7 +409,10 @@ int cmd_db_baseline(struct cli_ctx *ctx)
                           "was recorded", f.files[idx].tag, d.n_changes, d.n_changes == 1 ? "" : "s");
     }
     if (rc == SP_OK)
-        rc = migrate_record_upto(db, &f, (size_t)idx, stdout, &n, &err);
+        rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
+    if (rc == SP_OK)
+        rc = pg ? pgmigrate_record_upto(pg, &f, (size_t)idx, stdout, &n, &err)
+                : migrate_record_upto(db, &f, (size_t)idx, stdout, &n, &err);
     if (rc == SP_OK) {
         printf("Baseline: %zu migration%s recorded as applied, up to and including %s.\n", n,
                n == 1 ? "" : "s", f.files[idx].tag);
@@ -323,8 +423,8 @@ int cmd_db_baseline(struct cli_ctx *ctx)
         code = cli_fail(rc, &err);
     }
     db_close(db);
+    pg_close(pg);
     diff_result_free(&d);
-    model_schema_free(&snap);
     migrate_folder_free(&f);
     return code;
 }
@@ -341,14 +441,19 @@ int cmd_db_push(struct cli_ctx *ctx)
     struct sp_error err = { 0 };
     struct db *db = NULL;
     struct diff_result d = { 0 };
+    struct pg *pg = NULL;
+    json_t *want = NULL;
     int code = CLI_EXIT_OK;
-    int rc = open_db(ctx, DB_OPEN_CREATE, &db, &err);
-    if (rc == SP_OK)
+    char dbl[600];
+    int rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, DB_OPEN_CREATE, &db, &err);
+    if (rc == SP_OK && pg && (rc = pgsnap_from_model(&schema_sprout, &want, &err)) == SP_OK)
+        rc = pg_diff_live(pg, want, true, &d, &err);
+    else if (rc == SP_OK && !pg)
         rc = diff_live(db, &schema_sprout, true, &d, &err);
     if (rc == SP_OK && d.n_sql == 0) {
         puts("No changes detected");
     } else if (rc == SP_OK) {
-        printf("Statements to bring %s to the schema:\n", ctx->db_path);
+        printf("Statements to bring %s to the schema:\n", db_label(ctx, dbl, sizeof dbl));
         for (size_t i = 0; i < d.n_sql; i++)
             printf("  %s\n", d.sql[i]);
         if (d.n_data_loss > 0 && !force) {
@@ -358,7 +463,8 @@ int cmd_db_push(struct cli_ctx *ctx)
             rc = sp_error_set(&err, SP_EABORT, "push refused because data would be lost; nothing was "
                               "changed. Back up (`sprout db backup`) and pass --force to push anyway");
         } else {
-            rc = migrate_push_statements(db, d.sql, d.n_sql, &err);
+            rc = pg ? pgmigrate_push_statements(pg, d.sql, d.n_sql, &err)
+                    : migrate_push_statements(db, d.sql, d.n_sql, &err);
             if (rc == SP_OK)
                 printf("Pushed %zu statement%s in one transaction.\n", d.n_sql, d.n_sql == 1 ? "" : "s");
         }
@@ -367,6 +473,8 @@ int cmd_db_push(struct cli_ctx *ctx)
         code = cli_fail(rc, &err);
     diff_result_free(&d);
     db_close(db);
+    pg_close(pg);
+    json_decref(want);
     return code;
 }
 
@@ -389,14 +497,17 @@ int cmd_db_rollback(struct cli_ctx *ctx)
     }
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = migrate_folder_load(&ctx->migrations, &f, &err);
+    int rc = load_folder(ctx, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     struct db *db = NULL;
-    rc = open_db(ctx, 0, &db, &err);
+    struct pg *pg = NULL;
+    rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
     if (rc == SP_OK)
-        rc = migrate_rollback(db, &f, (size_t)steps, stdout, &err);
+        rc = pg ? pgmigrate_rollback(pg, &f, (size_t)steps, stdout, &err)
+                : migrate_rollback(db, &f, (size_t)steps, stdout, &err);
     db_close(db);
+    pg_close(pg);
     migrate_folder_free(&f);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
@@ -438,12 +549,26 @@ int cmd_db_reset(struct cli_ctx *ctx)
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char q[CLI_PATH_TEXT];
-    snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?", ctx->db_path);
+    char q[CLI_PATH_TEXT], dbl[600];
+    snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?", db_label(ctx, dbl, sizeof dbl));
     int rc = confirm(ctx, yes, q, &err);
     struct migrate_folder f; /* the folder must be readable before anything is deleted */
-    if (rc == SP_OK && (rc = migrate_folder_load(&ctx->migrations, &f, &err)) == SP_OK)
+    if (rc == SP_OK && (rc = load_folder(ctx, &f, &err)) == SP_OK)
         migrate_folder_free(&f);
+    if (ctx->pg_url) {
+        struct pg *pg = NULL;
+        size_t n = 0;
+        if (rc == SP_OK)
+            rc = open_pg(ctx, &pg, &err);
+        if (rc == SP_OK)
+            rc = pgmigrate_reset(pg, &n, &err);
+        pg_close(pg);
+        if (rc != SP_OK)
+            return cli_fail(rc, &err);
+        printf("Dropped %zu table%s, the types and sequences of schema public and the schema drizzle of %s.\n",
+               n, n == 1 ? "" : "s", dbl);
+        return run_migrations(ctx);
+    }
     static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
     bool any = false;
     for (size_t i = 0; rc == SP_OK && i < SP_COUNT(suffix); i++) {
@@ -473,9 +598,19 @@ int cmd_db_backup(struct cli_ctx *ctx)
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char *dest = np ? strdup(pos[0]) : backup_default_path(ctx->db_path);
+    char *dest = np ? strdup(pos[0]) : backup_default_path(ctx->pg_url ? "sprout-pg.dump" : ctx->db_path);
     if (!dest)
         return cli_fail(SP_ENOMEM, NULL);
+    if (ctx->pg_url) {
+        char dbl[600];
+        int prc2 = pgbackup_dump(ctx->pg_url, dest, &err);
+        struct stat pst;
+        if (prc2 == SP_OK)
+            printf("Backed up %s to %s with pg_dump --format=custom (%lld bytes).\n", db_label(ctx, dbl, sizeof dbl),
+                   dest, stat(dest, &pst) == 0 ? (long long)pst.st_size : 0LL);
+        free(dest);
+        return prc2 == SP_OK ? CLI_EXIT_OK : cli_fail(prc2, &err);
+    }
     struct db *db = NULL;
     int rc = open_db(ctx, 0, &db, &err);
     if (rc == SP_OK)
@@ -504,8 +639,17 @@ int cmd_db_restore(struct cli_ctx *ctx)
     if (np != 1)
         return cli_usage(ctx, "the backup file to restore is required");
     struct sp_error err = { 0 };
-    char q[2 * CLI_PATH_TEXT];
-    snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?", ctx->db_path, pos[0]);
+    char q[2 * CLI_PATH_TEXT], dbl[600];
+    snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?", db_label(ctx, dbl, sizeof dbl), pos[0]);
+    if (ctx->pg_url) {
+        int prc2 = confirm(ctx, yes, q, &err);
+        if (prc2 == SP_OK)
+            prc2 = pgbackup_restore(ctx->pg_url, pos[0], &err);
+        if (prc2 != SP_OK)
+            return cli_fail(prc2, &err);
+        printf("Restored %s from %s with pg_restore.\n", dbl, pos[0]);
+        return CLI_EXIT_OK;
+    }
     int rc = backup_verify(pos[0], &err);
     if (rc == SP_OK)
         rc = confirm(ctx, yes, q, &err);
@@ -530,11 +674,13 @@ int cmd_db_seed(struct cli_ctx *ctx)
         return prc;
     struct sp_error err = { 0 };
     struct db *db = NULL;
+    struct pg *pg = NULL;
     bool inserted = false;
-    int rc = open_db(ctx, 0, &db, &err);
-    if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) == SP_EDB)
+    int rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
+    if (rc == SP_OK && (rc = pg ? pgmigrate_seed(pg, &inserted, &err) : seed_default_user(db, &inserted, &err)) == SP_EDB)
         sp_error_prefix(&err, rc, "run `sprout db migrate` first");
     db_close(db);
+    pg_close(pg);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     if (inserted)

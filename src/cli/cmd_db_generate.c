@@ -1,4 +1,7 @@
-/* cli/cmd_db_generate.c: `sprout db generate [--name NAME] [--rename KEY=VALUE]... [--schema FILE]`.
+/* cli/cmd_db_generate.c: `sprout db generate [--dialect sqlite|postgresql] [--name NAME]
+ * [--rename KEY=VALUE]... [--schema FILE]`.
+ * --dialect postgresql (or a PostgreSQL database selected) writes drizzle-kit's postgresql
+ * folder (default ./drizzle-pg) from the schema's PostgreSQL dialect (db/pgsnap.h).
  *
  * Front end of db/generate: parses the flags, loads the wanted schema (compiled-in, or a
  * conformance case / snapshot file with --schema), asks rename questions on the terminal when
@@ -13,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "db/generate.h"
+#include "db/pgsnap.h"
 #include "db/schema.h"
 #include "db/snapshot.h"
 
@@ -46,6 +50,8 @@ static int ask_terminal(void *ud, const char *question, const char *const *choic
 static bool answer_valid(const char *key, const char *value)
 {
     bool key_ok = (strncmp(key, "table:", 6) == 0 && key[6]) ||
+                  (strncmp(key, "schema:", 7) == 0 && key[7]) || /* PostgreSQL */
+                  (strncmp(key, "enum:", 5) == 0 && key[5]) ||
                   (strncmp(key, "column:", 7) == 0 && strchr(key + 7, '.') && key[7] != '.' &&
                    strchr(key + 7, '.')[1]);
     bool val_ok = strcmp(value, "create") == 0 || (strncmp(value, "rename:", 7) == 0 && value[7]);
@@ -59,7 +65,7 @@ static const char *display_path(const char *p)
 
 int cmd_db_generate(struct cli_ctx *ctx)
 {
-    const char *name = NULL, *schema_file = NULL;
+    const char *name = NULL, *schema_file = NULL, *dialect = NULL;
     const char **renames = calloc((size_t)ctx->argc + 1, sizeof *renames);
     struct diff_answer *ans = calloc((size_t)ctx->argc + 1, sizeof *ans);
     char **owned = calloc((size_t)ctx->argc + 1, sizeof *owned);
@@ -73,6 +79,7 @@ int cmd_db_generate(struct cli_ctx *ctx)
     const struct cli_flag flags[] = {
         { .name = "--name", .value = &name },
         { .name = "--schema", .value = &schema_file },
+        { .name = "--dialect", .value = &dialect },
         { .name = "--rename", .values = renames, .n_values = &n_renames },
         { 0 },
     };
@@ -84,7 +91,8 @@ int cmd_db_generate(struct cli_ctx *ctx)
         if (!key || !answer_valid(key, eq + 1)) {
             free(key);
             exit_code = cli_usage(ctx, "invalid --rename '%s': expected table:<new>=create|rename:<old> "
-                                       "or column:<table>.<new>=create|rename:<old>", val);
+                                       "or column:<table>.<new>=create|rename:<old> (PostgreSQL also "
+                                       "schema:<new>=... and enum:<new>=...)", val);
             goto out;
         }
         owned[n_ans] = key;
@@ -96,10 +104,24 @@ int cmd_db_generate(struct cli_ctx *ctx)
         goto out;
     }
 
+    if (dialect && strcmp(dialect, "sqlite") != 0 && strcmp(dialect, "postgresql") != 0) {
+        exit_code = cli_usage(ctx, "invalid --dialect '%s': expected sqlite or postgresql", dialect);
+        goto out;
+    }
+    bool pg = dialect ? strcmp(dialect, "postgresql") == 0 : ctx->pg_url != NULL;
     struct sp_error err = { 0 };
     struct model_schema loaded = { 0 };
     const struct model_schema *schema = &schema_sprout;
-    if (schema_file) {
+    json_t *pg_schema = NULL;
+    if (pg) {
+        int rc = schema_file ? pgsnap_load_any(schema_file, &pg_schema, &err)
+                             : pgsnap_from_model(&schema_sprout, &pg_schema, &err);
+        if (rc) {
+            cli_fail(rc, &err);
+            exit_code = CLI_EXIT_FAIL;
+            goto out;
+        }
+    } else if (schema_file) {
         int rc = snapshot_load_case(schema_file, &loaded, &err);
         if (rc) {
             cli_fail(rc, &err);
@@ -108,7 +130,8 @@ int cmd_db_generate(struct cli_ctx *ctx)
         }
         schema = &loaded;
     }
-    struct generate_options go = { .dir = ctx->migrations_dir, .schema = schema, .name = name,
+    struct generate_options go = { .dir = pg && !ctx->migrations_set ? "./drizzle-pg" : ctx->migrations_dir,
+                                   .schema = schema, .pg_schema = pg_schema, .name = name,
                                    .answers = ans, .n_answers = n_ans,
                                    .ask = ctx->interactive ? ask_terminal : NULL };
     struct generate_result res;
@@ -137,6 +160,7 @@ int cmd_db_generate(struct cli_ctx *ctx)
     }
     generate_result_free(&res);
     model_schema_free(&loaded);
+    json_decref(pg_schema);
 out:
     for (size_t i = 0; i < n_ans; i++)
         free(owned[i]);

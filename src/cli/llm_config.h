@@ -1,5 +1,5 @@
 /* cli/llm_config.h: the model client's configuration from the environment / .env (the only
- * place that reads the model variables; docs/agents-llm.md lists them).
+ * place that reads the model variables; docs/AGENTS.md lists them).
  * Thread model: start-up only (main thread, before the server threads exist).
  */
 #ifndef SP_CLI_LLM_CONFIG_H

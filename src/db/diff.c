@@ -303,6 +303,7 @@ static void record_rename(struct ctx *c, const char *table, const char *from, co
     r->table = table ? strdup(table) : NULL;
     r->from = strdup(from);
     r->to = strdup(to);
+    r->kind = NULL;
     if ((table && !r->table) || !r->from || !r->to)
         c->rc = SP_ENOMEM;
 }

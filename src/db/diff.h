@@ -49,6 +49,7 @@ struct diff_rename {
     const char *table;  /* for column renames: the table (new name); NULL for table renames */
     const char *from;
     const char *to;
+    const char *kind;   /* NULL: a table or column; "enum" / "schema" (PostgreSQL; static text) */
 };
 
 struct diff_result {

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "db/journal.h"
+#include "db/pgdiff.h"
+#include "db/pgsnap.h"
 #include "db/snapshot.h"
 #include "util/buf.h"
 #include "util/countof.h"
@@ -78,9 +80,10 @@ static char *join_sql(char **v, size_t n)
     return buf_detach(&b);
 }
 
-int generate_down_sql(const struct model_schema *from, const struct model_schema *to,
-                      const struct diff_rename *renames, size_t n_renames, char **out,
-                      struct sp_error *err)
+/* down SQL for either dialect: model schemas (from, to) or PostgreSQL bodies (pfrom, pto) */
+static int down_sql(const struct model_schema *from, const struct model_schema *to, const json_t *pfrom,
+                    const json_t *pto, const struct diff_rename *renames, size_t n_renames, char **out,
+                    struct sp_error *err)
 {
     *out = NULL;
     struct diff_answer *ans = calloc(n_renames + 1, sizeof *ans);
@@ -90,11 +93,13 @@ int generate_down_sql(const struct model_schema *from, const struct model_schema
     for (size_t i = 0; rc == SP_OK && i < n_renames; i++) {
         const struct diff_rename *r = &renames[i];
         struct buf k = BUF_INIT(0), v = BUF_INIT(0);
-        if (r->table) {
+        if (r->kind) {
+            buf_printf(&k, "%s:%s", r->kind, r->from); /* PostgreSQL: enum:, schema: */
+        } else if (r->table) {
             /* the table's name in `from` (undo a table rename done in the same step) */
             const char *t = r->table;
             for (size_t j = 0; j < n_renames; j++)
-                if (!renames[j].table && strcmp(renames[j].to, r->table) == 0)
+                if (!renames[j].table && !renames[j].kind && strcmp(renames[j].to, r->table) == 0)
                     t = renames[j].from;
             buf_printf(&k, "column:%s.%s", t, r->from);
         } else {
@@ -110,7 +115,7 @@ int generate_down_sql(const struct model_schema *from, const struct model_schema
                               .drops_children_first = true };
     struct diff_result r;
     if (rc == SP_OK) {
-        rc = diff_schemas(to, from, &o, &r, err);
+        rc = pto ? pgdiff_bodies(pto, pfrom, &o, &r, err) : diff_schemas(to, from, &o, &r, err);
         if (rc == SP_OK) {
             *out = join_sql(r.sql, r.n_sql);
             if (!*out)
@@ -125,6 +130,13 @@ int generate_down_sql(const struct model_schema *from, const struct model_schema
     free(owned);
     free(ans);
     return rc;
+}
+
+int generate_down_sql(const struct model_schema *from, const struct model_schema *to,
+                      const struct diff_rename *renames, size_t n_renames, char **out,
+                      struct sp_error *err)
+{
+    return down_sql(from, to, NULL, NULL, renames, n_renames, out, err);
 }
 
 /* Write data to <path>.tmp-<pid>; the temp path is returned in *tmp (new string). */
@@ -178,7 +190,8 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
     if (opt->name && !generate_name_valid(opt->name))
         return sp_error_set(err, SP_EINVAL, "invalid --name '%s': use lowercase letters, digits and '_'",
                             opt->name);
-    int rc = snapshot_validate_dir(opt->dir, err);
+    const bool pg = opt->pg_schema != NULL;
+    int rc = pg ? pgsnap_validate_dir(opt->dir, err) : snapshot_validate_dir(opt->dir, err);
     if (rc)
         return rc;
     struct journal j;
@@ -186,6 +199,7 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
     if (rc)
         return rc;
     struct model_schema prev = { 0 };
+    json_t *pg_prev = NULL;
     struct snapshot_meta meta = { .id = SNAPSHOT_ORIGIN_ID };
     char *latest = NULL, *sql = NULL, *down = NULL, *tmp[4] = { 0 };
     const char *final[4] = { 0 };
@@ -193,13 +207,15 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
     struct diff_result d = { 0 };
     rc = snapshot_latest_path(opt->dir, &latest, err);
     if (rc == SP_OK && latest)
-        rc = snapshot_load_file(latest, &prev, &meta, err);
+        rc = pg ? pgsnap_load_file(latest, &pg_prev, &meta, err) : snapshot_load_file(latest, &prev, &meta, err);
+    if (rc == SP_OK && pg && !pg_prev && !(pg_prev = json_object()))
+        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
     if (rc)
         goto out;
     struct diff_options dopt = { .answers = opt->answers, .n_answers = opt->n_answers, .ask = opt->ask,
                                  .ask_ud = opt->ask_ud, .old_label = "previous snapshot",
                                  .new_label = "schema" };
-    rc = diff_schemas(&prev, opt->schema, &dopt, &d, err);
+    rc = pg ? pgdiff_bodies(pg_prev, opt->pg_schema, &dopt, &d, err) : diff_schemas(&prev, opt->schema, &dopt, &d, err);
     if (rc == SP_EABORT && d.n_questions)
         copy_strv(&res->questions, &res->n_questions, d.questions, d.n_questions);
     if (rc)
@@ -217,7 +233,7 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
         rc = sp_error_set(err, SP_ENOMEM, "out of memory");
         goto out;
     }
-    rc = generate_down_sql(&prev, opt->schema, d.renames, d.n_renames, &down, err);
+    rc = down_sql(&prev, opt->schema, pg_prev, opt->pg_schema, d.renames, d.n_renames, &down, err);
     if (rc)
         goto out;
 
@@ -236,9 +252,10 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
     }
     char id[IDS_UUID_SIZE];
     ids_uuid_v4(id);
-    rc = snapshot_write(&snap, opt->schema, id, meta.id, d.renames, d.n_renames);
+    rc = pg ? pgsnap_write(&snap, opt->pg_schema, id, meta.id)
+            : snapshot_write(&snap, opt->schema, id, meta.id, d.renames, d.n_renames);
     if (rc == SP_OK)
-        rc = journal_render_append(&j, res->when, res->tag, true, &jtext);
+        rc = journal_render_append_dialect(&j, res->when, res->tag, true, pg ? "postgresql" : "sqlite", &jtext);
     if (rc) {
         sp_error_set(err, rc, "cannot serialise the snapshot or journal");
         goto out;
@@ -294,6 +311,7 @@ out:
     buf_release(&path);
     diff_result_free(&d);
     model_schema_free(&prev);
+    json_decref(pg_prev);
     journal_free(&j);
     return rc;
 }

@@ -10,6 +10,7 @@
 #ifndef SP_DB_GENERATE_H
 #define SP_DB_GENERATE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -19,7 +20,9 @@
 
 struct generate_options {
     const char *dir;                    /* migrations folder */
-    const struct model_schema *schema;  /* the wanted schema */
+    const struct model_schema *schema;  /* the wanted schema (SQLite) */
+    const json_t *pg_schema;            /* or: the wanted PostgreSQL snapshot body (db/pgsnap.h);
+                                           non-NULL selects the postgresql dialect */
     const char *name;                   /* --name (validated [a-z0-9_]+), or NULL for random words */
     const struct diff_answer *answers;
     size_t n_answers;

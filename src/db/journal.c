@@ -145,12 +145,19 @@ long long journal_next_idx(const struct journal *j)
 int journal_render_append(struct journal *j, long long when, const char *tag, bool breakpoints,
                           struct buf *out)
 {
+    return journal_render_append_dialect(j, when, tag, breakpoints, "sqlite", out);
+}
+
+int journal_render_append_dialect(struct journal *j, long long when, const char *tag, bool breakpoints,
+                                  const char *dialect, struct buf *out)
+{
+    bool pg = strcmp(dialect, "postgresql") == 0;
     if (!j->raw) {
         j->raw = json_object();
         if (!j->raw)
             return SP_ENOMEM;
         json_object_set_new(j->raw, "version", json_string("7"));
-        json_object_set_new(j->raw, "dialect", json_string("sqlite"));
+        json_object_set_new(j->raw, "dialect", json_string(dialect));
         json_object_set_new(j->raw, "entries", json_array());
     }
     json_t *entries = json_object_get(j->raw, "entries");
@@ -160,7 +167,7 @@ int journal_render_append(struct journal *j, long long when, const char *tag, bo
         return SP_EINVAL;
     }
     json_object_set_new(e, "idx", json_integer(journal_next_idx(j)));
-    json_object_set_new(e, "version", json_string("6"));
+    json_object_set_new(e, "version", json_string(pg ? "7" : "6")); /* the snapshot version */
     json_object_set_new(e, "when", json_integer(when));
     json_object_set_new(e, "tag", json_string(tag));
     json_object_set_new(e, "breakpoints", json_boolean(breakpoints));

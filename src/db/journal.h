@@ -51,6 +51,9 @@ int journal_read_sql(const struct migsrc *src, const char *tag, char **out, size
  * modified (the entry is added). */
 int journal_render_append(struct journal *j, long long when, const char *tag, bool breakpoints,
                           struct buf *out);
+/* The same for a dialect: "sqlite" (entry version "6") or "postgresql" (entry version "7"). */
+int journal_render_append_dialect(struct journal *j, long long when, const char *tag, bool breakpoints,
+                                  const char *dialect, struct buf *out);
 /* Next idx for a new entry: last entry's idx + 1, or 0. */
 long long journal_next_idx(const struct journal *j);
 /* Read a whole file (new, free()); SP_ENOTFOUND / SP_EIO with the path in the message. */

@@ -35,6 +35,16 @@ bool migsrc_builtin_available(void)
     return embed_find(MIGSRC_EMBED_PREFIX "meta/_journal.json") != NULL;
 }
 
+bool migsrc_builtin_pg_available(void)
+{
+    return embed_find(MIGSRC_EMBED_PREFIX_PG "meta/_journal.json") != NULL;
+}
+
+static const char *prefix(const struct migsrc *s)
+{
+    return s->pg ? MIGSRC_EMBED_PREFIX_PG : MIGSRC_EMBED_PREFIX;
+}
+
 int migsrc_read(const struct migsrc *s, const char *rel, char **out, size_t *len, struct sp_error *err)
 {
     *out = NULL;
@@ -45,7 +55,7 @@ int migsrc_read(const struct migsrc *s, const char *rel, char **out, size_t *len
                                 s->dir); /* refused, never truncated to another file's name */
         return file_read_all(path, out, len, err);
     }
-    snprintf(path, sizeof path, MIGSRC_EMBED_PREFIX "%s", rel);
+    snprintf(path, sizeof path, "%s%s", prefix(s), rel);
     const struct embed_file *f = embed_find(path);
     if (!f)
         return sp_error_set(err, SP_ENOTFOUND, "cannot read built-in:%s: not built into this binary", rel);
@@ -61,20 +71,22 @@ int migsrc_read(const struct migsrc *s, const char *rel, char **out, size_t *len
 }
 
 /* The built-in set: the embedded table is sorted by path, so the last match is the newest. */
-static int latest_builtin(char **rel, struct sp_error *err)
+static int latest_builtin(const struct migsrc *s, char **rel, struct sp_error *err)
 {
-    static const char meta[] = MIGSRC_EMBED_PREFIX "meta/";
+    char meta[64];
+    snprintf(meta, sizeof meta, "%smeta/", prefix(s));
+    size_t ml = strlen(meta);
     const char *best = NULL;
     for (size_t i = 0; i < embed_n_files; i++) {
         const char *p = embed_files[i].path;
-        if (strncmp(p, meta, sizeof meta - 1) != 0)
+        if (strncmp(p, meta, ml) != 0)
             continue;
-        const char *name = p + sizeof meta - 1;
+        const char *name = p + ml;
         if (name[0] == '_' || name[0] == '.' || strchr(name, '/'))
             continue;
         best = p;
     }
-    if (best && !(*rel = strdup(best + strlen(MIGSRC_EMBED_PREFIX))))
+    if (best && !(*rel = strdup(best + strlen(prefix(s)))))
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     return SP_OK;
 }
@@ -83,7 +95,7 @@ int migsrc_latest_snapshot(const struct migsrc *s, char **rel, struct sp_error *
 {
     *rel = NULL;
     if (migsrc_is_builtin(s))
-        return latest_builtin(rel, err);
+        return latest_builtin(s, rel, err);
     char *path = NULL;
     int rc = snapshot_latest_path(s->dir, &path, err);
     if (rc != SP_OK || !path)

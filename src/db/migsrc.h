@@ -16,15 +16,18 @@
 
 #include "util/err.h"
 
-/* The prefix of the built-in migrations in the embedded table. */
+/* The prefix of the built-in migrations in the embedded table (SQLite, PostgreSQL). */
 #define MIGSRC_EMBED_PREFIX "drizzle/"
+#define MIGSRC_EMBED_PREFIX_PG "drizzle-pg/"
 
 struct migsrc {
     const char *dir;        /* the folder; NULL = the built-in set */
+    bool pg;                /* built-in set: drizzle-pg/ (PostgreSQL) instead of drizzle/ */
 };
 
 static inline struct migsrc migsrc_folder(const char *dir) { return (struct migsrc){ .dir = dir }; }
 static inline struct migsrc migsrc_builtin(void) { return (struct migsrc){ .dir = NULL }; }
+static inline struct migsrc migsrc_builtin_pg(void) { return (struct migsrc){ .dir = NULL, .pg = true }; }
 static inline bool migsrc_is_builtin(const struct migsrc *s) { return s->dir == NULL; }
 
 /* How the source is named in messages: the folder as given without a leading "./", or
@@ -35,6 +38,7 @@ const char *migsrc_name(const struct migsrc *s);
 const char *migsrc_file_name(const struct migsrc *s, const char *rel, char *buf, size_t size);
 /* Does the built-in set hold a journal (false in a binary built without drizzle/)? */
 bool migsrc_builtin_available(void);
+bool migsrc_builtin_pg_available(void); /* the same for drizzle-pg/ */
 /* Read a file of the source into a new NUL-terminated string (free()); *len (may be NULL) gets
  * its length. A missing file is SP_ENOTFOUND naming it. */
 int migsrc_read(const struct migsrc *s, const char *rel, char **out, size_t *len, struct sp_error *err);

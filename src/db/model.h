@@ -47,6 +47,9 @@ struct model_column {
     const char *json_key;          /* camelCase key the client sees */
     enum model_json json_kind;
     const char *const *enum_values; /* NULL-terminated list of allowed values, or NULL */
+    /* PostgreSQL dialect (compiled-in schema only; NULL = the same as type / def_sql) */
+    const char *pg_type;           /* "boolean", "double precision" */
+    const char *pg_def_sql;        /* raw SQL default in PostgreSQL (DEFAULT_NOW's to_char(...)) */
 };
 
 struct model_index {
@@ -56,6 +59,8 @@ struct model_index {
     size_t n_columns;
     bool unique;
     const char *where;             /* partial-index condition as drizzle renders it, or NULL */
+    bool pg_constraint;            /* a column's .unique(): SQLite keeps an index, PostgreSQL a
+                                      UNIQUE constraint of the same name (compiled-in schema) */
 };
 
 struct model_fk {

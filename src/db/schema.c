@@ -14,6 +14,10 @@
  * A column is one line of designated initialisers: { COL(sql name, DDL type, JSON key), facts }
  * with the facts PRIMARY_KEY, NOT_NULL, DEFAULT_*, AS_BOOLEAN, AS_JSON_TEXT, ONE_OF(...);
  * anything not said is false / none / NULL. tables[] is indexed by enum schema_table_id.
+ * The PostgreSQL dialect (drizzle-pg/, docs/POSTGRESQL.md) is the same schema with three
+ * facts: AS_BOOLEAN columns are `boolean`, REAL_DOUBLE columns `double precision`, DEFAULT_NOW
+ * is PG_NOW (SQLite's datetime('now') text, UTC, whole seconds); a COLUMN_UNIQUE index is a
+ * UNIQUE constraint there. Everything else (text ids, integer, text JSON) is the same type.
  * Thread model: static const data.
  */
 #include "db/schema.h"
@@ -28,10 +32,12 @@
 #define PRIMARY_KEY .primary_key = true, .not_null = true
 #define NOT_NULL .not_null = true
 #define DEFAULT_SQL(sql_) .def_kind = MODEL_DEF_SQL, .def_sql = sql_ /* raw SQL: "'draft'" */
-#define DEFAULT_NOW DEFAULT_SQL("(datetime('now'))")
+#define PG_NOW "to_char(statement_timestamp() at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS')"
+#define DEFAULT_NOW DEFAULT_SQL("(datetime('now'))"), .pg_def_sql = PG_NOW
 #define DEFAULT_NUMBER(js_) .def_kind = MODEL_DEF_NUMBER, .def_sql = js_ /* JavaScript text */
 #define DEFAULT_BOOL(js_) .def_kind = MODEL_DEF_BOOL, .def_sql = js_    /* "true" / "false" */
-#define AS_BOOLEAN .json_kind = MODEL_JSON_BOOL     /* integer 0/1 <-> false/true */
+#define AS_BOOLEAN .json_kind = MODEL_JSON_BOOL, .pg_type = "boolean" /* integer 0/1 <-> false/true */
+#define REAL_DOUBLE .pg_type = "double precision" /* SQLite REAL is 8 bytes; PostgreSQL real is 4 */
 #define AS_JSON_TEXT .json_kind = MODEL_JSON_TEXT   /* JSON kept as text, returned as the string */
 #define ONE_OF(...) .enum_values = L(__VA_ARGS__, NULL)
 /* ---- indexes and foreign keys (all single-column, "no action", named as drizzle-kit does) ---- */
@@ -39,6 +45,8 @@
     { .name = name_, .columns = L(__VA_ARGS__), .n_columns = N(L(__VA_ARGS__)) }
 #define UNIQUE_INDEX(name_, ...) \
     { .name = name_, .columns = L(__VA_ARGS__), .n_columns = N(L(__VA_ARGS__)), .unique = true }
+#define COLUMN_UNIQUE(name_, col_) /* drizzle's column .unique() */ \
+    { .name = name_, .columns = L(col_), .n_columns = 1, .unique = true, .pg_constraint = true }
 #define FK(from_, col_, to_, to_col_)                                                          \
     { .name = from_ "_" col_ "_" to_ "_" to_col_ "_fk", .table_from = from_,                   \
       .columns_from = L(col_), .n_from = 1, .table_to = to_, .columns_to = L(to_col_),        \
@@ -58,7 +66,7 @@ static const struct model_column answers_columns[] = {
     { COL("answer_text", "text", "answerText") },
     { COL("selected_option", "text", "selectedOption") },
     { COL("is_correct", "integer", "isCorrect"), AS_BOOLEAN },
-    { COL("score", "real", "score") },
+    { COL("score", "real", "score"), REAL_DOUBLE },
     { COL("feedback", "text", "feedback") },
     { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
@@ -223,7 +231,7 @@ static const struct model_column nodes_columns[] = {
     { COL("parent_id", "text", "parentId") },
     { COL("title", "text", "title"), NOT_NULL },
     { COL("desc", "text", "desc") },
-    { COL("accuracy_score", "real", "accuracyScore"), NOT_NULL, DEFAULT_NUMBER("0") },
+    { COL("accuracy_score", "real", "accuracyScore"), REAL_DOUBLE, NOT_NULL, DEFAULT_NUMBER("0") },
     { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
     { COL("updated_at", "text", "updatedAt"), NOT_NULL, DEFAULT_NOW },
 };
@@ -286,7 +294,7 @@ static const struct model_column user_node_progress_columns[] = {
     { COL("first_entered_at", "text", "firstEnteredAt") },
     { COL("last_entered_at", "text", "lastEnteredAt") },
     { COL("completed_at", "text", "completedAt") },
-    { COL("mastery_score", "real", "masteryScore"), NOT_NULL, DEFAULT_NUMBER("0") },
+    { COL("mastery_score", "real", "masteryScore"), REAL_DOUBLE, NOT_NULL, DEFAULT_NUMBER("0") },
     { COL("attempts_count", "integer", "attemptsCount"), NOT_NULL, DEFAULT_NUMBER("0") },
     { COL("has_generated_subnodes", "integer", "hasGeneratedSubnodes"), NOT_NULL,
       DEFAULT_BOOL("false"), AS_BOOLEAN },
@@ -311,7 +319,7 @@ static const struct model_column users_columns[] = {
     { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index users_indexes[] = {
-    UNIQUE_INDEX("users_email_unique", "email"),
+    COLUMN_UNIQUE("users_email_unique", "email"),
 };
 static const struct model_table tables[] = {
     [SCHEMA_ANSWERS] = TABLE("answers", answers),

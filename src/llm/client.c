@@ -1,5 +1,5 @@
 /* llm/client.c: the model client: configuration, the libcurl transport, the retry policy and
- * llm_call() (docs/agents-llm.md).
+ * llm_call() (docs/AGENTS.md).
  *
  * Transport: one POST per attempt on its own easy handle, driven by a multi handle polled every
  * 100 ms so that a cancel flag aborts the transfer in flight within ~100 ms; the waits between

@@ -10,7 +10,7 @@ import subprocess
 from conftest import DEFAULT_USER, ROOT, run_sprout
 
 NEW_COLUMN = '    { COL("difficulty", "integer", "difficulty"), DEFAULT_NUMBER("1") },\n'
-ANCHOR = '    { COL("accuracy_score", "real", "accuracyScore"), NOT_NULL, DEFAULT_NUMBER("0") },\n'
+ANCHOR = '    { COL("accuracy_score", "real", "accuracyScore"), REAL_DOUBLE, NOT_NULL, DEFAULT_NUMBER("0") },\n'
 IGNORE = shutil.ignore_patterns(".git", "build", "node_modules", "__pycache__", "*.db", "*.db-*",
                                 "uploads", ".env", "tests")
 
@@ -35,6 +35,11 @@ def test_a_column_added_to_schema_c_is_stored_returned_and_listed(tmp_path, star
     assert sql == "ALTER TABLE `nodes` ADD `difficulty` integer DEFAULT 1;"
     again = run_sprout("db", "generate", cwd=tree, binary=binary)
     assert again.returncode == 0 and "No schema changes" in again.stdout, again.stdout
+    # the same edit gives the PostgreSQL dialect's migration (drizzle-pg/)
+    gen = run_sprout("db", "generate", "--dialect", "postgresql", "--name", "difficulty", cwd=tree, binary=binary)
+    assert gen.returncode == 0, gen.stdout + gen.stderr
+    sql = (tree / "drizzle-pg" / "0001_difficulty.sql").read_text()
+    assert sql == 'ALTER TABLE "nodes" ADD COLUMN "difficulty" integer DEFAULT 1;'
 
     db = tmp_path / "sprout.db"
     mig = run_sprout("--db", db, "db", "migrate", cwd=tree, binary=binary)

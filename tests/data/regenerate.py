@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""tests/data/regenerate.py [--set sqlite|pg|all] [--write] [--keep DIR]: rebuild the expected/
-folders of tests/data/drizzle-kit (SQLite) and drizzle-kit-pg (PostgreSQL) with the real drizzle-kit
-(tests/node_modules, see regenerate.sh) and compare them with the committed ones.
+"""tests/data/regenerate.py [--set sqlite|pg|pg-more|sprout-pg|all] [--write] [--keep DIR]: rebuild the
+expected/ folders of tests/data/drizzle-kit (SQLite) and drizzle-kit-pg (PostgreSQL) with the real
+drizzle-kit (tests/node_modules, see regenerate.sh) and compare them with the committed ones; and
+(sprout-pg) drizzle-kit's migration of drizzle-pg/schema.ts, Sprout's schema in pg-core, with
+tests/data/sprout-pg/drizzle-kit.
 
 For step 1..6 in turn, drizzle-kit-schema.js (drizzle-kit-pg-schema.js) turns cases/stepNN.json
 into a drizzle-orm schema and `drizzle-kit generate` runs on the folder the previous steps
@@ -26,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 SETS = {  # name: (conformance folder, schema builder, drizzle-kit dialect)
     "sqlite": (HERE / "drizzle-kit", HERE / "drizzle-kit-schema.js", "sqlite"),
     "pg": (HERE / "drizzle-kit-pg", HERE / "drizzle-kit-pg-schema.js", "postgresql"),
+    "pg-more": (HERE / "drizzle-kit-pg-more", HERE / "drizzle-kit-pg-schema.js", "postgresql"),
 }
 DRIZZLE_KIT = HERE.parent / "node_modules" / ".bin" / "drizzle-kit"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r")
@@ -151,9 +154,36 @@ def regenerate(kit_set, work, write, log):
     return same
 
 
+def regenerate_sprout_pg(work, write, log):
+    """drizzle-kit generate on drizzle-pg/schema.ts into an empty folder; compare with sprout-pg."""
+    want_dir = HERE / "sprout-pg" / "drizzle-kit"
+    out = work / "sprout-pg" / "out"
+    out.parent.mkdir(parents=True)
+    # beside tests/node_modules, so that the schema's imports resolve
+    schema = HERE.parent / ".sprout-pg-schema.ts"
+    shutil.copy(HERE.parent.parent / "drizzle-pg" / "schema.ts", schema)
+    try:
+        SETS["sprout-pg"] = (HERE / "sprout-pg", schema, "postgresql")
+        generate("sprout-pg", 1, out, {}, log)
+    finally:
+        schema.unlink()
+    got, want = normalised(out), normalised(want_dir)
+    same = got == want
+    for name in sorted(set(got) | set(want)):
+        if got.get(name) != want.get(name):
+            print("sprout-pg differs:", name)
+    print("sprout-pg: drizzle-kit's output of drizzle-pg/schema.ts %s sprout-pg/drizzle-kit/" %
+          ("matches" if same else "DIFFERS FROM"))
+    if write:
+        shutil.rmtree(want_dir)
+        shutil.copytree(out, want_dir)
+        print("wrote", want_dir)
+    return same
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    ap.add_argument("--set", choices=["sqlite", "pg", "all"], default="all")
+    ap.add_argument("--set", choices=["sqlite", "pg", "pg-more", "sprout-pg", "all"], default="all")
     ap.add_argument("--write", action="store_true", help="replace expected/ with the new output")
     ap.add_argument("--keep", help="keep the generated folders and drizzle-kit's output here")
     a = ap.parse_args()
@@ -163,8 +193,11 @@ def main():
     try:
         ok = True
         with open(work / "drizzle-kit.log", "w") as log:
-            for kit_set in (["sqlite", "pg"] if a.set == "all" else [a.set]):
-                ok = regenerate(kit_set, work, a.write, log) and ok
+            for kit_set in (["sqlite", "pg", "pg-more", "sprout-pg"] if a.set == "all" else [a.set]):
+                if kit_set == "sprout-pg":
+                    ok = regenerate_sprout_pg(work, a.write, log) and ok
+                else:
+                    ok = regenerate(kit_set, work, a.write, log) and ok
         if a.keep:
             shutil.copytree(work, a.keep, dirs_exist_ok=True)
         return 0 if ok or a.write else 1

@@ -1,5 +1,5 @@
 """tests/e2e/test_agents_tutor.py: POST /api/chat/sessions/:sessionId/tutor end to end, against
-the real binary and the fake model server (spec/agents.md §7.5, §8.4, §10; docs/agents-tutor.md).
+the real binary and the fake model server (spec/agents.md §7.5, §8.4, §10; docs/AGENTS.md).
 
 A lesson over several turns (start, answer, clarification, completion), the rows each turn
 stores (messages and their kinds, tool exchanges, cards, practice quiz, progress, the session's

@@ -96,7 +96,7 @@ function activityPanel() {
 
 // Run an agents stream into a graph + activity panel, with a status line and retry.
 // The topic run is not stopped when the learner opens another page of the app: the server
-// cancels a run whose last reader leaves (docs/agents-runs.md), and the topic agent's unsaved
+// cancels a run whose last reader leaves (docs/AGENTS.md), and the topic agent's unsaved
 // concepts and edges would be lost for good (a later run only replays what was saved). So it
 // keeps reading in the background, and leaving or reloading the page while one is running asks
 // first. Concept runs are redone on every visit and are stopped with their page.

@@ -1,0 +1,371 @@
+"""tests/conformance/test_migrate_pg.py: `sprout db migrate` on PostgreSQL against drizzle-orm's
+node-postgres migrator, on a real PostgreSQL server (conftest `pg_server`).
+
+- Migrator conformance: applying tests/data/drizzle-kit-pg/expected/ truncated to k migrations,
+  one run per step as the reference did, leaves the database exactly as drizzle's migrator left
+  it (applied/stepKK.sql: schemas, enums, sequences, columns, constraints, indexes, tracking rows).
+- Interchange: a database migrated the way drizzle's migrator does it (its logged queries,
+  replayed through psql) is accepted by `sprout db status` and `sprout db migrate`.
+- Ten `sprout db migrate` started at once on an empty database migrate it once (advisory lock).
+- status / rollback / reset / seed / backup / restore on PostgreSQL with the shipped drizzle-pg/.
+"""
+import json
+import re
+import shutil
+import subprocess
+import threading
+
+import pytest
+
+from conftest import DATA, ROOT, run_sprout
+from support.pgdump import dump
+from test_generate_pg import MORE, STEPS, truncated
+
+CONF = DATA / "drizzle-kit-pg"
+EXPECTED = CONF / "expected"
+BREAK = "--> statement-breakpoint"
+
+
+def journal(folder):
+    return json.loads((folder / "meta" / "_journal.json").read_text())["entries"]
+
+
+def migrate(url, folder=None, *extra):
+    args = ["--db", url]
+    if folder is not None:
+        args += ["--migrations", folder]
+    return run_sprout(*args, "db", "migrate", *extra)
+
+
+def test_migrator_conformance_step_by_step(tmp_path, pg_server, pg_url):
+    entries = journal(EXPECTED)
+    for k in range(1, 7):
+        folder = tmp_path / ("k%d" % k)
+        truncated(EXPECTED, folder, k)
+        p = migrate(pg_url, folder)
+        assert p.returncode == 0, p.stderr
+        assert "Applied 1 migration" in p.stdout
+        got = dump(pg_server, pg_url, entries, k)
+        want = (CONF / "applied" / ("step%02d.sql" % k)).read_text()
+        assert got == want, "step %d differs" % k
+    p = migrate(pg_url, folder)
+    assert p.returncode == 0 and "No pending migrations" in p.stdout
+
+
+def drizzle_migrator_run(srv, url, folder):
+    """What drizzle-orm's pg migrator sends (applied/migrator-log.txt), replayed with psql."""
+    srv.psql(url, 'CREATE SCHEMA IF NOT EXISTS "drizzle"')
+    srv.psql(url, 'CREATE TABLE IF NOT EXISTS "drizzle"."__drizzle_migrations" (id SERIAL PRIMARY KEY, '
+                  'hash text NOT NULL, created_at bigint)')
+    last = srv.psql(url, 'select created_at from "drizzle"."__drizzle_migrations" order by created_at desc limit 1')
+    last = int(last.strip()) if last.strip() else None
+    script = ["begin;"]
+    import hashlib
+    for e in journal(folder):
+        if last is not None and not last < e["when"]:
+            continue
+        text = (folder / (e["tag"] + ".sql")).read_text()
+        script += [c + ";" for c in text.split(BREAK)]
+        script.append("insert into \"drizzle\".\"__drizzle_migrations\" (\"hash\", \"created_at\") values('%s', %d);"
+                      % (hashlib.sha256(text.encode()).hexdigest(), e["when"]))
+    script.append("commit;")
+    p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url], input="\n".join(script),
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+
+
+def test_database_migrated_by_drizzle_is_accepted(tmp_path, pg_server, pg_url):
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, 6)
+    drizzle_migrator_run(pg_server, pg_url, folder)
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "status")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count("  applied  ") == 6
+    assert "6 applied, 0 pending." in p.stdout
+    p = migrate(pg_url, folder)
+    assert p.returncode == 0 and "No pending migrations" in p.stdout
+    assert dump(pg_server, pg_url, journal(EXPECTED), 6) == (CONF / "applied" / "step06.sql").read_text()
+
+
+def test_database_migrated_by_sprout_is_accepted_by_drizzle(tmp_path, pg_server, pg_url):
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, 3)
+    assert migrate(pg_url, folder).returncode == 0
+    # drizzle's rule (newest created_at < when) on our rows: nothing pending, then the next one
+    before = pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip()
+    drizzle_migrator_run(pg_server, pg_url, folder)
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == before == "3"
+    folder4 = tmp_path / "m4"
+    truncated(EXPECTED, folder4, 4)
+    drizzle_migrator_run(pg_server, pg_url, folder4)
+    p = run_sprout("--db", pg_url, "--migrations", folder4, "db", "status")
+    assert p.returncode == 0 and "4 applied, 0 pending." in p.stdout
+
+
+def test_status_pending_and_edited(tmp_path, pg_url):
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, 2)
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "status")
+    assert p.returncode == 3
+    assert "0 applied, 2 pending." in p.stdout
+    assert "postgres://sprout@127.0.0.1:" in p.stdout
+    assert migrate(pg_url, folder).returncode == 0
+    sql = folder / (journal(folder)[1]["tag"] + ".sql")
+    sql.write_text(sql.read_text() + "\n")
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "status")
+    assert p.returncode == 0
+    assert "EDITED after applying" in p.stdout
+
+
+def test_ten_instances_migrate_once(pg_server, pg_url):
+    results = [None] * 10
+
+    def go(i):
+        results[i] = run_sprout("--db", pg_url, "db", "migrate", timeout=120)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for p in results:
+        assert p.returncode == 0, p.stderr
+    applied = [p for p in results if "Applied 1 migration" in p.stdout]
+    assert len(applied) == 1
+    assert sum("No pending migrations" in p.stdout for p in results) == 9
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "1"
+
+
+def test_shipped_folder_status_rollback_reset_seed(tmp_path, pg_server, pg_url):
+    def run(*a):  # outside the checkout: the migrations built into the binary
+        return run_sprout(*a, cwd=tmp_path)
+
+    p = run("--db", pg_url, "db", "status")
+    assert p.returncode == 3 and "built into sprout" in p.stdout
+    assert run("--db", pg_url, "db", "migrate").returncode == 0
+    p = run("--db", pg_url, "db", "seed")
+    assert p.returncode == 0 and "Default user seeded." in p.stdout
+    p = run("--db", pg_url, "db", "seed")
+    assert p.returncode == 0 and "already present" in p.stdout
+    row = pg_server.psql(pg_url, "select id, email, title, created_at ~ '^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$' "
+                                 "from users")
+    assert row.strip() == "00000000-0000-0000-0000-000000000000|default@sprout.local|Default Learner|t"
+    # rollback runs the shipped down file and removes the row
+    p = run("--db", pg_url, "db", "rollback")
+    assert p.returncode == 0, p.stderr
+    assert pg_server.psql(pg_url, "select count(*) from pg_tables where schemaname = 'public'").strip() == "0"
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "0"
+    assert run("--db", pg_url, "db", "migrate").returncode == 0
+    assert run("--db", pg_url, "db", "seed").returncode == 0
+    # reset needs --yes without a terminal, then starts over
+    p = run("--db", pg_url, "db", "reset")
+    assert p.returncode != 0 and "--yes" in p.stderr
+    assert pg_server.psql(pg_url, "select count(*) from users").strip() == "1"
+    p = run("--db", pg_url, "db", "reset", "--yes")
+    assert p.returncode == 0, p.stderr
+    assert "Dropped 14 tables" in p.stdout
+    assert pg_server.psql(pg_url, "select count(*) from users").strip() == "0"
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "1"
+
+
+def test_database_url_selects_postgresql(tmp_path, pg_server, pg_url):
+    p = run_sprout("db", "migrate", cwd=tmp_path, env={"DATABASE_URL": pg_url})
+    assert p.returncode == 0, p.stderr
+    assert not (tmp_path / "sprout.db").exists()
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "1"
+    # a file path keeps SQLite
+    p = run_sprout("--db", tmp_path / "x.db", "db", "migrate", cwd=tmp_path, env={"DATABASE_URL": pg_url})
+    assert p.returncode == 0 and (tmp_path / "x.db").exists()
+
+
+def test_backup_and_restore(tmp_path, pg_server, pg_url):
+    assert run_sprout("--db", pg_url, "db", "migrate").returncode == 0
+    assert run_sprout("--db", pg_url, "db", "seed").returncode == 0
+    dest = tmp_path / "b.dump"
+    p = run_sprout("--db", pg_url, "db", "backup", dest)
+    assert p.returncode == 0, p.stderr
+    assert dest.stat().st_size > 0
+    p = run_sprout("--db", pg_url, "db", "backup", dest)
+    assert p.returncode == 1 and "already exists" in p.stderr
+    pg_server.psql(pg_url, "delete from users")
+    p = run_sprout("--db", pg_url, "db", "restore", dest, "--yes")
+    assert p.returncode == 0, p.stderr
+    assert pg_server.psql(pg_url, "select email from users").strip() == "default@sprout.local"
+
+
+def test_password_never_printed(tmp_path, pg_url):
+    url = pg_url.replace("sprout@", "sprout:s3cret@")  # trust authentication ignores it
+    for cmd in (["db", "migrate"], ["db", "status"]):
+        p = run_sprout("--db", url, *cmd, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        assert "s3cret" not in p.stdout + p.stderr
+        assert "sprout:***@127.0.0.1" in p.stdout
+
+
+def test_unreachable_server_fails_cleanly(pg_server):
+    url = "postgres://sprout:secret@127.0.0.1:1/nosuch"
+    for cmd in (["db", "migrate"], ["db", "status"], ["db", "seed"]):
+        p = run_sprout("--db", url, *cmd)
+        assert p.returncode == 1, cmd
+        assert "cannot connect to PostgreSQL at postgres://sprout:***@127.0.0.1:1/nosuch" in p.stderr
+        assert "secret" not in p.stderr
+
+
+def test_failed_migration_leaves_nothing(tmp_path, pg_server, pg_url):
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, 2)
+    sql = folder / (journal(folder)[1]["tag"] + ".sql")
+    sql.write_text(sql.read_text() + "--> statement-breakpoint\nALTER TABLE \"nosuch\" ADD COLUMN \"x\" text;")
+    p = migrate(pg_url, folder)
+    assert p.returncode == 1
+    assert "migration 0001_" in p.stderr and "nosuch" in p.stderr
+    assert "nothing was applied" in p.stderr
+    assert pg_server.psql(pg_url, "select count(*) from pg_tables where schemaname = 'public'").strip() == "0"
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "0"
+
+
+@pytest.mark.parametrize("conf,step", STEPS, ids=["step%02d" % s for _, s in STEPS])
+def test_generated_down_restores_previous_state(tmp_path, pg_server, pg_url, conf, step):
+    """Up then the generated .down.sql on a real server: the database is as before the step."""
+    from test_generate_pg import rename_flags
+    folder = tmp_path / "m"
+    truncated(conf / "expected", folder, step - 1)
+    before = None
+    if step > 1:
+        assert migrate(pg_url, folder).returncode == 0
+        before = dump(pg_server, pg_url, journal(conf / "expected"), step - 1)
+    p = run_sprout("db", "generate", "--dialect", "postgresql", "--migrations", folder, "--schema",
+                   conf / "cases" / ("step%02d.json" % step), *rename_flags(step), "--name", "s%d" % step)
+    assert p.returncode == 0, p.stderr
+    p = migrate(pg_url, folder)
+    assert p.returncode == 0 and "Applied 1 migration" in p.stdout, p.stderr
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "rollback")
+    assert p.returncode == 0, p.stderr
+    if before is None:
+        assert pg_server.psql(pg_url, "select count(*) from pg_tables where schemaname <> 'drizzle' and "
+                                      "schemaname not like 'pg\\_%' and schemaname <> 'information_schema'").strip() == "0"
+        return
+    after = dump(pg_server, pg_url, journal(conf / "expected"), step - 1)
+    # PostgreSQL keeps a dropped column's ordinal position, and an enum value cannot be removed
+    # in place (drizzle-kit's recreate sequence renumbers the type): compare what a client sees
+    # ... and a table made again by the down file names its primary key after its current name
+    # (a renamed table kept its old <table>_pkey)
+    def strip(text):
+        return sorted(re.sub(r"\b\w+_pkey\b", "PKEY", re.sub(r"^--     \d+ ", "--     ", line))
+                      for line in text.splitlines())
+    assert strip(after) == strip(before)
+
+
+# ---- check / push / baseline: the live database read back and compared ----
+
+@pytest.mark.parametrize("k", range(1, 12))
+def test_check_matches_after_each_conformance_step(tmp_path, pg_url, k):
+    """Every feature of the conformance set (serial, identity, enums, numeric, varchar, jsonb,
+    partial and unique indexes, composite keys, a second schema, checks) reads back as its snapshot."""
+    folder = tmp_path / "m"
+    truncated(MORE / "expected", folder, k)
+    assert migrate(pg_url, folder).returncode == 0
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "check")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Database schema matches" in p.stdout
+
+
+def test_check_reports_drift_and_pending(tmp_path, pg_server, pg_url):
+    folder = tmp_path / "m"
+    truncated(EXPECTED, folder, 2)
+    assert migrate(pg_url, folder).returncode == 0
+    pg_server.psql(pg_url, 'ALTER TABLE "authors" ADD COLUMN "extra" text; DROP INDEX "members_role_joined_idx"; '
+                           "ALTER TABLE \"authors\" ALTER COLUMN \"country\" SET DEFAULT 'nowhere'")
+    p = run_sprout("--db", pg_url, "--migrations", folder, "db", "check")
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "authors: column extra dropped" in p.stdout
+    assert "members_role_joined_idx added" in p.stdout
+    assert "country default changed" in p.stdout
+    truncated(EXPECTED, tmp_path / "m3", 3)
+    p = run_sprout("--db", pg_url, "--migrations", tmp_path / "m3", "db", "check")
+    assert p.returncode == 3 and "1 migration not applied yet" in p.stdout
+
+
+def test_shipped_schema_check_push_baseline(tmp_path, pg_server, pg_url):
+    def run(*a):
+        return run_sprout("--db", pg_url, *a, cwd=tmp_path)
+    # push builds the schema on an empty database
+    p = run("db", "push")
+    assert p.returncode == 0, p.stderr
+    assert "Pushed" in p.stdout
+    assert run("db", "push").stdout.strip() == "No changes detected"
+    # the pushed schema is what the migrations make: check passes once baselined
+    p = run("db", "check")
+    assert p.returncode == 3 and "1 migration not applied yet" in p.stdout
+    p = run("db", "baseline", "--to", "0000")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "1 migration recorded" in p.stdout
+    p = run("db", "check")
+    assert p.returncode == 0, p.stdout
+    assert run("db", "status").returncode == 0
+    # push refuses to lose data without --force
+    pg_server.psql(pg_url, 'ALTER TABLE "users" ADD COLUMN "nickname" text')
+    p = run("db", "push")
+    assert p.returncode == 1 and "lose data" in p.stderr
+    assert "nickname" in pg_server.psql(pg_url, "select column_name from information_schema.columns "
+                                                "where table_name = 'users'")
+    p = run("db", "push", "--force")
+    assert p.returncode == 0, p.stderr
+    assert "nickname" not in pg_server.psql(pg_url, "select column_name from information_schema.columns "
+                                                    "where table_name = 'users'")
+
+
+def test_baseline_refuses_a_different_schema(tmp_path, pg_server, pg_url):
+    pg_server.psql(pg_url, "CREATE TABLE users (id text PRIMARY KEY)")
+    p = run_sprout("--db", pg_url, "db", "baseline", "--to", "0000", cwd=tmp_path)
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "Refusing to baseline" in p.stdout
+    assert pg_server.psql(pg_url, "select to_regclass('drizzle.__drizzle_migrations') is null").strip() == "t"
+
+
+def test_shipped_migration_leaves_what_drizzle_left(tmp_path, pg_server, pg_url):
+    """drizzle-pg/ applied by us = the same schema.ts's migration applied by drizzle's migrator
+    (tests/data/sprout-pg/applied.sql), tracking row and hash included."""
+    assert run_sprout("--db", pg_url, "db", "migrate", cwd=tmp_path).returncode == 0
+    got = dump(pg_server, pg_url, journal(ROOT / "drizzle-pg"), 1).split("\n", 2)[2]
+    want = (DATA / "sprout-pg" / "applied.sql").read_text().split("\n", 1)[1]
+    assert got == want
+
+
+def test_type_choices_round_trip(tmp_path, pg_server, pg_url):
+    """The values the API reads back: SQLite's default timestamp text (UTC, whole seconds, one
+    per statement), shortest round-trip doubles, booleans, JSON text byte for byte."""
+    assert run_sprout("--db", pg_url, "db", "migrate", cwd=tmp_path).returncode == 0
+    assert run_sprout("--db", pg_url, "db", "seed", cwd=tmp_path).returncode == 0
+    u = "00000000-0000-0000-0000-000000000000"
+    out = pg_server.psql(pg_url,
+        "SET TimeZone = 'America/New_York'; "
+        "INSERT INTO branches (id, title, user_id) VALUES ('b1', 't', '%s'); "
+        "INSERT INTO nodes (id, user_id, branch_id, type, title, accuracy_score) "
+        "VALUES ('n1', '%s', 'b1', 'banana', 't', 1.0/3); "
+        "INSERT INTO node_contents (id, node_id, explanation_md, cards) VALUES ('c1', 'n1', 'e', '{\"b\": 1,  \"a\":[1, 2.50], \"b\": 2}'); "
+        "INSERT INTO user_node_progress (id, user_id, node_id, mastery_score) VALUES ('p1', '%s', 'n1', 0.1); "
+        "SELECT n.accuracy_score, p.mastery_score, p.has_generated_subnodes, c.cards, n.type, "
+        "n.created_at ~ '^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$', "
+        "abs(extract(epoch from (n.created_at::timestamp - (now() at time zone 'utc')))) < 5 "
+        "FROM nodes n JOIN user_node_progress p ON p.node_id = n.id JOIN node_contents c ON c.node_id = n.id"
+        % (u, u, u))
+    assert out.strip() == '0.3333333333333333|0.1|f|{"b": 1,  "a":[1, 2.50], "b": 2}|banana|t|t'
+
+
+def test_serve_refuses_postgresql_for_now(tmp_path):
+    """Until the storage layer runs on libpq, serve must not fall back to SQLite silently."""
+    p = run_sprout("serve", "--port", "0", cwd=tmp_path, env={"DATABASE_URL": "postgres://u@127.0.0.1:1/x"})
+    assert p.returncode == 1
+    assert "does not run on PostgreSQL yet" in p.stderr
+    assert not (tmp_path / "sprout.db").exists()
+
+
+def test_folder_of_the_other_dialect_is_refused(tmp_path, pg_server, pg_url):
+    p = run_sprout("--db", pg_url, "--migrations", ROOT / "drizzle", "db", "migrate")
+    assert p.returncode == 2  # a wrong --migrations, like a malformed journal
+    assert "are for sqlite, but the database is PostgreSQL" in p.stderr
+    assert pg_server.psql(pg_url, "select to_regclass('drizzle.__drizzle_migrations') is null").strip() == "t"
+    p = run_sprout("--db", tmp_path / "x.db", "--migrations", ROOT / "drizzle-pg", "db", "migrate")
+    assert p.returncode == 2
+    assert "are for postgresql, but the database is SQLite" in p.stderr
