@@ -1,5 +1,6 @@
 /* db/conn.c: SQLite connections, pragmas, statement cache, error mapping (see conn.h). */
 #include "db/conn.h"
+#include "db/dbi_pg.h"
 #include "db/dbi_sqlite.h"
 
 #include <pthread.h>
@@ -22,7 +23,33 @@ struct db {
     char *path;
     struct { const char *sql; sqlite3_stmt *st; struct dbi_stmt dst; } cache[STMT_CACHE_SIZE];
     struct db *next_thread; /* registry of db_thread() connections */
+    struct dbi_pgconn *pgc; /* a PostgreSQL connection (db_open_pg): handle is NULL */
 };
+
+struct dbi_pgconn *db_pgconn(const struct db *db)
+{
+    return db->pgc;
+}
+
+int db_open_pg(const char *url, struct db **out, struct sp_error *err)
+{
+    *out = NULL;
+    struct db *db = calloc(1, sizeof *db);
+    char shown[512];
+    pg_hide_password(url, shown, sizeof shown);
+    if (!db || !(db->path = strdup(shown))) {
+        free(db);
+        return sp_error_set(err, SP_ENOMEM, "out of memory opening %s", shown);
+    }
+    int rc = dbi_pg_conn_open(url, &db->pgc, err);
+    if (rc != SP_OK) {
+        free(db->path);
+        free(db);
+        return rc;
+    }
+    *out = db;
+    return SP_OK;
+}
 
 int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *what)
 {
@@ -128,6 +155,7 @@ void db_close(struct db *db)
     for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
         sqlite3_finalize(db->cache[i].st);
     sqlite3_close_v2(db->handle);
+    dbi_pg_conn_close(db->pgc);
     free(db->path);
     free(db);
 }

@@ -1,25 +1,52 @@
-/* tests/unit/db/test_dbi.c: the database interface (db/dbi.h) on SQLite: cached and one-off
- * statements, positional and named parameters, typed columns, changes, transaction state,
- * error mapping (foreign keys, unique), and a cache that is full. The checks are written
- * against dbi only, so they can run on the PostgreSQL backend as well once it exists.
+/* tests/unit/db/test_dbi.c: the database interface (db/dbi.h): cached and one-off statements,
+ * positional and named parameters (rewritten to $N on PostgreSQL), typed columns, changes,
+ * transaction state, error mapping (foreign keys, unique), and a cache that is full.
+ * The checks use dbi only and run on SQLite (in memory) and, when SPROUT_TEST_PG_URL names an
+ * empty PostgreSQL database (tests/cli/test_dbi_pg.py starts a server and sets it), on
+ * PostgreSQL too, table names suffixed per run.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/conn.h"
 #include "db/dbi.h"
+#include "db/dbi_pg.h"
 #include "support/check.h"
 #include "util/err.h"
+
+static const char *pg_url; /* NULL: this pass is SQLite's */
+
+static void run_sql(struct db *db, const char *sql)
+{
+    struct dbi_stmt *st = NULL;
+    struct sp_error err = { 0 };
+    CHECK(dbi_prepare_once(db, sql, &st, &err) == SP_OK);
+    if (!st) {
+        fprintf(stderr, "%s: %s\n", sql, err.msg);
+        return;
+    }
+    CHECK_EQ_INT(dbi_step(st), DBI_DONE);
+    dbi_finalize(st);
+}
 
 static struct db *open_db(void)
 {
     struct db *db = NULL;
-    CHECK(db_open(":memory:", DB_OPEN_CREATE, &db, NULL) == SP_OK);
-    CHECK(db_exec(db,
-        "CREATE TABLE p (id TEXT PRIMARY KEY);"
-        "CREATE TABLE c (id TEXT PRIMARY KEY, p_id TEXT REFERENCES p(id), n INTEGER, x REAL,"
-        " b BLOB);"
-        "INSERT INTO p VALUES ('p1');", NULL) == SP_OK);
+    if (pg_url) {
+        CHECK(db_open_pg(pg_url, &db, NULL) == SP_OK);
+        if (!db)
+            exit(check_report("test_dbi (no PostgreSQL)"));
+        run_sql(db, "DROP TABLE IF EXISTS c");
+        run_sql(db, "DROP TABLE IF EXISTS p");
+    } else {
+        CHECK(db_open(":memory:", DB_OPEN_CREATE, &db, NULL) == SP_OK);
+    }
+    /* type names both engines read the same way */
+    run_sql(db, "CREATE TABLE p (id TEXT PRIMARY KEY)");
+    run_sql(db, "CREATE TABLE c (id TEXT PRIMARY KEY, p_id TEXT REFERENCES p(id), n BIGINT,"
+                " x DOUBLE PRECISION, b BYTEA, ok BOOLEAN)");
+    run_sql(db, "INSERT INTO p VALUES ('p1')");
     return db;
 }
 
@@ -30,7 +57,7 @@ static void test_cached_statements_and_types(void)
 {
     struct db *db = open_db();
     struct dbi_stmt *st = NULL, *again = NULL;
-    CHECK(dbi_engine(db) == DBI_SQLITE);
+    CHECK(dbi_engine(db) == (pg_url ? DBI_POSTGRES : DBI_SQLITE));
     CHECK(dbi_prepare(db, SQL_INS, &st, NULL) == SP_OK);
     CHECK_EQ_INT(dbi_param_count(st), 5);
     CHECK_STR_EQ(dbi_param_name(st, 2), ":p_id");
@@ -79,16 +106,31 @@ static void test_nulls_and_text_lengths(void)
     struct db *db = open_db();
     struct dbi_stmt *st = NULL;
     CHECK(dbi_prepare(db, SQL_INS, &st, NULL) == SP_OK);
-    CHECK(dbi_bind_text(st, 1, "a\0b", 3, DBI_STATIC) == SP_OK); /* embedded NUL kept */
+    CHECK(dbi_bind_text(st, 1, "abc-not-this", 3, DBI_STATIC) == SP_OK); /* counted: copied */
     CHECK(dbi_bind_null(st, 2) == SP_OK);
     CHECK_EQ_INT(dbi_step(st), DBI_DONE);
     struct dbi_stmt *q = NULL;
-    CHECK(dbi_prepare_once(db, "SELECT id, p_id, length(id) FROM c", &q, NULL) == SP_OK);
+    CHECK(dbi_prepare_once(db, "SELECT id, p_id, length(id) AS n FROM c", &q, NULL) == SP_OK);
     CHECK_EQ_INT(dbi_step(q), DBI_ROW);
     CHECK_EQ_INT(dbi_column_bytes(q, 0), 3);
-    CHECK(memcmp(dbi_column_text(q, 0), "a\0b", 3) == 0);
+    CHECK_STR_EQ(dbi_column_text(q, 0), "abc");
     CHECK(dbi_column_type(q, 1) == DBI_NULL);
     CHECK(dbi_column_text(q, 1) == NULL);
+    CHECK_EQ_INT(dbi_column_int64(q, 2), 3);
+    CHECK_EQ_INT(dbi_step(q), DBI_DONE);
+    dbi_finalize(q);
+    /* booleans read as SQLite's 1 and 0 */
+    CHECK(dbi_prepare_once(db, "UPDATE c SET ok = (?1 = 1) WHERE id = 'abc'", &q, NULL) == SP_OK);
+    CHECK(dbi_bind_int64(q, 1, 1) == SP_OK);
+    CHECK_EQ_INT(dbi_step(q), DBI_DONE);
+    CHECK_EQ_INT(dbi_changes(db), 1);
+    dbi_finalize(q);
+    CHECK(dbi_prepare_once(db, "SELECT ok, NOT ok AS f FROM c", &q, NULL) == SP_OK);
+    CHECK_EQ_INT(dbi_step(q), DBI_ROW);
+    CHECK(dbi_column_type(q, 0) == DBI_INTEGER);
+    CHECK_EQ_INT(dbi_column_int64(q, 0), 1);
+    CHECK_EQ_INT(dbi_column_int64(q, 1), 0);
+    CHECK_STR_EQ(dbi_column_text(q, 0), "1");
     dbi_finalize(q);
     dbi_finalize(NULL);
     db_close(db);
@@ -132,11 +174,31 @@ static void test_transaction_state(void)
 {
     struct db *db = open_db();
     CHECK(!dbi_in_txn(db));
-    CHECK(db_begin_immediate(db, NULL) == SP_OK);
+    run_sql(db, "BEGIN");
     CHECK(dbi_in_txn(db));
-    db_rollback(db);
+    run_sql(db, "INSERT INTO p VALUES ('p2')");
+    run_sql(db, "ROLLBACK");
     CHECK(!dbi_in_txn(db));
+    struct dbi_stmt *q = NULL;
+    CHECK(dbi_prepare_once(db, "SELECT count(*) FROM p", &q, NULL) == SP_OK);
+    CHECK_EQ_INT(dbi_step(q), DBI_ROW);
+    CHECK_EQ_INT(dbi_column_int64(q, 0), 1);
+    dbi_finalize(q);
     db_close(db);
+}
+
+/* SQLite's parameter forms become $N outside literals, quoted names and casts. */
+static void test_pg_rewrite(void)
+{
+    char *out = NULL;
+    int n = 0;
+    CHECK(dbi_pg_rewrite("SELECT ':x', \"a:b\", v::text, :a, ?2, :a, :b_c, ?, $1 FROM t",
+                         &out, &n, NULL) == SP_OK);
+    CHECK_STR_EQ(out, "SELECT ':x', \"a:b\", v::text, $1, $2, $1, $3, $4, $1 FROM t");
+    CHECK_EQ_INT(n, 4);
+    free(out);
+    struct sp_error err = { 0 };
+    CHECK_EQ_INT(dbi_pg_rewrite("SELECT ?99", &out, &n, &err), SP_EINVAL);
 }
 
 /* More distinct statements than the cache holds: each still works (the spill statement). */
@@ -160,12 +222,23 @@ static void test_full_cache(void)
     db_close(db);
 }
 
-int main(void)
+static void run_all(void)
 {
     RUN(test_cached_statements_and_types);
     RUN(test_nulls_and_text_lengths);
     RUN(test_errors_are_mapped);
     RUN(test_transaction_state);
     RUN(test_full_cache);
+}
+
+int main(void)
+{
+    RUN(test_pg_rewrite);
+    run_all();
+    pg_url = getenv("SPROUT_TEST_PG_URL");
+    if (pg_url && *pg_url) {
+        printf("test_dbi: PostgreSQL pass\n");
+        run_all();
+    }
     return check_report("test_dbi");
 }
