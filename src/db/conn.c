@@ -286,7 +286,7 @@ static int64_t mono_ms(void)
 
 int db_thread(const char *path, struct db **out, struct sp_error *err)
 {
-    if (thread_db && sqlite3_db_readonly(thread_db->handle, "main") == 1 &&
+    if (thread_db && thread_db->handle && sqlite3_db_readonly(thread_db->handle, "main") == 1 &&
         sqlite3_get_autocommit(thread_db->handle) && mono_ms() >= thread_db_retry_at) {
         struct db *fresh;
         thread_db_retry_at = mono_ms() + 1000;
@@ -305,9 +305,15 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
             }
         }
     }
+    if (thread_db && thread_db->pgc && !dbi_pg_conn_ok(thread_db->pgc)) {
+        /* the server went away (or restarted): drop the connection, open a new one below */
+        registry_remove(thread_db);
+        db_close(thread_db);
+        thread_db = NULL;
+    }
     if (!thread_db) {
         struct db *db;
-        int rc = db_open(path, 0, &db, err);
+        int rc = pg_is_url(path) ? db_open_pg(path, &db, err) : db_open(path, 0, &db, err);
         if (rc != SP_OK)
             return rc;
         pthread_mutex_lock(&reg_lock);

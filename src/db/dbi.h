@@ -75,6 +75,9 @@ const char *dbi_column_text(struct dbi_stmt *st, int k); /* NULL for SQL NULL */
 const void *dbi_column_blob(struct dbi_stmt *st, int k);
 size_t dbi_column_bytes(struct dbi_stmt *st, int k);      /* of the text or blob */
 
+/* Run fixed SQL without parameters or results; it may hold several statements. */
+int dbi_exec(struct db *db, const char *sql, struct sp_error *err);
+
 /* Rows changed by the last finished writing statement on db. */
 int dbi_changes(struct db *db);
 /* Whether a transaction is open on db (SQLite's !autocommit). */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "db/dbi_sqlite.h"
 
@@ -25,10 +26,12 @@ struct dbi_pgstmt {
     bool once;
     int n_params;
     char *names[PG_MAX_PARAMS + 1];  /* [k]: ":name" of $k, or NULL */
+    bool used[PG_MAX_PARAMS + 1];    /* [k]: $k appears (SQLite allows gaps: ?2 without ?1) */
     const char *vals[PG_MAX_PARAMS + 1];
     int lens[PG_MAX_PARAMS + 1];
     int fmts[PG_MAX_PARAMS + 1];
     char *owned[PG_MAX_PARAMS + 1];
+    PGresult *desc;       /* PQdescribePrepared: result columns before the first step */
     PGresult *res;
     bool ran;
     int row, n_rows;
@@ -81,6 +84,11 @@ void dbi_pg_conn_close(struct dbi_pgconn *c)
     free(c);
 }
 
+bool dbi_pg_conn_ok(struct dbi_pgconn *c)
+{
+    return PQstatus(pg_handle(c->pg)) == CONNECTION_OK;
+}
+
 struct pg *dbi_pg_conn_pg(struct dbi_pgconn *c)
 {
     return c->pg;
@@ -99,8 +107,10 @@ static bool is_digit(char ch)
     return ch >= '0' && ch <= '9';
 }
 
-/* Rewrite into out (cap >= 4 * strlen(sql) + 1 is always enough); names[k] gets ":name". */
-static int rewrite(const char *sql, char *out, char **names, int *n_params, struct sp_error *err)
+/* Rewrite into out (cap >= 4 * strlen(sql) + 1 is always enough); names[k] gets ":name",
+ * used[k] (may be NULL) whether $k appears. */
+static int rewrite(const char *sql, char *out, char **names, bool *used, int *n_params,
+                   struct sp_error *err)
 {
     int max = 0;
     char quote = 0;
@@ -153,12 +163,30 @@ static int rewrite(const char *sql, char *out, char **names, int *n_params, stru
                 if (!names[idx])
                     return sp_error_set(err, SP_ENOMEM, "out of memory");
             }
+        } else if (ident_char(ch) && !is_digit(ch)) {
+            /* a word: SQLite's implicit rowid (insertion order of a table scan) has no
+             * PostgreSQL column; ctid, the row's place in the heap, orders a scan the same way
+             * until the row is updated (docs/POSTGRESQL.md, "Storage on two databases") */
+            const char *start = p;
+            while (ident_char(*p))
+                p++;
+            size_t n = (size_t)(p - start);
+            if (n == 5 && strncasecmp(start, "rowid", 5) == 0) {
+                memcpy(out + o, "ctid", 4);
+                o += 4;
+            } else {
+                memcpy(out + o, start, n);
+                o += n;
+            }
+            continue;
         } else {
             out[o++] = *p++;
             continue;
         }
         if (idx > max)
             max = idx;
+        if (used)
+            used[idx] = true;
         o += (size_t)snprintf(out + o, 8, "$%d", idx); /* "?" (1 byte) -> "$64" at most */
     }
     out[o] = '\0';
@@ -172,7 +200,7 @@ int dbi_pg_rewrite(const char *sql, char **out, int *n_params, struct sp_error *
     char *text = malloc(4 * strlen(sql) + 1);
     if (!text)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
-    int rc = rewrite(sql, text, names, n_params, err);
+    int rc = rewrite(sql, text, names, NULL, n_params, err);
     for (int k = 0; k <= PG_MAX_PARAMS; k++)
         free(names[k]);
     if (rc != SP_OK) {
@@ -197,7 +225,7 @@ static struct dbi_pgstmt *stmt_new(struct db *db, struct dbi_pgconn *c, const ch
         return NULL;
     }
     s->text = text;
-    if (rewrite(sql, text, s->names, &s->n_params, err) != SP_OK) {
+    if (rewrite(sql, text, s->names, s->used, &s->n_params, err) != SP_OK) {
         s->once = true;
         dbi_pg_free(s);
         return NULL;
@@ -223,13 +251,24 @@ static int prepare_now(struct dbi_pgstmt *s)
 {
     if (s->prepared)
         return SP_OK;
-    PGresult *r = PQprepare(pg_handle(s->c->pg), s->name, s->text, s->n_params, NULL);
+    /* a parameter the text never uses has no type to infer: call it text (it is bound, unread) */
+    Oid types[PG_MAX_PARAMS];
+    for (int k = 1; k <= s->n_params; k++)
+        types[k - 1] = s->used[k] ? 0 : 25 /* text */;
+    PGresult *r = PQprepare(pg_handle(s->c->pg), s->name, s->text, s->n_params, types);
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
         fail(s->c, r);
         return SP_EDB;
     }
     PQclear(r);
     s->prepared = true;
+    PQclear(s->desc);
+    s->desc = PQdescribePrepared(pg_handle(s->c->pg), s->name);
+    if (!s->desc || PQresultStatus(s->desc) != PGRES_COMMAND_OK) {
+        fail(s->c, s->desc);
+        s->desc = NULL;
+        return SP_EDB;
+    }
     return SP_OK;
 }
 
@@ -274,6 +313,7 @@ void dbi_pg_free(struct dbi_pgstmt *s)
     }
     for (int k = 0; k <= PG_MAX_PARAMS; k++)
         free(s->names[k]);
+    PQclear(s->desc);
     free(s->text);
     free(s);
 }
@@ -408,22 +448,20 @@ static bool on_row(struct dbi_pgstmt *s, int k)
     return s->res && s->row >= 0 && s->row < s->n_rows && k >= 0 && k < PQnfields(s->res);
 }
 
+/* The result being walked, or before the first step the statement's description. */
+static const PGresult *shape(struct dbi_pgstmt *s)
+{
+    return s->res ? s->res : s->desc;
+}
+
 int dbi_pg_column_count(struct dbi_pgstmt *s)
 {
-    if (!s->res) { /* before the first step: describe the prepared statement */
-        if (prepare_now(s) != SP_OK)
-            return 0;
-        PGresult *d = PQdescribePrepared(pg_handle(s->c->pg), s->name);
-        int n = d && PQresultStatus(d) == PGRES_COMMAND_OK ? PQnfields(d) : 0;
-        PQclear(d);
-        return n;
-    }
-    return PQnfields(s->res);
+    return shape(s) ? PQnfields(shape(s)) : 0;
 }
 
 const char *dbi_pg_column_name(struct dbi_pgstmt *s, int k)
 {
-    return s->res && k >= 0 && k < PQnfields(s->res) ? PQfname(s->res, k) : NULL;
+    return shape(s) && k >= 0 && k < PQnfields(shape(s)) ? PQfname(shape(s), k) : NULL;
 }
 
 enum dbi_type dbi_pg_column_type(struct dbi_pgstmt *s, int k)

@@ -29,6 +29,8 @@ struct dbi_pgstmt;
 int dbi_pg_conn_open(const char *url, struct dbi_pgconn **out, struct sp_error *err);
 void dbi_pg_conn_close(struct dbi_pgconn *c); /* NULL-safe; frees its statements */
 struct pg *dbi_pg_conn_pg(struct dbi_pgconn *c);
+/* Whether the connection is still up (libpq marks it bad once a call found the server gone). */
+bool dbi_pg_conn_ok(struct dbi_pgconn *c);
 
 /* The cached statement of sql (static storage) or, with once, a fresh one for dbi_pg_free(). */
 int dbi_pg_prepare(struct db *db, struct dbi_pgconn *c, const char *sql, bool once,

@@ -206,6 +206,13 @@ size_t dbi_column_bytes(struct dbi_stmt *st, int k)
     return (size_t)sqlite3_column_bytes(st->sq, k);
 }
 
+int dbi_exec(struct db *db, const char *sql, struct sp_error *err)
+{
+    if (db_pgconn(db))
+        return pg_exec(dbi_pg_conn_pg(db_pgconn(db)), sql, err, "executing SQL");
+    return db_exec(db, sql, err);
+}
+
 int dbi_changes(struct db *db)
 {
     if (db_pgconn(db))

@@ -16,7 +16,7 @@ struct store_sql2 {
     const char *pg;
 };
 
-/* The text of s for db's engine. */
+/* The text of s for db's engine (NULL: nothing to run on that engine). */
 const char *store_dialect(struct db *db, const struct store_sql2 *s);
 
 /* A request's write transaction. SQLite: BEGIN IMMEDIATE takes the write lock at once, so a
@@ -26,5 +26,15 @@ extern const struct store_sql2 STORE_SQL_BEGIN;
 /* The answer count recorded by the last concept refinement of (node, assessment, user):
  * JSON inside the text column response_meta (json_extract vs ->>). */
 extern const struct store_sql2 STORE_SQL_LAST_REFINE;
+/* The dependency edges among a node's children (?1; _TYPE: of type ?2). */
+extern const struct store_sql2 STORE_SQL_NODE_EDGES, STORE_SQL_NODE_EDGES_TYPE;
+/* First visits of (user ?1, node ?2) are serialised for the visit "upsert" (there is no unique
+ * index to lean on): PostgreSQL takes a transaction advisory lock on the pair, which holds
+ * across every instance on the database; NULL on SQLite (BEGIN IMMEDIATE queues writers). */
+extern const struct store_sql2 STORE_SQL_PROGRESS_VISIT_LOCK;
+/* Deleting a branch (store_branches.c): the temp tables holding what the cascade removes. */
+extern const struct store_sql2 STORE_SQL_BRANCH_NODESET, STORE_SQL_BRANCH_KEYS,
+    STORE_SQL_BRANCH_TEMP_PREPARE, STORE_SQL_BRANCH_TEMP_CLEAR, STORE_SQL_BRANCH_SETS,
+    STORE_SQL_BRANCH_CASCADE;
 
 #endif

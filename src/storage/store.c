@@ -39,8 +39,28 @@ void store_write_unlock(void)
         pthread_mutex_unlock(&write_mutex);
 }
 
+/* SQLite: this process's writers queue on the mutex (store_sql.h). PostgreSQL takes row locks
+ * itself, and a process-wide mutex would serialise every instance's requests for nothing. */
+static bool db_locks(struct db *db)
+{
+    return dbi_engine(db) == DBI_SQLITE;
+}
+
+static void lock_for(struct db *db)
+{
+    if (db_locks(db))
+        store_write_lock();
+}
+
+static void unlock_for(struct db *db)
+{
+    if (db_locks(db))
+        store_write_unlock();
+}
+
 /* BEGIN/COMMIT as cached statements (sqlite3_exec would parse them on every request). */
 static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
 /* A transaction inside a group-commit batch is a savepoint nested in the request's own. */
 static const char SQL_SP[] = "SAVEPOINT sprout_txn";
 static const char SQL_SP_RELEASE[] = "RELEASE sprout_txn";
@@ -66,10 +86,10 @@ int store_txn_begin(struct db *db, struct sp_error *err)
 {
     if (store_writer_in_batch())
         return run_static(db, SQL_SP, "starting a transaction", err);
-    store_write_lock();
+    lock_for(db);
     int rc = run_static(db, store_dialect(db, &STORE_SQL_BEGIN), "starting a transaction", err);
     if (rc != SP_OK)
-        store_write_unlock();
+        unlock_for(db);
     return rc;
 }
 
@@ -86,9 +106,9 @@ int store_txn_end(struct db *db, int rc, struct sp_error *err)
     }
     if (rc == SP_OK)
         rc = run_static(db, SQL_COMMIT, "committing", err);
-    if (rc != SP_OK)
-        db_rollback(db);
-    store_write_unlock();
+    if (rc != SP_OK && dbi_in_txn(db))
+        run_static(db, SQL_ROLLBACK, "rolling back", NULL);
+    unlock_for(db);
     return rc;
 }
 
@@ -280,10 +300,10 @@ int store_write(struct db *db, const char *sql, const char *const *texts, size_t
         return rc;
     bool own = !dbi_in_txn(db); /* else store_txn_begin holds it */
     if (own)
-        store_write_lock();
+        lock_for(db);
     rc = store_run(db, st, changes, err);
     if (own)
-        store_write_unlock();
+        unlock_for(db);
     return rc;
 }
 
@@ -352,9 +372,16 @@ int store_fk_explain(struct db *db, const struct model_table *t, const struct st
     return sp_error_set(err, SP_ECONFLICT, "a referenced row was deleted concurrently; retry");
 }
 
+/* A failed statement aborts a whole PostgreSQL transaction (SQLite's does not): inside one, an
+ * INSERT runs under a savepoint, so that after a failure the transaction can still look up
+ * which reference was missing, and the caller still decides whether to commit. */
+static const char SQL_STMT_SP[] = "SAVEPOINT sprout_stmt";
+static const char SQL_STMT_RELEASE[] = "RELEASE SAVEPOINT sprout_stmt";
+static const char SQL_STMT_UNDO[] = "ROLLBACK TO SAVEPOINT sprout_stmt";
+
 static int insert_locked(struct db *db, const char *sql, const struct model_table *t,
                          struct store_row *row, const char *path_col, const char *path_msg,
-                         struct buf *out, struct sp_error *err)
+                         bool undo, struct buf *out, struct sp_error *err)
 {
     char id[IDS_UUID_SIZE];
     ids_uuid_v4(id);
@@ -365,10 +392,16 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
         return rc;
     store_bind_row(st, t, row);
     size_t len0 = out->len;
+    if (undo && (rc = run_static(db, SQL_STMT_SP, "starting a savepoint", err)) != SP_OK)
+        return rc;
     rc = store_one_json(db, st, t, NULL, 0, out, err);
     row->v[0].kind = STORE_V_ABSENT; /* id was on our stack */
+    if (undo && rc == SP_OK)
+        rc = run_static(db, SQL_STMT_RELEASE, "releasing a savepoint", err);
     if (rc == SP_OK)
         return SP_OK;
+    if (undo)
+        run_static(db, SQL_STMT_UNDO, "rolling back to a savepoint", NULL);
     store_truncate(out, len0);
     if (rc == SP_ENOTFOUND) /* RETURNING gave no row: cannot happen for an INSERT */
         return sp_error_set(err, SP_EDB, "insert into %s returned no row", t->name);
@@ -383,19 +416,20 @@ int store_insert(struct db *db, const char *sql, const struct model_table *t,
 {
     bool own = !dbi_in_txn(db);
     if (own)
-        store_write_lock();
-    int rc = insert_locked(db, sql, t, row, path_col, path_msg, out, err);
+        lock_for(db);
+    bool undo = !own && dbi_engine(db) == DBI_POSTGRES;
+    int rc = insert_locked(db, sql, t, row, path_col, path_msg, undo, out, err);
     if (own)
-        store_write_unlock();
+        unlock_for(db);
     return rc;
 }
 
 int store_write_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
                          struct buf *out, struct sp_error *err)
 {
-    store_write_lock();
+    lock_for(db);
     int rc = store_one_json(db, st, t, NULL, 0, out, err);
-    store_write_unlock();
+    unlock_for(db);
     return rc;
 }
 
