@@ -87,5 +87,9 @@ bool dbi_in_txn(struct db *db);
 int dbi_error(struct db *db, int rc, struct sp_error *err, const char *what);
 /* Whether the last failure on db was a foreign-key violation. */
 bool dbi_error_is_fk(struct db *db);
+/* Whether the last failure on db was one a transaction may simply be run again after: a
+ * serialization failure or a deadlock (PostgreSQL 40001 / 40P01). Never on SQLite, whose busy
+ * timeout has already waited. */
+bool dbi_error_is_retryable(struct db *db);
 
 #endif

@@ -563,6 +563,12 @@ int dbi_pg_error(struct dbi_pgconn *c, struct sp_error *err, const char *what)
     return pg_error(c->pg, c->last_err, err, what);
 }
 
+bool dbi_pg_error_is_retryable(struct dbi_pgconn *c)
+{
+    const char *st = c->last_err ? PQresultErrorField(c->last_err, PG_DIAG_SQLSTATE) : NULL;
+    return st && (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0);
+}
+
 bool dbi_pg_error_is_fk(struct dbi_pgconn *c)
 {
     const char *st = c->last_err ? PQresultErrorField(c->last_err, PG_DIAG_SQLSTATE) : NULL;

@@ -59,5 +59,6 @@ int dbi_pg_changes(struct dbi_pgconn *c);
 bool dbi_pg_in_txn(struct dbi_pgconn *c);
 int dbi_pg_error(struct dbi_pgconn *c, struct sp_error *err, const char *what);
 bool dbi_pg_error_is_fk(struct dbi_pgconn *c);
+bool dbi_pg_error_is_retryable(struct dbi_pgconn *c);
 
 #endif

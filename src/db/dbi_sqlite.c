@@ -234,6 +234,11 @@ int dbi_error(struct db *db, int rc, struct sp_error *err, const char *what)
     return db_error(db, rc, err, what);
 }
 
+bool dbi_error_is_retryable(struct db *db)
+{
+    return db_pgconn(db) && dbi_pg_error_is_retryable(db_pgconn(db));
+}
+
 bool dbi_error_is_fk(struct db *db)
 {
     if (db_pgconn(db))

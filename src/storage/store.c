@@ -112,6 +112,12 @@ int store_txn_end(struct db *db, int rc, struct sp_error *err)
     return rc;
 }
 
+bool store_retry(struct db *db, int rc, int attempt)
+{
+    return rc == SP_EBUSY && attempt < STORE_ATTEMPTS && !dbi_in_txn(db) &&
+           !store_writer_in_batch() && dbi_error_is_retryable(db);
+}
+
 int store_stmt(struct db *db, const char *sql, struct dbi_stmt **out, struct sp_error *err)
 {
     return dbi_prepare(db, sql, out, err);

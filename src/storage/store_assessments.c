@@ -102,8 +102,8 @@ int store_questions_create(struct db *db, struct store_row *row, struct buf *out
                         "Assessment not found", out, err);
 }
 
-int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
-                         struct sp_error *err)
+static int answers_create_once(struct db *db, struct store_row *row, struct buf *out,
+                               struct sp_error *err)
 {
     const struct model_table *t = schema_table(SCHEMA_ANSWERS);
     size_t len0 = out->len;
@@ -122,6 +122,16 @@ int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK)
         store_truncate(out, len0);
+    return rc;
+}
+
+int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
+                         struct sp_error *err)
+{
+    int rc, attempt = 0;
+    do
+        rc = answers_create_once(db, row, out, err);
+    while (store_retry(db, rc, ++attempt));
     return rc;
 }
 

@@ -90,8 +90,8 @@ static int collect_keys(struct db *db, struct arena *a, const char ***keys, size
     return SP_OK;
 }
 
-int store_branches_delete(struct db *db, const char *id, struct arena *a, const char ***keys,
-                          size_t *n_keys, struct sp_error *err)
+static int delete_once(struct db *db, const char *id, struct arena *a, const char ***keys,
+                       size_t *n_keys, struct sp_error *err)
 {
     *keys = NULL;
     *n_keys = 0;
@@ -124,5 +124,15 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
         if (rc == SP_ECONFLICT)
             sp_error_prefix(err, rc, "Branch could not be deleted (nothing was changed)");
     }
+    return rc;
+}
+
+int store_branches_delete(struct db *db, const char *id, struct arena *a, const char ***keys,
+                          size_t *n_keys, struct sp_error *err)
+{
+    int rc, attempt = 0;
+    do
+        rc = delete_once(db, id, a, keys, n_keys, err);
+    while (store_retry(db, rc, ++attempt));
     return rc;
 }

@@ -41,8 +41,8 @@ int store_progress_list(struct db *db, const char *user_id, const char *node_id,
                       err);
 }
 
-int store_progress_visit(struct db *db, struct store_row *row, bool *created, struct buf *out,
-                         struct sp_error *err)
+static int visit_once(struct db *db, struct store_row *row, bool *created, struct buf *out,
+                      struct sp_error *err)
 {
     const struct model_table *t = schema_table(SCHEMA_USER_NODE_PROGRESS);
     *created = false;
@@ -76,6 +76,16 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK)
         store_truncate(out, len0);
+    return rc;
+}
+
+int store_progress_visit(struct db *db, struct store_row *row, bool *created, struct buf *out,
+                         struct sp_error *err)
+{
+    int rc, attempt = 0;
+    do
+        rc = visit_once(db, row, created, out, err);
+    while (store_retry(db, rc, ++attempt));
     return rc;
 }
 

@@ -112,6 +112,11 @@ int store_write_one_json(struct db *db, struct dbi_stmt *st, const struct model_
 int store_patch(struct db *db, const char *sql, const struct model_table *t, const char *id,
                 const struct store_row *row, const char *not_found, struct buf *out,
                 struct sp_error *err);
+/* Whether a multi-statement write that just failed with rc runs again: a serialization failure
+ * or deadlock (dbi_error_is_retryable) outside any caller's transaction, up to STORE_ATTEMPTS
+ * attempts in all. Used by the branch delete, answer + completion and the progress visit. */
+#define STORE_ATTEMPTS 3
+bool store_retry(struct db *db, int rc, int attempt);
 void store_write_lock(void);
 void store_write_unlock(void);
 

@@ -187,6 +187,32 @@ static void test_transaction_state(void)
     db_close(db);
 }
 
+/* PostgreSQL: a serialization failure is retryable (store_retry), a foreign-key one is not. */
+static void test_pg_retryable(void)
+{
+    struct db *a = open_db(), *b = NULL;
+    CHECK(db_open_pg(pg_url, &b, NULL) == SP_OK);
+    run_sql(a, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    struct dbi_stmt *st = NULL;
+    CHECK(dbi_prepare_once(a, "SELECT count(*) FROM p", &st, NULL) == SP_OK); /* a's snapshot */
+    CHECK_EQ_INT(dbi_step(st), DBI_ROW);
+    dbi_finalize(st);
+    run_sql(b, "UPDATE p SET id = id WHERE id = 'p1'");
+    CHECK(dbi_prepare_once(a, "UPDATE p SET id = id WHERE id = 'p1'", &st, NULL) == SP_OK);
+    int rc = dbi_step(st);
+    CHECK(rc != DBI_DONE && rc != DBI_ROW);
+    CHECK(dbi_error_is_retryable(a));
+    CHECK_EQ_INT(dbi_error(a, rc, NULL, "updating"), SP_EBUSY);
+    dbi_finalize(st);
+    run_sql(a, "ROLLBACK");
+    CHECK(dbi_prepare_once(a, "INSERT INTO c (id, p_id) VALUES ('x', 'nope')", &st, NULL) == SP_OK);
+    CHECK(dbi_step(st) != DBI_DONE);
+    CHECK(!dbi_error_is_retryable(a) && dbi_error_is_fk(a));
+    dbi_finalize(st);
+    db_close(b);
+    db_close(a);
+}
+
 /* SQLite's parameter forms become $N outside literals, quoted names and casts. */
 static void test_pg_rewrite(void)
 {
@@ -243,6 +269,7 @@ int main(void)
     if (pg_url && *pg_url) {
         printf("test_dbi: PostgreSQL pass\n");
         run_all();
+        RUN(test_pg_retryable);
     }
     return check_report("test_dbi");
 }
