@@ -34,16 +34,16 @@ static const char SQL_EDGE_FIND[] =
 static const char SQL_EDGE_INSERT[] =
     "INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?1, ?2, ?3)";
 static const char SQL_CHILDREN[] =
-    "SELECT " NODE_COLS " FROM nodes WHERE parent_id = ?1 AND (?2 IS NULL OR type = ?2) "
-    "ORDER BY rowid";
+    "SELECT " NODE_COLS " FROM nodes WHERE parent_id = ?1 "
+    "AND (CAST(?2 AS TEXT) IS NULL OR type = ?2) ORDER BY rowid"; /* the CAST types ?2 for PG */
 static const char SQL_CHILD_EDGES[] =
     "SELECT " EDGE_COLS " FROM node_edges e "
     "JOIN nodes s ON s.id = e.source_node_id JOIN nodes t ON t.id = e.target_node_id "
     "WHERE s.parent_id = ?1 AND s.type = ?2 AND t.parent_id = ?1 AND t.type = ?2 "
     "ORDER BY e.rowid";
 static const char SQL_LEGACY_EDGES[] =
-    "SELECT " LEGACY_EDGE " WHERE s.parent_id = ?1 AND (?2 IS NULL OR s.type = ?2) "
-    "ORDER BY e.rowid";
+    "SELECT " LEGACY_EDGE " WHERE s.parent_id = ?1 "
+    "AND (CAST(?2 AS TEXT) IS NULL OR s.type = ?2) ORDER BY e.rowid";
 static const char SQL_LEGACY_EDGE[] = "SELECT " LEGACY_EDGE " WHERE e.id = ?1";
 static const char SQL_DOCUMENTS[] =
     "SELECT original_filename, extracted_text FROM topic_documents "
