@@ -176,12 +176,17 @@ class Server:
 
 
 @pytest.fixture
-def start_server(tmp_path):
+def start_server(tmp_path, request):
+    """Start `sprout serve` on a fresh database: a SQLite file in tmp_path, or, when
+    SPROUT_TEST_DB=postgres, a new database on the run's PostgreSQL server (DATABASE_URL), so a
+    suite runs on either engine unchanged (tests that open the SQLite file themselves pass db=)."""
     servers = []
 
     def start(db=None, env=None, args=(), cwd=None, binary=None):
         if cwd is None and not (tmp_path / "drizzle").exists():
             shutil.copytree(ROOT / "drizzle", tmp_path / "drizzle")
+        if db is None and os.environ.get("SPROUT_TEST_DB") == "postgres":
+            env = dict(env or {}, DATABASE_URL=request.getfixturevalue("pg_url"))
         s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args,
                    binary=binary or BIN)
         servers.append(s)

@@ -328,14 +328,6 @@ int cli_main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     ctx.command = cmd->name;
-    if (ctx.pg_url && strcmp(cmd->name, "serve") == 0) {
-        /* never fall back to a SQLite file silently when PostgreSQL was asked for */
-        fprintf(stderr, "sprout: error: sprout serve does not run on PostgreSQL yet (the `db` commands do; "
-                        "see docs/POSTGRESQL.md): unset DATABASE_URL or pass --db PATH for SQLite\n");
-        free(rest);
-        return CLI_EXIT_FAIL;
-    }
-
     ctx.argc = nrest - words;
     ctx.argv = rest + words;
     int code = cmd->fn(&ctx);

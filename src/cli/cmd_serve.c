@@ -40,6 +40,8 @@
 #include "db/conn.h"
 #include "db/introspect.h"
 #include "db/migrate.h"
+#include "db/pg.h"
+#include "db/pgmigrate.h"
 #include "db/seed.h"
 #include "http/guard.h"
 #include "http/server.h"
@@ -126,6 +128,41 @@ static int apply_pending(struct cli_ctx *ctx, struct db *db, const struct migrat
     return SP_OK;
 }
 
+/* PostgreSQL: apply what is pending (pgmigrate_apply takes the advisory lock, so instances
+ * started together migrate once; there is no file to back up: pg_dump is the operator's), then
+ * seed the default user. */
+static int prepare_pg(struct cli_ctx *ctx, bool no_migrate, struct sp_error *err)
+{
+    struct pg *pg = NULL;
+    int rc = pg_connect(ctx->pg_url, &pg, err);
+    struct migrate_folder f;
+    bool loaded = false;
+    if (rc == SP_OK && (rc = migrate_folder_load(&ctx->migrations, &f, err)) == SP_OK)
+        loaded = true;
+    char label[512];
+    if (loaded)
+        printf("Migrations: %s\n", cli_migrations_label(ctx, label, sizeof label));
+    size_t pending = 0, applied = 0;
+    if (rc == SP_OK)
+        rc = pgmigrate_count_pending(pg, &f, &pending, err);
+    if (rc == SP_OK && pending && no_migrate)
+        rc = sp_error_set(err, SP_ECONFLICT,
+                          "%s has %zu pending migration%s and --no-migrate was given: run "
+                          "`sprout db migrate` first (or start without --no-migrate)",
+                          pg_display_url(pg), pending, pending == 1 ? "" : "s");
+    if (rc == SP_OK && pending && (rc = pgmigrate_apply(pg, &f, stdout, &applied, err)) == SP_OK)
+        printf("Applied %zu migration%s.\n", applied, applied == 1 ? "" : "s");
+    bool inserted = false;
+    if (rc == SP_OK && (rc = pgmigrate_seed(pg, &inserted, err)) != SP_OK)
+        sp_error_prefix(err, rc, "seeding the default user failed");
+    if (rc == SP_OK && inserted)
+        puts("Default user seeded.");
+    if (loaded)
+        migrate_folder_free(&f);
+    pg_close(pg);
+    return rc;
+}
+
 static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
 {
     struct stat st;
@@ -203,15 +240,23 @@ int cmd_serve(struct cli_ctx *ctx)
     struct http_server *srv = NULL;
     struct llm_client *llm = NULL;
     int rc = cli_llm_open(!quiet, stdout, &llm, &err);
-    if (rc == SP_OK)
+    const char *db_name = ctx->pg_url ? ctx->pg_url : ctx->db_path; /* what the workers open */
+    if (rc == SP_OK && ctx->pg_url)
+        rc = prepare_pg(ctx, no_migrate, &err);
+    /* the request connections (opened after the migrations, which have no limit): a statement
+     * running longer fails with 57014 -> SP_EBUSY -> 503; 0 = no limit */
+    if (rc == SP_OK && ctx->pg_url)
+        pg_set_statement_timeout_ms((int)config_get_long("SPROUT_PG_STATEMENT_TIMEOUT_MS", 30000,
+                                                         0, 3600000));
+    else if (rc == SP_OK)
         rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
     if (rc == SP_EIO)
         sp_error_prefix(&err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
-    if (rc == SP_OK)
+    if (rc == SP_OK && db)
         rc = prepare_schema(ctx, db, no_migrate, &err);
     bool inserted = false;
-    if (rc == SP_OK && (rc = seed_default_user(db, &inserted, &err)) != SP_OK)
+    if (rc == SP_OK && db && (rc = seed_default_user(db, &inserted, &err)) != SP_OK)
         sp_error_prefix(&err, rc, "seeding the default user failed (is the schema there? run `sprout db migrate`)");
     if (rc == SP_OK && inserted)
         puts("Default user seeded.");
@@ -221,7 +266,7 @@ int cmd_serve(struct cli_ctx *ctx)
     if (rc == SP_OK)
         rc = objstore_open(&ocfg, &store, &err);
 
-    struct api_ctx actx = { .db_path = ctx->db_path, .store = store, .llm = llm,
+    struct api_ctx actx = { .db_path = db_name, .store = store, .llm = llm,
                             .tmp_dir = cli_settings_tmp_dir() };
     const char *cors = config_get("SPROUT_CORS_ORIGINS", HTTP_CORS_DEFAULT);
     struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx,
@@ -245,7 +290,7 @@ int cmd_serve(struct cli_ctx *ctx)
                                config_get_long("SPROUT_SWEEP_INTERVAL_S", 3600, 1, 30L * 86400), &err);
     }
     store_writer_set_wal_max(config_get_long("SPROUT_WAL_MAX_MB", 1024, 1, 1L << 20) << 20);
-    if (rc == SP_OK)
+    if (rc == SP_OK && !ctx->pg_url) /* PostgreSQL: a plain transaction per request */
         rc = api_writer_start(ctx->db_path, &err);
     bool runs_up = false;
     if (rc == SP_OK && (rc = runs_init(workers, queue_max, &err)) == SP_OK)

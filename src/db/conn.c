@@ -1,5 +1,7 @@
 /* db/conn.c: SQLite connections, pragmas, statement cache, error mapping (see conn.h). */
 #include "db/conn.h"
+#include "db/dbi_pg.h"
+#include "db/dbi_sqlite.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -22,9 +24,35 @@ static pthread_mutex_t close_lock = PTHREAD_MUTEX_INITIALIZER;
 struct db {
     sqlite3 *handle;
     char *path;
-    struct { const char *sql; sqlite3_stmt *st; } cache[STMT_CACHE_SIZE];
+    struct { const char *sql; sqlite3_stmt *st; struct dbi_stmt dst; } cache[STMT_CACHE_SIZE];
     struct db *next_thread; /* registry of db_thread() connections */
+    struct dbi_pgconn *pgc; /* a PostgreSQL connection (db_open_pg): handle is NULL */
 };
+
+struct dbi_pgconn *db_pgconn(const struct db *db)
+{
+    return db->pgc;
+}
+
+int db_open_pg(const char *url, struct db **out, struct sp_error *err)
+{
+    *out = NULL;
+    struct db *db = calloc(1, sizeof *db);
+    char shown[512];
+    pg_hide_password(url, shown, sizeof shown);
+    if (!db || !(db->path = strdup(shown))) {
+        free(db);
+        return sp_error_set(err, SP_ENOMEM, "out of memory opening %s", shown);
+    }
+    int rc = dbi_pg_conn_open(url, &db->pgc, err);
+    if (rc != SP_OK) {
+        free(db->path);
+        free(db);
+        return rc;
+    }
+    *out = db;
+    return SP_OK;
+}
 
 int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *what)
 {
@@ -130,6 +158,7 @@ void db_close(struct db *db)
     for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
         sqlite3_finalize(db->cache[i].st);
     sqlite3_close_v2(db->handle);
+    dbi_pg_conn_close(db->pgc);
     free(db->path);
     free(db);
 }
@@ -137,8 +166,11 @@ void db_close(struct db *db)
 sqlite3 *db_handle(struct db *db) { return db->handle; }
 const char *db_errmsg(struct db *db) { return sqlite3_errmsg(db->handle); }
 
-sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+/* The cache slot of sql (prepared on a miss), or NULL when the cache is full or preparing
+ * failed (*failed set). */
+static size_t cache_slot(struct db *db, const char *sql, bool *failed)
 {
+    *failed = false;
     size_t h = ((uintptr_t)sql >> 4) * 2654435761u;
     for (size_t probe = 0; probe < STMT_CACHE_SIZE; probe++) {
         size_t i = (h + probe) & (STMT_CACHE_SIZE - 1);
@@ -146,23 +178,54 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
             sqlite3_stmt *st = db->cache[i].st;
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
-            return st;
+            return i;
         }
         if (!db->cache[i].sql) {
             sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-                return NULL;
+            if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+                *failed = true;
+                return STMT_CACHE_SIZE;
+            }
             db->cache[i].sql = sql;
             db->cache[i].st = st;
-            return st;
+            db->cache[i].dst = (struct dbi_stmt){ .sq = st, .db = db };
+            return i;
         }
     }
-    /* cache full: fall back to a statement that lives until the next miss */
-    static _Thread_local sqlite3_stmt *spill;
+    return STMT_CACHE_SIZE;
+}
+
+/* cache full: fall back to a statement that lives until the next miss */
+static _Thread_local sqlite3_stmt *spill;
+static _Thread_local struct dbi_stmt spill_dbi;
+
+static sqlite3_stmt *spill_prepare(struct db *db, const char *sql)
+{
     sqlite3_finalize(spill);
     spill = NULL;
     sqlite3_prepare_v2(db->handle, sql, -1, &spill, NULL);
     return spill;
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+{
+    bool failed;
+    size_t i = cache_slot(db, sql, &failed);
+    if (i < STMT_CACHE_SIZE)
+        return db->cache[i].st;
+    return failed ? NULL : spill_prepare(db, sql);
+}
+
+struct dbi_stmt *db_stmt_dbi(struct db *db, const char *sql)
+{
+    bool failed;
+    size_t i = cache_slot(db, sql, &failed);
+    if (i < STMT_CACHE_SIZE)
+        return &db->cache[i].dst;
+    if (failed || !spill_prepare(db, sql))
+        return NULL;
+    spill_dbi = (struct dbi_stmt){ .sq = spill, .db = db };
+    return &spill_dbi;
 }
 
 int db_prepare(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_error *err)
@@ -226,7 +289,7 @@ static int64_t mono_ms(void)
 
 int db_thread(const char *path, struct db **out, struct sp_error *err)
 {
-    if (thread_db && sqlite3_db_readonly(thread_db->handle, "main") == 1 &&
+    if (thread_db && thread_db->handle && sqlite3_db_readonly(thread_db->handle, "main") == 1 &&
         sqlite3_get_autocommit(thread_db->handle) && mono_ms() >= thread_db_retry_at) {
         struct db *fresh;
         thread_db_retry_at = mono_ms() + 1000;
@@ -245,9 +308,15 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
             }
         }
     }
+    if (thread_db && thread_db->pgc && !dbi_pg_conn_ok(thread_db->pgc)) {
+        /* the server went away (or restarted): drop the connection, open a new one below */
+        registry_remove(thread_db);
+        db_close(thread_db);
+        thread_db = NULL;
+    }
     if (!thread_db) {
         struct db *db;
-        int rc = db_open(path, 0, &db, err);
+        int rc = pg_is_url(path) ? db_open_pg(path, &db, err) : db_open(path, 0, &db, err);
         if (rc != SP_OK)
             return rc;
         pthread_mutex_lock(&reg_lock);

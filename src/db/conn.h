@@ -39,6 +39,9 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
 /* Process-wide, before any connection is opened: synchronous=NORMAL instead of FULL. */
 void db_set_sync_normal(bool normal);
 bool db_sync_is_normal(void);
+/* A PostgreSQL connection (a postgres:// URL) for the database interface (db/dbi.h) only: the
+ * sqlite3 calls below (db_handle, db_stmt, db_exec, ...) are SQLite's. Closed by db_close(). */
+int db_open_pg(const char *url, struct db **out, struct sp_error *err);
 void db_close(struct db *db);                 /* NULL-safe; finalizes cached statements */
 sqlite3 *db_handle(struct db *db);            /* borrowed */
 

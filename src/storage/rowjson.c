@@ -6,6 +6,7 @@
  * (JSON-in-text columns too: never parsed, as the original); NULL -> null; boolean-mode
  * columns -> drizzle's Number(v) === 1; BLOB -> what JSON.stringify prints for a Node Buffer.
  * Result columns are matched to schema columns by name once per call (rowjson.h).
+ * Values are read through db/dbi.h, so rows from either database print the same.
  * Ownership: appends to the caller's buffer; the statement stays the caller's.
  * Thread model: stateless.
  */
@@ -21,13 +22,13 @@
 #define RJ_TRY(expr) do { int rc_ = (expr); if (rc_ != SP_OK) return rc_; } while (0)
 
 /* drizzle's boolean mode: Number(value) === 1. */
-static bool is_true(sqlite3_value *v)
+static bool is_true(struct dbi_stmt *st, int i, enum dbi_type type)
 {
-    switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER: return sqlite3_value_int64(v) == 1;
-    case SQLITE_FLOAT: return sqlite3_value_double(v) == 1.0;
-    case SQLITE_TEXT: {
-        const char *s = (const char *)sqlite3_value_text(v);
+    switch (type) {
+    case DBI_INTEGER: return dbi_column_int64(st, i) == 1;
+    case DBI_FLOAT: return dbi_column_double(st, i) == 1.0;
+    case DBI_TEXT: {
+        const char *s = dbi_column_text(st, i);
         if (!s)
             return false;
         char *end = NULL;
@@ -42,12 +43,12 @@ static bool is_true(sqlite3_value *v)
     }
 }
 
-static int put_blob(struct buf *out, sqlite3_value *v)
+static int put_blob(struct buf *out, struct dbi_stmt *st, int i)
 {
-    const unsigned char *p = sqlite3_value_blob(v);
-    int n = sqlite3_value_bytes(v);
+    const unsigned char *p = dbi_column_blob(st, i);
+    size_t n = dbi_column_bytes(st, i);
     RJ_TRY(buf_puts(out, "{\"type\":\"Buffer\",\"data\":["));
-    for (int k = 0; k < n; k++)
+    for (size_t k = 0; k < n; k++)
         RJ_TRY(buf_printf(out, k ? ",%u" : "%u", (unsigned)p[k]));
     return buf_puts(out, "]}");
 }
@@ -135,22 +136,21 @@ static int put_key(struct buf *out, const char *key, bool first)
     return SP_OK;
 }
 
-static int put_value(struct buf *out, sqlite3_stmt *st, int i, const struct model_column *c)
+static int put_value(struct buf *out, struct dbi_stmt *st, int i, const struct model_column *c)
 {
-    sqlite3_value *v = sqlite3_column_value(st, i); /* one connection per thread: safe */
-    int type = sqlite3_value_type(v);
-    if (type == SQLITE_NULL)
+    enum dbi_type type = dbi_column_type(st, i);
+    if (type == DBI_NULL)
         return buf_puts(out, "null");
     if (c->json_kind == MODEL_JSON_BOOL)
-        return buf_puts(out, is_true(v) ? "true" : "false");
+        return buf_puts(out, is_true(st, i, type) ? "true" : "false");
     switch (type) {
-    case SQLITE_INTEGER: return put_int(out, sqlite3_value_int64(v));
-    case SQLITE_FLOAT: return put_double(out, sqlite3_value_double(v));
-    case SQLITE_TEXT: {
-        const char *s = (const char *)sqlite3_value_text(v);
-        return put_string(out, s ? s : "", (size_t)sqlite3_value_bytes(v));
+    case DBI_INTEGER: return put_int(out, dbi_column_int64(st, i));
+    case DBI_FLOAT: return put_double(out, dbi_column_double(st, i));
+    case DBI_TEXT: {
+        const char *s = dbi_column_text(st, i);
+        return put_string(out, s ? s : "", dbi_column_bytes(st, i));
     }
-    default: return put_blob(out, v);
+    default: return put_blob(out, st, i);
     }
 }
 
@@ -161,13 +161,13 @@ struct colmap {
     const char *key[ROWJSON_MAX_COLS];
 };
 
-static int map_columns(struct colmap *m, sqlite3_stmt *st, const struct model_table *t)
+static int map_columns(struct colmap *m, struct dbi_stmt *st, const struct model_table *t)
 {
-    m->n = sqlite3_column_count(st);
+    m->n = dbi_column_count(st);
     if (m->n > ROWJSON_MAX_COLS)
         return SP_ETOOBIG;
     for (int k = 0; k < m->n; k++) {
-        const char *name = sqlite3_column_name(st, k);
+        const char *name = dbi_column_name(st, k);
         if (!name)
             return SP_ENOMEM;
         const struct model_column *c = NULL;
@@ -181,7 +181,7 @@ static int map_columns(struct colmap *m, sqlite3_stmt *st, const struct model_ta
     return SP_OK;
 }
 
-static int put_row(struct buf *out, sqlite3_stmt *st, const struct colmap *m)
+static int put_row(struct buf *out, struct dbi_stmt *st, const struct colmap *m)
 {
     static const struct model_column plain = { .name = "", .json_kind = MODEL_JSON_AUTO };
     RJ_TRY(buf_putc(out, '{'));
@@ -192,14 +192,15 @@ static int put_row(struct buf *out, sqlite3_stmt *st, const struct colmap *m)
     return buf_putc(out, '}');
 }
 
-int rowjson_object(struct buf *out, sqlite3_stmt *st, const struct model_table *t)
+int rowjson_object(struct buf *out, struct dbi_stmt *st, const struct model_table *t)
 {
     struct colmap m;
     RJ_TRY(map_columns(&m, st, t));
     return put_row(out, st, &m);
 }
 
-int rowjson_array(struct buf *out, sqlite3_stmt *st, const struct model_table *t, size_t *n_rows)
+int rowjson_array(struct buf *out, struct dbi_stmt *st, const struct model_table *t, size_t *n_rows,
+                  int *step_rc)
 {
     struct colmap m;
     RJ_TRY(map_columns(&m, st, t));
@@ -207,14 +208,17 @@ int rowjson_array(struct buf *out, sqlite3_stmt *st, const struct model_table *t
     int rc;
     RJ_TRY(buf_reserve(out, 16384)); /* most lists: no regrowth */
     RJ_TRY(buf_putc(out, '['));
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dbi_step(st)) == DBI_ROW) {
         if (rows++)
             RJ_TRY(buf_putc(out, ','));
         RJ_TRY(put_row(out, st, &m));
     }
     if (n_rows)
         *n_rows = rows;
-    if (rc != SQLITE_DONE)
+    if (rc != DBI_DONE) {
+        if (step_rc)
+            *step_rc = rc;
         return SP_EDB;
+    }
     return buf_putc(out, ']');
 }

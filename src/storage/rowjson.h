@@ -12,18 +12,20 @@
 #ifndef SP_STORAGE_ROWJSON_H
 #define SP_STORAGE_ROWJSON_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 
+#include "db/dbi.h"
 #include "db/model.h"
 #include "util/buf.h"
 
 #define ROWJSON_MAX_COLS 64 /* result columns of one statement; more is SP_ETOOBIG */
 
 /* Append the current row as an object. */
-int rowjson_object(struct buf *out, sqlite3_stmt *st, const struct model_table *t);
+int rowjson_object(struct buf *out, struct dbi_stmt *st, const struct model_table *t);
 /* Step st to completion appending "[{...},{...}]"; *n_rows (may be NULL) gets the count.
- * SP_EDB if stepping fails. */
-int rowjson_array(struct buf *out, sqlite3_stmt *st, const struct model_table *t, size_t *n_rows);
+ * SP_EDB if stepping fails, with dbi_step()'s failure code in *step_rc (may be NULL) for
+ * dbi_error(). */
+int rowjson_array(struct buf *out, struct dbi_stmt *st, const struct model_table *t, size_t *n_rows,
+                  int *step_rc);
 
 #endif

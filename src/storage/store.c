@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "storage/columns.h"
+#include "storage/dialect.h"
 #include "storage/rowjson.h"
 #include "storage/store_writer.h"
 #include "util/ids.h"
@@ -38,9 +39,28 @@ void store_write_unlock(void)
         pthread_mutex_unlock(&write_mutex);
 }
 
+/* SQLite: this process's writers queue on the mutex (store_sql.h). PostgreSQL takes row locks
+ * itself, and a process-wide mutex would serialise every instance's requests for nothing. */
+static bool db_locks(struct db *db)
+{
+    return dbi_engine(db) == DBI_SQLITE;
+}
+
+static void lock_for(struct db *db)
+{
+    if (db_locks(db))
+        store_write_lock();
+}
+
+static void unlock_for(struct db *db)
+{
+    if (db_locks(db))
+        store_write_unlock();
+}
+
 /* BEGIN/COMMIT as cached statements (sqlite3_exec would parse them on every request). */
-static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
 /* A transaction inside a group-commit batch is a savepoint nested in the request's own. */
 static const char SQL_SP[] = "SAVEPOINT sprout_txn";
 static const char SQL_SP_RELEASE[] = "RELEASE sprout_txn";
@@ -48,16 +68,17 @@ static const char SQL_SP_ROLLBACK[] = "ROLLBACK TO sprout_txn";
 
 static int run_static(struct db *db, const char *sql, const char *what, struct sp_error *err)
 {
-    sqlite3_stmt *st = db_stmt(db, sql);
-    if (!st)
-        return sp_error_set(err, SP_EDB, "%s: %s", what, db_errmsg(db));
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        rc = db_error(db, rc, err, what);
-        sqlite3_reset(st);
+    struct dbi_stmt *st;
+    int rc = dbi_prepare(db, sql, &st, err);
+    if (rc != SP_OK)
+        return sp_error_prefix(err, rc, "%s", what);
+    rc = dbi_step(st);
+    if (rc != DBI_DONE) {
+        rc = dbi_error(db, rc, err, what);
+        dbi_reset(st);
         return rc;
     }
-    sqlite3_reset(st);
+    dbi_reset(st);
     return SP_OK;
 }
 
@@ -65,10 +86,10 @@ int store_txn_begin(struct db *db, struct sp_error *err)
 {
     if (store_writer_in_batch())
         return run_static(db, SQL_SP, "starting a transaction", err);
-    store_write_lock();
-    int rc = run_static(db, SQL_BEGIN, "starting a transaction", err);
+    lock_for(db);
+    int rc = run_static(db, store_dialect(db, &STORE_SQL_BEGIN), "starting a transaction", err);
     if (rc != SP_OK)
-        store_write_unlock();
+        unlock_for(db);
     return rc;
 }
 
@@ -77,7 +98,7 @@ int store_txn_end(struct db *db, int rc, struct sp_error *err)
     if (store_writer_in_batch()) {
         if (rc == SP_OK)
             rc = run_static(db, SQL_SP_RELEASE, "committing", err);
-        if (rc != SP_OK && !sqlite3_get_autocommit(db_handle(db))) {
+        if (rc != SP_OK && dbi_in_txn(db)) {
             run_static(db, SQL_SP_ROLLBACK, "rolling back", NULL);
             run_static(db, SQL_SP_RELEASE, "rolling back", NULL);
         }
@@ -85,55 +106,58 @@ int store_txn_end(struct db *db, int rc, struct sp_error *err)
     }
     if (rc == SP_OK)
         rc = run_static(db, SQL_COMMIT, "committing", err);
-    if (rc != SP_OK)
-        db_rollback(db);
-    store_write_unlock();
+    if (rc != SP_OK && dbi_in_txn(db))
+        run_static(db, SQL_ROLLBACK, "rolling back", NULL);
+    unlock_for(db);
     return rc;
 }
 
-int store_stmt(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_error *err)
+bool store_retry(struct db *db, int rc, int attempt)
 {
-    *out = db_stmt(db, sql);
-    if (!*out)
-        return sp_error_set(err, SP_EDB, "preparing a statement: %s", db_errmsg(db));
-    return SP_OK;
+    return rc == SP_EBUSY && attempt < STORE_ATTEMPTS && !dbi_in_txn(db) &&
+           !store_writer_in_batch() && dbi_error_is_retryable(db);
 }
 
-int store_bind_value(sqlite3_stmt *st, int idx, const struct store_value *v)
+int store_stmt(struct db *db, const char *sql, struct dbi_stmt **out, struct sp_error *err)
+{
+    return dbi_prepare(db, sql, out, err);
+}
+
+int store_bind_value(struct dbi_stmt *st, int idx, const struct store_value *v)
 {
     switch (v ? v->kind : STORE_V_NULL) {
-    case STORE_V_TEXT: return sqlite3_bind_text(st, idx, v->text, (int)v->len, SQLITE_STATIC);
-    case STORE_V_INT: return sqlite3_bind_int64(st, idx, v->i);
-    case STORE_V_REAL: return sqlite3_bind_double(st, idx, v->d);
-    default: return sqlite3_bind_null(st, idx);
+    case STORE_V_TEXT: return dbi_bind_text(st, idx, v->text, v->len, DBI_STATIC);
+    case STORE_V_INT: return dbi_bind_int64(st, idx, v->i);
+    case STORE_V_REAL: return dbi_bind_double(st, idx, v->d);
+    default: return dbi_bind_null(st, idx);
     }
 }
 
-void store_bind_name(sqlite3_stmt *st, const char *name, const char *text)
+void store_bind_name(struct dbi_stmt *st, const char *name, const char *text)
 {
-    int idx = sqlite3_bind_parameter_index(st, name);
+    int idx = dbi_param_index(st, name);
     if (idx > 0)
         store_bind_text(st, idx, text);
 }
 
-void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct store_row *row)
+void store_bind_row(struct dbi_stmt *st, const struct model_table *t, const struct store_row *row)
 {
-    int n = sqlite3_bind_parameter_count(st);
+    int n = dbi_param_count(st);
     for (int i = 1; i <= n; i++) {
-        const char *name = sqlite3_bind_parameter_name(st, i);
-        if (!name || name[0] != ':')
+        const char *name = dbi_param_name(st, i);
+        if (!name)
             continue;
         if (strcmp(name, ":now") == 0) {
             char now[TIME_ISO_SIZE];
             time_iso_now(now);
-            sqlite3_bind_text(st, i, now, TIME_ISO_LEN, SQLITE_TRANSIENT);
+            dbi_bind_text(st, i, now, TIME_ISO_LEN, DBI_TRANSIENT);
             continue;
         }
         if (strncmp(name, ":set_", 5) == 0) { /* ":set_<col>": 1 when the value is present */
             int j = model_column_index(t, name + 5);
             assert(j < STORE_MAX_COLS);
             if (j >= 0)
-                sqlite3_bind_int(st, i, row->v[j].kind != STORE_V_ABSENT);
+                dbi_bind_int64(st, i, row->v[j].kind != STORE_V_ABSENT);
             continue;
         }
         int k = model_column_index(t, name + 1);
@@ -159,24 +183,24 @@ void store_row_set_text(const struct model_table *t, struct store_row *row, cons
         *v = (struct store_value){ .kind = STORE_V_TEXT, .text = text, .len = strlen(text) };
 }
 
-bool store_is_fk_error(int sqlite_rc)
+bool store_is_fk_error(struct db *db)
 {
-    return sqlite_rc == SQLITE_CONSTRAINT_FOREIGNKEY;
+    return dbi_error_is_fk(db);
 }
 
-int store_step_error(struct db *db, sqlite3_stmt *st, int rc, struct sp_error *err)
+int store_step_error(struct db *db, struct dbi_stmt *st, int rc, struct sp_error *err)
 {
-    int code = db_error(db, rc, err, "database");
-    sqlite3_reset(st);
+    int code = dbi_error(db, rc, err, "database");
+    dbi_reset(st);
     return code;
 }
 
-void store_bind_text(sqlite3_stmt *st, int idx, const char *text)
+void store_bind_text(struct dbi_stmt *st, int idx, const char *text)
 {
     if (text)
-        sqlite3_bind_text(st, idx, text, -1, SQLITE_TRANSIENT);
+        dbi_bind_text(st, idx, text, DBI_NTS, DBI_TRANSIENT);
     else
-        sqlite3_bind_null(st, idx);
+        dbi_bind_null(st, idx);
 }
 
 void store_truncate(struct buf *out, size_t len)
@@ -188,79 +212,80 @@ void store_truncate(struct buf *out, size_t len)
 
 /* A caller's positional column list must name what the statement selects (debug check only:
  * rowjson matches by name, so the list changes nothing). */
-static void check_cols(sqlite3_stmt *st, const struct model_table *t, const int *cols,
+static void check_cols(struct dbi_stmt *st, const struct model_table *t, const int *cols,
                        size_t n_cols)
 {
 #ifndef NDEBUG
     if (!cols)
         return;
-    assert(n_cols == (size_t)sqlite3_column_count(st));
+    assert(n_cols == (size_t)dbi_column_count(st));
     for (size_t k = 0; k < n_cols; k++)
-        assert(strcmp(sqlite3_column_name(st, (int)k), t->columns[cols[k]].name) == 0);
+        assert(strcmp(dbi_column_name(st, (int)k), t->columns[cols[k]].name) == 0);
 #else
     (void)st, (void)t, (void)cols, (void)n_cols;
 #endif
 }
 
-int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+int store_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
                    const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
 {
     check_cols(st, t, cols, n_cols);
     size_t len0 = out->len;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+    int rc = dbi_step(st);
+    if (rc == DBI_DONE) {
+        dbi_reset(st);
         return SP_ENOTFOUND;
     }
-    if (rc != SQLITE_ROW)
+    if (rc != DBI_ROW)
         return store_step_error(db, st, rc, err);
     int code = rowjson_object(out, st, t);
     if (code != SP_OK) {
         store_truncate(out, len0);
-        sqlite3_reset(st);
+        dbi_reset(st);
         return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
     }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dbi_step(st)) == DBI_ROW)
         ;
-    if (rc != SQLITE_DONE) {
+    if (rc != DBI_DONE) {
         store_truncate(out, len0);
         return store_step_error(db, st, rc, err);
     }
-    sqlite3_reset(st);
+    dbi_reset(st);
     return SP_OK;
 }
 
-int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+int store_list_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
                     const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
 {
     check_cols(st, t, cols, n_cols);
     size_t len0 = out->len;
-    int code = rowjson_array(out, st, t, NULL);
+    int rc_step = 0;
+    int code = rowjson_array(out, st, t, NULL, &rc_step);
     if (code == SP_OK) {
-        sqlite3_reset(st);
+        dbi_reset(st);
         return SP_OK;
     }
     store_truncate(out, len0);
     if (code == SP_EDB)
-        return store_step_error(db, st, sqlite3_errcode(db_handle(db)), err);
-    sqlite3_reset(st);
+        return store_step_error(db, st, rc_step, err);
+    dbi_reset(st);
     return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
 }
 
 int store_stmt_texts(struct db *db, const char *sql, const char *const *texts, size_t n,
-                     sqlite3_stmt **st, struct sp_error *err)
+                     struct dbi_stmt **st, struct sp_error *err)
 {
     int rc = store_stmt(db, sql, st, err);
     for (size_t k = 0; rc == SP_OK && k < n; k++)
         if (texts[k])
-            sqlite3_bind_text(*st, (int)k + 1, texts[k], -1, SQLITE_STATIC);
-    return rc; /* unbound parameters are NULL: db_stmt hands statements back cleared */
+            dbi_bind_text(*st, (int)k + 1, texts[k], DBI_NTS, DBI_STATIC);
+    return rc; /* unbound parameters are NULL: dbi_prepare hands statements back cleared */
 }
 
 int store_list(struct db *db, const char *sql, const struct model_table *t,
                const char *const *texts, size_t n, struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt_texts(db, sql, texts, n, &st, err);
     return rc == SP_OK ? store_list_json(db, st, t, NULL, 0, out, err) : rc;
 }
@@ -269,7 +294,7 @@ int store_get(struct db *db, const char *sql, const struct model_table *t,
               const char *const *texts, size_t n, const char *not_found, struct buf *out,
               struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt_texts(db, sql, texts, n, &st, err);
     if (rc == SP_OK)
         rc = store_one_json(db, st, t, NULL, 0, out, err);
@@ -279,44 +304,44 @@ int store_get(struct db *db, const char *sql, const struct model_table *t,
 int store_write(struct db *db, const char *sql, const char *const *texts, size_t n, int *changes,
                 struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt_texts(db, sql, texts, n, &st, err);
     if (rc != SP_OK)
         return rc;
-    bool own = sqlite3_get_autocommit(db_handle(db)) != 0; /* else store_txn_begin holds it */
+    bool own = !dbi_in_txn(db); /* else store_txn_begin holds it */
     if (own)
-        store_write_lock();
+        lock_for(db);
     rc = store_run(db, st, changes, err);
     if (own)
-        store_write_unlock();
+        unlock_for(db);
     return rc;
 }
 
 int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n,
                  bool *exists, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt_texts(db, sql, texts, n, &st, err);
     if (rc != SP_OK)
         return rc;
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
+    int step = dbi_step(st);
+    if (step != DBI_ROW && step != DBI_DONE)
         return store_step_error(db, st, step, err);
-    *exists = step == SQLITE_ROW;
-    sqlite3_reset(st);
+    *exists = step == DBI_ROW;
+    dbi_reset(st);
     return SP_OK;
 }
 
-int store_run(struct db *db, sqlite3_stmt *st, int *changes, struct sp_error *err)
+int store_run(struct db *db, struct dbi_stmt *st, int *changes, struct sp_error *err)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dbi_step(st)) == DBI_ROW)
         ;
-    if (rc != SQLITE_DONE)
+    if (rc != DBI_DONE)
         return store_step_error(db, st, rc, err);
     if (changes)
-        *changes = sqlite3_changes(db_handle(db));
-    sqlite3_reset(st);
+        *changes = dbi_changes(db);
+    dbi_reset(st);
     return SP_OK;
 }
 
@@ -335,17 +360,19 @@ int store_fk_explain(struct db *db, const struct model_table *t, const struct st
         char sql[256];
         snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" WHERE \"%s\" = ?1", fk->table_to,
                  fk->columns_to[0]);
-        sqlite3_stmt *st = NULL;
-        int rc = db_prepare(db, sql, &st, err);
+        struct dbi_stmt *st = NULL;
+        int rc = dbi_prepare_once(db, sql, &st, err);
         if (rc != SP_OK)
             return rc;
         store_bind_value(st, 1, &row->v[k]);
-        int step = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (step == SQLITE_ROW)
+        int step = dbi_step(st);
+        if (step != DBI_ROW && step != DBI_DONE)
+            step = dbi_error(db, step, err, "checking references");
+        dbi_finalize(st);
+        if (step == DBI_ROW)
             continue;
-        if (step != SQLITE_DONE)
-            return db_error(db, step, err, "checking references");
+        if (step != DBI_DONE)
+            return step;
         const struct model_column *c = &t->columns[k];
         if (path_col && strcmp(path_col, c->name) == 0)
             return sp_error_set(err, SP_ENOTFOUND, "%s", path_msg);
@@ -355,27 +382,40 @@ int store_fk_explain(struct db *db, const struct model_table *t, const struct st
     return sp_error_set(err, SP_ECONFLICT, "a referenced row was deleted concurrently; retry");
 }
 
+/* A failed statement aborts a whole PostgreSQL transaction (SQLite's does not): inside one, an
+ * INSERT runs under a savepoint, so that after a failure the transaction can still look up
+ * which reference was missing, and the caller still decides whether to commit. */
+static const char SQL_STMT_SP[] = "SAVEPOINT sprout_stmt";
+static const char SQL_STMT_RELEASE[] = "RELEASE SAVEPOINT sprout_stmt";
+static const char SQL_STMT_UNDO[] = "ROLLBACK TO SAVEPOINT sprout_stmt";
+
 static int insert_locked(struct db *db, const char *sql, const struct model_table *t,
                          struct store_row *row, const char *path_col, const char *path_msg,
-                         struct buf *out, struct sp_error *err)
+                         bool undo, struct buf *out, struct sp_error *err)
 {
     char id[IDS_UUID_SIZE];
     ids_uuid_v4(id);
     row->v[0] = (struct store_value){ .kind = STORE_V_TEXT, .text = id, .len = IDS_UUID_LEN };
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc != SP_OK)
         return rc;
     store_bind_row(st, t, row);
     size_t len0 = out->len;
+    if (undo && (rc = run_static(db, SQL_STMT_SP, "starting a savepoint", err)) != SP_OK)
+        return rc;
     rc = store_one_json(db, st, t, NULL, 0, out, err);
     row->v[0].kind = STORE_V_ABSENT; /* id was on our stack */
+    if (undo && rc == SP_OK)
+        rc = run_static(db, SQL_STMT_RELEASE, "releasing a savepoint", err);
     if (rc == SP_OK)
         return SP_OK;
+    if (undo)
+        run_static(db, SQL_STMT_UNDO, "rolling back to a savepoint", NULL);
     store_truncate(out, len0);
     if (rc == SP_ENOTFOUND) /* RETURNING gave no row: cannot happen for an INSERT */
         return sp_error_set(err, SP_EDB, "insert into %s returned no row", t->name);
-    if (rc == SP_ECONFLICT && store_is_fk_error(sqlite3_extended_errcode(db_handle(db))))
+    if (rc == SP_ECONFLICT && store_is_fk_error(db))
         return store_fk_explain(db, t, row, path_col, path_msg, err);
     return rc;
 }
@@ -384,21 +424,22 @@ int store_insert(struct db *db, const char *sql, const struct model_table *t,
                  struct store_row *row, const char *path_col, const char *path_msg,
                  struct buf *out, struct sp_error *err)
 {
-    bool own = sqlite3_get_autocommit(db_handle(db)) != 0;
+    bool own = !dbi_in_txn(db);
     if (own)
-        store_write_lock();
-    int rc = insert_locked(db, sql, t, row, path_col, path_msg, out, err);
+        lock_for(db);
+    bool undo = !own && dbi_engine(db) == DBI_POSTGRES;
+    int rc = insert_locked(db, sql, t, row, path_col, path_msg, undo, out, err);
     if (own)
-        store_write_unlock();
+        unlock_for(db);
     return rc;
 }
 
-int store_write_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+int store_write_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
                          struct buf *out, struct sp_error *err)
 {
-    store_write_lock();
+    lock_for(db);
     int rc = store_one_json(db, st, t, NULL, 0, out, err);
-    store_write_unlock();
+    unlock_for(db);
     return rc;
 }
 
@@ -406,7 +447,7 @@ int store_patch(struct db *db, const char *sql, const struct model_table *t, con
                 const struct store_row *row, const char *not_found, struct buf *out,
                 struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc != SP_OK)
         return rc;

@@ -24,8 +24,8 @@ static const char SQL_CREATE[] =
     "INSERT INTO assessments (id, user_id, target_node_id, type, title) "
     "VALUES (:id, :user_id, :target_node_id, :type, :title) RETURNING " STORE_COLS_ASSESSMENTS;
 static const char SQL_PATCH[] =
-    "UPDATE assessments SET completed_at = iif(:set_completed_at, :completed_at, completed_at), "
-    "title = iif(:set_title, :title, title) WHERE id = :key RETURNING " STORE_COLS_ASSESSMENTS;
+    "UPDATE assessments SET " STORE_PATCH_COL("completed_at") ", " STORE_PATCH_COL("title")
+    " WHERE id = :key RETURNING " STORE_COLS_ASSESSMENTS;
 static const char SQL_Q_LIST[] =
     "SELECT " STORE_COLS_QUESTIONS " FROM questions WHERE assessment_id = ?1 ORDER BY rowid";
 static const char SQL_Q_CREATE[] =
@@ -102,8 +102,8 @@ int store_questions_create(struct db *db, struct store_row *row, struct buf *out
                         "Assessment not found", out, err);
 }
 
-int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
-                         struct sp_error *err)
+static int answers_create_once(struct db *db, struct store_row *row, struct buf *out,
+                               struct sp_error *err)
 {
     const struct model_table *t = schema_table(SCHEMA_ANSWERS);
     size_t len0 = out->len;
@@ -112,7 +112,7 @@ int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
         return rc;
     rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out, err);
     if (rc == SP_OK) {
-        sqlite3_stmt *st;
+        struct dbi_stmt *st;
         rc = store_stmt(db, SQL_COMPLETE, &st, err);
         if (rc == SP_OK) {
             store_bind_row(st, t, row);
@@ -122,6 +122,16 @@ int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK)
         store_truncate(out, len0);
+    return rc;
+}
+
+int store_answers_create(struct db *db, struct store_row *row, struct buf *out,
+                         struct sp_error *err)
+{
+    int rc, attempt = 0;
+    do
+        rc = answers_create_once(db, row, out, err);
+    while (store_retry(db, rc, ++attempt));
     return rc;
 }
 

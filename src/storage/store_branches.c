@@ -13,6 +13,7 @@
 #include "storage/store_branches.h"
 
 #include "storage/columns.h"
+#include "storage/dialect.h"
 #include "storage/store_sql.h"
 
 
@@ -23,62 +24,11 @@ static const char SQL_CREATE[] =
     "INSERT INTO branches (id, title, user_id) VALUES (:id, :title, :user_id) "
     "RETURNING " STORE_COLS_BRANCHES;
 static const char SQL_PATCH[] =
-    "UPDATE branches SET title = iif(:set_title, :title, title), updated_at = :now "
+    "UPDATE branches SET " STORE_PATCH_COL("title") ", updated_at = :now "
     "WHERE id = :key RETURNING " STORE_COLS_BRANCHES;
 static const char SQL_EXISTS[] = "SELECT 1 FROM branches WHERE id = ?1";
-static const char SQL_NODESET[] =
-    "INSERT OR IGNORE INTO temp.sp_del_nodes (id) "
-    "WITH RECURSIVE sub(id) AS (SELECT id FROM nodes WHERE branch_id = ?1 "
-    "UNION SELECT n.id FROM nodes n JOIN sub ON n.parent_id = sub.id) SELECT id FROM sub";
-static const char SQL_KEYS[] =
-    "SELECT s3_key FROM topic_documents WHERE node_id IN (SELECT id FROM temp.sp_del_nodes) "
-    "ORDER BY rowid";
 static const char SQL_DELETE_BRANCH[] = "DELETE FROM branches WHERE id = ?1";
-
-static const char SQL_TEMP_PREPARE[] =
-    "CREATE TEMP TABLE IF NOT EXISTS sp_del_nodes (id TEXT PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE TEMP TABLE IF NOT EXISTS sp_del_assessments (id TEXT PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE TEMP TABLE IF NOT EXISTS sp_del_questions (id TEXT PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE TEMP TABLE IF NOT EXISTS sp_del_sessions (id TEXT PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE TEMP TABLE IF NOT EXISTS sp_del_messages (id TEXT PRIMARY KEY) WITHOUT ROWID;"
-    "DELETE FROM temp.sp_del_nodes; DELETE FROM temp.sp_del_assessments;"
-    "DELETE FROM temp.sp_del_questions; DELETE FROM temp.sp_del_sessions;"
-    "DELETE FROM temp.sp_del_messages;";
-static const char SQL_TEMP_CLEAR[] =
-    "DELETE FROM temp.sp_del_nodes; DELETE FROM temp.sp_del_assessments;"
-    "DELETE FROM temp.sp_del_questions; DELETE FROM temp.sp_del_sessions;"
-    "DELETE FROM temp.sp_del_messages;";
-
-#define IN_N "(SELECT id FROM temp.sp_del_nodes)"
-#define IN_A "(SELECT id FROM temp.sp_del_assessments)"
-#define IN_Q "(SELECT id FROM temp.sp_del_questions)"
-#define IN_S "(SELECT id FROM temp.sp_del_sessions)"
-#define IN_M "(SELECT id FROM temp.sp_del_messages)"
-
-static const char SQL_SETS[] =
-    "INSERT INTO temp.sp_del_assessments SELECT id FROM assessments "
-    "WHERE target_node_id IN " IN_N ";"
-    "INSERT INTO temp.sp_del_questions SELECT id FROM questions WHERE assessment_id IN " IN_A ";"
-    "INSERT INTO temp.sp_del_sessions SELECT id FROM chat_sessions WHERE node_id IN " IN_N ";"
-    "INSERT INTO temp.sp_del_messages SELECT id FROM chat_messages WHERE session_id IN " IN_S ";";
-
-static const char SQL_CASCADE[] =
-    "DELETE FROM hint_events WHERE node_id IN " IN_N ";"
-    "UPDATE hint_events SET session_id = NULL WHERE session_id IN " IN_S ";"
-    "UPDATE hint_events SET request_message_id = NULL WHERE request_message_id IN " IN_M ";"
-    "UPDATE hint_events SET response_message_id = NULL WHERE response_message_id IN " IN_M ";"
-    "DELETE FROM chat_messages WHERE id IN " IN_M ";"
-    "DELETE FROM chat_sessions WHERE id IN " IN_S ";"
-    "DELETE FROM answers WHERE assessment_id IN " IN_A " OR question_id IN " IN_Q ";"
-    "UPDATE questions SET node_id = NULL WHERE node_id IN " IN_N " AND id NOT IN " IN_Q ";"
-    "DELETE FROM questions WHERE id IN " IN_Q ";"
-    "DELETE FROM assessments WHERE id IN " IN_A ";"
-    "DELETE FROM user_node_progress WHERE node_id IN " IN_N ";"
-    "DELETE FROM node_contents WHERE node_id IN " IN_N ";"
-    "DELETE FROM node_generations WHERE node_id IN " IN_N ";"
-    "DELETE FROM topic_documents WHERE node_id IN " IN_N ";"
-    "DELETE FROM node_edges WHERE source_node_id IN " IN_N " OR target_node_id IN " IN_N ";"
-    "DELETE FROM nodes WHERE id IN " IN_N ";";
+/* The branch delete's working sets (temp tables) differ by engine: storage/dialect.c. */
 
 int store_branches_list(struct db *db, const char *user_id, struct buf *out, struct sp_error *err)
 {
@@ -107,21 +57,21 @@ int store_branches_patch(struct db *db, const char *id, const struct store_row *
 static int collect_keys(struct db *db, struct arena *a, const char ***keys, size_t *n_keys,
                         struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_KEYS, &st, err);
+    struct dbi_stmt *st;
+    int rc = store_stmt(db, store_dialect(db, &STORE_SQL_BRANCH_KEYS), &st, err);
     if (rc != SP_OK)
         return rc;
     size_t cap = 0;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *k = (const char *)sqlite3_column_text(st, 0);
+    while ((step = dbi_step(st)) == DBI_ROW) {
+        const char *k = dbi_column_text(st, 0);
         if (!k)
             continue;
         if (*n_keys == cap) {
             size_t ncap = cap ? cap * 2 : 8;
             const char **nk = arena_alloc(a, ncap * sizeof *nk);
             if (!nk) {
-                sqlite3_reset(st);
+                dbi_reset(st);
                 return sp_error_set(err, SP_ENOMEM, "out of memory");
             }
             for (size_t i = 0; i < *n_keys; i++)
@@ -130,18 +80,18 @@ static int collect_keys(struct db *db, struct arena *a, const char ***keys, size
             cap = ncap;
         }
         if (!((*keys)[(*n_keys)++] = arena_strdup(a, k))) {
-            sqlite3_reset(st);
+            dbi_reset(st);
             return sp_error_set(err, SP_ENOMEM, "out of memory");
         }
     }
-    if (step != SQLITE_DONE)
+    if (step != DBI_DONE)
         return store_step_error(db, st, step, err);
-    sqlite3_reset(st);
+    dbi_reset(st);
     return SP_OK;
 }
 
-int store_branches_delete(struct db *db, const char *id, struct arena *a, const char ***keys,
-                          size_t *n_keys, struct sp_error *err)
+static int delete_once(struct db *db, const char *id, struct arena *a, const char ***keys,
+                       size_t *n_keys, struct sp_error *err)
 {
     *keys = NULL;
     *n_keys = 0;
@@ -153,19 +103,20 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
     if (rc == SP_OK && !exists)
         rc = sp_error_set(err, SP_ENOTFOUND, "Branch not found");
     if (rc == SP_OK)
-        rc = db_exec(db, SQL_TEMP_PREPARE, err);
+        rc = dbi_exec(db, store_dialect(db, &STORE_SQL_BRANCH_TEMP_PREPARE), err);
     if (rc == SP_OK)
-        rc = store_write(db, SQL_NODESET, STORE_TEXTS(id), NULL, err);
+        rc = store_write(db, store_dialect(db, &STORE_SQL_BRANCH_NODESET), STORE_TEXTS(id), NULL,
+                         err);
     if (rc == SP_OK)
-        rc = db_exec(db, SQL_SETS, err);
+        rc = dbi_exec(db, store_dialect(db, &STORE_SQL_BRANCH_SETS), err);
     if (rc == SP_OK)
         rc = collect_keys(db, a, keys, n_keys, err);
     if (rc == SP_OK)
-        rc = db_exec(db, SQL_CASCADE, err);
+        rc = dbi_exec(db, store_dialect(db, &STORE_SQL_BRANCH_CASCADE), err);
     if (rc == SP_OK)
         rc = store_write(db, SQL_DELETE_BRANCH, STORE_TEXTS(id), NULL, err);
     if (rc == SP_OK)
-        rc = db_exec(db, SQL_TEMP_CLEAR, err);
+        rc = dbi_exec(db, store_dialect(db, &STORE_SQL_BRANCH_TEMP_CLEAR), err);
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK) {
         *keys = NULL;
@@ -173,5 +124,15 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
         if (rc == SP_ECONFLICT)
             sp_error_prefix(err, rc, "Branch could not be deleted (nothing was changed)");
     }
+    return rc;
+}
+
+int store_branches_delete(struct db *db, const char *id, struct arena *a, const char ***keys,
+                          size_t *n_keys, struct sp_error *err)
+{
+    int rc, attempt = 0;
+    do
+        rc = delete_once(db, id, a, keys, n_keys, err);
+    while (store_retry(db, rc, ++attempt));
     return rc;
 }

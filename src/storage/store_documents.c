@@ -33,7 +33,7 @@ int store_documents_node_exists(struct db *db, const char *node_id, bool *exists
 
 static int insert_one(struct db *db, const struct store_document *d, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_INSERT, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -42,20 +42,20 @@ static int insert_one(struct db *db, const struct store_document *d, struct sp_e
     store_bind_name(st, ":original_filename", d->original_filename);
     store_bind_name(st, ":s3_key", d->s3_key);
     store_bind_name(st, ":mime_type", d->mime_type);
-    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":file_size_bytes"),
+    dbi_bind_int64(st, dbi_param_index(st, ":file_size_bytes"),
                        d->file_size_bytes);
     if (d->extracted_text) /* borrowed, not copied: it can be megabytes */
-        sqlite3_bind_text64(st, sqlite3_bind_parameter_index(st, ":extracted_text"),
-                            d->extracted_text, d->extracted_text_len, SQLITE_STATIC, SQLITE_UTF8);
+        dbi_bind_text(st, dbi_param_index(st, ":extracted_text"),
+                            d->extracted_text, d->extracted_text_len, DBI_STATIC);
     store_bind_name(st, ":extraction_status", d->extraction_status);
     store_bind_name(st, ":extraction_error", d->extraction_error);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_DONE) {
-        sqlite3_reset(st);
+    int s = dbi_step(st);
+    if (s == DBI_DONE) {
+        dbi_reset(st);
         return SP_OK;
     }
-    if (store_is_fk_error(sqlite3_extended_errcode(db_handle(db)))) {
-        sqlite3_reset(st);
+    if (store_is_fk_error(db)) {
+        dbi_reset(st);
         return sp_error_set(err, SP_ENOTFOUND, "Node not found");
     }
     return store_step_error(db, st, s, err);
@@ -83,20 +83,20 @@ int store_documents_find_key(struct db *db, const char *node_id, const char *doc
                              char **key_out, struct sp_error *err)
 {
     *key_out = NULL;
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt_texts(db, SQL_FIND_KEY, STORE_TEXTS(doc_id, node_id), &st, err);
     if (rc != SP_OK)
         return rc;
-    int s = sqlite3_step(st);
-    if (s == SQLITE_DONE) {
-        sqlite3_reset(st);
+    int s = dbi_step(st);
+    if (s == DBI_DONE) {
+        dbi_reset(st);
         return sp_error_set(err, SP_ENOTFOUND, "Document not found");
     }
-    if (s != SQLITE_ROW)
+    if (s != DBI_ROW)
         return store_step_error(db, st, s, err);
-    const unsigned char *k = sqlite3_column_text(st, 0);
+    const char *k = dbi_column_text(st, 0);
     *key_out = strdup(k ? (const char *)k : "");
-    sqlite3_reset(st);
+    dbi_reset(st);
     if (!*key_out)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     return SP_OK;
@@ -116,15 +116,15 @@ static const char SQL_KEY_EXISTS[] = "SELECT 1 FROM \"topic_documents\" WHERE \"
 int store_documents_key_exists(struct db *db, const char *key, bool *exists, struct sp_error *err)
 {
     *exists = true;
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_KEY_EXISTS, &st, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
+    dbi_bind_text(st, 1, key, DBI_NTS, DBI_STATIC);
+    int s = dbi_step(st);
+    if (s != DBI_ROW && s != DBI_DONE)
         return store_step_error(db, st, s, err);
-    *exists = s == SQLITE_ROW;
-    sqlite3_reset(st);
+    *exists = s == DBI_ROW;
+    dbi_reset(st);
     return SP_OK;
 }

@@ -34,16 +34,16 @@ static const char SQL_EDGE_FIND[] =
 static const char SQL_EDGE_INSERT[] =
     "INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?1, ?2, ?3)";
 static const char SQL_CHILDREN[] =
-    "SELECT " NODE_COLS " FROM nodes WHERE parent_id = ?1 AND (?2 IS NULL OR type = ?2) "
-    "ORDER BY rowid";
+    "SELECT " NODE_COLS " FROM nodes WHERE parent_id = ?1 "
+    "AND (CAST(?2 AS TEXT) IS NULL OR type = ?2) ORDER BY rowid"; /* the CAST types ?2 for PG */
 static const char SQL_CHILD_EDGES[] =
     "SELECT " EDGE_COLS " FROM node_edges e "
     "JOIN nodes s ON s.id = e.source_node_id JOIN nodes t ON t.id = e.target_node_id "
     "WHERE s.parent_id = ?1 AND s.type = ?2 AND t.parent_id = ?1 AND t.type = ?2 "
     "ORDER BY e.rowid";
 static const char SQL_LEGACY_EDGES[] =
-    "SELECT " LEGACY_EDGE " WHERE s.parent_id = ?1 AND (?2 IS NULL OR s.type = ?2) "
-    "ORDER BY e.rowid";
+    "SELECT " LEGACY_EDGE " WHERE s.parent_id = ?1 "
+    "AND (CAST(?2 AS TEXT) IS NULL OR s.type = ?2) ORDER BY e.rowid";
 static const char SQL_LEGACY_EDGE[] = "SELECT " LEGACY_EDGE " WHERE e.id = ?1";
 static const char SQL_DOCUMENTS[] =
     "SELECT original_filename, extracted_text FROM topic_documents "
@@ -79,29 +79,29 @@ static const char SQL_ANSWERS[] =
 
 /* Step a one-column query: *found, and the first column's text copied into text (cap bytes)
  * or its integer into *num. */
-static int query_one(struct db *db, sqlite3_stmt *st, bool *found, char *text, size_t cap,
+static int query_one(struct db *db, struct dbi_stmt *st, bool *found, char *text, size_t cap,
                      int64_t *num, struct sp_error *err)
 {
-    int rc = sqlite3_step(st);
-    *found = rc == SQLITE_ROW;
-    if (rc == SQLITE_ROW) {
+    int rc = dbi_step(st);
+    *found = rc == DBI_ROW;
+    if (rc == DBI_ROW) {
         if (text && cap) {
-            const unsigned char *s = sqlite3_column_text(st, 0);
+            const char *s = dbi_column_text(st, 0);
             snprintf(text, cap, "%s", s ? (const char *)s : "");
         }
         if (num)
-            *num = sqlite3_column_int64(st, 0);
-    } else if (rc != SQLITE_DONE) {
+            *num = dbi_column_int64(st, 0);
+    } else if (rc != DBI_DONE) {
         return store_step_error(db, st, rc, err);
     }
-    sqlite3_reset(st);
+    dbi_reset(st);
     return SP_OK;
 }
 
 int store_graph_user_exists(struct db *db, const char *user_id, bool *exists,
                             struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_USER, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -114,7 +114,7 @@ static int node_insert_locked(struct db *db, const char *user_id, const char *ty
                               const char *desc, char id[37], struct buf *row,
                               struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_NODE_INSERT, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -152,7 +152,7 @@ int store_graph_node_insert(struct db *db, const char *user_id, const char *type
 static int edge_ensure_locked(struct db *db, const char *source_id, const char *target_id,
                               bool *inserted, char edge_id[37], struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_EDGE_FIND, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -195,7 +195,7 @@ int store_graph_edge_ensure(struct db *db, const char *source_id, const char *ta
 int store_graph_children(struct db *db, const char *parent_id, const char *type,
                          struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_CHILDREN, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -207,7 +207,7 @@ int store_graph_children(struct db *db, const char *parent_id, const char *type,
 int store_graph_child_edges(struct db *db, const char *parent_id, const char *type,
                             struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_CHILD_EDGES, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -217,30 +217,30 @@ int store_graph_child_edges(struct db *db, const char *parent_id, const char *ty
 }
 
 /* Append the first column of every row (JSON objects built by SQLite) as a JSON array. */
-static int json_column_array(struct db *db, sqlite3_stmt *st, struct buf *out,
+static int json_column_array(struct db *db, struct dbi_stmt *st, struct buf *out,
                              struct sp_error *err)
 {
     size_t len0 = out->len;
     int rc, code = buf_putc(out, '[');
     bool first = true;
-    while (code == SP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (code == SP_OK && (rc = dbi_step(st)) == DBI_ROW) {
         if (!first)
             code = buf_putc(out, ',');
         first = false;
-        const void *s = sqlite3_column_text(st, 0);
+        const void *s = dbi_column_text(st, 0);
         if (code == SP_OK)
-            code = buf_append(out, s, (size_t)sqlite3_column_bytes(st, 0));
+            code = buf_append(out, s, dbi_column_bytes(st, 0));
     }
     if (code != SP_OK) {
         store_truncate(out, len0);
-        sqlite3_reset(st);
+        dbi_reset(st);
         return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != DBI_DONE) {
         store_truncate(out, len0);
         return store_step_error(db, st, rc, err);
     }
-    sqlite3_reset(st);
+    dbi_reset(st);
     code = buf_putc(out, ']');
     return code == SP_OK ? SP_OK : sp_error_set(err, code, "building the reply");
 }
@@ -248,7 +248,7 @@ static int json_column_array(struct db *db, sqlite3_stmt *st, struct buf *out,
 int store_graph_legacy_edges(struct db *db, const char *parent_id, const char *type,
                              struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_LEGACY_EDGES, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -260,20 +260,20 @@ int store_graph_legacy_edges(struct db *db, const char *parent_id, const char *t
 int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
                             struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_LEGACY_EDGE, &st, err);
     if (rc != SP_OK)
         return rc;
     store_bind_text(st, 1, edge_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+    rc = dbi_step(st);
+    if (rc == DBI_DONE) {
+        dbi_reset(st);
         return sp_error_set(err, SP_ENOTFOUND, "Edge not found");
     }
-    if (rc != SQLITE_ROW)
+    if (rc != DBI_ROW)
         return store_step_error(db, st, rc, err);
-    int code = buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-    sqlite3_reset(st);
+    int code = buf_append(out, dbi_column_text(st, 0), dbi_column_bytes(st, 0));
+    dbi_reset(st);
     return code == SP_OK ? SP_OK : sp_error_set(err, code, "building the reply");
 }
 
@@ -283,7 +283,7 @@ int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
     const struct model_table *t = schema_table(SCHEMA_TOPIC_DOCUMENTS);
     const int cols[2] = { model_column_index(t, "original_filename"),
                           model_column_index(t, "extracted_text") };
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_DOCUMENTS, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -294,7 +294,7 @@ int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
 int store_graph_has_generation(struct db *db, const char *node_id, const char *trigger,
                                bool *found, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     *found = false;
     int rc = store_stmt(db, SQL_GENERATION_FIND, &st, err);
     if (rc != SP_OK)
@@ -308,7 +308,7 @@ int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
                                           const char *node_id, int64_t *count,
                                           struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_QUESTION_COUNT, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -322,7 +322,7 @@ int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
 static int diagnostic_newest(struct db *db, const char *user_id, const char *node_id,
                              bool *found, char id[37], struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_DIAGNOSTIC_NEWEST, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -335,7 +335,7 @@ static int add_question_locked(struct db *db, const char *user_id, const char *n
                                const char *node_title, char assessment_id[37],
                                const struct store_question *q, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc;
     if (!assessment_id[0]) {
         bool found = false;
@@ -355,7 +355,7 @@ static int add_question_locked(struct db *db, const char *user_id, const char *n
             store_bind_text(st, 1, assessment_id);
             store_bind_text(st, 2, user_id);
             store_bind_text(st, 3, node_id);
-            sqlite3_bind_text(st, 4, title.data, (int)title.len, SQLITE_TRANSIENT);
+            dbi_bind_text(st, 4, title.data, title.len, DBI_TRANSIENT);
             buf_release(&title);
             rc = store_run(db, st, NULL, err);
             if (rc != SP_OK)
@@ -374,7 +374,7 @@ static int add_question_locked(struct db *db, const char *user_id, const char *n
     store_bind_text(st, 5, q->prompt);
     store_bind_text(st, 6, q->options_json);
     store_bind_text(st, 7, q->correct_answer);
-    sqlite3_bind_int64(st, 8, q->difficulty);
+    dbi_bind_int64(st, 8, q->difficulty);
     return store_run(db, st, NULL, err);
 }
 
@@ -400,13 +400,13 @@ static int progress_flag_locked(struct db *db, const char *user_id, const char *
 {
     char now[25];
     time_iso_now(now);
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_PROGRESS_UPDATE, &st, err);
     if (rc != SP_OK)
         return rc;
     store_bind_text(st, 1, user_id);
     store_bind_text(st, 2, node_id);
-    sqlite3_bind_int(st, 3, generated ? 1 : 0);
+    dbi_bind_int64(st, 3, generated ? 1 : 0);
     store_bind_text(st, 4, now);
     int changes = 0;
     rc = store_run(db, st, &changes, err);
@@ -419,10 +419,10 @@ static int progress_flag_locked(struct db *db, const char *user_id, const char *
     ids_uuid_v4(id);
     store_bind_text(st, 1, user_id);
     store_bind_text(st, 2, node_id);
-    sqlite3_bind_int(st, 3, generated ? 1 : 0);
+    dbi_bind_int64(st, 3, generated ? 1 : 0);
     store_bind_text(st, 4, now);
     store_bind_text(st, 5, id);
-    sqlite3_bind_int(st, 6, attempts_if_new);
+    dbi_bind_int64(st, 6, attempts_if_new);
     return store_run(db, st, NULL, err);
 }
 
@@ -442,7 +442,7 @@ int store_graph_bootstrap_done(struct db *db, const char *user_id, const char *n
 int store_graph_has_generated_subnodes(struct db *db, const char *user_id, const char *node_id,
                                        bool *generated, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_PROGRESS_FLAG, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -516,7 +516,7 @@ int store_graph_diagnostic_data(struct db *db, const char *user_id, const char *
     if (!found)
         return buf_puts(out, "null") == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "oom");
     size_t len0 = out->len;
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     rc = buf_printf(out, "{\"assessmentId\":\"%s\",\"questions\":", id);
     if (rc == SP_OK)
         rc = store_stmt(db, SQL_QUESTIONS, &st, err);

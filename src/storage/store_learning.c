@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/dialect.h"
 #include "storage/store_sql.h"
 #include "util/ids.h"
 
@@ -41,13 +42,6 @@ static const char SQL_HISTORY[] =
 static const char SQL_EDGES_FROM[] =
     "SELECT " EDGE_COLS " FROM node_edges e WHERE e.source_node_id IN "
     "(SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) ORDER BY e.rowid";
-static const char SQL_LAST_REFINE[] =
-    "SELECT json_extract(response_meta, '$.answerCount') FROM node_generations "
-    "WHERE node_id = ?1 AND json_valid(response_meta) "
-    "AND json_extract(response_meta, '$.mode') = 'concept_refinement_agent' "
-    "AND json_extract(response_meta, '$.assessmentId') = ?2 "
-    "AND json_extract(response_meta, '$.userId') = ?3 "
-    "ORDER BY created_at DESC, rowid DESC LIMIT 1";
 static const char SQL_GRADE[] =
     "UPDATE answers SET is_correct = ?2, score = ?3, feedback = ?4 WHERE id = ?1";
 static const char SQL_NODE_INSERT[] =
@@ -67,7 +61,7 @@ static const char SQL_EDGES_OUT[] =
 static const char SQL_EDGES_OUT_SIBLING[] =
     "SELECT e.source_node_id, e.target_node_id FROM node_edges e JOIN nodes t "
     "ON t.id = e.target_node_id WHERE e.source_node_id = ?1 AND t.type = 'concept' "
-    "AND t.parent_id IS ?2 ORDER BY e.rowid";
+    "AND t.parent_id IS NOT DISTINCT FROM ?2 ORDER BY e.rowid";
 static const char SQL_NODE_DELETE[] = "DELETE FROM nodes WHERE id = ?1";
 
 /* ---- edge lists ---- */
@@ -115,54 +109,54 @@ void store_learning_edges_free(struct learning_edges *e)
 int store_learning_user_exists(struct db *db, const char *user_id, bool *exists,
                                struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_USER_EXISTS, &st, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
+    dbi_bind_text(st, 1, user_id, DBI_NTS, DBI_STATIC);
+    int step = dbi_step(st);
+    if (step != DBI_ROW && step != DBI_DONE)
         return store_step_error(db, st, step, err);
-    *exists = step == SQLITE_ROW;
-    sqlite3_reset(st);
+    *exists = step == DBI_ROW;
+    dbi_reset(st);
     return SP_OK;
 }
 
 int store_learning_diagnostic(struct db *db, const char *user_id, const char *node_id,
                               struct buf *out, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_DIAG, &st, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, node_id, -1, SQLITE_STATIC);
+    dbi_bind_text(st, 1, user_id, DBI_NTS, DBI_STATIC);
+    dbi_bind_text(st, 2, node_id, DBI_NTS, DBI_STATIC);
     return store_one_json(db, st, schema_table(SCHEMA_ASSESSMENTS), NULL, 0, out, err);
 }
 
-static int one_text(struct db *db, sqlite3_stmt *st, struct buf *out, struct sp_error *err)
+static int one_text(struct db *db, struct dbi_stmt *st, struct buf *out, struct sp_error *err)
 {
-    int step = sqlite3_step(st);
-    if (step == SQLITE_DONE) {
-        sqlite3_reset(st);
+    int step = dbi_step(st);
+    if (step == DBI_DONE) {
+        dbi_reset(st);
         return SP_ENOTFOUND;
     }
-    if (step != SQLITE_ROW)
+    if (step != DBI_ROW)
         return store_step_error(db, st, step, err);
-    const unsigned char *t = sqlite3_column_text(st, 0);
-    int rc = buf_append(out, t ? (const char *)t : "", (size_t)sqlite3_column_bytes(st, 0));
-    sqlite3_reset(st);
+    const char *t = dbi_column_text(st, 0);
+    int rc = buf_append(out, t ? (const char *)t : "", dbi_column_bytes(st, 0));
+    dbi_reset(st);
     return rc == SP_OK ? SP_OK : sp_error_set(err, rc, "building the reply");
 }
 
 int store_learning_history(struct db *db, const char *user_id, struct buf *out,
                            struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_HISTORY, &st, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+    dbi_bind_text(st, 1, user_id, DBI_NTS, DBI_STATIC);
     rc = one_text(db, st, out, err);
     return rc == SP_ENOTFOUND ? buf_puts(out, "[]") : rc;
 }
@@ -171,32 +165,32 @@ int store_learning_edges_from_children(struct db *db, const char *parent_id,
                                        const char *child_type, struct buf *out,
                                        struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_EDGES_FROM, &st, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_bind_text(st, 1, parent_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, child_type, -1, SQLITE_STATIC);
+    dbi_bind_text(st, 1, parent_id, DBI_NTS, DBI_STATIC);
+    dbi_bind_text(st, 2, child_type, DBI_NTS, DBI_STATIC);
     return store_list_json(db, st, schema_table(SCHEMA_NODE_EDGES), NULL, 0, out, err);
 }
 
 int store_learning_last_refinement(struct db *db, const char *node_id, const char *assessment_id,
                                    const char *user_id, long *answer_count, struct sp_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = store_stmt(db, SQL_LAST_REFINE, &st, err);
+    struct dbi_stmt *st;
+    int rc = store_stmt(db, store_dialect(db, &STORE_SQL_LAST_REFINE), &st, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_bind_text(st, 1, node_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, assessment_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, user_id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
+    dbi_bind_text(st, 1, node_id, DBI_NTS, DBI_STATIC);
+    dbi_bind_text(st, 2, assessment_id, DBI_NTS, DBI_STATIC);
+    dbi_bind_text(st, 3, user_id, DBI_NTS, DBI_STATIC);
+    int step = dbi_step(st);
+    if (step != DBI_ROW && step != DBI_DONE)
         return store_step_error(db, st, step, err);
     *answer_count = -1;
-    if (step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
-        *answer_count = (long)sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    if (step == DBI_ROW && dbi_column_type(st, 0) == DBI_INTEGER)
+        *answer_count = (long)dbi_column_int64(st, 0);
+    dbi_reset(st);
     return SP_OK;
 }
 
@@ -205,7 +199,7 @@ int store_learning_last_refinement(struct db *db, const char *node_id, const cha
 static int run_stmt(struct db *db, const char *sql, const char *const *texts, size_t n,
                     int *changes, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -241,7 +235,7 @@ static int node_insert(struct db *db, const struct learning_node *n, char id_out
         snprintf(id, sizeof id, "%s", n->id);
     else
         ids_uuid_v4(id);
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_NODE_INSERT, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -260,25 +254,25 @@ static int node_insert(struct db *db, const struct learning_node *n, char id_out
 static int edges_query(struct db *db, const char *sql, const char *id, const char *second,
                        bool bind_second, struct learning_edges *list, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    dbi_bind_text(st, 1, id, DBI_NTS, DBI_STATIC);
     if (bind_second)
         store_bind_text(st, 2, second);
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = store_learning_edges_add(list, (const char *)sqlite3_column_text(st, 0),
-                                      (const char *)sqlite3_column_text(st, 1));
+    while ((step = dbi_step(st)) == DBI_ROW) {
+        rc = store_learning_edges_add(list, dbi_column_text(st, 0),
+                                      dbi_column_text(st, 1));
         if (rc != SP_OK) {
-            sqlite3_reset(st);
+            dbi_reset(st);
             return sp_error_set(err, rc, "out of memory");
         }
     }
-    if (step != SQLITE_DONE)
+    if (step != DBI_DONE)
         return store_step_error(db, st, step, err);
-    sqlite3_reset(st);
+    dbi_reset(st);
     return SP_OK;
 }
 
@@ -298,17 +292,17 @@ int store_learning_diagnostic_create(struct db *db, const char *user_id, const c
     if (rc != SP_ENOTFOUND) /* exists by now (a concurrent run wrote it), or a failure */
         return store_txn_end(db, rc, err);
     char aid[37] = { 0 };
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     rc = store_stmt(db, SQL_DIAG_EMPTY, &st, err);
     if (rc == SP_OK) {
-        sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, node_id, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) /* an empty one (the original's bug B6): fill it */
-            snprintf(aid, sizeof aid, "%s", (const char *)sqlite3_column_text(st, 0));
-        else if (step != SQLITE_DONE)
+        dbi_bind_text(st, 1, user_id, DBI_NTS, DBI_STATIC);
+        dbi_bind_text(st, 2, node_id, DBI_NTS, DBI_STATIC);
+        int step = dbi_step(st);
+        if (step == DBI_ROW) /* an empty one (the original's bug B6): fill it */
+            snprintf(aid, sizeof aid, "%s", dbi_column_text(st, 0));
+        else if (step != DBI_DONE)
             rc = store_step_error(db, st, step, err);
-        sqlite3_reset(st);
+        dbi_reset(st);
     }
     if (rc == SP_OK && !aid[0]) {
         ids_uuid_v4(aid);
@@ -325,13 +319,13 @@ int store_learning_diagnostic_create(struct db *db, const char *user_id, const c
                             q[i].correct_answer };
         for (int k = 0; k < 7; k++)
             store_bind_text(st, k + 1, v[k]);
-        sqlite3_bind_int64(st, 8, q[i].difficulty);
+        dbi_bind_int64(st, 8, q[i].difficulty);
         rc = store_run(db, st, NULL, err);
     }
     if (rc == SP_OK) {
         rc = store_stmt(db, SQL_ASSESS_GET, &st, err);
         if (rc == SP_OK) {
-            sqlite3_bind_text(st, 1, aid, -1, SQLITE_TRANSIENT);
+            dbi_bind_text(st, 1, aid, DBI_NTS, DBI_TRANSIENT);
             rc = store_one_json(db, st, schema_table(SCHEMA_ASSESSMENTS), NULL, 0, out, err);
             if (rc == SP_ENOTFOUND)
                 rc = sp_error_set(err, SP_EDB, "the new assessment is missing");
@@ -352,19 +346,19 @@ int store_learning_grade(struct db *db, const struct learning_grade *g, size_t n
     if (rc != SP_OK)
         return rc;
     for (size_t i = 0; rc == SP_OK && i < n; i++) {
-        sqlite3_stmt *st;
+        struct dbi_stmt *st;
         rc = store_stmt(db, SQL_GRADE, &st, err);
         if (rc != SP_OK)
             break;
-        sqlite3_bind_text(st, 1, g[i].answer_id, -1, SQLITE_STATIC);
+        dbi_bind_text(st, 1, g[i].answer_id, DBI_NTS, DBI_STATIC);
         if (g[i].is_correct < 0)
-            sqlite3_bind_null(st, 2);
+            dbi_bind_null(st, 2);
         else
-            sqlite3_bind_int(st, 2, g[i].is_correct ? 1 : 0);
+            dbi_bind_int64(st, 2, g[i].is_correct ? 1 : 0);
         if (g[i].has_score)
-            sqlite3_bind_double(st, 3, g[i].score);
+            dbi_bind_double(st, 3, g[i].score);
         else
-            sqlite3_bind_null(st, 3);
+            dbi_bind_null(st, 3);
         store_bind_text(st, 4, g[i].feedback);
         rc = store_run(db, st, NULL, err);
     }

@@ -1,12 +1,14 @@
 /* storage/store_progress.c: SQL for user_node_progress.
  * The visit "upsert" is UPDATE-then-INSERT inside BEGIN IMMEDIATE: writers queue on the
  * database lock, so two first visits can no longer both try to insert (the original's UNIQUE
- * race, spec/api.md §1.11).
+ * race, spec/api.md §1.11). On PostgreSQL a transaction advisory lock on (user, node) does the
+ * same across instances (storage/dialect.h).
  * Thread model: the caller's connection; reads take no transaction.
  */
 #include "storage/store_progress.h"
 
 #include "storage/columns.h"
+#include "storage/dialect.h"
 #include "storage/store_sql.h"
 
 
@@ -27,10 +29,8 @@ static const char SQL_VISIT_INSERT[] =
     "RETURNING " STORE_COLS_USER_NODE_PROGRESS;
 static const char SQL_PATCH[] =
     "UPDATE user_node_progress SET "
-    "mastery_score = iif(:set_mastery_score, :mastery_score, mastery_score), "
-    "completed_at = iif(:set_completed_at, :completed_at, completed_at), "
-    "has_generated_subnodes = iif(:set_has_generated_subnodes, :has_generated_subnodes, "
-    "has_generated_subnodes), updated_at = :now WHERE id = :key "
+    STORE_PATCH_COL("mastery_score") ", " STORE_PATCH_COL("completed_at") ", "
+    STORE_PATCH_COL("has_generated_subnodes") ", updated_at = :now WHERE id = :key "
     "RETURNING " STORE_COLS_USER_NODE_PROGRESS;
 
 int store_progress_list(struct db *db, const char *user_id, const char *node_id, struct buf *out,
@@ -41,8 +41,8 @@ int store_progress_list(struct db *db, const char *user_id, const char *node_id,
                       err);
 }
 
-int store_progress_visit(struct db *db, struct store_row *row, bool *created, struct buf *out,
-                         struct sp_error *err)
+static int visit_once(struct db *db, struct store_row *row, bool *created, struct buf *out,
+                      struct sp_error *err)
 {
     const struct model_table *t = schema_table(SCHEMA_USER_NODE_PROGRESS);
     *created = false;
@@ -50,8 +50,21 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_stmt *st;
-    rc = store_stmt(db, SQL_VISIT_UPDATE, &st, err);
+    const char *lock = store_dialect(db, &STORE_SQL_PROGRESS_VISIT_LOCK);
+    const struct store_value *u = store_row_value(t, row, "user_id");
+    const struct store_value *n = store_row_value(t, row, "node_id");
+    if (lock && u && n && u->kind == STORE_V_TEXT && n->kind == STORE_V_TEXT) {
+        struct dbi_stmt *ls;
+        rc = store_stmt(db, lock, &ls, err);
+        if (rc == SP_OK) {
+            store_bind_value(ls, 1, u);
+            store_bind_value(ls, 2, n);
+            rc = store_run(db, ls, NULL, err);
+        }
+    }
+    struct dbi_stmt *st;
+    if (rc == SP_OK)
+        rc = store_stmt(db, SQL_VISIT_UPDATE, &st, err);
     if (rc == SP_OK) {
         store_bind_row(st, t, row);
         rc = store_one_json(db, st, t, NULL, 0, out, err);
@@ -63,6 +76,16 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK)
         store_truncate(out, len0);
+    return rc;
+}
+
+int store_progress_visit(struct db *db, struct store_row *row, bool *created, struct buf *out,
+                         struct sp_error *err)
+{
+    int rc, attempt = 0;
+    do
+        rc = visit_once(db, row, created, out, err);
+    while (store_retry(db, rc, ++attempt));
     return rc;
 }
 

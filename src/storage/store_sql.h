@@ -1,7 +1,8 @@
 /* storage/store_sql.h: helpers shared by the store_*.c files; internal to storage/ (it exposes
- * sqlite3 types, so nothing above storage/ includes it).
+ * the database interface's statements, so nothing above storage/ includes it).
  *
- * Statements are static SQL strings run through db_stmt() (cached per connection). Their column
+ * Statements are static SQL strings run through the database interface (db/dbi.h: SQLite
+ * today, PostgreSQL next) and cached per connection. Their column
  * lists come from storage/columns.h (generated from db/schema.c at build time: "SELECT "
  * STORE_COLS_NODES " FROM nodes"), so a column added to the schema is selected and returned
  * without another edit. Write
@@ -15,10 +16,10 @@
 #ifndef SP_STORAGE_STORE_SQL_H
 #define SP_STORAGE_STORE_SQL_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 
 #include "db/conn.h"
+#include "db/dbi.h"
 #include "db/model.h"
 #include "db/schema.h"
 #include "storage/store.h"
@@ -27,17 +28,20 @@
 #include "util/err.h"
 
 /* The cached statement for sql (static storage), or SP_EDB with the reason. */
-int store_stmt(struct db *db, const char *sql, sqlite3_stmt **out, struct sp_error *err);
+int store_stmt(struct db *db, const char *sql, struct dbi_stmt **out, struct sp_error *err);
 /* Bind one value at a 1-based index. */
-int store_bind_value(sqlite3_stmt *st, int idx, const struct store_value *v);
-/* Bind text (NULL -> SQL NULL) at a 1-based index; SQLite copies it. */
-void store_bind_text(sqlite3_stmt *st, int idx, const char *text);
+int store_bind_value(struct dbi_stmt *st, int idx, const struct store_value *v);
+/* Bind text (NULL -> SQL NULL) at a 1-based index; the text is copied. */
+void store_bind_text(struct dbi_stmt *st, int idx, const char *text);
 /* Bind text (NULL -> SQL NULL) to the parameter called name; no-op when st has none. */
-void store_bind_name(sqlite3_stmt *st, const char *name, const char *text);
+void store_bind_name(struct dbi_stmt *st, const char *name, const char *text);
 /* Bind every ":column" parameter of st from row (ABSENT binds NULL), every ":set_column" to 1/0
- * by whether the value is present (PATCH: `SET c = iif(:set_c, :c, c)`) and ":now" to the
+ * by whether the value is present (PATCH: STORE_PATCH_COL("c")) and ":now" to the
  * current ISO time. Other names are left to the caller. */
-void store_bind_row(sqlite3_stmt *st, const struct model_table *t, const struct store_row *row);
+void store_bind_row(struct dbi_stmt *st, const struct model_table *t, const struct store_row *row);
+/* One column of a PATCH in standard SQL (both engines): the new value when the request has it,
+ * else the column as it is. c is a plain column name (quote a keyword such as "desc" by hand). */
+#define STORE_PATCH_COL(c) c " = CASE WHEN :set_" c " = 1 THEN :" c " ELSE " c " END"
 /* Cut out back to len (a failed write's partial reply). */
 void store_truncate(struct buf *out, size_t len);
 
@@ -50,7 +54,7 @@ void store_truncate(struct buf *out, size_t len);
 #define STORE_TEXTS(...) \
     ((const char *const[]){ __VA_ARGS__ }), SP_COUNT(((const char *const[]){ __VA_ARGS__ }))
 int store_stmt_texts(struct db *db, const char *sql, const char *const *texts, size_t n,
-                     sqlite3_stmt **st, struct sp_error *err); /* the cached statement, bound */
+                     struct dbi_stmt **st, struct sp_error *err); /* the cached statement, bound */
 int store_list(struct db *db, const char *sql, const struct model_table *t,
                const char *const *texts, size_t n, struct buf *out, struct sp_error *err);
 int store_get(struct db *db, const char *sql, const struct model_table *t,
@@ -70,15 +74,15 @@ int store_exists(struct db *db, const char *sql, const char *const *texts, size_
  * cols/n_cols: pass NULL, 0. A positional list (indices into t->columns, one per result column)
  * is still accepted from code written before columns were matched by name, and only checked
  * against the result's names in debug builds; it will go once no caller passes one. */
-int store_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+int store_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
                    const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
 /* Step st to the end, appending a JSON array of rows (cols/n_cols as store_one_json). */
-int store_list_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+int store_list_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
                     const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
 /* Step a statement without result rows to the end; *changes (may be NULL) gets the count. */
-int store_run(struct db *db, sqlite3_stmt *st, int *changes, struct sp_error *err);
-/* A failed step: map SQLite's code (db_error) and reset st. */
-int store_step_error(struct db *db, sqlite3_stmt *st, int rc, struct sp_error *err);
+int store_run(struct db *db, struct dbi_stmt *st, int *changes, struct sp_error *err);
+/* A failed step: map dbi_step()'s code (dbi_error) and reset st. */
+int store_step_error(struct db *db, struct dbi_stmt *st, int rc, struct sp_error *err);
 
 /* INSERT ... RETURNING every column: gives row a new UUID in column 0, binds it (and ":now"
  * to the current ISO time), appends the new row. A foreign-key failure becomes SP_ENOTFOUND naming the first missing reference:
@@ -102,7 +106,7 @@ int store_fk_explain(struct db *db, const struct model_table *t, const struct st
  * itself unless a transaction is already open on db. */
 int store_txn_begin(struct db *db, struct sp_error *err);
 int store_txn_end(struct db *db, int rc, struct sp_error *err);
-int store_write_one_json(struct db *db, sqlite3_stmt *st, const struct model_table *t,
+int store_write_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
                          struct buf *out, struct sp_error *err);
 /* The whole of a PATCH: run the UPDATE ... RETURNING sql with the row's present values, :key =
  * id and :now = the current ISO time (when the statement has it); a missing row is
@@ -110,6 +114,11 @@ int store_write_one_json(struct db *db, sqlite3_stmt *st, const struct model_tab
 int store_patch(struct db *db, const char *sql, const struct model_table *t, const char *id,
                 const struct store_row *row, const char *not_found, struct buf *out,
                 struct sp_error *err);
+/* Whether a multi-statement write that just failed with rc runs again: a serialization failure
+ * or deadlock (dbi_error_is_retryable) outside any caller's transaction, up to STORE_ATTEMPTS
+ * attempts in all. Used by the branch delete, answer + completion and the progress visit. */
+#define STORE_ATTEMPTS 3
+bool store_retry(struct db *db, int rc, int attempt);
 void store_write_lock(void);
 void store_write_unlock(void);
 
@@ -125,7 +134,7 @@ int store_generation_insert(struct db *db, const char *node_id, const char *trig
 int store_node_refs(struct db *db, const char *id, bool skip_edges, struct buf *names,
                     struct sp_error *err);
 
-/* Whether sqlite_rc (an extended code) is a foreign-key constraint failure. */
-bool store_is_fk_error(int sqlite_rc);
+/* Whether the last failure on db was a foreign-key constraint failure. */
+bool store_is_fk_error(struct db *db);
 
 #endif

@@ -81,46 +81,46 @@ static const char SQL_SESSION_END[] = "UPDATE chat_sessions SET ended_at = ?2 WH
 /* ---- small helpers ---- */
 
 /* A new copy of a text column, NULL for SQL NULL; *oom set when the copy failed. */
-static char *col_dup(sqlite3_stmt *st, int i, bool *oom)
+static char *col_dup(struct dbi_stmt *st, int i, bool *oom)
 {
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+    if (dbi_column_type(st, i) == DBI_NULL)
         return NULL;
-    const char *t = (const char *)sqlite3_column_text(st, i);
+    const char *t = dbi_column_text(st, i);
     char *r = strdup(t ? t : "");
     if (!r)
         *oom = true;
     return r;
 }
 
-static json_t *col_json(sqlite3_stmt *st, int i)
+static json_t *col_json(struct dbi_stmt *st, int i)
 {
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER:
-        return json_integer(sqlite3_column_int64(st, i));
-    case SQLITE_FLOAT:
-        return json_real(sqlite3_column_double(st, i));
-    case SQLITE_TEXT:
-        return json_stringn((const char *)sqlite3_column_text(st, i),
-                            (size_t)sqlite3_column_bytes(st, i));
-    case SQLITE_BLOB:
-        return json_stringn((const char *)sqlite3_column_blob(st, i),
-                            (size_t)sqlite3_column_bytes(st, i));
+    switch (dbi_column_type(st, i)) {
+    case DBI_INTEGER:
+        return json_integer(dbi_column_int64(st, i));
+    case DBI_FLOAT:
+        return json_real(dbi_column_double(st, i));
+    case DBI_TEXT:
+        return json_stringn(dbi_column_text(st, i),
+                            dbi_column_bytes(st, i));
+    case DBI_BLOB:
+        return json_stringn((const char *)dbi_column_blob(st, i),
+                            dbi_column_bytes(st, i));
     default:
         return json_null();
     }
 }
 
 /* Step st to the end; each row becomes an object of keys[0..n) from its columns. */
-static int rows_json(struct db *db, sqlite3_stmt *st, const char *const *keys, int n,
+static int rows_json(struct db *db, struct dbi_stmt *st, const char *const *keys, int n,
                      json_t **out, struct sp_error *err)
 {
     json_t *arr = json_array();
     int rc;
     if (!arr) {
-        sqlite3_reset(st);
+        dbi_reset(st);
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dbi_step(st)) == DBI_ROW) {
         json_t *o = json_object();
         if (!o || json_array_append_new(arr, o))
             goto oom;
@@ -128,28 +128,28 @@ static int rows_json(struct db *db, sqlite3_stmt *st, const char *const *keys, i
             if (json_object_set_new(o, keys[i], col_json(st, i)))
                 goto oom;
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != DBI_DONE) {
         json_decref(arr);
         return store_step_error(db, st, rc, err);
     }
-    sqlite3_reset(st);
+    dbi_reset(st);
     *out = arr;
     return SP_OK;
 oom:
-    sqlite3_reset(st);
+    dbi_reset(st);
     json_decref(arr);
     return sp_error_set(err, SP_ENOMEM, "out of memory");
 }
 
 /* Step a statement expected to give at most one row: SP_OK with the row (caller resets),
  * SP_ENOTFOUND (reset), or an error (reset). */
-static int one_row(struct db *db, sqlite3_stmt *st, struct sp_error *err)
+static int one_row(struct db *db, struct dbi_stmt *st, struct sp_error *err)
 {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int rc = dbi_step(st);
+    if (rc == DBI_ROW)
         return SP_OK;
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+    if (rc == DBI_DONE) {
+        dbi_reset(st);
         return SP_ENOTFOUND;
     }
     return store_step_error(db, st, rc, err);
@@ -161,7 +161,7 @@ int store_tutor_session_get(struct db *db, const char *session_id,
                             struct store_tutor_session *out, struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_SESSION, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -175,7 +175,7 @@ int store_tutor_session_get(struct db *db, const char *session_id,
     out->id = col_dup(st, 0, &oom);
     out->user_id = col_dup(st, 1, &oom);
     out->node_id = col_dup(st, 2, &oom);
-    sqlite3_reset(st);
+    dbi_reset(st);
     if (oom) {
         store_tutor_session_clear(out);
         return sp_error_set(err, SP_ENOMEM, "out of memory");
@@ -195,7 +195,7 @@ int store_tutor_node_get(struct db *db, const char *node_id, struct store_tutor_
                          struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_NODE, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -211,7 +211,7 @@ int store_tutor_node_get(struct db *db, const char *node_id, struct store_tutor_
     out->desc = col_dup(st, 2, &oom);
     out->parent_id = col_dup(st, 3, &oom);
     out->parent_title = col_dup(st, 4, &oom);
-    sqlite3_reset(st);
+    dbi_reset(st);
     if (oom || !out->title) {
         store_tutor_node_clear(out);
         return sp_error_set(err, SP_ENOMEM, "out of memory");
@@ -231,7 +231,7 @@ void store_tutor_node_clear(struct store_tutor_node *n)
 
 int store_tutor_user_check(struct db *db, const char *user_id, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_USER, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -240,7 +240,7 @@ int store_tutor_user_check(struct db *db, const char *user_id, struct sp_error *
     if (rc == SP_ENOTFOUND)
         return sp_error_set(err, rc, "userId %s not found", user_id);
     if (rc == SP_OK)
-        sqlite3_reset(st);
+        dbi_reset(st);
     return rc;
 }
 
@@ -250,7 +250,7 @@ int store_tutor_messages(struct db *db, const char *session_id, json_t **out,
                          struct sp_error *err)
 {
     static const char *const keys[] = { "role", "kind", "content" };
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_MESSAGES, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -262,7 +262,7 @@ static int insert_message(struct db *db, const char *session_id, const char *use
                           const char *role, const char *kind, const char *content,
                           struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_INSERT_MESSAGE, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -285,19 +285,19 @@ int store_tutor_add_user_message(struct db *db, const char *session_id, const ch
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     bool same = false;
     rc = store_stmt(db, SQL_LAST_MESSAGE, &st, err);
     if (rc == SP_OK) {
         store_bind_text(st, 1, session_id);
         rc = one_row(db, st, err);
         if (rc == SP_OK) {
-            const char *role = (const char *)sqlite3_column_text(st, 0);
-            const char *k = (const char *)sqlite3_column_text(st, 1);
-            const char *c = (const char *)sqlite3_column_text(st, 2);
+            const char *role = dbi_column_text(st, 0);
+            const char *k = dbi_column_text(st, 1);
+            const char *c = dbi_column_text(st, 2);
             same = role && k && c && strcmp(role, "user") == 0 && strcmp(k, kind) == 0 &&
                    strcmp(c, content) == 0;
-            sqlite3_reset(st);
+            dbi_reset(st);
         } else if (rc == SP_ENOTFOUND) {
             rc = SP_OK;
         }
@@ -320,7 +320,7 @@ int store_tutor_diagnostic(struct db *db, const char *user_id, const char *conce
     static const char *const keys[] = { "prompt", "format", "correctAnswer", "answerText",
                                          "selectedOption", "isCorrect", "score", "feedback" };
     *out = NULL;
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_DIAGNOSTIC, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -333,7 +333,7 @@ int store_tutor_diagnostic(struct db *db, const char *user_id, const char *conce
         return rc;
     bool oom = false;
     char *aid = col_dup(st, 0, &oom);
-    sqlite3_reset(st);
+    dbi_reset(st);
     if (!aid)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     json_t *items = NULL;
@@ -358,7 +358,7 @@ int store_tutor_prerequisites(struct db *db, const char *user_id, const char *no
     static const char *const keys[] = { "title", "masteryScore" };
     *out = NULL;
     *n_edges = 0;
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_PREREQ_COUNT, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -366,8 +366,8 @@ int store_tutor_prerequisites(struct db *db, const char *user_id, const char *no
     rc = one_row(db, st, err);
     if (rc != SP_OK)
         return rc == SP_ENOTFOUND ? sp_error_set(err, SP_EDB, "count returned no row") : rc;
-    *n_edges = (long)sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    *n_edges = (long)dbi_column_int64(st, 0);
+    dbi_reset(st);
     rc = store_stmt(db, SQL_PREREQS, &st, err);
     if (rc != SP_OK)
         return rc;
@@ -393,7 +393,7 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
     ids_uuid_v4(aid);
     ids_uuid_v4(pid);
     time_iso_now(now);
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
@@ -405,7 +405,7 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
         rc = one_row(db, st, err);
         if (rc == SP_OK) {
             quiz = col_dup(st, 0, &oom);
-            sqlite3_reset(st);
+            dbi_reset(st);
             if (!quiz)
                 rc = sp_error_set(err, SP_ENOMEM, "out of memory");
         }
@@ -445,8 +445,8 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
         store_bind_text(st, 3, quiz);
         store_bind_text(st, 4, qid);
         store_bind_text(st, 5, ex->answer);
-        sqlite3_bind_int(st, 6, ex->is_correct ? 1 : 0);
-        sqlite3_bind_double(st, 7, ex->score);
+        dbi_bind_int64(st, 6, ex->is_correct ? 1 : 0);
+        dbi_bind_double(st, 7, ex->score);
         store_bind_text(st, 8, ex->feedback);
         rc = store_run(db, st, NULL, err);
     }
@@ -458,12 +458,12 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
         store_bind_text(st, 2, quiz);
         rc = one_row(db, st, err);
         if (rc == SP_OK) {
-            out->total_attempts = (long)sqlite3_column_int64(st, 0);
-            out->correct_count = (long)sqlite3_column_int64(st, 1);
-            out->average_score = sqlite3_column_type(st, 2) == SQLITE_NULL
+            out->total_attempts = (long)dbi_column_int64(st, 0);
+            out->correct_count = (long)dbi_column_int64(st, 1);
+            out->average_score = dbi_column_type(st, 2) == DBI_NULL
                                      ? ex->score
-                                     : round3(sqlite3_column_double(st, 2));
-            sqlite3_reset(st);
+                                     : round3(dbi_column_double(st, 2));
+            dbi_reset(st);
         } else if (rc == SP_ENOTFOUND) {
             rc = sp_error_set(err, SP_EDB, "aggregate returned no row");
         }
@@ -476,8 +476,8 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
         store_bind_text(st, 2, ex->user_id);
         store_bind_text(st, 3, ex->node_id);
         store_bind_text(st, 4, now);
-        sqlite3_bind_double(st, 5, out->average_score);
-        sqlite3_bind_int64(st, 6, out->total_attempts);
+        dbi_bind_double(st, 5, out->average_score);
+        dbi_bind_int64(st, 6, out->total_attempts);
         rc = store_run(db, st, NULL, err);
     }
     free(quiz);
@@ -488,7 +488,7 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
 
 static int save_cards(struct db *db, const struct store_tutor_turn *t, struct sp_error *err)
 {
-    sqlite3_stmt *st;
+    struct dbi_stmt *st;
     char *cid = NULL, *cards = NULL;
     bool oom = false;
     int rc = store_stmt(db, SQL_CONTENT_ACTIVE, &st, err);
@@ -499,7 +499,7 @@ static int save_cards(struct db *db, const struct store_tutor_turn *t, struct sp
     if (rc == SP_OK) {
         cid = col_dup(st, 0, &oom);
         cards = col_dup(st, 1, &oom);   /* NULL column: NULL */
-        sqlite3_reset(st);
+        dbi_reset(st);
         if (oom || !cid)
             rc = sp_error_set(err, SP_ENOMEM, "out of memory");
     } else if (rc == SP_ENOTFOUND) {
@@ -523,7 +523,7 @@ static int save_cards(struct db *db, const struct store_tutor_turn *t, struct sp
         rc = store_stmt(db, SQL_CARDS_UPDATE, &st, err);
     if (rc == SP_OK) {
         store_bind_text(st, 1, cid);
-        sqlite3_bind_text(st, 2, buf_cstr(&out), (int)out.len, SQLITE_STATIC);
+        dbi_bind_text(st, 2, buf_cstr(&out), out.len, DBI_STATIC);
         rc = store_run(db, st, NULL, err);
     }
     buf_release(&out);
@@ -550,7 +550,7 @@ int store_tutor_finish(struct db *db, const struct store_tutor_turn *t, struct s
     if (rc == SP_OK && t->cards)
         rc = save_cards(db, t, err);
     if (rc == SP_OK && t->end_session) {
-        sqlite3_stmt *st;
+        struct dbi_stmt *st;
         char now[TIME_ISO_SIZE];
         time_iso_now(now);
         rc = store_stmt(db, SQL_SESSION_END, &st, err);

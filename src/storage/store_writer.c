@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h> /* the group-commit writer is SQLite's: WAL hook, checkpoints */
 
 #include "storage/store_sql.h"
 

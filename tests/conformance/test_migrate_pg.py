@@ -353,11 +353,12 @@ def test_type_choices_round_trip(tmp_path, pg_server, pg_url):
     assert out.strip() == '0.3333333333333333|0.1|f|{"b": 1,  "a":[1, 2.50], "b": 2}|banana|t|t'
 
 
-def test_serve_refuses_postgresql_for_now(tmp_path):
-    """Until the storage layer runs on libpq, serve must not fall back to SQLite silently."""
+def test_serve_on_unreachable_postgresql_fails(tmp_path):
+    """serve runs on PostgreSQL (tests/e2e/test_pg_serve.py); a server it cannot reach is an
+    error at start-up, never a silent fall back to a SQLite file."""
     p = run_sprout("serve", "--port", "0", cwd=tmp_path, env={"DATABASE_URL": "postgres://u@127.0.0.1:1/x"})
-    assert p.returncode == 1
-    assert "does not run on PostgreSQL yet" in p.stderr
+    assert p.returncode != 0
+    assert "cannot connect to PostgreSQL" in p.stderr
     assert not (tmp_path / "sprout.db").exists()
 
 

@@ -1,11 +1,13 @@
 /* tests/unit/storage/test_rowjson.c: rows -> client JSON through the schema (storage/rowjson.c):
  * booleans, JavaScript numbers, nulls, JSON-in-text columns, key order, columns matched by name, the generated column lists. Uses an
- * in-memory SQLite database with hand-written tables shaped like the real ones.
+ * in-memory SQLite database (through db/dbi.h) with hand-written tables shaped like the real ones.
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "db/conn.h"
+#include "db/dbi.h"
 #include "db/schema.h"
 #include "storage/columns.h"
 #include "storage/rowjson.h"
@@ -13,24 +15,24 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-static sqlite3 *open_mem(const char *ddl)
+static struct db *open_mem(const char *ddl)
 {
-    sqlite3 *h = NULL;
-    CHECK(sqlite3_open(":memory:", &h) == SQLITE_OK);
-    CHECK(sqlite3_exec(h, ddl, NULL, NULL, NULL) == SQLITE_OK);
+    struct db *h = NULL;
+    CHECK(db_open(":memory:", DB_OPEN_CREATE, &h, NULL) == SP_OK);
+    CHECK(db_exec(h, ddl, NULL) == SP_OK);
     return h;
 }
 
 /* Run sql and return the rows as rowjson_array text (static buffer of the test). */
-static const char *rows(sqlite3 *h, const char *sql, enum schema_table_id t)
+static const char *rows(struct db *h, const char *sql, enum schema_table_id t)
 {
     static struct buf out = BUF_INIT(0);
     buf_reset(&out);
-    sqlite3_stmt *st = NULL;
-    CHECK(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK);
+    struct dbi_stmt *st = NULL;
+    CHECK(dbi_prepare_once(h, sql, &st, NULL) == SP_OK);
     size_t n_rows = 0;
-    CHECK(rowjson_array(&out, st, schema_table(t), &n_rows) == SP_OK);
-    sqlite3_finalize(st);
+    CHECK(rowjson_array(&out, st, schema_table(t), &n_rows, NULL) == SP_OK);
+    dbi_finalize(st);
     return buf_cstr(&out);
 }
 
@@ -49,7 +51,7 @@ static const char ANSWERS_DDL[] =
 
 static void test_booleans_numbers_and_nulls(void)
 {
-    sqlite3 *h = open_mem(ANSWERS_DDL);
+    struct db *h = open_mem(ANSWERS_DDL);
     CHECK_STR_EQ(rows(h, ANSWERS_SELECT, SCHEMA_ANSWERS),
         "[{\"id\":\"a1\",\"userId\":\"u\",\"assessmentId\":\"as\",\"questionId\":\"q\","
         "\"answerText\":null,\"selectedOption\":\"4\",\"isCorrect\":true,\"score\":1,"
@@ -66,12 +68,12 @@ static void test_booleans_numbers_and_nulls(void)
         "{\"id\":\"a5\",\"userId\":\"u\",\"assessmentId\":\"as\",\"questionId\":\"q\","
         "\"answerText\":null,\"selectedOption\":null,\"isCorrect\":true,\"score\":-0.5,"
         "\"feedback\":null,\"createdAt\":\"t\"}]");
-    sqlite3_close(h);
+    db_close(h);
 }
 
 static void test_json_in_text_stays_a_string(void)
 {
-    sqlite3 *h = open_mem(
+    struct db *h = open_mem(
         "CREATE TABLE questions (id TEXT, assessment_id TEXT, node_id TEXT, format TEXT,"
         " prompt TEXT, options TEXT, correct_answer TEXT, grading_rubric TEXT, difficulty INTEGER,"
         " created_at TEXT);"
@@ -85,14 +87,14 @@ static void test_json_in_text_stays_a_string(void)
         "{\"id\":\"q2\",\"assessmentId\":\"a\",\"nodeId\":null,\"format\":\"mcq\","
         "\"prompt\":\"p\",\"options\":\"\\\"abc\\\"\",\"correctAnswer\":null,"
         "\"gradingRubric\":null,\"difficulty\":3,\"createdAt\":\"t\"}]");
-    sqlite3_close(h);
+    db_close(h);
 }
 
 /* drizzle-migrated databases have cards as the last physical column; selected by name it
  * comes out in schema order, in the middle. */
 static void test_cards_in_schema_position(void)
 {
-    sqlite3 *h = open_mem(
+    struct db *h = open_mem(
         "CREATE TABLE node_contents (id TEXT, node_id TEXT, explanation_md TEXT,"
         " visualization_kind TEXT, visualization_payload TEXT, generated_by_model TEXT,"
         " generation_prompt_hash TEXT, status TEXT, created_at TEXT, cards TEXT);"
@@ -102,12 +104,12 @@ static void test_cards_in_schema_position(void)
         "[{\"id\":\"c\",\"nodeId\":\"n\",\"explanationMd\":\"# Hi\",\"visualizationKind\":null,"
         "\"visualizationPayload\":null,\"cards\":\"[]\",\"generatedByModel\":null,"
         "\"generationPromptHash\":null,\"status\":\"active\",\"createdAt\":\"t\"}]");
-    sqlite3_close(h);
+    db_close(h);
 }
 
 static void test_column_subset_and_empty(void)
 {
-    sqlite3 *h = open_mem(ANSWERS_DDL);
+    struct db *h = open_mem(ANSWERS_DDL);
     CHECK_STR_EQ(rows(h, "SELECT id, is_correct FROM answers WHERE id IN ('a1','a4') ORDER BY id",
                       SCHEMA_ANSWERS),
                  "[{\"id\":\"a1\",\"isCorrect\":true},{\"id\":\"a4\",\"isCorrect\":null}]");
@@ -116,14 +118,14 @@ static void test_column_subset_and_empty(void)
                          "WHERE id = 'a1'", SCHEMA_ANSWERS),
                  "[{\"isCorrect\":true,\"id\":\"a1\",\"n\":1}]");
     CHECK_STR_EQ(rows(h, ANSWERS_SELECT " LIMIT 0", SCHEMA_ANSWERS), "[]");
-    sqlite3_close(h);
+    db_close(h);
 }
 
 /* Escapes found at every position of long strings (the writer scans eight bytes at a time);
  * UTF-8 and DEL pass through raw. */
 static void test_escapes_at_every_position(void)
 {
-    sqlite3 *h = open_mem("CREATE TABLE branches (id TEXT, title TEXT, user_id TEXT,"
+    struct db *h = open_mem("CREATE TABLE branches (id TEXT, title TEXT, user_id TEXT,"
                           " created_at TEXT, updated_at TEXT);");
     static const char specials[] = { '"', '\\', '\n', '\x01', '\x1f' };
     static const char *const escaped[] = { "\\\"", "\\\\", "\\n", "\\u0001", "\\u001f" };
@@ -134,8 +136,8 @@ static void test_escapes_at_every_position(void)
             title[19] = '\0';
             title[pos] = specials[k];
             sqlite3_stmt *ins = NULL;
-            sqlite3_exec(h, "DELETE FROM branches", NULL, NULL, NULL);
-            sqlite3_prepare_v2(h, "INSERT INTO branches VALUES ('i', ?1, 'u', 'c', 'd')", -1, &ins, NULL);
+            db_exec(h, "DELETE FROM branches", NULL);
+            sqlite3_prepare_v2(db_handle(h), "INSERT INTO branches VALUES ('i', ?1, 'u', 'c', 'd')", -1, &ins, NULL);
             sqlite3_bind_text(ins, 1, title, 19, SQLITE_STATIC);
             sqlite3_step(ins);
             sqlite3_finalize(ins);
@@ -146,18 +148,18 @@ static void test_escapes_at_every_position(void)
             CHECK_STR_EQ(rows(h, "SELECT * FROM branches", SCHEMA_BRANCHES), sql);
         }
     }
-    sqlite3_exec(h, "DELETE FROM branches; INSERT INTO branches VALUES"
-                    " ('i', 'Über \x7f notes — ok ✓ long enough', 'u', 'c', 'd')", NULL, NULL, NULL);
+    db_exec(h, "DELETE FROM branches; INSERT INTO branches VALUES"
+                " ('i', 'Über \x7f notes — ok ✓ long enough', 'u', 'c', 'd')", NULL);
     CHECK_STR_EQ(rows(h, "SELECT * FROM branches", SCHEMA_BRANCHES),
                  "[{\"id\":\"i\",\"title\":\"Über \x7f notes — ok ✓ long enough\",\"userId\":\"u\","
                  "\"createdAt\":\"c\",\"updatedAt\":\"d\"}]");
-    sqlite3_close(h);
+    db_close(h);
 }
 
 /* Numbers print as JavaScript's String(x) of the double better-sqlite3 would hand over. */
 static void test_numbers_like_javascript(void)
 {
-    sqlite3 *h = open_mem(
+    struct db *h = open_mem(
         "CREATE TABLE t (id TEXT, user_id TEXT, assessment_id TEXT, question_id TEXT,"
         " answer_text TEXT, selected_option TEXT, is_correct INTEGER, score REAL, feedback TEXT,"
         " created_at TEXT);");
@@ -171,14 +173,14 @@ static void test_numbers_like_javascript(void)
         char sql[256], want[256];
         snprintf(sql, sizeof sql, "DELETE FROM t; INSERT INTO t VALUES"
                  " ('i','u','a','q',NULL,NULL,NULL,%s,NULL,'t')", cases[i].sql);
-        CHECK(sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK);
+        CHECK(db_exec(h, sql, NULL) == SP_OK);
         snprintf(want, sizeof want, "[{\"id\":\"i\",\"userId\":\"u\",\"assessmentId\":\"a\","
                  "\"questionId\":\"q\",\"answerText\":null,\"selectedOption\":null,"
                  "\"isCorrect\":null,\"score\":%s,\"feedback\":null,\"createdAt\":\"t\"}]",
                  cases[i].want);
         CHECK_STR_EQ(rows(h, "SELECT * FROM t", SCHEMA_ANSWERS), want);
     }
-    sqlite3_close(h);
+    db_close(h);
 }
 
 /* storage/columns.h is generated from the schema: every table, all columns, schema order. */
