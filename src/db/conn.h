@@ -39,6 +39,10 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
 /* Process-wide, before any connection is opened: synchronous=NORMAL instead of FULL. */
 void db_set_sync_normal(bool normal);
 bool db_sync_is_normal(void);
+/* Process-wide, before any connection is opened: open every database with SQLite's "unix-excl"
+ * VFS (the WAL index in process memory, no -shm mapping, no other process on the file). */
+void db_set_lock_exclusive(bool exclusive);
+bool db_lock_is_exclusive(void);
 void db_close(struct db *db);                 /* NULL-safe; finalizes cached statements */
 sqlite3 *db_handle(struct db *db);            /* borrowed */
 
