@@ -147,6 +147,8 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/harness.c tests/fuzz/harness.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< tests/fuzz/harness.c \
 	    $(FUZZ_OBJS) $(PKG_LIBS)
 
+$(FUZZ_OBJS): | $(COLUMNS_H)
+
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -294,6 +294,16 @@ int cli_main(int argc, char **argv)
         free(rest);
         return CLI_EXIT_USAGE;
     }
+    /* -shm faults (docs/SERVER.md): "shared" (the default: other programs may open the
+     * database meanwhile) or "exclusive" (the WAL index in process memory, no -shm). */
+    const char *lock = config_get("SPROUT_DB_LOCK", "shared");
+    if (strcasecmp(lock, "exclusive") == 0) {
+        db_set_lock_exclusive(true);
+    } else if (strcasecmp(lock, "shared") != 0) {
+        fprintf(stderr, "sprout: SPROUT_DB_LOCK must be 'shared' (the default) or 'exclusive', not '%s'\n", lock);
+        free(rest);
+        return CLI_EXIT_USAGE;
+    }
     ctx.migrations = migsrc_folder(ctx.migrations_dir);
     struct stat st;
     if (!mig && (stat(ctx.migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode)) &&

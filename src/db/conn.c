@@ -97,6 +97,22 @@ bool db_sync_is_normal(void)
     return sync_normal;
 }
 
+/* The "unix-excl" VFS instead of "unix" (cli: SPROUT_DB_LOCK=exclusive): SQLite keeps the
+ * WAL index in this process's heap instead of mapping the -shm file, so no fault of that file
+ * (truncated, unwritable) can raise SIGBUS; the process holds an exclusive lock on the database
+ * file while it has it open, so other programs cannot open it meanwhile (docs/SERVER.md). */
+static bool lock_exclusive;
+
+void db_set_lock_exclusive(bool exclusive)
+{
+    lock_exclusive = exclusive;
+}
+
+bool db_lock_is_exclusive(void)
+{
+    return lock_exclusive;
+}
+
 static int busy_timeout_ms = DB_BUSY_TIMEOUT_MS_DEFAULT; /* set before threads start */
 
 void db_set_busy_timeout_ms(int ms)
@@ -127,7 +143,8 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
     int oflags = SQLITE_OPEN_NOMUTEX;
     oflags |= (flags & DB_OPEN_READONLY) ? SQLITE_OPEN_READONLY
                                          : SQLITE_OPEN_READWRITE | ((flags & DB_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
-    int rc = sqlite3_open_v2(path, &db->handle, oflags, NULL);
+    const char *vfs = lock_exclusive && strcmp(path, ":memory:") != 0 ? "unix-excl" : NULL;
+    int rc = sqlite3_open_v2(path, &db->handle, oflags, vfs);
     if (rc != SQLITE_OK) {
         int code = db_error(db, rc, err, path);
         db_close(db);

@@ -42,6 +42,10 @@ bool db_sync_is_normal(void);
 /* A PostgreSQL connection (a postgres:// URL) for the database interface (db/dbi.h) only: the
  * sqlite3 calls below (db_handle, db_stmt, db_exec, ...) are SQLite's. Closed by db_close(). */
 int db_open_pg(const char *url, struct db **out, struct sp_error *err);
+/* Process-wide, before any connection is opened: open every database with SQLite's "unix-excl"
+ * VFS (the WAL index in process memory, no -shm mapping, no other process on the file). */
+void db_set_lock_exclusive(bool exclusive);
+bool db_lock_is_exclusive(void);
 void db_close(struct db *db);                 /* NULL-safe; finalizes cached statements */
 sqlite3 *db_handle(struct db *db);            /* borrowed */
 

@@ -2,20 +2,34 @@
  *
  * Loop: wait for jobs; take every queued job (up to STORE_BATCH_MAX); take the process write
  * lock; BEGIN IMMEDIATE; for each job SAVEPOINT / run / RELEASE (or ROLLBACK TO + RELEASE when
- * the job failed); COMMIT (one WAL fsync with synchronous=FULL); release the lock; run every
- * done callback. If SQLite rolls the whole transaction back under a job (disk full, I/O
- * error), the jobs whose changes were in it are told so and a new transaction starts for the
- * rest of the batch. If BEGIN fails (locked by another process for the whole busy timeout),
- * the jobs of the batch fail with that code and no job runs.
- * Thread model: the queue is guarded by q_lock; everything else runs on the writer thread.
+ * the job failed); COMMIT; release the lock; hand the batch to the syncer. If SQLite rolls the
+ * whole transaction back under a job (disk full, I/O error), the jobs whose changes were in it
+ * are told so and a new transaction starts for the rest of the batch. If BEGIN fails (locked by
+ * another process for the whole busy timeout), the jobs of the batch fail with that code and
+ * no job runs.
+ *
+ * Pipelined sync (synchronous=FULL, the default): the writer's own connection commits with
+ * synchronous=NORMAL (SQLite writes the WAL frames but does not fsync them at COMMIT; it still
+ * syncs the WAL before every checkpoint and its header at every restart), and a second thread,
+ * the syncer, fdatasync()s the WAL file itself, then runs the done callbacks of every batch that
+ * fsync covered. So a reply still leaves only once its changes are on disk, but the writer runs
+ * the next batch while the previous one is being synced, and one fsync can cover several
+ * batches. With SPROUT_SYNC=normal there is no syncer wait: done callbacks run at once.
+ * Thread model: the queues are guarded by q_lock and s_lock; the batch runs on the writer
+ * thread; the WAL fd and the done callbacks belong to the syncer thread.
  */
 #include "storage/store_writer.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sqlite3.h> /* the group-commit writer is SQLite's: WAL hook, checkpoints */
 
 #include "storage/store_sql.h"
@@ -27,7 +41,19 @@ static bool running, stopping;
 static pthread_t writer;
 static const char *writer_db_path;
 static _Thread_local bool in_batch;
-static atomic_ullong n_jobs, n_batches, n_busy;
+static atomic_ullong n_jobs, n_batches, n_busy, n_syncs;
+
+/* The syncer: batches committed but not yet fsynced, in commit order. */
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t s_cond = PTHREAD_COND_INITIALIZER;   /* a batch was committed */
+static pthread_cond_t s_taken = PTHREAD_COND_INITIALIZER;  /* the syncer took the batches */
+static struct store_job *s_head, *s_tail;
+static bool s_stopping, s_running;
+static pthread_t syncer;
+static bool pipelined;       /* set at start: FULL durability through the syncer */
+static int wal_fd = -1;      /* syncer thread only */
+static dev_t wal_dev;
+static ino_t wal_ino;
 
 /* WAL watch (issue 8): the writer's connection checkpoints itself (its own wal hook instead of
  * wal_autocheckpoint) and notices when a checkpoint cannot finish (the database file cannot
@@ -134,6 +160,106 @@ bool store_writer_wal_problem(char *buf, size_t size)
     return bad;
 }
 
+static void complete(struct store_job *jobs)
+{
+    while (jobs) {
+        struct store_job *next = jobs->next;
+        atomic_fetch_add_explicit(&n_jobs, 1, memory_order_relaxed);
+        jobs->done(jobs->arg, jobs->rc); /* may free the job */
+        jobs = next;
+    }
+}
+
+static void to_syncer(struct store_job *jobs)
+{
+    struct store_job *last = jobs;
+    while (last->next)
+        last = last->next;
+    pthread_mutex_lock(&s_lock);
+    if (s_tail)
+        s_tail->next = jobs;
+    else
+        s_head = jobs;
+    s_tail = last;
+    pthread_cond_signal(&s_cond);
+    pthread_mutex_unlock(&s_lock);
+}
+
+/* fsync the directory that holds path (a new WAL file's name must survive a power cut too). */
+static int sync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd < 0)
+        return -1;
+    int r = fsync(fd);
+    close(fd);
+    return r;
+}
+
+/* Make everything the writer committed so far durable: fdatasync the WAL file (the one now at
+ * the path: reopened when SQLite replaced it). 0 or an errno value. */
+static int sync_wal(void)
+{
+    char wal[4096];
+    snprintf(wal, sizeof wal, "%s-wal", writer_db_path);
+    struct stat st;
+    if (stat(wal, &st) != 0)
+        return errno == ENOENT ? 0 : errno; /* no WAL: every commit is checkpointed and synced */
+    if (wal_fd < 0 || st.st_dev != wal_dev || st.st_ino != wal_ino) {
+        if (wal_fd >= 0)
+            close(wal_fd);
+        wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+        if (wal_fd < 0)
+            return errno;
+        if (fstat(wal_fd, &st) != 0 || sync_dir_of(wal) != 0) {
+            int e = errno;
+            close(wal_fd);
+            wal_fd = -1;
+            return e ? e : EIO;
+        }
+        wal_dev = st.st_dev;
+        wal_ino = st.st_ino;
+    }
+    atomic_fetch_add_explicit(&n_syncs, 1, memory_order_relaxed);
+    return fdatasync(wal_fd) == 0 ? 0 : errno;
+}
+
+static void *syncer_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&s_lock);
+        while (!s_head && !s_stopping)
+            pthread_cond_wait(&s_cond, &s_lock);
+        struct store_job *jobs = s_head;
+        s_head = s_tail = NULL;
+        pthread_cond_signal(&s_taken);
+        pthread_mutex_unlock(&s_lock);
+        if (!jobs)
+            break;
+        bool any = false;
+        for (struct store_job *j = jobs; j; j = j->next)
+            any |= j->rc == SP_OK;
+        int e = any ? sync_wal() : 0;
+        if (e != 0) {
+            /* Committed, but maybe not on disk: never acknowledge it as saved. */
+            fprintf(stderr, "database: cannot sync the WAL: %s\n", strerror(e));
+            for (struct store_job *j = jobs; j; j = j->next)
+                if (j->rc == SP_OK)
+                    j->rc = e == ENOSPC ? SP_ENOSPACE : SP_EIO;
+        }
+        complete(jobs);
+    }
+    if (wal_fd >= 0)
+        close(wal_fd);
+    wal_fd = -1;
+    return NULL;
+}
+
 static void run_batch(struct store_job *jobs)
 {
     struct db *db = NULL;
@@ -148,6 +274,8 @@ static void run_batch(struct store_job *jobs)
                 sqlite3_step(ps) == SQLITE_ROW)
                 page_size = sqlite3_column_int64(ps, 0);
             sqlite3_finalize(ps);
+            if (pipelined) /* the syncer fsyncs the WAL before any reply (see above) */
+                sqlite3_exec(wh, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
             hooked = wh;
         }
         if (wal_refusing && !checkpoint(wh, 0) && wal_refusing)
@@ -199,18 +327,31 @@ finish:
     in_batch = false;
     store_write_unlock();
     atomic_fetch_add_explicit(&n_batches, 1, memory_order_relaxed);
-    while (jobs) {
-        struct store_job *next = jobs->next;
-        atomic_fetch_add_explicit(&n_jobs, 1, memory_order_relaxed);
-        jobs->done(jobs->arg, jobs->rc); /* may free the job */
-        jobs = next;
+    if (pipelined) {
+        to_syncer(jobs);
+        return;
     }
+    complete(jobs);
+}
+
+/* Pipelined: wait until the syncer has taken every committed batch (it is syncing the last
+ * one, or idle) before the next batch starts. One batch executes while one is synced: the
+ * requests that arrive meanwhile queue and form the next batch, instead of many small commits
+ * that each write the same pages to the WAL again. */
+static void wait_syncer_caught_up(void)
+{
+    pthread_mutex_lock(&s_lock);
+    while (s_head)
+        pthread_cond_wait(&s_taken, &s_lock);
+    pthread_mutex_unlock(&s_lock);
 }
 
 static void *writer_main(void *arg)
 {
     (void)arg;
     for (;;) {
+        if (pipelined)
+            wait_syncer_caught_up();
         pthread_mutex_lock(&q_lock);
         while (!q_head && !stopping)
             pthread_cond_wait(&q_cond, &q_lock);
@@ -231,15 +372,37 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+static void stop_syncer(void)
+{
+    if (!s_running)
+        return;
+    pthread_mutex_lock(&s_lock);
+    s_stopping = true;
+    pthread_cond_signal(&s_cond);
+    pthread_mutex_unlock(&s_lock);
+    pthread_join(syncer, NULL);
+    s_running = false;
+}
+
 int store_writer_start(const char *db_path, struct sp_error *err)
 {
     if (running)
         return SP_OK;
     writer_db_path = db_path;
     stopping = false;
+    pipelined = !db_sync_is_normal() && strcmp(db_path, ":memory:") != 0;
+    if (pipelined) {
+        s_stopping = false;
+        int e = pthread_create(&syncer, NULL, syncer_main, NULL);
+        if (e != 0)
+            return sp_error_set(err, SP_ENOMEM, "cannot start the syncer thread: %s", strerror(e));
+        s_running = true;
+    }
     int e = pthread_create(&writer, NULL, writer_main, NULL);
-    if (e != 0)
+    if (e != 0) {
+        stop_syncer();
         return sp_error_set(err, SP_ENOMEM, "cannot start the writer thread: %s", strerror(e));
+    }
     running = true;
     return SP_OK;
 }
@@ -253,6 +416,7 @@ void store_writer_stop(void)
     pthread_cond_signal(&q_cond);
     pthread_mutex_unlock(&q_lock);
     pthread_join(writer, NULL);
+    stop_syncer(); /* after the writer: it syncs and answers every batch still waiting */
     running = false;
 }
 
@@ -280,4 +444,5 @@ void store_writer_stats(struct store_writer_stats *out)
     out->jobs = atomic_load_explicit(&n_jobs, memory_order_relaxed);
     out->batches = atomic_load_explicit(&n_batches, memory_order_relaxed);
     out->busy_failures = atomic_load_explicit(&n_busy, memory_order_relaxed);
+    out->syncs = atomic_load_explicit(&n_syncs, memory_order_relaxed);
 }

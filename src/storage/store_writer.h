@@ -5,16 +5,17 @@
  * A job is submitted by any thread and runs later on the writer thread, with the writer's own
  * connection (db_thread of that thread: api_db()/store_db_thread() return it there), inside a
  * savepoint of its own: a job that returns an error has its changes rolled back and nothing
- * else. When the batch is committed, every job's done callback runs (on the writer thread)
- * with the job's final code: the job's own error, SP_OK when its changes are on disk, or the
+ * else. When the batch is committed and, with synchronous=FULL, the WAL fsynced (by the
+ * syncer thread, while the writer already runs the next batch), every job's done callback runs
+ * (on the syncer thread; on the writer with SPROUT_SYNC=normal) with the job's final code: the job's own error, SP_OK when its changes are on disk, or the
  * commit's error (SP_EBUSY: the database stayed locked by another process for the whole busy
  * timeout; SP_ENOSPACE; SP_EIO ...), in which case none of its changes were kept.
  * Inside a job, store_txn_begin/end become a nested savepoint and store_write_lock() is a
  * no-op: the writer holds the process-wide write lock for the whole batch, so writes that do
  * not go through the writer (uploads) still queue behind it as before.
  * Ownership: a job struct is the caller's until its done callback has run.
- * Thread model: submit from any thread; run/done on the writer thread; start/stop from the
- * main thread.
+ * Thread model: submit from any thread; run on the writer thread, done on the syncer (or the
+ * writer); start/stop from the main thread.
  */
 #ifndef SP_STORAGE_STORE_WRITER_H
 #define SP_STORAGE_STORE_WRITER_H
@@ -55,7 +56,7 @@ bool store_writer_wal_problem(char *buf, size_t size);
 
 /* Counters since start, for /api/health and the benchmarks (approximate, relaxed reads). */
 struct store_writer_stats {
-    unsigned long long jobs, batches, busy_failures;
+    unsigned long long jobs, batches, busy_failures, syncs;
 };
 void store_writer_stats(struct store_writer_stats *out);
 

@@ -268,3 +268,39 @@ def test_wal_that_cannot_be_checkpointed_is_reported_and_bounded(start_server, t
     # the reader is gone: the next write checkpoints and goes through, health is ok again
     post(srv, f"/api/chat/sessions/{session}/messages", {"userId": DEFAULT_USER, "role": "user", "content": "ok"})
     assert srv.request("GET", "/api/health").json["status"] == "ok"
+
+
+# ---------- -shm faults (finding 5) ----------
+
+def test_shm_truncated_under_exclusive_lock_mode_is_harmless(start_server, tmp_path):
+    """SPROUT_DB_LOCK=exclusive: SQLite keeps the WAL index in the server's memory, so a -shm
+    file truncated under the running server (with the default shared mode the server dies of
+    SIGBUS) changes nothing; other programs cannot open the database meanwhile."""
+    srv = start_server(env={"SPROUT_DB_LOCK": "exclusive"})
+    session = new_session(srv)
+    shm = tmp_path / "sprout.db-shm"
+    maps = open(f"/proc/{srv.proc.pid}/maps").read()
+    assert "sprout.db-shm" not in maps, "the -shm file is mapped"
+    shm.write_bytes(b"x" * 65536)      # whatever another program leaves there ...
+    os.truncate(shm, 0)                # ... and cuts short
+    for k in range(20):
+        post(srv, f"/api/chat/sessions/{session}/messages",
+             {"userId": DEFAULT_USER, "role": "user", "content": f"m{k}"})
+    assert srv.proc.poll() is None
+    assert srv.request("GET", "/api/health").json["status"] == "ok"
+    msgs = srv.request("GET", f"/api/chat/sessions/{session}/messages").json
+    assert len(msgs) == 20
+    other = sqlite3.connect(tmp_path / "sprout.db", timeout=0.2)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        other.execute("SELECT count(*) FROM chat_messages").fetchone()
+    other.close()
+    srv.stop()
+    assert ids_in(tmp_path / "sprout.db") == {m["id"] for m in msgs}
+
+
+def test_db_lock_setting_is_checked(tmp_path):
+    from conftest import BIN
+    env = dict(os.environ, SPROUT_DB_LOCK="sometimes", DB_PATH=str(tmp_path / "x.db"))
+    r = subprocess.run([str(BIN), "db", "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "SPROUT_DB_LOCK must be 'shared' (the default) or 'exclusive'" in r.stderr

@@ -1,7 +1,10 @@
 /* tests/unit/storage/test_writer.c: group commit (storage/store_writer.c): jobs queued before
  * the writer starts form one batch; a failing job's changes (nested transactions included)
  * are rolled back and nothing else; every done callback gets its job's final code; a database
- * locked by another connection fails the batch with SP_EBUSY and keeps nothing. */
+ * locked by another connection fails the batch with SP_EBUSY and keeps nothing; at FULL the
+ * replies wait for the syncer's fsync of the WAL (done runs on the syncer thread, one sync per
+ * batch), with SPROUT_SYNC=normal they do not (done on the writer, no sync). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,11 +23,13 @@ struct tjob {
     bool nested;         /* insert inside store_txn_begin/end */
     int done_rc;
     bool done;
+    pthread_t run_thread, done_thread;
 };
 
 static int run(void *arg)
 {
     struct tjob *t = arg;
+    t->run_thread = pthread_self();
     struct db *db;
     if (db_thread(path, &db, NULL) != SP_OK)
         return SP_EDB;
@@ -47,6 +52,7 @@ static void done(void *arg, int rc)
 {
     struct tjob *t = arg;
     t->done_rc = rc;
+    t->done_thread = pthread_self();
     t->done = true;
 }
 
@@ -153,9 +159,48 @@ static void test_locked_database_fails_the_batch(void)
     unlink(path);
 }
 
+static void sync_case(bool normal)
+{
+    fresh_db();
+    db_set_sync_normal(normal);
+    struct tjob a, b;
+    init(&a, 1);
+    init(&b, 2);
+    struct store_writer_stats before, after;
+    store_writer_stats(&before);
+    store_writer_submit(&a.job);
+    store_writer_submit(&b.job);
+    CHECK(store_writer_start(path, NULL) == SP_OK);
+    store_writer_stop();
+    db_thread_close_all();
+    store_writer_stats(&after);
+    CHECK(a.done && b.done);
+    CHECK_EQ_INT(a.done_rc, SP_OK);
+    CHECK_EQ_INT(b.done_rc, SP_OK);
+    CHECK_EQ_INT(after.batches - before.batches, 1);
+    CHECK_EQ_INT(after.syncs - before.syncs, normal ? 0 : 1);
+    CHECK(pthread_equal(a.run_thread, a.done_thread) == (normal ? 1 : 0));
+    long long n = 0;
+    CHECK_EQ_INT(sum_rows(&n), 3);
+    db_set_sync_normal(false);
+    unlink(path);
+}
+
+static void test_full_replies_after_the_wal_sync(void)
+{
+    sync_case(false);
+}
+
+static void test_normal_replies_at_commit(void)
+{
+    sync_case(true);
+}
+
 int main(void)
 {
     RUN(test_one_batch_failures_isolated);
     RUN(test_locked_database_fails_the_batch);
+    RUN(test_full_replies_after_the_wal_sync);
+    RUN(test_normal_replies_at_commit);
     return check_report("test_writer");
 }
