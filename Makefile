@@ -4,7 +4,7 @@
 #   make units      C unit tests (sanitizer build) into build/debug/tests/, and the test-only
 #                   programs of tests/drivers/ (driven by pytest) into build/debug/drivers/
 #   make test       everything tests/run.sh runs (units, conformance, CLI, end to end)
-#   make check      warnings as errors + banned functions + layer rules
+#   make check      warnings as errors + banned functions + layer rules + clang-format
 #   make fuzz       libFuzzer targets (clang) into build/fuzz/, each run FUZZ_SECONDS (default 5)
 #                   on its committed corpus tests/fuzz/corpus/<target>/; see docs/FUZZING.md
 #   make man        build/sprout.1, the man page, written by the binary from its command table
@@ -127,6 +127,7 @@ test: release debug units
 check:
 	$(MAKE) -B EXTRA_CFLAGS=-Werror release debug units
 	scripts/check-source.sh
+	scripts/format.sh --check
 
 # ---- fuzzing (clang only; docs/FUZZING.md) ----
 FUZZ_CC      ?= clang

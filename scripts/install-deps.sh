@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
       libsqlite3-dev uuid-dev libssl-dev libpoppler-glib-dev sqlite3 python3 python3-pytest
-      curl wrk hyperfine poppler-utils nodejs npm libjs-marked node-dompurify chromium clang
+      curl wrk hyperfine poppler-utils nodejs npm libjs-marked node-dompurify chromium clang clang-format
       postgresql libpq-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -118,8 +118,8 @@ int agent_emit_node_row(struct agent_env *env, const json_t *row, struct sp_erro
 
 void agent_emit_edge(struct agent_env *env, const char *source_id, const char *target_id)
 {
-    json_t *o = json_pack("{s:{s:s,s:s}}", "edge", "sourceNodeId", source_id, "targetNodeId",
-                          target_id);
+    json_t *o =
+        json_pack("{s:{s:s,s:s}}", "edge", "sourceNodeId", source_id, "targetNodeId", target_id);
     agent_emit(env, "edge_created", o);
     json_decref(o);
 }
@@ -130,8 +130,8 @@ int agent_emit_child_edges(struct agent_env *env, const char *parent_id, const c
     struct buf b = BUF_INIT(0);
     json_t *edges = NULL, *e;
     size_t i;
-    int rc = agent_read_json(store_graph_child_edges(env->db, parent_id, type, &b, err), &b,
-                             &edges, err);
+    int rc = agent_read_json(store_graph_child_edges(env->db, parent_id, type, &b, err), &b, &edges,
+                             err);
     json_array_foreach(edges, i, e)
         agent_emit_edge(env, json_string_value(json_object_get(e, "sourceNodeId")),
                         json_string_value(json_object_get(e, "targetNodeId")));
@@ -274,8 +274,8 @@ int agent_tool_node_saved(struct agent_env *env, const char *id, const char *tit
     return rc ? sp_error_set(err, SP_ENOMEM, "out of memory") : SP_OK;
 }
 
-int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool,
-                         const char *what, bool distinct,
+int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool, const char *what,
+                         bool distinct,
                          const char *(*find)(const void *find_arg, const char *title),
                          const void *find_arg, bool *inserted, struct buf *result,
                          struct sp_error *err)
@@ -283,8 +283,7 @@ int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool,
     const char *s = json_string_value(json_object_get(input, "source_title"));
     const char *t = json_string_value(json_object_get(input, "target_title"));
     if (!s || !t)
-        return sp_error_set(err, SP_EINVAL, "%s needs string source_title and target_title",
-                            tool);
+        return sp_error_set(err, SP_EINVAL, "%s needs string source_title and target_title", tool);
     const char *src = find(find_arg, s), *dst = find(find_arg, t);
     if (!src || !dst)
         return sp_error_set(err, SP_ENOTFOUND,
@@ -298,5 +297,5 @@ int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool,
         return rc;
     agent_emit_edge(env, src, dst);
     return buf_puts(result, "{\"saved\":true}") ? sp_error_set(err, SP_ENOMEM, "out of memory")
-                                                 : SP_OK;
+                                                : SP_OK;
 }

@@ -26,13 +26,13 @@
 struct db;
 
 struct agent_env {
-    const struct llm_client *llm;   /* never NULL inside an agent */
+    const struct llm_client *llm; /* never NULL inside an agent */
     const char *db_path;
-    struct db *db;                  /* this thread's connection */
-    struct run *run;                /* event sink; NULL: emit nothing */
-    const atomic_bool *cancel;      /* run_cancel_flag(run), or NULL */
-    const char *agent;              /* the label A */
-    struct llm_usage usage;         /* summed over this agent's model calls */
+    struct db *db;             /* this thread's connection */
+    struct run *run;           /* event sink; NULL: emit nothing */
+    const atomic_bool *cancel; /* run_cancel_flag(run), or NULL */
+    const char *agent;         /* the label A */
+    struct llm_usage usage;    /* summed over this agent's model calls */
 };
 
 /* Set up env for the calling thread: db = db_thread(db_path). */
@@ -75,8 +75,8 @@ int agent_tool_node_saved(struct agent_env *env, const char *id, const char *tit
  * source="<s>" target="<t>""); with distinct, one node for both is SP_EINVAL; a cancelled run
  * SP_EABORT. Then the edge is saved (store_graph_edge_ensure; *inserted, when not NULL, says
  * whether it is new), edge_created emitted and result gets {"saved":true}. */
-int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool,
-                         const char *what, bool distinct,
+int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool, const char *what,
+                         bool distinct,
                          const char *(*find)(const void *find_arg, const char *title),
                          const void *find_arg, bool *inserted, struct buf *result,
                          struct sp_error *err);

@@ -53,13 +53,13 @@ struct boot_state {
     const char *concept_id;
     const char *concept_title;
     const char *branch_id;
-    char assessment_id[37];     /* "" until the first question */
-    json_t *saved;              /* title -> node id (a repeated title overwrites) */
+    char assessment_id[37]; /* "" until the first question */
+    json_t *saved;          /* title -> node id (a repeated title overwrites) */
     struct bootstrap_result *res;
 };
 
 struct boot_ctx {
-    struct agent_env env;       /* first member: agent_loop_hooks' ctx rule */
+    struct agent_env env; /* first member: agent_loop_hooks' ctx rule */
     struct boot_state *st;
 };
 
@@ -119,10 +119,11 @@ static int tool_question(struct boot_ctx *c, json_t *input, struct buf *result,
         return agent_oom(err);
     }
     q.options_json = json_is_array(options) ? buf_cstr(&opts) : NULL;
-    int rc = agent_cancelled(&c->env) ? sp_error_set(err, SP_EABORT, "the run was cancelled")
-                                      : store_graph_add_diagnostic_question(
-                                            c->env.db, st->user_id, st->concept_id,
-                                            st->concept_title, st->assessment_id, &q, err);
+    int rc =
+        agent_cancelled(&c->env)
+            ? sp_error_set(err, SP_EABORT, "the run was cancelled")
+            : store_graph_add_diagnostic_question(c->env.db, st->user_id, st->concept_id,
+                                                  st->concept_title, st->assessment_id, &q, err);
     buf_release(&opts);
     if (rc != SP_OK)
         return rc;
@@ -185,13 +186,13 @@ static int boot_exec(void *ctx, const char *name, json_t *input, struct buf *res
 }
 
 /* The concept already has subconcepts: node_created for each, edge_created for their edges. */
-static int replay(struct agent_env *env, const char *concept_id, json_t *rows,
-                  struct sp_error *err)
+static int replay(struct agent_env *env, const char *concept_id, json_t *rows, struct sp_error *err)
 {
     size_t i;
     json_t *row;
     int rc = SP_OK;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         if (rc == SP_OK)
             rc = agent_emit_node_row(env, row, err);
     }
@@ -204,11 +205,14 @@ static int finish(struct agent_env *env, const struct boot_state *st, const char
                   json_t *tool_calls, struct sp_error *err)
 {
     struct buf meta = BUF_INIT(0), prompt = BUF_INIT(0);
-    int rc = buf_printf(&meta, "{\"count\":%d,\"mode\":\"subconcept_bootstrap_agent\","
-                               "\"toolCalls\":[", st->res->subconcepts);
+    int rc = buf_printf(&meta,
+                        "{\"count\":%d,\"mode\":\"subconcept_bootstrap_agent\","
+                        "\"toolCalls\":[",
+                        st->res->subconcepts);
     size_t i;
     json_t *call;
-    json_array_foreach(tool_calls, i, call) {
+    json_array_foreach(tool_calls, i, call)
+    {
         if (rc == SP_OK && i)
             rc = buf_putc(&meta, ',');
         if (rc == SP_OK)
@@ -231,8 +235,7 @@ static int finish(struct agent_env *env, const struct boot_state *st, const char
 
 int agent_bootstrap_run(struct agent_env *env, const char *user_id, const char *concept_id,
                         const char *topic_title, const char *document_context, bool small,
-                        bool generate_questions, struct bootstrap_result *out,
-                        struct sp_error *err)
+                        bool generate_questions, struct bootstrap_result *out, struct sp_error *err)
 {
     struct bootstrap_result local = { 0 };
     struct bootstrap_result *res = out ? out : &local;
@@ -241,8 +244,8 @@ int agent_bootstrap_run(struct agent_env *env, const char *user_id, const char *
     json_t *concept = NULL, *existing = NULL;
     int rc = agent_read_json(store_nodes_get(env->db, concept_id, &b, err), &b, &concept, err);
     if (rc == SP_OK)
-        rc = agent_read_json(store_graph_children(env->db, concept_id, "subconcept", &b, err),
-                             &b, &existing, err);
+        rc = agent_read_json(store_graph_children(env->db, concept_id, "subconcept", &b, err), &b,
+                             &existing, err);
     if (rc == SP_OK && json_array_size(existing) > 0) {
         res->subconcepts = (int)json_array_size(existing);
         rc = replay(env, concept_id, existing, err);
@@ -257,18 +260,22 @@ int agent_bootstrap_run(struct agent_env *env, const char *user_id, const char *
     const bool questions = generate_questions && have == 0;
 
     struct boot_state st = {
-        .user_id = user_id, .concept_id = concept_id,
+        .user_id = user_id,
+        .concept_id = concept_id,
         .concept_title = json_string_value(json_object_get(concept, "title")),
         .branch_id = json_string_value(json_object_get(concept, "branchId")),
-        .saved = json_object(), .res = res,
+        .saved = json_object(),
+        .res = res,
     };
     const char *desc = json_string_value(json_object_get(concept, "desc"));
     const char *vars[] = {
-        "concept_title", st.concept_title, "concept_desc", desc,
-        "topic_title", topic_title ? topic_title : "Topic",
+        "concept_title",    st.concept_title,
+        "concept_desc",     desc,
+        "topic_title",      topic_title ? topic_title : "Topic",
         "document_context", document_context,
-        "questions", questions ? "yes" : "", "no_questions", questions ? "" : "yes",
-        "question_range", small ? "2 to 3" : "5 to 10",
+        "questions",        questions ? "yes" : "",
+        "no_questions",     questions ? "" : "yes",
+        "question_range",   small ? "2 to 3" : "5 to 10",
         "subconcept_range", small ? "2 to 3" : "8 to 12",
     };
     struct buf system = BUF_INIT(0), user = BUF_INIT(0);
@@ -292,11 +299,12 @@ int agent_bootstrap_run(struct agent_env *env, const char *user_id, const char *
         rc = sp_error_set(err, SP_EABORT, "the run was cancelled");
     if (rc == SP_OK) {
         struct boot_ctx ctx = { .env = *env, .st = &st };
-        struct llm_loop loop = { .model = model, .max_tokens = BOOT_MAX_TOKENS,
-                                 .system = buf_cstr(&system), .tools = tools,
+        struct llm_loop loop = { .model = model,
+                                 .max_tokens = BOOT_MAX_TOKENS,
+                                 .system = buf_cstr(&system),
+                                 .tools = tools,
                                  .n_tools = n_tools,
-                                 .max_iterations = small ? BOOT_ITERATIONS_SMALL
-                                                         : BOOT_ITERATIONS,
+                                 .max_iterations = small ? BOOT_ITERATIONS_SMALL : BOOT_ITERATIONS,
                                  .messages = messages };
         struct llm_loop_hooks hooks = agent_loop_hooks(&ctx.env, boot_exec);
         res->ran = true;

@@ -34,10 +34,10 @@
 #define AGENT_BOOTSTRAP_PREFIX "subconcept_bootstrap:"
 
 struct bootstrap_result {
-    bool ran;             /* the model was called (agent_start was emitted) */
-    int subconcepts;      /* saved by this run (or found, when it did not run) */
-    int edges;            /* saved by this run */
-    int questions;        /* saved by this run */
+    bool ran;        /* the model was called (agent_start was emitted) */
+    int subconcepts; /* saved by this run (or found, when it did not run) */
+    int edges;       /* saved by this run */
+    int questions;   /* saved by this run */
 };
 
 /* The agent label "subconcept_bootstrap:<concept title>" into out (replaces its content). */

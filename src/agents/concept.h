@@ -42,9 +42,8 @@ int agent_diagnostic_load(struct db *db, const char *user_id, const char *concep
  * model call and write the assessment and its questions in one transaction (nothing is
  * written when the call fails; when another request wrote a diagnostic meanwhile, that one is
  * used and the generated questions are dropped). concept: the node row. usage may be NULL. */
-int agent_diagnostic_ensure(const struct llm_client *llm, struct db *db,
-                            const atomic_bool *cancel, const char *user_id,
-                            const json_t *concept, const char *topic_title,
+int agent_diagnostic_ensure(const struct llm_client *llm, struct db *db, const atomic_bool *cancel,
+                            const char *user_id, const json_t *concept, const char *topic_title,
                             struct diagnostic_bundle *out, struct llm_usage *usage,
                             struct sp_error *err);
 

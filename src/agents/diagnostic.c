@@ -86,7 +86,8 @@ static size_t clean_questions(const json_t *items, struct learning_question *q, 
 {
     size_t n = 0, i;
     json_t *it;
-    json_array_foreach(items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         if (n == DIAG_MAX_QUESTIONS)
             break;
         const char *prompt = learning_str(it, "prompt");
@@ -97,8 +98,7 @@ static size_t clean_questions(const json_t *items, struct learning_question *q, 
         json_t *o = json_object_get(it, "options");
         size_t n_str = 0, k;
         json_t *x;
-        json_array_foreach(o, k, x)
-            n_str += json_is_string(x) != 0;
+        json_array_foreach(o, k, x) n_str += json_is_string(x) != 0;
         bool mcq = fmt && strcmp(fmt, "mcq") == 0 && n_str >= 2 && n_str == json_array_size(o);
         opts[n] = NULL;
         if (mcq) {
@@ -116,21 +116,23 @@ static size_t clean_questions(const json_t *items, struct learning_question *q, 
             .prompt = prompt,
             .options = opts[n],
             .correct_answer = learning_str(it, "correctAnswer"),
-            .difficulty = diff < 1 ? 1 : diff > 5 ? 5 : diff,
+            .difficulty = diff < 1   ? 1
+                          : diff > 5 ? 5
+                                     : diff,
         };
         n++;
     }
     return n;
 }
 
-static int generate(const struct llm_client *llm, const atomic_bool *cancel,
-                    const json_t *concept, const char *topic_title, json_t **items,
-                    struct llm_usage *usage, struct sp_error *err)
+static int generate(const struct llm_client *llm, const atomic_bool *cancel, const json_t *concept,
+                    const char *topic_title, json_t **items, struct llm_usage *usage,
+                    struct sp_error *err)
 {
     const char *desc = learning_str(concept, "desc");
     const char *vars[] = { "concept_title", learning_str(concept, "title"),
-                           "concept_desc", desc && *desc ? desc : "(no description)",
-                           "topic_title", topic_title ? topic_title : "(none)" };
+                           "concept_desc",  desc && *desc ? desc : "(no description)",
+                           "topic_title",   topic_title ? topic_title : "(none)" };
     struct buf prompt = BUF_INIT(0);
     int rc = agent_prompt_fill(&prompt, "diagnostic.md", vars, N_PAIRS(vars), err);
     struct llm_usage u = { 0 };
@@ -148,9 +150,8 @@ static int generate(const struct llm_client *llm, const atomic_bool *cancel,
     return rc;
 }
 
-int agent_diagnostic_ensure(const struct llm_client *llm, struct db *db,
-                            const atomic_bool *cancel, const char *user_id,
-                            const json_t *concept, const char *topic_title,
+int agent_diagnostic_ensure(const struct llm_client *llm, struct db *db, const atomic_bool *cancel,
+                            const char *user_id, const json_t *concept, const char *topic_title,
                             struct diagnostic_bundle *out, struct llm_usage *usage,
                             struct sp_error *err)
 {
@@ -168,8 +169,8 @@ int agent_diagnostic_ensure(const struct llm_client *llm, struct db *db,
         json_decref(items);
         return sp_error_set(err, SP_EABORT, "cancelled");
     }
-    size_t cap = json_array_size(items) < DIAG_MAX_QUESTIONS ? json_array_size(items)
-                                                              : DIAG_MAX_QUESTIONS;
+    size_t cap =
+        json_array_size(items) < DIAG_MAX_QUESTIONS ? json_array_size(items) : DIAG_MAX_QUESTIONS;
     struct learning_question *q = calloc(cap + 1, sizeof *q);
     char **opts = calloc(cap + 1, sizeof *opts);
     size_t n = q && opts ? clean_questions(items, q, opts) : 0;

@@ -115,8 +115,8 @@ static int append_trimmed(struct buf *out, const char *s, size_t n)
     return buf_append(out, s, n);
 }
 
-int graph_fill_split(const char *tmpl, const char *const *vars, size_t n_vars,
-                     struct buf *system, struct buf *user)
+int graph_fill_split(const char *tmpl, const char *const *vars, size_t n_vars, struct buf *system,
+                     struct buf *user)
 {
     struct buf all = BUF_INIT(0);
     int rc = graph_fill(&all, tmpl, vars, n_vars);
@@ -171,7 +171,8 @@ const char *graph_title_lookup(json_t *map, const char *title)
     const char *k;
     json_t *v;
     graph_title_key(&a, title);
-    json_object_foreach(map, k, v) {
+    json_object_foreach(map, k, v)
+    {
         graph_title_key(&b, k);
         if (json_is_string(v) && strcmp(buf_cstr(&a), buf_cstr(&b)) == 0) {
             hit = json_string_value(v);
@@ -190,7 +191,8 @@ int graph_document_context(struct buf *out, json_t *docs)
     size_t i;
     json_t *doc;
     int rc = SP_OK;
-    json_array_foreach(docs, i, doc) {
+    json_array_foreach(docs, i, doc)
+    {
         const char *name = json_string_value(json_object_get(doc, "originalFilename"));
         const char *text = json_string_value(json_object_get(doc, "extractedText"));
         if (!text)
@@ -206,8 +208,10 @@ int graph_document_context(struct buf *out, json_t *docs)
         int cut = 0;
         rc = graph_utf8_prefix(out, all.data, GRAPH_DOC_CONTEXT_MAX, &cut);
         if (rc == SP_OK && cut)
-            rc = buf_printf(out, "\n\n[The documents were cut here: only their first %d "
-                            "characters are included.]", GRAPH_DOC_CONTEXT_MAX);
+            rc = buf_printf(out,
+                            "\n\n[The documents were cut here: only their first %d "
+                            "characters are included.]",
+                            GRAPH_DOC_CONTEXT_MAX);
     }
     buf_release(&all);
     return rc;
@@ -235,7 +239,8 @@ int graph_legacy_subconcepts(json_t *reply, json_t **out, struct sp_error *err)
     size_t i;
     json_t *it;
     int rc = items && keys ? SP_OK : SP_ENOMEM;
-    json_array_foreach(reply, i, it) {
+    json_array_foreach(reply, i, it)
+    {
         if (rc != SP_OK || json_array_size(items) >= GRAPH_LEGACY_MAX_SUBCONCEPTS)
             break;
         const char *title = json_string_value(json_object_get(it, "title"));
@@ -252,7 +257,8 @@ int graph_legacy_subconcepts(json_t *reply, json_t **out, struct sp_error *err)
         json_t *deps = json_array();
         json_t *d;
         size_t j;
-        json_array_foreach(json_object_get(it, "depends_on"), j, d) {
+        json_array_foreach(json_object_get(it, "depends_on"), j, d)
+        {
             if (!json_is_string(d))
                 continue;
             json_t *dt = graph_trimmed(json_string_value(d));
@@ -265,12 +271,14 @@ int graph_legacy_subconcepts(json_t *reply, json_t **out, struct sp_error *err)
                                                "depends_on", deps));
     }
     /* dependencies -> canonical titles of returned subconcepts, no self, no duplicates */
-    json_array_foreach(items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         json_t *canon = json_array();
         json_t *d;
         size_t j;
         const char *self = json_string_value(json_object_get(it, "title"));
-        json_array_foreach(json_object_get(it, "depends_on"), j, d) {
+        json_array_foreach(json_object_get(it, "depends_on"), j, d)
+        {
             if (graph_title_key(&key, json_string_value(d)) != SP_OK)
                 continue;
             json_t *c = json_object_get(keys, buf_cstr(&key));
@@ -332,14 +340,16 @@ int graph_legacy_diagnostic_summary(json_t *data, json_t **out)
     json_t *items = json_array(), *strengths = json_array(), *gaps = json_array();
     size_t i;
     json_t *a, *q;
-    json_array_foreach(answers, i, a) {
+    json_array_foreach(answers, i, a)
+    {
         const char *qid = json_string_value(json_object_get(a, "questionId"));
         if (qid)
             json_object_set(latest, qid, a);
     }
     long answered = 0, n_scores = 0;
     double sum = 0;
-    json_array_foreach(questions, i, q) {
+    json_array_foreach(questions, i, q)
+    {
         const char *qid = json_string_value(json_object_get(q, "id"));
         json_t *ans = qid ? json_object_get(latest, qid) : NULL;
         json_t *text = json_object_get(ans, "answerText");
@@ -353,8 +363,8 @@ int graph_legacy_diagnostic_summary(json_t *data, json_t **out)
         json_t *ic;
         if (json_is_boolean(is_correct))
             ic = json_incref(is_correct);
-        else if (ans && json_is_string(sel) && json_is_string(correct) &&
-                 format && strcmp(format, "mcq") == 0)
+        else if (ans && json_is_string(sel) && json_is_string(correct) && format &&
+                 strcmp(format, "mcq") == 0)
             ic = json_boolean(json_equal(sel, correct));
         else
             ic = json_null();
@@ -373,11 +383,13 @@ int graph_legacy_diagnostic_summary(json_t *data, json_t **out)
         if (weak && json_array_size(gaps) < GRAPH_LEGACY_MAX_GAPS)
             json_array_append(gaps, prompt ? prompt : json_null());
         json_t *feedback = json_object_get(ans, "feedback");
-        json_array_append_new(items, json_pack(
-            "{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:o,s:o,s:O?}", "questionId", json_object_get(q, "id"),
-            "prompt", prompt, "format", json_object_get(q, "format"), "difficulty",
-            json_object_get(q, "difficulty"), "studentAnswer", student, "correctAnswer",
-            correct, "isCorrect", ic, "score", score, "feedback", feedback));
+        json_array_append_new(items,
+                              json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:o,s:o,s:O?}",
+                                        "questionId", json_object_get(q, "id"), "prompt", prompt,
+                                        "format", json_object_get(q, "format"), "difficulty",
+                                        json_object_get(q, "difficulty"), "studentAnswer", student,
+                                        "correctAnswer", correct, "isCorrect", ic, "score", score,
+                                        "feedback", feedback));
     }
     json_decref(latest);
     *out = json_pack("{s:O?,s:I,s:I,s:o,s:o,s:o,s:o}", "assessmentId",

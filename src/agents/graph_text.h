@@ -29,8 +29,8 @@ int graph_fill(struct buf *out, const char *tmpl, const char *const *vars, size_
  * message. Fill both halves (graph_fill; each trimmed of surrounding white space) into system
  * and user (appended). Without the marker, everything is the system prompt. */
 #define GRAPH_USER_MARK "<!-- user -->"
-int graph_fill_split(const char *tmpl, const char *const *vars, size_t n_vars,
-                     struct buf *system, struct buf *user);
+int graph_fill_split(const char *tmpl, const char *const *vars, size_t n_vars, struct buf *system,
+                     struct buf *user);
 
 /* The comparison key of a title, the one every agent uses (topic/bootstrap excerpt matching,
  * edge fall-backs, review insertions §9.3 via learning_title_key): white space as JavaScript's

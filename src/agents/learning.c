@@ -72,7 +72,8 @@ json_t *learning_latest_answers(const json_t *answers)
     json_t *map = json_object();
     size_t i;
     json_t *a;
-    json_array_foreach(answers, i, a) {
+    json_array_foreach(answers, i, a)
+    {
         const char *q = learning_str(a, "questionId");
         if (!q || !map)
             continue;
@@ -106,7 +107,8 @@ size_t learning_answered_count(const json_t *questions, const json_t *latest)
 {
     size_t i, n = 0;
     json_t *q;
-    json_array_foreach(questions, i, q) {
+    json_array_foreach(questions, i, q)
+    {
         char *s = learning_student_answer(json_object_get(latest, learning_str(q, "id")));
         n += s != NULL;
         free(s);
@@ -149,7 +151,8 @@ json_t *learning_diagnostic_summary(const char *assessment_id, const json_t *que
     size_t i, answered = 0, n_scores = 0;
     double sum = 0;
     json_t *q;
-    json_array_foreach(questions, i, q) {
+    json_array_foreach(questions, i, q)
+    {
         const json_t *a = json_object_get(latest, learning_str(q, "id"));
         char *student = learning_student_answer(a);
         int correct = bool_of(json_object_get(a, "isCorrect"));
@@ -172,15 +175,15 @@ json_t *learning_diagnostic_summary(const char *assessment_id, const json_t *que
             json_array_append_new(gaps, str_or_null(prompt));
         json_t *fb = a ? json_object_get(a, "feedback") : NULL;
         json_t *diff = json_object_get(q, "difficulty");
-        json_array_append_new(
-            items, json_pack("{s:O,s:o,s:o,s:O,s:o,s:o,s:o,s:o,s:O}", "questionId",
-                             json_object_get(q, "id"), "prompt", str_or_null(prompt), "format",
-                             str_or_null(fmt), "difficulty", diff ? diff : json_null(),
-                             "studentAnswer", str_or_null(student), "correctAnswer",
-                             str_or_null(right), "isCorrect",
-                             correct < 0 ? json_null() : json_boolean(correct), "score",
-                             has ? json_real(score) : json_null(), "feedback",
-                             fb ? fb : json_null()));
+        json_array_append_new(items, json_pack("{s:O,s:o,s:o,s:O,s:o,s:o,s:o,s:o,s:O}",
+                                               "questionId", json_object_get(q, "id"), "prompt",
+                                               str_or_null(prompt), "format", str_or_null(fmt),
+                                               "difficulty", diff ? diff : json_null(),
+                                               "studentAnswer", str_or_null(student),
+                                               "correctAnswer", str_or_null(right), "isCorrect",
+                                               correct < 0 ? json_null() : json_boolean(correct),
+                                               "score", has ? json_real(score) : json_null(),
+                                               "feedback", fb ? fb : json_null()));
         free(student);
     }
     return json_pack("{s:s,s:I,s:I,s:o,s:o,s:o,s:o}", "assessmentId", assessment_id,
@@ -195,16 +198,16 @@ json_t *learning_gradable(const json_t *questions, const json_t *latest)
     json_t *out = json_array();
     size_t i;
     json_t *q;
-    json_array_foreach(questions, i, q) {
+    json_array_foreach(questions, i, q)
+    {
         const char *id = learning_str(q, "id");
         const char *right = learning_str(q, "correctAnswer");
         char *student = learning_student_answer(json_object_get(latest, id));
         if (student && right && *right)
-            json_array_append_new(
-                out, json_pack("{s:s,s:o,s:o,s:s,s:s}", "questionId", id, "prompt",
-                               str_or_null(learning_str(q, "prompt")), "format",
-                               str_or_null(learning_str(q, "format")), "correctAnswer", right,
-                               "studentAnswer", student));
+            json_array_append_new(out, json_pack("{s:s,s:o,s:o,s:s,s:s}", "questionId", id,
+                                                 "prompt", str_or_null(learning_str(q, "prompt")),
+                                                 "format", str_or_null(learning_str(q, "format")),
+                                                 "correctAnswer", right, "studentAnswer", student));
         free(student);
     }
     return out;
@@ -218,7 +221,8 @@ static long index_of(const json_t *nodes, const char *id)
     json_t *n;
     if (!id)
         return -1;
-    json_array_foreach(nodes, i, n) {
+    json_array_foreach(nodes, i, n)
+    {
         const char *nid = learning_str(n, "id");
         if (nid && strcmp(nid, id) == 0)
             return (long)i;
@@ -231,9 +235,8 @@ static json_t *titles_where(const json_t *nodes, const char *flags, char want)
     json_t *out = json_array();
     size_t i;
     json_t *n;
-    json_array_foreach(nodes, i, n)
-        if (flags[i] == want)
-            json_array_append_new(out, str_or_null(learning_str(n, "title")));
+    json_array_foreach(nodes, i, n) if (flags[i] == want)
+        json_array_append_new(out, str_or_null(learning_str(n, "title")));
     return out;
 }
 
@@ -264,7 +267,8 @@ static void walk(const json_t *nodes, const json_t *edges, char *seen, long *que
     json_t *e;
     while (head < tail) {
         const char *from = learning_str(json_array_get(nodes, (size_t)queue[head++]), "id");
-        json_array_foreach(edges, i, e) {
+        json_array_foreach(edges, i, e)
+        {
             const char *s = learning_str(e, "sourceNodeId");
             if (!s || !from || strcmp(s, from) != 0)
                 continue;
@@ -293,13 +297,16 @@ json_t *learning_validate_graph(const json_t *subconcepts, const json_t *edges)
     json_t *e;
     if (!touched || !incoming || !seen || !queue)
         goto done;
-    json_array_foreach(edges, i, e) {
+    json_array_foreach(edges, i, e)
+    {
         long s = index_of(subconcepts, learning_str(e, "sourceNodeId"));
         long t = index_of(subconcepts, learning_str(e, "targetNodeId"));
         if (s < 0)
             continue;
         if (t < 0) {
-            json_array_append_new(broken, json_string(learning_str(json_array_get(subconcepts, (size_t)s), "title")));
+            json_array_append_new(broken,
+                                  json_string(learning_str(json_array_get(subconcepts, (size_t)s),
+                                                           "title")));
             continue;
         }
         total_edges++;
@@ -331,11 +338,10 @@ json_t *learning_validate_graph(const json_t *subconcepts, const json_t *edges)
     }
     if (json_array_size(unreachable))
         add_issue(issues, "Unreachable nodes (not connected to any root): ", unreachable);
-    out = json_pack("{s:b,s:O,s:o,s:o,s:I,s:I,s:o}", "valid",
-                            json_array_size(issues) == 0, "issues", issues, "orphanNodes",
-                            orphans, "unreachableNodes", unreachable, "totalNodes",
-                            (json_int_t)n, "totalEdges", (json_int_t)total_edges, "rootNodes",
-                            roots);
+    out =
+        json_pack("{s:b,s:O,s:o,s:o,s:I,s:I,s:o}", "valid", json_array_size(issues) == 0, "issues",
+                  issues, "orphanNodes", orphans, "unreachableNodes", unreachable, "totalNodes",
+                  (json_int_t)n, "totalEdges", (json_int_t)total_edges, "rootNodes", roots);
 done:
     free(touched);
     free(incoming);
@@ -379,7 +385,8 @@ json_t *learning_history_summary(const json_t *history)
     json_t *completed = json_array();
     double sum = 0;
     json_t *h;
-    json_array_foreach(history, i, h) {
+    json_array_foreach(history, i, h)
+    {
         json_t *m = json_object_get(h, "masteryScore");
         sum += json_is_number(m) ? json_number_value(m) : 0;
         const char *at = learning_str(h, "completedAt");
@@ -387,22 +394,23 @@ json_t *learning_history_summary(const json_t *history)
             continue;
         done++;
         const char *title = learning_str(h, "title");
-        json_array_append_new(completed,
-                              json_pack("{s:s?,s:O}", "title",
-                                        title ? title : learning_str(h, "nodeId"),
-                                        "masteryScore", m ? m : json_null()));
+        json_array_append_new(completed, json_pack("{s:s?,s:O}", "title",
+                                                   title ? title : learning_str(h, "nodeId"),
+                                                   "masteryScore", m ? m : json_null()));
     }
     double avg = learning_round3(sum / (double)n);
-    const char *level = avg >= 0.8 ? "advanced" : avg >= 0.5 ? "intermediate"
-                        : done  ? "beginner" : "new_student";
-    return json_pack("{s:o,s:s,s:f,s:I,s:I}", "completedConcepts", completed, "overallLevel",
-                     level, "averageMastery", avg, "totalTrackedNodes", (json_int_t)n,
-                     "totalCompleted", (json_int_t)done);
+    const char *level = avg >= 0.8   ? "advanced"
+                        : avg >= 0.5 ? "intermediate"
+                        : done       ? "beginner"
+                                     : "new_student";
+    return json_pack("{s:o,s:s,s:f,s:I,s:I}", "completedConcepts", completed, "overallLevel", level,
+                     "averageMastery", avg, "totalTrackedNodes", (json_int_t)n, "totalCompleted",
+                     (json_int_t)done);
 }
 
 /* ---- the review's insertion plans ---- */
 
-struct wnode {       /* the working set: siblings, then inserted nodes */
+struct wnode { /* the working set: siblings, then inserted nodes */
     char *id;
     char *title;
     char *key;
@@ -410,7 +418,7 @@ struct wnode {       /* the working set: siblings, then inserted nodes */
 struct work {
     struct wnode *v;
     size_t n, cap;
-    struct learning_edges edges;  /* the simulated edge set */
+    struct learning_edges edges; /* the simulated edge set */
 };
 
 static int work_add(struct work *w, const char *id, const char *title)
@@ -489,9 +497,8 @@ static int plan_link(struct learning_plan *p, struct work *w, long s, long t)
             store_learning_edges_op(&p->ops, sid, tid, false) != SP_OK)
             return SP_ENOMEM;
     }
-    return json_array_append_new(p->created_edges,
-                                 json_pack("{s:s,s:s}", "source", w->v[s].title, "target",
-                                           w->v[t].title))
+    return json_array_append_new(p->created_edges, json_pack("{s:s,s:s}", "source", w->v[s].title,
+                                                             "target", w->v[t].title))
                ? SP_ENOMEM
                : SP_OK;
 }
@@ -566,7 +573,8 @@ static json_t *clean_candidates(const json_t *additions, const struct work *w)
     json_t *keys = json_object();
     size_t i;
     json_t *a;
-    json_array_foreach(additions, i, a) {
+    json_array_foreach(additions, i, a)
+    {
         char *title = trim_dup(learning_str(a, "title"));
         char *desc = trim_dup(learning_str(a, "desc"));
         char *key = learning_title_key(title);
@@ -592,10 +600,11 @@ static int plan_begin(struct learning_plan *p, struct work *w, const json_t *sib
         return SP_ENOMEM;
     size_t i;
     json_t *x;
-    json_array_foreach(siblings, i, x)
-        if (learning_str(x, "id") && work_add(w, learning_str(x, "id"), learning_str(x, "title")))
-            return SP_ENOMEM;
-    json_array_foreach(edges, i, x) {
+    json_array_foreach(siblings, i, x) if (learning_str(x, "id") &&
+                                           work_add(w, learning_str(x, "id"),
+                                                    learning_str(x, "title"))) return SP_ENOMEM;
+    json_array_foreach(edges, i, x)
+    {
         const char *s = learning_str(x, "sourceNodeId"), *t = learning_str(x, "targetNodeId");
         if (s && t && store_learning_edges_add(&w->edges, s, t) != SP_OK)
             return SP_ENOMEM;
@@ -603,9 +612,9 @@ static int plan_begin(struct learning_plan *p, struct work *w, const json_t *sib
     return SP_OK;
 }
 
-int learning_plan_concepts(struct learning_plan *p, const json_t *current,
-                           const json_t *siblings, const json_t *edges,
-                           const json_t *additions, const char *user_id, struct sp_error *err)
+int learning_plan_concepts(struct learning_plan *p, const json_t *current, const json_t *siblings,
+                           const json_t *edges, const json_t *additions, const char *user_id,
+                           struct sp_error *err)
 {
     struct work w = { 0 };
     json_t *cands = NULL, *tails = json_object();
@@ -619,7 +628,8 @@ int learning_plan_concepts(struct learning_plan *p, const json_t *current,
     cands = clean_candidates(additions, &w);
     size_t i;
     json_t *c;
-    json_array_foreach(cands, i, c) {
+    json_array_foreach(cands, i, c)
+    {
         char *after = learning_title_key(learning_str(json_object_get(c, "item"), "insert_after"));
         long req = after && *after ? work_by_key(&w, after, n_siblings) : -1;
         free(after);
@@ -670,13 +680,14 @@ done:
 }
 
 /* Working-set indices of the titles in list (by key; not self, not in exclude), no repeats. */
-static int resolve_titles(const struct work *w, const json_t *list, long self,
-                          const long *exclude, size_t n_exclude, long *out, size_t *n_out)
+static int resolve_titles(const struct work *w, const json_t *list, long self, const long *exclude,
+                          size_t n_exclude, long *out, size_t *n_out)
 {
     size_t i;
     json_t *t;
     *n_out = 0;
-    json_array_foreach(list, i, t) {
+    json_array_foreach(list, i, t)
+    {
         char *key = learning_title_key(json_string_value(t));
         long k = key ? work_by_key(w, key, w->n) : -1;
         free(key);
@@ -694,9 +705,8 @@ static int resolve_titles(const struct work *w, const json_t *list, long self,
 }
 
 int learning_plan_subconcepts(struct learning_plan *p, const json_t *current,
-                              const json_t *siblings, const json_t *edges,
-                              const json_t *additions, const char *user_id,
-                              struct sp_error *err)
+                              const json_t *siblings, const json_t *edges, const json_t *additions,
+                              const char *user_id, struct sp_error *err)
 {
     struct work w = { 0 };
     json_t *cands = NULL;
@@ -717,7 +727,8 @@ int learning_plan_subconcepts(struct learning_plan *p, const json_t *current,
     }
     size_t i;
     json_t *c;
-    json_array_foreach(cands, i, c) {
+    json_array_foreach(cands, i, c)
+    {
         long nw;
         rc = plan_node(p, &w, current, user_id, learning_str(c, "title"), learning_str(c, "desc"),
                        &nw);

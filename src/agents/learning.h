@@ -62,23 +62,22 @@ json_t *learning_history_summary(const json_t *history);
 
 /* The path review's insertion (§9.4 concept level, §9.5 subconcept level). */
 struct learning_plan {
-    struct learning_node *nodes;  /* to insert, ids set; strings owned by the plan */
+    struct learning_node *nodes; /* to insert, ids set; strings owned by the plan */
     size_t n_nodes;
-    struct learning_edges ops;    /* in order: deletions (remove) and creations */
-    json_t *created_edges;        /* [{"source": title, "target": title}] */
-    json_t *titles;               /* inserted titles */
+    struct learning_edges ops; /* in order: deletions (remove) and creations */
+    json_t *created_edges;     /* [{"source": title, "target": title}] */
+    json_t *titles;            /* inserted titles */
 };
 void learning_plan_free(struct learning_plan *p);
 /* current: the reviewed node's row; siblings: rows of the same parent and type (with
  * current); edges: edge rows among them; additions: the decision's array; user_id: the new
  * nodes' owner. An empty plan when nothing is to be inserted. */
-int learning_plan_concepts(struct learning_plan *p, const json_t *current,
-                           const json_t *siblings, const json_t *edges,
-                           const json_t *additions, const char *user_id, struct sp_error *err);
+int learning_plan_concepts(struct learning_plan *p, const json_t *current, const json_t *siblings,
+                           const json_t *edges, const json_t *additions, const char *user_id,
+                           struct sp_error *err);
 int learning_plan_subconcepts(struct learning_plan *p, const json_t *current,
-                              const json_t *siblings, const json_t *edges,
-                              const json_t *additions, const char *user_id,
-                              struct sp_error *err);
+                              const json_t *siblings, const json_t *edges, const json_t *additions,
+                              const char *user_id, struct sp_error *err);
 
 /* Parse JSON text (any value); NULL when malformed. New reference. */
 json_t *learning_loads(const char *text);

@@ -29,8 +29,8 @@ static int existing_reply(struct db *db, const char *node_id, const char *type, 
     return rc;
 }
 
-int agent_legacy_concepts_existing(struct db *db, const char *node_id, bool *answered,
-                                   int *status, struct buf *body, struct sp_error *err)
+int agent_legacy_concepts_existing(struct db *db, const char *node_id, bool *answered, int *status,
+                                   struct buf *body, struct sp_error *err)
 {
     struct buf b = BUF_INIT(0);
     json_t *rows = NULL;
@@ -60,8 +60,8 @@ static int model_call(const struct llm_client *llm, const char *prompt, json_t *
                       const atomic_bool *cancel, struct sp_error *err)
 {
     struct llm_usage usage = { 0 };
-    int rc = llm_call_json(llm, llm_model(llm, false), AGENT_LEGACY_MAX_TOKENS, prompt, out,
-                           &usage, cancel, err);
+    int rc = llm_call_json(llm, llm_model(llm, false), AGENT_LEGACY_MAX_TOKENS, prompt, out, &usage,
+                           cancel, err);
     if (rc == SP_EINVAL && err)
         err->code = rc = SP_EUPSTREAM;
     return rc;
@@ -77,10 +77,10 @@ static int node_and_prompt(struct db *db, const char *node_id, const char *promp
     if (rc != SP_OK)
         return rc;
     const char *vars[16] = {
-        "topic_title", json_string_value(json_object_get(*node, "title")),
+        "topic_title",   json_string_value(json_object_get(*node, "title")),
         "concept_title", json_string_value(json_object_get(*node, "title")),
-        "topic_desc", json_string_value(json_object_get(*node, "desc")),
-        "concept_desc", json_string_value(json_object_get(*node, "desc")),
+        "topic_desc",    json_string_value(json_object_get(*node, "desc")),
+        "concept_desc",  json_string_value(json_object_get(*node, "desc")),
     };
     size_t n = 4;
     for (size_t i = 0; i < n_extra && n < 8; i++, n++) {
@@ -98,8 +98,7 @@ static int save_batch(struct db *db, const atomic_bool *cancel, const char *what
 {
     struct buf prompt = BUF_INIT(0);
     int rc = SP_OK;
-    if (buf_printf(&prompt, "%s for: %s", what,
-                   json_string_value(json_object_get(node, "title"))))
+    if (buf_printf(&prompt, "%s for: %s", what, json_string_value(json_object_get(node, "title"))))
         rc = agent_oom(err);
     if (rc == SP_OK && cancel && atomic_load(cancel))
         rc = sp_error_set(err, SP_EABORT, "cancelled");
@@ -138,7 +137,8 @@ int agent_legacy_concepts(const struct llm_client *llm, struct db *db, const cha
         rc = agent_oom(err);
     size_t i;
     json_t *it;
-    json_array_foreach(reply, i, it) {
+    json_array_foreach(reply, i, it)
+    {
         if (rc != SP_OK)
             break;
         json_t *t = graph_trimmed(json_string_value(json_object_get(it, "title")));
@@ -163,10 +163,18 @@ int agent_legacy_concepts(const struct llm_client *llm, struct db *db, const cha
     snprintf(meta, sizeof meta, "{\"count\":%zu}", n);
     if (rc == SP_OK) {
         struct store_legacy_batch batch = {
-            .user_id = user_id, .parent_id = node_id, .type = "concept",
-            .reply_key = "concepts", .n = n, .titles = titles, .descs = descs,
-            .n_edges = n ? n - 1 : 0, .edge_from = from, .edge_to = to,
-            .model = llm_model(llm, false), .response_meta = meta,
+            .user_id = user_id,
+            .parent_id = node_id,
+            .type = "concept",
+            .reply_key = "concepts",
+            .n = n,
+            .titles = titles,
+            .descs = descs,
+            .n_edges = n ? n - 1 : 0,
+            .edge_from = from,
+            .edge_to = to,
+            .model = llm_model(llm, false),
+            .response_meta = meta,
         };
         rc = save_batch(db, cancel, "Generate educational path", node, &batch, status, body, err);
     }
@@ -194,8 +202,8 @@ static int diagnostic_context(struct db *db, const char *user_id, const char *no
     }
     struct buf b = BUF_INIT(0);
     json_t *data = NULL;
-    int rc = agent_read_json(store_graph_diagnostic_data(db, user_id, node_id, &b, err), &b, &data,
-                       err);
+    int rc =
+        agent_read_json(store_graph_diagnostic_data(db, user_id, node_id, &b, err), &b, &data, err);
     buf_release(&b);
     if (rc == SP_OK && json_is_object(data) && graph_legacy_diagnostic_summary(data, summary))
         rc = agent_oom(err);
@@ -214,8 +222,7 @@ int agent_legacy_subconcepts(const struct llm_client *llm, struct db *db, const 
         rc = agent_oom(err);
     const char *extra[] = { "diagnostic", buf_cstr(&pretty) };
     if (rc == SP_OK)
-        rc = node_and_prompt(db, node_id, "legacy_subconcepts.md", extra, 1, &node, &prompt,
-                             err);
+        rc = node_and_prompt(db, node_id, "legacy_subconcepts.md", extra, 1, &node, &prompt, err);
     if (rc == SP_OK)
         rc = model_call(llm, buf_cstr(&prompt), &reply, cancel, err);
     if (rc == SP_OK && graph_legacy_subconcepts(reply, &items, err) != SP_OK)
@@ -235,7 +242,8 @@ int agent_legacy_subconcepts(const struct llm_client *llm, struct db *db, const 
     for (size_t i = 0; rc == SP_OK && i < n; i++) { /* dep -> subconcept */
         size_t j;
         json_t *d;
-        json_array_foreach(json_object_get(json_array_get(items, i), "depends_on"), j, d) {
+        json_array_foreach(json_object_get(json_array_get(items, i), "depends_on"), j, d)
+        {
             for (size_t k = 0; k < n; k++)
                 if (strcmp(titles[k], json_string_value(d)) == 0) {
                     from[n_edges] = k;
@@ -245,18 +253,26 @@ int agent_legacy_subconcepts(const struct llm_client *llm, struct db *db, const 
         }
     }
     json_t *aid = json_object_get(summary, "assessmentId");
-    json_t *meta = json_pack("{s:I,s:b,s:O}", "count", (json_int_t)n, "usedDiagnostic",
-                             summary != NULL, "diagnosticAssessmentId",
-                             json_is_string(aid) ? aid : json_null());
+    json_t *meta =
+        json_pack("{s:I,s:b,s:O}", "count", (json_int_t)n, "usedDiagnostic", summary != NULL,
+                  "diagnosticAssessmentId", json_is_string(aid) ? aid : json_null());
     struct buf meta_text = BUF_INIT(0);
     if (rc == SP_OK && (!meta || jsonw_dump(&meta_text, meta, 0)))
         rc = agent_oom(err);
     if (rc == SP_OK) {
         struct store_legacy_batch batch = {
-            .user_id = user_id, .parent_id = node_id, .type = "subconcept",
-            .reply_key = "subconcepts", .n = n, .titles = titles, .descs = descs,
-            .n_edges = n_edges, .edge_from = from, .edge_to = to,
-            .model = llm_model(llm, false), .response_meta = buf_cstr(&meta_text),
+            .user_id = user_id,
+            .parent_id = node_id,
+            .type = "subconcept",
+            .reply_key = "subconcepts",
+            .n = n,
+            .titles = titles,
+            .descs = descs,
+            .n_edges = n_edges,
+            .edge_from = from,
+            .edge_to = to,
+            .model = llm_model(llm, false),
+            .response_meta = buf_cstr(&meta_text),
             .mark_progress = true,
         };
         rc = save_batch(db, cancel, "Generate subconcepts", node, &batch, status, body, err);

@@ -28,8 +28,8 @@ struct db;
 
 /* The answer without a model when there is one: the node's concept children exist →
  * *answered = true, *status 200 and body {"generated":false,"concepts":[rows],"edges":[…]}. */
-int agent_legacy_concepts_existing(struct db *db, const char *node_id, bool *answered,
-                                   int *status, struct buf *body, struct sp_error *err);
+int agent_legacy_concepts_existing(struct db *db, const char *node_id, bool *answered, int *status,
+                                   struct buf *body, struct sp_error *err);
 /* Generate: *status 201 and body {"generated":true,"concepts":[rows],"edges":[…]}. */
 int agent_legacy_concepts(const struct llm_client *llm, struct db *db, const char *user_id,
                           const char *node_id, const atomic_bool *cancel, int *status,

@@ -30,9 +30,10 @@
 #define GRADE_MAX_TOKENS 4096
 
 #define NO_INPUT "{\"type\":\"object\",\"properties\":{},\"required\":[]}"
-#define TITLE_DESC(what)                                                                 \
+#define TITLE_DESC(what)                                                                   \
     "{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\",\"description\":" \
-    "\"Short title of the " what "\"},\"desc\":{\"type\":\"string\",\"description\":"     \
+    "\"Short title of the " what                                                           \
+    "\"},\"desc\":{\"type\":\"string\",\"description\":"                                   \
     "\"One sentence on what the student learns in it\"}},\"required\":[\"title\",\"desc\"]}"
 
 static const struct llm_tool TOOLS[] = {
@@ -99,8 +100,7 @@ static int put(struct buf *result, json_t *v, struct sp_error *err)
     return rc == SP_OK ? SP_OK : sp_error_set(err, rc, "building the tool result");
 }
 
-static int need_text(const json_t *input, const char *key, const char **out,
-                     struct sp_error *err)
+static int need_text(const json_t *input, const char *key, const char **out, struct sp_error *err)
 {
     *out = learning_str(input, key);
     size_t n = 0;
@@ -123,9 +123,9 @@ static const char *title_of(const json_t *nodes, const char *id)
 {
     size_t i;
     json_t *n;
-    json_array_foreach(nodes, i, n)
-        if (id && learning_str(n, "id") && strcmp(learning_str(n, "id"), id) == 0)
-            return learning_str(n, "title");
+    json_array_foreach(nodes, i, n) if (id && learning_str(n, "id") &&
+                                        strcmp(learning_str(n, "id"), id) ==
+                                            0) return learning_str(n, "title");
     return NULL;
 }
 
@@ -136,8 +136,8 @@ static void emit_edges(struct agent_env *env, const struct learning_edges *e, bo
             agent_emit_edge(env, e->v[i].source, e->v[i].target);
             continue;
         }
-        json_t *d = json_pack("{s:s,s:s}", "sourceNodeId", e->v[i].source, "targetNodeId",
-                              e->v[i].target);
+        json_t *d =
+            json_pack("{s:s,s:s}", "sourceNodeId", e->v[i].source, "targetNodeId", e->v[i].target);
         if (d)
             agent_emit(env, "edge_removed", d);
         json_decref(d);
@@ -153,8 +153,10 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     if (json_array_size(gradable) == 0) {
         json_decref(gradable);
-        return put(result, json_pack("{s:s,s:i}", "message", "No gradable answers found.",
-                                     "gradedCount", 0), err);
+        return put(result,
+                   json_pack("{s:s,s:i}", "message", "No gradable answers found.", "gradedCount",
+                             0),
+                   err);
     }
     size_t i;
     json_t *g;
@@ -167,8 +169,8 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
                                                json_object_get(g, "questionId"), "prompt",
                                                json_object_get(g, "prompt"), "format",
                                                json_object_get(g, "format"), "correctAnswer",
-                                               json_object_get(g, "correctAnswer"),
-                                               "studentAnswer", json_object_get(g, "studentAnswer")));
+                                               json_object_get(g, "correctAnswer"), "studentAnswer",
+                                               json_object_get(g, "studentAnswer")));
     json_decref(gradable);
     struct buf pretty = BUF_INIT(0), prompt = BUF_INIT(0);
     int rc = jsonw_dump(&pretty, items, 2);
@@ -202,7 +204,8 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
         json_decref(grades);
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     }
-    json_array_foreach(grades, i, g) {
+    json_array_foreach(grades, i, g)
+    {
         json_t *ans = json_object_get(r->latest, learning_str(g, "questionId"));
         const char *aid = learning_str(ans, "id");
         if (!aid)
@@ -212,7 +215,9 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
         rows[k] = ans;
         w[k++] = (struct learning_grade){
             .answer_id = aid,
-            .is_correct = json_is_true(ic) ? 1 : json_is_false(ic) ? 0 : -1,
+            .is_correct = json_is_true(ic)    ? 1
+                          : json_is_false(ic) ? 0
+                                              : -1,
             .has_score = json_is_number(sc),
             .score = json_is_number(sc) ? json_number_value(sc) : 0,
             .feedback = learning_str(g, "feedback"),
@@ -224,10 +229,9 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
             json_t *ans = rows[j];
             json_object_set_new(ans, "isCorrect",
                                 w[j].is_correct < 0 ? json_null() : json_boolean(w[j].is_correct));
-            json_object_set_new(ans, "score",
-                                w[j].has_score ? json_real(w[j].score) : json_null());
-            json_object_set_new(ans, "feedback", w[j].feedback ? json_string(w[j].feedback)
-                                                               : json_null());
+            json_object_set_new(ans, "score", w[j].has_score ? json_real(w[j].score) : json_null());
+            json_object_set_new(ans, "feedback",
+                                w[j].feedback ? json_string(w[j].feedback) : json_null());
         }
     free(w);
     free(rows);
@@ -237,16 +241,17 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
     }
     json_t *sum = learning_diagnostic_summary(r->assessment_id, r->questions, r->latest);
     json_t *out_items = json_array();
-    json_array_foreach(grades, i, g) {
+    json_array_foreach(grades, i, g)
+    {
         json_t *item = json_object();
         const char *qid = learning_str(g, "questionId");
         size_t qi;
         json_t *q;
-        json_array_foreach(r->questions, qi, q)
-            if (qid && strcmp(learning_str(q, "id"), qid) == 0) {
-                json_object_set(item, "prompt", json_object_get(q, "prompt"));
-                break;
-            }
+        json_array_foreach(r->questions, qi, q) if (qid && strcmp(learning_str(q, "id"), qid) == 0)
+        {
+            json_object_set(item, "prompt", json_object_get(q, "prompt"));
+            break;
+        }
         const char *keys[] = { "isCorrect", "score", "feedback" };
         for (int j = 0; j < 3; j++)
             if (json_object_get(g, keys[j]))
@@ -277,25 +282,26 @@ static int tool_current(struct refine *r, struct buf *result, struct sp_error *e
         size_t i;
         json_t *x;
         json_array_foreach(subs, i, x)
-            json_array_append_new(list, json_pack("{s:O,s:O}", "title",
-                                                  json_object_get(x, "title"), "desc",
-                                                  json_object_get(x, "desc")));
-        json_array_foreach(edges, i, x) {
+            json_array_append_new(list, json_pack("{s:O,s:O}", "title", json_object_get(x, "title"),
+                                                  "desc", json_object_get(x, "desc")));
+        json_array_foreach(edges, i, x)
+        {
             const char *s = title_of(subs, learning_str(x, "sourceNodeId"));
             const char *t = title_of(subs, learning_str(x, "targetNodeId"));
             if (s && t)
                 json_array_append_new(pairs, json_pack("{s:s,s:s}", "source", s, "target", t));
         }
-        rc = put(result, json_pack("{s:I,s:o,s:o}", "count", (json_int_t)json_array_size(subs),
-                                   "subconcepts", list, "edges", pairs), err);
+        rc = put(result,
+                 json_pack("{s:I,s:o,s:o}", "count", (json_int_t)json_array_size(subs),
+                           "subconcepts", list, "edges", pairs),
+                 err);
     }
     json_decref(subs);
     json_decref(edges);
     return rc;
 }
 
-static int tool_add(struct refine *r, const json_t *input, struct buf *result,
-                    struct sp_error *err)
+static int tool_add(struct refine *r, const json_t *input, struct buf *result, struct sp_error *err)
 {
     const char *title, *desc;
     int rc = need_text(input, "title", &title, err);
@@ -310,7 +316,8 @@ static int tool_add(struct refine *r, const json_t *input, struct buf *result,
     size_t n = json_array_size(deps_in), nd = 0, i;
     const char **deps = calloc(n + 1, sizeof *deps);
     json_t *t;
-    json_array_foreach(deps_in, i, t) {
+    json_array_foreach(deps_in, i, t)
+    {
         const char *want = json_string_value(t), *id = NULL;
         size_t k;
         json_t *s;
@@ -326,8 +333,12 @@ static int tool_add(struct refine *r, const json_t *input, struct buf *result,
             deps[nd++] = id;
     }
     struct learning_node node = {
-        .user_id = r->user_id, .type = "subconcept", .branch_id = learning_str(r->concept, "branchId"),
-        .parent_id = concept_id(r), .title = title, .desc = desc,
+        .user_id = r->user_id,
+        .type = "subconcept",
+        .branch_id = learning_str(r->concept, "branchId"),
+        .parent_id = concept_id(r),
+        .title = title,
+        .desc = desc,
     };
     char id[37];
     struct buf row = BUF_INIT(0);
@@ -340,8 +351,7 @@ static int tool_add(struct refine *r, const json_t *input, struct buf *result,
         agent_emit_node(&r->env, id, &e2);
         for (size_t j = 0; j < nd; j++)
             agent_emit_edge(&r->env, deps[j], id);
-        rc = put(result, json_pack("{s:b,s:s,s:s}", "saved", 1, "nodeId", id, "title", title),
-                 err);
+        rc = put(result, json_pack("{s:b,s:s,s:s}", "saved", 1, "nodeId", id, "title", title), err);
     }
     buf_release(&row);
     free(deps);
@@ -362,9 +372,9 @@ static int tool_remove(struct refine *r, const json_t *input, struct buf *result
     const char *id = NULL;
     size_t i;
     json_t *s;
-    json_array_foreach(subs, i, s)
-        if (!id && learning_str(s, "title") && strcmp(learning_str(s, "title"), title) == 0)
-            id = learning_str(s, "id");
+    json_array_foreach(subs, i, s) if (!id && learning_str(s, "title") &&
+                                       strcmp(learning_str(s, "title"), title) == 0) id =
+        learning_str(s, "id");
     struct learning_edges removed = { 0 }, created = { 0 };
     if (!id)
         rc = sp_error_set(err, SP_ENOTFOUND, "Subconcept not found: \"%s\"", title);
@@ -422,9 +432,10 @@ static int tool_insert_concept(struct refine *r, const json_t *input, enum learn
                                struct buf *result, struct sp_error *err)
 {
     if (!learning_str(r->concept, "parentId"))
-        return sp_error_set(err, SP_EINVAL, side == LEARNING_BEFORE
-                                                ? "Cannot add prerequisite \xe2\x80\x94 no parent topic"
-                                                : "Cannot add follow-up \xe2\x80\x94 no parent topic");
+        return sp_error_set(err, SP_EINVAL,
+                            side == LEARNING_BEFORE
+                                ? "Cannot add prerequisite \xe2\x80\x94 no parent topic"
+                                : "Cannot add follow-up \xe2\x80\x94 no parent topic");
     const char *title, *desc;
     int rc = need_text(input, "title", &title, err);
     if (rc == SP_OK)
@@ -432,8 +443,12 @@ static int tool_insert_concept(struct refine *r, const json_t *input, enum learn
     if (rc != SP_OK)
         return rc;
     struct learning_node node = {
-        .user_id = r->user_id, .type = "concept", .branch_id = learning_str(r->concept, "branchId"),
-        .parent_id = learning_str(r->concept, "parentId"), .title = title, .desc = desc,
+        .user_id = r->user_id,
+        .type = "concept",
+        .branch_id = learning_str(r->concept, "branchId"),
+        .parent_id = learning_str(r->concept, "parentId"),
+        .title = title,
+        .desc = desc,
     };
     char id[37];
     struct buf row = BUF_INIT(0);
@@ -447,8 +462,7 @@ static int tool_insert_concept(struct refine *r, const json_t *input, enum learn
         agent_emit_node(&r->env, id, &e2);
         emit_edges(&r->env, &removed, true);
         emit_edges(&r->env, &created, false);
-        rc = put(result, json_pack("{s:b,s:s,s:s}", "saved", 1, "nodeId", id, "title", title),
-                 err);
+        rc = put(result, json_pack("{s:b,s:s,s:s}", "saved", 1, "nodeId", id, "title", title), err);
     }
     buf_release(&row);
     store_learning_edges_free(&removed);
@@ -529,8 +543,7 @@ int agent_refine_needed(struct db *db, const char *user_id, const json_t *concep
     }
     long last = -1;
     int rc = store_learning_last_refinement(db, learning_str(concept, "id"),
-                                            learning_str(b->assessment, "id"), user_id, &last,
-                                            err);
+                                            learning_str(b->assessment, "id"), user_id, &last, err);
     if (rc == SP_OK && last >= 0 && (long)json_array_size(b->answers) <= last)
         *reason = "no_new_answers";
     return rc;
@@ -550,8 +563,8 @@ int agent_refine_run(struct agent_env *env, const char *user_id, const json_t *c
     };
     const char *title = learning_str(concept, "title");
     const char *desc = learning_str(concept, "desc");
-    struct buf sys = BUF_INIT(0), start = BUF_INIT(0), answered = BUF_INIT(0),
-               total = BUF_INIT(0), meta = BUF_INIT(0);
+    struct buf sys = BUF_INIT(0), start = BUF_INIT(0), answered = BUF_INIT(0), total = BUF_INIT(0),
+               meta = BUF_INIT(0);
     json_t *messages = NULL;
     struct llm_loop_result res = { 0 };
     int rc = SP_OK;
@@ -560,10 +573,11 @@ int agent_refine_run(struct agent_env *env, const char *user_id, const json_t *c
     if (rc == SP_OK) {
         buf_printf(&answered, "%zu", learning_answered_count(b->questions, r.latest));
         buf_printf(&total, "%zu", json_array_size(b->questions));
-        const char *vars[] = { "concept_title", title, "concept_desc",
-                               desc && *desc ? desc : "(no description)", "topic_title",
-                               topic_title ? topic_title : "(none)", "answered",
-                               buf_cstr(&answered), "total", buf_cstr(&total) };
+        const char *vars[] = { "concept_title", title,
+                               "concept_desc",  desc && *desc ? desc : "(no description)",
+                               "topic_title",   topic_title ? topic_title : "(none)",
+                               "answered",      buf_cstr(&answered),
+                               "total",         buf_cstr(&total) };
         rc = agent_prompt_fill(&sys, "refine.md", vars, N_PAIRS(vars), err);
         if (rc == SP_OK)
             rc = agent_prompt_fill(&start, "refine-start.md", vars, N_PAIRS(vars), err);

@@ -63,7 +63,8 @@ static int diag_lines(struct db *db, const char *user_id, const json_t *node, bo
     if (rc != SP_OK)
         return rc;
     json_t *latest = learning_latest_answers(b.answers);
-    json_t *sum = learning_diagnostic_summary(learning_str(b.assessment, "id"), b.questions, latest);
+    json_t *sum =
+        learning_diagnostic_summary(learning_str(b.assessment, "id"), b.questions, latest);
     if (!sum) {
         json_decref(latest);
         agent_diagnostic_clear(&b);
@@ -89,7 +90,8 @@ static int diag_lines(struct db *db, const char *user_id, const json_t *node, bo
             size_t i;
             json_t *p;
             json_array_foreach(list, i, p)
-                buf_printf(o, "%s%s", i ? " | " : "", json_string_value(p) ? json_string_value(p) : "");
+                buf_printf(o, "%s%s", i ? " | " : "",
+                           json_string_value(p) ? json_string_value(p) : "");
             buf_putc(o, '\n');
         }
     }
@@ -174,8 +176,9 @@ int agent_review_run(const struct llm_client *llm, struct db *db, const atomic_b
                b = BUF_INIT(0), meta = BUF_INIT(0), gprompt = BUF_INIT(0), maxs = BUF_INIT(0);
     int rc = SP_OK;
     if (learning_str(node, "parentId")) {
-        sibs = rows(store_nodes_list(db, NULL, level, NULL, learning_str(node, "parentId"), &b,
-                                     err), &b);
+        sibs =
+            rows(store_nodes_list(db, NULL, level, NULL, learning_str(node, "parentId"), &b, err),
+                 &b);
         edges = rows(store_nodes_edges(db, learning_str(node, "parentId"), level, &b, err), &b);
     } else {
         sibs = json_pack("[O]", node);
@@ -192,11 +195,13 @@ int agent_review_run(const struct llm_client *llm, struct db *db, const atomic_b
         json_array_foreach(sibs, i, x)
             json_array_append_new(list, json_pack("{s:O,s:O}", "title", json_object_get(x, "title"),
                                                   "desc", json_object_get(x, "desc")));
-        json_array_foreach(edges, i, x) {
+        json_array_foreach(edges, i, x)
+        {
             const char *s = NULL, *t = NULL;
             size_t k;
             json_t *y;
-            json_array_foreach(sibs, k, y) {
+            json_array_foreach(sibs, k, y)
+            {
                 if (strcmp(learning_str(y, "id"), learning_str(x, "sourceNodeId")) == 0)
                     s = learning_str(y, "title");
                 if (strcmp(learning_str(y, "id"), learning_str(x, "targetNodeId")) == 0)
@@ -211,10 +216,10 @@ int agent_review_run(const struct llm_client *llm, struct db *db, const atomic_b
         json_decref(pairs);
         buf_printf(&maxs, "%d", max_additions);
         const char *fmt = agent_prompt(concept ? "review-concept.md" : "review-subconcept.md");
-        const char *vars[] = { "topic_title", topic, "level", level, "node_title", title,
-                               "max_additions", buf_cstr(&maxs), "overview", buf_cstr(&ov),
-                               "siblings", buf_cstr(&sj), "edges", buf_cstr(&ej), "format",
-                               fmt };
+        const char *vars[] = { "topic_title", topic,         "level",         level,
+                               "node_title",  title,         "max_additions", buf_cstr(&maxs),
+                               "overview",    buf_cstr(&ov), "siblings",      buf_cstr(&sj),
+                               "edges",       buf_cstr(&ej), "format",        fmt };
         if (!fmt)
             rc = sp_error_set(err, SP_EIO, "the review prompt is missing from the binary");
         else
@@ -236,22 +241,24 @@ int agent_review_run(const struct llm_client *llm, struct db *db, const atomic_b
         decision = normalize(raw, max_additions);
     json_decref(raw);
     if (rc == SP_OK && json_is_true(json_object_get(decision, "should_add"))) {
-        json_t *adds = json_object_get(decision, concept ? "concept_additions"
-                                                         : "subconcept_additions");
+        json_t *adds =
+            json_object_get(decision, concept ? "concept_additions" : "subconcept_additions");
         rc = concept ? learning_plan_concepts(&plan, node, sibs, edges, adds, user_id, err)
                      : learning_plan_subconcepts(&plan, node, sibs, edges, adds, user_id, err);
     }
     if (rc == SP_OK && plan.n_nodes) {
-        json_t *m = json_pack("{s:s,s:s,s:I,s:O,s:O}", "mode", "path_review_agent", "level",
-                              level, "insertedCount", (json_int_t)plan.n_nodes, "insertedTitles",
+        json_t *m = json_pack("{s:s,s:s,s:I,s:O,s:O}", "mode", "path_review_agent", "level", level,
+                              "insertedCount", (json_int_t)plan.n_nodes, "insertedTitles",
                               plan.titles, "notes", json_object_get(decision, "notes"));
         buf_printf(&gprompt, "Post-completion %s review for: %s", level, title);
         if (!m || jsonw_dump(&meta, m, 0) != SP_OK)
             rc = sp_error_set(err, SP_ENOMEM, "out of memory");
         json_decref(m);
         struct learning_generation gen = {
-            .node_id = learning_str(node, "id"), .trigger = "manual_regenerate",
-            .model = llm_model(llm, false), .prompt = buf_cstr(&gprompt),
+            .node_id = learning_str(node, "id"),
+            .trigger = "manual_regenerate",
+            .model = llm_model(llm, false),
+            .prompt = buf_cstr(&gprompt),
             .response_meta = buf_cstr(&meta),
         };
         if (rc == SP_OK)

@@ -52,9 +52,9 @@ struct topic_state {
     const char *user_id;
     const char *topic_id;
     const char *branch_id;
-    const char *documents;        /* the documents' context, NULL when none */
-    json_t *context_map;          /* title -> excerpt, from the last extraction */
-    struct topic_outcome *out;    /* out->concepts[0 .. n_before) were saved by an earlier run */
+    const char *documents;     /* the documents' context, NULL when none */
+    json_t *context_map;       /* title -> excerpt, from the last extraction */
+    struct topic_outcome *out; /* out->concepts[0 .. n_before) were saved by an earlier run */
     size_t n_before;
     size_t cap;
 };
@@ -86,14 +86,16 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
     json_t *concepts = json_object_get(input, "concepts");
     if (!st->documents)
         return buf_puts(result, "{\"message\":\"No documents uploaded, skipping extraction.\"}")
-                   ? agent_oom(err) : SP_OK;
+                   ? agent_oom(err)
+                   : SP_OK;
     if (!json_is_array(concepts))
         return sp_error_set(err, SP_EINVAL, "concepts must be an array of {title, desc}");
     struct buf list = BUF_INIT(0), prompt = BUF_INIT(0);
     size_t i;
     json_t *it;
     int rc = SP_OK;
-    json_array_foreach(concepts, i, it) {
+    json_array_foreach(concepts, i, it)
+    {
         const char *t = json_string_value(json_object_get(it, "title"));
         const char *d = json_string_value(json_object_get(it, "desc"));
         if (!t)
@@ -120,7 +122,7 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
      * the original answered the first with an error result and turned the second into {}. */
     if (rc != SP_OK && rc != SP_EABORT && err && strncmp(err->msg, "No text response", 16) == 0)
         return buf_puts(result, "{\"error\":\"No response from extraction\"}") ? agent_oom(err)
-                                                                              : SP_OK;
+                                                                               : SP_OK;
     if (rc != SP_OK && rc != SP_EABORT && err && strstr(err->msg, "is not JSON"))
         rc = SP_OK;
     if (rc != SP_OK)
@@ -136,7 +138,9 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
     json_t *v;
     json_object_foreach(map, k, v) n += jsonw_truthy(v);
     return buf_printf(result, "{\"extractedCount\":%zu,\"totalConcepts\":%zu}", n,
-                      json_array_size(concepts)) ? agent_oom(err) : SP_OK;
+                      json_array_size(concepts))
+               ? agent_oom(err)
+               : SP_OK;
 }
 
 /* ---- save_concept / save_concept_edge ---- */
@@ -174,8 +178,10 @@ static int tool_save_concept(struct topic_ctx *c, json_t *input, struct buf *res
     const struct topic_concept *old = find_saved(o, st->n_before, title);
     if (old) {
         /* resuming: the model saves again a concept of the earlier run; keep the one saved */
-        rc = buf_printf(result, "{\"saved\":true,\"alreadySaved\":true,\"nodeId\":\"%s\","
-                                "\"title\":", old->id);
+        rc = buf_printf(result,
+                        "{\"saved\":true,\"alreadySaved\":true,\"nodeId\":\"%s\","
+                        "\"title\":",
+                        old->id);
         if (rc == SP_OK)
             rc = jsonw_cstring(result, old->title);
         if (rc == SP_OK)
@@ -218,8 +224,8 @@ static const char *find_saved_id(const void *o, const char *title)
 static int tool_save_edge(struct topic_ctx *c, json_t *input, struct buf *result,
                           struct sp_error *err)
 {
-    return agent_tool_save_edge(&c->env, input, "save_concept_edge", "nodes", false,
-                                find_saved_id, c->st->out, NULL, result, err);
+    return agent_tool_save_edge(&c->env, input, "save_concept_edge", "nodes", false, find_saved_id,
+                                c->st->out, NULL, result, err);
 }
 
 static int topic_exec(void *ctx, const char *name, json_t *input, struct buf *result,
@@ -279,11 +285,12 @@ static int saved_path_text(struct db *db, const char *topic_id, const struct top
         rc = agent_oom(err);
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         const char *t = json_string_value(json_object_get(row, "title"));
         const char *d = json_string_value(json_object_get(row, "desc"));
-        if (rc == SP_OK && buf_printf(concepts, "%s%zu. %s%s%s", i ? "\n" : "", i + 1,
-                                      t ? t : "", d && *d ? " — " : "", d && *d ? d : ""))
+        if (rc == SP_OK && buf_printf(concepts, "%s%zu. %s%s%s", i ? "\n" : "", i + 1, t ? t : "",
+                                      d && *d ? " — " : "", d && *d ? d : ""))
             rc = agent_oom(err);
     }
     json_decref(rows);
@@ -291,7 +298,8 @@ static int saved_path_text(struct db *db, const char *topic_id, const struct top
     if (rc == SP_OK)
         rc = store_graph_child_edges(db, topic_id, "concept", &b, err);
     json_t *list = rc == SP_OK ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
-    json_array_foreach(list, i, row) {
+    json_array_foreach(list, i, row)
+    {
         const char *src = json_string_value(json_object_get(row, "sourceNodeId"));
         const char *dst = json_string_value(json_object_get(row, "targetNodeId"));
         const char *ts = NULL, *td = NULL;
@@ -311,8 +319,8 @@ static int saved_path_text(struct db *db, const char *topic_id, const struct top
 }
 
 static int record_generation(struct agent_env *env, const char *topic_id, const char *title,
-                             const char *model, size_t count, size_t n_before,
-                             json_t *tool_calls, struct sp_error *err)
+                             const char *model, size_t count, size_t n_before, json_t *tool_calls,
+                             struct sp_error *err)
 {
     struct buf meta = BUF_INIT(0), prompt = BUF_INIT(0);
     int rc = buf_printf(&meta, "{\"count\":%zu,\"mode\":\"topic_agent\",", count);
@@ -322,7 +330,8 @@ static int record_generation(struct agent_env *env, const char *topic_id, const 
         rc = buf_puts(&meta, "\"toolCalls\":[");
     size_t i;
     json_t *call;
-    json_array_foreach(tool_calls, i, call) {
+    json_array_foreach(tool_calls, i, call)
+    {
         if (rc == SP_OK && i)
             rc = buf_putc(&meta, ',');
         if (rc == SP_OK)
@@ -334,10 +343,12 @@ static int record_generation(struct agent_env *env, const char *topic_id, const 
         rc = buf_printf(&prompt, "Topic agent bootstrap for: %s", title);
     if (rc == SP_OK)
         rc = store_learning_generation(env->db,
-                                       &(struct learning_generation){
-                                           .node_id = topic_id, .trigger = "on_first_enter",
-                                           .model = model, .prompt = buf_cstr(&prompt),
-                                           .response_meta = buf_cstr(&meta) },
+                                       &(struct learning_generation){ .node_id = topic_id,
+                                                                      .trigger = "on_first_enter",
+                                                                      .model = model,
+                                                                      .prompt = buf_cstr(&prompt),
+                                                                      .response_meta =
+                                                                          buf_cstr(&meta) },
                                        err);
     else
         rc = agent_oom(err);
@@ -365,20 +376,27 @@ int agent_topic_run(struct agent_env *env, const char *user_id, const char *topi
         rc = saved_path_text(env->db, topic_id, out, &saved, &saved_edges, err);
     const bool has_docs = docs.len > 0;
     const char *vars[] = {
-        "topic_title", title, "topic_desc", desc, "concept_range", small ? "1 to 2" : "6 to 10",
-        "has_documents", has_docs ? "yes" : "", "no_documents", has_docs ? "" : "yes",
-        "documents", buf_cstr(&docs), "saved_concepts", buf_cstr(&saved),
-        "saved_edges", buf_cstr(&saved_edges),
+        "topic_title",    title,
+        "topic_desc",     desc,
+        "concept_range",  small ? "1 to 2" : "6 to 10",
+        "has_documents",  has_docs ? "yes" : "",
+        "no_documents",   has_docs ? "" : "yes",
+        "documents",      buf_cstr(&docs),
+        "saved_concepts", buf_cstr(&saved),
+        "saved_edges",    buf_cstr(&saved_edges),
         "no_saved_edges", saved.len && !saved_edges.len ? "yes" : "",
     };
     if (rc == SP_OK)
         rc = agent_prompt_fill_split("topic.md", vars, sizeof vars / sizeof vars[0] / 2, &system,
                                      &user, err);
 
-    struct topic_state st = { .user_id = user_id, .topic_id = topic_id,
+    struct topic_state st = { .user_id = user_id,
+                              .topic_id = topic_id,
                               .branch_id = json_string_value(json_object_get(topic, "branchId")),
-                              .documents = has_docs ? buf_cstr(&docs) : NULL, .out = out,
-                              .n_before = n_before, .cap = n_before };
+                              .documents = has_docs ? buf_cstr(&docs) : NULL,
+                              .out = out,
+                              .n_before = n_before,
+                              .cap = n_before };
     struct topic_ctx ctx = { .env = *env, .st = &st };
     const char *model = llm_model(env->llm, small);
     json_t *messages = json_pack("[{s:s,s:s}]", "role", "user", "content", buf_cstr(&user));
@@ -386,11 +404,13 @@ int agent_topic_run(struct agent_env *env, const char *user_id, const char *topi
     if (rc == SP_OK && !messages)
         rc = agent_oom(err);
     if (rc == SP_OK) {
-        struct llm_loop loop = { .model = model, .max_tokens = TOPIC_MAX_TOKENS,
-                                 .system = buf_cstr(&system), .tools = TOPIC_TOOLS,
+        struct llm_loop loop = { .model = model,
+                                 .max_tokens = TOPIC_MAX_TOKENS,
+                                 .system = buf_cstr(&system),
+                                 .tools = TOPIC_TOOLS,
                                  .n_tools = N_TOPIC_TOOLS,
-                                 .max_iterations = small ? TOPIC_ITERATIONS_SMALL
-                                                         : TOPIC_ITERATIONS,
+                                 .max_iterations =
+                                     small ? TOPIC_ITERATIONS_SMALL : TOPIC_ITERATIONS,
                                  .messages = messages };
         struct llm_loop_hooks hooks = agent_loop_hooks(&ctx.env, topic_exec);
         rc = llm_run_loop(env->llm, &loop, &hooks, &res, env->cancel, err);
@@ -402,8 +422,7 @@ int agent_topic_run(struct agent_env *env, const char *user_id, const char *topi
     if (rc == SP_OK && st.context_map && attach_contexts(out, st.context_map) != SP_OK)
         rc = agent_oom(err);
     if (rc == SP_OK)
-        rc = record_generation(env, topic_id, title, model, out->n, n_before, res.tool_calls,
-                               err);
+        rc = record_generation(env, topic_id, title, model, out->n, n_before, res.tool_calls, err);
     if (rc == SP_OK && !(out->rationale = strdup(res.final_text ? res.final_text : "")))
         rc = agent_oom(err);
     llm_loop_result_clear(&res);
@@ -464,7 +483,9 @@ static void *boot_worker(void *p)
 static void bootstrap_phase(struct run *run, const struct topic_run_args *a,
                             const struct topic_outcome *o, const char *topic_title)
 {
-    struct boot_pool pool = { .run = run, .args = a, .concepts = o,
+    struct boot_pool pool = { .run = run,
+                              .args = a,
+                              .concepts = o,
                               .topic_title = topic_title ? topic_title : "Topic" };
     pthread_mutex_init(&pool.mu, NULL);
     pthread_t th[AGENT_TOPIC_PARALLEL];
@@ -485,8 +506,8 @@ static int replay_concepts(struct agent_env *env, const char *topic_id, struct t
 {
     struct buf b = BUF_INIT(0);
     json_t *rows = NULL;
-    int rc = agent_read_json(store_graph_children(env->db, topic_id, "concept", &b, err), &b,
-                             &rows, err);
+    int rc = agent_read_json(store_graph_children(env->db, topic_id, "concept", &b, err), &b, &rows,
+                             err);
     size_t n = json_array_size(rows);
     if (rc == SP_OK && n) {
         o->concepts = calloc(n, sizeof *o->concepts);
@@ -495,7 +516,8 @@ static int replay_concepts(struct agent_env *env, const char *topic_id, struct t
     }
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         if (rc != SP_OK)
             break;
         struct topic_concept *tc = &o->concepts[o->n];
@@ -550,8 +572,8 @@ void agent_topic_stream(struct run *run, const struct topic_run_args *a)
     }
     bootstrap_phase(run, a, &o, title);
     if (!run_cancelled(run)) {
-        json_t *extra = json_pack("{s:I,s:s}", "conceptCount", (json_int_t)o.n, "rationale",
-                                  rationale);
+        json_t *extra =
+            json_pack("{s:I,s:s}", "conceptCount", (json_int_t)o.n, "rationale", rationale);
         agent_emit_done(&env, extra);
         json_decref(extra);
     }

@@ -34,20 +34,20 @@
 #include "runs/run.h"
 #include "util/err.h"
 
-#define AGENT_TOPIC_PARALLEL 3              /* bootstraps at once per topic run (p-limit 3) */
+#define AGENT_TOPIC_PARALLEL 3 /* bootstraps at once per topic run (p-limit 3) */
 #define AGENT_TOPIC_FALLBACK_RATIONALE "Learning path generated via agentic topic agent."
 #define AGENT_TOPIC_REPLAY_RATIONALE "Existing concepts loaded."
 
 struct topic_concept {
     char id[37];
     char *title;
-    char *context;        /* document excerpt or NULL */
+    char *context; /* document excerpt or NULL */
 };
 
 struct topic_outcome {
-    struct topic_concept *concepts;   /* saved, in order */
+    struct topic_concept *concepts; /* saved, in order */
     size_t n;
-    char *rationale;                  /* the loop's final text ("" when none) */
+    char *rationale; /* the loop's final text ("" when none) */
 };
 void agent_topic_outcome_clear(struct topic_outcome *o);
 

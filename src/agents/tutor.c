@@ -29,10 +29,8 @@
 
 #define TUTOR_MAX_TOKENS 4096
 
-static const char OPENING[] =
-    "I'm ready to start this lesson. Please begin teaching.";
-static const char CONTINUE[] =
-    "I'm back and ready to continue the lesson.";
+static const char OPENING[] = "I'm ready to start this lesson. Please begin teaching.";
+static const char CONTINUE[] = "I'm back and ready to continue the lesson.";
 static const char NUDGE[] =
     "(You have used every tool call of this turn. Reply to the student now, without tools.)";
 
@@ -90,10 +88,10 @@ struct turn {
     struct agent_env *env;
     const struct tutor_request *req;
     struct store_tutor_node node;
-    const char *concept_id;         /* parent, or the node itself */
-    json_t *texts;                  /* every non-blank text block, in order */
-    size_t n_before_tools;          /* texts[0..n) came with tool calls */
-    json_t *tools_used;             /* tool names in call order */
+    const char *concept_id; /* parent, or the node itself */
+    json_t *texts;          /* every non-blank text block, in order */
+    size_t n_before_tools;  /* texts[0..n) came with tool calls */
+    json_t *tools_used;     /* tool names in call order */
 };
 
 static int dump(struct buf *out, json_t *v, struct sp_error *err)
@@ -123,8 +121,10 @@ static int tool_echo(json_t *input, const char *key, const char *type, const cha
     if (!v)
         return sp_error_set(err, SP_EINVAL, "%s is required (a string)", key);
     const char *d = learning_str(input, dkey);
-    return dump(result, json_pack("{s:s, s:s, s:s, s:s}", "type", type, key, v, dkey,
-                                  d ? d : ddefault, "instruction", instruction), err);
+    return dump(result,
+                json_pack("{s:s, s:s, s:s, s:s}", "type", type, key, v, dkey, d ? d : ddefault,
+                          "instruction", instruction),
+                err);
 }
 
 static int tool_progress(struct turn *t, struct buf *result, struct sp_error *err)
@@ -134,21 +134,24 @@ static int tool_progress(struct turn *t, struct buf *result, struct sp_error *er
     if (rc != SP_OK)
         return rc;
     if (!diag)
-        return dump(result, json_pack("{s:n, s:s}", "diagnosticScore", "message",
-                                      "No diagnostic found for this concept."), err);
+        return dump(result,
+                    json_pack("{s:n, s:s}", "diagnosticScore", "message",
+                              "No diagnostic found for this concept."),
+                    err);
     json_t *items = json_object_get(diag, "items");
     json_t *incorrect = json_array(), *weak = json_array();
     double sum = 0;
     size_t n_scores = 0, i;
     json_t *it;
     rc = incorrect && weak ? SP_OK : agent_oom(err);
-    json_array_foreach(items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         if (rc != SP_OK)
             break;
         /* isCorrect: stored, else an MCQ's selected option against its correct answer */
         json_t *ic = json_object_get(it, "isCorrect");
-        json_t *is_correct = json_is_integer(ic) ? json_boolean(json_integer_value(ic) == 1)
-                                                 : json_null();
+        json_t *is_correct =
+            json_is_integer(ic) ? json_boolean(json_integer_value(ic) == 1) : json_null();
         const char *sel = learning_str(it, "selectedOption");
         const char *ca = learning_str(it, "correctAnswer");
         const char *fmt = learning_str(it, "format");
@@ -167,19 +170,22 @@ static int tool_progress(struct turn *t, struct buf *result, struct sp_error *er
             (json_is_number(score) && json_number_value(score) < 0.7)) {
             json_t *fb = json_object_get(it, "feedback");
             json_t *prompt = json_object_get(it, "prompt");
-            if (json_array_append_new(incorrect,
-                                      json_pack("{s:O, s:O}", "prompt", prompt ? prompt : json_null(),
-                                                "feedback", fb ? fb : json_null())) ||
-                (json_array_size(weak) < 5 && json_array_append(weak, prompt ? prompt : json_null())))
+            if (json_array_append_new(incorrect, json_pack("{s:O, s:O}", "prompt",
+                                                           prompt ? prompt : json_null(),
+                                                           "feedback", fb ? fb : json_null())) ||
+                (json_array_size(weak) < 5 &&
+                 json_array_append(weak, prompt ? prompt : json_null())))
                 rc = agent_oom(err);
         }
         json_decref(score);
     }
     if (rc == SP_OK) {
         json_t *ds = n_scores ? json_real(learning_round3(sum / (double)n_scores)) : json_null();
-        rc = dump(result, json_pack("{s:o, s:I, s:O, s:O}", "diagnosticScore", ds,
-                                    "totalQuestions", (json_int_t)json_array_size(items),
-                                    "incorrectQuestions", incorrect, "weakAreas", weak), err);
+        rc = dump(result,
+                  json_pack("{s:o, s:I, s:O, s:O}", "diagnosticScore", ds, "totalQuestions",
+                            (json_int_t)json_array_size(items), "incorrectQuestions", incorrect,
+                            "weakAreas", weak),
+                  err);
     }
     json_decref(incorrect);
     json_decref(weak);
@@ -191,30 +197,33 @@ static int tool_prerequisites(struct turn *t, struct buf *result, struct sp_erro
 {
     json_t *rows = NULL;
     long n_edges = 0;
-    int rc = store_tutor_prerequisites(t->env->db, t->req->user_id, t->node.id, &rows, &n_edges,
-                                       err);
+    int rc =
+        store_tutor_prerequisites(t->env->db, t->req->user_id, t->node.id, &rows, &n_edges, err);
     if (rc != SP_OK)
         return rc;
     if (n_edges == 0) {
         json_decref(rows);
-        return dump(result, json_pack("{s:[], s:b, s:s}", "prerequisites", "allMastered", 1,
-                                      "message", "No prerequisites for this subconcept."), err);
+        return dump(result,
+                    json_pack("{s:[], s:b, s:s}", "prerequisites", "allMastered", 1, "message",
+                              "No prerequisites for this subconcept."),
+                    err);
     }
     json_t *list = json_array();
     bool all = true;
     size_t i;
     json_t *r;
     rc = list ? SP_OK : agent_oom(err);
-    json_array_foreach(rows, i, r) {
+    json_array_foreach(rows, i, r)
+    {
         if (rc != SP_OK)
             break;
         json_t *m = json_object_get(r, "masteryScore");
         double score = json_is_number(m) ? json_number_value(m) : 0;
         bool mastered = score >= 0.7;
         all = all && mastered;
-        if (json_array_append_new(list, json_pack("{s:O, s:b, s:O}", "title",
-                                                  json_object_get(r, "title"), "mastered",
-                                                  mastered, "masteryScore", m)))
+        if (json_array_append_new(list,
+                                  json_pack("{s:O, s:b, s:O}", "title", json_object_get(r, "title"),
+                                            "mastered", mastered, "masteryScore", m)))
             rc = agent_oom(err);
     }
     if (rc == SP_OK)
@@ -245,20 +254,25 @@ static int tool_record(struct turn *t, json_t *input, struct buf *result, struct
         return sp_error_set(err, SP_EABORT, "cancelled");
     json_t *ns = normalize_score(score, ic);
     struct store_tutor_exercise ex = {
-        .user_id = t->req->user_id, .node_id = t->node.id, .node_title = t->node.title,
-        .prompt = prompt, .answer = answer, .is_correct = json_is_true(ic),
-        .score = ns ? json_number_value(ns) : 0, .feedback = json_string_value(fb),
+        .user_id = t->req->user_id,
+        .node_id = t->node.id,
+        .node_title = t->node.title,
+        .prompt = prompt,
+        .answer = answer,
+        .is_correct = json_is_true(ic),
+        .score = ns ? json_number_value(ns) : 0,
+        .feedback = json_string_value(fb),
     };
     json_decref(ns);
     struct store_tutor_exercise_stats st;
     int rc = store_tutor_record_exercise(t->env->db, &ex, &st, err);
     if (rc != SP_OK)
         return rc;
-    return dump(result, json_pack("{s:b, s:I, s:I, s:f, s:b}", "recorded", 1, "totalAttempts",
-                                  (json_int_t)st.total_attempts, "correctCount",
-                                  (json_int_t)st.correct_count, "averageScore", st.average_score,
-                                  "shouldMoveOn",
-                                  st.average_score >= 0.7 && st.total_attempts >= 2),
+    return dump(result,
+                json_pack("{s:b, s:I, s:I, s:f, s:b}", "recorded", 1, "totalAttempts",
+                          (json_int_t)st.total_attempts, "correctCount",
+                          (json_int_t)st.correct_count, "averageScore", st.average_score,
+                          "shouldMoveOn", st.average_score >= 0.7 && st.total_attempts >= 2),
                 err);
 }
 
@@ -361,7 +375,8 @@ static int build_conversation(json_t *rows, const struct tutor_request *req, jso
     int rc = msgs ? SP_OK : SP_ENOMEM;
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r) {
+    json_array_foreach(rows, i, r)
+    {
         if (rc != SP_OK)
             break;
         const char *role = json_string_value(json_object_get(r, "role"));
@@ -371,7 +386,7 @@ static int build_conversation(json_t *rows, const struct tutor_request *req, jso
         if (strcmp(role, "user") == 0 || strcmp(role, "assistant") == 0) {
             size_t o, l;
             tutor_trim(content, strlen(content), &o, &l);
-            if (l)  /* the API refuses empty text blocks */
+            if (l) /* the API refuses empty text blocks */
                 rc = push_stored(msgs, role, json_string(content));
         } else if (strcmp(role, "tool") == 0) {
             json_t *x = json_loads(content, 0, NULL);
@@ -401,14 +416,14 @@ static int build_conversation(json_t *rows, const struct tutor_request *req, jso
     if (rc == SP_OK && req->image_media_type) {
         last = json_array_get(msgs, json_array_size(msgs) - 1);
         json_t *blocks = as_blocks(json_object_get(last, "content"));
-        json_t *img = json_pack("{s:s, s:{s:s, s:s, s:s}}", "type", "image", "source", "type",
-                                "base64", "media_type", req->image_media_type, "data",
-                                req->image_data);
+        json_t *img =
+            json_pack("{s:s, s:{s:s, s:s, s:s}}", "type", "image", "source", "type", "base64",
+                      "media_type", req->image_media_type, "data", req->image_data);
         if (!blocks || !img) {
             json_decref(blocks);
             json_decref(img);
             rc = SP_ENOMEM;
-        } else if (json_array_append_new(blocks, img)) {   /* steals img */
+        } else if (json_array_append_new(blocks, img)) { /* steals img */
             json_decref(blocks);
             rc = SP_ENOMEM;
         } else if (json_object_set_new(last, "content", blocks)) { /* steals blocks */
@@ -427,7 +442,8 @@ static bool has_block(json_t *msg, const char *type)
 {
     size_t i;
     json_t *b;
-    json_array_foreach(json_object_get(msg, "content"), i, b) {
+    json_array_foreach(json_object_get(msg, "content"), i, b)
+    {
         const char *t = json_string_value(json_object_get(b, "type"));
         if (t && strcmp(t, type) == 0)
             return true;
@@ -446,8 +462,8 @@ static int tool_rows(json_t *msgs, size_t from, json_t **out)
         json_t *a = json_array_get(msgs, i), *u = json_array_get(msgs, i + 1);
         if (!has_block(a, "tool_use") || !has_block(u, "tool_result"))
             continue;
-        json_t *x = json_pack("{s:O, s:O}", "assistant", json_object_get(a, "content"),
-                              "results", json_object_get(u, "content"));
+        json_t *x = json_pack("{s:O, s:O}", "assistant", json_object_get(a, "content"), "results",
+                              json_object_get(u, "content"));
         struct buf b = BUF_INIT(0);
         int rc = x ? jsonw_dump(&b, x, 0) : SP_ENOMEM;
         json_decref(x);
@@ -474,8 +490,12 @@ static int final_reply(struct turn *t, const char *system, json_t *msgs, struct 
         json_array_append_new(blocks, json_pack("{s:s, s:s}", "type", "text", "text", NUDGE)))
         return agent_oom(err);
     struct llm_request rq = {
-        .model = llm_model(t->env->llm, false), .max_tokens = TUTOR_MAX_TOKENS,
-        .system = system, .tools = TOOLS, .n_tools = N_TOOLS, .messages = msgs,
+        .model = llm_model(t->env->llm, false),
+        .max_tokens = TUTOR_MAX_TOKENS,
+        .system = system,
+        .tools = TOOLS,
+        .n_tools = N_TOOLS,
+        .messages = msgs,
     };
     struct llm_reply reply = { 0 };
     int rc = llm_call(t->env->llm, &rq, &reply, t->env->cancel, err);
@@ -485,7 +505,8 @@ static int final_reply(struct turn *t, const char *system, json_t *msgs, struct 
     size_t i;
     json_t *b;
     t->n_before_tools = json_array_size(t->texts);
-    json_array_foreach(reply.content, i, b) {
+    json_array_foreach(reply.content, i, b)
+    {
         const char *type = json_string_value(json_object_get(b, "type"));
         const char *text = json_string_value(json_object_get(b, "text"));
         size_t o, l;
@@ -506,8 +527,8 @@ static int final_reply(struct turn *t, const char *system, json_t *msgs, struct 
 struct cards_ctx {
     enum tutor_chunk chunk;
     const char *explanation;
-    const char *question;       /* NULL: none */
-    const char *qtype;          /* NULL: none */
+    const char *question; /* NULL: none */
+    const char *qtype;    /* NULL: none */
 };
 
 static json_t *str_or_null(const char *s)
@@ -656,11 +677,17 @@ int tutor_turn(struct agent_env *env, const struct tutor_request *req, struct bu
     size_t history = json_array_size(msgs);
     /* 3. the tool loop */
     struct llm_loop loop = {
-        .model = llm_model(env->llm, false), .max_tokens = TUTOR_MAX_TOKENS,
-        .system = system.data, .tools = TOOLS, .n_tools = N_TOOLS,
-        .max_iterations = TUTOR_MAX_ITERATIONS, .messages = msgs,
+        .model = llm_model(env->llm, false),
+        .max_tokens = TUTOR_MAX_TOKENS,
+        .system = system.data,
+        .tools = TOOLS,
+        .n_tools = N_TOOLS,
+        .max_iterations = TUTOR_MAX_ITERATIONS,
+        .messages = msgs,
     };
-    struct llm_loop_hooks hooks = { .ctx = &t, .exec = exec_tool, .on_text = on_text,
+    struct llm_loop_hooks hooks = { .ctx = &t,
+                                    .exec = exec_tool,
+                                    .on_text = on_text,
                                     .on_tool_call = on_tool_call };
     rc = llm_run_loop(env->llm, &loop, &hooks, &lr, env->cancel, err);
     llm_usage_add(&env->usage, &lr.usage);
@@ -706,10 +733,16 @@ int tutor_turn(struct agent_env *env, const struct tutor_request *req, struct bu
         goto done;
     }
     struct store_tutor_turn st = {
-        .session_id = req->session_id, .user_id = req->user_id, .node_id = t.node.id,
-        .tool_rows = trows, .reply_kind = clarification ? "hint_response" : "learning",
-        .reply = content, .cards = cards ? apply_cards : NULL, .cards_ctx = &cc,
-        .new_explanation = expl, .end_session = complete,
+        .session_id = req->session_id,
+        .user_id = req->user_id,
+        .node_id = t.node.id,
+        .tool_rows = trows,
+        .reply_kind = clarification ? "hint_response" : "learning",
+        .reply = content,
+        .cards = cards ? apply_cards : NULL,
+        .cards_ctx = &cc,
+        .new_explanation = expl,
+        .end_session = complete,
     };
     rc = store_tutor_finish(env->db, &st, err);
     if (rc != SP_OK)
@@ -718,8 +751,9 @@ int tutor_turn(struct agent_env *env, const struct tutor_request *req, struct bu
     json_t *reasoning = json_array();
     for (size_t i = 0; reasoning && i < t.n_before_tools; i++)
         json_array_append(reasoning, json_array_get(t.texts, i));
-    rc = dump(reply, json_pack("{s:s, s:b, s:O, s:o}", "message", content, "isComplete",
-                               complete, "toolsUsed", t.tools_used, "reasoning", reasoning),
+    rc = dump(reply,
+              json_pack("{s:s, s:b, s:O, s:o}", "message", content, "isComplete", complete,
+                        "toolsUsed", t.tools_used, "reasoning", reasoning),
               err);
 done:
     llm_loop_result_clear(&lr);

@@ -19,15 +19,15 @@
 #include "util/err.h"
 
 #define TUTOR_MAX_ITERATIONS 5
-#define TUTOR_MAX_DRAWING_CHARS 7000000    /* base64 characters of a drawing (spec §7.5) */
+#define TUTOR_MAX_DRAWING_CHARS 7000000 /* base64 characters of a drawing (spec §7.5) */
 
 struct tutor_request {
     const char *session_id;
     const char *user_id;
-    const char *node_id;            /* the session's node (the subconcept) */
-    const char *content;            /* trimmed learner message; "" = start or continue */
-    const char *image_media_type;   /* "image/png" | "image/jpeg"; NULL: no drawing */
-    const char *image_data;         /* base64, when image_media_type is set */
+    const char *node_id;          /* the session's node (the subconcept) */
+    const char *content;          /* trimmed learner message; "" = start or continue */
+    const char *image_media_type; /* "image/png" | "image/jpeg"; NULL: no drawing */
+    const char *image_data;       /* base64, when image_media_type is set */
 };
 
 /* One turn; on SP_OK reply gets {"message","isComplete","toolsUsed","reasoning"}. */

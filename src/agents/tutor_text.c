@@ -18,14 +18,10 @@
 const char *tutor_qtype_name(enum tutor_qtype t)
 {
     switch (t) {
-    case TUTOR_QTYPE_TEXT:
-        return "text";
-    case TUTOR_QTYPE_CODE:
-        return "code";
-    case TUTOR_QTYPE_DRAW:
-        return "draw";
-    default:
-        return NULL;
+    case TUTOR_QTYPE_TEXT: return "text";
+    case TUTOR_QTYPE_CODE: return "code";
+    case TUTOR_QTYPE_DRAW: return "draw";
+    default: return NULL;
     }
 }
 
@@ -66,12 +62,21 @@ static uint32_t decode(const unsigned char *s, size_t n, size_t *adv)
 bool tutor_is_space(uint32_t cp)
 {
     switch (cp) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20:
-    case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
-    case 0x3000: case 0xFEFF:
-        return true;
-    default:
-        return cp >= 0x2000 && cp <= 0x200A;
+    case 0x09:
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x20:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
+    case 0xFEFF: return true;
+    default: return cp >= 0x2000 && cp <= 0x200A;
     }
 }
 
@@ -382,9 +387,9 @@ enum tutor_qtype tutor_question_type(const char *s, size_t n)
     const char *p = s + o;
     if (cur_char(&c, ':') || cur_char(&c, '-')) {
         /* one separator consumed */
-    } else if (l - c.i >= 3 && memcmp(p + c.i, "\xE2\x80\x93", 3) == 0) {  /* en dash */
+    } else if (l - c.i >= 3 && memcmp(p + c.i, "\xE2\x80\x93", 3) == 0) { /* en dash */
         c.i += 3;
-    } else if (l - c.i >= 3 && memcmp(p + c.i, "\xE2\x80\x94", 3) == 0) {  /* em dash */
+    } else if (l - c.i >= 3 && memcmp(p + c.i, "\xE2\x80\x94", 3) == 0) { /* em dash */
         c.i += 3;
     } else {
         return TUTOR_QTYPE_NONE;
@@ -393,7 +398,7 @@ enum tutor_qtype tutor_question_type(const char *s, size_t n)
     size_t vo, vl;
     tutor_trim(p + c.i, l - c.i, &vo, &vl);
     if (!vl || vl > 64)
-        return TUTOR_QTYPE_NONE;   /* longer than any recognised value */
+        return TUTOR_QTYPE_NONE; /* longer than any recognised value */
     /* lower-case, runs of '_'/'-' -> one space, whitespace runs -> one space */
     char v[72];
     size_t k = 0;
@@ -407,11 +412,11 @@ enum tutor_qtype tutor_question_type(const char *s, size_t n)
         } else if (cp < 0x80) {
             v[k++] = lower(q[i]);
         } else {
-            return TUTOR_QTYPE_NONE;   /* no recognised value has a non-ASCII character */
+            return TUTOR_QTYPE_NONE; /* no recognised value has a non-ASCII character */
         }
         i += adv;
     }
-    v[k] = '\0';   /* a leading or trailing '_'/'-' leaves a space: no match, as the original */
+    v[k] = '\0'; /* a leading or trailing '_'/'-' leaves a space: no match, as the original */
     static const struct {
         const char *value;
         enum tutor_qtype type;
@@ -439,7 +444,7 @@ struct span {
 };
 
 struct text {
-    char *s;            /* CRLF-normalised copy, trimmed slice [off, off + len) used */
+    char *s; /* CRLF-normalised copy, trimmed slice [off, off + len) used */
     size_t off, len;
     struct span *lines; /* absolute offsets into s */
     size_t n_lines;
@@ -653,8 +658,7 @@ static const char *default_question(enum tutor_qtype t)
                "it works.";
     case TUTOR_QTYPE_DRAW:
         return "Sketch the solution step by step, then justify the result in one sentence.";
-    default:
-        return "In your own words, what is the main idea of this part?";
+    default: return "In your own words, what is the main idea of this part?";
     }
 }
 

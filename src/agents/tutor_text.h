@@ -78,9 +78,9 @@ int tutor_ensure_question(const char *content, const char *fallback_q,
 
 /* ---- §8.4 result markers ---- */
 struct tutor_markers {
-    bool complete;              /* [COMPLETE] present */
-    enum tutor_chunk chunk;     /* [ADVANCE_CHUNK] wins over [SAME_CHUNK] */
-    char *content;              /* new: every occurrence of the three markers removed, trimmed */
+    bool complete;          /* [COMPLETE] present */
+    enum tutor_chunk chunk; /* [ADVANCE_CHUNK] wins over [SAME_CHUNK] */
+    char *content;          /* new: every occurrence of the three markers removed, trimmed */
 };
 /* Markers match ASCII case-insensitively. */
 int tutor_parse_markers(const char *raw, struct tutor_markers *out);

@@ -28,11 +28,11 @@
 
 struct job {
     const struct llm_client *llm;
-    const char *db_path;   /* process lifetime (api_ctx) */
+    const char *db_path; /* process lifetime (api_ctx) */
     char *user_id;
     char *node_id;
-    char *overview;        /* review */
-    int max_additions;     /* review */
+    char *overview;    /* review */
+    int max_additions; /* review */
 };
 
 static void job_free(void *arg)
@@ -153,17 +153,17 @@ static int job_diagnostic(struct run *run, const struct job *j, struct db **db, 
     if (rc == SP_OK)
         rc = job_node(*db, j->node_id, node, topic, err);
     if (rc == SP_OK)
-        rc = agent_diagnostic_ensure(j->llm, *db, run_cancel_flag(run), j->user_id, *node,
-                                     *topic, b, NULL, err);
+        rc = agent_diagnostic_ensure(j->llm, *db, run_cancel_flag(run), j->user_id, *node, *topic,
+                                     b, NULL, err);
     return rc;
 }
 
 static json_t *diag_reply(const char *concept_id, const struct diagnostic_bundle *b)
 {
     json_t *counts = agent_diagnostic_counts(b);
-    json_t *r = json_pack("{s:s,s:s,s:s,s:O,s:O}", "agent", "concept", "status",
-                          "diagnostic_ready", "conceptNodeId", concept_id, "assessment",
-                          b->assessment, "questions", b->questions);
+    json_t *r = json_pack("{s:s,s:s,s:s,s:O,s:O}", "agent", "concept", "status", "diagnostic_ready",
+                          "conceptNodeId", concept_id, "assessment", b->assessment, "questions",
+                          b->questions);
     if (r && counts)
         json_object_update(r, counts);
     json_decref(counts);
@@ -224,8 +224,8 @@ static void concept_job(struct run *run, void *arg)
     if (rc == SP_OK) {
         json_t *counts = agent_diagnostic_counts(&b);
         dstat = json_pack("{s:s,s:O,s:O,s:O}", "conceptNodeId", j->node_id, "assessment",
-                           b.assessment, "answeredCount", json_object_get(counts, "answeredCount"),
-                           "requiredAnswers", json_object_get(counts, "requiredAnswers"));
+                          b.assessment, "answeredCount", json_object_get(counts, "answeredCount"),
+                          "requiredAnswers", json_object_get(counts, "requiredAnswers"));
         json_decref(counts);
         if (!dstat)
             rc = sp_error_set(&err, SP_ENOMEM, "out of memory");
@@ -242,8 +242,8 @@ static void concept_job(struct run *run, void *arg)
         struct sp_error berr = { 0 };
         int brc = agent_env_init(&benv, j->llm, j->db_path, run, buf_cstr(&label), &berr);
         if (brc == SP_OK)
-            brc = agent_bootstrap_run(&benv, j->user_id, j->node_id, topic ? topic : "Topic",
-                                      NULL, false, false, NULL, &berr);
+            brc = agent_bootstrap_run(&benv, j->user_id, j->node_id, topic ? topic : "Topic", NULL,
+                                      false, false, NULL, &berr);
         if (brc == SP_OK)
             agent_emit_done(&benv, NULL);
         else
@@ -348,8 +348,8 @@ int api_agents_concept_diagnostic(struct api_req *req, struct api_resp *resp)
 
 /* Validation shared by the concept run and the review: the model (503 at once when none is
  * configured), body userId, node, user. */
-static int validate_post(struct api_req *req, struct api_resp *resp, bool review,
-                         json_t **body, const char **user_id)
+static int validate_post(struct api_req *req, struct api_resp *resp, bool review, json_t **body,
+                         const char **user_id)
 {
     struct db *db;
     json_t *node = NULL;
@@ -396,10 +396,11 @@ int api_agents_node_review(struct api_req *req, struct api_resp *resp)
     const char *overview = learning_str(body, "overview");
     json_t *max = json_object_get(body, "maxAdditions");
     if (j) {
-        j->max_additions = json_is_number(max) ? (int)(json_number_value(max) < 0 ? 0
-                                                       : json_number_value(max) > 4 ? 4
-                                                       : json_number_value(max))
-                                               : 2;
+        j->max_additions = json_is_number(max)
+                               ? (int)(json_number_value(max) < 0   ? 0
+                                       : json_number_value(max) > 4 ? 4
+                                                                    : json_number_value(max))
+                               : 2;
         if (overview && !(j->overview = strdup(overview))) {
             job_free(j);
             j = NULL;

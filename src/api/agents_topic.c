@@ -31,7 +31,7 @@ struct topic_job {
     char *user_id;
     char *node_id;
     bool small;
-    json_t *diagnostic;          /* generate-subconcepts: the body's object, or NULL */
+    json_t *diagnostic; /* generate-subconcepts: the body's object, or NULL */
 };
 
 static void job_free(void *p)
@@ -71,8 +71,8 @@ static int validate(struct api_req *req, struct api_resp *resp, const char *not_
     return SP_OK;
 }
 
-static int start(struct api_req *req, struct api_resp *resp, const char *kind,
-                 const char *user_id, run_job_fn fn, json_t *diagnostic, bool small)
+static int start(struct api_req *req, struct api_resp *resp, const char *kind, const char *user_id,
+                 run_job_fn fn, json_t *diagnostic, bool small)
 {
     struct topic_job *j = calloc(1, sizeof *j);
     if (j) {
@@ -95,8 +95,11 @@ static int start(struct api_req *req, struct api_resp *resp, const char *kind,
 static void topic_job(struct run *run, void *arg)
 {
     struct topic_job *j = arg;
-    struct topic_run_args a = { .llm = j->llm, .db_path = j->db_path, .user_id = j->user_id,
-                                .topic_id = j->node_id, .small = j->small };
+    struct topic_run_args a = { .llm = j->llm,
+                                .db_path = j->db_path,
+                                .user_id = j->user_id,
+                                .topic_id = j->node_id,
+                                .small = j->small };
     agent_topic_stream(run, &a);
 }
 
@@ -158,13 +161,12 @@ static void subconcepts_job(struct run *run, void *arg)
 }
 
 /* The answer from the database when the work is already done (*answered). */
-static int legacy_existing(struct db *db, const char *user_id, const char *node_id,
-                           bool concepts, bool *answered, int *status, struct buf *out,
-                           struct sp_error *err)
+static int legacy_existing(struct db *db, const char *user_id, const char *node_id, bool concepts,
+                           bool *answered, int *status, struct buf *out, struct sp_error *err)
 {
     return concepts ? agent_legacy_concepts_existing(db, node_id, answered, status, out, err)
-                    : agent_legacy_subconcepts_existing(db, user_id, node_id, answered, status,
-                                                        out, err);
+                    : agent_legacy_subconcepts_existing(db, user_id, node_id, answered, status, out,
+                                                        err);
 }
 
 /* The answer from the database, when there is one (no model needed). */
@@ -190,8 +192,8 @@ static int legacy_without_model(struct api_req *req, struct api_resp *resp, bool
     int rc = validate(req, &scratch, "Node not found", &body, &user_id, &db);
     if (rc == SP_OK) {
         struct sp_error err = { 0 };
-        rc = legacy_existing(db, user_id, req->params[0], concepts, &answered, &status,
-                             &resp->body, &err);
+        rc = legacy_existing(db, user_id, req->params[0], concepts, &answered, &status, &resp->body,
+                             &err);
     }
     buf_release(&scratch.body);
     json_decref(body);
@@ -215,8 +217,8 @@ static int legacy_route(struct api_req *req, struct api_resp *resp, bool concept
         struct sp_error err = { 0 };
         bool answered = false;
         int status = 200;
-        rc = legacy_existing(db, user_id, req->params[0], concepts, &answered, &status,
-                             &resp->body, &err);
+        rc = legacy_existing(db, user_id, req->params[0], concepts, &answered, &status, &resp->body,
+                             &err);
         rc = answered_now(resp, rc, answered, status, &err, &done);
     }
     if (!done && concepts) {

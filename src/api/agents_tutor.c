@@ -28,7 +28,7 @@ struct tutor_job {
     const struct llm_client *llm;
     char *db_path;
     char *session_id, *user_id, *node_id, *content, *data;
-    const char *media_type;     /* static: "image/png" | "image/jpeg" */
+    const char *media_type; /* static: "image/png" | "image/jpeg" */
 };
 
 static void job_free(void *arg)
@@ -63,8 +63,11 @@ static void tutor_job_run(struct run *run, void *arg)
     if (rc == SP_OK) {
         env.cancel = run_cancel_flag(run);
         struct tutor_request req = {
-            .session_id = j->session_id, .user_id = j->user_id, .node_id = j->node_id,
-            .content = j->content, .image_media_type = j->data ? j->media_type : NULL,
+            .session_id = j->session_id,
+            .user_id = j->user_id,
+            .node_id = j->node_id,
+            .content = j->content,
+            .image_media_type = j->data ? j->media_type : NULL,
             .image_data = j->data,
         };
         rc = tutor_turn(&env, &req, &out, &err);
@@ -83,7 +86,7 @@ int api_chat_tutor(struct api_req *req, struct api_resp *resp)
     struct store_tutor_node node = { 0 };
     struct tutor_job *job = NULL;
     struct sp_error err = { 0 };
-    int rc = api_agents_need_model(req, resp);   /* nothing here works without a model */
+    int rc = api_agents_need_model(req, resp); /* nothing here works without a model */
     if (rc != SP_OK)
         return rc;
     const char *user_id = NULL;
@@ -131,8 +134,8 @@ int api_chat_tutor(struct api_req *req, struct api_resp *resp)
         rc = api_fail(resp, SP_ENOMEM, "out of memory");
         goto done;
     }
-    uint64_t h = api_agents_key_hash((const char *const[]){ user_id, job->content, media_type,
-                                                            data }, 4);
+    uint64_t h =
+        api_agents_key_hash((const char *const[]){ user_id, job->content, media_type, data }, 4);
     rc = api_agents_start(resp, tutor_job_run, job, job_free, "tutor:%s:%016llx", req->params[0],
                           (unsigned long long)h); /* frees job on failure */
 done:

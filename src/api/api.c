@@ -55,21 +55,19 @@ static void public_message(int status, int code, char *msg, size_t size)
     const char *say;
     switch (code) {
     case SP_EBUSY:
-        say = "the database is locked by another program (a backup, an SQLite shell?) for longer "
-              "than the busy timeout; try again";
+        say =
+            "the database is locked by another program (a backup, an SQLite shell?) for longer "
+            "than the busy timeout; try again";
         break;
     case SP_EIO:
-        say = "the database or a stored file cannot be read or written at the moment (permissions, "
-              "a read-only or failing disk); the server log has the details";
+        say =
+            "the database or a stored file cannot be read or written at the moment (permissions, "
+            "a read-only or failing disk); the server log has the details";
         break;
-    case SP_ENOSPACE:
-        say = "the disk is full: free some space and try again";
-        break;
+    case SP_ENOSPACE: say = "the disk is full: free some space and try again"; break;
     case SP_EDB:
     case SP_EINTERNAL:
-    case SP_ENOMEM:
-        say = "internal server error (the server log has the details)";
-        break;
+    case SP_ENOMEM: say = "internal server error (the server log has the details)"; break;
     default:
         if (status != 500)
             return; /* our own words: 4xx, upstream 502, "not available", "too many runs" */
@@ -85,7 +83,8 @@ static int fail_v(struct api_resp *resp, int status, int code, const char *fmt, 
     char msg[SP_ERR_MSG_MAX];
     vsnprintf(msg, sizeof msg, fmt, ap);
     if (!msg[0])
-        snprintf(msg, sizeof msg, "%s", status == 500 ? "Internal server error" : sp_strerror(code));
+        snprintf(msg, sizeof msg, "%s",
+                 status == 500 ? "Internal server error" : sp_strerror(code));
     log_server_error(status, code, msg);
     public_message(status, code, msg, sizeof msg);
     buf_reset(&resp->body);
@@ -186,7 +185,8 @@ int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out)
     }
     if (!is_json_type(req->content_type))
         return api_fail(resp, SP_EUNSUPPORTED,
-                        "unsupported Content-Type '%.200s': send application/json", req->content_type);
+                        "unsupported Content-Type '%.200s': send application/json",
+                        req->content_type);
     if (req->body_len == 0 || !req->body) {
         *out = json_object();
         return *out ? SP_OK : api_fail(resp, SP_ENOMEM, "out of memory");
@@ -194,8 +194,8 @@ int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out)
     json_error_t je;
     json_t *v = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &je);
     if (!v)
-        return api_fail(resp, SP_EINVAL, "malformed JSON: %s at line %d column %d", je.text, je.line,
-                        je.column);
+        return api_fail(resp, SP_EINVAL, "malformed JSON: %s at line %d column %d", je.text,
+                        je.line, je.column);
     if (!json_is_object(v)) {
         const char *kind = json_kind(v);
         json_decref(v);

@@ -27,7 +27,7 @@
 #include "util/err.h"
 
 #define API_MAX_PARAMS 4
-#define API_MAX_BODY (100 * 1024)     /* JSON bodies, as the original's express.json() limit */
+#define API_MAX_BODY (100 * 1024) /* JSON bodies, as the original's express.json() limit */
 #define API_TUTOR_MAX_BODY (8 * 1024 * 1024) /* the tutor turn: a 7,000,000-character drawing */
 #define API_MAX_QUERY 32
 
@@ -39,9 +39,9 @@ struct run_reader;
 /* Process-wide server configuration, built by cli/cmd_serve.c. */
 struct api_ctx {
     const char *db_path;
-    struct objstore *store;        /* document bytes (objects/objstore.h); may be NULL */
-    const struct llm_client *llm;  /* the model (llm/llm.h); NULL when none is configured */
-    const char *tmp_dir;           /* staged uploads go here; NULL = /tmp */
+    struct objstore *store;       /* document bytes (objects/objstore.h); may be NULL */
+    const struct llm_client *llm; /* the model (llm/llm.h); NULL when none is configured */
+    const char *tmp_dir;          /* staged uploads go here; NULL = /tmp */
 };
 
 struct api_query_pair {
@@ -51,14 +51,14 @@ struct api_query_pair {
 
 struct api_req {
     const struct api_ctx *ctx;
-    const char *method;            /* upper-case: GET, POST, ... */
-    const char *path;              /* as received, without the query string */
+    const char *method;                 /* upper-case: GET, POST, ... */
+    const char *path;                   /* as received, without the query string */
     const char *params[API_MAX_PARAMS]; /* percent-decoded :params in pattern order */
     size_t n_params;
     struct api_query_pair query[API_MAX_QUERY];
     size_t n_query;
-    const char *content_type;      /* header value or NULL */
-    const char *body;              /* raw body (NUL-terminated) or NULL */
+    const char *content_type; /* header value or NULL */
+    const char *body;         /* raw body (NUL-terminated) or NULL */
     size_t body_len;
     struct arena *arena;
     /* The body already parsed as a JSON object (api_body_prepare, on the HTTP worker thread,
@@ -68,9 +68,9 @@ struct api_req {
 };
 
 struct api_resp {
-    int status;                    /* 0 until set */
-    struct buf body;               /* JSON text; empty with status 204 */
-    bool body_is_json;             /* false only for the few non-JSON replies */
+    int status;        /* 0 until set */
+    struct buf body;   /* JSON text; empty with status 204 */
+    bool body_is_json; /* false only for the few non-JSON replies */
     /* Set by a handler that handed its work to a run (runs/run.h): the http layer suspends the
      * connection and answers with what the run produces (one JSON reply, or an SSE stream),
      * then closes the reader. status and body are then ignored. */
@@ -86,8 +86,8 @@ typedef int (*api_handler_fn)(struct api_req *req, struct api_resp *resp);
  * or a dropped connection, and must leave nothing behind. */
 struct api_upload_ops {
     int (*begin)(struct api_req *req, struct api_resp *resp, void **state);
-    int (*part_begin)(void *state, struct api_resp *resp, const char *field,
-                      const char *filename, const char *content_type);
+    int (*part_begin)(void *state, struct api_resp *resp, const char *field, const char *filename,
+                      const char *content_type);
     int (*part_data)(void *state, struct api_resp *resp, const char *data, size_t len);
     int (*part_end)(void *state, struct api_resp *resp);
     int (*finish)(void *state, struct api_req *req, struct api_resp *resp);
@@ -96,8 +96,8 @@ struct api_upload_ops {
 
 struct api_route {
     const char *method;
-    const char *pattern;           /* "/api/nodes/:id/children" */
-    api_handler_fn handler;        /* NULL when upload is set */
+    const char *pattern;    /* "/api/nodes/:id/children" */
+    api_handler_fn handler; /* NULL when upload is set */
     const struct api_upload_ops *upload;
 };
 
@@ -111,7 +111,8 @@ size_t api_route_max_body(const struct api_route *route);
 /* The single SP_* -> HTTP status mapping. */
 int api_status_from_err(int code);
 /* Fill resp with status for code and {"error": message}; returns code. */
-int api_fail(struct api_resp *resp, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int api_fail(struct api_resp *resp, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Deprecated, kept for the agent handlers written against the earlier tree (503 for a full run
  * queue reported as SP_ETOOBIG): an explicit status outside api_status_from_err. New code uses
  * api_fail with the code that means the status (SP_EUNAVAILABLE for 503). */
@@ -149,12 +150,12 @@ int api_write_submit(const struct api_route *route, struct api_req *req, struct 
 
 /* Remove stored document files without a row and staged uploads ($tmpdir/sprout-upload-*)
  * older than grace_s seconds; *objects / *staged count what was removed. */
-int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s,
-                   size_t *objects, size_t *staged, struct sp_error *err);
+int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s, size_t *objects,
+                   size_t *staged, struct sp_error *err);
 /* The same every interval_s seconds on a thread of its own (logs on stderr when it removed
  * something); stop it before closing the database connections. */
-int api_sweeper_start(const struct api_ctx *ctx, const char *tmpdir, long grace_s,
-                      long interval_s, struct sp_error *err);
+int api_sweeper_start(const struct api_ctx *ctx, const char *tmpdir, long grace_s, long interval_s,
+                      struct sp_error *err);
 void api_sweeper_stop(void);
 
 /* Start / stop (after the HTTP server stopped) the writer thread. */

@@ -38,8 +38,8 @@ static const struct api_body ANSWER =
 int api_assessments_list(struct api_req *req, struct api_resp *resp)
 {
     API_STORE(req, resp, 200,
-              store_assessments_list(db, api_filter(req, "userId"),
-                                     api_filter(req, "targetNodeId"), &resp->body, &err));
+              store_assessments_list(db, api_filter(req, "userId"), api_filter(req, "targetNodeId"),
+                                     &resp->body, &err));
 }
 
 int api_assessments_get(struct api_req *req, struct api_resp *resp)
@@ -75,6 +75,5 @@ int api_answers_create(struct api_req *req, struct api_resp *resp)
 int api_answers_list(struct api_req *req, struct api_resp *resp)
 {
     API_STORE(req, resp, 200,
-              store_answers_list(db, req->params[0], api_filter(req, "userId"), &resp->body,
-                                 &err));
+              store_answers_list(db, req->params[0], api_filter(req, "userId"), &resp->body, &err));
 }

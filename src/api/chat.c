@@ -40,8 +40,8 @@ static const struct api_body HINT =
 int api_sessions_list(struct api_req *req, struct api_resp *resp)
 {
     API_STORE(req, resp, 200,
-              store_sessions_list(db, api_filter(req, "userId"),
-                                  api_filter(req, "nodeId"), &resp->body, &err));
+              store_sessions_list(db, api_filter(req, "userId"), api_filter(req, "nodeId"),
+                                  &resp->body, &err));
 }
 
 int api_sessions_create(struct api_req *req, struct api_resp *resp)

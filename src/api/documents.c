@@ -40,10 +40,10 @@
 #define DOC_MIME_MAX 128
 
 struct doc_file {
-    char *name;                  /* sanitised original name (UTF-8) */
+    char *name; /* sanitised original name (UTF-8) */
     char mime[DOC_MIME_MAX];
-    char staged[PATH_MAX];       /* "" when no staging file exists */
-    int fd;                      /* open while the part streams, else -1 */
+    char staged[PATH_MAX]; /* "" when no staging file exists */
+    int fd;                /* open while the part streams, else -1 */
     long long size;
     char id[IDS_UUID_SIZE];
     char key[64];
@@ -54,9 +54,9 @@ struct doc_file {
 struct doc_upload {
     char node_id[256];
     struct doc_file files[DOC_MAX_FILES];
-    size_t n;                    /* files begun (including the open one) */
-    bool in_file;                /* the current part is files[n-1] */
-    const char *tmp_dir;         /* where parts are staged (api_ctx.tmp_dir) */
+    size_t n;            /* files begun (including the open one) */
+    bool in_file;        /* the current part is files[n-1] */
+    const char *tmp_dir; /* where parts are staged (api_ctx.tmp_dir) */
 };
 
 /* ---- helpers ---- */
@@ -90,7 +90,8 @@ static void reduce_mime(const char *ct, char out[DOC_MIME_MAX])
     if (ct) {
         while (*ct == ' ' || *ct == '\t')
             ct++;
-        for (; ct[n] && ct[n] != ';' && ct[n] != ' ' && ct[n] != '\t' && n < DOC_MIME_MAX - 1; n++) {
+        for (; ct[n] && ct[n] != ';' && ct[n] != ' ' && ct[n] != '\t' && n < DOC_MIME_MAX - 1;
+             n++) {
             char c = ct[n];
             out[n] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
         }
@@ -186,8 +187,8 @@ static void unstore_all(const struct api_req *req, struct doc_upload *u)
             continue;
         struct sp_error e = { 0 };
         if (objstore_delete(req->ctx->store, f->key, &e) != SP_OK)
-            fprintf(stderr, "documents: could not remove %s after a failed upload: %s\n",
-                    f->key, sp_error_text(&e, e.code));
+            fprintf(stderr, "documents: could not remove %s after a failed upload: %s\n", f->key,
+                    sp_error_text(&e, e.code));
         f->stored = false;
     }
 }
@@ -200,7 +201,7 @@ static int up_begin(struct api_req *req, struct api_resp *resp, void **state)
     const char *node_id = req->n_params > 0 ? req->params[0] : NULL;
     if (!req->ctx || !req->ctx->store)
         return api_fail(resp, SP_EUNAVAILABLE, "document storage is not configured");
-    if (!node_id || strlen(node_id) >= sizeof ((struct doc_upload *)0)->node_id)
+    if (!node_id || strlen(node_id) >= sizeof((struct doc_upload *)0)->node_id)
         return api_fail(resp, SP_ENOTFOUND, "Node not found");
     struct db *db;
     int rc = api_db(req, resp, &db);
@@ -233,7 +234,8 @@ static int close_current(struct doc_upload *u, struct api_resp *resp)
     int fd = f->fd;
     f->fd = -1;
     if (close(fd) != 0)
-        return api_fail(resp, sp_errno_code(errno), "could not stage the upload: %s", strerror(errno));
+        return api_fail(resp, sp_errno_code(errno), "could not stage the upload: %s",
+                        strerror(errno));
     return SP_OK;
 }
 
@@ -245,7 +247,7 @@ static int up_part_begin(void *state, struct api_resp *resp, const char *field,
     if (rc != SP_OK)
         return rc;
     if (!filename || !*filename)
-        return SP_OK;  /* a text field or an empty file input: ignored, as the original */
+        return SP_OK; /* a text field or an empty file input: ignored, as the original */
     if (!field || strcmp(field, "files") != 0)
         return api_fail(resp, SP_EINVAL,
                         "Unexpected field \"%.100s\": files must be sent in the field \"files\"",
@@ -261,7 +263,7 @@ static int up_part_begin(void *state, struct api_resp *resp, const char *field,
     f->name = sanitize_name(filename);
     if (!f->name)
         return api_fail(resp, SP_ENOMEM, "out of memory");
-    u->n++;  /* from here on, upload_free() releases f */
+    u->n++; /* from here on, upload_free() releases f */
     reduce_mime(content_type, f->mime);
     if (!resolve_mime(f->mime, f->name))
         return api_fail(resp, SP_EUNSUPPORTED, "Unsupported file type: %s", f->mime);
@@ -286,13 +288,14 @@ static int up_part_data(void *state, struct api_resp *resp, const char *data, si
 {
     struct doc_upload *u = state;
     if (!u->in_file || len == 0)
-        return SP_OK;  /* an ignored part */
+        return SP_OK; /* an ignored part */
     struct doc_file *f = &u->files[u->n - 1];
     if ((long long)len > DOC_MAX_BYTES - f->size)
         return api_fail(resp, SP_ETOOBIG, "File too large: %s (limit %lld bytes)", f->name,
                         DOC_MAX_BYTES);
     if (write_all(f->fd, data, len) != 0)
-        return api_fail(resp, sp_errno_code(errno), "could not stage the upload: %s", strerror(errno));
+        return api_fail(resp, sp_errno_code(errno), "could not stage the upload: %s",
+                        strerror(errno));
     f->size += (long long)len;
     return SP_OK;
 }
@@ -311,16 +314,24 @@ static int reply_uploaded(const struct doc_upload *u, struct api_resp *resp)
         char now[TIME_ISO_SIZE];
         time_iso_now(now);
         rc = buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
-        if (rc == SP_OK) rc = jsonw_cstring(b, f->id);
-        if (rc == SP_OK) rc = buf_puts(b, ",\"nodeId\":");
-        if (rc == SP_OK) rc = jsonw_cstring(b, u->node_id);
-        if (rc == SP_OK) rc = buf_puts(b, ",\"originalFilename\":");
-        if (rc == SP_OK) rc = jsonw_cstring(b, f->name);
-        if (rc == SP_OK) rc = buf_puts(b, ",\"mimeType\":");
-        if (rc == SP_OK) rc = jsonw_cstring(b, f->mime);
         if (rc == SP_OK)
-            rc = buf_printf(b, ",\"fileSizeBytes\":%lld,\"extractionStatus\":\"%s\","
-                               "\"extractedTextLength\":%zu,\"createdAt\":\"%s\"}",
+            rc = jsonw_cstring(b, f->id);
+        if (rc == SP_OK)
+            rc = buf_puts(b, ",\"nodeId\":");
+        if (rc == SP_OK)
+            rc = jsonw_cstring(b, u->node_id);
+        if (rc == SP_OK)
+            rc = buf_puts(b, ",\"originalFilename\":");
+        if (rc == SP_OK)
+            rc = jsonw_cstring(b, f->name);
+        if (rc == SP_OK)
+            rc = buf_puts(b, ",\"mimeType\":");
+        if (rc == SP_OK)
+            rc = jsonw_cstring(b, f->mime);
+        if (rc == SP_OK)
+            rc = buf_printf(b,
+                            ",\"fileSizeBytes\":%lld,\"extractionStatus\":\"%s\","
+                            "\"extractedTextLength\":%zu,\"createdAt\":\"%s\"}",
                             f->size, f->ex.failed ? "failed" : "completed",
                             f->ex.failed ? (size_t)0 : f->ex.utf16_len, now);
     }
@@ -371,8 +382,12 @@ static int up_finish(void *state, struct api_req *req, struct api_resp *resp)
     for (size_t i = 0; i < u->n; i++) {
         const struct doc_file *f = &u->files[i];
         docs[i] = (struct store_document){
-            .id = f->id, .node_id = u->node_id, .original_filename = f->name,
-            .s3_key = f->key, .mime_type = f->mime, .file_size_bytes = f->size,
+            .id = f->id,
+            .node_id = u->node_id,
+            .original_filename = f->name,
+            .s3_key = f->key,
+            .mime_type = f->mime,
+            .file_size_bytes = f->size,
             .extracted_text = f->ex.failed ? NULL : f->ex.text,
             .extracted_text_len = f->ex.failed ? 0 : f->ex.text_len,
             .extraction_status = f->ex.failed ? "failed" : "completed",
@@ -393,7 +408,7 @@ static int up_finish(void *state, struct api_req *req, struct api_resp *resp)
 
     rc = reply_uploaded(u, resp);
     if (rc == SP_OK)
-        upload_free(u);  /* success: abort will not run */
+        upload_free(u); /* success: abort will not run */
     return rc;
 }
 
@@ -403,8 +418,12 @@ static void up_abort(void *state)
 }
 
 const struct api_upload_ops api_documents_upload = {
-    .begin = up_begin,       .part_begin = up_part_begin, .part_data = up_part_data,
-    .part_end = up_part_end, .finish = up_finish,         .abort = up_abort,
+    .begin = up_begin,
+    .part_begin = up_part_begin,
+    .part_data = up_part_data,
+    .part_end = up_part_end,
+    .finish = up_finish,
+    .abort = up_abort,
 };
 
 /* ---- GET and DELETE ---- */
@@ -432,8 +451,10 @@ int api_documents_delete(struct api_req *req, struct api_resp *resp)
         rc = sp_error_set(&err, SP_EUNAVAILABLE, "document storage is not configured");
     } else if (!objstore_key_is_safe(key)) {
         /* Only rows written by the original can hold such a key; we never stored it. */
-        fprintf(stderr, "documents: row %s has a key the store refuses (%s); row deleted, "
-                        "object left alone\n", doc_id, key);
+        fprintf(stderr,
+                "documents: row %s has a key the store refuses (%s); row deleted, "
+                "object left alone\n",
+                doc_id, key);
     } else {
         rc = objstore_delete(req->ctx->store, key, &err);
     }
@@ -444,7 +465,7 @@ int api_documents_delete(struct api_req *req, struct api_resp *resp)
     rc = store_documents_delete(db, node_id, doc_id, &deleted, &err);
     if (rc != SP_OK)
         return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
-    if (!deleted)  /* a concurrent delete got there first */
+    if (!deleted) /* a concurrent delete got there first */
         return api_fail(resp, SP_ENOTFOUND, "Document not found");
     return api_reply(resp, 204);
 }

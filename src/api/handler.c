@@ -31,8 +31,7 @@ int api_create(struct api_req *req, struct api_resp *resp, const struct api_body
 {
     const struct model_table *t = schema_table(body->table);
     struct store_row row = { 0 };
-    int rc = validate_request(req, resp, t, body->fields, body->n_fields, body->required_msg,
-                              &row);
+    int rc = validate_request(req, resp, t, body->fields, body->n_fields, body->required_msg, &row);
     if (rc != SP_OK)
         return rc;
     if (path_col)

@@ -24,15 +24,15 @@ int api_finish(struct api_resp *resp, int rc, const struct sp_error *err, int st
 /* The body of a handler that is one storage call. `call` may use `db` (the thread's
  * connection) and `&err`, and appends its JSON to resp->body; then the reply is status (which
  * is evaluated after the call) or the error. Returns from the enclosing handler. */
-#define API_STORE(req, resp, status, call)                    \
-    do {                                                      \
-        struct db *db;                                        \
-        int api_rc_ = api_db((req), (resp), &db);             \
-        if (api_rc_ != SP_OK)                                 \
-            return api_rc_;                                   \
-        struct sp_error err = { 0 };                          \
-        api_rc_ = (call);                                     \
-        return api_finish((resp), api_rc_, &err, (status));   \
+#define API_STORE(req, resp, status, call)                  \
+    do {                                                    \
+        struct db *db;                                      \
+        int api_rc_ = api_db((req), (resp), &db);           \
+        if (api_rc_ != SP_OK)                               \
+            return api_rc_;                                 \
+        struct sp_error err = { 0 };                        \
+        api_rc_ = (call);                                   \
+        return api_finish((resp), api_rc_, &err, (status)); \
     } while (0)
 
 /* A query parameter used as a filter: NULL when absent or empty (the original ignores both). */
@@ -56,9 +56,11 @@ struct api_body {
     size_t n_fields;
     const char *required_msg;
 };
-#define API_BODY(table_, fields_, required_msg_) \
-    { .table = (table_), .fields = (fields_), .n_fields = SP_COUNT(fields_), \
-      .required_msg = (required_msg_) }
+#define API_BODY(table_, fields_, required_msg_)                               \
+    {                                                                          \
+        .table = (table_), .fields = (fields_), .n_fields = SP_COUNT(fields_), \
+        .required_msg = (required_msg_)                                        \
+    }
 
 /* The whole of a create route: validate the body, set column path_col (may be NULL) to the
  * path's first parameter, insert with fn, reply 201. */

@@ -16,7 +16,8 @@ int api_health(struct api_req *req, struct api_resp *resp)
     char wal[256];
     int rc;
     if (store_writer_wal_problem(wal, sizeof wal)) {
-        rc = buf_printf(&resp->body, "{\"status\":\"degraded\",\"timestamp\":\"%s\",\"checks\":{\"wal\":", ts);
+        rc = buf_printf(&resp->body,
+                        "{\"status\":\"degraded\",\"timestamp\":\"%s\",\"checks\":{\"wal\":", ts);
         if (rc == SP_OK)
             rc = jsonw_cstring(&resp->body, wal);
         if (rc == SP_OK)

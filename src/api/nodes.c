@@ -39,8 +39,8 @@ int api_nodes_children(struct api_req *req, struct api_resp *resp)
 int api_nodes_edges(struct api_req *req, struct api_resp *resp)
 {
     API_STORE(req, resp, 200,
-              store_nodes_edges(db, req->params[0], api_filter(req, "childType"),
-                                &resp->body, &err));
+              store_nodes_edges(db, req->params[0], api_filter(req, "childType"), &resp->body,
+                                &err));
 }
 
 int api_nodes_create(struct api_req *req, struct api_resp *resp)

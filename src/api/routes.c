@@ -57,7 +57,8 @@ const struct api_route api_routes[] = {
     { "GET", "/api/chat/hints", api_hints_list, NULL },
 
     { "POST", "/api/agents/topics/:topicNodeId/run", api_agents_topic_run, NULL },
-    { "GET", "/api/agents/concepts/:conceptNodeId/diagnostic", api_agents_concept_diagnostic, NULL },
+    { "GET", "/api/agents/concepts/:conceptNodeId/diagnostic", api_agents_concept_diagnostic,
+      NULL },
     { "POST", "/api/agents/concepts/:conceptNodeId/run", api_agents_concept_run, NULL },
     { "POST", "/api/agents/nodes/:nodeId/review", api_agents_node_review, NULL },
 };

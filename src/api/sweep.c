@@ -32,7 +32,7 @@ static bool keep_key(void *cls, const char *key)
         return true;
     bool exists = true;
     if (store_documents_key_exists(k->db, key, &exists, NULL) != SP_OK) {
-        k->failed = true;   /* cannot tell: keep everything */
+        k->failed = true; /* cannot tell: keep everything */
         return true;
     }
     return exists;
@@ -62,8 +62,8 @@ static size_t sweep_staged(const char *tmpdir, long grace_s)
     return n;
 }
 
-int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s,
-                   size_t *objects, size_t *staged, struct sp_error *err)
+int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s, size_t *objects,
+                   size_t *staged, struct sp_error *err)
 {
     *objects = *staged = 0;
     *staged = sweep_staged(tmpdir, grace_s);
@@ -106,7 +106,8 @@ static void *sweeper_main(void *arg)
         if (rc != SP_OK)
             fprintf(stderr, "sweep: %s\n", sp_error_text(&err, rc));
         else if (objects || staged)
-            fprintf(stderr, "sweep: removed %zu stored file%s without a row and %zu stale upload file%s\n",
+            fprintf(stderr,
+                    "sweep: removed %zu stored file%s without a row and %zu stale upload file%s\n",
                     objects, objects == 1 ? "" : "s", staged, staged == 1 ? "" : "s");
         pthread_mutex_lock(&sw.lock);
     }
@@ -114,8 +115,8 @@ static void *sweeper_main(void *arg)
     return NULL;
 }
 
-int api_sweeper_start(const struct api_ctx *ctx, const char *tmpdir, long grace_s,
-                      long interval_s, struct sp_error *err)
+int api_sweeper_start(const struct api_ctx *ctx, const char *tmpdir, long grace_s, long interval_s,
+                      struct sp_error *err)
 {
     sw.ctx = ctx;
     sw.tmpdir = tmpdir;

@@ -52,8 +52,7 @@ static int set_default(struct store_value *out, const struct model_column *c, st
     case MODEL_DEF_BOOL:
         *out = (struct store_value){ .kind = STORE_V_INT, .i = strcmp(d, "true") == 0 };
         return SP_OK;
-    default:
-        break;
+    default: break;
     }
     *out = (struct store_value){ .kind = STORE_V_ABSENT };
     return SP_OK;

@@ -36,9 +36,9 @@ struct val_field {
 };
 
 /* Fill row->v[column] for every field. SP_EINVAL with err's message on bad input. */
-int validate_fields(const json_t *body, const struct model_table *t,
-                    const struct val_field *fields, size_t n, const char *required_msg,
-                    struct arena *a, struct store_row *row, struct sp_error *err);
+int validate_fields(const json_t *body, const struct model_table *t, const struct val_field *fields,
+                    size_t n, const char *required_msg, struct arena *a, struct store_row *row,
+                    struct sp_error *err);
 
 /* Parse the request's JSON body (api_body_object) and validate it; on failure resp is
  * filled (400) and the code returned. */

@@ -15,12 +15,11 @@
 #include "storage/store_writer.h"
 
 static const api_handler_fn batched[] = {
-    api_branches_create, api_branches_patch, api_branches_delete,
-    api_nodes_create, api_nodes_patch, api_nodes_delete,
-    api_contents_create, api_generations_create,
+    api_branches_create,    api_branches_patch,    api_branches_delete,  api_nodes_create,
+    api_nodes_patch,        api_nodes_delete,      api_contents_create,  api_generations_create,
     api_assessments_create, api_assessments_patch, api_questions_create, api_answers_create,
-    api_progress_create, api_progress_patch,
-    api_sessions_create, api_sessions_patch, api_messages_create, api_hints_create,
+    api_progress_create,    api_progress_patch,    api_sessions_create,  api_sessions_patch,
+    api_messages_create,    api_hints_create,
 };
 
 bool api_route_batched(const struct api_route *route)

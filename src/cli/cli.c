@@ -25,16 +25,22 @@ static const struct cli_cmd cli_commands[] = {
     { "serve", cmd_serve, "[--port N] [--host ADDR] [--no-migrate] [--quiet] [--web DIR]",
       "run the HTTP API (PORT, default 8000) on the database, and the learner's web page at / "
       "(built in; --web DIR serves it from a folder)" },
-    { "db migrate", cmd_db_migrate, "", "apply pending migrations (built in, or ./drizzle, or --migrations DIR)" },
-    { "db generate", cmd_db_generate, "[--dialect sqlite|postgresql] [--name NAME] [--rename KEY=VALUE]... [--schema FILE.json]",
+    { "db migrate", cmd_db_migrate, "",
+      "apply pending migrations (built in, or ./drizzle, or --migrations DIR)" },
+    { "db generate", cmd_db_generate,
+      "[--dialect sqlite|postgresql] [--name NAME] [--rename KEY=VALUE]... [--schema FILE.json]",
       "write the next migration from the difference between the schema and the last snapshot" },
-    { "db push", cmd_db_push, "[--force]", "bring the database straight to the schema (development)" },
+    { "db push", cmd_db_push, "[--force]",
+      "bring the database straight to the schema (development)" },
     { "db status", cmd_db_status, "", "list applied and pending migrations" },
     { "db check", cmd_db_check, "", "compare the live database with the latest snapshot" },
-    { "db rollback", cmd_db_rollback, "[--steps N]", "undo the last N applied migrations (default 1)" },
-    { "db baseline", cmd_db_baseline, "--to TAG", "record migrations up to TAG as applied without running them" },
+    { "db rollback", cmd_db_rollback, "[--steps N]",
+      "undo the last N applied migrations (default 1)" },
+    { "db baseline", cmd_db_baseline, "--to TAG",
+      "record migrations up to TAG as applied without running them" },
     { "db reset", cmd_db_reset, "[--yes]", "delete the database and migrate again" },
-    { "db backup", cmd_db_backup, "[PATH]", "consistent online copy (default sprout.db.YYYYMMDD_HHMMSS)" },
+    { "db backup", cmd_db_backup, "[PATH]",
+      "consistent online copy (default sprout.db.YYYYMMDD_HHMMSS)" },
     { "db restore", cmd_db_restore, "PATH [--yes]", "replace the database with a backup" },
     { "db seed", cmd_db_seed, "", "insert the default user if missing" },
 };
@@ -47,21 +53,25 @@ struct cli_doc {
 };
 
 static const struct cli_doc cli_globals[] = {
-    { "--db PATH|URL", "the SQLite database (default: $DB_PATH, .env DB_PATH, ./sprout.db), or a "
-                       "postgres://... URL for PostgreSQL (default: $DATABASE_URL when it is one)" },
-    { "--migrations DIR", "read migrations from DIR (default: ./drizzle when it exists, else the "
-                          "migrations built into the binary; db generate writes to DIR or ./drizzle)" },
+    { "--db PATH|URL",
+      "the SQLite database (default: $DB_PATH, .env DB_PATH, ./sprout.db), or a "
+      "postgres://... URL for PostgreSQL (default: $DATABASE_URL when it is one)" },
+    { "--migrations DIR",
+      "read migrations from DIR (default: ./drizzle when it exists, else the "
+      "migrations built into the binary; db generate writes to DIR or ./drizzle)" },
     { "--version", "print the version" },
     { "--help", "this text" },
 };
 
 static const struct cli_doc cli_environment[] = {
     { "DB_PATH", "the SQLite database (default ./sprout.db)" },
-    { "DATABASE_URL", "postgres://user@host/db selects PostgreSQL (libpq); other values are ignored" },
+    { "DATABASE_URL",
+      "postgres://user@host/db selects PostgreSQL (libpq); other values are ignored" },
     { "PORT, HOST", "where serve listens (default 8000 on 127.0.0.1)" },
     { "STORAGE_DIR", "uploaded documents (default: uploads/ beside the database)" },
-    { "AWS_S3_BUCKET", "keep documents in this S3 bucket instead (with AWS_REGION, AWS_ACCESS_KEY_ID, "
-                       "AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)" },
+    { "AWS_S3_BUCKET",
+      "keep documents in this S3 bucket instead (with AWS_REGION, AWS_ACCESS_KEY_ID, "
+      "AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)" },
     { "SPROUT_THREADS", "HTTP worker threads (default one per core)" },
     { "SPROUT_BUSY_TIMEOUT_MS", "how long a locked database is waited for (default 5000)" },
 };
@@ -70,10 +80,13 @@ static const struct cli_doc cli_environment[] = {
 
 static void print_help(FILE *f)
 {
-    fprintf(f, "sprout %s: the Sprout adaptive-learning backend\n\n"
-               "usage: sprout <command> [options]\n\nCommands:\n", cli_version());
+    fprintf(f,
+            "sprout %s: the Sprout adaptive-learning backend\n\n"
+            "usage: sprout <command> [options]\n\nCommands:\n",
+            cli_version());
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-12s %-55s %s\n", cli_commands[i].name, cli_commands[i].args, cli_commands[i].help);
+        fprintf(f, "  %-12s %-55s %s\n", cli_commands[i].name, cli_commands[i].args,
+                cli_commands[i].help);
     fprintf(f, "\nGlobal options (any command):\n");
     for (size_t i = 0; i < N_OF(cli_globals); i++)
         fprintf(f, "  %-18s %s\n", cli_globals[i].name, cli_globals[i].help);
@@ -115,31 +128,37 @@ static void man_item(FILE *f, const char *bold, const char *args, const char *he
 static void print_man(FILE *f)
 {
     fprintf(f, ".TH SPROUT 1 \"\" \"sprout %s\" \"User Commands\"\n", cli_version());
-    fputs(".SH NAME\nsprout \\- the Sprout adaptive-learning backend: HTTP API and database tool\n"
-          ".SH SYNOPSIS\n.B sprout\n.I command\n[\\fIoptions\\fR]\n"
-          ".SH DESCRIPTION\n"
-          "\\fBsprout serve\\fR runs the HTTP API under /api on a SQLite database, and the "
-          "learner's web page at / (open http://localhost:8000/ in a browser). At start it "
-          "applies pending migrations (after a backup when the database holds data) and seeds the "
-          "default user. The migrations are built into the binary; a \\fI./drizzle\\fR folder in the "
-          "working directory, or \\fB\\-\\-migrations\\fR \\fIDIR\\fR, is used instead when present. "
-          "\\fBsprout db\\fR \\fIcommand\\fR manages the database, interchangeably with drizzle\\-kit "
-          "and drizzle\\-orm.\n.SH COMMANDS\n", f);
+    fputs(
+        ".SH NAME\nsprout \\- the Sprout adaptive-learning backend: HTTP API and database tool\n"
+        ".SH SYNOPSIS\n.B sprout\n.I command\n[\\fIoptions\\fR]\n"
+        ".SH DESCRIPTION\n"
+        "\\fBsprout serve\\fR runs the HTTP API under /api on a SQLite database, and the "
+        "learner's web page at / (open http://localhost:8000/ in a browser). At start it "
+        "applies pending migrations (after a backup when the database holds data) and seeds the "
+        "default user. The migrations are built into the binary; a \\fI./drizzle\\fR folder in the "
+        "working directory, or \\fB\\-\\-migrations\\fR \\fIDIR\\fR, is used instead when present. "
+        "\\fBsprout db\\fR \\fIcommand\\fR manages the database, interchangeably with drizzle\\-kit "
+        "and drizzle\\-orm.\n.SH COMMANDS\n",
+        f);
     for (size_t i = 0; i < N_COMMANDS; i++)
         man_item(f, cli_commands[i].name, cli_commands[i].args, cli_commands[i].help);
     fputs(".SH OPTIONS\n", f);
     for (size_t i = 0; i < N_OF(cli_globals); i++)
         man_item(f, cli_globals[i].name, NULL, cli_globals[i].help);
-    fputs(".SH ENVIRONMENT\nRead from the environment, or from a \\fI.env\\fR file in the working "
-          "directory (the environment wins).\n", f);
+    fputs(
+        ".SH ENVIRONMENT\nRead from the environment, or from a \\fI.env\\fR file in the working "
+        "directory (the environment wins).\n",
+        f);
     for (size_t i = 0; i < N_OF(cli_environment); i++)
         man_item(f, cli_environment[i].name, NULL, cli_environment[i].help);
-    fputs(".SH EXIT STATUS\n0 success, 1 failure, 2 usage error, 3 the database is out of sync "
-          "(\\fBdb status\\fR, \\fBdb check\\fR).\n"
-          ".SH FILES\n.TP\n\\fIsprout.db\\fR\nthe database (\\fBDB_PATH\\fR)\n"
-          ".TP\n\\fIuploads/\\fR\nuploaded documents, beside the database (\\fBSTORAGE_DIR\\fR)\n"
-          ".TP\n\\fIdrizzle/\\fR\na migrations folder that overrides the built-in migrations\n"
-          ".SH SEE ALSO\nThe project's README.md and docs/ (API, database, migrations, server).\n", f);
+    fputs(
+        ".SH EXIT STATUS\n0 success, 1 failure, 2 usage error, 3 the database is out of sync "
+        "(\\fBdb status\\fR, \\fBdb check\\fR).\n"
+        ".SH FILES\n.TP\n\\fIsprout.db\\fR\nthe database (\\fBDB_PATH\\fR)\n"
+        ".TP\n\\fIuploads/\\fR\nuploaded documents, beside the database (\\fBSTORAGE_DIR\\fR)\n"
+        ".TP\n\\fIdrizzle/\\fR\na migrations folder that overrides the built-in migrations\n"
+        ".SH SEE ALSO\nThe project's README.md and docs/ (API, database, migrations, server).\n",
+        f);
 }
 
 /* build/gen/version.c, written by the Makefile from VERSION and git describe. */
@@ -190,7 +209,8 @@ int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
-int cli_parse(struct cli_ctx *ctx, const struct cli_flag *flags, const char **pos, int max_pos, int *n_pos)
+int cli_parse(struct cli_ctx *ctx, const struct cli_flag *flags, const char **pos, int max_pos,
+              int *n_pos)
 {
     int np = 0;
     for (int i = 0; i < ctx->argc; i++) {
@@ -290,7 +310,8 @@ int cli_main(int argc, char **argv)
     if (strcasecmp(sync, "normal") == 0) {
         db_set_sync_normal(true);
     } else if (strcasecmp(sync, "full") != 0) {
-        fprintf(stderr, "sprout: SPROUT_SYNC must be 'full' (the default) or 'normal', not '%s'\n", sync);
+        fprintf(stderr, "sprout: SPROUT_SYNC must be 'full' (the default) or 'normal', not '%s'\n",
+                sync);
         free(rest);
         return CLI_EXIT_USAGE;
     }
@@ -300,7 +321,9 @@ int cli_main(int argc, char **argv)
     if (strcasecmp(lock, "exclusive") == 0) {
         db_set_lock_exclusive(true);
     } else if (strcasecmp(lock, "shared") != 0) {
-        fprintf(stderr, "sprout: SPROUT_DB_LOCK must be 'shared' (the default) or 'exclusive', not '%s'\n", lock);
+        fprintf(stderr,
+                "sprout: SPROUT_DB_LOCK must be 'shared' (the default) or 'exclusive', not '%s'\n",
+                lock);
         free(rest);
         return CLI_EXIT_USAGE;
     }
@@ -331,9 +354,11 @@ int cli_main(int argc, char **argv)
         if (nrest == 0)
             print_help(stderr);
         else if (nrest > 1 && strcmp(rest[0], "db") == 0)
-            fprintf(stderr, "sprout: unknown command 'db %s'. Run 'sprout --help' for the list.\n", rest[1]);
+            fprintf(stderr, "sprout: unknown command 'db %s'. Run 'sprout --help' for the list.\n",
+                    rest[1]);
         else
-            fprintf(stderr, "sprout: unknown command '%s'. Run 'sprout --help' for the list.\n", rest[0]);
+            fprintf(stderr, "sprout: unknown command '%s'. Run 'sprout --help' for the list.\n",
+                    rest[0]);
         free(rest);
         return CLI_EXIT_USAGE;
     }

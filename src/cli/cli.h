@@ -32,20 +32,20 @@ struct cli_ctx {
     bool migrations_set;        /* --migrations was given */
     const char *pg_url;         /* PostgreSQL selected: --db or $DATABASE_URL "postgres://..." /
                                    "postgresql://..." (libpq's URI); NULL = SQLite at db_path */
-    struct migsrc migrations;   /* what is read: --migrations DIR > ./drizzle if it exists > built in */
-    int argc;                   /* arguments after the command words, globals removed */
+    struct migsrc migrations; /* what is read: --migrations DIR > ./drizzle if it exists > built in */
+    int argc;                 /* arguments after the command words, globals removed */
     char **argv;
-    bool interactive;           /* stdin and stderr are terminals */
+    bool interactive; /* stdin and stderr are terminals */
 };
 
 typedef int (*cli_fn)(struct cli_ctx *ctx);
 
 struct cli_flag {
-    const char *name;           /* "--steps" */
-    const char **value;         /* for flags taking a value (the last one given wins) */
-    bool *set;                  /* set to true when present (may be NULL) */
-    const char **values;        /* a repeatable flag: every value in order (room for argc) */
-    int *n_values;              /* with values: how many were given */
+    const char *name;    /* "--steps" */
+    const char **value;  /* for flags taking a value (the last one given wins) */
+    bool *set;           /* set to true when present (may be NULL) */
+    const char **values; /* a repeatable flag: every value in order (room for argc) */
+    int *n_values;       /* with values: how many were given */
 };
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_DRIFT = 3 };
@@ -54,11 +54,13 @@ int cli_main(int argc, char **argv);
 /* Parse ctx->argv against flags ({ 0 }-terminated; "--flag VALUE" or "--flag=VALUE").
  * Positional arguments are collected into pos (at most max_pos). Unknown flags, missing values
  * and extra positionals print a usage error and return CLI_EXIT_USAGE; SP_OK (0) on success. */
-int cli_parse(struct cli_ctx *ctx, const struct cli_flag *flags, const char **pos, int max_pos, int *n_pos);
+int cli_parse(struct cli_ctx *ctx, const struct cli_flag *flags, const char **pos, int max_pos,
+              int *n_pos);
 /* Print "sprout: error: <message>" (err text, or sp_strerror(code)) and return the exit code. */
 int cli_fail(int code, const struct sp_error *err);
 /* Print a usage error for ctx->command and return CLI_EXIT_USAGE. */
-int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 int cli_exit_code(int code);
 /* The version string ("0.1.0", or "0.1.0 (git 1a2b3c4)" when built from a git checkout). */
 const char *cli_version(void);
@@ -74,8 +76,8 @@ bool cli_confirm(const struct cli_ctx *ctx, const char *question);
 struct objstore_config;
 void cli_settings_process(void);
 void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *out);
-unsigned cli_settings_threads(void);     /* SPROUT_THREADS, 0 = one per core */
-const char *cli_settings_tmp_dir(void);  /* TMPDIR, default /tmp */
+unsigned cli_settings_threads(void);    /* SPROUT_THREADS, 0 = one per core */
+const char *cli_settings_tmp_dir(void); /* TMPDIR, default /tmp */
 
 /* Commands (one file each under cli/). */
 int cmd_serve(struct cli_ctx *ctx);

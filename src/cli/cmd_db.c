@@ -28,9 +28,9 @@
 #include "db/pgdiff.h"
 #include "db/pgintrospect.h"
 #include "db/pgmigrate.h"
+#include "db/pgsnap.h"
 #include "db/schema.h"
 #include "db/seed.h"
-#include "db/pgsnap.h"
 #include "db/snapshot.h"
 #include "util/countof.h"
 
@@ -48,7 +48,8 @@ static int open_db(const struct cli_ctx *ctx, unsigned flags, struct db **db, st
 {
     int rc = db_open(ctx->db_path, flags, db, err);
     if (rc == SP_EIO)
-        sp_error_prefix(err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
+        sp_error_prefix(err, rc,
+                        "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
     return rc;
 }
@@ -77,10 +78,13 @@ static int load_folder(const struct cli_ctx *ctx, struct migrate_folder *f, stru
     const char *d = json_string_value(json_object_get(f->journal.raw, "dialect"));
     const char *want = ctx->pg_url ? "postgresql" : "sqlite";
     if (d && strcmp(d, want) != 0) {
-        rc = sp_error_set(err, SP_EINVAL, "the migrations in %s are for %s, but the database is %s: use %s",
+        rc = sp_error_set(err, SP_EINVAL,
+                          "the migrations in %s are for %s, but the database is %s: use %s",
                           migsrc_name(&ctx->migrations), d, ctx->pg_url ? "PostgreSQL" : "SQLite",
-                          ctx->pg_url ? "a PostgreSQL folder (drizzle-pg, written by `sprout db generate "
-                                        "--dialect postgresql`)" : "a SQLite folder (drizzle)");
+                          ctx->pg_url
+                              ? "a PostgreSQL folder (drizzle-pg, written by `sprout db generate "
+                                "--dialect postgresql`)"
+                              : "a SQLite folder (drizzle)");
         migrate_folder_free(f);
     }
     return rc;
@@ -88,8 +92,9 @@ static int load_folder(const struct cli_ctx *ctx, struct migrate_folder *f, stru
 
 /* Load snapshot rel ("meta/0003_snapshot.json") of the migrations source; name gets how it is
  * shown in messages. */
-static int load_source_snapshot(const struct cli_ctx *ctx, const char *rel, struct model_schema *out,
-                                char *name, size_t name_size, struct sp_error *err)
+static int load_source_snapshot(const struct cli_ctx *ctx, const char *rel,
+                                struct model_schema *out, char *name, size_t name_size,
+                                struct sp_error *err)
 {
     migsrc_file_name(&ctx->migrations, rel, name, name_size);
     char *text = NULL;
@@ -127,7 +132,8 @@ static int run_migrations(struct cli_ctx *ctx)
     rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, DB_OPEN_CREATE, &db, &err);
     bool opened = rc == SP_OK;
     if (rc == SP_OK)
-        rc = pg ? pgmigrate_apply(pg, &f, stdout, &n, &err) : migrate_apply_folder(db, &f, stdout, &n, &err);
+        rc = pg ? pgmigrate_apply(pg, &f, stdout, &n, &err)
+                : migrate_apply_folder(db, &f, stdout, &n, &err);
     db_close(db);
     pg_close(pg);
     migrate_folder_free(&f);
@@ -135,13 +141,15 @@ static int run_migrations(struct cli_ctx *ctx)
     if (rc != SP_OK) {
         int code = cli_fail(rc, &err);
         if (opened)
-            fprintf(stderr, "sprout: nothing was applied; the database is as it was before this run.\n");
+            fprintf(stderr,
+                    "sprout: nothing was applied; the database is as it was before this run.\n");
         return code;
     }
     if (n == 0)
         printf("No pending migrations: %s is up to date.\n", db_label(ctx, dbl, sizeof dbl));
     else
-        printf("Applied %zu migration%s to %s.\n", n, n == 1 ? "" : "s", db_label(ctx, dbl, sizeof dbl));
+        printf("Applied %zu migration%s to %s.\n", n, n == 1 ? "" : "s",
+               db_label(ctx, dbl, sizeof dbl));
     puts("Migrations complete.");
     return CLI_EXIT_OK;
 }
@@ -179,7 +187,8 @@ int cmd_db_status(struct cli_ctx *ctx)
     rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
     bool missing = rc == SP_ENOTFOUND && !ctx->pg_url;
     if (rc == SP_OK)
-        rc = pg ? pgmigrate_rows_load(pg, &rows, &n_rows, &err) : migrate_rows_load(db, &rows, &n_rows, &err);
+        rc = pg ? pgmigrate_rows_load(pg, &rows, &n_rows, &err)
+                : migrate_rows_load(db, &rows, &n_rows, &err);
     db_close(db);
     pg_close(pg);
     if (rc != SP_OK && !missing) {
@@ -193,8 +202,7 @@ int cmd_db_status(struct cli_ctx *ctx)
             last = rows[i].created_at;
     char label[512], dbl[600];
     printf("Database %s%s; migrations from %s:\n", db_label(ctx, dbl, sizeof dbl),
-           missing ? " (does not exist yet)" : "",
-           cli_migrations_label(ctx, label, sizeof label));
+           missing ? " (does not exist yet)" : "", cli_migrations_label(ctx, label, sizeof label));
     size_t pending = 0, applied = 0, warnings = 0;
     for (size_t i = 0; i < f.n; i++) {
         const struct migrate_file *mf = &f.files[i];
@@ -203,8 +211,10 @@ int cmd_db_status(struct cli_ctx *ctx)
             printf("  pending  %s\n", mf->tag);
             pending++;
         } else if (!r) {
-            printf("  skipped  %s  (older than the newest applied migration and never recorded: "
-                   "the migrator will not run it)\n", mf->tag);
+            printf(
+                "  skipped  %s  (older than the newest applied migration and never recorded: "
+                "the migrator will not run it)\n",
+                mf->tag);
             warnings++;
         } else if (strcmp(r->hash, mf->hash) != 0) {
             printf("  applied  %s  (EDITED after applying: file hash %.12s..., recorded %.12s...)\n",
@@ -237,8 +247,8 @@ int cmd_db_status(struct cli_ctx *ctx)
 
 /* ---- check / baseline: live schema vs a snapshot ---- */
 
-static int diff_live(struct db *db, const struct model_schema *target, bool push, struct diff_result *out,
-                     struct sp_error *err)
+static int diff_live(struct db *db, const struct model_schema *target, bool push,
+                     struct diff_result *out, struct sp_error *err)
 {
     struct model_schema live;
     int rc = introspect_schema(db, &live, err);
@@ -258,7 +268,10 @@ static int pg_diff_live(struct pg *pg, const json_t *target, bool push, struct d
     int rc = pgintrospect_body(pg, &live, err);
     if (rc == SP_OK)
         rc = pgintrospect_canonical(pg, target, live, &canon, err);
-    struct diff_options opt = { .ask = ask_create, .push = push, .old_label = "database", .new_label = "schema" };
+    struct diff_options opt = { .ask = ask_create,
+                                .push = push,
+                                .old_label = "database",
+                                .new_label = "schema" };
     if (rc == SP_OK)
         rc = pgdiff_bodies(live, canon, &opt, out, err);
     json_decref(live);
@@ -267,8 +280,8 @@ static int pg_diff_live(struct pg *pg, const json_t *target, bool push, struct d
 }
 
 /* A snapshot of the migrations source as a PostgreSQL body. */
-static int load_source_pg_snapshot(const struct cli_ctx *ctx, const char *rel, json_t **out, char *name,
-                                   size_t name_size, struct sp_error *err)
+static int load_source_pg_snapshot(const struct cli_ctx *ctx, const char *rel, json_t **out,
+                                   char *name, size_t name_size, struct sp_error *err)
 {
     migsrc_file_name(&ctx->migrations, rel, name, name_size);
     char *text = NULL;
@@ -282,9 +295,9 @@ static int load_source_pg_snapshot(const struct cli_ctx *ctx, const char *rel, j
 
 /* The database (SQLite or PostgreSQL) against a snapshot of the source: pending migrations and
  * differences. */
-static int check_against(const struct cli_ctx *ctx, const char *snap_rel, const struct migrate_folder *f,
-                         char *snap_path, size_t snap_size, size_t *pending, struct diff_result *d,
-                         struct sp_error *err)
+static int check_against(const struct cli_ctx *ctx, const char *snap_rel,
+                         const struct migrate_folder *f, char *snap_path, size_t snap_size,
+                         size_t *pending, struct diff_result *d, struct sp_error *err)
 {
     if (ctx->pg_url) {
         json_t *body = NULL;
@@ -348,11 +361,13 @@ int cmd_db_check(struct cli_ctx *ctx)
             printf("  - %zu migration%s not applied yet\n", pending, pending == 1 ? "" : "s");
         printf("What to do:\n");
         if (pending)
-            printf("  - run `sprout db migrate` to apply the pending migrations, then check again;\n");
-        printf("  - if the SQL of the migrations was applied by hand, `sprout db baseline --to TAG` "
-               "records them without running them;\n"
-               "  - otherwise keep your data with `sprout db backup`, then `sprout db reset` "
-               "rebuilds the database from the migrations.\n");
+            printf(
+                "  - run `sprout db migrate` to apply the pending migrations, then check again;\n");
+        printf(
+            "  - if the SQL of the migrations was applied by hand, `sprout db baseline --to TAG` "
+            "records them without running them;\n"
+            "  - otherwise keep your data with `sprout db backup`, then `sprout db reset` "
+            "rebuilds the database from the migrations.\n");
     }
     diff_result_free(&d);
     free(snap_rel);
@@ -397,16 +412,18 @@ int cmd_db_baseline(struct cli_ctx *ctx)
         rc = sp_error_set(&err, SP_ENOTFOUND, "no migration %s in %s/meta/_journal.json", to,
                           migsrc_name(&ctx->migrations));
     if (rc == SP_OK) {
-        snprintf(snap_rel, sizeof snap_rel, "meta/%.*s_snapshot.json", (int)strcspn(f.files[idx].tag, "_"),
-                 f.files[idx].tag);
+        snprintf(snap_rel, sizeof snap_rel, "meta/%.*s_snapshot.json",
+                 (int)strcspn(f.files[idx].tag, "_"), f.files[idx].tag);
         rc = check_against(ctx, snap_rel, &f, snap_path, sizeof snap_path, NULL, &d, &err);
     }
     if (rc == SP_OK && d.n_changes > 0) {
         printf("Refusing to baseline: the database does not match %s:\n", shown(snap_path));
         for (size_t i = 0; i < d.n_changes; i++)
             printf("  - %s\n", d.changes[i]);
-        rc = sp_error_set(&err, SP_EDRIFT, "the live schema differs from %s (%zu difference%s); nothing "
-                          "was recorded", f.files[idx].tag, d.n_changes, d.n_changes == 1 ? "" : "s");
+        rc = sp_error_set(&err, SP_EDRIFT,
+                          "the live schema differs from %s (%zu difference%s); nothing "
+                          "was recorded",
+                          f.files[idx].tag, d.n_changes, d.n_changes == 1 ? "" : "s");
     }
     if (rc == SP_OK)
         rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
@@ -417,8 +434,8 @@ int cmd_db_baseline(struct cli_ctx *ctx)
         printf("Baseline: %zu migration%s recorded as applied, up to and including %s.\n", n,
                n == 1 ? "" : "s", f.files[idx].tag);
         if ((size_t)idx + 1 < f.n)
-            printf("%zu later migration%s will run with `sprout db migrate`.\n", f.n - (size_t)idx - 1,
-                   f.n - (size_t)idx - 1 == 1 ? "" : "s");
+            printf("%zu later migration%s will run with `sprout db migrate`.\n",
+                   f.n - (size_t)idx - 1, f.n - (size_t)idx - 1 == 1 ? "" : "s");
     } else {
         code = cli_fail(rc, &err);
     }
@@ -460,13 +477,16 @@ int cmd_db_push(struct cli_ctx *ctx)
             fprintf(stderr, "These statements would lose data:\n");
             for (size_t i = 0; i < d.n_data_loss; i++)
                 fprintf(stderr, "  %s\n", d.data_loss[i]);
-            rc = sp_error_set(&err, SP_EABORT, "push refused because data would be lost; nothing was "
-                              "changed. Back up (`sprout db backup`) and pass --force to push anyway");
+            rc =
+                sp_error_set(&err, SP_EABORT,
+                             "push refused because data would be lost; nothing was "
+                             "changed. Back up (`sprout db backup`) and pass --force to push anyway");
         } else {
             rc = pg ? pgmigrate_push_statements(pg, d.sql, d.n_sql, &err)
                     : migrate_push_statements(db, d.sql, d.n_sql, &err);
             if (rc == SP_OK)
-                printf("Pushed %zu statement%s in one transaction.\n", d.n_sql, d.n_sql == 1 ? "" : "s");
+                printf("Pushed %zu statement%s in one transaction.\n", d.n_sql,
+                       d.n_sql == 1 ? "" : "s");
         }
     }
     if (rc != SP_OK)
@@ -523,8 +543,10 @@ static int confirm(struct cli_ctx *ctx, bool yes, const char *question, struct s
     if (yes)
         return SP_OK;
     if (!ctx->interactive)
-        return sp_error_set(err, SP_EABORT, "'sprout %s' replaces data and there is no terminal to ask: "
-                            "pass --yes to confirm", ctx->command);
+        return sp_error_set(err, SP_EABORT,
+                            "'sprout %s' replaces data and there is no terminal to ask: "
+                            "pass --yes to confirm",
+                            ctx->command);
     if (!cli_confirm(ctx, question))
         return sp_error_set(err, SP_EABORT, "aborted; nothing was changed");
     return SP_OK;
@@ -550,7 +572,8 @@ int cmd_db_reset(struct cli_ctx *ctx)
         return prc;
     struct sp_error err = { 0 };
     char q[CLI_PATH_TEXT], dbl[600];
-    snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?", db_label(ctx, dbl, sizeof dbl));
+    snprintf(q, sizeof q, "Delete %s and all its data, then migrate again?",
+             db_label(ctx, dbl, sizeof dbl));
     int rc = confirm(ctx, yes, q, &err);
     struct migrate_folder f; /* the folder must be readable before anything is deleted */
     if (rc == SP_OK && (rc = load_folder(ctx, &f, &err)) == SP_OK)
@@ -598,7 +621,8 @@ int cmd_db_backup(struct cli_ctx *ctx)
     if (prc)
         return prc;
     struct sp_error err = { 0 };
-    char *dest = np ? strdup(pos[0]) : backup_default_path(ctx->pg_url ? "sprout-pg.dump" : ctx->db_path);
+    char *dest =
+        np ? strdup(pos[0]) : backup_default_path(ctx->pg_url ? "sprout-pg.dump" : ctx->db_path);
     if (!dest)
         return cli_fail(SP_ENOMEM, NULL);
     if (ctx->pg_url) {
@@ -606,8 +630,9 @@ int cmd_db_backup(struct cli_ctx *ctx)
         int prc2 = pgbackup_dump(ctx->pg_url, dest, &err);
         struct stat pst;
         if (prc2 == SP_OK)
-            printf("Backed up %s to %s with pg_dump --format=custom (%lld bytes).\n", db_label(ctx, dbl, sizeof dbl),
-                   dest, stat(dest, &pst) == 0 ? (long long)pst.st_size : 0LL);
+            printf("Backed up %s to %s with pg_dump --format=custom (%lld bytes).\n",
+                   db_label(ctx, dbl, sizeof dbl), dest,
+                   stat(dest, &pst) == 0 ? (long long)pst.st_size : 0LL);
         free(dest);
         return prc2 == SP_OK ? CLI_EXIT_OK : cli_fail(prc2, &err);
     }
@@ -640,7 +665,8 @@ int cmd_db_restore(struct cli_ctx *ctx)
         return cli_usage(ctx, "the backup file to restore is required");
     struct sp_error err = { 0 };
     char q[2 * CLI_PATH_TEXT], dbl[600];
-    snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?", db_label(ctx, dbl, sizeof dbl), pos[0]);
+    snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?",
+             db_label(ctx, dbl, sizeof dbl), pos[0]);
     if (ctx->pg_url) {
         int prc2 = confirm(ctx, yes, q, &err);
         if (prc2 == SP_OK)
@@ -677,7 +703,8 @@ int cmd_db_seed(struct cli_ctx *ctx)
     struct pg *pg = NULL;
     bool inserted = false;
     int rc = ctx->pg_url ? open_pg(ctx, &pg, &err) : open_db(ctx, 0, &db, &err);
-    if (rc == SP_OK && (rc = pg ? pgmigrate_seed(pg, &inserted, &err) : seed_default_user(db, &inserted, &err)) == SP_EDB)
+    if (rc == SP_OK && (rc = pg ? pgmigrate_seed(pg, &inserted, &err)
+                                : seed_default_user(db, &inserted, &err)) == SP_EDB)
         sp_error_prefix(&err, rc, "run `sprout db migrate` first");
     db_close(db);
     pg_close(pg);
@@ -686,6 +713,7 @@ int cmd_db_seed(struct cli_ctx *ctx)
     if (inserted)
         puts("Default user seeded.");
     else
-        printf("Default user %s (%s) already present; nothing to do.\n", SEED_USER_ID, SEED_USER_EMAIL);
+        printf("Default user %s (%s) already present; nothing to do.\n", SEED_USER_ID,
+               SEED_USER_EMAIL);
     return CLI_EXIT_OK;
 }

@@ -90,9 +90,11 @@ int cmd_db_generate(struct cli_ctx *ctx)
         char *key = eq ? strndup(val, (size_t)(eq - val)) : NULL;
         if (!key || !answer_valid(key, eq + 1)) {
             free(key);
-            exit_code = cli_usage(ctx, "invalid --rename '%s': expected table:<new>=create|rename:<old> "
-                                       "or column:<table>.<new>=create|rename:<old> (PostgreSQL also "
-                                       "schema:<new>=... and enum:<new>=...)", val);
+            exit_code = cli_usage(ctx,
+                                  "invalid --rename '%s': expected table:<new>=create|rename:<old> "
+                                  "or column:<table>.<new>=create|rename:<old> (PostgreSQL also "
+                                  "schema:<new>=... and enum:<new>=...)",
+                                  val);
             goto out;
         }
         owned[n_ans] = key;
@@ -100,12 +102,14 @@ int cmd_db_generate(struct cli_ctx *ctx)
         ans[n_ans++].value = eq + 1;
     }
     if (name && !generate_name_valid(name)) {
-        exit_code = cli_usage(ctx, "invalid --name '%s': use lowercase letters, digits and '_'", name);
+        exit_code =
+            cli_usage(ctx, "invalid --name '%s': use lowercase letters, digits and '_'", name);
         goto out;
     }
 
     if (dialect && strcmp(dialect, "sqlite") != 0 && strcmp(dialect, "postgresql") != 0) {
-        exit_code = cli_usage(ctx, "invalid --dialect '%s': expected sqlite or postgresql", dialect);
+        exit_code =
+            cli_usage(ctx, "invalid --dialect '%s': expected sqlite or postgresql", dialect);
         goto out;
     }
     bool pg = dialect ? strcmp(dialect, "postgresql") == 0 : ctx->pg_url != NULL;
@@ -130,15 +134,20 @@ int cmd_db_generate(struct cli_ctx *ctx)
         }
         schema = &loaded;
     }
-    struct generate_options go = { .dir = pg && !ctx->migrations_set ? "./drizzle-pg" : ctx->migrations_dir,
-                                   .schema = schema, .pg_schema = pg_schema, .name = name,
-                                   .answers = ans, .n_answers = n_ans,
+    struct generate_options go = { .dir = pg && !ctx->migrations_set ? "./drizzle-pg"
+                                                                     : ctx->migrations_dir,
+                                   .schema = schema,
+                                   .pg_schema = pg_schema,
+                                   .name = name,
+                                   .answers = ans,
+                                   .n_answers = n_ans,
                                    .ask = ctx->interactive ? ask_terminal : NULL };
     struct generate_result res;
     int rc = generate_run(&go, &res, &err);
     if (rc == SP_EABORT && res.n_questions) {
-        fprintf(stderr, "sprout: error: %zu rename question%s need%s an answer (no terminal to ask); "
-                        "nothing was written. Answer with one of the flags below each question:\n",
+        fprintf(stderr,
+                "sprout: error: %zu rename question%s need%s an answer (no terminal to ask); "
+                "nothing was written. Answer with one of the flags below each question:\n",
                 res.n_questions, res.n_questions == 1 ? "" : "s", res.n_questions == 1 ? "s" : "");
         for (size_t i = 0; i < res.n_questions; i++)
             fprintf(stderr, "  %s\n", res.questions[i]);
@@ -152,11 +161,14 @@ int cmd_db_generate(struct cli_ctx *ctx)
         for (size_t i = 0; i < res.n_changes; i++)
             printf("  %s\n", res.changes[i]);
         if (res.when_bumped)
-            printf("[!] The clock is not after the last migration's \"when\"; using %lld (last + 1) "
-                   "so that migrated databases do not skip this migration\n", res.when);
+            printf(
+                "[!] The clock is not after the last migration's \"when\"; using %lld (last + 1) "
+                "so that migrated databases do not skip this migration\n",
+                res.when);
         printf("[\xe2\x9c\x93] Your SQL migration file \xe2\x9e\x9c %s \xf0\x9f\x9a\x80\n",
                display_path(res.sql_path));
-        printf("[\xe2\x9c\x93] Your down migration file \xe2\x9e\x9c %s\n", display_path(res.down_path));
+        printf("[\xe2\x9c\x93] Your down migration file \xe2\x9e\x9c %s\n",
+               display_path(res.down_path));
     }
     generate_result_free(&res);
     model_schema_free(&loaded);

@@ -65,7 +65,8 @@ static int env_count(const char *name, unsigned def, unsigned min, unsigned max,
     errno = 0;
     long x = strtol(v, &end, 10);
     if (errno || end == v || *end || x < (long)min || x > (long)max)
-        return sp_error_set(err, SP_EINVAL, "%s='%s' must be a number from %u to %u", name, v, min, max);
+        return sp_error_set(err, SP_EINVAL, "%s='%s' must be a number from %u to %u", name, v, min,
+                            max);
     *out = (unsigned)x;
     return SP_OK;
 }
@@ -95,8 +96,8 @@ static int has_tables(struct db *db, bool *out, struct sp_error *err)
 
 /* Apply the pending migrations of f: refused with --no-migrate; a database that holds tables is
  * backed up first. */
-static int apply_pending(struct cli_ctx *ctx, struct db *db, const struct migrate_folder *f, size_t pending,
-                         bool no_migrate, struct sp_error *err)
+static int apply_pending(struct cli_ctx *ctx, struct db *db, const struct migrate_folder *f,
+                         size_t pending, bool no_migrate, struct sp_error *err)
 {
     if (no_migrate)
         return sp_error_set(err, SP_EDRIFT,
@@ -166,7 +167,8 @@ static int prepare_pg(struct cli_ctx *ctx, bool no_migrate, struct sp_error *err
 static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
 {
     struct stat st;
-    if (!migsrc_is_builtin(&ctx->migrations) && (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+    if (!migsrc_is_builtin(&ctx->migrations) &&
+        (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
         if (no_migrate)
             return SP_OK;
         return sp_error_set(err, SP_ENOTFOUND,
@@ -193,12 +195,9 @@ int cmd_serve(struct cli_ctx *ctx)
     const char *port_s = NULL, *host = NULL, *web_dir = NULL;
     bool no_migrate = false, quiet = false;
     const struct cli_flag flags[] = {
-        { .name = "--port", .value = &port_s },
-        { .name = "--host", .value = &host },
-        { .name = "--no-migrate", .set = &no_migrate },
-        { .name = "--quiet", .set = &quiet },
-        { .name = "--web", .value = &web_dir },
-        { 0 },
+        { .name = "--port", .value = &port_s },         { .name = "--host", .value = &host },
+        { .name = "--no-migrate", .set = &no_migrate }, { .name = "--quiet", .set = &quiet },
+        { .name = "--web", .value = &web_dir },         { 0 },
     };
     int prc = cli_parse(ctx, flags, NULL, 0, NULL);
     if (prc)
@@ -246,18 +245,21 @@ int cmd_serve(struct cli_ctx *ctx)
     /* the request connections (opened after the migrations, which have no limit): a statement
      * running longer fails with 57014 -> SP_EBUSY -> 503; 0 = no limit */
     if (rc == SP_OK && ctx->pg_url)
-        pg_set_statement_timeout_ms((int)config_get_long("SPROUT_PG_STATEMENT_TIMEOUT_MS", 30000,
-                                                         0, 3600000));
+        pg_set_statement_timeout_ms(
+            (int)config_get_long("SPROUT_PG_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000));
     else if (rc == SP_OK)
         rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
     if (rc == SP_EIO)
-        sp_error_prefix(&err, rc, "cannot open database %s (does its directory exist, and may it be written?)",
+        sp_error_prefix(&err, rc,
+                        "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
     if (rc == SP_OK && db)
         rc = prepare_schema(ctx, db, no_migrate, &err);
     bool inserted = false;
     if (rc == SP_OK && db && (rc = seed_default_user(db, &inserted, &err)) != SP_OK)
-        sp_error_prefix(&err, rc, "seeding the default user failed (is the schema there? run `sprout db migrate`)");
+        sp_error_prefix(
+            &err, rc,
+            "seeding the default user failed (is the schema there? run `sprout db migrate`)");
     if (rc == SP_OK && inserted)
         puts("Default user seeded.");
     db_close(db); /* the workers open their own connections */
@@ -266,13 +268,20 @@ int cmd_serve(struct cli_ctx *ctx)
     if (rc == SP_OK)
         rc = objstore_open(&ocfg, &store, &err);
 
-    struct api_ctx actx = { .db_path = db_name, .store = store, .llm = llm,
+    struct api_ctx actx = { .db_path = db_name,
+                            .store = store,
+                            .llm = llm,
                             .tmp_dir = cli_settings_tmp_dir() };
     const char *cors = config_get("SPROUT_CORS_ORIGINS", HTTP_CORS_DEFAULT);
-    struct http_server_config cfg = { .host = host, .port = port, .quiet = quiet, .ctx = &actx,
+    struct http_server_config cfg = { .host = host,
+                                      .port = port,
+                                      .quiet = quiet,
+                                      .ctx = &actx,
                                       .web_dir = web_dir,
-                                      .threads = cli_settings_threads(), .cors_origins = cors };
-    cfg.conns.per_client = (unsigned)config_get_long("SPROUT_MAX_CONNECTIONS_PER_CLIENT", 0, 1, 4096);
+                                      .threads = cli_settings_threads(),
+                                      .cors_origins = cors };
+    cfg.conns.per_client =
+        (unsigned)config_get_long("SPROUT_MAX_CONNECTIONS_PER_CLIENT", 0, 1, 4096);
     cfg.conns.header_s = (unsigned)config_get_long("SPROUT_HEADER_TIMEOUT_S", 0, 1, 3600);
     cfg.conns.idle_s = (unsigned)config_get_long("SPROUT_IDLE_TIMEOUT_S", 0, 1, 3600);
     /* Crash leftovers (docs/SERVER.md): swept now and every SPROUT_SWEEP_INTERVAL_S. */
@@ -287,7 +296,8 @@ int cmd_serve(struct cli_ctx *ctx)
             printf("Swept %zu stored file%s without a row and %zu stale upload file%s.\n", objects,
                    objects == 1 ? "" : "s", staged, staged == 1 ? "" : "s");
         rc = api_sweeper_start(&actx, actx.tmp_dir, grace,
-                               config_get_long("SPROUT_SWEEP_INTERVAL_S", 3600, 1, 30L * 86400), &err);
+                               config_get_long("SPROUT_SWEEP_INTERVAL_S", 3600, 1, 30L * 86400),
+                               &err);
     }
     store_writer_set_wal_max(config_get_long("SPROUT_WAL_MAX_MB", 1024, 1, 1L << 20) << 20);
     if (rc == SP_OK && !ctx->pg_url) /* PostgreSQL: a plain transaction per request */
@@ -319,8 +329,8 @@ int cmd_serve(struct cli_ctx *ctx)
     fflush(stdout);
     unsigned jobs_left = runs_shutdown(SERVE_RUNS_DRAIN_MS);
     if (jobs_left)
-        fprintf(stderr, "%u agent run%s did not stop within %u s.\n", jobs_left, jobs_left == 1 ? "" : "s",
-                SERVE_RUNS_DRAIN_MS / 1000);
+        fprintf(stderr, "%u agent run%s did not stop within %u s.\n", jobs_left,
+                jobs_left == 1 ? "" : "s", SERVE_RUNS_DRAIN_MS / 1000);
     unsigned left = http_server_stop(srv, SERVE_DRAIN_MS);
     api_writer_stop();
     api_sweeper_stop();
@@ -330,8 +340,8 @@ int cmd_serve(struct cli_ctx *ctx)
         llm_client_free(llm);
     }
     if (left)
-        fprintf(stderr, "Stopped: %u request%s were cut off after %u s.\n", left, left == 1 ? "" : "s",
-                SERVE_DRAIN_MS / 1000);
+        fprintf(stderr, "Stopped: %u request%s were cut off after %u s.\n", left,
+                left == 1 ? "" : "s", SERVE_DRAIN_MS / 1000);
     else
         puts("Sprout backend stopped.");
     return CLI_EXIT_OK;

@@ -12,8 +12,8 @@
 
 void cli_settings_process(void)
 {
-    db_set_busy_timeout_ms((int)config_get_long("SPROUT_BUSY_TIMEOUT_MS",
-                                                DB_BUSY_TIMEOUT_MS_DEFAULT, 0, 600000));
+    db_set_busy_timeout_ms(
+        (int)config_get_long("SPROUT_BUSY_TIMEOUT_MS", DB_BUSY_TIMEOUT_MS_DEFAULT, 0, 600000));
 }
 
 void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *out)

@@ -30,7 +30,8 @@ char *backup_default_path(const char *db_path)
 }
 
 /* Copy every page of src ("main") into dst ("main"). what names the direction in errors. */
-static int copy_pages(sqlite3 *dst, sqlite3 *src, struct db *err_db, const char *what, struct sp_error *err)
+static int copy_pages(sqlite3 *dst, sqlite3 *src, struct db *err_db, const char *what,
+                      struct sp_error *err)
 {
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
     if (!b)
@@ -81,7 +82,8 @@ int backup_to_path(struct db *db, const char *dest, struct sp_error *err)
     if (rc == SP_OK)
         rc = copy_pages(out, db_handle(db), db, "backup", err);
     db_rollback(db);
-    if (rc == SP_OK && sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
+    if (rc == SP_OK &&
+        sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
         rc = sp_error_set(err, SP_EIO, "finishing backup file %s: %s", dest, sqlite3_errmsg(out));
 done:
     sqlite3_close_v2(out);
@@ -105,7 +107,8 @@ int backup_verify(const char *path, struct sp_error *err)
         } else {
             const unsigned char *v = sqlite3_column_text(st, 0);
             if (!v || strcmp((const char *)v, "ok") != 0)
-                rc = sp_error_set(err, SP_EINVAL, "integrity_check failed: %s", v ? (const char *)v : "?");
+                rc = sp_error_set(err, SP_EINVAL, "integrity_check failed: %s",
+                                  v ? (const char *)v : "?");
         }
     }
     sqlite3_finalize(st);

@@ -3,12 +3,12 @@
 #include "db/dbi_pg.h"
 #include "db/dbi_sqlite.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +24,11 @@ static pthread_mutex_t close_lock = PTHREAD_MUTEX_INITIALIZER;
 struct db {
     sqlite3 *handle;
     char *path;
-    struct { const char *sql; sqlite3_stmt *st; struct dbi_stmt dst; } cache[STMT_CACHE_SIZE];
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+        struct dbi_stmt dst;
+    } cache[STMT_CACHE_SIZE];
     struct db *next_thread; /* registry of db_thread() connections */
     struct dbi_pgconn *pgc; /* a PostgreSQL connection (db_open_pg): handle is NULL */
 };
@@ -62,14 +66,16 @@ int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *wha
     switch (primary) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return sp_error_set(err, SP_EBUSY,
+        return sp_error_set(
+            err, SP_EBUSY,
             "%s: SQLITE_BUSY: database is locked (%s). Another process holds a lock on %s. "
             "Close any SQLite browser tools, make sure only one sprout server (or backend) is "
             "running on this database, check for abandoned connections, then try again.",
             what, msg, db && db->path ? db->path : "the database");
     case SQLITE_CONSTRAINT:
         code = (sqlite_rc == SQLITE_CONSTRAINT_NOTNULL || sqlite_rc == SQLITE_CONSTRAINT_CHECK)
-                   ? SP_EINVAL : SP_ECONFLICT;
+                   ? SP_EINVAL
+                   : SP_ECONFLICT;
         break;
     case SQLITE_NOMEM: code = SP_ENOMEM; break;
     case SQLITE_CANTOPEN:
@@ -126,7 +132,8 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
     struct stat st;
     if (!(flags & DB_OPEN_CREATE) && stat(path, &st) != 0)
         return sp_error_set(err, SP_ENOTFOUND,
-            "database %s does not exist (run `sprout db migrate` to create it)", path);
+                            "database %s does not exist (run `sprout db migrate` to create it)",
+                            path);
     if ((flags & DB_OPEN_CREATE) && !(flags & DB_OPEN_READONLY) && strcmp(path, ":memory:") != 0) {
         /* Create a missing database file 0600 ourselves (SQLite would use 0644 minus the umask):
          * it holds the learners' data. SQLite gives the -wal and -shm files the database
@@ -141,8 +148,9 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
         return sp_error_set(err, SP_ENOMEM, "out of memory opening %s", path);
     }
     int oflags = SQLITE_OPEN_NOMUTEX;
-    oflags |= (flags & DB_OPEN_READONLY) ? SQLITE_OPEN_READONLY
-                                         : SQLITE_OPEN_READWRITE | ((flags & DB_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    oflags |= (flags & DB_OPEN_READONLY)
+                  ? SQLITE_OPEN_READONLY
+                  : SQLITE_OPEN_READWRITE | ((flags & DB_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
     const char *vfs = lock_exclusive && strcmp(path, ":memory:") != 0 ? "unix-excl" : NULL;
     int rc = sqlite3_open_v2(path, &db->handle, oflags, vfs);
     if (rc != SQLITE_OK) {
@@ -154,10 +162,11 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
     sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)0);
     sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DQS_DML, 0, (int *)0);
     sqlite3_busy_timeout(db->handle, busy_timeout_ms);
-    const char *pragmas = (flags & (DB_OPEN_NO_WAL | DB_OPEN_READONLY))
-        ? "PRAGMA foreign_keys=ON;"
-        : sync_normal ? "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                      : "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+    const char *pragmas =
+        (flags & (DB_OPEN_NO_WAL | DB_OPEN_READONLY)) ? "PRAGMA foreign_keys=ON;"
+        : sync_normal
+            ? "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+            : "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
     rc = db_exec(db, pragmas, err);
     if (rc != SP_OK) {
         sp_error_prefix(err, rc, "opening %s", path);
@@ -180,8 +189,14 @@ void db_close(struct db *db)
     free(db);
 }
 
-sqlite3 *db_handle(struct db *db) { return db->handle; }
-const char *db_errmsg(struct db *db) { return sqlite3_errmsg(db->handle); }
+sqlite3 *db_handle(struct db *db)
+{
+    return db->handle;
+}
+const char *db_errmsg(struct db *db)
+{
+    return sqlite3_errmsg(db->handle);
+}
 
 /* The cache slot of sql (prepared on a miss), or NULL when the cache is full or preparing
  * failed (*failed set). */
@@ -199,7 +214,8 @@ static size_t cache_slot(struct db *db, const char *sql, bool *failed)
         }
         if (!db->cache[i].sql) {
             sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+            if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+                SQLITE_OK) {
                 *failed = true;
                 return STMT_CACHE_SIZE;
             }

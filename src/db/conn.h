@@ -25,9 +25,9 @@
 struct db;
 
 enum db_open_flags {
-    DB_OPEN_CREATE = 1,     /* create the file if missing (else SP_ENOTFOUND) */
+    DB_OPEN_CREATE = 1, /* create the file if missing (else SP_ENOTFOUND) */
     DB_OPEN_READONLY = 2,
-    DB_OPEN_NO_WAL = 4,     /* leave the journal mode alone (read-only inspection, backups) */
+    DB_OPEN_NO_WAL = 4, /* leave the journal mode alone (read-only inspection, backups) */
 };
 
 #define DB_BUSY_TIMEOUT_MS_DEFAULT 5000
@@ -46,8 +46,8 @@ int db_open_pg(const char *url, struct db **out, struct sp_error *err);
  * VFS (the WAL index in process memory, no -shm mapping, no other process on the file). */
 void db_set_lock_exclusive(bool exclusive);
 bool db_lock_is_exclusive(void);
-void db_close(struct db *db);                 /* NULL-safe; finalizes cached statements */
-sqlite3 *db_handle(struct db *db);            /* borrowed */
+void db_close(struct db *db);      /* NULL-safe; finalizes cached statements */
+sqlite3 *db_handle(struct db *db); /* borrowed */
 
 /* Cached prepared statement for sql, which must have static storage (the pointer is the key).
  * NULL on error: the reason is in db_errmsg(). */
@@ -60,7 +60,7 @@ const char *db_errmsg(struct db *db);
 int db_exec(struct db *db, const char *sql, struct sp_error *err);
 int db_begin_immediate(struct db *db, struct sp_error *err); /* writers queue, readers never wait */
 int db_commit(struct db *db, struct sp_error *err);
-void db_rollback(struct db *db);                              /* safe when no transaction is open */
+void db_rollback(struct db *db); /* safe when no transaction is open */
 
 /* Map a SQLite result code (and the connection's message) to an SP_* code, filling err
  * with "what: message". The single SQLite -> project error mapping. */

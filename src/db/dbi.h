@@ -28,8 +28,8 @@
 
 #include "util/err.h"
 
-struct db;        /* a connection (db/conn.h) */
-struct dbi_stmt;  /* a prepared statement */
+struct db;       /* a connection (db/conn.h) */
+struct dbi_stmt; /* a prepared statement */
 
 enum { DBI_ROW = 100, DBI_DONE = 101 }; /* dbi_step(); anything else is a failure */
 
@@ -46,8 +46,7 @@ enum dbi_engine dbi_engine(const struct db *db);
 /* The cached statement for sql (static storage), or an SP_* code with the reason in err. */
 int dbi_prepare(struct db *db, const char *sql, struct dbi_stmt **out, struct sp_error *err);
 /* Uncached: sql of any lifetime; the caller calls dbi_finalize(). */
-int dbi_prepare_once(struct db *db, const char *sql, struct dbi_stmt **out,
-                     struct sp_error *err);
+int dbi_prepare_once(struct db *db, const char *sql, struct dbi_stmt **out, struct sp_error *err);
 void dbi_finalize(struct dbi_stmt *st); /* NULL-safe; only for dbi_prepare_once() statements */
 
 /* Binding: SP_OK, or SP_EINVAL for an index out of range, SP_ENOMEM. */
@@ -73,7 +72,7 @@ int64_t dbi_column_int64(struct dbi_stmt *st, int k);
 double dbi_column_double(struct dbi_stmt *st, int k);
 const char *dbi_column_text(struct dbi_stmt *st, int k); /* NULL for SQL NULL */
 const void *dbi_column_blob(struct dbi_stmt *st, int k);
-size_t dbi_column_bytes(struct dbi_stmt *st, int k);      /* of the text or blob */
+size_t dbi_column_bytes(struct dbi_stmt *st, int k); /* of the text or blob */
 
 /* Run fixed SQL without parameters or results; it may hold several statements. */
 int dbi_exec(struct db *db, const char *sql, struct sp_error *err);

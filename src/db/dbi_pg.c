@@ -14,24 +14,33 @@
 #define PG_MAX_PARAMS 64
 
 /* Type OIDs of the built-in types (fixed in PostgreSQL's catalog, pg_type.dat). */
-enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
-       OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700
+};
 
 struct dbi_pgstmt {
     struct dbi_stmt base; /* what dbi_* callers hold; base.pg points back here */
     struct dbi_pgconn *c;
     char name[24];
-    char *text;           /* the rewritten SQL */
-    bool prepared;        /* PQprepare done on this connection */
+    char *text;    /* the rewritten SQL */
+    bool prepared; /* PQprepare done on this connection */
     bool once;
     int n_params;
-    char *names[PG_MAX_PARAMS + 1];  /* [k]: ":name" of $k, or NULL */
-    bool used[PG_MAX_PARAMS + 1];    /* [k]: $k appears (SQLite allows gaps: ?2 without ?1) */
+    char *names[PG_MAX_PARAMS + 1]; /* [k]: ":name" of $k, or NULL */
+    bool used[PG_MAX_PARAMS + 1];   /* [k]: $k appears (SQLite allows gaps: ?2 without ?1) */
     const char *vals[PG_MAX_PARAMS + 1];
     int lens[PG_MAX_PARAMS + 1];
     int fmts[PG_MAX_PARAMS + 1];
     char *owned[PG_MAX_PARAMS + 1];
-    PGresult *desc;       /* PQdescribePrepared: result columns before the first step */
+    PGresult *desc; /* PQdescribePrepared: result columns before the first step */
     PGresult *res;
     bool ran;
     int row, n_rows;
@@ -42,7 +51,10 @@ struct dbi_pgstmt {
 
 struct dbi_pgconn {
     struct pg *pg;
-    struct { const char *sql; struct dbi_pgstmt *st; } cache[PG_CACHE];
+    struct {
+        const char *sql;
+        struct dbi_pgstmt *st;
+    } cache[PG_CACHE];
     struct dbi_pgstmt *spill; /* cache full: the last statement prepared outside it */
     unsigned next_name;
     PGresult *last_err;
@@ -422,8 +434,8 @@ int dbi_pg_step(struct dbi_pgstmt *s)
     if (!s->ran) {
         if (prepare_now(s) != SP_OK)
             return 1;
-        PGresult *r = PQexecPrepared(conn, s->name, s->n_params, s->vals + 1, s->lens + 1,
-                                     s->fmts + 1, 0);
+        PGresult *r =
+            PQexecPrepared(conn, s->name, s->n_params, s->vals + 1, s->lens + 1, s->fmts + 1, 0);
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
             return fail(s->c, r);
@@ -469,14 +481,16 @@ enum dbi_type dbi_pg_column_type(struct dbi_pgstmt *s, int k)
     if (!on_row(s, k) || PQgetisnull(s->res, s->row, k))
         return DBI_NULL;
     switch (PQftype(s->res, k)) {
-    case OID_BOOL: case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
-        return DBI_INTEGER;
-    case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC:
-        return DBI_FLOAT;
-    case OID_BYTEA:
-        return DBI_BLOB;
-    default:
-        return DBI_TEXT;
+    case OID_BOOL:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID: return DBI_INTEGER;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_NUMERIC: return DBI_FLOAT;
+    case OID_BYTEA: return DBI_BLOB;
+    default: return DBI_TEXT;
     }
 }
 

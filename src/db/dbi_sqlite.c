@@ -26,8 +26,7 @@ int dbi_prepare(struct db *db, const char *sql, struct dbi_stmt **out, struct sp
     return SP_OK;
 }
 
-int dbi_prepare_once(struct db *db, const char *sql, struct dbi_stmt **out,
-                     struct sp_error *err)
+int dbi_prepare_once(struct db *db, const char *sql, struct dbi_stmt **out, struct sp_error *err)
 {
     *out = NULL;
     if (db_pgconn(db))
@@ -248,5 +247,5 @@ bool dbi_error_is_fk(struct db *db)
 
 _Static_assert(SQLITE_ROW == DBI_ROW && SQLITE_DONE == DBI_DONE, "dbi_step passes codes through");
 _Static_assert(SQLITE_INTEGER == DBI_INTEGER && SQLITE_FLOAT == DBI_FLOAT &&
-               SQLITE_TEXT == DBI_TEXT && SQLITE_BLOB == DBI_BLOB && SQLITE_NULL == DBI_NULL,
+                   SQLITE_TEXT == DBI_TEXT && SQLITE_BLOB == DBI_BLOB && SQLITE_NULL == DBI_NULL,
                "dbi_column_type passes types through");

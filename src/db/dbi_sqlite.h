@@ -17,8 +17,8 @@ struct dbi_pgconn;
 struct dbi_stmt {
     sqlite3_stmt *sq;
     struct db *db;
-    bool once;              /* from dbi_prepare_once(): dbi_finalize() frees it */
-    struct dbi_pgstmt *pg;  /* set: a PostgreSQL statement (sq unused) */
+    bool once;             /* from dbi_prepare_once(): dbi_finalize() frees it */
+    struct dbi_pgstmt *pg; /* set: a PostgreSQL statement (sq unused) */
 };
 
 /* The PostgreSQL connection behind db, or NULL for SQLite. */

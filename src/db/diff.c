@@ -21,20 +21,34 @@
 #include "util/buf.h"
 
 enum kind {
-    K_CREATE_TABLE = 1, K_DROP_TABLE, K_RENAME_TABLE, K_RENAME_COLUMN, K_DELETE_FK, K_DELETE_CHECK,
-    K_DROP_INDEX, K_DELETE_PK, K_ALTER_COLUMN, K_ADD_PK, K_ADD_COLUMN, K_CREATE_INDEX_NEW,
-    K_CREATE_INDEX, K_ADD_CHECK, K_ADD_FK, K_DROP_COLUMN, K_ALTER_PK,
+    K_CREATE_TABLE = 1,
+    K_DROP_TABLE,
+    K_RENAME_TABLE,
+    K_RENAME_COLUMN,
+    K_DELETE_FK,
+    K_DELETE_CHECK,
+    K_DROP_INDEX,
+    K_DELETE_PK,
+    K_ALTER_COLUMN,
+    K_ADD_PK,
+    K_ADD_COLUMN,
+    K_CREATE_INDEX_NEW,
+    K_CREATE_INDEX,
+    K_ADD_CHECK,
+    K_ADD_FK,
+    K_DROP_COLUMN,
+    K_ALTER_PK,
     K_REBUILD /* produced by grouping only */
 };
 
 struct stmt {
     enum kind kind;
-    const char *group;                 /* table the statement belongs to (new name) */
-    const struct model_table *tbl;     /* new table (create, rebuild, add column) */
+    const char *group;             /* table the statement belongs to (new name) */
+    const struct model_table *tbl; /* new table (create, rebuild, add column) */
     const struct model_column *col;
     const struct model_index *idx;
     const struct model_fk *fk;
-    const char *a, *b;                 /* names: rename from/to, dropped object */
+    const char *a, *b; /* names: rename from/to, dropped object */
 };
 
 struct svec {
@@ -46,7 +60,7 @@ struct ctx {
     const struct diff_options *opt;
     struct diff_result *out;
     struct sp_error *err;
-    const char *ol, *nl;               /* labels for changes */
+    const char *ol, *nl; /* labels for changes */
     int rc;
 };
 
@@ -128,8 +142,9 @@ static const char *def_text(const struct model_column *c)
 
 static bool column_eq(const struct model_column *a, const struct model_column *b)
 {
-    return type_eq(a->type, b->type) && a->primary_key == b->primary_key && a->not_null == b->not_null &&
-           a->autoincrement == b->autoincrement && str_eq(def_text(a), def_text(b));
+    return type_eq(a->type, b->type) && a->primary_key == b->primary_key &&
+           a->not_null == b->not_null && a->autoincrement == b->autoincrement &&
+           str_eq(def_text(a), def_text(b));
 }
 
 static bool strs_eq(const char *const *a, size_t na, const char *const *b, size_t nb)
@@ -158,12 +173,15 @@ static const char *act(const char *s)
     return s && *s ? s : "no action";
 }
 
-static bool fk_content_eq(const struct model_fk *a, const char *ta, const struct model_fk *b, const char *tb)
+static bool fk_content_eq(const struct model_fk *a, const char *ta, const struct model_fk *b,
+                          const char *tb)
 {
     return str_eq(a->table_from ? a->table_from : ta, b->table_from ? b->table_from : tb) &&
-           str_eq(a->table_to, b->table_to) && strs_eq(a->columns_from, a->n_from, b->columns_from, b->n_from) &&
+           str_eq(a->table_to, b->table_to) &&
+           strs_eq(a->columns_from, a->n_from, b->columns_from, b->n_from) &&
            strs_eq(a->columns_to, a->n_to, b->columns_to, b->n_to) &&
-           strcmp(act(a->on_update), act(b->on_update)) == 0 && strcmp(act(a->on_delete), act(b->on_delete)) == 0;
+           strcmp(act(a->on_update), act(b->on_update)) == 0 &&
+           strcmp(act(a->on_delete), act(b->on_delete)) == 0;
 }
 
 static const struct model_index *find_index(const struct model_table *t, const char *name)
@@ -226,15 +244,17 @@ static int decide(struct ctx *c, const char *kind, const char *table, const char
                 if (cand[j] && strcmp(cand[j], v + 7) == 0)
                     return (int)j;
         }
-        c->rc = sp_error_set(c->err, SP_EINVAL,
-                             "answer %s=%s: expected \"create\" or \"rename:<name>\" naming a removed %s%s%s",
-                             key, v, kind, table ? " of table " : "", table ? table : "");
+        c->rc = sp_error_set(
+            c->err, SP_EINVAL,
+            "answer %s=%s: expected \"create\" or \"rename:<name>\" naming a removed %s%s%s", key,
+            v, kind, table ? " of table " : "", table ? table : "");
         return -2;
     }
     struct buf q = BUF_INIT(0);
     int brc = 0;
     if (table)
-        brc |= buf_printf(&q, "Is %s column in %s table created or renamed from another column?", added, table);
+        brc |= buf_printf(&q, "Is %s column in %s table created or renamed from another column?",
+                          added, table);
     else
         brc |= buf_printf(&q, "Is %s table created or renamed from another table?", added);
     if (o->ask) {
@@ -244,7 +264,9 @@ static int decide(struct ctx *c, const char *kind, const char *table, const char
         size_t k = 0;
         char **owned = calloc(n_cand + 1, sizeof *owned);
         if (!choices || !map || !owned || brc) {
-            free(choices); free(map); free(owned);
+            free(choices);
+            free(map);
+            free(owned);
             buf_release(&q);
             c->rc = SP_ENOMEM;
             return -2;
@@ -311,7 +333,7 @@ static void record_rename(struct ctx *c, const char *table, const char *from, co
 /* ---- phase 2: statements per category ---- */
 
 struct pair {
-    const struct model_table *o, *n;   /* old and new version of a table (either may be NULL) */
+    const struct model_table *o, *n; /* old and new version of a table (either may be NULL) */
     bool renamed;
 };
 
@@ -345,19 +367,27 @@ static int match_columns(struct ctx *c, const struct model_table *o, const struc
             old_for_new[j] = &o->columns[k];
             old_used[k] = true;
             cand[k] = NULL;
-            struct stmt st = { .kind = K_RENAME_COLUMN, .group = n->name, .a = o->columns[k].name,
+            struct stmt st = { .kind = K_RENAME_COLUMN,
+                               .group = n->name,
+                               .a = o->columns[k].name,
                                .b = n->columns[j].name };
             if (svec_push(ren, st))
                 c->rc = SP_ENOMEM;
             record_rename(c, n->name, o->columns[k].name, n->columns[j].name);
-            change(c, "table %s: column %s renamed to %s", n->name, o->columns[k].name, n->columns[j].name);
+            change(c, "table %s: column %s renamed to %s", n->name, o->columns[k].name,
+                   n->columns[j].name);
         }
     }
     free(cand);
     return c->rc;
 }
 
-#define PUSH(...) do { struct stmt st_ = { __VA_ARGS__ }; if (svec_push(&cat[st_.kind], st_)) c->rc = SP_ENOMEM; } while (0)
+#define PUSH(...)                           \
+    do {                                    \
+        struct stmt st_ = { __VA_ARGS__ };  \
+        if (svec_push(&cat[st_.kind], st_)) \
+            c->rc = SP_ENOMEM;              \
+    } while (0)
 
 static void diff_table(struct ctx *c, const struct pair *p, struct svec *cat)
 {
@@ -433,12 +463,13 @@ static void diff_table(struct ctx *c, const struct pair *p, struct svec *cat)
         const struct model_column *nc = &n->columns[j], *oc = ofn[j];
         if (oc && !column_eq(oc, nc)) {
             PUSH(.kind = K_ALTER_COLUMN, .group = g, .col = nc);
-            change(c, "table %s: column %s differs (%s: %s%s%s%s%s%s, %s: %s%s%s%s%s%s)", g, nc->name,
-                   c->ol, oc->type, oc->primary_key ? " primary key" : "", oc->not_null ? " not null" : "",
-                   oc->autoincrement ? " autoincrement" : "", def_text(oc) ? " default " : "",
-                   def_text(oc) ? def_text(oc) : "", c->nl, nc->type, nc->primary_key ? " primary key" : "",
-                   nc->not_null ? " not null" : "", nc->autoincrement ? " autoincrement" : "",
-                   def_text(nc) ? " default " : "", def_text(nc) ? def_text(nc) : "");
+            change(c, "table %s: column %s differs (%s: %s%s%s%s%s%s, %s: %s%s%s%s%s%s)", g,
+                   nc->name, c->ol, oc->type, oc->primary_key ? " primary key" : "",
+                   oc->not_null ? " not null" : "", oc->autoincrement ? " autoincrement" : "",
+                   def_text(oc) ? " default " : "", def_text(oc) ? def_text(oc) : "", c->nl,
+                   nc->type, nc->primary_key ? " primary key" : "", nc->not_null ? " not null" : "",
+                   nc->autoincrement ? " autoincrement" : "", def_text(nc) ? " default " : "",
+                   def_text(nc) ? def_text(nc) : "");
         }
     }
     for (size_t j = 0; j < n->n_columns; j++) {
@@ -536,13 +567,15 @@ static struct group *group_get(struct groups *gs, const char *key, bool create)
 static bool is_rebuild_trigger(const struct stmt *s)
 {
     switch (s->kind) {
-    case K_DELETE_FK: case K_DELETE_CHECK: case K_DELETE_PK: case K_ALTER_COLUMN: case K_ADD_PK:
-    case K_ADD_CHECK: case K_ALTER_PK:
-        return true;
-    case K_ADD_COLUMN:
-        return s->col->primary_key;
-    default:
-        return false;
+    case K_DELETE_FK:
+    case K_DELETE_CHECK:
+    case K_DELETE_PK:
+    case K_ALTER_COLUMN:
+    case K_ADD_PK:
+    case K_ADD_CHECK:
+    case K_ALTER_PK: return true;
+    case K_ADD_COLUMN: return s->col->primary_key;
+    default: return false;
     }
 }
 
@@ -588,8 +621,7 @@ static int render(struct ctx *c, const struct stmt *s, const struct model_schema
         }
         return sqlgen_rebuild(out, s->tbl, pragmas);
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -630,9 +662,9 @@ static int combine(struct ctx *c, struct svec *cat, const struct model_schema *n
         for (size_t i = 0; i < gs.n && rc == 0; i++) {
             for (size_t j = 0; j < gs.v[i].st.n && rc == 0; j++) {
                 const struct stmt *s = &gs.v[i].st.v[j];
-                bool want = pass == 0 ? s->kind == K_RENAME_TABLE
-                          : pass == 1 ? s->kind == K_RENAME_COLUMN
-                                      : s->kind != K_RENAME_TABLE && s->kind != K_RENAME_COLUMN;
+                bool want = pass == 0   ? s->kind == K_RENAME_TABLE
+                            : pass == 1 ? s->kind == K_RENAME_COLUMN
+                                        : s->kind != K_RENAME_TABLE && s->kind != K_RENAME_COLUMN;
                 if (!want)
                     continue;
                 rc = render(c, s, new_s, &sql);
@@ -740,8 +772,10 @@ int diff_schemas(const struct model_schema *old_s, const struct model_schema *ne
             old_used[k] = true;
             renamed[j] = true;
             cand[k] = NULL;
-            struct stmt st = { .kind = K_RENAME_TABLE, .group = new_s->tables[j].name,
-                               .a = old_s->tables[k].name, .b = new_s->tables[j].name };
+            struct stmt st = { .kind = K_RENAME_TABLE,
+                               .group = new_s->tables[j].name,
+                               .a = old_s->tables[k].name,
+                               .b = new_s->tables[j].name };
             if (svec_push(&cat[K_RENAME_TABLE], st))
                 c.rc = SP_ENOMEM;
             record_rename(&c, NULL, old_s->tables[k].name, new_s->tables[j].name);
@@ -757,7 +791,9 @@ int diff_schemas(const struct model_schema *old_s, const struct model_schema *ne
         if (svec_push(&cat[K_CREATE_TABLE], st))
             c.rc = SP_ENOMEM;
         for (size_t x = 0; x < t->n_indexes; x++) {
-            struct stmt si = { .kind = K_CREATE_INDEX_NEW, .group = t->name, .idx = &t->indexes[x] };
+            struct stmt si = { .kind = K_CREATE_INDEX_NEW,
+                               .group = t->name,
+                               .idx = &t->indexes[x] };
             if (svec_push(&cat[K_CREATE_INDEX_NEW], si))
                 c.rc = SP_ENOMEM;
         }
@@ -777,7 +813,9 @@ int diff_schemas(const struct model_schema *old_s, const struct model_schema *ne
         size_t i = drop_order[oi];
         if (old_used[i])
             continue;
-        struct stmt st = { .kind = K_DROP_TABLE, .group = old_s->tables[i].name, .a = old_s->tables[i].name };
+        struct stmt st = { .kind = K_DROP_TABLE,
+                           .group = old_s->tables[i].name,
+                           .a = old_s->tables[i].name };
         if (svec_push(&cat[K_DROP_TABLE], st))
             c.rc = SP_ENOMEM;
         change(&c, "table %s not in the %s", old_s->tables[i].name, c.nl);
@@ -796,8 +834,8 @@ int diff_schemas(const struct model_schema *old_s, const struct model_schema *ne
     }
     free(renamed);
     if (c.rc == SP_OK && out->n_questions)
-        c.rc = sp_error_set(err, SP_EABORT, "%zu rename question%s without an answer", out->n_questions,
-                            out->n_questions == 1 ? "" : "s");
+        c.rc = sp_error_set(err, SP_EABORT, "%zu rename question%s without an answer",
+                            out->n_questions, out->n_questions == 1 ? "" : "s");
     if (c.rc == SP_OK)
         c.rc = combine(&c, cat, new_s);
 done:

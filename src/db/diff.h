@@ -23,8 +23,8 @@
 #include "util/err.h"
 
 struct diff_answer {
-    const char *key;    /* "table:patrons" or "column:authors.biography" */
-    const char *value;  /* "create" or "rename:members" */
+    const char *key;   /* "table:patrons" or "column:authors.biography" */
+    const char *value; /* "create" or "rename:members" */
 };
 
 /* Terminal prompt: question text and choices (choice 0 = create); store the choice index.
@@ -35,10 +35,10 @@ typedef int (*diff_ask_fn)(void *ud, const char *question, const char *const *ch
 struct diff_options {
     const struct diff_answer *answers;
     size_t n_answers;
-    diff_ask_fn ask;    /* NULL: unanswered questions fail */
+    diff_ask_fn ask; /* NULL: unanswered questions fail */
     void *ask_ud;
-    bool push;          /* drizzle-kit push semantics (FK identity by content, PRAGMAs only when referenced) */
-    bool default_create; /* unanswered questions are answered "create" (down migrations) */
+    bool push; /* drizzle-kit push semantics (FK identity by content, PRAGMAs only when referenced) */
+    bool default_create;       /* unanswered questions are answered "create" (down migrations) */
     bool drops_children_first; /* order dropped tables so that a table is dropped before the
                                   tables it references (down migrations; drizzle: old order) */
     const char *old_label; /* wording of `changes`: "database" / "snapshot"; NULL = "old schema" */
@@ -46,23 +46,23 @@ struct diff_options {
 };
 
 struct diff_rename {
-    const char *table;  /* for column renames: the table (new name); NULL for table renames */
+    const char *table; /* for column renames: the table (new name); NULL for table renames */
     const char *from;
     const char *to;
-    const char *kind;   /* NULL: a table or column; "enum" / "schema" (PostgreSQL; static text) */
+    const char *kind; /* NULL: a table or column; "enum" / "schema" (PostgreSQL; static text) */
 };
 
 struct diff_result {
-    char **sql;                  /* statements in file order, exact duplicates removed */
+    char **sql; /* statements in file order, exact duplicates removed */
     size_t n_sql;
-    char **changes;              /* one human-readable line per difference, e.g.
+    char **changes; /* one human-readable line per difference, e.g.
                                     "nodes: column difficulty added", "nodes: index x missing" */
     size_t n_changes;
-    char **questions;            /* unanswered rename questions (with SP_EABORT) */
+    char **questions; /* unanswered rename questions (with SP_EABORT) */
     size_t n_questions;
     struct diff_rename *renames; /* table and column renames decided (for the snapshot _meta) */
     size_t n_renames;
-    char **data_loss;            /* statements that lose data: dropped tables/columns, NOT NULL adds */
+    char **data_loss; /* statements that lose data: dropped tables/columns, NOT NULL adds */
     size_t n_data_loss;
 };
 

@@ -19,26 +19,32 @@
 
 /* Our own tag word lists, same shape as drizzle-kit's (lowercase; heroes may contain '_'). */
 static const char *const adjectives[] = {
-    "able", "agile", "amber", "ancient", "brave", "bright", "brisk", "calm", "clever", "cold",
-    "cosmic", "crisp", "curious", "daring", "dark", "deep", "eager", "early", "electric", "fancy",
-    "fast", "fearless", "fierce", "flat", "fluffy", "gentle", "giant", "glossy", "golden", "grand",
-    "happy", "hidden", "humble", "icy", "jolly", "keen", "kind", "large", "lazy", "light",
-    "little", "lively", "loud", "lucky", "mellow", "mighty", "misty", "modern", "narrow", "neat",
-    "nimble", "noble", "odd", "old", "orange", "pale", "plain", "polite", "proud", "purple",
-    "quick", "quiet", "rapid", "rare", "red", "rich", "rough", "round", "rusty", "shiny",
-    "silent", "silly", "simple", "sleepy", "slim", "smooth", "soft", "solid", "spicy", "steady",
-    "stormy", "sturdy", "sunny", "swift", "tall", "tame", "tidy", "tiny", "tough", "true",
-    "vast", "violet", "warm", "wild", "wise", "witty", "young", "zany", "zealous", "zesty",
+    "able",     "agile",  "amber",  "ancient",  "brave",  "bright", "brisk",  "calm",   "clever",
+    "cold",     "cosmic", "crisp",  "curious",  "daring", "dark",   "deep",   "eager",  "early",
+    "electric", "fancy",  "fast",   "fearless", "fierce", "flat",   "fluffy", "gentle", "giant",
+    "glossy",   "golden", "grand",  "happy",    "hidden", "humble", "icy",    "jolly",  "keen",
+    "kind",     "large",  "lazy",   "light",    "little", "lively", "loud",   "lucky",  "mellow",
+    "mighty",   "misty",  "modern", "narrow",   "neat",   "nimble", "noble",  "odd",    "old",
+    "orange",   "pale",   "plain",  "polite",   "proud",  "purple", "quick",  "quiet",  "rapid",
+    "rare",     "red",    "rich",   "rough",    "round",  "rusty",  "shiny",  "silent", "silly",
+    "simple",   "sleepy", "slim",   "smooth",   "soft",   "solid",  "spicy",  "steady", "stormy",
+    "sturdy",   "sunny",  "swift",  "tall",     "tame",   "tidy",   "tiny",   "tough",  "true",
+    "vast",     "violet", "warm",   "wild",     "wise",   "witty",  "young",  "zany",   "zealous",
+    "zesty",
 };
 static const char *const heroes[] = {
-    "ant_man", "black_cat", "black_panther", "black_widow", "blade", "captain_marvel", "cyclops",
-    "daredevil", "doctor_strange", "domino", "falcon", "gambit", "gamora", "ghost_rider", "groot",
-    "hawkeye", "hulk", "human_torch", "iceman", "iron_fist", "iron_man", "jean_grey", "jubilee",
-    "kitty_pryde", "loki", "luke_cage", "magneto", "mantis", "medusa", "mister_fantastic",
-    "moon_knight", "mystique", "namor", "nebula", "nightcrawler", "nova", "okoye", "phoenix",
-    "psylocke", "punisher", "quicksilver", "rocket_raccoon", "rogue", "sabretooth", "scarlet_witch",
-    "shang_chi", "she_hulk", "silver_surfer", "spider_man", "squirrel_girl", "star_lord", "storm",
-    "thing", "thor", "valkyrie", "venom", "vision", "wasp", "wolverine", "wong",
+    "ant_man",        "black_cat",      "black_panther", "black_widow",    "blade",
+    "captain_marvel", "cyclops",        "daredevil",     "doctor_strange", "domino",
+    "falcon",         "gambit",         "gamora",        "ghost_rider",    "groot",
+    "hawkeye",        "hulk",           "human_torch",   "iceman",         "iron_fist",
+    "iron_man",       "jean_grey",      "jubilee",       "kitty_pryde",    "loki",
+    "luke_cage",      "magneto",        "mantis",        "medusa",         "mister_fantastic",
+    "moon_knight",    "mystique",       "namor",         "nebula",         "nightcrawler",
+    "nova",           "okoye",          "phoenix",       "psylocke",       "punisher",
+    "quicksilver",    "rocket_raccoon", "rogue",         "sabretooth",     "scarlet_witch",
+    "shang_chi",      "she_hulk",       "silver_surfer", "spider_man",     "squirrel_girl",
+    "star_lord",      "storm",          "thing",         "thor",           "valkyrie",
+    "venom",          "vision",         "wasp",          "wolverine",      "wong",
 };
 
 bool generate_name_valid(const char *name)
@@ -61,7 +67,8 @@ static unsigned pick(size_t n)
     ids_uuid_v4(u); /* libuuid's random source; no seeding to manage */
     for (int i = 0; i < 4; i++)
         b[i] = (unsigned char)strtoul((char[]){ u[2 * i], u[2 * i + 1], 0 }, NULL, 16);
-    return (unsigned)(((unsigned)b[0] << 24 | (unsigned)b[1] << 16 | (unsigned)b[2] << 8 | b[3]) % n);
+    return (unsigned)(((unsigned)b[0] << 24 | (unsigned)b[1] << 16 | (unsigned)b[2] << 8 | b[3]) %
+                      n);
 }
 
 static char *join_sql(char **v, size_t n)
@@ -81,9 +88,9 @@ static char *join_sql(char **v, size_t n)
 }
 
 /* down SQL for either dialect: model schemas (from, to) or PostgreSQL bodies (pfrom, pto) */
-static int down_sql(const struct model_schema *from, const struct model_schema *to, const json_t *pfrom,
-                    const json_t *pto, const struct diff_rename *renames, size_t n_renames, char **out,
-                    struct sp_error *err)
+static int down_sql(const struct model_schema *from, const struct model_schema *to,
+                    const json_t *pfrom, const json_t *pto, const struct diff_rename *renames,
+                    size_t n_renames, char **out, struct sp_error *err)
 {
     *out = NULL;
     struct diff_answer *ans = calloc(n_renames + 1, sizeof *ans);
@@ -111,7 +118,9 @@ static int down_sql(const struct model_schema *from, const struct model_schema *
         ans[i].key = owned[2 * i];
         ans[i].value = owned[2 * i + 1];
     }
-    struct diff_options o = { .answers = ans, .n_answers = n_renames, .default_create = true,
+    struct diff_options o = { .answers = ans,
+                              .n_answers = n_renames,
+                              .default_create = true,
                               .drops_children_first = true };
     struct diff_result r;
     if (rc == SP_OK) {
@@ -140,7 +149,8 @@ int generate_down_sql(const struct model_schema *from, const struct model_schema
 }
 
 /* Write data to <path>.tmp-<pid>; the temp path is returned in *tmp (new string). */
-static int write_temp(const char *path, const char *data, size_t len, char **tmp, struct sp_error *err)
+static int write_temp(const char *path, const char *data, size_t len, char **tmp,
+                      struct sp_error *err)
 {
     struct buf b = BUF_INIT(0);
     if (buf_printf(&b, "%s.tmp-%ld", path, (long)getpid())) {
@@ -184,11 +194,13 @@ static int copy_strv(char ***dst, size_t *dn, char **src, size_t n)
     return SP_OK;
 }
 
-int generate_run(const struct generate_options *opt, struct generate_result *res, struct sp_error *err)
+int generate_run(const struct generate_options *opt, struct generate_result *res,
+                 struct sp_error *err)
 {
     memset(res, 0, sizeof *res);
     if (opt->name && !generate_name_valid(opt->name))
-        return sp_error_set(err, SP_EINVAL, "invalid --name '%s': use lowercase letters, digits and '_'",
+        return sp_error_set(err, SP_EINVAL,
+                            "invalid --name '%s': use lowercase letters, digits and '_'",
                             opt->name);
     const bool pg = opt->pg_schema != NULL;
     int rc = pg ? pgsnap_validate_dir(opt->dir, err) : snapshot_validate_dir(opt->dir, err);
@@ -207,15 +219,20 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
     struct diff_result d = { 0 };
     rc = snapshot_latest_path(opt->dir, &latest, err);
     if (rc == SP_OK && latest)
-        rc = pg ? pgsnap_load_file(latest, &pg_prev, &meta, err) : snapshot_load_file(latest, &prev, &meta, err);
+        rc = pg ? pgsnap_load_file(latest, &pg_prev, &meta, err)
+                : snapshot_load_file(latest, &prev, &meta, err);
     if (rc == SP_OK && pg && !pg_prev && !(pg_prev = json_object()))
         rc = sp_error_set(err, SP_ENOMEM, "out of memory");
     if (rc)
         goto out;
-    struct diff_options dopt = { .answers = opt->answers, .n_answers = opt->n_answers, .ask = opt->ask,
-                                 .ask_ud = opt->ask_ud, .old_label = "previous snapshot",
+    struct diff_options dopt = { .answers = opt->answers,
+                                 .n_answers = opt->n_answers,
+                                 .ask = opt->ask,
+                                 .ask_ud = opt->ask_ud,
+                                 .old_label = "previous snapshot",
                                  .new_label = "schema" };
-    rc = pg ? pgdiff_bodies(pg_prev, opt->pg_schema, &dopt, &d, err) : diff_schemas(&prev, opt->schema, &dopt, &d, err);
+    rc = pg ? pgdiff_bodies(pg_prev, opt->pg_schema, &dopt, &d, err)
+            : diff_schemas(&prev, opt->schema, &dopt, &d, err);
     if (rc == SP_EABORT && d.n_questions)
         copy_strv(&res->questions, &res->n_questions, d.questions, d.n_questions);
     if (rc)
@@ -255,7 +272,8 @@ int generate_run(const struct generate_options *opt, struct generate_result *res
     rc = pg ? pgsnap_write(&snap, opt->pg_schema, id, meta.id)
             : snapshot_write(&snap, opt->schema, id, meta.id, d.renames, d.n_renames);
     if (rc == SP_OK)
-        rc = journal_render_append_dialect(&j, res->when, res->tag, true, pg ? "postgresql" : "sqlite", &jtext);
+        rc = journal_render_append_dialect(&j, res->when, res->tag, true,
+                                           pg ? "postgresql" : "sqlite", &jtext);
     if (rc) {
         sp_error_set(err, rc, "cannot serialise the snapshot or journal");
         goto out;

@@ -19,33 +19,34 @@
 #include "util/err.h"
 
 struct generate_options {
-    const char *dir;                    /* migrations folder */
-    const struct model_schema *schema;  /* the wanted schema (SQLite) */
-    const json_t *pg_schema;            /* or: the wanted PostgreSQL snapshot body (db/pgsnap.h);
+    const char *dir;                   /* migrations folder */
+    const struct model_schema *schema; /* the wanted schema (SQLite) */
+    const json_t *pg_schema;           /* or: the wanted PostgreSQL snapshot body (db/pgsnap.h);
                                            non-NULL selects the postgresql dialect */
-    const char *name;                   /* --name (validated [a-z0-9_]+), or NULL for random words */
+    const char *name;                  /* --name (validated [a-z0-9_]+), or NULL for random words */
     const struct diff_answer *answers;
     size_t n_answers;
-    diff_ask_fn ask;                    /* terminal prompt or NULL */
+    diff_ask_fn ask; /* terminal prompt or NULL */
     void *ask_ud;
-    long long now_ms;                   /* 0 = the wall clock */
+    long long now_ms; /* 0 = the wall clock */
 };
 
 struct generate_result {
     bool no_changes;
-    char *tag;              /* "0004_brave_wolverine" */
-    char *sql_path;         /* <dir>/<tag>.sql */
-    char *down_path;        /* <dir>/<tag>.down.sql */
+    char *tag;       /* "0004_brave_wolverine" */
+    char *sql_path;  /* <dir>/<tag>.sql */
+    char *down_path; /* <dir>/<tag>.down.sql */
     char *snapshot_path;
     long long when;
-    bool when_bumped;       /* the clock was not after the last entry: when = last + 1 */
-    char **questions;       /* with SP_EABORT: the open rename questions and their flags */
+    bool when_bumped; /* the clock was not after the last entry: when = last + 1 */
+    char **questions; /* with SP_EABORT: the open rename questions and their flags */
     size_t n_questions;
-    char **changes;         /* summary lines of what changed */
+    char **changes; /* summary lines of what changed */
     size_t n_changes;
 };
 
-int generate_run(const struct generate_options *opt, struct generate_result *res, struct sp_error *err);
+int generate_run(const struct generate_options *opt, struct generate_result *res,
+                 struct sp_error *err);
 void generate_result_free(struct generate_result *res);
 
 /* true when name is a valid --name: [a-z0-9_]+, at most 100 bytes. */

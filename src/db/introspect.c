@@ -20,14 +20,12 @@ static const char SQL_COUNT_COLS[] = "SELECT count(*), sum(pk > 0) FROM pragma_t
 static const char SQL_COLS[] =
     "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) ORDER BY cid";
 static const char SQL_PK_COLS[] = "SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk";
-static const char SQL_COUNT_IDX[] =
-    "SELECT count(*) FROM pragma_index_list(?1) WHERE origin = 'c'";
+static const char SQL_COUNT_IDX[] = "SELECT count(*) FROM pragma_index_list(?1) WHERE origin = 'c'";
 static const char SQL_IDX[] =
     "SELECT m.name, m.sql, il.\"unique\" FROM sqlite_master AS m "
     "JOIN pragma_index_list(?1) AS il ON il.name = m.name "
     "WHERE m.type = 'index' AND il.origin = 'c' ORDER BY m.rowid";
-static const char SQL_IDX_COLS[] =
-    "SELECT cid, name FROM pragma_index_info(?1) ORDER BY seqno";
+static const char SQL_IDX_COLS[] = "SELECT cid, name FROM pragma_index_info(?1) ORDER BY seqno";
 static const char SQL_COUNT_FK[] = "SELECT count(DISTINCT id) FROM pragma_foreign_key_list(?1)";
 static const char SQL_FK[] =
     "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete "
@@ -58,7 +56,10 @@ static const char *skip_quoted(const char *p)
     return p;
 }
 
-static bool is_quote(char c) { return c == '\'' || c == '"' || c == '`' || c == '['; }
+static bool is_quote(char c)
+{
+    return c == '\'' || c == '"' || c == '`' || c == '[';
+}
 
 /* The '(' that opens the column list of CREATE INDEX ... ON tbl (...). */
 static const char *index_list_open(const char *sql)
@@ -208,7 +209,8 @@ const char *introspect_default(struct arena *a, const char *d, enum model_defaul
         return js_number(a, d);
     }
     *kind = MODEL_DEF_SQL;
-    if (strcmp(d, "CURRENT_TIME") == 0 || strcmp(d, "CURRENT_DATE") == 0 || strcmp(d, "CURRENT_TIMESTAMP") == 0)
+    if (strcmp(d, "CURRENT_TIME") == 0 || strcmp(d, "CURRENT_DATE") == 0 ||
+        strcmp(d, "CURRENT_TIMESTAMP") == 0)
         return arena_printf(a, "(%s)", d);
     if (strcmp(d, "true") == 0 || strcmp(d, "false") == 0) {
         *kind = MODEL_DEF_BOOL;
@@ -221,7 +223,8 @@ const char *introspect_default(struct arena *a, const char *d, enum model_defaul
 
 /* ---- queries ---- */
 
-static int prep(struct db *db, const char *sql, const char *table, sqlite3_stmt **st, struct sp_error *err)
+static int prep(struct db *db, const char *sql, const char *table, sqlite3_stmt **st,
+                struct sp_error *err)
 {
     int rc = db_prepare(db, sql, st, err);
     if (rc == SP_OK && table)
@@ -268,8 +271,8 @@ static bool has_autoincrement(const char *sql)
     return false;
 }
 
-static int read_columns(struct db *db, struct arena *a, struct model_table *t, const char *create_sql,
-                        struct sp_error *err)
+static int read_columns(struct db *db, struct arena *a, struct model_table *t,
+                        const char *create_sql, struct sp_error *err)
 {
     size_t n = 0, n_pk = 0;
     int rc = count_of(db, SQL_COUNT_COLS, t->name, &n, &n_pk, err);
@@ -336,7 +339,8 @@ static int read_indexes(struct db *db, struct arena *a, struct model_table *t, s
         x->unique = sqlite3_column_int(st, 2) != 0;
         x->where = introspect_index_where(a, sql);
         size_t nc = 0;
-        if ((rc = count_of(db, "SELECT count(*) FROM pragma_index_info(?1)", x->name, &nc, NULL, err)) != SP_OK)
+        if ((rc = count_of(db, "SELECT count(*) FROM pragma_index_info(?1)", x->name, &nc, NULL,
+                           err)) != SP_OK)
             break;
         const char **names = arena_alloc(a, (nc ? nc : 1) * sizeof *names);
         bool *expr = arena_alloc(a, (nc ? nc : 1) * sizeof *expr);
@@ -414,8 +418,9 @@ static int read_fks(struct db *db, struct arena *a, struct model_table *t, struc
         if (f->n_from >= cap)
             continue;
         from[f->n_from] = col_text(a, st, 2);
-        to[f->n_to] = sqlite3_column_type(st, 3) == SQLITE_NULL ? parent_pk(db, a, f->table_to, f->n_to)
-                                                              : col_text(a, st, 3);
+        to[f->n_to] = sqlite3_column_type(st, 3) == SQLITE_NULL
+                          ? parent_pk(db, a, f->table_to, f->n_to)
+                          : col_text(a, st, 3);
         if (!to[f->n_to])
             to[f->n_to] = "";
         f->n_from++;
@@ -470,7 +475,8 @@ static void read_checks(struct arena *a, struct model_table *t, const char *sql)
                 if (close) {
                     if (out) {
                         bool quoted = is_quote(*name);
-                        out[k].name = arena_strndup(a, name + quoted, (size_t)(name_end - name) - 2 * quoted);
+                        out[k].name =
+                            arena_strndup(a, name + quoted, (size_t)(name_end - name) - 2 * quoted);
                         out[k].value = trim_copy(a, q + 1, close);
                     }
                     k++;
@@ -501,7 +507,8 @@ int introspect_schema(struct db *db, struct model_schema *out, struct sp_error *
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     out->arena = a;
     size_t n = 0;
-    int rc = count_of(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", NULL, &n, NULL, err);
+    int rc = count_of(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", NULL, &n, NULL,
+                      err);
     struct model_table *tables = rc == SP_OK ? arena_alloc(a, (n ? n : 1) * sizeof *tables) : NULL;
     sqlite3_stmt *st = NULL;
     if (rc == SP_OK && !tables)

@@ -27,6 +27,7 @@ const char *introspect_default(struct arena *a, const char *dflt, enum model_def
 /* The WHERE condition of a CREATE INDEX statement, or NULL. */
 const char *introspect_index_where(struct arena *a, const char *create_sql);
 /* Entry i of a CREATE INDEX column list, unquoted when it is a plain identifier. */
-const char *introspect_index_entry(struct arena *a, const char *create_sql, size_t i, bool *is_expr);
+const char *introspect_index_entry(struct arena *a, const char *create_sql, size_t i,
+                                   bool *is_expr);
 
 #endif

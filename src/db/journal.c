@@ -84,7 +84,8 @@ int journal_load_src(const struct migsrc *src, bool allow_missing, struct journa
     json_t *entries = json_object_get(root, "entries");
     if (!json_is_object(root) || !json_is_array(entries)) {
         json_decref(root);
-        return sp_error_set(err, SP_EINVAL, "%s is malformed: expected an object with an \"entries\" array", path);
+        return sp_error_set(err, SP_EINVAL,
+                            "%s is malformed: expected an object with an \"entries\" array", path);
     }
     size_t n = json_array_size(entries);
     out->entries = calloc(n ? n : 1, sizeof *out->entries);
@@ -101,7 +102,8 @@ int journal_load_src(const struct migsrc *src, bool allow_missing, struct journa
         if (!json_is_object(e) || !json_is_integer(when) || !json_is_string(tag) ||
             !tag_is_safe(json_string_value(tag))) {
             journal_free(out);
-            return sp_error_set(err, SP_EINVAL,
+            return sp_error_set(
+                err, SP_EINVAL,
                 "%s is malformed: entry %zu needs an integer \"when\" and a \"tag\" naming a file in the folder",
                 path, i);
         }
@@ -132,8 +134,8 @@ int journal_read_sql(const struct migsrc *src, const char *tag, char **out, size
     snprintf(rel, sizeof rel, "%s.sql", tag);
     int rc = migsrc_read(src, rel, out, len, err);
     if (rc == SP_ENOTFOUND)
-        sp_error_set(err, rc, "No file %s found in %s folder", migsrc_file_name(src, rel, name, sizeof name),
-                     migsrc_name(src));
+        sp_error_set(err, rc, "No file %s found in %s folder",
+                     migsrc_file_name(src, rel, name, sizeof name), migsrc_name(src));
     return rc;
 }
 
@@ -148,8 +150,8 @@ int journal_render_append(struct journal *j, long long when, const char *tag, bo
     return journal_render_append_dialect(j, when, tag, breakpoints, "sqlite", out);
 }
 
-int journal_render_append_dialect(struct journal *j, long long when, const char *tag, bool breakpoints,
-                                  const char *dialect, struct buf *out)
+int journal_render_append_dialect(struct journal *j, long long when, const char *tag,
+                                  bool breakpoints, const char *dialect, struct buf *out)
 {
     bool pg = strcmp(dialect, "postgresql") == 0;
     if (!j->raw) {

@@ -21,17 +21,17 @@
 
 struct journal_entry {
     long long idx;
-    const char *version;     /* borrowed from raw */
-    long long when;          /* milliseconds since the epoch */
-    const char *tag;         /* borrowed from raw */
+    const char *version; /* borrowed from raw */
+    long long when;      /* milliseconds since the epoch */
+    const char *tag;     /* borrowed from raw */
     bool breakpoints;
 };
 
 struct journal {
     struct journal_entry *entries;
     size_t n;
-    json_t *raw;             /* the whole parsed file */
-    bool missing;            /* no _journal.json (journal_load with allow_missing) */
+    json_t *raw;  /* the whole parsed file */
+    bool missing; /* no _journal.json (journal_load with allow_missing) */
 };
 
 /* Load <dir>/meta/_journal.json. With allow_missing, a missing file gives an empty journal
@@ -52,8 +52,8 @@ int journal_read_sql(const struct migsrc *src, const char *tag, char **out, size
 int journal_render_append(struct journal *j, long long when, const char *tag, bool breakpoints,
                           struct buf *out);
 /* The same for a dialect: "sqlite" (entry version "6") or "postgresql" (entry version "7"). */
-int journal_render_append_dialect(struct journal *j, long long when, const char *tag, bool breakpoints,
-                                  const char *dialect, struct buf *out);
+int journal_render_append_dialect(struct journal *j, long long when, const char *tag,
+                                  bool breakpoints, const char *dialect, struct buf *out);
 /* Next idx for a new entry: last entry's idx + 1, or 0. */
 long long journal_next_idx(const struct journal *j);
 /* Read a whole file (new, free()); SP_ENOTFOUND / SP_EIO with the path in the message. */

@@ -10,12 +10,12 @@
 #include <string.h>
 
 /* drizzle-orm's statement, byte for byte (tabs and newlines included). */
-static const char TRACKING_DDL[] =
-    "\n\t\t\tCREATE TABLE IF NOT EXISTS \"" MIGRATE_TABLE "\" (\n"
-    "\t\t\t\tid SERIAL PRIMARY KEY,\n"
-    "\t\t\t\thash text NOT NULL,\n"
-    "\t\t\t\tcreated_at numeric\n"
-    "\t\t\t)\n\t\t";
+static const char TRACKING_DDL[] = "\n\t\t\tCREATE TABLE IF NOT EXISTS \"" MIGRATE_TABLE
+                                   "\" (\n"
+                                   "\t\t\t\tid SERIAL PRIMARY KEY,\n"
+                                   "\t\t\t\thash text NOT NULL,\n"
+                                   "\t\t\t\tcreated_at numeric\n"
+                                   "\t\t\t)\n\t\t";
 static const char SQL_LAST[] =
     "SELECT id, hash, created_at FROM \"" MIGRATE_TABLE "\" ORDER BY created_at DESC LIMIT 1";
 static const char SQL_INSERT[] =
@@ -128,9 +128,10 @@ static int exec_chunk(struct db *db, const char *chunk, const char *what, struct
         p = tail;
     }
     if (n_run == 0)
-        return sp_error_set(err, SP_EDB,
-                            "%s: Failed to run the query '%.*s': The supplied SQL string contains no statements",
-                            what, STMT_TEXT_MAX, chunk);
+        return sp_error_set(
+            err, SP_EDB,
+            "%s: Failed to run the query '%.*s': The supplied SQL string contains no statements",
+            what, STMT_TEXT_MAX, chunk);
     return SP_OK;
 }
 
@@ -286,8 +287,8 @@ static int insert_row(struct db *db, const char *hash, long long when, struct sp
     return rc;
 }
 
-int migrate_apply_folder(struct db *db, const struct migrate_folder *f, FILE *log, size_t *n_applied,
-                         struct sp_error *err)
+int migrate_apply_folder(struct db *db, const struct migrate_folder *f, FILE *log,
+                         size_t *n_applied, struct sp_error *err)
 {
     if (n_applied)
         *n_applied = 0;
@@ -347,7 +348,8 @@ static int cmp_newest_first(const void *a, const void *b)
     return x->rowid < y->rowid ? 1 : -1;
 }
 
-static const struct migrate_file *file_for_row(const struct migrate_folder *f, const struct migrate_row *r)
+static const struct migrate_file *file_for_row(const struct migrate_folder *f,
+                                               const struct migrate_row *r)
 {
     for (size_t i = 0; i < f->n; i++)
         if ((double)f->files[i].when == r->created_at)
@@ -377,9 +379,11 @@ int migrate_rollback(struct db *db, const struct migrate_folder *f, size_t steps
     for (size_t i = 0; rc == SP_OK && i < steps; i++) {
         files[i] = file_for_row(f, &rows[i]);
         if (!files[i]) {
-            rc = sp_error_set(err, SP_ENOTFOUND,
+            rc = sp_error_set(
+                err, SP_ENOTFOUND,
                 "the applied migration with created_at %.0f (hash %.12s...) is not in %s/meta/_journal.json; "
-                "cannot roll it back", rows[i].created_at, rows[i].hash, migsrc_name(&f->src));
+                "cannot roll it back",
+                rows[i].created_at, rows[i].hash, migsrc_name(&f->src));
             break;
         }
         char rel[1024], path[4200];
@@ -387,8 +391,10 @@ int migrate_rollback(struct db *db, const struct migrate_folder *f, size_t steps
         migsrc_file_name(&f->src, rel, path, sizeof path);
         rc = migsrc_read(&f->src, rel, &down[i], NULL, err);
         if (rc == SP_ENOTFOUND)
-            sp_error_set(err, rc, "no down migration %s for %s: write the SQL that undoes %s.sql "
-                         "there, then run again (nothing was changed)", path, files[i]->tag, files[i]->tag);
+            sp_error_set(err, rc,
+                         "no down migration %s for %s: write the SQL that undoes %s.sql "
+                         "there, then run again (nothing was changed)",
+                         path, files[i]->tag, files[i]->tag);
     }
     if (rc == SP_OK)
         rc = db_begin_immediate(db, err);
@@ -432,7 +438,8 @@ int migrate_record_upto(struct db *db, const struct migrate_folder *f, size_t up
     struct migrate_row *rows = NULL;
     size_t n = 0, done = 0;
     bool *record = calloc(upto + 1, sizeof *record);
-    rc = record ? migrate_rows_load(db, &rows, &n, err) : sp_error_set(err, SP_ENOMEM, "out of memory");
+    rc = record ? migrate_rows_load(db, &rows, &n, err)
+                : sp_error_set(err, SP_ENOMEM, "out of memory");
     for (size_t i = 0; rc == SP_OK && i <= upto; i++) {
         bool found = false;
         for (size_t k = 0; k < n && !found; k++)
@@ -470,7 +477,8 @@ int migrate_push_statements(struct db *db, char *const *sql, size_t n, struct sp
         sqlite3_stmt *st = NULL;
         rc = db_prepare(db, "PRAGMA foreign_key_check", &st, err);
         if (rc == SP_OK && sqlite3_step(st) == SQLITE_ROW)
-            rc = sp_error_set(err, SP_ECONFLICT, "push failed: table %s would hold rows whose foreign key "
+            rc = sp_error_set(err, SP_ECONFLICT,
+                              "push failed: table %s would hold rows whose foreign key "
                               "matches no parent row; nothing was changed",
                               (const char *)sqlite3_column_text(st, 0));
         sqlite3_finalize(st);

@@ -30,15 +30,15 @@
 #define MIGRATE_BREAKPOINT "--> statement-breakpoint"
 
 struct migrate_file {
-    const char *tag;         /* borrowed from the journal */
+    const char *tag; /* borrowed from the journal */
     long long when;
-    char *sql;               /* whole file, owned */
+    char *sql; /* whole file, owned */
     size_t len;
-    char hash[65];           /* SHA-256, lowercase hex */
+    char hash[65]; /* SHA-256, lowercase hex */
 };
 
 struct migrate_folder {
-    struct migsrc src;       /* where it was read from (a folder or the built-in set) */
+    struct migsrc src; /* where it was read from (a folder or the built-in set) */
     struct journal journal;
     struct migrate_file *files;
     size_t n;
@@ -47,8 +47,8 @@ struct migrate_folder {
 /* One row of the tracking table, in rowid order. */
 struct migrate_row {
     long long rowid;
-    char *hash;              /* owned */
-    double created_at;       /* Number(created_at), as drizzle compares it */
+    char *hash;        /* owned */
+    double created_at; /* Number(created_at), as drizzle compares it */
 };
 
 /* Read the journal and every migration file of a source, hash them. Touches no database. */
@@ -79,8 +79,8 @@ int migrate_count_pending(struct db *db, const struct migrate_folder *f, size_t 
                           struct sp_error *err);
 /* Apply pending migrations of a loaded folder. log (may be NULL) gets one line per applied
  * migration. *n_applied (may be NULL) gets how many ran. */
-int migrate_apply_folder(struct db *db, const struct migrate_folder *f, FILE *log, size_t *n_applied,
-                         struct sp_error *err);
+int migrate_apply_folder(struct db *db, const struct migrate_folder *f, FILE *log,
+                         size_t *n_applied, struct sp_error *err);
 /* Load a source, then migrate_apply_folder. */
 int migrate_apply(struct db *db, const struct migsrc *src, FILE *log, size_t *n_applied,
                   struct sp_error *err);

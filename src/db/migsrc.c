@@ -45,7 +45,8 @@ static const char *prefix(const struct migsrc *s)
     return s->pg ? MIGSRC_EMBED_PREFIX_PG : MIGSRC_EMBED_PREFIX;
 }
 
-int migsrc_read(const struct migsrc *s, const char *rel, char **out, size_t *len, struct sp_error *err)
+int migsrc_read(const struct migsrc *s, const char *rel, char **out, size_t *len,
+                struct sp_error *err)
 {
     *out = NULL;
     char path[MIGSRC_PATH_MAX];
@@ -58,7 +59,8 @@ int migsrc_read(const struct migsrc *s, const char *rel, char **out, size_t *len
     snprintf(path, sizeof path, "%s%s", prefix(s), rel);
     const struct embed_file *f = embed_find(path);
     if (!f)
-        return sp_error_set(err, SP_ENOTFOUND, "cannot read built-in:%s: not built into this binary", rel);
+        return sp_error_set(err, SP_ENOTFOUND,
+                            "cannot read built-in:%s: not built into this binary", rel);
     char *p = malloc(f->len + 1);
     if (!p)
         return sp_error_set(err, SP_ENOMEM, "out of memory reading built-in:%s", rel);

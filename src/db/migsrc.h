@@ -21,14 +21,26 @@
 #define MIGSRC_EMBED_PREFIX_PG "drizzle-pg/"
 
 struct migsrc {
-    const char *dir;        /* the folder; NULL = the built-in set */
-    bool pg;                /* built-in set: drizzle-pg/ (PostgreSQL) instead of drizzle/ */
+    const char *dir; /* the folder; NULL = the built-in set */
+    bool pg;         /* built-in set: drizzle-pg/ (PostgreSQL) instead of drizzle/ */
 };
 
-static inline struct migsrc migsrc_folder(const char *dir) { return (struct migsrc){ .dir = dir }; }
-static inline struct migsrc migsrc_builtin(void) { return (struct migsrc){ .dir = NULL }; }
-static inline struct migsrc migsrc_builtin_pg(void) { return (struct migsrc){ .dir = NULL, .pg = true }; }
-static inline bool migsrc_is_builtin(const struct migsrc *s) { return s->dir == NULL; }
+static inline struct migsrc migsrc_folder(const char *dir)
+{
+    return (struct migsrc){ .dir = dir };
+}
+static inline struct migsrc migsrc_builtin(void)
+{
+    return (struct migsrc){ .dir = NULL };
+}
+static inline struct migsrc migsrc_builtin_pg(void)
+{
+    return (struct migsrc){ .dir = NULL, .pg = true };
+}
+static inline bool migsrc_is_builtin(const struct migsrc *s)
+{
+    return s->dir == NULL;
+}
 
 /* How the source is named in messages: the folder as given without a leading "./", or
  * "built-in". */
@@ -41,7 +53,8 @@ bool migsrc_builtin_available(void);
 bool migsrc_builtin_pg_available(void); /* the same for drizzle-pg/ */
 /* Read a file of the source into a new NUL-terminated string (free()); *len (may be NULL) gets
  * its length. A missing file is SP_ENOTFOUND naming it. */
-int migsrc_read(const struct migsrc *s, const char *rel, char **out, size_t *len, struct sp_error *err);
+int migsrc_read(const struct migsrc *s, const char *rel, char **out, size_t *len,
+                struct sp_error *err);
 /* The newest snapshot by drizzle-kit's rule (names in meta/ not starting with '_' or '.',
  * sorted as strings, the last): a new string "meta/NNNN_snapshot.json", or NULL (SP_OK) when
  * there is none. */

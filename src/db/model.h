@@ -24,42 +24,43 @@
 
 enum model_default {
     MODEL_DEF_NONE = 0,
-    MODEL_DEF_SQL,     /* snapshot stores a JSON string: raw SQL "(datetime('now'))", "'reader'", JSON "'{..}'" */
-    MODEL_DEF_NUMBER,  /* snapshot stores a JSON number; def_sql is its JavaScript text, e.g. "9.99" */
-    MODEL_DEF_BOOL,    /* snapshot stores a JSON boolean; def_sql is "true" or "false" */
+    MODEL_DEF_SQL, /* snapshot stores a JSON string: raw SQL "(datetime('now'))", "'reader'", JSON "'{..}'" */
+    MODEL_DEF_NUMBER, /* snapshot stores a JSON number; def_sql is its JavaScript text, e.g. "9.99" */
+    MODEL_DEF_BOOL,   /* snapshot stores a JSON boolean; def_sql is "true" or "false" */
 };
 
 enum model_json {
-    MODEL_JSON_AUTO = 0, /* by SQLite storage class: INTEGER/REAL -> number, TEXT -> string, NULL -> null */
-    MODEL_JSON_BOOL,     /* integer used as boolean: 1 -> true, other non-NULL -> false */
-    MODEL_JSON_TEXT,     /* JSON held in a text column: returned as the string, never parsed */
+    MODEL_JSON_AUTO =
+        0, /* by SQLite storage class: INTEGER/REAL -> number, TEXT -> string, NULL -> null */
+    MODEL_JSON_BOOL, /* integer used as boolean: 1 -> true, other non-NULL -> false */
+    MODEL_JSON_TEXT, /* JSON held in a text column: returned as the string, never parsed */
 };
 
 struct model_column {
     const char *name;
-    const char *type;              /* as in DDL: "text", "integer", "real", "blob", "numeric", "text(13)" */
-    bool primary_key;              /* single-column primary key */
+    const char *type; /* as in DDL: "text", "integer", "real", "blob", "numeric", "text(13)" */
+    bool primary_key; /* single-column primary key */
     bool not_null;
     bool autoincrement;
     enum model_default def_kind;
-    const char *def_sql;           /* exact text after DEFAULT (NULL when def_kind is NONE) */
+    const char *def_sql; /* exact text after DEFAULT (NULL when def_kind is NONE) */
     /* API side (compiled-in schema only; NULL/0 elsewhere) */
-    const char *json_key;          /* camelCase key the client sees */
+    const char *json_key; /* camelCase key the client sees */
     enum model_json json_kind;
     const char *const *enum_values; /* NULL-terminated list of allowed values, or NULL */
     /* PostgreSQL dialect (compiled-in schema only; NULL = the same as type / def_sql) */
-    const char *pg_type;           /* "boolean", "double precision" */
-    const char *pg_def_sql;        /* raw SQL default in PostgreSQL (DEFAULT_NOW's to_char(...)) */
+    const char *pg_type;    /* "boolean", "double precision" */
+    const char *pg_def_sql; /* raw SQL default in PostgreSQL (DEFAULT_NOW's to_char(...)) */
 };
 
 struct model_index {
     const char *name;
-    const char *const *columns;    /* column names, or SQL text for expression entries */
-    const bool *is_expr;           /* per entry; NULL = no expressions */
+    const char *const *columns; /* column names, or SQL text for expression entries */
+    const bool *is_expr;        /* per entry; NULL = no expressions */
     size_t n_columns;
     bool unique;
-    const char *where;             /* partial-index condition as drizzle renders it, or NULL */
-    bool pg_constraint;            /* a column's .unique(): SQLite keeps an index, PostgreSQL a
+    const char *where;  /* partial-index condition as drizzle renders it, or NULL */
+    bool pg_constraint; /* a column's .unique(): SQLite keeps an index, PostgreSQL a
                                       UNIQUE constraint of the same name (compiled-in schema) */
 };
 
@@ -71,11 +72,12 @@ struct model_fk {
     const char *table_to;
     const char *const *columns_to;
     size_t n_to;
-    const char *on_update;         /* lowercase: "no action", "cascade", "set null", "set default", "restrict" */
+    const char
+        *on_update; /* lowercase: "no action", "cascade", "set null", "set default", "restrict" */
     const char *on_delete;
 };
 
-struct model_pk {                  /* composite primary key */
+struct model_pk { /* composite primary key */
     const char *name;
     const char *const *columns;
     size_t n_columns;
@@ -83,7 +85,7 @@ struct model_pk {                  /* composite primary key */
 
 struct model_check {
     const char *name;
-    const char *value;             /* SQL with qualified columns: "books"."price" >= 0 */
+    const char *value; /* SQL with qualified columns: "books"."price" >= 0 */
 };
 
 struct model_table {
@@ -94,7 +96,7 @@ struct model_table {
     size_t n_indexes;
     const struct model_fk *fks;
     size_t n_fks;
-    const struct model_pk *pks;    /* 0 or 1 in practice */
+    const struct model_pk *pks; /* 0 or 1 in practice */
     size_t n_pks;
     const struct model_check *checks;
     size_t n_checks;
@@ -103,7 +105,7 @@ struct model_table {
 struct model_schema {
     const struct model_table *tables;
     size_t n_tables;
-    struct arena *arena;           /* owner of everything above, NULL for static data */
+    struct arena *arena; /* owner of everything above, NULL for static data */
 };
 
 const struct model_table *model_table_find(const struct model_schema *s, const char *name);

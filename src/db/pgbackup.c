@@ -45,7 +45,8 @@ static int run(const char *tool, char *const argv[], struct sp_error *err)
     if (find_tool(tool, path, sizeof path) != 0)
         return sp_error_set(err, SP_EUNAVAILABLE,
                             "%s not found: install PostgreSQL's client programs (Debian: apt-get install "
-                            "postgresql-client), or use your PostgreSQL host's own backups", tool);
+                            "postgresql-client), or use your PostgreSQL host's own backups",
+                            tool);
     pid_t pid = fork();
     if (pid < 0)
         return sp_error_set(err, SP_EIO, "cannot start %s: %s", tool, strerror(errno));
@@ -69,7 +70,8 @@ int pgbackup_dump(const char *url, const char *dest, struct sp_error *err)
 {
     struct stat st;
     if (stat(dest, &st) == 0)
-        return sp_error_set(err, SP_ECONFLICT, "%s already exists; choose another backup file", dest);
+        return sp_error_set(err, SP_ECONFLICT, "%s already exists; choose another backup file",
+                            dest);
     char file[4200], db[4200];
     snprintf(file, sizeof file, "--file=%s", dest);
     snprintf(db, sizeof db, "--dbname=%s", url);
@@ -87,7 +89,15 @@ int pgbackup_restore(const char *url, const char *src, struct sp_error *err)
     char db[4200], file[4200];
     snprintf(db, sizeof db, "--dbname=%s", url);
     snprintf(file, sizeof file, "%s", src);
-    char *const argv[] = { "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                           "--exit-on-error", "--no-password", db, file, NULL };
+    char *const argv[] = { "pg_restore",
+                           "--clean",
+                           "--if-exists",
+                           "--no-owner",
+                           "--single-transaction",
+                           "--exit-on-error",
+                           "--no-password",
+                           db,
+                           file,
+                           NULL };
     return run("pg_restore", argv, err);
 }

@@ -14,11 +14,36 @@
 #include "util/jsonw.h"
 
 enum cat { /* drizzle-kit's order of statement kinds */
-    C_CREATE_SCHEMA, C_RENAME_SCHEMA, C_CREATE_ENUM, C_RENAME_ENUM, C_ENUM_ADD, C_CREATE_TABLE, C_DROP_TABLE, C_RENAME_TABLE,
-    C_RENAME_COLUMN, C_DROP_UNIQUE, C_DROP_CHECK, C_DROP_FK, C_ENUM_DROP_VALUE, C_DROP_INDEX, C_DROP_PK,
-    C_ALTER_COLUMN, C_ADD_PK, C_ADD_COLUMN, C_FK_NEW_TABLE, C_INDEX_NEW_TABLE, C_FK_ALTERED,
-    C_INDEX_ALTERED, C_DROP_COLUMN, C_ALTERED_PK, C_ADD_UNIQUE, C_ADD_CHECK, C_ALTERED_UNIQUE,
-    C_DROP_ENUM, C_DROP_SCHEMA, C_N
+           C_CREATE_SCHEMA,
+           C_RENAME_SCHEMA,
+           C_CREATE_ENUM,
+           C_RENAME_ENUM,
+           C_ENUM_ADD,
+           C_CREATE_TABLE,
+           C_DROP_TABLE,
+           C_RENAME_TABLE,
+           C_RENAME_COLUMN,
+           C_DROP_UNIQUE,
+           C_DROP_CHECK,
+           C_DROP_FK,
+           C_ENUM_DROP_VALUE,
+           C_DROP_INDEX,
+           C_DROP_PK,
+           C_ALTER_COLUMN,
+           C_ADD_PK,
+           C_ADD_COLUMN,
+           C_FK_NEW_TABLE,
+           C_INDEX_NEW_TABLE,
+           C_FK_ALTERED,
+           C_INDEX_ALTERED,
+           C_DROP_COLUMN,
+           C_ALTERED_PK,
+           C_ADD_UNIQUE,
+           C_ADD_CHECK,
+           C_ALTERED_UNIQUE,
+           C_DROP_ENUM,
+           C_DROP_SCHEMA,
+           C_N
 };
 
 struct ctx {
@@ -45,7 +70,8 @@ static int strv_push(char ***v, size_t *n, char *s)
     return SP_OK;
 }
 
-__attribute__((format(printf, 3, 4))) static void emit(struct ctx *c, enum cat k, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void emit(struct ctx *c, enum cat k, const char *fmt,
+                                                       ...)
 {
     struct buf b = BUF_INIT(0);
     va_list ap;
@@ -118,7 +144,8 @@ static char *quoted_list(const json_t *arr)
     struct buf b = BUF_INIT(0);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         buf_printf(&b, "%s\"%s\"", i ? "," : "", json_string_value(v) ? json_string_value(v) : "");
     }
     return buf_detach(&b);
@@ -177,8 +204,10 @@ static char *column_def(const json_t *col, const char *table_schema, bool in_cre
         buf_printf(&b, " GENERATED %s AS IDENTITY (sequence name %s",
                    strcmp(s_of(id, "type"), "always") == 0 ? "ALWAYS" : "BY DEFAULT", seq);
         free(seq);
-        const char *parts[][2] = { { "increment", "INCREMENT BY" }, { "minValue", "MINVALUE" },
-                                   { "maxValue", "MAXVALUE" }, { "startWith", "START WITH" },
+        const char *parts[][2] = { { "increment", "INCREMENT BY" },
+                                   { "minValue", "MINVALUE" },
+                                   { "maxValue", "MAXVALUE" },
+                                   { "startWith", "START WITH" },
                                    { "cache", "CACHE" } };
         for (size_t i = 0; i < 5; i++)
             if (s_of(id, parts[i][0])[0])
@@ -198,24 +227,28 @@ static void create_table(struct ctx *c, const json_t *t)
     const char *k;
     json_t *v;
     bool first = true;
-    json_object_foreach((json_t *)json_object_get(t, "columns"), k, v) {
+    json_object_foreach((json_t *)json_object_get(t, "columns"), k, v)
+    {
         char *def = column_def(v, s_of(t, "schema"), true);
         buf_printf(&b, "%s\t%s", first ? "" : ",\n", def);
         free(def);
         first = false;
     }
-    json_object_foreach((json_t *)json_object_get(t, "compositePrimaryKeys"), k, v) {
+    json_object_foreach((json_t *)json_object_get(t, "compositePrimaryKeys"), k, v)
+    {
         char *cols = quoted_list(json_object_get(v, "columns"));
         buf_printf(&b, ",\n\tCONSTRAINT \"%s\" PRIMARY KEY(%s)", s_of(v, "name"), cols);
         free(cols);
     }
-    json_object_foreach((json_t *)json_object_get(t, "uniqueConstraints"), k, v) {
+    json_object_foreach((json_t *)json_object_get(t, "uniqueConstraints"), k, v)
+    {
         char *cols = quoted_list(json_object_get(v, "columns"));
         buf_printf(&b, ",\n\tCONSTRAINT \"%s\" UNIQUE%s(%s)", s_of(v, "name"),
                    b_of(v, "nullsNotDistinct") ? " NULLS NOT DISTINCT" : "", cols);
         free(cols);
     }
-    json_object_foreach((json_t *)json_object_get(t, "checkConstraints"), k, v) {
+    json_object_foreach((json_t *)json_object_get(t, "checkConstraints"), k, v)
+    {
         buf_printf(&b, ",\n\tCONSTRAINT \"%s\" CHECK (%s)", s_of(v, "name"), s_of(v, "value"));
     }
     buf_puts(&b, "\n);\n");
@@ -229,8 +262,9 @@ static void add_fk(struct ctx *c, enum cat k, const json_t *t, const json_t *f)
     char *q = tname(t), *from = quoted_list(json_object_get(f, "columnsFrom")),
          *to = quoted_list(json_object_get(f, "columnsTo"));
     const char *st = json_string_value(json_object_get(f, "schemaTo"));
-    emit(c, k, "ALTER TABLE %s ADD CONSTRAINT \"%s\" FOREIGN KEY (%s) REFERENCES \"%s\".\"%s\"(%s) ON DELETE %s "
-               "ON UPDATE %s;",
+    emit(c, k,
+         "ALTER TABLE %s ADD CONSTRAINT \"%s\" FOREIGN KEY (%s) REFERENCES \"%s\".\"%s\"(%s) ON DELETE %s "
+         "ON UPDATE %s;",
          q, s_of(f, "name"), from, st && st[0] ? st : "public", s_of(f, "tableTo"), to,
          s_of(f, "onDelete")[0] ? s_of(f, "onDelete") : "no action",
          s_of(f, "onUpdate")[0] ? s_of(f, "onUpdate") : "no action");
@@ -244,9 +278,11 @@ static void create_index(struct ctx *c, enum cat k, const json_t *t, const json_
     struct buf cols = BUF_INIT(0);
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(x, "columns"), i, v) {
+    json_array_foreach(json_object_get(x, "columns"), i, v)
+    {
         bool expr = b_of(v, "isExpression"), asc = !json_is_false(json_object_get(v, "asc"));
-        const char *opclass = json_string_value(json_object_get(v, "opclass")), *nulls = s_of(v, "nulls");
+        const char *opclass = json_string_value(json_object_get(v, "opclass")),
+                   *nulls = s_of(v, "nulls");
         if (i)
             buf_putc(&cols, ',');
         if (expr)
@@ -270,7 +306,8 @@ static void create_index(struct ctx *c, enum cat k, const json_t *t, const json_
         json_t *wv;
         bool first = true;
         buf_puts(&with, " WITH (");
-        json_object_foreach(w, wk, wv) {
+        json_object_foreach(w, wk, wv)
+        {
             char *val = pgdiff_default_text(wv);
             buf_printf(&with, "%s%s=%s", first ? "" : ", ", wk, val ? val : "");
             free(val);
@@ -280,10 +317,10 @@ static void create_index(struct ctx *c, enum cat k, const json_t *t, const json_
     }
     const char *where = json_string_value(json_object_get(x, "where"));
     char *q = tname(t);
-    emit(c, k, "CREATE %sINDEX %s\"%s\" ON %s USING %s (%s)%s%s%s;", b_of(x, "isUnique") ? "UNIQUE " : "",
-         b_of(x, "concurrently") ? "CONCURRENTLY " : "", s_of(x, "name"), q,
-         s_of(x, "method")[0] ? s_of(x, "method") : "btree", buf_cstr(&cols), buf_cstr(&with),
-         where ? " WHERE " : "", where ? where : "");
+    emit(c, k, "CREATE %sINDEX %s\"%s\" ON %s USING %s (%s)%s%s%s;",
+         b_of(x, "isUnique") ? "UNIQUE " : "", b_of(x, "concurrently") ? "CONCURRENTLY " : "",
+         s_of(x, "name"), q, s_of(x, "method")[0] ? s_of(x, "method") : "btree", buf_cstr(&cols),
+         buf_cstr(&with), where ? " WHERE " : "", where ? where : "");
     free(q);
     buf_release(&cols);
     buf_release(&with);
@@ -296,7 +333,8 @@ static void drop_index(struct ctx *c, const json_t *t, const json_t *x)
     free(q);
 }
 
-static void drop_constraint(struct ctx *c, enum cat k, const json_t *t, const char *name, const char *tail)
+static void drop_constraint(struct ctx *c, enum cat k, const json_t *t, const char *name,
+                            const char *tail)
 {
     char *q = tname(t);
     emit(c, k, "ALTER TABLE %s DROP CONSTRAINT \"%s\";%s", q, name, tail);
@@ -341,14 +379,16 @@ static int decide(struct ctx *c, const char *kind, const char *table, const char
             for (size_t j = 0; j < n_cand; j++)
                 if (cand[j] && strcmp(cand[j], v + 7) == 0)
                     return (int)j;
-        c->rc = sp_error_set(c->err, SP_EINVAL,
-                             "answer %s=%s: expected \"create\" or \"rename:<name>\" naming a removed %s%s%s",
-                             key, v, kind, table ? " of table " : "", table ? table : "");
+        c->rc = sp_error_set(
+            c->err, SP_EINVAL,
+            "answer %s=%s: expected \"create\" or \"rename:<name>\" naming a removed %s%s%s", key,
+            v, kind, table ? " of table " : "", table ? table : "");
         return -2;
     }
     struct buf q = BUF_INIT(0);
     if (table)
-        buf_printf(&q, "Is %s column in %s table created or renamed from another column?", added, table);
+        buf_printf(&q, "Is %s column in %s table created or renamed from another column?", added,
+                   table);
     else
         buf_printf(&q, "Is %s %s created or renamed from another %s?", added, kind, kind);
     if (o->ask) {
@@ -430,7 +470,8 @@ static json_t *rekey(json_t *obj, const char *from, const char *to, json_t *v)
     json_t *n = json_object();
     const char *k;
     json_t *x;
-    json_object_foreach(obj, k, x) {
+    json_object_foreach(obj, k, x)
+    {
         if (strcmp(k, from) == 0)
             json_object_set(n, to, v);
         else
@@ -457,7 +498,9 @@ static bool same(const json_t *a, const json_t *b)
 
 static bool fk_same(const json_t *a, const json_t *b)
 {
-    const char *keys[] = { "tableTo", "schemaTo", "columnsFrom", "columnsTo", "onDelete", "onUpdate" };
+    const char *keys[] = {
+        "tableTo", "schemaTo", "columnsFrom", "columnsTo", "onDelete", "onUpdate"
+    };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);
         if (!x != !y || (x && !json_equal(x, y)))
@@ -474,7 +517,8 @@ static size_t gone(const json_t *W, const json_t *N, const char *what, char ***k
     size_t n = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(wo, k, v) {
+    json_object_foreach(wo, k, v)
+    {
         if (*keys && !json_object_get(no, k))
             (*keys)[n++] = strdup(k);
     }
@@ -503,8 +547,10 @@ static void resolve_schema_renames(struct ctx *c, json_t *W, const json_t *N)
     size_t n_del = gone(W, N, "schemas", &del);
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)json_object_get(N, "schemas"), k, v) {
-        if (c->rc || !del || json_object_get(json_object_get(W, "schemas"), k) || !live_count(del, n_del))
+    json_object_foreach((json_t *)json_object_get(N, "schemas"), k, v)
+    {
+        if (c->rc || !del || json_object_get(json_object_get(W, "schemas"), k) ||
+            !live_count(del, n_del))
             continue;
         int pick = decide(c, "schema", NULL, k, del, n_del);
         if (pick < 0)
@@ -522,7 +568,8 @@ static void resolve_schema_renames(struct ctx *c, json_t *W, const json_t *N)
             json_t *obj = json_object_get(W, objs[o]), *out = json_object();
             const char *ok;
             json_t *ov;
-            json_object_foreach(obj, ok, ov) {
+            json_object_foreach(obj, ok, ov)
+            {
                 const char *sch = json_string_value(json_object_get(ov, "schema"));
                 if (sch && strcmp(sch, from) == 0) {
                     char nk[600];
@@ -534,7 +581,8 @@ static void resolve_schema_renames(struct ctx *c, json_t *W, const json_t *N)
                 }
                 const char *ck;
                 json_t *col;
-                json_object_foreach(json_object_get(ov, "columns"), ck, col) {
+                json_object_foreach(json_object_get(ov, "columns"), ck, col)
+                {
                     if (strcmp(s_of(col, "typeSchema"), from) == 0)
                         json_object_set_new(col, "typeSchema", json_string(k));
                 }
@@ -560,8 +608,10 @@ static void resolve_enum_renames(struct ctx *c, json_t *W, const json_t *N)
         shown[i] = strdup(enum_display(del[i]));
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)json_object_get(N, "enums"), k, v) {
-        if (c->rc || !del || !shown || json_object_get(json_object_get(W, "enums"), k) || !live_count(shown, n_del))
+    json_object_foreach((json_t *)json_object_get(N, "enums"), k, v)
+    {
+        if (c->rc || !del || !shown || json_object_get(json_object_get(W, "enums"), k) ||
+            !live_count(shown, n_del))
             continue;
         int pick = decide(c, "enum", NULL, enum_display(k), shown, n_del);
         if (pick < 0)
@@ -569,18 +619,22 @@ static void resolve_enum_renames(struct ctx *c, json_t *W, const json_t *N)
         json_t *old = json_object_get(json_object_get(W, "enums"), del[pick]);
         const char *sch = s_of(old, "schema");
         char *oname = strdup(s_of(old, "name"));
-        emit(c, C_RENAME_ENUM, "ALTER TYPE \"%s\".\"%s\" RENAME TO \"%s\";", sch, oname, s_of(v, "name"));
+        emit(c, C_RENAME_ENUM, "ALTER TYPE \"%s\".\"%s\" RENAME TO \"%s\";", sch, oname,
+             s_of(v, "name"));
         change(c, "enum %s renamed to %s", shown[pick], enum_display(k));
         record_rename_kind(c, "enum", NULL, shown[pick], enum_display(k));
         json_object_set_new(old, "name", json_string(s_of(v, "name")));
         json_object_set_new(W, "enums", rekey(json_object_get(W, "enums"), del[pick], k, old));
         const char *tk;
         json_t *t;
-        json_object_foreach(json_object_get(W, "tables"), tk, t) {
+        json_object_foreach(json_object_get(W, "tables"), tk, t)
+        {
             const char *ck;
             json_t *col;
-            json_object_foreach(json_object_get(t, "columns"), ck, col) {
-                if (oname && strcmp(s_of(col, "type"), oname) == 0 && strcmp(s_of(col, "typeSchema"), sch) == 0)
+            json_object_foreach(json_object_get(t, "columns"), ck, col)
+            {
+                if (oname && strcmp(s_of(col, "type"), oname) == 0 &&
+                    strcmp(s_of(col, "typeSchema"), sch) == 0)
                     json_object_set_new(col, "type", json_string(s_of(v, "name")));
             }
         }
@@ -604,13 +658,15 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
     const char *k;
     json_t *v;
     if (!drops) {
-        json_object_foreach((json_t *)ne, k, v) {
+        json_object_foreach((json_t *)ne, k, v)
+        {
             json_t *old = json_object_get(we, k);
             if (!old) {
                 struct buf vals = BUF_INIT(0);
                 size_t i;
                 json_t *x;
-                json_array_foreach(json_object_get(v, "values"), i, x) {
+                json_array_foreach(json_object_get(v, "values"), i, x)
+                {
                     buf_printf(&vals, "%s'%s'", i ? ", " : "", json_string_value(x));
                 }
                 emit(c, C_CREATE_ENUM, "CREATE TYPE \"%s\".\"%s\" AS ENUM(%s);", s_of(v, "schema"),
@@ -623,7 +679,8 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
             size_t i, j;
             json_t *x, *y;
             bool dropped = false;
-            json_array_foreach(ov, i, x) {
+            json_array_foreach(ov, i, x)
+            {
                 bool found = false;
                 json_array_foreach(nv, j, y) found = found || json_equal(x, y);
                 dropped = dropped || !found;
@@ -634,45 +691,58 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
                 json_t *t;
                 json_t *tables = json_object_get(N, "tables");
                 struct buf vals = BUF_INIT(0);
-                json_array_foreach(nv, i, x) {
+                json_array_foreach(nv, i, x)
+                {
                     buf_printf(&vals, "%s'%s'", i ? ", " : "", json_string_value(x));
                 }
-                json_object_foreach(tables, tk, t) {
+                json_object_foreach(tables, tk, t)
+                {
                     const char *ck;
                     json_t *col;
-                    json_object_foreach(json_object_get(t, "columns"), ck, col) {
-                        if (strcmp(s_of(col, "type"), s_of(v, "name")) || strcmp(s_of(col, "typeSchema"), s_of(v, "schema")))
+                    json_object_foreach(json_object_get(t, "columns"), ck, col)
+                    {
+                        if (strcmp(s_of(col, "type"), s_of(v, "name")) ||
+                            strcmp(s_of(col, "typeSchema"), s_of(v, "schema")))
                             continue;
                         char *q = tname(t);
-                        emit(c, C_ENUM_DROP_VALUE, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE text;", q, ck);
+                        emit(c, C_ENUM_DROP_VALUE,
+                             "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE text;", q, ck);
                         if (json_object_get(col, "default")) {
                             char *d = pgdiff_default_text(json_object_get(col, "default"));
-                            emit(c, C_ENUM_DROP_VALUE, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::text;", q, ck, d);
+                            emit(c, C_ENUM_DROP_VALUE,
+                                 "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::text;", q, ck,
+                                 d);
                             free(d);
                         }
                         free(q);
                     }
                 }
-                emit(c, C_ENUM_DROP_VALUE, "DROP TYPE \"%s\".\"%s\";", s_of(v, "schema"), s_of(v, "name"));
-                emit(c, C_ENUM_DROP_VALUE, "CREATE TYPE \"%s\".\"%s\" AS ENUM(%s);", s_of(v, "schema"),
-                     s_of(v, "name"), buf_cstr(&vals));
+                emit(c, C_ENUM_DROP_VALUE, "DROP TYPE \"%s\".\"%s\";", s_of(v, "schema"),
+                     s_of(v, "name"));
+                emit(c, C_ENUM_DROP_VALUE, "CREATE TYPE \"%s\".\"%s\" AS ENUM(%s);",
+                     s_of(v, "schema"), s_of(v, "name"), buf_cstr(&vals));
                 buf_release(&vals);
-                json_object_foreach(tables, tk, t) {
+                json_object_foreach(tables, tk, t)
+                {
                     const char *ck;
                     json_t *col;
-                    json_object_foreach(json_object_get(t, "columns"), ck, col) {
-                        if (strcmp(s_of(col, "type"), s_of(v, "name")) || strcmp(s_of(col, "typeSchema"), s_of(v, "schema")))
+                    json_object_foreach(json_object_get(t, "columns"), ck, col)
+                    {
+                        if (strcmp(s_of(col, "type"), s_of(v, "name")) ||
+                            strcmp(s_of(col, "typeSchema"), s_of(v, "schema")))
                             continue;
                         char *q = tname(t);
                         if (json_object_get(col, "default")) {
                             char *d = pgdiff_default_text(json_object_get(col, "default"));
-                            emit(c, C_ENUM_DROP_VALUE, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::\"%s\".\"%s\";",
+                            emit(c, C_ENUM_DROP_VALUE,
+                                 "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::\"%s\".\"%s\";",
                                  q, ck, d, s_of(v, "schema"), s_of(v, "name"));
                             free(d);
                         }
                         emit(c, C_ENUM_DROP_VALUE,
-                             "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE \"%s\".\"%s\" USING \"%s\"::\"%s\".\"%s\";", q,
-                             ck, s_of(v, "schema"), s_of(v, "name"), ck, s_of(v, "schema"), s_of(v, "name"));
+                             "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE \"%s\".\"%s\" USING \"%s\"::\"%s\".\"%s\";",
+                             q, ck, s_of(v, "schema"), s_of(v, "name"), ck, s_of(v, "schema"),
+                             s_of(v, "name"));
                         free(q);
                     }
                 }
@@ -680,21 +750,24 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
                 continue;
             }
             size_t nn = json_array_size(nv);
-            json_array_foreach(nv, i, x) {
+            json_array_foreach(nv, i, x)
+            {
                 bool found = false;
                 json_array_foreach(ov, j, y) found = found || json_equal(x, y);
                 if (found)
                     continue;
                 json_t *before = i + 1 < nn ? json_array_get(nv, i + 1) : NULL;
-                emit(c, C_ENUM_ADD, "ALTER TYPE \"%s\".\"%s\" ADD VALUE '%s'%s%s%s;", s_of(v, "schema"),
-                     s_of(v, "name"), json_string_value(x), before ? " BEFORE '" : "",
-                     before ? json_string_value(before) : "", before ? "'" : "");
+                emit(c, C_ENUM_ADD, "ALTER TYPE \"%s\".\"%s\" ADD VALUE '%s'%s%s%s;",
+                     s_of(v, "schema"), s_of(v, "name"), json_string_value(x),
+                     before ? " BEFORE '" : "", before ? json_string_value(before) : "",
+                     before ? "'" : "");
                 change(c, "enum %s: value %s added", k, json_string_value(x));
             }
         }
         return;
     }
-    json_object_foreach(we, k, v) {
+    json_object_foreach(we, k, v)
+    {
         if (!json_object_get(ne, k)) {
             emit(c, C_DROP_ENUM, "DROP TYPE \"%s\".\"%s\";", s_of(v, "schema"), s_of(v, "name"));
             change(c, "enum %s dropped", k);
@@ -716,11 +789,13 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         c->rc = SP_ENOMEM;
         goto out;
     }
-    json_object_foreach(wc, k, v) {
+    json_object_foreach(wc, k, v)
+    {
         if (!json_object_get(nc, k))
             del[n_del++] = strdup(k);
     }
-    json_object_foreach((json_t *)nc, k, v) {
+    json_object_foreach((json_t *)nc, k, v)
+    {
         if (json_object_get(wc, k) || c->rc)
             continue;
         size_t live = 0;
@@ -746,19 +821,24 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         goto out;
 
     /* constraints dropped or changed */
-    json_t *wu = json_object_get(wt, "uniqueConstraints"), *nu = json_object_get(nt, "uniqueConstraints");
-    json_object_foreach(wu, k, v) {
+    json_t *wu = json_object_get(wt, "uniqueConstraints"),
+           *nu = json_object_get(nt, "uniqueConstraints");
+    json_object_foreach(wu, k, v)
+    {
         if (!json_object_get(nu, k))
             drop_constraint(c, C_DROP_UNIQUE, nt, k, "");
     }
-    json_t *wch = json_object_get(wt, "checkConstraints"), *nch = json_object_get(nt, "checkConstraints");
-    json_object_foreach(wch, k, v) {
+    json_t *wch = json_object_get(wt, "checkConstraints"),
+           *nch = json_object_get(nt, "checkConstraints");
+    json_object_foreach(wch, k, v)
+    {
         json_t *n = json_object_get(nch, k);
         if (!n || !same(n, v))
             drop_constraint(c, C_DROP_CHECK, nt, k, "");
     }
     json_t *wf = json_object_get(wt, "foreignKeys"), *nf = json_object_get(nt, "foreignKeys");
-    json_object_foreach(wf, k, v) {
+    json_object_foreach(wf, k, v)
+    {
         json_t *n = json_object_get(nf, k);
         if (!n || !fk_same(n, v)) {
             drop_constraint(c, C_DROP_FK, nt, k, "\n");
@@ -766,30 +846,37 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         }
     }
     json_t *wi = json_object_get(wt, "indexes"), *ni = json_object_get(nt, "indexes");
-    json_object_foreach(wi, k, v) {
+    json_object_foreach(wi, k, v)
+    {
         json_t *n = json_object_get(ni, k);
         if (!n || !same(n, v)) {
             drop_index(c, nt, v);
             change(c, "%s: index %s dropped", disp, k);
         }
     }
-    json_t *wp = json_object_get(wt, "compositePrimaryKeys"), *np = json_object_get(nt, "compositePrimaryKeys");
-    json_object_foreach(wp, k, v) {
+    json_t *wp = json_object_get(wt, "compositePrimaryKeys"),
+           *np = json_object_get(nt, "compositePrimaryKeys");
+    json_object_foreach(wp, k, v)
+    {
         if (!json_object_get(np, k))
             drop_constraint(c, C_DROP_PK, nt, k, "");
     }
     /* column changes */
-    json_object_foreach((json_t *)nc, k, v) {
+    json_object_foreach((json_t *)nc, k, v)
+    {
         json_t *o = json_object_get(wc, k);
         if (!o)
             continue;
-        if (strcmp(s_of(o, "type"), s_of(v, "type")) || strcmp(s_of(o, "typeSchema"), s_of(v, "typeSchema"))) {
+        if (strcmp(s_of(o, "type"), s_of(v, "type")) ||
+            strcmp(s_of(o, "typeSchema"), s_of(v, "typeSchema"))) {
             char *ty = pgdiff_type_text(v);
-            emit(c, C_ALTER_COLUMN, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE %s;", q, k, ty);
+            emit(c, C_ALTER_COLUMN, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE %s;", q, k,
+                 ty);
             free(ty);
             change(c, "%s: column %s type changed", disp, k);
         }
-        bool retyped = strcmp(s_of(o, "type"), s_of(v, "type")) || strcmp(s_of(o, "typeSchema"), s_of(v, "typeSchema"));
+        bool retyped = strcmp(s_of(o, "type"), s_of(v, "type")) ||
+                       strcmp(s_of(o, "typeSchema"), s_of(v, "typeSchema"));
         json_t *od = json_object_get(o, "default"), *nd = json_object_get(v, "default");
         /* drizzle-kit sets the default again after a type change */
         if (nd && (retyped || !od || !json_equal(od, nd))) {
@@ -804,17 +891,20 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         if (b_of(o, "notNull") != b_of(v, "notNull")) {
             emit(c, C_ALTER_COLUMN, "ALTER TABLE %s ALTER COLUMN \"%s\" %s NOT NULL;", q, k,
                  b_of(v, "notNull") ? "SET" : "DROP");
-            change(c, "%s: column %s %s", disp, k, b_of(v, "notNull") ? "NOT NULL added" : "NOT NULL dropped");
+            change(c, "%s: column %s %s", disp, k,
+                   b_of(v, "notNull") ? "NOT NULL added" : "NOT NULL dropped");
         }
         if (b_of(o, "primaryKey") != b_of(v, "primaryKey")) {
             if (b_of(v, "primaryKey"))
                 emit(c, C_ALTER_COLUMN, "ALTER TABLE %s ADD PRIMARY KEY (\"%s\");", q, k);
             else
-                emit(c, C_ALTER_COLUMN, "ALTER TABLE %s DROP CONSTRAINT \"%s_pkey\";", q, s_of(nt, "name"));
+                emit(c, C_ALTER_COLUMN, "ALTER TABLE %s DROP CONSTRAINT \"%s_pkey\";", q,
+                     s_of(nt, "name"));
             change(c, "%s: column %s primary key changed", disp, k);
         }
     }
-    json_object_foreach((json_t *)np, k, v) {
+    json_object_foreach((json_t *)np, k, v)
+    {
         json_t *o = json_object_get(wp, k);
         if (!o) {
             add_pk(c, C_ADD_PK, nt, v);
@@ -824,7 +914,8 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         }
     }
     /* new columns */
-    json_object_foreach((json_t *)nc, k, v) {
+    json_object_foreach((json_t *)nc, k, v)
+    {
         if (json_object_get(wc, k))
             continue;
         char *def = column_def(v, s_of(nt, "schema"), false);
@@ -832,21 +923,24 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         free(def);
         change(c, "%s: column %s added", disp, k);
     }
-    json_object_foreach((json_t *)nf, k, v) {
+    json_object_foreach((json_t *)nf, k, v)
+    {
         json_t *o = json_object_get(wf, k);
         if (!o || !fk_same(o, v)) {
             add_fk(c, C_FK_ALTERED, nt, v);
             change(c, "%s: foreign key %s added", disp, k);
         }
     }
-    json_object_foreach((json_t *)ni, k, v) {
+    json_object_foreach((json_t *)ni, k, v)
+    {
         json_t *o = json_object_get(wi, k);
         if (!o || !same(o, v)) {
             create_index(c, C_INDEX_ALTERED, nt, v);
             change(c, "%s: index %s added", disp, k);
         }
     }
-    json_object_foreach(wc, k, v) {
+    json_object_foreach(wc, k, v)
+    {
         if (!json_object_get(nc, k)) {
             emit(c, C_DROP_COLUMN, "ALTER TABLE %s DROP COLUMN \"%s\";", q, k);
             if (c->rc == SP_OK)
@@ -854,7 +948,8 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
             change(c, "%s: column %s dropped", disp, k);
         }
     }
-    json_object_foreach((json_t *)nu, k, v) {
+    json_object_foreach((json_t *)nu, k, v)
+    {
         json_t *o = json_object_get(wu, k);
         if (!o) {
             add_unique(c, C_ADD_UNIQUE, nt, v);
@@ -863,10 +958,12 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
             add_unique(c, C_ALTERED_UNIQUE, nt, v);
         }
     }
-    json_object_foreach((json_t *)nch, k, v) {
+    json_object_foreach((json_t *)nch, k, v)
+    {
         json_t *o = json_object_get(wch, k);
         if (!o || !same(o, v))
-            emit(c, C_ADD_CHECK, "ALTER TABLE %s ADD CONSTRAINT \"%s\" CHECK (%s);", q, k, s_of(v, "value"));
+            emit(c, C_ADD_CHECK, "ALTER TABLE %s ADD CONSTRAINT \"%s\" CHECK (%s);", q, k,
+                 s_of(v, "value"));
     }
 out:
     free(q);
@@ -888,13 +985,15 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
     json_t *v;
     resolve_schema_renames(&c, W, N);
     json_t *ws = json_object_get(W, "schemas"), *ns = json_object_get(N, "schemas");
-    json_object_foreach((json_t *)ns, k, v) {
+    json_object_foreach((json_t *)ns, k, v)
+    {
         if (!json_object_get(ws, k)) {
             emit(&c, C_CREATE_SCHEMA, "CREATE SCHEMA \"%s\";\n", k);
             change(&c, "schema %s created", k);
         }
     }
-    json_object_foreach(ws, k, v) {
+    json_object_foreach(ws, k, v)
+    {
         if (!json_object_get(ns, k)) {
             emit(&c, C_DROP_SCHEMA, "DROP SCHEMA \"%s\";\n", k);
             change(&c, "schema %s dropped", k);
@@ -905,16 +1004,19 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
     /* tables: renames, then created / dropped / altered */
     json_t *wt = json_object_get(W, "tables"), *nt = json_object_get(N, "tables");
     size_t n_del = 0;
-    char **del = calloc(json_object_size(wt) + 1, sizeof *del), **del_key = calloc(json_object_size(wt) + 1, sizeof *del_key);
+    char **del = calloc(json_object_size(wt) + 1, sizeof *del),
+         **del_key = calloc(json_object_size(wt) + 1, sizeof *del_key);
     if (!del || !del_key)
         c.rc = SP_ENOMEM;
-    json_object_foreach(wt, k, v) {
+    json_object_foreach(wt, k, v)
+    {
         if (c.rc == SP_OK && !json_object_get(nt, k)) {
             del_key[n_del] = strdup(k);
             del[n_del++] = display(v);
         }
     }
-    json_object_foreach((json_t *)nt, k, v) {
+    json_object_foreach((json_t *)nt, k, v)
+    {
         if (c.rc || json_object_get(wt, k))
             continue;
         size_t live = 0;
@@ -938,10 +1040,12 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
             /* foreign keys pointing at the renamed table follow it (PostgreSQL keeps them) */
             const char *tk;
             json_t *t;
-            json_object_foreach(wt, tk, t) {
+            json_object_foreach(wt, tk, t)
+            {
                 const char *fk;
                 json_t *f;
-                json_object_foreach(json_object_get(t, "foreignKeys"), fk, f) {
+                json_object_foreach(json_object_get(t, "foreignKeys"), fk, f)
+                {
                     if (old_name && strcmp(s_of(f, "tableTo"), old_name) == 0 &&
                         strcmp(s_of(f, "schemaTo"), s_of(old, "schema")) == 0)
                         json_object_set_new(f, "tableTo", json_string(s_of(v, "name")));
@@ -960,7 +1064,8 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
     free(del);
     free(del_key);
 
-    json_object_foreach((json_t *)nt, k, v) {
+    json_object_foreach((json_t *)nt, k, v)
+    {
         if (c.rc)
             break;
         json_t *o = json_object_get(wt, k);
@@ -969,13 +1074,16 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
             change(&c, "table %s created", k);
             const char *fk;
             json_t *f;
-            json_object_foreach(json_object_get(v, "foreignKeys"), fk, f) add_fk(&c, C_FK_NEW_TABLE, v, f);
-            json_object_foreach(json_object_get(v, "indexes"), fk, f) create_index(&c, C_INDEX_NEW_TABLE, v, f);
+            json_object_foreach(json_object_get(v, "foreignKeys"), fk, f)
+                add_fk(&c, C_FK_NEW_TABLE, v, f);
+            json_object_foreach(json_object_get(v, "indexes"), fk, f)
+                create_index(&c, C_INDEX_NEW_TABLE, v, f);
         } else {
             alter_table(&c, o, v);
         }
     }
-    json_object_foreach(wt, k, v) {
+    json_object_foreach(wt, k, v)
+    {
         if (c.rc == SP_OK && !json_object_get(nt, k)) {
             char *q = tname(v);
             /* drizzle-kit 0.31 disables RLS first, whether it was on or not */
@@ -1000,16 +1108,15 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
         free(c.cat[i]);
     }
     if (c.rc == SP_OK && out->n_questions)
-        c.rc = sp_error_set(err, SP_EABORT, "%zu rename question%s without an answer", out->n_questions,
-                            out->n_questions == 1 ? "" : "s");
+        c.rc = sp_error_set(err, SP_EABORT, "%zu rename question%s without an answer",
+                            out->n_questions, out->n_questions == 1 ? "" : "s");
     if (c.rc != SP_OK) { /* no statements from an unfinished diff */
         for (size_t i = 0; i < out->n_sql; i++)
             free(out->sql[i]);
         free(out->sql);
         out->sql = NULL;
         out->n_sql = 0;
-    }
-    else if (c.rc == SP_ENOMEM)
+    } else if (c.rc == SP_ENOMEM)
         sp_error_set(err, SP_ENOMEM, "out of memory");
     return c.rc;
 }

@@ -111,10 +111,11 @@ static int read_columns(struct pg *pg, const char *oid, json_t **out, struct sp_
         return rc;
     json_t *cols = json_object();
     for (int i = 0; i < PQntuples(r); i++) {
-        const char *name = PQgetvalue(r, i, 1), *type = PQgetvalue(r, i, 2), *def = PQgetvalue(r, i, 4),
-                   *ident = PQgetvalue(r, i, 5), *seq = PQgetvalue(r, i, 7);
-        bool serial = strcmp(PQgetvalue(r, i, 6), "true") == 0 && strncmp(def, "nextval(", 8) == 0 &&
-                      serial_name(type);
+        const char *name = PQgetvalue(r, i, 1), *type = PQgetvalue(r, i, 2),
+                   *def = PQgetvalue(r, i, 4), *ident = PQgetvalue(r, i, 5),
+                   *seq = PQgetvalue(r, i, 7);
+        bool serial = strcmp(PQgetvalue(r, i, 6), "true") == 0 &&
+                      strncmp(def, "nextval(", 8) == 0 && serial_name(type);
         json_t *c = json_object();
         json_object_set_new(c, "name", json_string(name));
         json_object_set_new(c, "type", json_string(serial ? serial_name(type) : type));
@@ -125,11 +126,14 @@ static int read_columns(struct pg *pg, const char *oid, json_t **out, struct sp_
         if ((ident[0] == 'a' || ident[0] == 'd') && seq[0]) {
             json_t *parts = split(seq);
             json_t *id = json_object();
-            const char *keys[] = { "name", "schema", "increment", "startWith", "minValue", "maxValue", "cache" };
+            const char *keys[] = { "name",     "schema",   "increment", "startWith",
+                                   "minValue", "maxValue", "cache" };
             json_object_set_new(id, "type", json_string(ident[0] == 'a' ? "always" : "byDefault"));
             for (size_t k = 0; k < 7; k++)
                 json_object_set(id, keys[k], json_array_get(parts, k));
-            json_object_set_new(id, "cycle", json_boolean(strcmp(json_string_value(json_array_get(parts, 7)), "true") == 0));
+            json_object_set_new(id, "cycle",
+                                json_boolean(strcmp(json_string_value(json_array_get(parts, 7)),
+                                                    "true") == 0));
             json_object_set_new(c, "identity", id);
             json_decref(parts);
         }
@@ -145,16 +149,18 @@ static json_t *shell(const char *name, const char *schema)
     json_t *t = json_object();
     json_object_set_new(t, "name", json_string(name));
     json_object_set_new(t, "schema", json_string(strcmp(schema, "public") == 0 ? "" : schema));
-    const char *objs[] = { "columns", "indexes", "foreignKeys", "compositePrimaryKeys",
-                           "uniqueConstraints", "policies", "checkConstraints" };
+    const char *objs[] = { "columns",           "indexes",
+                           "foreignKeys",       "compositePrimaryKeys",
+                           "uniqueConstraints", "policies",
+                           "checkConstraints" };
     for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
         json_object_set_new(t, objs[i], json_object());
     json_object_set_new(t, "isRLSEnabled", json_false());
     return t;
 }
 
-static int read_table(struct pg *pg, const char *oid, const char *schema, const char *name, json_t **out,
-                      struct sp_error *err)
+static int read_table(struct pg *pg, const char *oid, const char *schema, const char *name,
+                      json_t **out, struct sp_error *err)
 {
     json_t *t = shell(name, schema), *cols = NULL;
     int rc = read_columns(pg, oid, &cols, err);
@@ -181,7 +187,8 @@ static int read_table(struct pg *pg, const char *oid, const char *schema, const 
         } else if (type[0] == 'u') {
             json_t *u = json_object();
             json_object_set_new(u, "name", json_string(cname));
-            json_object_set_new(u, "nullsNotDistinct", json_boolean(strcmp(PQgetvalue(r, i, 9), "true") == 0));
+            json_object_set_new(u, "nullsNotDistinct",
+                                json_boolean(strcmp(PQgetvalue(r, i, 9), "true") == 0));
             json_object_set(u, "columns", keys);
             json_object_set_new(json_object_get(t, "uniqueConstraints"), cname, u);
         } else if (type[0] == 'f') {
@@ -263,7 +270,8 @@ static int read_table(struct pg *pg, const char *oid, const char *schema, const 
 int pgintrospect_body(struct pg *pg, json_t **out, struct sp_error *err)
 {
     *out = NULL;
-    json_t *body = json_object(), *tables = json_object(), *enums = json_object(), *schemas = json_object();
+    json_t *body = json_object(), *tables = json_object(), *enums = json_object(),
+           *schemas = json_object();
     json_object_set_new(body, "tables", tables);
     json_object_set_new(body, "enums", enums);
     json_object_set_new(body, "schemas", schemas);
@@ -322,7 +330,8 @@ static char *loose(const char *s, const char *table)
     char *t = buf_detach(&b), *w = t;
     size_t tl = strlen(table);
     for (char *p = t; *p;) {
-        if (strncmp(p, table, tl) == 0 && p[tl] == '.' && (p == t || !isalnum((unsigned char)p[-1]))) {
+        if (strncmp(p, table, tl) == 0 && p[tl] == '.' &&
+            (p == t || !isalnum((unsigned char)p[-1]))) {
             p += tl + 1;
             continue;
         }
@@ -358,7 +367,8 @@ int pgintrospect_canonical(struct pg *pg, const json_t *want, const json_t *live
     const char *k;
     json_t *v;
     /* what the temp tables need: the schemas and enums the database lacks (rolled back) */
-    json_object_foreach(json_object_get(w, "schemas"), k, v) {
+    json_object_foreach(json_object_get(w, "schemas"), k, v)
+    {
         if (rc == SP_OK && !json_object_get(json_object_get(live, "schemas"), k)) {
             struct buf b = BUF_INIT(0);
             buf_printf(&b, "CREATE SCHEMA \"%s\"", k);
@@ -366,14 +376,17 @@ int pgintrospect_canonical(struct pg *pg, const json_t *want, const json_t *live
             buf_release(&b);
         }
     }
-    json_object_foreach(json_object_get(w, "enums"), k, v) {
+    json_object_foreach(json_object_get(w, "enums"), k, v)
+    {
         if (rc == SP_OK && !json_object_get(json_object_get(live, "enums"), k)) {
             struct buf b = BUF_INIT(0);
-            buf_printf(&b, "CREATE TYPE \"%s\".\"%s\" AS ENUM(", json_string_value(json_object_get(v, "schema")),
+            buf_printf(&b, "CREATE TYPE \"%s\".\"%s\" AS ENUM(",
+                       json_string_value(json_object_get(v, "schema")),
                        json_string_value(json_object_get(v, "name")));
             size_t i;
             json_t *x;
-            json_array_foreach(json_object_get(v, "values"), i, x) {
+            json_array_foreach(json_object_get(v, "values"), i, x)
+            {
                 buf_printf(&b, "%s'%s'", i ? ", " : "", json_string_value(x));
             }
             buf_puts(&b, ")");
@@ -382,7 +395,8 @@ int pgintrospect_canonical(struct pg *pg, const json_t *want, const json_t *live
         }
     }
     int n = 0;
-    json_object_foreach(json_object_get(w, "tables"), k, v) {
+    json_object_foreach(json_object_get(w, "tables"), k, v)
+    {
         if (rc)
             break;
         json_t *cols = json_object_get(v, "columns");
@@ -391,7 +405,8 @@ int pgintrospect_canonical(struct pg *pg, const json_t *want, const json_t *live
         const char *ck;
         json_t *c;
         bool first = true;
-        json_object_foreach(cols, ck, c) {
+        json_object_foreach(cols, ck, c)
+        {
             char *ty = pgdiff_type_text(c);
             buf_printf(&b, "%s\"%s\" %s", first ? "" : ", ", ck, ty);
             free(ty);
@@ -410,13 +425,15 @@ int pgintrospect_canonical(struct pg *pg, const json_t *want, const json_t *live
         buf_printf(&b, "pg_temp.sprout_canon_%d", n++);
         const char *p[] = { buf_cstr(&b) };
         if (rc == SP_OK)
-            rc = pg_query(pg, "select $1::regclass::oid::text", 1, p, &r, err, "canonicalising the schema");
+            rc = pg_query(pg, "select $1::regclass::oid::text", 1, p, &r, err,
+                          "canonicalising the schema");
         json_t *canon = NULL;
         if (rc == SP_OK)
             rc = read_columns(pg, PQgetvalue(r, 0, 0), &canon, err);
         PQclear(r);
         buf_release(&b);
-        json_object_foreach(cols, ck, c) {
+        json_object_foreach(cols, ck, c)
+        {
             json_t *cc = json_object_get(canon, ck);
             if (!cc)
                 continue;
@@ -433,7 +450,8 @@ int pgintrospect_canonical(struct pg *pg, const json_t *want, const json_t *live
         json_t *x;
         json_t *lt = json_object_get(json_object_get(live, "tables"), k);
         const char *tn = json_string_value(json_object_get(v, "name"));
-        json_object_foreach(json_object_get(v, "indexes"), ik, x) {
+        json_object_foreach(json_object_get(v, "indexes"), ik, x)
+        {
             json_object_set_new(x, "with", json_object());
             json_object_set_new(x, "concurrently", json_false());
             size_t i;
@@ -445,7 +463,8 @@ int pgintrospect_canonical(struct pg *pg, const json_t *want, const json_t *live
             if (a && b2 && loosely_equal(a, b2, tn))
                 json_object_set_new(x, "where", json_string(b2));
         }
-        json_object_foreach(json_object_get(v, "checkConstraints"), ik, x) {
+        json_object_foreach(json_object_get(v, "checkConstraints"), ik, x)
+        {
             json_t *lx = json_object_get(json_object_get(lt, "checkConstraints"), ik);
             const char *a = json_string_value(json_object_get(x, "value")),
                        *b2 = json_string_value(json_object_get(lx, "value"));

@@ -9,18 +9,20 @@
 #include "db/seed.h"
 
 static const char SQL_SCHEMA[] = "CREATE SCHEMA IF NOT EXISTS \"drizzle\"";
-static const char SQL_TABLE[] = "\n\t\t\tCREATE TABLE IF NOT EXISTS \"drizzle\".\"__drizzle_migrations\" (\n"
-                                "\t\t\t\tid SERIAL PRIMARY KEY,\n"
-                                "\t\t\t\thash text NOT NULL,\n"
-                                "\t\t\t\tcreated_at bigint\n"
-                                "\t\t\t)\n\t\t";
+static const char SQL_TABLE[] =
+    "\n\t\t\tCREATE TABLE IF NOT EXISTS \"drizzle\".\"__drizzle_migrations\" (\n"
+    "\t\t\t\tid SERIAL PRIMARY KEY,\n"
+    "\t\t\t\thash text NOT NULL,\n"
+    "\t\t\t\tcreated_at bigint\n"
+    "\t\t\t)\n\t\t";
 static const char SQL_LAST[] =
     "select id, hash, created_at from \"drizzle\".\"__drizzle_migrations\" order by created_at desc limit 1";
 static const char SQL_INSERT[] =
     "insert into \"drizzle\".\"__drizzle_migrations\" (\"hash\", \"created_at\") values($1, $2)";
 static const char SQL_ROWS[] =
     "select id, hash, created_at from \"drizzle\".\"__drizzle_migrations\" order by id";
-static const char SQL_EXISTS[] = "select to_regclass('\"drizzle\".\"__drizzle_migrations\"') is not null";
+static const char SQL_EXISTS[] =
+    "select to_regclass('\"drizzle\".\"__drizzle_migrations\"') is not null";
 static const char SQL_DELETE[] = "delete from \"drizzle\".\"__drizzle_migrations\" where id = $1";
 
 /* Take the migration lock; when another process holds it, say so on log, then wait. */
@@ -28,7 +30,8 @@ static int lock(struct pg *pg, FILE *log, struct sp_error *err)
 {
     const char *p[] = { PGMIGRATE_LOCK_KEY };
     PGresult *r;
-    int rc = pg_query(pg, "select pg_try_advisory_lock($1::bigint)", 1, p, &r, err, "taking the migration lock");
+    int rc = pg_query(pg, "select pg_try_advisory_lock($1::bigint)", 1, p, &r, err,
+                      "taking the migration lock");
     if (rc)
         return rc;
     bool got = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -39,7 +42,8 @@ static int lock(struct pg *pg, FILE *log, struct sp_error *err)
         fprintf(log, "  another process is migrating this database; waiting for it to finish...\n");
         fflush(log);
     }
-    return pg_query(pg, "select pg_advisory_lock($1::bigint)", 1, p, NULL, err, "taking the migration lock");
+    return pg_query(pg, "select pg_advisory_lock($1::bigint)", 1, p, NULL, err,
+                    "taking the migration lock");
 }
 
 static void unlock(struct pg *pg)
@@ -47,7 +51,8 @@ static void unlock(struct pg *pg)
     struct sp_error ignored = { 0 };
     const char *p[] = { PGMIGRATE_LOCK_KEY };
     pg_rollback(pg);
-    pg_query(pg, "select pg_advisory_unlock($1::bigint)", 1, p, NULL, &ignored, "releasing the migration lock");
+    pg_query(pg, "select pg_advisory_unlock($1::bigint)", 1, p, NULL, &ignored,
+             "releasing the migration lock");
 }
 
 static int table_exists(struct pg *pg, bool *exists, struct sp_error *err)
@@ -143,8 +148,8 @@ static int exec_chunks(struct pg *pg, const char *sql, const char *what, struct 
         int rc = SP_OK;
         if (!blank) {
             char label[400];
-            snprintf(label, sizeof label, "%s, statement %d (%.60s%s)", what, k, chunk + strspn(chunk, " \t\r\n"),
-                     len > 60 ? "..." : "");
+            snprintf(label, sizeof label, "%s, statement %d (%.60s%s)", what, k,
+                     chunk + strspn(chunk, " \t\r\n"), len > 60 ? "..." : "");
             rc = pg_exec(pg, chunk, err, label);
         }
         free(chunk);
@@ -229,8 +234,8 @@ int pgmigrate_rollback(struct pg *pg, const struct migrate_folder *f, size_t ste
     if (rc == SP_OK)
         rc = pgmigrate_rows_load(pg, &rows, &n, err);
     if (rc == SP_OK && steps > n)
-        rc = sp_error_set(err, SP_EINVAL, "cannot roll back %zu migration%s: only %zu %s applied", steps,
-                          steps == 1 ? "" : "s", n, n == 1 ? "is" : "are");
+        rc = sp_error_set(err, SP_EINVAL, "cannot roll back %zu migration%s: only %zu %s applied",
+                          steps, steps == 1 ? "" : "s", n, n == 1 ? "is" : "are");
     if (rc == SP_OK)
         qsort(rows, n, sizeof *rows, cmp_newest_first);
     for (size_t i = 0; rc == SP_OK && i < steps; i++) {
@@ -238,10 +243,11 @@ int pgmigrate_rollback(struct pg *pg, const struct migrate_folder *f, size_t ste
             if ((double)f->files[k].when == rows[i].created_at)
                 files[i] = &f->files[k];
         if (!files[i]) {
-            rc = sp_error_set(err, SP_ENOTFOUND,
-                              "the applied migration with created_at %.0f (hash %.12s...) is not in "
-                              "%s/meta/_journal.json; cannot roll it back",
-                              rows[i].created_at, rows[i].hash, migsrc_name(&f->src));
+            rc =
+                sp_error_set(err, SP_ENOTFOUND,
+                             "the applied migration with created_at %.0f (hash %.12s...) is not in "
+                             "%s/meta/_journal.json; cannot roll it back",
+                             rows[i].created_at, rows[i].hash, migsrc_name(&f->src));
             break;
         }
         char rel[1024], path[4200];
@@ -249,8 +255,10 @@ int pgmigrate_rollback(struct pg *pg, const struct migrate_folder *f, size_t ste
         migsrc_file_name(&f->src, rel, path, sizeof path);
         rc = migsrc_read(&f->src, rel, &down[i], NULL, err);
         if (rc == SP_ENOTFOUND)
-            sp_error_set(err, rc, "no down migration %s for %s: write the SQL that undoes %s.sql there, "
-                         "then run again (nothing was changed)", path, files[i]->tag, files[i]->tag);
+            sp_error_set(err, rc,
+                         "no down migration %s for %s: write the SQL that undoes %s.sql there, "
+                         "then run again (nothing was changed)",
+                         path, files[i]->tag, files[i]->tag);
     }
     if (rc == SP_OK)
         rc = pg_begin(pg, err);
@@ -261,7 +269,8 @@ int pgmigrate_rollback(struct pg *pg, const struct migrate_folder *f, size_t ste
         rc = exec_chunks(pg, down[i], what, err);
         const char *p[] = { id };
         if (rc == SP_OK)
-            rc = pg_query(pg, SQL_DELETE, 1, p, NULL, err, "deleting a row of drizzle.__drizzle_migrations");
+            rc = pg_query(pg, SQL_DELETE, 1, p, NULL, err,
+                          "deleting a row of drizzle.__drizzle_migrations");
     }
     if (rc == SP_OK)
         rc = pg_commit(pg, err);
@@ -319,8 +328,8 @@ int pgmigrate_reset(struct pg *pg, size_t *n_dropped, struct sp_error *err)
     if (n_dropped)
         *n_dropped = 0;
     PGresult *r = NULL;
-    int rc = pg_query(pg, "select count(*) from pg_tables where schemaname = 'public'", 0, NULL, &r, err,
-                      "counting tables");
+    int rc = pg_query(pg, "select count(*) from pg_tables where schemaname = 'public'", 0, NULL, &r,
+                      err, "counting tables");
     if (rc == SP_OK && n_dropped)
         *n_dropped = (size_t)strtoul(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
@@ -329,19 +338,20 @@ int pgmigrate_reset(struct pg *pg, size_t *n_dropped, struct sp_error *err)
     /* every table, view, sequence and type of public (not the schema itself: it keeps its owner
      * and grants), and the tracking schema */
     if (rc == SP_OK)
-        rc = pg_exec(pg,
-                     "DO $$ DECLARE r record; BEGIN "
-                     "FOR r IN SELECT viewname FROM pg_views WHERE schemaname = 'public' LOOP "
-                     "EXECUTE format('DROP VIEW IF EXISTS public.%I CASCADE', r.viewname); END LOOP; "
-                     "FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP "
-                     "EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', r.tablename); END LOOP; "
-                     "FOR r IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP "
-                     "EXECUTE format('DROP SEQUENCE IF EXISTS public.%I CASCADE', r.sequencename); END LOOP; "
-                     "FOR r IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-                     "WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c') LOOP "
-                     "EXECUTE format('DROP TYPE IF EXISTS public.%I CASCADE', r.typname); END LOOP; "
-                     "END $$; DROP SCHEMA IF EXISTS \"drizzle\" CASCADE",
-                     err, "dropping the database's objects");
+        rc = pg_exec(
+            pg,
+            "DO $$ DECLARE r record; BEGIN "
+            "FOR r IN SELECT viewname FROM pg_views WHERE schemaname = 'public' LOOP "
+            "EXECUTE format('DROP VIEW IF EXISTS public.%I CASCADE', r.viewname); END LOOP; "
+            "FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP "
+            "EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', r.tablename); END LOOP; "
+            "FOR r IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP "
+            "EXECUTE format('DROP SEQUENCE IF EXISTS public.%I CASCADE', r.sequencename); END LOOP; "
+            "FOR r IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c') LOOP "
+            "EXECUTE format('DROP TYPE IF EXISTS public.%I CASCADE', r.typname); END LOOP; "
+            "END $$; DROP SCHEMA IF EXISTS \"drizzle\" CASCADE",
+            err, "dropping the database's objects");
     if (rc == SP_OK)
         rc = pg_commit(pg, err);
     if (rc)
@@ -355,8 +365,10 @@ int pgmigrate_seed(struct pg *pg, bool *inserted, struct sp_error *err)
         *inserted = false;
     const char *p[] = { SEED_USER_ID, SEED_USER_EMAIL, SEED_USER_TITLE };
     PGresult *r;
-    int rc = pg_query(pg, "INSERT INTO users (id, email, title) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", 3,
-                      p, &r, err, "seeding the default user");
+    int rc =
+        pg_query(pg,
+                 "INSERT INTO users (id, email, title) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                 3, p, &r, err, "seeding the default user");
     if (rc)
         return rc;
     if (inserted)

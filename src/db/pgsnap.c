@@ -43,7 +43,8 @@ static json_t *index_json(const char *name, json_t *cols, bool unique, const cha
     return x;
 }
 
-static json_t *index_col(const char *expr, bool is_expr, bool asc, const char *nulls, const char *opclass)
+static json_t *index_col(const char *expr, bool is_expr, bool asc, const char *nulls,
+                         const char *opclass)
 {
     json_t *c = json_object();
     json_object_set_new(c, "expression", json_string(expr));
@@ -56,7 +57,8 @@ static json_t *index_col(const char *expr, bool is_expr, bool asc, const char *n
 }
 
 static json_t *fk_json(const char *name, const char *from, const char *to, const char *schema_to,
-                       json_t *cols_from, json_t *cols_to, const char *on_delete, const char *on_update)
+                       json_t *cols_from, json_t *cols_to, const char *on_delete,
+                       const char *on_update)
 {
     json_t *f = json_object();
     json_object_set_new(f, "name", json_string(name));
@@ -76,8 +78,10 @@ static json_t *table_shell(const char *name, const char *schema)
     json_t *t = json_object();
     json_object_set_new(t, "name", json_string(name));
     json_object_set_new(t, "schema", json_string(schema ? schema : ""));
-    const char *objs[] = { "columns", "indexes", "foreignKeys", "compositePrimaryKeys",
-                           "uniqueConstraints", "policies", "checkConstraints" };
+    const char *objs[] = { "columns",           "indexes",
+                           "foreignKeys",       "compositePrimaryKeys",
+                           "uniqueConstraints", "policies",
+                           "checkConstraints" };
     for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
         json_object_set_new(t, objs[i], json_object());
     json_object_set_new(t, "isRLSEnabled", json_false());
@@ -103,7 +107,8 @@ int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_erro
             else if (c->def_kind == MODEL_DEF_BOOL)
                 json_object_set_new(jc, "default", json_boolean(strcmp(c->def_sql, "true") == 0));
             else if (c->def_kind == MODEL_DEF_SQL)
-                json_object_set_new(jc, "default", json_string(c->pg_def_sql ? c->pg_def_sql : c->def_sql));
+                json_object_set_new(jc, "default",
+                                    json_string(c->pg_def_sql ? c->pg_def_sql : c->def_sql));
             json_object_set_new(cols, c->name, jc);
         }
         for (size_t k = 0; k < t->n_indexes; k++) {
@@ -118,8 +123,8 @@ int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_erro
             }
             json_t *ic = json_array();
             for (size_t m = 0; m < x->n_columns; m++)
-                json_array_append_new(ic, index_col(x->columns[m], x->is_expr && x->is_expr[m], true,
-                                                    "last", NULL));
+                json_array_append_new(ic, index_col(x->columns[m], x->is_expr && x->is_expr[m],
+                                                    true, "last", NULL));
             json_object_set_new(json_object_get(jt, "indexes"), x->name,
                                 index_json(x->name, ic, x->unique, x->where));
         }
@@ -128,7 +133,8 @@ int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_erro
             json_object_set_new(json_object_get(jt, "foreignKeys"), f->name,
                                 fk_json(f->name, f->table_from, f->table_to, NULL,
                                         str_array(f->columns_from, f->n_from),
-                                        str_array(f->columns_to, f->n_to), f->on_delete, f->on_update));
+                                        str_array(f->columns_to, f->n_to), f->on_delete,
+                                        f->on_update));
         }
         for (size_t k = 0; k < t->n_pks; k++) {
             json_t *p = json_object();
@@ -172,7 +178,8 @@ static int case_table(const char *path, json_t *t, json_t *tables, struct sp_err
     json_t *jt = table_shell(name, schema);
     size_t i;
     json_t *v;
-    json_array_foreach(cols, i, v) {
+    json_array_foreach(cols, i, v)
+    {
         const char *cn = opt_str(v, "name"), *type = opt_str(v, "type");
         if (!cn || !type) {
             json_decref(jt);
@@ -183,8 +190,10 @@ static int case_table(const char *path, json_t *t, json_t *tables, struct sp_err
         json_object_set_new(jc, "type", json_string(type));
         if (opt_str(v, "typeSchema"))
             json_object_set_new(jc, "typeSchema", json_string(opt_str(v, "typeSchema")));
-        json_object_set_new(jc, "primaryKey", json_boolean(json_is_true(json_object_get(v, "primaryKey"))));
-        json_object_set_new(jc, "notNull", json_boolean(json_is_true(json_object_get(v, "notNull"))));
+        json_object_set_new(jc, "primaryKey",
+                            json_boolean(json_is_true(json_object_get(v, "primaryKey"))));
+        json_object_set_new(jc, "notNull",
+                            json_boolean(json_is_true(json_object_get(v, "notNull"))));
         json_t *d = json_object_get(v, "default");
         if (json_is_object(d)) {
             const char *kind = opt_str(d, "kind");
@@ -198,15 +207,18 @@ static int case_table(const char *path, json_t *t, json_t *tables, struct sp_err
             json_object_set_new(jc, "identity", json_deep_copy(json_object_get(id, "resolved")));
         json_object_set_new(json_object_get(jt, "columns"), cn, jc);
     }
-    json_array_foreach(json_object_get(t, "indexes"), i, v) {
+    json_array_foreach(json_object_get(t, "indexes"), i, v)
+    {
         json_t *ic = json_array();
         size_t k;
         json_t *c;
-        json_array_foreach(json_object_get(v, "columns"), k, c) {
+        json_array_foreach(json_object_get(v, "columns"), k, c)
+        {
             bool expr = !opt_str(c, "column");
             const char *e = expr ? opt_str(c, "expression") : opt_str(c, "column");
             const char *nulls = opt_str(c, "nulls");
-            json_array_append_new(ic, index_col(e ? e : "", expr, !json_is_false(json_object_get(c, "asc")),
+            json_array_append_new(ic, index_col(e ? e : "", expr,
+                                                !json_is_false(json_object_get(c, "asc")),
                                                 nulls ? nulls : "last", opt_str(c, "opclass")));
         }
         json_t *x = index_json(opt_str(v, "name"), ic, json_is_true(json_object_get(v, "unique")),
@@ -219,12 +231,14 @@ static int case_table(const char *path, json_t *t, json_t *tables, struct sp_err
             json_object_set(x, "with", json_object_get(v, "with"));
         json_object_set_new(json_object_get(jt, "indexes"), opt_str(v, "name"), x);
     }
-    json_array_foreach(json_object_get(t, "foreignKeys"), i, v) {
+    json_array_foreach(json_object_get(t, "foreignKeys"), i, v)
+    {
         json_object_set_new(json_object_get(jt, "foreignKeys"), opt_str(v, "name"),
-                            fk_json(opt_str(v, "name"), name, opt_str(v, "refTable"), opt_str(v, "refSchema"),
+                            fk_json(opt_str(v, "name"), name, opt_str(v, "refTable"),
+                                    opt_str(v, "refSchema"),
                                     json_deep_copy(json_object_get(v, "columns")),
-                                    json_deep_copy(json_object_get(v, "refColumns")), opt_str(v, "onDelete"),
-                                    opt_str(v, "onUpdate")));
+                                    json_deep_copy(json_object_get(v, "refColumns")),
+                                    opt_str(v, "onDelete"), opt_str(v, "onUpdate")));
     }
     json_t *pk = json_object_get(t, "primaryKey");
     if (json_is_object(pk)) {
@@ -233,14 +247,17 @@ static int case_table(const char *path, json_t *t, json_t *tables, struct sp_err
         json_object_set(p, "columns", json_object_get(pk, "columns"));
         json_object_set_new(json_object_get(jt, "compositePrimaryKeys"), opt_str(pk, "name"), p);
     }
-    json_array_foreach(json_object_get(t, "uniqueConstraints"), i, v) {
+    json_array_foreach(json_object_get(t, "uniqueConstraints"), i, v)
+    {
         json_t *u = json_object();
         json_object_set_new(u, "name", json_string(opt_str(v, "name")));
-        json_object_set_new(u, "nullsNotDistinct", json_boolean(json_is_true(json_object_get(v, "nullsNotDistinct"))));
+        json_object_set_new(u, "nullsNotDistinct",
+                            json_boolean(json_is_true(json_object_get(v, "nullsNotDistinct"))));
         json_object_set(u, "columns", json_object_get(v, "columns"));
         json_object_set_new(json_object_get(jt, "uniqueConstraints"), opt_str(v, "name"), u);
     }
-    json_array_foreach(json_object_get(t, "checks"), i, v) {
+    json_array_foreach(json_object_get(t, "checks"), i, v)
+    {
         json_t *ch = json_object();
         json_object_set_new(ch, "name", json_string(opt_str(v, "name")));
         json_object_set_new(ch, "value", json_string(opt_str(v, "value")));
@@ -260,12 +277,14 @@ static int body_from_case(const char *path, json_t *root, json_t **out, struct s
     size_t i;
     json_t *v;
     int rc = SP_OK;
-    json_array_foreach(json_object_get(root, "schemas"), i, v) {
+    json_array_foreach(json_object_get(root, "schemas"), i, v)
+    {
         const char *n = opt_str(v, "name");
         if (n)
             json_object_set_new(json_object_get(body, "schemas"), n, json_string(n));
     }
-    json_array_foreach(json_object_get(root, "enums"), i, v) {
+    json_array_foreach(json_object_get(root, "enums"), i, v)
+    {
         const char *n = opt_str(v, "name"), *s = opt_str(v, "schema");
         if (!n) {
             rc = bad_case(err, path, "an enum without name");
@@ -281,7 +300,8 @@ static int body_from_case(const char *path, json_t *root, json_t **out, struct s
     }
     if (rc == SP_OK && !json_is_array(json_object_get(root, "tables")))
         rc = bad_case(err, path, "tables missing");
-    json_array_foreach(json_object_get(root, "tables"), i, v) {
+    json_array_foreach(json_object_get(root, "tables"), i, v)
+    {
         if (rc == SP_OK)
             rc = case_table(path, v, tables, err);
     }
@@ -293,7 +313,8 @@ static int body_from_case(const char *path, json_t *root, json_t **out, struct s
     return SP_OK;
 }
 
-static int parse(const char *name, const char *text, size_t len, json_t **root, struct sp_error *err)
+static int parse(const char *name, const char *text, size_t len, json_t **root,
+                 struct sp_error *err)
 {
     json_error_t je;
     *root = json_loadb(text, len, 0, &je);
@@ -323,30 +344,34 @@ int pgsnap_from_case(const char *path, json_t **out, struct sp_error *err)
     return rc;
 }
 
-static int body_from_snapshot(const char *name, json_t *root, json_t **out, struct snapshot_meta *meta,
-                              struct sp_error *err)
+static int body_from_snapshot(const char *name, json_t *root, json_t **out,
+                              struct snapshot_meta *meta, struct sp_error *err)
 {
     const char *version = opt_str(root, "version"), *dialect = opt_str(root, "dialect");
     if (!dialect || strcmp(dialect, "postgresql") != 0)
         return sp_error_set(err, SP_EINVAL, "%s: not a postgresql snapshot (dialect %s)", name,
                             dialect ? dialect : "missing");
     if (!version || strcmp(version, "7") != 0)
-        return sp_error_set(err, SP_EINVAL, "%s: snapshot version %s%s; this tool writes and reads \"7\"",
-                            name, version ? version : "missing",
+        return sp_error_set(err, SP_EINVAL,
+                            "%s: snapshot version %s%s; this tool writes and reads \"7\"", name,
+                            version ? version : "missing",
                             version && strcmp(version, "7") > 0 ? " is newer" : "");
     json_t *tables = json_object_get(root, "tables");
     if (!json_is_object(tables))
         return sp_error_set(err, SP_EINVAL, "%s data is malformed: tables missing", name);
     const char *k;
     json_t *t;
-    json_object_foreach(tables, k, t) {
-        const char *parts[] = { "columns", "indexes", "foreignKeys", "compositePrimaryKeys", "uniqueConstraints" };
+    json_object_foreach(tables, k, t)
+    {
+        const char *parts[] = { "columns", "indexes", "foreignKeys", "compositePrimaryKeys",
+                                "uniqueConstraints" };
         for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
             if (!json_is_object(json_object_get(t, parts[i])))
-                return sp_error_set(err, SP_EINVAL, "%s data is malformed: tables.%s.%s missing", name, k,
-                                    parts[i]);
+                return sp_error_set(err, SP_EINVAL, "%s data is malformed: tables.%s.%s missing",
+                                    name, k, parts[i]);
         if (!opt_str(t, "name"))
-            return sp_error_set(err, SP_EINVAL, "%s data is malformed: tables.%s.name missing", name, k);
+            return sp_error_set(err, SP_EINVAL, "%s data is malformed: tables.%s.name missing",
+                                name, k);
     }
     json_t *body = json_object();
     const char *keys[] = { "tables", "enums", "schemas", "sequences", "roles", "policies", "views" };
@@ -356,7 +381,8 @@ static int body_from_snapshot(const char *name, json_t *root, json_t **out, stru
     }
     if (meta) {
         snprintf(meta->id, sizeof meta->id, "%s", opt_str(root, "id") ? opt_str(root, "id") : "");
-        snprintf(meta->prev_id, sizeof meta->prev_id, "%s", opt_str(root, "prevId") ? opt_str(root, "prevId") : "");
+        snprintf(meta->prev_id, sizeof meta->prev_id, "%s",
+                 opt_str(root, "prevId") ? opt_str(root, "prevId") : "");
         snprintf(meta->version, sizeof meta->version, "%s", version);
     }
     *out = body;
@@ -375,7 +401,8 @@ int pgsnap_load_text(const char *name, const char *text, size_t len, json_t **ou
     return rc;
 }
 
-int pgsnap_load_file(const char *path, json_t **out, struct snapshot_meta *meta, struct sp_error *err)
+int pgsnap_load_file(const char *path, json_t **out, struct snapshot_meta *meta,
+                     struct sp_error *err)
 {
     char *text = NULL;
     size_t len = 0;
@@ -449,8 +476,9 @@ int pgsnap_validate_dir(const char *dir, struct sp_error *err)
     for (size_t i = 0; i < n && rc == SP_OK; i++)
         for (size_t j = i + 1; j < n && rc == SP_OK; j++)
             if (strcmp(metas[i].prev_id, metas[j].prev_id) == 0)
-                rc = sp_error_set(err, SP_EINVAL, "snapshot collision: %s and %s have the same prevId %s",
-                                  paths[i], paths[j], metas[i].prev_id);
+                rc = sp_error_set(err, SP_EINVAL,
+                                  "snapshot collision: %s and %s have the same prevId %s", paths[i],
+                                  paths[j], metas[i].prev_id);
     free(metas);
     snapshot_list_free(paths, n);
     return rc;

@@ -26,7 +26,8 @@ int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_erro
 int pgsnap_from_case(const char *path, json_t **out, struct sp_error *err);
 /* Load a snapshot file: the body in *out, ids in meta (may be NULL). Fails with SP_EINVAL on
  * malformed files, on another dialect and on a version other than "7". */
-int pgsnap_load_file(const char *path, json_t **out, struct snapshot_meta *meta, struct sp_error *err);
+int pgsnap_load_file(const char *path, json_t **out, struct snapshot_meta *meta,
+                     struct sp_error *err);
 int pgsnap_load_text(const char *name, const char *text, size_t len, json_t **out,
                      struct snapshot_meta *meta, struct sp_error *err);
 /* A case file or a snapshot file, whichever path is (by its "dialect"/"version" keys). */

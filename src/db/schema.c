@@ -35,27 +35,39 @@
 #define PG_NOW "to_char(statement_timestamp() at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS')"
 #define DEFAULT_NOW DEFAULT_SQL("(datetime('now'))"), .pg_def_sql = PG_NOW
 #define DEFAULT_NUMBER(js_) .def_kind = MODEL_DEF_NUMBER, .def_sql = js_ /* JavaScript text */
-#define DEFAULT_BOOL(js_) .def_kind = MODEL_DEF_BOOL, .def_sql = js_    /* "true" / "false" */
-#define AS_BOOLEAN .json_kind = MODEL_JSON_BOOL, .pg_type = "boolean" /* integer 0/1 <-> false/true */
+#define DEFAULT_BOOL(js_) .def_kind = MODEL_DEF_BOOL, .def_sql = js_     /* "true" / "false" */
+#define AS_BOOLEAN \
+    .json_kind = MODEL_JSON_BOOL, .pg_type = "boolean" /* integer 0/1 <-> false/true */
 #define REAL_DOUBLE .pg_type = "double precision" /* SQLite REAL is 8 bytes; PostgreSQL real is 4 */
-#define AS_JSON_TEXT .json_kind = MODEL_JSON_TEXT   /* JSON kept as text, returned as the string */
+#define AS_JSON_TEXT .json_kind = MODEL_JSON_TEXT /* JSON kept as text, returned as the string */
 #define ONE_OF(...) .enum_values = L(__VA_ARGS__, NULL)
 /* ---- indexes and foreign keys (all single-column, "no action", named as drizzle-kit does) ---- */
-#define INDEX(name_, ...) \
-    { .name = name_, .columns = L(__VA_ARGS__), .n_columns = N(L(__VA_ARGS__)) }
-#define UNIQUE_INDEX(name_, ...) \
-    { .name = name_, .columns = L(__VA_ARGS__), .n_columns = N(L(__VA_ARGS__)), .unique = true }
-#define COLUMN_UNIQUE(name_, col_) /* drizzle's column .unique() */ \
-    { .name = name_, .columns = L(col_), .n_columns = 1, .unique = true, .pg_constraint = true }
-#define FK(from_, col_, to_, to_col_)                                                          \
-    { .name = from_ "_" col_ "_" to_ "_" to_col_ "_fk", .table_from = from_,                   \
-      .columns_from = L(col_), .n_from = 1, .table_to = to_, .columns_to = L(to_col_),        \
-      .n_to = 1, .on_update = "no action", .on_delete = "no action" }
+#define INDEX(name_, ...)                                                        \
+    {                                                                            \
+        .name = name_, .columns = L(__VA_ARGS__), .n_columns = N(L(__VA_ARGS__)) \
+    }
+#define UNIQUE_INDEX(name_, ...)                                                                 \
+    {                                                                                            \
+        .name = name_, .columns = L(__VA_ARGS__), .n_columns = N(L(__VA_ARGS__)), .unique = true \
+    }
+#define COLUMN_UNIQUE(name_, col_) /* drizzle's column .unique() */                              \
+    {                                                                                            \
+        .name = name_, .columns = L(col_), .n_columns = 1, .unique = true, .pg_constraint = true \
+    }
+#define FK(from_, col_, to_, to_col_)                                                    \
+    {                                                                                    \
+        .name = from_ "_" col_ "_" to_ "_" to_col_ "_fk", .table_from = from_,           \
+        .columns_from = L(col_), .n_from = 1, .table_to = to_, .columns_to = L(to_col_), \
+        .n_to = 1, .on_update = "no action", .on_delete = "no action"                    \
+    }
 /* ---- tables: v_ is the prefix of the arrays above ---- */
-#define TABLE_NO_FKS(name_, v_)                                                                \
-    .name = name_, .columns = v_##_columns, .n_columns = N(v_##_columns),                      \
-    .indexes = v_##_indexes, .n_indexes = N(v_##_indexes)
-#define TABLE(name_, v_) { TABLE_NO_FKS(name_, v_), .fks = v_##_fks, .n_fks = N(v_##_fks) }
+#define TABLE_NO_FKS(name_, v_)                                                                    \
+    .name = name_, .columns = v_##_columns, .n_columns = N(v_##_columns), .indexes = v_##_indexes, \
+    .n_indexes = N(v_##_indexes)
+#define TABLE(name_, v_)                                               \
+    {                                                                  \
+        TABLE_NO_FKS(name_, v_), .fks = v_##_fks, .n_fks = N(v_##_fks) \
+    }
 
 /* ---- answers ---- */
 static const struct model_column answers_columns[] = {

@@ -124,7 +124,8 @@ static int snap_table(struct loader *L, const char *tkey, json_t *t, json_t *int
         return sp_error_set(L->err, SP_ENOMEM, "out of memory");
     const char *k;
     json_t *v;
-    json_object_foreach(cols, k, v) {
+    json_object_foreach(cols, k, v)
+    {
         struct model_column *c = &mc[i++];
         json_t *cn = json_object_get(v, "name"), *ct = json_object_get(v, "type");
         if (!json_is_object(v) || !json_is_string(cn) || !json_is_string(ct) ||
@@ -146,7 +147,8 @@ static int snap_table(struct loader *L, const char *tkey, json_t *t, json_t *int
     struct model_index *mi = arena_alloc(L->arena, (n ? n : 1) * sizeof *mi);
     if (!mi)
         return sp_error_set(L->err, SP_ENOMEM, "out of memory");
-    json_object_foreach(idx, k, v) {
+    json_object_foreach(idx, k, v)
+    {
         struct model_index *x = &mi[i++];
         json_t *in = json_object_get(v, "name"), *w = json_object_get(v, "where");
         x->columns = str_array(L, json_object_get(v, "columns"), &x->n_columns);
@@ -164,7 +166,8 @@ static int snap_table(struct loader *L, const char *tkey, json_t *t, json_t *int
             if (!e)
                 return sp_error_set(L->err, SP_ENOMEM, "out of memory");
             for (size_t j = 0; j < x->n_columns; j++)
-                e[j] = json_is_true(json_object_get(json_object_get(ic, x->columns[j]), "isExpression"));
+                e[j] = json_is_true(
+                    json_object_get(json_object_get(ic, x->columns[j]), "isExpression"));
             x->is_expr = e;
         }
     }
@@ -176,15 +179,17 @@ static int snap_table(struct loader *L, const char *tkey, json_t *t, json_t *int
     struct model_fk *mf = arena_alloc(L->arena, (n ? n : 1) * sizeof *mf);
     if (!mf)
         return sp_error_set(L->err, SP_ENOMEM, "out of memory");
-    json_object_foreach(fks, k, v) {
+    json_object_foreach(fks, k, v)
+    {
         struct model_fk *f = &mf[i++];
         json_t *fn = json_object_get(v, "name"), *tf = json_object_get(v, "tableFrom");
         json_t *tt = json_object_get(v, "tableTo"), *od = json_object_get(v, "onDelete");
         json_t *ou = json_object_get(v, "onUpdate");
         f->columns_from = str_array(L, json_object_get(v, "columnsFrom"), &f->n_from);
         f->columns_to = str_array(L, json_object_get(v, "columnsTo"), &f->n_to);
-        if (!json_is_object(v) || !json_is_string(fn) || !json_is_string(tf) || !json_is_string(tt) ||
-            !f->columns_from || !f->columns_to || (od && !json_is_string(od)) || (ou && !json_is_string(ou))) {
+        if (!json_is_object(v) || !json_is_string(fn) || !json_is_string(tf) ||
+            !json_is_string(tt) || !f->columns_from || !f->columns_to ||
+            (od && !json_is_string(od)) || (ou && !json_is_string(ou))) {
             char where[512];
             snprintf(where, sizeof where, "%s.foreignKeys.%s", tkey, k);
             return malformed(L, "tables.", where, "is not a valid foreign key");
@@ -203,7 +208,8 @@ static int snap_table(struct loader *L, const char *tkey, json_t *t, json_t *int
     struct model_pk *mp = arena_alloc(L->arena, (n ? n : 1) * sizeof *mp);
     if (!mp)
         return sp_error_set(L->err, SP_ENOMEM, "out of memory");
-    json_object_foreach(pks, k, v) {
+    json_object_foreach(pks, k, v)
+    {
         struct model_pk *p = &mp[i++];
         json_t *pn = json_object_get(v, "name");
         p->columns = str_array(L, json_object_get(v, "columns"), &p->n_columns);
@@ -223,7 +229,8 @@ static int snap_table(struct loader *L, const char *tkey, json_t *t, json_t *int
     if (!mk)
         return sp_error_set(L->err, SP_ENOMEM, "out of memory");
     if (chk) {
-        json_object_foreach(chk, k, v) {
+        json_object_foreach(chk, k, v)
+        {
             struct model_check *c = &mk[i++];
             json_t *cn = json_object_get(v, "name"), *cv = json_object_get(v, "value");
             if (!json_is_object(v) || !json_is_string(cn) || !json_is_string(cv)) {
@@ -290,11 +297,13 @@ static int load_snapshot(const char *path, const char *text, size_t len, struct 
     else if (strtol(json_string_value(ver), NULL, 10) > 6)
         rc = sp_error_set(err, SP_EUNSUPPORTED,
                           "%s has snapshot version %s, newer than the supported version 6: "
-                          "upgrade the tool that reads it", path, json_string_value(ver));
-    else if (strcmp(json_string_value(ver), "6") != 0)
-        rc = sp_error_set(err, SP_EINVAL,
-                          "%s is not of the latest version (%s, expected 6), please run drizzle-kit up",
+                          "upgrade the tool that reads it",
                           path, json_string_value(ver));
+    else if (strcmp(json_string_value(ver), "6") != 0)
+        rc =
+            sp_error_set(err, SP_EINVAL,
+                         "%s is not of the latest version (%s, expected 6), please run drizzle-kit up",
+                         path, json_string_value(ver));
     else if (!json_is_string(dia) || strcmp(json_string_value(dia), "sqlite") != 0)
         rc = malformed(&L, "dialect is not \"sqlite\"", NULL, NULL);
     else if (!json_is_string(id) || !json_is_string(prev))
@@ -308,7 +317,8 @@ static int load_snapshot(const char *path, const char *text, size_t len, struct 
             rc = sp_error_set(err, SP_ENOMEM, "out of memory");
         const char *k;
         json_t *v;
-        json_object_foreach(tables, k, v) {
+        json_object_foreach(tables, k, v)
+        {
             if (rc)
                 break;
             rc = snap_table(&L, k, v, iidx, &mt[i++]);
@@ -340,8 +350,9 @@ static int case_default(struct loader *L, json_t *d, struct model_column *c)
     if (!json_is_string(kind) || !json_is_string(sql))
         return SP_EINVAL;
     const char *k = json_string_value(kind);
-    c->def_kind = !strcmp(k, "number") ? MODEL_DEF_NUMBER : !strcmp(k, "boolean") ? MODEL_DEF_BOOL
-                                                                                : MODEL_DEF_SQL;
+    c->def_kind = !strcmp(k, "number")    ? MODEL_DEF_NUMBER
+                  : !strcmp(k, "boolean") ? MODEL_DEF_BOOL
+                                          : MODEL_DEF_SQL;
     c->def_sql = dup_str(L, sql);
     return SP_OK;
 }
@@ -363,8 +374,9 @@ static int case_table(struct loader *L, json_t *t, struct model_table *mt)
         json_t *v = json_array_get(cols, i);
         struct model_column *c = &mc[i];
         json_t *cn = json_object_get(v, "name"), *ct = json_object_get(v, "type");
-        if (!json_is_string(cn) || !json_is_string(ct) || !opt_bool(v, "primaryKey", &c->primary_key) ||
-            !opt_bool(v, "notNull", &c->not_null) || !opt_bool(v, "autoincrement", &c->autoincrement) ||
+        if (!json_is_string(cn) || !json_is_string(ct) ||
+            !opt_bool(v, "primaryKey", &c->primary_key) || !opt_bool(v, "notNull", &c->not_null) ||
+            !opt_bool(v, "autoincrement", &c->autoincrement) ||
             case_default(L, json_object_get(v, "default"), c) != SP_OK)
             return malformed(L, "tables.", tn, "has an invalid column");
         c->name = dup_str(L, cn);
@@ -533,8 +545,7 @@ static json_t *jstr_array(const char *const *v, size_t n)
 static json_t *default_value(const struct model_column *c)
 {
     switch (c->def_kind) {
-    case MODEL_DEF_BOOL:
-        return json_boolean(strcmp(c->def_sql, "true") == 0);
+    case MODEL_DEF_BOOL: return json_boolean(strcmp(c->def_sql, "true") == 0);
     case MODEL_DEF_NUMBER: {
         char *end;
         double d = strtod(c->def_sql, &end);
@@ -542,8 +553,7 @@ static json_t *default_value(const struct model_column *c)
             return json_real(d);
         return json_string(c->def_sql);
     }
-    default:
-        return json_string(c->def_sql);
+    default: return json_string(c->def_sql);
     }
 }
 
@@ -620,14 +630,18 @@ static json_t *table_json(const struct model_table *t, json_t *internal)
     return o;
 }
 
-int snapshot_write(struct buf *out, const struct model_schema *s, const char *id, const char *prev_id,
-                   const struct diff_rename *renames, size_t n_renames)
+int snapshot_write(struct buf *out, const struct model_schema *s, const char *id,
+                   const char *prev_id, const struct diff_rename *renames, size_t n_renames)
 {
     json_t *root = json_object(), *tables = json_object(), *internal = json_object();
     json_t *meta = json_object(), *mt = json_object(), *mc = json_object();
     if (!root || !tables || !internal || !meta || !mt || !mc) {
-        json_decref(root); json_decref(tables); json_decref(internal);
-        json_decref(meta); json_decref(mt); json_decref(mc);
+        json_decref(root);
+        json_decref(tables);
+        json_decref(internal);
+        json_decref(meta);
+        json_decref(mt);
+        json_decref(mc);
         return SP_ENOMEM;
     }
     json_object_set_new(root, "version", json_string("6"));
@@ -769,7 +783,7 @@ int snapshot_validate_dir(const char *dir, struct sp_error *err)
     }
     for (size_t i = 0; i < n; i++) {
         struct model_schema s;
-        struct sp_error e = {0};
+        struct sp_error e = { 0 };
         int r = snapshot_load_file(v[i], &s, &m[i], &e);
         if (r) {
             if (!first)
@@ -784,7 +798,8 @@ int snapshot_validate_dir(const char *dir, struct sp_error *err)
         for (size_t j = i + 1; j < n; j++) {
             if (m[i].id[0] && m[j].id[0] && strcmp(m[i].prev_id, m[j].prev_id) == 0) {
                 first = SP_EINVAL;
-                buf_printf(&msg, "%s[%s, %s] are pointing to a parent snapshot: %s which is a collision.",
+                buf_printf(&msg,
+                           "%s[%s, %s] are pointing to a parent snapshot: %s which is a collision.",
                            msg.len ? "; " : "", v[i], v[j], m[i].prev_id);
             }
         }

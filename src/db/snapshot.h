@@ -35,8 +35,8 @@ int snapshot_load_text(const char *name, const char *text, size_t len, struct mo
 /* Load a conformance case file (`cases/stepNN.json` format) as a schema. */
 int snapshot_load_case(const char *path, struct model_schema *out, struct sp_error *err);
 /* Serialise s as a drizzle-kit snapshot with the given ids and this migration's renames. */
-int snapshot_write(struct buf *out, const struct model_schema *s, const char *id, const char *prev_id,
-                   const struct diff_rename *renames, size_t n_renames);
+int snapshot_write(struct buf *out, const struct model_schema *s, const char *id,
+                   const char *prev_id, const struct diff_rename *renames, size_t n_renames);
 /* Path of the newest snapshot in <dir>/meta by drizzle-kit's rule (names not starting with
  * '_', sorted as strings, last one). *path = NULL (and SP_OK) when there is none. new string. */
 int snapshot_latest_path(const char *dir, char **path, struct sp_error *err);

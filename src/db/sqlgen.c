@@ -89,11 +89,13 @@ char *sqlgen_create_table(const struct model_table *t, const char *name)
     int rc = buf_printf(&b, "CREATE TABLE `%s` (\n", tn);
     for (size_t i = 0; i < t->n_columns; i++) {
         const struct model_column *c = &t->columns[i];
-        rc |= buf_printf(&b, "\t`%s` %s%s%s", c->name, c->type, c->primary_key ? " PRIMARY KEY" : "",
-                         c->autoincrement ? " AUTOINCREMENT" : "");
+        rc |=
+            buf_printf(&b, "\t`%s` %s%s%s", c->name, c->type, c->primary_key ? " PRIMARY KEY" : "",
+                       c->autoincrement ? " AUTOINCREMENT" : "");
         if (c->def_kind != MODEL_DEF_NONE && c->def_sql)
             rc |= buf_printf(&b, " DEFAULT %s", c->def_sql);
-        rc |= buf_printf(&b, "%s%s", c->not_null ? " NOT NULL" : "", i + 1 < t->n_columns ? ",\n" : "");
+        rc |= buf_printf(&b, "%s%s", c->not_null ? " NOT NULL" : "",
+                         i + 1 < t->n_columns ? ",\n" : "");
     }
     for (size_t i = 0; i < t->n_pks; i++) {
         rc |= buf_puts(&b, ",\n\tPRIMARY KEY(");
@@ -127,7 +129,8 @@ char *sqlgen_create_table(const struct model_table *t, const char *name)
 char *sqlgen_create_index(const char *table, const struct model_index *x)
 {
     struct buf b = BUF_INIT(0);
-    int rc = buf_printf(&b, "CREATE %sINDEX `%s` ON `%s` (", x->unique ? "UNIQUE " : "", x->name, table);
+    int rc =
+        buf_printf(&b, "CREATE %sINDEX `%s` ON `%s` (", x->unique ? "UNIQUE " : "", x->name, table);
     for (size_t i = 0; i < x->n_columns; i++) {
         if (x->is_expr && x->is_expr[i])
             rc |= buf_printf(&b, "%s%s", i ? "," : "", x->columns[i]);
@@ -148,8 +151,14 @@ static char *fmt1(const char *fmt, const char *a, const char *b2, const char *c)
     return done(&b, rc);
 }
 
-char *sqlgen_drop_index(const char *name) { return fmt1("DROP INDEX `%s`;%s%s", name, NULL, NULL); }
-char *sqlgen_drop_table(const char *name) { return fmt1("DROP TABLE `%s`;%s%s", name, NULL, NULL); }
+char *sqlgen_drop_index(const char *name)
+{
+    return fmt1("DROP INDEX `%s`;%s%s", name, NULL, NULL);
+}
+char *sqlgen_drop_table(const char *name)
+{
+    return fmt1("DROP TABLE `%s`;%s%s", name, NULL, NULL);
+}
 
 char *sqlgen_rename_table(const char *from, const char *to)
 {
@@ -191,8 +200,8 @@ int sqlgen_rebuild(struct sqlgen_list *out, const struct model_table *t, bool pr
     int rc = buf_printf(&nn, "__new_%s", t->name);
     for (size_t i = 0; i < t->n_columns; i++)
         rc |= buf_printf(&cols, "%s\"%s\"", i ? ", " : "", t->columns[i].name);
-    rc |= buf_printf(&ins, "INSERT INTO `%s`(%s) SELECT %s FROM `%s`;", buf_cstr(&nn), buf_cstr(&cols),
-                     buf_cstr(&cols), t->name);
+    rc |= buf_printf(&ins, "INSERT INTO `%s`(%s) SELECT %s FROM `%s`;", buf_cstr(&nn),
+                     buf_cstr(&cols), buf_cstr(&cols), t->name);
     if (rc == 0 && pragmas)
         rc = sqlgen_list_push(out, strdup("PRAGMA foreign_keys=OFF;"));
     if (rc == 0)

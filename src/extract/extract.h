@@ -17,9 +17,9 @@
 #define EXTRACT_ERROR_MAX 512
 
 struct extract_result {
-    char *text;          /* NULL when failed */
-    size_t text_len;     /* bytes of UTF-8 */
-    size_t utf16_len;    /* JavaScript length, 0 when failed */
+    char *text;       /* NULL when failed */
+    size_t text_len;  /* bytes of UTF-8 */
+    size_t utf16_len; /* JavaScript length, 0 when failed */
     bool failed;
     char error[EXTRACT_ERROR_MAX];
 };

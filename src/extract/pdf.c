@@ -102,8 +102,7 @@ static void lib_load(void)
         LIB_SYM(gobj, SP_PDF_GOBJECT_SONAME, object_unref, "g_object_unref") &&
         LIB_SYM(pop, SP_PDF_POPPLER_SONAME, document_new_from_file,
                 "poppler_document_new_from_file") &&
-        LIB_SYM(pop, SP_PDF_POPPLER_SONAME, document_get_n_pages,
-                "poppler_document_get_n_pages") &&
+        LIB_SYM(pop, SP_PDF_POPPLER_SONAME, document_get_n_pages, "poppler_document_get_n_pages") &&
         LIB_SYM(pop, SP_PDF_POPPLER_SONAME, document_get_page, "poppler_document_get_page") &&
         LIB_SYM(pop, SP_PDF_POPPLER_SONAME, page_get_text, "poppler_page_get_text"))
         lib_ready = true;
@@ -156,8 +155,8 @@ static int extract_locked(const char *path, struct buf *out, bool *failed, char 
     return rc;
 }
 
-int pdf_extract_file(const char *path, char **text, size_t *text_len, bool *failed,
-                     char *why, size_t why_size)
+int pdf_extract_file(const char *path, char **text, size_t *text_len, bool *failed, char *why,
+                     size_t why_size)
 {
     *text = NULL;
     *text_len = 0;

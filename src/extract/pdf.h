@@ -16,7 +16,7 @@
 #include "util/err.h"
 
 /* SP_OK with either *text (ok) or *failed=true and why[] filled; SP_ENOMEM otherwise. */
-int pdf_extract_file(const char *path, char **text, size_t *text_len, bool *failed,
-                     char *why, size_t why_size);
+int pdf_extract_file(const char *path, char **text, size_t *text_len, bool *failed, char *why,
+                     size_t why_size);
 
 #endif

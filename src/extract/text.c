@@ -108,9 +108,9 @@ size_t text_utf16_len(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char b = (unsigned char)s[i];
         if ((b & 0xC0) != 0x80)
-            units++;             /* a code point starts here */
+            units++; /* a code point starts here */
         if (b >= 0xF0)
-            units++;             /* outside the BMP: a surrogate pair */
+            units++; /* outside the BMP: a surrogate pair */
     }
     return units;
 }

@@ -21,12 +21,12 @@ struct conn {
     struct conn *prev, *next;
     struct http_conns *g;
     int fd;
-    unsigned char addr[16];   /* IPv4 (4 bytes) or IPv6 address */
+    unsigned char addr[16]; /* IPv4 (4 bytes) or IPv6 address */
     unsigned addr_len;
-    bool busy;                /* inside a request (headers complete, not yet answered) */
-    bool killed;              /* shut down, waiting for libmicrohttpd to close it */
+    bool busy;   /* inside a request (headers complete, not yet answered) */
+    bool killed; /* shut down, waiting for libmicrohttpd to close it */
     int64_t arrived_us;
-    int64_t deadline_us;      /* 0 = none */
+    int64_t deadline_us; /* 0 = none */
 };
 
 struct http_conns {
@@ -95,7 +95,8 @@ int http_conns_start(const struct http_conns_config *cfg, struct http_conns **ou
     int e = pthread_create(&g->watchdog, NULL, watchdog_main, g);
     if (e != 0) {
         free(g);
-        return sp_error_set(err, SP_ENOMEM, "cannot start the connection watchdog: %s", strerror(e));
+        return sp_error_set(err, SP_ENOMEM, "cannot start the connection watchdog: %s",
+                            strerror(e));
     }
     *out = g;
     return SP_OK;
@@ -122,7 +123,8 @@ void http_conns_stop(struct http_conns *g)
 
 static void client_addr(struct MHD_Connection *c, struct conn *k)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
     if (sa && sa->sa_family == AF_INET) {
         memcpy(k->addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
@@ -178,7 +180,8 @@ void http_conns_notify(void *cls, struct MHD_Connection *c, void **socket_contex
         *socket_context = k;
         if (!k)
             return;
-        const union MHD_ConnectionInfo *fi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *fi =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         k->fd = fi ? fi->connect_fd : -1;
         k->g = g;
         client_addr(c, k);
@@ -220,7 +223,8 @@ void http_conns_notify(void *cls, struct MHD_Connection *c, void **socket_contex
 /* The connection's record (its socket context), or NULL. */
 static struct conn *rec(struct MHD_Connection *c)
 {
-    const union MHD_ConnectionInfo *si = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *si =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return si ? si->socket_context : NULL;
 }
 

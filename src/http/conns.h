@@ -21,16 +21,16 @@
 #include "util/err.h"
 
 #define HTTP_CONNS_PER_CLIENT 256u
-#define HTTP_CONNS_SOFT_MAX 3840u   /* below libmicrohttpd's hard HTTP_CONNECTION_LIMIT */
+#define HTTP_CONNS_SOFT_MAX 3840u /* below libmicrohttpd's hard HTTP_CONNECTION_LIMIT */
 #define HTTP_HEADER_TIMEOUT_S 10u
 #define HTTP_IDLE_TIMEOUT_S 30u
 #define HTTP_BODY_TIMEOUT_S 60u
 #define HTTP_UPLOAD_TIMEOUT_S 600u
 
 struct http_conns_config {
-    unsigned per_client;  /* 0 = HTTP_CONNS_PER_CLIENT */
-    unsigned soft_max;    /* 0 = HTTP_CONNS_SOFT_MAX */
-    unsigned header_s;    /* 0 = defaults above */
+    unsigned per_client; /* 0 = HTTP_CONNS_PER_CLIENT */
+    unsigned soft_max;   /* 0 = HTTP_CONNS_SOFT_MAX */
+    unsigned header_s;   /* 0 = defaults above */
     unsigned idle_s;
     unsigned body_s;
     unsigned upload_s;
@@ -40,7 +40,7 @@ struct http_conns;
 
 int http_conns_start(const struct http_conns_config *cfg, struct http_conns **out,
                      struct sp_error *err);
-void http_conns_stop(struct http_conns *g);      /* after MHD_stop_daemon; NULL-safe */
+void http_conns_stop(struct http_conns *g); /* after MHD_stop_daemon; NULL-safe */
 
 /* MHD_OPTION_NOTIFY_CONNECTION callback (cls = the struct http_conns). */
 void http_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,

@@ -24,17 +24,17 @@ struct http_defer {
     struct MHD_Connection *conn;
     struct run_reader *reader;
     pthread_mutex_t mu;
-    bool suspended;             /* we called MHD_suspend_connection and no resume since */
-    bool gone;                  /* the client hung up */
-    bool aborted;               /* the server is stopping */
-    int fd;                     /* the socket, -1 when not watched */
+    bool suspended; /* we called MHD_suspend_connection and no resume since */
+    bool gone;      /* the client hung up */
+    bool aborted;   /* the server is stopping */
+    int fd;         /* the socket, -1 when not watched */
     struct http_defer *prev, *next;
 };
 
 struct http_defer_set {
     pthread_mutex_t mu;
     int epfd;
-    int stopfd;                 /* eventfd: stops the watcher */
+    int stopfd; /* eventfd: stops the watcher */
     pthread_t watcher;
     struct http_defer *head;
     unsigned count;
@@ -175,7 +175,8 @@ int http_defer_new(struct http_defer_set *s, struct MHD_Connection *c, struct ru
     d->conn = c;
     d->reader = reader;
     d->fd = -1;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     pthread_mutex_lock(&s->mu);
     d->next = s->head;
     if (s->head)
@@ -217,8 +218,9 @@ enum http_defer_step http_defer_poll(struct http_defer *d, int *status, struct b
         } else if (d->aborted) {
             *status = 503;
             buf_reset(body);
-            step = buf_append(body, JSON_STOPPING, sizeof JSON_STOPPING - 1) == SP_OK ? HTTP_DEFER_JSON
-                                                                                        : HTTP_DEFER_GONE;
+            step = buf_append(body, JSON_STOPPING, sizeof JSON_STOPPING - 1) == SP_OK
+                       ? HTTP_DEFER_JSON
+                       : HTTP_DEFER_GONE;
         } else {
             suspend_locked(d);
         }
@@ -248,8 +250,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 struct MHD_Response *http_defer_stream_response(struct http_defer *d)
 {
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
-                                                               stream_read, d, NULL);
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, d, NULL);
     if (!r)
         return NULL;
     MHD_add_response_header(r, "Content-Type", "text/event-stream");

@@ -45,10 +45,10 @@ int http_defer_new(struct http_defer_set *s, struct MHD_Connection *c, struct ru
                    struct http_defer **out, struct sp_error *err);
 
 enum http_defer_step {
-    HTTP_DEFER_WAIT = 0,   /* nothing yet: the connection was suspended; return MHD_YES */
-    HTTP_DEFER_JSON,       /* *status and body are filled: send them as a JSON reply */
-    HTTP_DEFER_STREAM,     /* queue http_defer_stream_response() with status 200 */
-    HTTP_DEFER_GONE,       /* the client went away: return MHD_NO */
+    HTTP_DEFER_WAIT = 0, /* nothing yet: the connection was suspended; return MHD_YES */
+    HTTP_DEFER_JSON,     /* *status and body are filled: send them as a JSON reply */
+    HTTP_DEFER_STREAM,   /* queue http_defer_stream_response() with status 200 */
+    HTTP_DEFER_GONE,     /* the client went away: return MHD_NO */
 };
 /* Called from the access handler when the request is complete and after each resume. */
 enum http_defer_step http_defer_poll(struct http_defer *d, int *status, struct buf *body);

@@ -84,9 +84,11 @@ int http_cors_parse(const char *spec, struct http_cors *out, struct sp_error *er
             continue;
         }
         if (!valid_origin(o) || out->n == HTTP_CORS_MAX) {
-            int code = sp_error_set(err, SP_EINVAL,
+            int code = sp_error_set(
+                err, SP_EINVAL,
                 "SPROUT_CORS_ORIGINS: '%s' is not an origin (scheme://host, scheme://host:port or "
-                "scheme://host:* for any port; '*' for every origin; at most %d)", o, HTTP_CORS_MAX);
+                "scheme://host:* for any port; '*' for every origin; at most %d)",
+                o, HTTP_CORS_MAX);
             free(o);
             http_cors_free(out);
             return code;
@@ -111,12 +113,12 @@ bool http_cors_allows(const struct http_cors *c, const char *origin)
         const char *a = c->origin[i];
         size_t alen = strlen(a);
         if (alen >= 2 && strcmp(a + alen - 2, ":*") == 0) {
-            size_t base = alen - 2;   /* "http://localhost" */
+            size_t base = alen - 2; /* "http://localhost" */
             if (olen < base || strncasecmp(origin, a, base) != 0)
                 continue;
             const char *rest = origin + base;
             if (*rest == '\0')
-                return true;          /* the default port */
+                return true; /* the default port */
             if (*rest != ':')
                 continue;
             size_t n = strspn(rest + 1, "0123456789");

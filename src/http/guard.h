@@ -31,10 +31,10 @@
 #define HTTP_CSP "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 struct http_cors {
-    bool any;                   /* "*" */
+    bool any; /* "*" */
     size_t n;
-    char *origin[HTTP_CORS_MAX];/* lower-case; a ":*" suffix means any port */
-    char *text;                 /* the list as given, for the start-up line */
+    char *origin[HTTP_CORS_MAX]; /* lower-case; a ":*" suffix means any port */
+    char *text;                  /* the list as given, for the start-up line */
 };
 
 /* Parse a comma-separated list (spaces around entries ignored); NULL or "" = the default.

@@ -59,7 +59,8 @@ static size_t next_segment(const char **p)
 }
 
 /* Does path match pattern? Fills raw param spans. */
-static bool path_matches(const char *pattern, const char *path, const char **ps, size_t *pl, size_t *np)
+static bool path_matches(const char *pattern, const char *path, const char **ps, size_t *pl,
+                         size_t *np)
 {
     if (*pattern != '/' || *path != '/')
         return false;

@@ -21,9 +21,9 @@
 
 enum http_route_result {
     HTTP_ROUTE_FOUND = 0,
-    HTTP_ROUTE_NO_PATH = 1,      /* no pattern matches the path: 404 */
-    HTTP_ROUTE_BAD_METHOD = 2,   /* the path exists with other methods: 405 + allow */
-    HTTP_ROUTE_BAD_PATH = 3,     /* undecodable parameter (bad %-escape or NUL): 400 */
+    HTTP_ROUTE_NO_PATH = 1,    /* no pattern matches the path: 404 */
+    HTTP_ROUTE_BAD_METHOD = 2, /* the path exists with other methods: 405 + allow */
+    HTTP_ROUTE_BAD_PATH = 3,   /* undecodable parameter (bad %-escape or NUL): 400 */
 };
 
 #define HTTP_ALLOW_MAX 64
@@ -32,7 +32,7 @@ struct http_route_match {
     const struct api_route *route;
     const char *params[API_MAX_PARAMS];
     size_t n_params;
-    char allow[HTTP_ALLOW_MAX];  /* "GET, HEAD, PATCH" when result is BAD_METHOD */
+    char allow[HTTP_ALLOW_MAX]; /* "GET, HEAD, PATCH" when result is BAD_METHOD */
 };
 
 struct http_route_table {

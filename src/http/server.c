@@ -44,13 +44,13 @@ struct http_server {
     struct MHD_Daemon *daemon;
     unsigned port;
     bool quiet;
-    const char *web_dir;       /* --web DIR or NULL (embedded page) */
+    const char *web_dir; /* --web DIR or NULL (embedded page) */
     const struct api_ctx *ctx;
     struct http_route_table routes;
     struct http_cors cors;
     struct http_conns *conns;
     atomic_uint in_flight;
-    atomic_bool stopping;   /* set by http_server_stop: new requests get 503 */
+    atomic_bool stopping; /* set by http_server_stop: new requests get 503 */
     struct http_defer_set *defers;
 };
 
@@ -63,18 +63,18 @@ struct request {
     struct api_resp resp;
     const struct api_route *route;
     struct http_upload *upload;
-    struct http_defer *defer;  /* the answer comes from a run (resp.run handed over) */
+    struct http_defer *defer; /* the answer comes from a run (resp.run handed over) */
     struct buf body;
-    char *uri;                 /* raw request target, owned */
-    const char *path;          /* raw path (arena), for routing and the log */
+    char *uri;        /* raw request target, owned */
+    const char *path; /* raw path (arena), for routing and the log */
     int64_t t0;
     enum phase phase;
-    int status;                /* sent status, 0 until queued */
-    bool preflight;            /* OPTIONS: answer with the CORS preflight */
-    bool query_overflow;       /* more than HTTP_QUERY_PAIRS_MAX query pairs: 414 */
-    bool target_too_long;      /* request target over HTTP_TARGET_MAX: 414 */
-    bool deferred;             /* suspended while the database writer runs the handler */
-    atomic_bool write_done;    /* set by the writer thread before it resumes the connection */
+    int status;             /* sent status, 0 until queued */
+    bool preflight;         /* OPTIONS: answer with the CORS preflight */
+    bool query_overflow;    /* more than HTTP_QUERY_PAIRS_MAX query pairs: 414 */
+    bool target_too_long;   /* request target over HTTP_TARGET_MAX: 414 */
+    bool deferred;          /* suspended while the database writer runs the handler */
+    atomic_bool write_done; /* set by the writer thread before it resumes the connection */
     struct MHD_Connection *conn;
     const char *allow;         /* Allow header of a 405 (arena) */
     struct MHD_Response *page; /* a static file's reply (http/static.c), sent at the end */
@@ -289,7 +289,8 @@ static enum MHD_Result send_preflight(struct request *r, struct MHD_Connection *
     MHD_set_response_options(resp, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END);
     MHD_add_response_header(resp, "Content-Length", "0");
     MHD_add_response_header(resp, "Access-Control-Allow-Methods", CORS_METHODS);
-    const char *req_h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+    const char *req_h =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Headers");
     if (req_h)
         MHD_add_response_header(resp, "Access-Control-Allow-Headers", req_h);
     MHD_add_response_header(resp, "Vary", "Access-Control-Request-Headers");
@@ -300,7 +301,7 @@ static enum MHD_Result send_preflight(struct request *r, struct MHD_Connection *
 
 struct query_walk {
     struct request *r;
-    const char *dup;   /* a key given twice */
+    const char *dup; /* a key given twice */
     bool too_many;
 };
 
@@ -360,13 +361,17 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
         return fail_early(r, c, SP_EUNAVAILABLE, NULL, "the server is shutting down");
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
     if (origin && !http_cors_allows(&r->srv->cors, origin))
-        return fail_status_early(r, c, 403, arena_printf(&r->arena,
-            "origin %.200s may not use this server (allowed: SPROUT_CORS_ORIGINS)", origin));
+        return fail_status_early(
+            r, c, 403,
+            arena_printf(&r->arena,
+                         "origin %.200s may not use this server (allowed: SPROUT_CORS_ORIGINS)",
+                         origin));
     if (r->query_overflow)
         return fail_status_early(r, c, 414, "too many query parameters (limit 32)");
     if (r->target_too_long)
         return fail_status_early(r, c, 414, "request target too long (limit 8192 bytes)");
-    const union MHD_ConnectionInfo *hs = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    const union MHD_ConnectionInfo *hs =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     if (hs && hs->header_size > HTTP_HEADERS_MAX)
         return fail_status_early(r, c, 431, "request headers too large (limit 16384 bytes)");
 
@@ -375,10 +380,11 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
         return answer_early(r, c);
     }
     if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) && http_static_owns(r->path)) {
-        r->page_status = http_static_reply(
-            r->srv->web_dir, r->path,
-            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding"),
-            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match"), &r->page);
+        r->page_status =
+            http_static_reply(r->srv->web_dir, r->path,
+                              MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding"),
+                              MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match"),
+                              &r->page);
         if (!r->page)
             return MHD_NO;
         r->phase = PH_DISCARD;
@@ -388,19 +394,18 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
     struct http_route_match m;
     int rc = http_route_find(&r->srv->routes, method, r->path, &r->arena, &m);
     switch (rc) {
-    case HTTP_ROUTE_FOUND:
-        break;
+    case HTTP_ROUTE_FOUND: break;
     case HTTP_ROUTE_BAD_METHOD:
         return fail_early(r, c, SP_EMETHOD, m.allow,
                           arena_printf(&r->arena, "Cannot %s %s", method, r->path));
     case HTTP_ROUTE_BAD_PATH:
         return fail_early(r, c, SP_EINVAL, NULL,
-                          arena_printf(&r->arena, "malformed percent-encoding in path %s", r->path));
+                          arena_printf(&r->arena, "malformed percent-encoding in path %s",
+                                       r->path));
     case HTTP_ROUTE_NO_PATH:
         return fail_early(r, c, SP_ENOTFOUND, NULL,
                           arena_printf(&r->arena, "Cannot %s %s", method, r->path));
-    default:
-        return MHD_NO;
+    default: return MHD_NO;
     }
     r->route = m.route;
     memcpy(r->req.params, m.params, sizeof m.params);
@@ -410,10 +415,12 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *c, const 
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &w);
     if (w.dup)
         return fail_early(r, c, SP_EINVAL, NULL,
-                          arena_printf(&r->arena, "query parameter '%s' given more than once", w.dup));
+                          arena_printf(&r->arena, "query parameter '%s' given more than once",
+                                       w.dup));
     if (w.too_many)
         return fail_early(r, c, SP_EINVAL, NULL,
-                          arena_printf(&r->arena, "too many query parameters (limit %d)", API_MAX_QUERY));
+                          arena_printf(&r->arena, "too many query parameters (limit %d)",
+                                       API_MAX_QUERY));
 
     if (r->route->upload) {
         http_conns_headers_done(c, true);
@@ -436,8 +443,7 @@ static enum MHD_Result answer_deferred(struct request *r, struct MHD_Connection 
 {
     int status = 500;
     switch (http_defer_poll(r->defer, &status, &r->resp.body)) {
-    case HTTP_DEFER_WAIT:
-        return MHD_YES;
+    case HTTP_DEFER_WAIT: return MHD_YES;
     case HTTP_DEFER_JSON:
         r->resp.status = status;
         r->resp.body_is_json = true;
@@ -447,8 +453,7 @@ static enum MHD_Result answer_deferred(struct request *r, struct MHD_Connection 
          * idle timeout restarts at each resume, and the keep-alive comes well within it. */
         return queue(r, c, http_defer_stream_response(r->defer), 200);
     case HTTP_DEFER_GONE:
-    default:
-        return MHD_NO;
+    default: return MHD_NO;
     }
 }
 
@@ -658,17 +663,15 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     errno = 0;
-    s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, s,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                 MHD_OPTION_CONNECTION_LIMIT, HTTP_CONNECTION_LIMIT,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
-                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
-                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, s->conns,
-                                 MHD_OPTION_END);
+    s->daemon =
+        MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, s,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+                         threads, MHD_OPTION_CONNECTION_LIMIT, HTTP_CONNECTION_LIMIT,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+                         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                         511u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, s->conns,
+                         MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
         http_conns_stop(s->conns);

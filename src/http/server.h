@@ -25,19 +25,19 @@
 
 #define HTTP_DEFAULT_HOST "127.0.0.1"
 #define HTTP_DEFAULT_PORT 8000
-#define HTTP_CONNECTION_TIMEOUT_S 60u   /* idle keep-alive connections are closed after this */
+#define HTTP_CONNECTION_TIMEOUT_S 60u /* idle keep-alive connections are closed after this */
 #define HTTP_CONNECTION_LIMIT 4096u
 
 struct http_server_config {
-    const char *host;             /* address or name to bind; NULL = HTTP_DEFAULT_HOST */
-    unsigned port;                /* 0 = any free port (see http_server_port) */
-    unsigned threads;             /* 0 = one per online core (at most 64) */
-    bool quiet;                   /* no request log lines */
-    const char *web_dir;          /* serve the page from this folder first (--web); NULL = embedded */
-    unsigned timeout_s;           /* idle connection timeout; 0 = HTTP_CONNECTION_TIMEOUT_S */
+    const char *host;    /* address or name to bind; NULL = HTTP_DEFAULT_HOST */
+    unsigned port;       /* 0 = any free port (see http_server_port) */
+    unsigned threads;    /* 0 = one per online core (at most 64) */
+    bool quiet;          /* no request log lines */
+    const char *web_dir; /* serve the page from this folder first (--web); NULL = embedded */
+    unsigned timeout_s;  /* idle connection timeout; 0 = HTTP_CONNECTION_TIMEOUT_S */
     const struct api_ctx *ctx;
     const struct http_route_table *routes; /* NULL = api_routes[] */
-    const char *cors_origins;     /* allowed browser origins (http/guard.h); NULL = default */
+    const char *cors_origins;       /* allowed browser origins (http/guard.h); NULL = default */
     struct http_conns_config conns; /* caps and deadlines (http/conns.h); zeros = defaults */
 };
 

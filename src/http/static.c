@@ -18,14 +18,15 @@
 #include "util/embed.h"
 
 #define EMBED_ROOT "build/web"
-#define MAX_FILE (16u << 20)   /* a file in --web DIR larger than this is refused */
+#define MAX_FILE (16u << 20) /* a file in --web DIR larger than this is refused */
 #define PATH_MAX_LEN 512
 
 /* The page's policy: everything from this origin, no inline script or style, no plugins, no
  * framing. (Scripts set element.style through the CSSOM, which style-src does not restrict.) */
-#define CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
-            "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; " \
-            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+#define CSP                                                                                \
+    "default-src 'self'; script-src 'self'; style-src 'self'; "                            \
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; " \
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 static const struct {
     const char *ext;
@@ -78,7 +79,7 @@ static bool map_path(const char *path, char *out, size_t cap)
         if ((unsigned char)*p < 0x20)
             return false;
         if (p[0] == '/' && p[1] == '.')
-            return false;  /* "..", ".git", hidden files */
+            return false; /* "..", ".git", hidden files */
         if (p[0] == '/' && p[1] == '/')
             return false;
     }
@@ -177,7 +178,8 @@ static struct MHD_Response *json_error(const char *msg, const char *path)
     int n = snprintf(body, sizeof body, "{\"error\":\"%s %s\"}", msg, esc);
     if (n < 0 || n >= (int)sizeof body)
         n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", msg);
-    struct MHD_Response *r = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
     if (r)
         MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
     return r;

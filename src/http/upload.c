@@ -20,9 +20,9 @@ struct http_upload {
     struct api_resp *resp;
     void *state;
     struct MHD_PostProcessor *pp;
-    bool begun;         /* ops->begin succeeded: abort() or finish() owes the state */
-    bool finished;      /* finish succeeded: nothing to abort */
-    bool failed;        /* a callback failed (resp is filled) or the body was malformed */
+    bool begun;    /* ops->begin succeeded: abort() or finish() owes the state */
+    bool finished; /* finish succeeded: nothing to abort */
+    bool failed;   /* a callback failed (resp is filled) or the body was malformed */
     bool in_part;
 };
 
@@ -113,7 +113,8 @@ int http_upload_start(struct MHD_Connection *conn, const struct api_upload_ops *
     }
     u->pp = MHD_create_post_processor(conn, UPLOAD_PP_BUFFER, on_field, u);
     if (!u->pp) {
-        rc = api_fail(resp, SP_EINVAL, "malformed multipart/form-data Content-Type (boundary missing or too long)");
+        rc = api_fail(resp, SP_EINVAL,
+                      "malformed multipart/form-data Content-Type (boundary missing or too long)");
         http_upload_free(u);
         return rc;
     }
@@ -145,7 +146,8 @@ int http_upload_finish(struct http_upload *u)
         return SP_EINVAL;
     if (done != MHD_YES) {
         u->failed = true;
-        return api_fail(u->resp, SP_EINVAL, "Unexpected end of form: the multipart body ended before its closing boundary");
+        return api_fail(u->resp, SP_EINVAL,
+                        "Unexpected end of form: the multipart body ended before its closing boundary");
     }
     if (end_part(u) != SP_OK) {
         u->failed = true;

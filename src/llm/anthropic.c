@@ -49,9 +49,11 @@ static json_t *fix_tool_inputs(json_t *msg)
     size_t i;
     json_t *b;
     if (json_is_array(content)) {
-        json_array_foreach(content, i, b) {
+        json_array_foreach(content, i, b)
+        {
             const char *type = json_string_value(json_object_get(b, "type"));
-            if (type && strcmp(type, "tool_use") == 0 && !json_is_object(json_object_get(b, "input")))
+            if (type && strcmp(type, "tool_use") == 0 &&
+                !json_is_object(json_object_get(b, "input")))
                 bad = true;
         }
     }
@@ -60,7 +62,8 @@ static json_t *fix_tool_inputs(json_t *msg)
     json_t *out = json_copy(msg), *blocks = json_array();
     if (!out || !blocks)
         goto fail;
-    json_array_foreach(content, i, b) {
+    json_array_foreach(content, i, b)
+    {
         const char *type = json_string_value(json_object_get(b, "type"));
         if (type && strcmp(type, "tool_use") == 0 && !json_is_object(json_object_get(b, "input"))) {
             json_t *fixed = json_copy(b);
@@ -115,7 +118,8 @@ int llm_anthropic_build(const struct llm_request *req, struct buf *out, struct s
     }
     size_t n = json_array_size(req->messages), i;
     json_t *m;
-    json_array_foreach(req->messages, i, m) {
+    json_array_foreach(req->messages, i, m)
+    {
         json_t *fixed = fix_tool_inputs(m);
         if (fixed && req->n_tools && i + 1 == n) {
             json_t *marked = with_cache_mark(fixed);
@@ -165,7 +169,8 @@ int llm_anthropic_parse(const char *body, size_t len, struct llm_reply *out, str
     }
     size_t i;
     json_t *b;
-    json_array_foreach(content, i, b) {
+    json_array_foreach(content, i, b)
+    {
         if (!json_is_object(b) || !json_is_string(json_object_get(b, "type"))) {
             int rc = sp_error_set(err, SP_EUPSTREAM, "model reply has a malformed content block");
             json_decref(root);

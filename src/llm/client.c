@@ -18,8 +18,8 @@
  * own curl handles. curl_global_init runs in llm_client_new (start-up, before threads).
  */
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,12 +240,12 @@ static bool sleep_ms(long ms, const atomic_bool *cancel)
 /* ---- one HTTP attempt ---- */
 
 struct attempt {
-    long status;                /* 0: no HTTP reply */
+    long status; /* 0: no HTTP reply */
     CURLcode cc;
-    bool aborted;               /* cancelled */
+    bool aborted; /* cancelled */
     struct buf body;
-    long retry_after_ms;        /* -1: none */
-    int should_retry;           /* -1 unset, 0 false, 1 true */
+    long retry_after_ms; /* -1: none */
+    int should_retry;    /* -1 unset, 0 false, 1 true */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -408,7 +408,13 @@ static struct curl_slist *make_headers(const struct llm_client *c)
 {
     struct curl_slist *h = NULL, *t;
     struct buf line = BUF_INIT(0);
-#define ADD(s) do { t = curl_slist_append(h, (s)); if (!t) goto fail; h = t; } while (0)
+#define ADD(s)                         \
+    do {                               \
+        t = curl_slist_append(h, (s)); \
+        if (!t)                        \
+            goto fail;                 \
+        h = t;                         \
+    } while (0)
     ADD("content-type: application/json");
     ADD("accept: application/json");
     ADD("expect:"); /* no 100-continue round trip for large bodies */
@@ -472,8 +478,8 @@ static void log_call(const struct llm_client *c, const char *model, long status,
                      "llm %s %.100s %ld in=%ld out=%ld cache_read=%ld cache_write=%ld "
                      "attempts=%d %.2fms\n",
                      c->provider == LLM_OPENAI ? "openai" : "anthropic", model, status,
-                     u->input_tokens, u->output_tokens, u->cache_read_tokens,
-                     u->cache_write_tokens, attempts, ms);
+                     u->input_tokens, u->output_tokens, u->cache_read_tokens, u->cache_write_tokens,
+                     attempts, ms);
     else
         n = snprintf(line, sizeof line, "llm %s %.100s %ld %s attempts=%d %.2fms\n",
                      c->provider == LLM_OPENAI ? "openai" : "anthropic", model, status,
@@ -561,8 +567,8 @@ int llm_call(const struct llm_client *c, const struct llm_request *req, struct l
             break;
         long wait = a.retry_after_ms >= 0 && a.retry_after_ms <= LLM_RETRY_AFTER_CAP_MS
                         ? a.retry_after_ms
-                        : a.retry_after_ms > LLM_RETRY_AFTER_CAP_MS ? LLM_RETRY_AFTER_CAP_MS
-                                                                     : backoff_ms(c, used, rate);
+                    : a.retry_after_ms > LLM_RETRY_AFTER_CAP_MS ? LLM_RETRY_AFTER_CAP_MS
+                                                                : backoff_ms(c, used, rate);
         if (!sleep_ms(wait, cancel)) {
             rc = sp_error_set(err, SP_EABORT, "cancelled");
             break;

@@ -40,18 +40,18 @@ enum llm_provider { LLM_ANTHROPIC = 0, LLM_OPENAI = 1 };
 
 struct llm_config {
     enum llm_provider provider;
-    const char *base_url;       /* default https://api.anthropic.com or https://api.openai.com/v1 */
-    const char *api_key;        /* x-api-key (Anthropic) / Bearer (OpenAI); may be NULL */
-    const char *auth_token;     /* ANTHROPIC_AUTH_TOKEN: Authorization: Bearer */
-    const char *model;          /* CLAUDE_MODEL (trimmed; default claude-haiku-4-5-20251001) */
-    const char *model_small;    /* CLAUDE_MODEL_SMALL (default: model) */
-    long timeout_ms;            /* per HTTP request; default 600000 */
-    long connect_timeout_ms;    /* default 10000 */
-    int max_attempts;           /* per call on 5xx/529/408/409/connection errors, default 3 */
-    int rate_limit_attempts;    /* per call on 429, default 4 */
-    long backoff_base_ms;       /* first retry delay, default 500 (doubling, cap 8000, jitter;
+    const char *base_url;    /* default https://api.anthropic.com or https://api.openai.com/v1 */
+    const char *api_key;     /* x-api-key (Anthropic) / Bearer (OpenAI); may be NULL */
+    const char *auth_token;  /* ANTHROPIC_AUTH_TOKEN: Authorization: Bearer */
+    const char *model;       /* CLAUDE_MODEL (trimmed; default claude-haiku-4-5-20251001) */
+    const char *model_small; /* CLAUDE_MODEL_SMALL (default: model) */
+    long timeout_ms;         /* per HTTP request; default 600000 */
+    long connect_timeout_ms; /* default 10000 */
+    int max_attempts;        /* per call on 5xx/529/408/409/connection errors, default 3 */
+    int rate_limit_attempts; /* per call on 429, default 4 */
+    long backoff_base_ms;    /* first retry delay, default 500 (doubling, cap 8000, jitter;
                                  * x 4 on 429 without retry-after: 2 s, 4 s, 8 s) */
-    bool log_usage;             /* write one log line per call with tokens (cli: unless --quiet) */
+    bool log_usage;          /* write one log line per call with tokens (cli: unless --quiet) */
 };
 
 struct llm_client;
@@ -79,21 +79,21 @@ int llm_usage_json(struct buf *out, const struct llm_usage *u);
 struct llm_tool {
     const char *name;
     const char *description;
-    const char *input_schema;   /* JSON text of the schema object (static) */
+    const char *input_schema; /* JSON text of the schema object (static) */
 };
 
 struct llm_request {
     const char *model;
     int max_tokens;
-    const char *system;         /* NULL: single-shot call without system prompt */
+    const char *system; /* NULL: single-shot call without system prompt */
     const struct llm_tool *tools;
     size_t n_tools;
-    json_t *messages;           /* borrowed; canonical shape */
+    json_t *messages; /* borrowed; canonical shape */
 };
 
 struct llm_reply {
-    json_t *content;            /* new reference: array of canonical blocks (text, tool_use) */
-    char *stop_reason;          /* malloc'd; "end_turn", "tool_use", "max_tokens", ... */
+    json_t *content;   /* new reference: array of canonical blocks (text, tool_use) */
+    char *stop_reason; /* malloc'd; "end_turn", "tool_use", "max_tokens", ... */
     struct llm_usage usage;
 };
 void llm_reply_clear(struct llm_reply *r);
@@ -109,9 +109,9 @@ int llm_call(const struct llm_client *c, const struct llm_request *req, struct l
  * block, fenced ```json block unwrapped, parsed (any JSON value). *out is new. model NULL: the
  * main model. usage (may be NULL) gets this call's usage ADDED. SP_EUPSTREAM "No text response
  * from Claude" / "Claude reply is not JSON: ..." */
-int llm_call_json(const struct llm_client *c, const char *model, int max_tokens,
-                  const char *prompt, json_t **out, struct llm_usage *usage,
-                  const atomic_bool *cancel, struct sp_error *err);
+int llm_call_json(const struct llm_client *c, const char *model, int max_tokens, const char *prompt,
+                  json_t **out, struct llm_usage *usage, const atomic_bool *cancel,
+                  struct sp_error *err);
 
 /* ---- the tool loop (spec §3) ---- */
 
@@ -122,27 +122,27 @@ typedef int (*llm_tool_exec_fn)(void *ctx, const char *name, json_t *input, stru
                                 struct sp_error *err);
 
 struct llm_loop_hooks {
-    void *ctx;                  /* passed to every hook and executor */
+    void *ctx; /* passed to every hook and executor */
     llm_tool_exec_fn exec;
-    void (*on_text)(void *ctx, const char *text);                       /* non-blank text blocks */
+    void (*on_text)(void *ctx, const char *text); /* non-blank text blocks */
     void (*on_tool_call)(void *ctx, const char *name, json_t *input);
     void (*on_tool_result)(void *ctx, const char *name, const char *result);
 };
 
 struct llm_loop {
     const char *model;
-    int max_tokens;             /* 4096 */
+    int max_tokens; /* 4096 */
     const char *system;
     const struct llm_tool *tools;
     size_t n_tools;
     int max_iterations;
-    json_t *messages;           /* borrowed, in/out: the conversation, appended to */
+    json_t *messages; /* borrowed, in/out: the conversation, appended to */
 };
 
 struct llm_loop_result {
-    char *final_text;           /* malloc'd, never NULL after SP_OK ("" when none) */
-    json_t *tool_calls;         /* new: [{"name","input","result"}] in call order */
-    struct llm_usage usage;     /* summed over the run's calls */
+    char *final_text;       /* malloc'd, never NULL after SP_OK ("" when none) */
+    json_t *tool_calls;     /* new: [{"name","input","result"}] in call order */
+    struct llm_usage usage; /* summed over the run's calls */
 };
 void llm_loop_result_clear(struct llm_loop_result *r);
 

@@ -10,10 +10,10 @@
 
 struct llm_client {
     enum llm_provider provider;
-    char *base_url;         /* without trailing '/' */
-    char *url;              /* the endpoint: <base>/v1/messages or <base>/chat/completions */
-    char *api_key;          /* NULL or non-empty */
-    char *auth_token;       /* NULL or non-empty */
+    char *base_url;   /* without trailing '/' */
+    char *url;        /* the endpoint: <base>/v1/messages or <base>/chat/completions */
+    char *api_key;    /* NULL or non-empty */
+    char *auth_token; /* NULL or non-empty */
     char *model;
     char *model_small;
     long timeout_ms;

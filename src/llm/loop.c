@@ -45,7 +45,8 @@ static char *first_text(json_t *content)
 {
     size_t i;
     json_t *b;
-    json_array_foreach(content, i, b) {
+    json_array_foreach(content, i, b)
+    {
         if (strcmp(btype(b), "text") == 0) {
             const char *t = json_string_value(json_object_get(b, "text"));
             return strdup(t ? t : "");
@@ -113,9 +114,12 @@ int llm_run_loop(const struct llm_client *c, const struct llm_loop *loop,
     if (!out->tool_calls)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     int max_iter = loop->max_iterations > 0 ? loop->max_iterations : 15;
-    struct llm_request req = { .model = loop->model, .max_tokens = loop->max_tokens > 0 ? loop->max_tokens : 4096,
-                               .system = loop->system, .tools = loop->tools,
-                               .n_tools = loop->n_tools, .messages = loop->messages };
+    struct llm_request req = { .model = loop->model,
+                               .max_tokens = loop->max_tokens > 0 ? loop->max_tokens : 4096,
+                               .system = loop->system,
+                               .tools = loop->tools,
+                               .n_tools = loop->n_tools,
+                               .messages = loop->messages };
     json_t *last_assistant = NULL; /* borrowed from the conversation */
     struct buf result = BUF_INIT(0);
     int rc = SP_OK;
@@ -131,7 +135,8 @@ int llm_run_loop(const struct llm_client *c, const struct llm_loop *loop,
         llm_usage_add(&out->usage, &reply.usage);
         size_t i, n_tools = 0;
         json_t *b;
-        json_array_foreach(reply.content, i, b) {
+        json_array_foreach(reply.content, i, b)
+        {
             const char *t = btype(b);
             if (strcmp(t, "text") == 0) {
                 const char *text = json_string_value(json_object_get(b, "text"));
@@ -157,7 +162,8 @@ int llm_run_loop(const struct llm_client *c, const struct llm_loop *loop,
             break;
         }
         last_assistant = amsg;
-        json_array_foreach(reply.content, i, b) {
+        json_array_foreach(reply.content, i, b)
+        {
             if (strcmp(btype(b), "tool_use") != 0)
                 continue;
             if (cancel && atomic_load(cancel)) {
@@ -198,8 +204,8 @@ int llm_run_loop(const struct llm_client *c, const struct llm_loop *loop,
     }
     if (rc == SP_OK) {
         /* budget exhausted: the last assistant message's first text */
-        out->final_text = first_text(last_assistant ? json_object_get(last_assistant, "content")
-                                                    : NULL);
+        out->final_text =
+            first_text(last_assistant ? json_object_get(last_assistant, "content") : NULL);
         if (!out->final_text)
             rc = sp_error_set(err, SP_ENOMEM, "out of memory");
     }

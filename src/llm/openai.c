@@ -52,7 +52,8 @@ static int result_text(json_t *content, struct buf *out)
         return buf_puts(out, json_string_value(content));
     size_t i;
     json_t *b;
-    json_array_foreach(content, i, b) {
+    json_array_foreach(content, i, b)
+    {
         if (strcmp(block_type(b), "text") == 0 && buf_puts(out, jstr(b, "text")))
             return SP_ENOMEM;
     }
@@ -71,9 +72,9 @@ static json_t *image_part(json_t *b)
         const char *data = json_string_value(json_object_get(src, "data"));
         buf_printf(&url, "data:%s;base64,%s", mt ? mt : "image/png", data ? data : "");
     }
-    json_t *part = url.data ? json_pack("{s:s, s:{s:s}}", "type", "image_url", "image_url", "url",
-                                        url.data)
-                            : NULL;
+    json_t *part =
+        url.data ? json_pack("{s:s, s:{s:s}}", "type", "image_url", "image_url", "url", url.data)
+                 : NULL;
     buf_release(&url);
     return part;
 }
@@ -85,7 +86,8 @@ static int add_user(json_t *msgs, json_t *content)
     size_t i;
     json_t *b;
     bool image = false, other = false;
-    json_array_foreach(content, i, b) {
+    json_array_foreach(content, i, b)
+    {
         const char *t = block_type(b);
         if (strcmp(t, "tool_result") == 0) {
             struct buf text = BUF_INIT(0);
@@ -110,7 +112,8 @@ static int add_user(json_t *msgs, json_t *content)
         json_t *parts = json_array();
         if (!parts)
             return -1;
-        json_array_foreach(content, i, b) {
+        json_array_foreach(content, i, b)
+        {
             const char *t = block_type(b);
             json_t *p = NULL;
             if (strcmp(t, "text") == 0)
@@ -127,7 +130,8 @@ static int add_user(json_t *msgs, json_t *content)
         msg = json_pack("{s:s, s:o}", "role", "user", "content", parts);
     } else {
         struct buf text = BUF_INIT(0);
-        json_array_foreach(content, i, b) {
+        json_array_foreach(content, i, b)
+        {
             if (strcmp(block_type(b), "text") != 0)
                 continue;
             if (text.len)
@@ -149,7 +153,8 @@ static int add_assistant(json_t *msgs, json_t *content)
     size_t i;
     json_t *b;
     bool any_text = false;
-    json_array_foreach(content, i, b) {
+    json_array_foreach(content, i, b)
+    {
         const char *t = block_type(b);
         if (strcmp(t, "text") == 0) {
             any_text = true;
@@ -157,14 +162,14 @@ static int add_assistant(json_t *msgs, json_t *content)
         } else if (strcmp(t, "tool_use") == 0) {
             json_t *input = json_object_get(b, "input");
             char *args = json_is_string(input) ? strdup(json_string_value(input))
-                         : input ? json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY)
-                                 : strdup("{}");
+                         : input               ? json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY)
+                                               : strdup("{}");
             const char *id = json_string_value(json_object_get(b, "id"));
             const char *name = json_string_value(json_object_get(b, "name"));
-            json_t *call = args ? json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", id ? id : "", "type",
-                                            "function", "function", "name", name ? name : "",
-                                            "arguments", args)
-                                : NULL;
+            json_t *call =
+                args ? json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", id ? id : "", "type", "function",
+                                 "function", "name", name ? name : "", "arguments", args)
+                     : NULL;
             free(args);
             if (!call || json_array_append_new(calls, call)) {
                 buf_release(&text);
@@ -195,9 +200,8 @@ int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_e
     json_t *msgs = json_array();
     if (!root || !msgs || json_object_set(root, "messages", msgs))
         goto oom;
-    if (req->system &&
-        json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "system", "content",
-                                              req->system)))
+    if (req->system && json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "system",
+                                                             "content", req->system)))
         goto oom;
     if (req->n_tools) {
         json_t *tools = json_array();
@@ -220,7 +224,8 @@ int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_e
     }
     size_t i;
     json_t *m;
-    json_array_foreach(req->messages, i, m) {
+    json_array_foreach(req->messages, i, m)
+    {
         const char *role = json_string_value(json_object_get(m, "role"));
         json_t *content = json_object_get(m, "content");
         int rc;
@@ -297,7 +302,8 @@ int llm_openai_parse(const char *body, size_t len, struct llm_reply *out, struct
     } else if (json_is_array(content)) {
         size_t i;
         json_t *p;
-        json_array_foreach(content, i, p) {
+        json_array_foreach(content, i, p)
+        {
             json_t *t = json_object_get(p, "text");
             if (json_is_string(t) &&
                 json_array_append_new(blocks, json_pack("{s:s, s:O}", "type", "text", "text", t)))
@@ -307,7 +313,8 @@ int llm_openai_parse(const char *body, size_t len, struct llm_reply *out, struct
     json_t *calls = json_object_get(msg, "tool_calls");
     size_t i, ncalls = 0;
     json_t *call;
-    json_array_foreach(calls, i, call) {
+    json_array_foreach(calls, i, call)
+    {
         json_t *fn = json_object_get(call, "function");
         const char *name = json_string_value(json_object_get(fn, "name"));
         const char *id = json_string_value(json_object_get(call, "id"));
@@ -325,11 +332,12 @@ int llm_openai_parse(const char *body, size_t len, struct llm_reply *out, struct
         ncalls++;
     }
     const char *finish = json_string_value(json_object_get(choice, "finish_reason"));
-    const char *stop = ncalls ? "tool_use"
+    const char *stop = ncalls                                   ? "tool_use"
                        : !finish || strcmp(finish, "stop") == 0 ? "end_turn"
-                       : strcmp(finish, "length") == 0 ? "max_tokens"
-                       : strcmp(finish, "content_filter") == 0 ? "refusal"
-                       : strcmp(finish, "tool_calls") == 0 ? "end_turn" : finish;
+                       : strcmp(finish, "length") == 0          ? "max_tokens"
+                       : strcmp(finish, "content_filter") == 0  ? "refusal"
+                       : strcmp(finish, "tool_calls") == 0      ? "end_turn"
+                                                                : finish;
     out->stop_reason = strdup(stop);
     if (!out->stop_reason)
         goto oom;

@@ -47,9 +47,9 @@ int llm_extract_json(const char *text, json_t **out, struct sp_error *err)
     return SP_OK;
 }
 
-int llm_call_json(const struct llm_client *c, const char *model, int max_tokens,
-                  const char *prompt, json_t **out, struct llm_usage *usage,
-                  const atomic_bool *cancel, struct sp_error *err)
+int llm_call_json(const struct llm_client *c, const char *model, int max_tokens, const char *prompt,
+                  json_t **out, struct llm_usage *usage, const atomic_bool *cancel,
+                  struct sp_error *err)
 {
     *out = NULL;
     json_t *msgs = json_pack("[{s:s, s:s}]", "role", "user", "content", prompt ? prompt : "");
@@ -66,7 +66,8 @@ int llm_call_json(const struct llm_client *c, const char *model, int max_tokens,
     const char *text = NULL;
     size_t i;
     json_t *b;
-    json_array_foreach(reply.content, i, b) {
+    json_array_foreach(reply.content, i, b)
+    {
         const char *type = json_string_value(json_object_get(b, "type"));
         if (type && strcmp(type, "text") == 0) {
             text = json_string_value(json_object_get(b, "text"));

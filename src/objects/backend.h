@@ -9,8 +9,8 @@
 #include "objects/objstore.h"
 
 struct objstore_ops {
-    int (*put_file)(void *impl, const char *key, const char *local_path,
-                    const char *content_type, struct sp_error *err);
+    int (*put_file)(void *impl, const char *key, const char *local_path, const char *content_type,
+                    struct sp_error *err);
     int (*del)(void *impl, const char *key, struct sp_error *err);
     /* May be NULL (the store cannot list its objects): see objstore_sweep(). */
     int (*sweep)(void *impl, bool (*keep)(void *cls, const char *key), void *cls, long grace_s,

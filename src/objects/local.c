@@ -81,8 +81,8 @@ static void fsync_dir(const char *dir)
     }
 }
 
-static int local_put(void *impl, const char *key, const char *local_path,
-                     const char *content_type, struct sp_error *err)
+static int local_put(void *impl, const char *key, const char *local_path, const char *content_type,
+                     struct sp_error *err)
 {
     (void)content_type; /* a folder has no place for it; the row keeps the MIME type */
     struct local_store *ls = impl;
@@ -94,7 +94,8 @@ static int local_put(void *impl, const char *key, const char *local_path,
     char *slash = strrchr(dir, '/');
     *slash = '\0';
     if (mkdir_p(dir, 0700) != 0)
-        return sp_error_set(err, sp_errno_code(errno), "create folder %s: %s", dir, strerror(errno));
+        return sp_error_set(err, sp_errno_code(errno), "create folder %s: %s", dir,
+                            strerror(errno));
     if (snprintf(tmp, sizeof tmp, "%s/.put-XXXXXX", dir) >= (int)sizeof tmp)
         return sp_error_set(err, SP_EINVAL, "object path too long for key %s", key);
 
@@ -104,7 +105,8 @@ static int local_put(void *impl, const char *key, const char *local_path,
         return sp_error_set(err, sp_errno_code(errno), "open %s: %s", local_path, strerror(errno));
     out = mkostemp(tmp, O_CLOEXEC);
     if (out < 0) {
-        rc = sp_error_set(err, sp_errno_code(errno), "create a file in %s: %s", dir, strerror(errno));
+        rc = sp_error_set(err, sp_errno_code(errno), "create a file in %s: %s", dir,
+                          strerror(errno));
         close(in);
         return rc;
     }
@@ -154,7 +156,9 @@ static int local_sweep(void *impl, bool (*keep)(void *cls, const char *key), voi
         return sp_error_set(err, SP_EINVAL, "storage folder path too long");
     DIR *d = opendir(dir);
     if (!d)
-        return errno == ENOENT ? SP_OK : sp_error_set(err, sp_errno_code(errno), "open %s: %s", dir, strerror(errno));
+        return errno == ENOENT
+                   ? SP_OK
+                   : sp_error_set(err, sp_errno_code(errno), "open %s: %s", dir, strerror(errno));
     time_t now = time(NULL);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -176,8 +180,9 @@ static int local_sweep(void *impl, bool (*keep)(void *cls, const char *key), voi
     return SP_OK;
 }
 
-static const struct objstore_ops local_ops = { .put_file = local_put, .del = local_del,
-                                               .sweep = local_sweep, .close = local_close };
+static const struct objstore_ops local_ops = {
+    .put_file = local_put, .del = local_del, .sweep = local_sweep, .close = local_close
+};
 
 int objstore_local_init(struct objstore *s, const char *root, struct sp_error *err)
 {
@@ -188,7 +193,7 @@ int objstore_local_init(struct objstore *s, const char *root, struct sp_error *e
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     size_t n = strlen(root);
     while (n > 1 && root[n - 1] == '/')
-        n--;                                  /* "uploads/" -> "uploads" */
+        n--; /* "uploads/" -> "uploads" */
     if (n >= sizeof ls->root) {
         free(ls);
         return sp_error_set(err, SP_EINVAL, "STORAGE_DIR is too long");

@@ -27,9 +27,9 @@ bool objstore_key_is_safe(const char *key)
         if (c == '/' || c == '\0') {
             size_t len = (size_t)(key + i - seg);
             if (len == 0)
-                return false;                       /* "a//b", trailing "/" */
+                return false; /* "a//b", trailing "/" */
             if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
-                return false;                       /* "." and ".." segments */
+                return false; /* "." and ".." segments */
             seg = key + i + 1;
             continue;
         }
@@ -41,8 +41,7 @@ bool objstore_key_is_safe(const char *key)
     return true;
 }
 
-static int open_s3(struct objstore *s, const struct objstore_s3_config *given,
-                   struct sp_error *err)
+static int open_s3(struct objstore *s, const struct objstore_s3_config *given, struct sp_error *err)
 {
     struct objstore_s3_config cfg = *given;
     if (!cfg.region)

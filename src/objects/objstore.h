@@ -22,27 +22,28 @@ struct objstore;
  * defaults named here. */
 struct objstore_s3_config {
     const char *bucket;
-    const char *region;         /* default us-east-1 */
+    const char *region; /* default us-east-1 */
     const char *access_key;
     const char *secret_key;
-    const char *session_token;  /* may be NULL */
-    const char *endpoint;       /* NULL: AWS virtual-host style; else path style */
-    long connect_timeout_ms;    /* default 5000 */
-    long timeout_ms;            /* default 60000 */
-    int attempts;               /* default 3 */
+    const char *session_token; /* may be NULL */
+    const char *endpoint;      /* NULL: AWS virtual-host style; else path style */
+    long connect_timeout_ms;   /* default 5000 */
+    long timeout_ms;           /* default 60000 */
+    int attempts;              /* default 3 */
 };
 
 /* Which store, configured by the caller (no environment reads below cli/). */
 struct objstore_config {
-    const char *db_path;        /* the local folder defaults to "uploads" beside the database */
-    const char *storage_dir;    /* the local folder (STORAGE_DIR), or NULL for the default */
+    const char *db_path;          /* the local folder defaults to "uploads" beside the database */
+    const char *storage_dir;      /* the local folder (STORAGE_DIR), or NULL for the default */
     struct objstore_s3_config s3; /* used when s3.bucket is set (AWS_S3_BUCKET) */
 };
 
 /* Choose and configure the store: S3 when cfg->s3.bucket is set, else the local folder. */
 int objstore_open(const struct objstore_config *cfg, struct objstore **out, struct sp_error *err);
-void objstore_close(struct objstore *s);                 /* NULL-safe */
-const char *objstore_describe(const struct objstore *s); /* "local folder ./uploads" / "S3 bucket b" */
+void objstore_close(struct objstore *s); /* NULL-safe */
+const char *
+objstore_describe(const struct objstore *s); /* "local folder ./uploads" / "S3 bucket b" */
 /* Store the file at local_path under key. */
 int objstore_put_file(struct objstore *s, const char *key, const char *local_path,
                       const char *content_type, struct sp_error *err);

@@ -100,10 +100,8 @@ static bool retryable_curl(CURLcode c)
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-        return true;
-    default:
-        return false;
+    case CURLE_SSL_CONNECT_ERROR: return true;
+    default: return false;
     }
 }
 
@@ -116,9 +114,9 @@ static void backoff(int attempt)
 }
 
 /* One request with retries. file/size only for PUT. */
-static int s3_request(const struct s3_store *s3, const char *method, const char *key,
-                      FILE *file, curl_off_t size, const char *content_type,
-                      const char *sha_hex, struct sp_error *err)
+static int s3_request(const struct s3_store *s3, const char *method, const char *key, FILE *file,
+                      curl_off_t size, const char *content_type, const char *sha_hex,
+                      struct sp_error *err)
 {
     struct buf url = BUF_INIT(0), body = BUF_INIT(S3_BODY_MAX), hdr = BUF_INIT(0);
     struct curl_slist *headers = NULL, *tmp;
@@ -134,7 +132,8 @@ static int s3_request(const struct s3_store *s3, const char *method, const char 
     }
     buf_reset(&hdr);
     buf_printf(&hdr, "x-amz-content-sha256: %s",
-               sha_hex ? sha_hex : "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+               sha_hex ? sha_hex
+                       : "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     if (!(tmp = curl_slist_append(headers, buf_cstr(&hdr))))
         goto done;
     headers = tmp;
@@ -217,8 +216,8 @@ done:
     return rc;
 }
 
-static int s3_put(void *impl, const char *key, const char *local_path,
-                  const char *content_type, struct sp_error *err)
+static int s3_put(void *impl, const char *key, const char *local_path, const char *content_type,
+                  struct sp_error *err)
 {
     const struct s3_store *s3 = impl;
     FILE *f = fopen(local_path, "rb");
@@ -273,13 +272,13 @@ static bool bucket_name_ok(const char *b)
     return true;
 }
 
-int objstore_s3_init(struct objstore *s, const struct objstore_s3_config *cfg,
-                     struct sp_error *err)
+int objstore_s3_init(struct objstore *s, const struct objstore_s3_config *cfg, struct sp_error *err)
 {
     if (!bucket_name_ok(cfg->bucket))
         return sp_error_set(err, SP_EINVAL,
                             "AWS_S3_BUCKET \"%s\" is not a valid bucket name "
-                            "(3-63 characters: a-z, 0-9, '-', '.')", cfg->bucket);
+                            "(3-63 characters: a-z, 0-9, '-', '.')",
+                            cfg->bucket);
     for (const char *r = cfg->region; *r; r++)
         if (!((*r >= 'a' && *r <= 'z') || (*r >= '0' && *r <= '9') || *r == '-'))
             return sp_error_set(err, SP_EINVAL, "AWS_REGION \"%s\" is not a region name",

@@ -26,48 +26,48 @@
 
 struct run_reader {
     struct run *run;
-    size_t pos;                 /* bytes of the log already read */
+    size_t pos; /* bytes of the log already read */
     void (*fn)(void *arg);
     void *arg;
-    unsigned waking;            /* wake-up calls in progress */
+    unsigned waking; /* wake-up calls in progress */
     struct run_reader *next;
 };
 
 struct run {
     pthread_mutex_t mu;
-    pthread_cond_t cv;          /* a reader's waking count dropped to 0 */
+    pthread_cond_t cv; /* a reader's waking count dropped to 0 */
     unsigned refs;
     unsigned n_readers;
     struct run_reader *readers;
     enum run_state state;
-    int status;                 /* RUN_JSON */
-    struct buf log;             /* the JSON body, or the stream from its first byte */
-    bool done;                  /* the producer finished */
+    int status;     /* RUN_JSON */
+    struct buf log; /* the JSON body, or the stream from its first byte */
+    bool done;      /* the producer finished */
     atomic_bool cancel;
-    int64_t last_us;            /* monotonic time of the last append */
-    run_job_fn job;             /* NULL for run_create() runs */
+    int64_t last_us; /* monotonic time of the last append */
+    run_job_fn job;  /* NULL for run_create() runs */
     void *arg;
     void (*arg_free)(void *);
     char *key;
     /* under g.mu */
-    bool listed;                /* in g.active */
+    bool listed; /* in g.active */
     struct run *prev_active, *next_active;
     struct run *next_queued;
 };
 
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t work;        /* queue not empty, or stopping */
-    pthread_cond_t idle;        /* a job returned */
-    pthread_cond_t tick;        /* wakes the timer early (stop) */
+    pthread_cond_t work; /* queue not empty, or stopping */
+    pthread_cond_t idle; /* a job returned */
+    pthread_cond_t tick; /* wakes the timer early (stop) */
     bool up, stopping;
-    bool abandoned;             /* a shutdown left jobs running: no new pool */
+    bool abandoned; /* a shutdown left jobs running: no new pool */
     pthread_t *threads;
     unsigned n_threads;
     pthread_t timer;
     struct run *q_head, *q_tail;
     unsigned queued, queue_max, busy;
-    struct run *active;         /* runs not finished and not cancelled-by-detach */
+    struct run *active; /* runs not finished and not cancelled-by-detach */
     unsigned n_active;
     unsigned keepalive_ms;
 } g = { .mu = PTHREAD_MUTEX_INITIALIZER };
@@ -396,7 +396,8 @@ int run_start(const char *key, run_job_fn job, void *arg, void (*arg_free)(void 
     if (g.queued >= g.queue_max) {
         unsigned q = g.queued;
         pthread_mutex_unlock(&g.mu);
-        rc = sp_error_set(err, SP_ETOOBIG, "too many agent runs at once (%u waiting); try again later", q);
+        rc = sp_error_set(err, SP_ETOOBIG,
+                          "too many agent runs at once (%u waiting); try again later", q);
         goto fail;
     }
     r = run_alloc();
@@ -554,8 +555,8 @@ int runs_init(unsigned workers, unsigned queue_max, struct sp_error *err)
     if (workers < 1 || workers > 64)
         return sp_error_set(err, SP_EINVAL, "agent workers must be 1 to 64, not %u", workers);
     if (queue_max < 1 || queue_max > 100000)
-        return sp_error_set(err, SP_EINVAL, "the agent run queue must hold 1 to 100000 runs, not %u",
-                            queue_max);
+        return sp_error_set(err, SP_EINVAL,
+                            "the agent run queue must hold 1 to 100000 runs, not %u", queue_max);
     pthread_mutex_lock(&g.mu);
     if (g.up || g.threads || g.abandoned) {
         pthread_mutex_unlock(&g.mu);

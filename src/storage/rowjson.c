@@ -19,7 +19,12 @@
 #include "util/err.h"
 #include "util/jsonw.h"
 
-#define RJ_TRY(expr) do { int rc_ = (expr); if (rc_ != SP_OK) return rc_; } while (0)
+#define RJ_TRY(expr)      \
+    do {                  \
+        int rc_ = (expr); \
+        if (rc_ != SP_OK) \
+            return rc_;   \
+    } while (0)
 
 /* drizzle's boolean mode: Number(value) === 1. */
 static bool is_true(struct dbi_stmt *st, int i, enum dbi_type type)

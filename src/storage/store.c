@@ -226,8 +226,8 @@ static void check_cols(struct dbi_stmt *st, const struct model_table *t, const i
 #endif
 }
 
-int store_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
-                   const int *cols, size_t n_cols, struct buf *out, struct sp_error *err)
+int store_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t, const int *cols,
+                   size_t n_cols, struct buf *out, struct sp_error *err)
 {
     check_cols(st, t, cols, n_cols);
     size_t len0 = out->len;
@@ -290,9 +290,8 @@ int store_list(struct db *db, const char *sql, const struct model_table *t,
     return rc == SP_OK ? store_list_json(db, st, t, NULL, 0, out, err) : rc;
 }
 
-int store_get(struct db *db, const char *sql, const struct model_table *t,
-              const char *const *texts, size_t n, const char *not_found, struct buf *out,
-              struct sp_error *err)
+int store_get(struct db *db, const char *sql, const struct model_table *t, const char *const *texts,
+              size_t n, const char *not_found, struct buf *out, struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = store_stmt_texts(db, sql, texts, n, &st, err);
@@ -317,8 +316,8 @@ int store_write(struct db *db, const char *sql, const char *const *texts, size_t
     return rc;
 }
 
-int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n,
-                 bool *exists, struct sp_error *err)
+int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n, bool *exists,
+                 struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = store_stmt_texts(db, sql, texts, n, &st, err);
@@ -420,9 +419,8 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
     return rc;
 }
 
-int store_insert(struct db *db, const char *sql, const struct model_table *t,
-                 struct store_row *row, const char *path_col, const char *path_msg,
-                 struct buf *out, struct sp_error *err)
+int store_insert(struct db *db, const char *sql, const struct model_table *t, struct store_row *row,
+                 const char *path_col, const char *path_msg, struct buf *out, struct sp_error *err)
 {
     bool own = !dbi_in_txn(db);
     if (own)

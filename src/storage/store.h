@@ -24,10 +24,10 @@ enum store_vkind { STORE_V_ABSENT = 0, STORE_V_NULL, STORE_V_TEXT, STORE_V_INT, 
 
 struct store_value {
     enum store_vkind kind;
-    const char *text;   /* STORE_V_TEXT: borrowed bytes */
+    const char *text; /* STORE_V_TEXT: borrowed bytes */
     size_t len;
-    int64_t i;          /* STORE_V_INT */
-    double d;           /* STORE_V_REAL */
+    int64_t i; /* STORE_V_INT */
+    double d;  /* STORE_V_REAL */
 };
 
 /* A row's values: v[k] is the value of table column k; all ABSENT when zero-initialised. */

@@ -24,8 +24,8 @@ static const char SQL_CREATE[] =
     "INSERT INTO assessments (id, user_id, target_node_id, type, title) "
     "VALUES (:id, :user_id, :target_node_id, :type, :title) RETURNING " STORE_COLS_ASSESSMENTS;
 static const char SQL_PATCH[] =
-    "UPDATE assessments SET " STORE_PATCH_COL("completed_at") ", " STORE_PATCH_COL("title")
-    " WHERE id = :key RETURNING " STORE_COLS_ASSESSMENTS;
+    "UPDATE assessments SET " STORE_PATCH_COL("completed_at") ", " STORE_PATCH_COL(
+        "title") " WHERE id = :key RETURNING " STORE_COLS_ASSESSMENTS;
 static const char SQL_Q_LIST[] =
     "SELECT " STORE_COLS_QUESTIONS " FROM questions WHERE assessment_id = ?1 ORDER BY rowid";
 static const char SQL_Q_CREATE[] =
@@ -47,9 +47,9 @@ static const char SQL_COMPLETE[] =
     "AND a.assessment_id = :assessment_id AND a.question_id = q.id))";
 static const char SQL_A_LIST[] =
     "SELECT " STORE_COLS_ANSWERS " FROM answers WHERE assessment_id = ?1 ORDER BY rowid";
-static const char SQL_A_LIST_USER[] =
-    "SELECT " STORE_COLS_ANSWERS " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 "
-    "ORDER BY rowid";
+static const char SQL_A_LIST_USER[] = "SELECT " STORE_COLS_ANSWERS
+                                      " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 "
+                                      "ORDER BY rowid";
 
 int store_assessments_list(struct db *db, const char *user_id, const char *target_node_id,
                            struct buf *out, struct sp_error *err)

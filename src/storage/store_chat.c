@@ -30,9 +30,9 @@ static const char SQL_S_CREATE[] =
 static const char SQL_S_PATCH[] =
     "UPDATE chat_sessions SET ended_at = :ended_at WHERE id = :key "
     "RETURNING " STORE_COLS_CHAT_SESSIONS;
-static const char SQL_M_LIST[] =
-    "SELECT " STORE_COLS_CHAT_MESSAGES " FROM chat_messages WHERE session_id = ?1 "
-    "ORDER BY created_at, rowid";
+static const char SQL_M_LIST[] = "SELECT " STORE_COLS_CHAT_MESSAGES
+                                 " FROM chat_messages WHERE session_id = ?1 "
+                                 "ORDER BY created_at, rowid";
 static const char SQL_M_CREATE[] =
     "INSERT INTO chat_messages (id, session_id, user_id, role, kind, content, was_successful, "
     "success_signal) VALUES (:id, :session_id, :user_id, :role, :kind, :content, "
@@ -53,8 +53,8 @@ int store_sessions_list(struct db *db, const char *user_id, const char *node_id,
 int store_sessions_create(struct db *db, struct store_row *row, struct buf *out,
                           struct sp_error *err)
 {
-    return store_insert(db, SQL_S_CREATE, schema_table(SCHEMA_CHAT_SESSIONS), row, NULL, NULL,
-                        out, err);
+    return store_insert(db, SQL_S_CREATE, schema_table(SCHEMA_CHAT_SESSIONS), row, NULL, NULL, out,
+                        err);
 }
 
 int store_sessions_patch(struct db *db, const char *id, const struct store_row *row,
@@ -85,9 +85,8 @@ int store_hints_list(struct db *db, const char *user_id, const char *node_id, st
                       schema_table(SCHEMA_HINT_EVENTS), STORE_TEXTS(user_id, node_id), out, err);
 }
 
-int store_hints_create(struct db *db, struct store_row *row, struct buf *out,
-                       struct sp_error *err)
+int store_hints_create(struct db *db, struct store_row *row, struct buf *out, struct sp_error *err)
 {
-    return store_insert(db, SQL_H_CREATE, schema_table(SCHEMA_HINT_EVENTS), row, NULL, NULL,
-                        out, err);
+    return store_insert(db, SQL_H_CREATE, schema_table(SCHEMA_HINT_EVENTS), row, NULL, NULL, out,
+                        err);
 }

@@ -23,7 +23,6 @@ int store_messages_create(struct db *db, struct store_row *row, struct buf *out,
                           struct sp_error *err);
 int store_hints_list(struct db *db, const char *user_id, const char *node_id, struct buf *out,
                      struct sp_error *err);
-int store_hints_create(struct db *db, struct store_row *row, struct buf *out,
-                       struct sp_error *err);
+int store_hints_create(struct db *db, struct store_row *row, struct buf *out, struct sp_error *err);
 
 #endif

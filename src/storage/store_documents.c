@@ -42,11 +42,10 @@ static int insert_one(struct db *db, const struct store_document *d, struct sp_e
     store_bind_name(st, ":original_filename", d->original_filename);
     store_bind_name(st, ":s3_key", d->s3_key);
     store_bind_name(st, ":mime_type", d->mime_type);
-    dbi_bind_int64(st, dbi_param_index(st, ":file_size_bytes"),
-                       d->file_size_bytes);
+    dbi_bind_int64(st, dbi_param_index(st, ":file_size_bytes"), d->file_size_bytes);
     if (d->extracted_text) /* borrowed, not copied: it can be megabytes */
-        dbi_bind_text(st, dbi_param_index(st, ":extracted_text"),
-                            d->extracted_text, d->extracted_text_len, DBI_STATIC);
+        dbi_bind_text(st, dbi_param_index(st, ":extracted_text"), d->extracted_text,
+                      d->extracted_text_len, DBI_STATIC);
     store_bind_name(st, ":extraction_status", d->extraction_status);
     store_bind_name(st, ":extraction_error", d->extraction_error);
     int s = dbi_step(st);
@@ -64,23 +63,23 @@ static int insert_one(struct db *db, const struct store_document *d, struct sp_e
 int store_documents_insert_all(struct db *db, const struct store_document *docs, size_t n,
                                struct sp_error *err)
 {
-    int rc = store_txn_begin(db, err);  /* the process-wide write queue + BEGIN IMMEDIATE */
+    int rc = store_txn_begin(db, err); /* the process-wide write queue + BEGIN IMMEDIATE */
     if (rc != SP_OK)
         return rc;
     for (size_t i = 0; i < n && rc == SP_OK; i++)
         rc = insert_one(db, &docs[i], err);
-    return store_txn_end(db, rc, err);   /* commit, or roll back everything */
+    return store_txn_end(db, rc, err); /* commit, or roll back everything */
 }
 
 int store_documents_list_json(struct db *db, const char *node_id, struct buf *out,
                               struct sp_error *err)
 {
-    return store_list(db, SQL_LIST, schema_table(SCHEMA_TOPIC_DOCUMENTS), STORE_TEXTS(node_id),
-                      out, err);
+    return store_list(db, SQL_LIST, schema_table(SCHEMA_TOPIC_DOCUMENTS), STORE_TEXTS(node_id), out,
+                      err);
 }
 
-int store_documents_find_key(struct db *db, const char *node_id, const char *doc_id,
-                             char **key_out, struct sp_error *err)
+int store_documents_find_key(struct db *db, const char *node_id, const char *doc_id, char **key_out,
+                             struct sp_error *err)
 {
     *key_out = NULL;
     struct dbi_stmt *st;
@@ -102,8 +101,8 @@ int store_documents_find_key(struct db *db, const char *node_id, const char *doc
     return SP_OK;
 }
 
-int store_documents_delete(struct db *db, const char *node_id, const char *doc_id,
-                           bool *deleted, struct sp_error *err)
+int store_documents_delete(struct db *db, const char *node_id, const char *doc_id, bool *deleted,
+                           struct sp_error *err)
 {
     int changes = 0;
     int rc = store_write(db, SQL_DELETE, STORE_TEXTS(doc_id, node_id), &changes, err);
@@ -111,7 +110,8 @@ int store_documents_delete(struct db *db, const char *node_id, const char *doc_i
     return rc;
 }
 
-static const char SQL_KEY_EXISTS[] = "SELECT 1 FROM \"topic_documents\" WHERE \"s3_key\" = ?1 LIMIT 1";
+static const char SQL_KEY_EXISTS[] =
+    "SELECT 1 FROM \"topic_documents\" WHERE \"s3_key\" = ?1 LIMIT 1";
 
 int store_documents_key_exists(struct db *db, const char *key, bool *exists, struct sp_error *err)
 {

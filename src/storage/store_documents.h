@@ -26,7 +26,7 @@ struct store_document {
     const char *s3_key;
     const char *mime_type;
     int64_t file_size_bytes;
-    const char *extracted_text;   /* NULL -> SQL NULL */
+    const char *extracted_text; /* NULL -> SQL NULL */
     size_t extracted_text_len;
     const char *extraction_status; /* "completed" | "failed" */
     const char *extraction_error;  /* NULL -> SQL NULL */
@@ -43,12 +43,12 @@ int store_documents_insert_all(struct db *db, const struct store_document *docs,
 int store_documents_list_json(struct db *db, const char *node_id, struct buf *out,
                               struct sp_error *err);
 /* The storage key of document doc_id under node_id; SP_ENOTFOUND when no such pair. */
-int store_documents_find_key(struct db *db, const char *node_id, const char *doc_id,
-                             char **key_out, struct sp_error *err);
+int store_documents_find_key(struct db *db, const char *node_id, const char *doc_id, char **key_out,
+                             struct sp_error *err);
 /* Whether some row stores its bytes under key (*exists; on error the caller must assume yes). */
 int store_documents_key_exists(struct db *db, const char *key, bool *exists, struct sp_error *err);
 /* Delete the row; *deleted says whether there was one. */
-int store_documents_delete(struct db *db, const char *node_id, const char *doc_id,
-                           bool *deleted, struct sp_error *err);
+int store_documents_delete(struct db *db, const char *node_id, const char *doc_id, bool *deleted,
+                           struct sp_error *err);
 
 #endif

@@ -13,16 +13,20 @@
 #include "util/ids.h"
 #include "util/timefmt.h"
 
-#define NODE_COLS "\"id\", \"user_id\", \"type\", \"branch_id\", \"parent_id\", \"title\", " \
-                  "\"desc\", \"accuracy_score\", \"created_at\", \"updated_at\""
+#define NODE_COLS                                                              \
+    "\"id\", \"user_id\", \"type\", \"branch_id\", \"parent_id\", \"title\", " \
+    "\"desc\", \"accuracy_score\", \"created_at\", \"updated_at\""
 #define EDGE_COLS "e.\"id\", e.\"source_node_id\", e.\"target_node_id\", e.\"created_at\""
-#define QUESTION_COLS "\"id\", \"assessment_id\", \"node_id\", \"format\", \"prompt\", " \
+#define QUESTION_COLS                                                  \
+    "\"id\", \"assessment_id\", \"node_id\", \"format\", \"prompt\", " \
     "\"options\", \"correct_answer\", \"grading_rubric\", \"difficulty\", \"created_at\""
-#define ANSWER_COLS "\"id\", \"user_id\", \"assessment_id\", \"question_id\", \"answer_text\", " \
+#define ANSWER_COLS                                                              \
+    "\"id\", \"user_id\", \"assessment_id\", \"question_id\", \"answer_text\", " \
     "\"selected_option\", \"is_correct\", \"score\", \"feedback\", \"created_at\""
-#define LEGACY_EDGE "json_object('id', e.id, 'sourceNodeId', e.source_node_id, " \
+#define LEGACY_EDGE                                                                    \
+    "json_object('id', e.id, 'sourceNodeId', e.source_node_id, "                       \
     "'targetNodeId', e.target_node_id, 'createdAt', e.created_at, 'source', s.title, " \
-    "'target', t.title) FROM node_edges e JOIN nodes s ON s.id = e.source_node_id " \
+    "'target', t.title) FROM node_edges e JOIN nodes s ON s.id = e.source_node_id "    \
     "JOIN nodes t ON t.id = e.target_node_id"
 
 static const char SQL_USER[] = "SELECT 1 FROM users WHERE id = ?1";
@@ -34,15 +38,18 @@ static const char SQL_EDGE_FIND[] =
 static const char SQL_EDGE_INSERT[] =
     "INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?1, ?2, ?3)";
 static const char SQL_CHILDREN[] =
-    "SELECT " NODE_COLS " FROM nodes WHERE parent_id = ?1 "
+    "SELECT " NODE_COLS
+    " FROM nodes WHERE parent_id = ?1 "
     "AND (CAST(?2 AS TEXT) IS NULL OR type = ?2) ORDER BY rowid"; /* the CAST types ?2 for PG */
 static const char SQL_CHILD_EDGES[] =
-    "SELECT " EDGE_COLS " FROM node_edges e "
+    "SELECT " EDGE_COLS
+    " FROM node_edges e "
     "JOIN nodes s ON s.id = e.source_node_id JOIN nodes t ON t.id = e.target_node_id "
     "WHERE s.parent_id = ?1 AND s.type = ?2 AND t.parent_id = ?1 AND t.type = ?2 "
     "ORDER BY e.rowid";
 static const char SQL_LEGACY_EDGES[] =
-    "SELECT " LEGACY_EDGE " WHERE s.parent_id = ?1 "
+    "SELECT " LEGACY_EDGE
+    " WHERE s.parent_id = ?1 "
     "AND (CAST(?2 AS TEXT) IS NULL OR s.type = ?2) ORDER BY e.rowid";
 static const char SQL_LEGACY_EDGE[] = "SELECT " LEGACY_EDGE " WHERE e.id = ?1";
 static const char SQL_DOCUMENTS[] =
@@ -73,9 +80,9 @@ static const char SQL_PROGRESS_FLAG[] =
     "SELECT has_generated_subnodes FROM user_node_progress WHERE user_id = ?1 AND node_id = ?2";
 static const char SQL_QUESTIONS[] =
     "SELECT " QUESTION_COLS " FROM questions WHERE assessment_id = ?1 ORDER BY rowid";
-static const char SQL_ANSWERS[] =
-    "SELECT " ANSWER_COLS " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 "
-    "ORDER BY created_at, rowid";
+static const char SQL_ANSWERS[] = "SELECT " ANSWER_COLS
+                                  " FROM answers WHERE assessment_id = ?1 AND user_id = ?2 "
+                                  "ORDER BY created_at, rowid";
 
 /* Step a one-column query: *found, and the first column's text copied into text (cap bytes)
  * or its integer into *num. */
@@ -98,8 +105,7 @@ static int query_one(struct db *db, struct dbi_stmt *st, bool *found, char *text
     return SP_OK;
 }
 
-int store_graph_user_exists(struct db *db, const char *user_id, bool *exists,
-                            struct sp_error *err)
+int store_graph_user_exists(struct db *db, const char *user_id, bool *exists, struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_USER, &st, err);
@@ -111,8 +117,7 @@ int store_graph_user_exists(struct db *db, const char *user_id, bool *exists,
 
 static int node_insert_locked(struct db *db, const char *user_id, const char *type,
                               const char *branch_id, const char *parent_id, const char *title,
-                              const char *desc, char id[37], struct buf *row,
-                              struct sp_error *err)
+                              const char *desc, char id[37], struct buf *row, struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_NODE_INSERT, &st, err);
@@ -192,8 +197,8 @@ int store_graph_edge_ensure(struct db *db, const char *source_id, const char *ta
     return store_txn_end(db, rc, err);
 }
 
-int store_graph_children(struct db *db, const char *parent_id, const char *type,
-                         struct buf *out, struct sp_error *err)
+int store_graph_children(struct db *db, const char *parent_id, const char *type, struct buf *out,
+                         struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_CHILDREN, &st, err);
@@ -204,8 +209,8 @@ int store_graph_children(struct db *db, const char *parent_id, const char *type,
     return store_list_json(db, st, schema_table(SCHEMA_NODES), NULL, 0, out, err);
 }
 
-int store_graph_child_edges(struct db *db, const char *parent_id, const char *type,
-                            struct buf *out, struct sp_error *err)
+int store_graph_child_edges(struct db *db, const char *parent_id, const char *type, struct buf *out,
+                            struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_CHILD_EDGES, &st, err);
@@ -277,8 +282,7 @@ int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
     return code == SP_OK ? SP_OK : sp_error_set(err, code, "building the reply");
 }
 
-int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
-                          struct sp_error *err)
+int store_graph_documents(struct db *db, const char *node_id, struct buf *out, struct sp_error *err)
 {
     const struct model_table *t = schema_table(SCHEMA_TOPIC_DOCUMENTS);
     const int cols[2] = { model_column_index(t, "original_filename"),
@@ -291,8 +295,8 @@ int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
     return store_list_json(db, st, t, cols, 2, out, err);
 }
 
-int store_graph_has_generation(struct db *db, const char *node_id, const char *trigger,
-                               bool *found, struct sp_error *err)
+int store_graph_has_generation(struct db *db, const char *node_id, const char *trigger, bool *found,
+                               struct sp_error *err)
 {
     struct dbi_stmt *st;
     *found = false;
@@ -304,9 +308,8 @@ int store_graph_has_generation(struct db *db, const char *node_id, const char *t
     return query_one(db, st, found, NULL, 0, NULL, err);
 }
 
-int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
-                                          const char *node_id, int64_t *count,
-                                          struct sp_error *err)
+int store_graph_diagnostic_question_count(struct db *db, const char *user_id, const char *node_id,
+                                          int64_t *count, struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_QUESTION_COUNT, &st, err);
@@ -319,8 +322,8 @@ int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
     return query_one(db, st, &found, NULL, 0, count, err);
 }
 
-static int diagnostic_newest(struct db *db, const char *user_id, const char *node_id,
-                             bool *found, char id[37], struct sp_error *err)
+static int diagnostic_newest(struct db *db, const char *user_id, const char *node_id, bool *found,
+                             char id[37], struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_DIAGNOSTIC_NEWEST, &st, err);
@@ -378,10 +381,9 @@ static int add_question_locked(struct db *db, const char *user_id, const char *n
     return store_run(db, st, NULL, err);
 }
 
-int store_graph_add_diagnostic_question(struct db *db, const char *user_id,
-                                        const char *node_id, const char *node_title,
-                                        char assessment_id[37], const struct store_question *q,
-                                        struct sp_error *err)
+int store_graph_add_diagnostic_question(struct db *db, const char *user_id, const char *node_id,
+                                        const char *node_title, char assessment_id[37],
+                                        const struct store_question *q, struct sp_error *err)
 {
     char saved[37];
     memcpy(saved, assessment_id, 37);
@@ -458,7 +460,7 @@ int store_graph_has_generated_subnodes(struct db *db, const char *user_id, const
 static int legacy_save_locked(struct db *db, const struct store_legacy_batch *b, struct buf *out,
                               struct sp_error *err)
 {
-    char (*ids)[37] = calloc(b->n ? b->n : 1, sizeof *ids);
+    char(*ids)[37] = calloc(b->n ? b->n : 1, sizeof *ids);
     if (!ids)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     int rc = buf_printf(out, "{\"generated\":true,\"%s\":[", b->reply_key);
@@ -473,8 +475,7 @@ static int legacy_save_locked(struct db *db, const struct store_legacy_batch *b,
         rc = buf_puts(out, "],\"edges\":[");
     for (size_t k = 0; rc == SP_OK && k < b->n_edges; k++) {
         char edge_id[37];
-        rc = edge_ensure_locked(db, ids[b->edge_from[k]], ids[b->edge_to[k]], NULL, edge_id,
-                                err);
+        rc = edge_ensure_locked(db, ids[b->edge_from[k]], ids[b->edge_to[k]], NULL, edge_id, err);
         if (rc == SP_OK && k)
             rc = buf_putc(out, ',');
         if (rc == SP_OK)
@@ -484,7 +485,7 @@ static int legacy_save_locked(struct db *db, const struct store_legacy_batch *b,
         rc = buf_puts(out, "]}");
     if (rc == SP_OK)
         rc = store_generation_insert(db, b->parent_id, "on_first_enter", b->model, b->prompt,
-                               b->response_meta, err);
+                                     b->response_meta, err);
     if (rc == SP_OK && b->mark_progress)
         rc = progress_flag_locked(db, b->user_id, b->parent_id, true, 1, err);
     free(ids);

@@ -21,8 +21,7 @@
 struct db;
 
 /* Whether the user exists. */
-int store_graph_user_exists(struct db *db, const char *user_id, bool *exists,
-                            struct sp_error *err);
+int store_graph_user_exists(struct db *db, const char *user_id, bool *exists, struct sp_error *err);
 
 /* Insert one node {userId, type, branchId, parentId, title, desc}; its id into id (37 bytes);
  * its row JSON appended to row when row is not NULL. */
@@ -36,13 +35,13 @@ int store_graph_edge_ensure(struct db *db, const char *source_id, const char *ta
                             bool *inserted, char edge_id[37], struct sp_error *err);
 
 /* JSON array of the children of parent_id of type (NULL: every type), in insertion order. */
-int store_graph_children(struct db *db, const char *parent_id, const char *type,
-                         struct buf *out, struct sp_error *err);
+int store_graph_children(struct db *db, const char *parent_id, const char *type, struct buf *out,
+                         struct sp_error *err);
 
 /* JSON array of the edge rows whose source AND target are children of parent_id of type, in
  * insertion order (the topic replay and the bootstrap replay). */
-int store_graph_child_edges(struct db *db, const char *parent_id, const char *type,
-                            struct buf *out, struct sp_error *err);
+int store_graph_child_edges(struct db *db, const char *parent_id, const char *type, struct buf *out,
+                            struct sp_error *err);
 
 /* The legacy routes' edges: JSON array of {"id","sourceNodeId","targetNodeId","createdAt",
  * "source": source title, "target": target title} for every edge whose source is a child of
@@ -60,13 +59,12 @@ int store_graph_documents(struct db *db, const char *node_id, struct buf *out,
 
 /* Whether node_id has a node_generations row with this trigger (the topic run's "finished"
  * record, see agents/topic.h). */
-int store_graph_has_generation(struct db *db, const char *node_id, const char *trigger,
-                               bool *found, struct sp_error *err);
+int store_graph_has_generation(struct db *db, const char *node_id, const char *trigger, bool *found,
+                               struct sp_error *err);
 
 /* Number of questions in the user's diagnostic assessments of node_id. */
-int store_graph_diagnostic_question_count(struct db *db, const char *user_id,
-                                          const char *node_id, int64_t *count,
-                                          struct sp_error *err);
+int store_graph_diagnostic_question_count(struct db *db, const char *user_id, const char *node_id,
+                                          int64_t *count, struct sp_error *err);
 
 /* A question of the bootstrap's save_diagnostic_question, in one transaction: when
  * assessment_id is "" the user's newest diagnostic assessment of node_id is reused, or one is
@@ -80,10 +78,9 @@ struct store_question {
     const char *correct_answer;
     int64_t difficulty;
 };
-int store_graph_add_diagnostic_question(struct db *db, const char *user_id,
-                                        const char *node_id, const char *node_title,
-                                        char assessment_id[37], const struct store_question *q,
-                                        struct sp_error *err);
+int store_graph_add_diagnostic_question(struct db *db, const char *user_id, const char *node_id,
+                                        const char *node_title, char assessment_id[37],
+                                        const struct store_question *q, struct sp_error *err);
 
 /* The end of a bootstrap, in one transaction: the node_generations row, then the user's
  * progress for node_id: an existing row gets has_generated_subnodes = generated and updated_at
@@ -107,7 +104,7 @@ struct store_legacy_batch {
     const char *parent_id;
     const char *branch_id;
     const char *type;
-    const char *reply_key;        /* "concepts" or "subconcepts" */
+    const char *reply_key; /* "concepts" or "subconcepts" */
     size_t n;
     const char *const *titles;
     const char *const *descs;

@@ -12,16 +12,19 @@
 #include "storage/store_sql.h"
 #include "util/ids.h"
 
-#define NODE_COLS "\"id\", \"user_id\", \"type\", \"branch_id\", \"parent_id\", \"title\", " \
-                  "\"desc\", \"accuracy_score\", \"created_at\", \"updated_at\""
-#define ASSESS_COLS "\"id\", \"user_id\", \"target_node_id\", \"type\", \"title\", " \
+#define NODE_COLS                                                              \
+    "\"id\", \"user_id\", \"type\", \"branch_id\", \"parent_id\", \"title\", " \
+    "\"desc\", \"accuracy_score\", \"created_at\", \"updated_at\""
+#define ASSESS_COLS                                                  \
+    "\"id\", \"user_id\", \"target_node_id\", \"type\", \"title\", " \
     "\"created_at\", \"completed_at\""
 #define EDGE_COLS "e.\"id\", e.\"source_node_id\", e.\"target_node_id\", e.\"created_at\""
 
 static const char SQL_USER_EXISTS[] = "SELECT 1 FROM users WHERE id = ?1";
 /* Newest first: createdAt strings compare (both formats share the date prefix), then rowid. */
 static const char SQL_DIAG[] =
-    "SELECT " ASSESS_COLS " FROM assessments a WHERE user_id = ?1 AND target_node_id = ?2 "
+    "SELECT " ASSESS_COLS
+    " FROM assessments a WHERE user_id = ?1 AND target_node_id = ?2 "
     "AND type = 'diagnostic' AND EXISTS (SELECT 1 FROM questions q WHERE q.assessment_id = a.id) "
     "ORDER BY created_at DESC, rowid DESC LIMIT 1";
 static const char SQL_DIAG_EMPTY[] =
@@ -40,7 +43,8 @@ static const char SQL_HISTORY[] =
     "(SELECT p.node_id, n.title, p.mastery_score, p.completed_at FROM user_node_progress p "
     "LEFT JOIN nodes n ON n.id = p.node_id WHERE p.user_id = ?1 ORDER BY p.rowid)";
 static const char SQL_EDGES_FROM[] =
-    "SELECT " EDGE_COLS " FROM node_edges e WHERE e.source_node_id IN "
+    "SELECT " EDGE_COLS
+    " FROM node_edges e WHERE e.source_node_id IN "
     "(SELECT id FROM nodes WHERE parent_id = ?1 AND type = ?2) ORDER BY e.rowid";
 static const char SQL_GRADE[] =
     "UPDATE answers SET is_correct = ?2, score = ?3, feedback = ?4 WHERE id = ?1";
@@ -161,9 +165,8 @@ int store_learning_history(struct db *db, const char *user_id, struct buf *out,
     return rc == SP_ENOTFOUND ? buf_puts(out, "[]") : rc;
 }
 
-int store_learning_edges_from_children(struct db *db, const char *parent_id,
-                                       const char *child_type, struct buf *out,
-                                       struct sp_error *err)
+int store_learning_edges_from_children(struct db *db, const char *parent_id, const char *child_type,
+                                       struct buf *out, struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_EDGES_FROM, &st, err);
@@ -263,8 +266,7 @@ static int edges_query(struct db *db, const char *sql, const char *id, const cha
         store_bind_text(st, 2, second);
     int step;
     while ((step = dbi_step(st)) == DBI_ROW) {
-        rc = store_learning_edges_add(list, dbi_column_text(st, 0),
-                                      dbi_column_text(st, 1));
+        rc = store_learning_edges_add(list, dbi_column_text(st, 0), dbi_column_text(st, 1));
         if (rc != SP_OK) {
             dbi_reset(st);
             return sp_error_set(err, rc, "out of memory");
@@ -315,8 +317,9 @@ int store_learning_diagnostic_create(struct db *db, const char *user_id, const c
         rc = store_stmt(db, SQL_Q_INSERT, &st, err);
         if (rc != SP_OK)
             break;
-        const char *v[] = { qid, aid, node_id, q[i].format, q[i].prompt, q[i].options,
-                            q[i].correct_answer };
+        const char *v[] = {
+            qid, aid, node_id, q[i].format, q[i].prompt, q[i].options, q[i].correct_answer
+        };
         for (int k = 0; k < 7; k++)
             store_bind_text(st, k + 1, v[k]);
         dbi_bind_int64(st, 8, q[i].difficulty);
@@ -383,10 +386,9 @@ int store_learning_add_node(struct db *db, const struct learning_node *node,
 }
 
 int store_learning_insert_concept(struct db *db, const struct learning_node *node,
-                                  const char *current_id, enum learning_side side,
-                                  char id_out[37], struct buf *out,
-                                  struct learning_edges *removed, struct learning_edges *created,
-                                  struct sp_error *err)
+                                  const char *current_id, enum learning_side side, char id_out[37],
+                                  struct buf *out, struct learning_edges *removed,
+                                  struct learning_edges *created, struct sp_error *err)
 {
     size_t len0 = out->len;
     int rc = store_txn_begin(db, err);
@@ -396,8 +398,7 @@ int store_learning_insert_concept(struct db *db, const struct learning_node *nod
     if (side == LEARNING_BEFORE)
         rc = edges_query(db, SQL_EDGES_IN, current_id, NULL, false, &old, err);
     else
-        rc = edges_query(db, SQL_EDGES_OUT_SIBLING, current_id, node->parent_id, true, &old,
-                         err);
+        rc = edges_query(db, SQL_EDGES_OUT_SIBLING, current_id, node->parent_id, true, &old, err);
     if (rc == SP_OK)
         rc = node_insert(db, node, id_out, out, err);
     for (size_t i = 0; rc == SP_OK && i < old.n; i++) {

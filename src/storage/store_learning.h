@@ -64,7 +64,7 @@ struct learning_generation {
     const char *trigger;
     const char *model;
     const char *prompt;
-    const char *response_meta;  /* JSON text */
+    const char *response_meta; /* JSON text */
 };
 
 /* ---- reads ---- */
@@ -81,9 +81,8 @@ int store_learning_diagnostic(struct db *db, const char *user_id, const char *no
 int store_learning_history(struct db *db, const char *user_id, struct buf *out,
                            struct sp_error *err);
 /* Edge rows whose source is a child of parent_id of type child_type (targets anywhere). */
-int store_learning_edges_from_children(struct db *db, const char *parent_id,
-                                       const char *child_type, struct buf *out,
-                                       struct sp_error *err);
+int store_learning_edges_from_children(struct db *db, const char *parent_id, const char *child_type,
+                                       struct buf *out, struct sp_error *err);
 /* The "answerCount" recorded by the newest concept-refinement generation row of node_id for
  * assessment_id and user_id (spec bug B5), or -1 when none. */
 int store_learning_last_refinement(struct db *db, const char *node_id, const char *assessment_id,
@@ -106,7 +105,7 @@ struct learning_grade {
     int is_correct;
     bool has_score;
     double score;
-    const char *feedback;  /* NULL: SQL NULL */
+    const char *feedback; /* NULL: SQL NULL */
 };
 int store_learning_grade(struct db *db, const struct learning_grade *g, size_t n,
                          struct sp_error *err);
@@ -123,10 +122,9 @@ enum learning_side { LEARNING_BEFORE, LEARNING_AFTER };
  * then new -> current. AFTER: every edge current -> Y (Y a concept of the same parent) becomes
  * new -> Y, then current -> new. removed / created receive the edges in that order. */
 int store_learning_insert_concept(struct db *db, const struct learning_node *node,
-                                  const char *current_id, enum learning_side side,
-                                  char id_out[37], struct buf *out,
-                                  struct learning_edges *removed, struct learning_edges *created,
-                                  struct sp_error *err);
+                                  const char *current_id, enum learning_side side, char id_out[37],
+                                  struct buf *out, struct learning_edges *removed,
+                                  struct learning_edges *created, struct sp_error *err);
 
 /* remove_subconcept (bug B4): refused with SP_ECONFLICT "... is still referenced by <what>"
  * and nothing changed while rows other than edges reference the node; else its incoming and

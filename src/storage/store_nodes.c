@@ -66,15 +66,15 @@ static const char SQL_REFS[] =
     " EXISTS(SELECT 1 FROM hint_events WHERE node_id = ?1)";
 enum { REF_EDGES = 1 }; /* the node_edges column */
 static const char *const REF_NAMES[] = {
-    "child nodes", "dependency edges", "progress records", "contents", "generations",
-    "documents", "assessments", "questions", "chat sessions", "hint events",
+    "child nodes", "dependency edges", "progress records", "contents",      "generations",
+    "documents",   "assessments",      "questions",        "chat sessions", "hint events",
 };
 
 int store_nodes_list(struct db *db, const char *user_id, const char *type, const char *branch_id,
                      const char *parent_id, struct buf *out, struct sp_error *err)
 {
-    unsigned mask = (user_id ? 1u : 0) | (type ? 2u : 0) | (branch_id ? 4u : 0) |
-                    (parent_id ? 8u : 0);
+    unsigned mask =
+        (user_id ? 1u : 0) | (type ? 2u : 0) | (branch_id ? 4u : 0) | (parent_id ? 8u : 0);
     return store_list(db, SQL_LIST[mask], schema_table(SCHEMA_NODES),
                       STORE_TEXTS(user_id, type, branch_id, parent_id), out, err);
 }
@@ -98,14 +98,13 @@ int store_nodes_edges(struct db *db, const char *id, const char *child_type, str
                       STORE_TEXTS(id, child_type), out, err);
 }
 
-int store_nodes_create(struct db *db, struct store_row *row, struct buf *out,
-                       struct sp_error *err)
+int store_nodes_create(struct db *db, struct store_row *row, struct buf *out, struct sp_error *err)
 {
     return store_insert(db, SQL_CREATE, schema_table(SCHEMA_NODES), row, NULL, NULL, out, err);
 }
 
-int store_nodes_patch(struct db *db, const char *id, const struct store_row *row,
-                      struct buf *out, struct sp_error *err)
+int store_nodes_patch(struct db *db, const char *id, const struct store_row *row, struct buf *out,
+                      struct sp_error *err)
 {
     return store_patch(db, SQL_PATCH, schema_table(SCHEMA_NODES), id, row, "Node not found", out,
                        err);

@@ -19,11 +19,10 @@ int store_nodes_children(struct db *db, const char *id, struct buf *out, struct 
 /* Edges between the children of id (of child_type when not NULL), by source then target. */
 int store_nodes_edges(struct db *db, const char *id, const char *child_type, struct buf *out,
                       struct sp_error *err);
-int store_nodes_create(struct db *db, struct store_row *row, struct buf *out,
-                       struct sp_error *err);
+int store_nodes_create(struct db *db, struct store_row *row, struct buf *out, struct sp_error *err);
 /* title, desc, accuracy_score when present; updated_at = now (ISO). */
-int store_nodes_patch(struct db *db, const char *id, const struct store_row *row,
-                      struct buf *out, struct sp_error *err);
+int store_nodes_patch(struct db *db, const char *id, const struct store_row *row, struct buf *out,
+                      struct sp_error *err);
 /* SP_ENOTFOUND "Node not found"; SP_ECONFLICT "Node is still referenced by …". */
 int store_nodes_delete(struct db *db, const char *id, struct sp_error *err);
 

@@ -12,13 +12,13 @@
 #include "storage/store_sql.h"
 
 
-static const char SQL_LIST[] =
-    "SELECT " STORE_COLS_USER_NODE_PROGRESS " FROM user_node_progress WHERE user_id = ?1 "
-    "ORDER BY node_id, rowid";
-static const char SQL_LIST_NODE[] =
-    "SELECT " STORE_COLS_USER_NODE_PROGRESS " FROM user_node_progress WHERE user_id = ?1 "
-    "AND node_id = ?2 "
-    "ORDER BY node_id, rowid";
+static const char SQL_LIST[] = "SELECT " STORE_COLS_USER_NODE_PROGRESS
+                               " FROM user_node_progress WHERE user_id = ?1 "
+                               "ORDER BY node_id, rowid";
+static const char SQL_LIST_NODE[] = "SELECT " STORE_COLS_USER_NODE_PROGRESS
+                                    " FROM user_node_progress WHERE user_id = ?1 "
+                                    "AND node_id = ?2 "
+                                    "ORDER BY node_id, rowid";
 static const char SQL_VISIT_UPDATE[] =
     "UPDATE user_node_progress SET last_entered_at = :now, attempts_count = attempts_count + 1, "
     "updated_at = :now WHERE user_id = :user_id AND node_id = :node_id "

@@ -57,16 +57,15 @@ int store_stmt_texts(struct db *db, const char *sql, const char *const *texts, s
                      struct dbi_stmt **st, struct sp_error *err); /* the cached statement, bound */
 int store_list(struct db *db, const char *sql, const struct model_table *t,
                const char *const *texts, size_t n, struct buf *out, struct sp_error *err);
-int store_get(struct db *db, const char *sql, const struct model_table *t,
-              const char *const *texts, size_t n, const char *not_found, struct buf *out,
-              struct sp_error *err);
+int store_get(struct db *db, const char *sql, const struct model_table *t, const char *const *texts,
+              size_t n, const char *not_found, struct buf *out, struct sp_error *err);
 /* Run a writing statement without result rows (bound the same way) under the write mutex (or
  * inside the caller's store_txn_begin transaction); *changes (may be NULL) gets the count. */
 int store_write(struct db *db, const char *sql, const char *const *texts, size_t n, int *changes,
                 struct sp_error *err);
 /* Whether sql (bound the same way) gives a row: "SELECT 1 FROM t WHERE id = ?1". */
-int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n,
-                 bool *exists, struct sp_error *err);
+int store_exists(struct db *db, const char *sql, const char *const *texts, size_t n, bool *exists,
+                 struct sp_error *err);
 
 /* Step st; append the first row as an object (storage/rowjson.h: result columns are matched to
  * t's columns by name; select STORE_COLS_<TABLE> from storage/columns.h for all of them).
@@ -74,8 +73,8 @@ int store_exists(struct db *db, const char *sql, const char *const *texts, size_
  * cols/n_cols: pass NULL, 0. A positional list (indices into t->columns, one per result column)
  * is still accepted from code written before columns were matched by name, and only checked
  * against the result's names in debug builds; it will go once no caller passes one. */
-int store_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
-                   const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
+int store_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t, const int *cols,
+                   size_t n_cols, struct buf *out, struct sp_error *err);
 /* Step st to the end, appending a JSON array of rows (cols/n_cols as store_one_json). */
 int store_list_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
                     const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
@@ -88,9 +87,8 @@ int store_step_error(struct db *db, struct dbi_stmt *st, int rc, struct sp_error
  * to the current ISO time), appends the new row. A foreign-key failure becomes SP_ENOTFOUND naming the first missing reference:
  * "<jsonKey> <value> not found", or path_msg when that reference is path_col (an id taken
  * from the URL, e.g. "Node not found"). */
-int store_insert(struct db *db, const char *sql, const struct model_table *t,
-                 struct store_row *row, const char *path_col, const char *path_msg,
-                 struct buf *out, struct sp_error *err);
+int store_insert(struct db *db, const char *sql, const struct model_table *t, struct store_row *row,
+                 const char *path_col, const char *path_msg, struct buf *out, struct sp_error *err);
 /* After a foreign-key failure writing row into t: find the first referenced id that does not
  * exist and fill err with SP_ENOTFOUND as store_insert() describes; SP_ECONFLICT if all exist
  * (a concurrent delete). */

@@ -17,8 +17,7 @@
 #include "util/ids.h"
 #include "util/timefmt.h"
 
-static const char SQL_SESSION[] =
-    "SELECT id, user_id, node_id FROM chat_sessions WHERE id = ?1";
+static const char SQL_SESSION[] = "SELECT id, user_id, node_id FROM chat_sessions WHERE id = ?1";
 static const char SQL_NODE[] =
     "SELECT n.id, n.title, n.\"desc\", n.parent_id, p.title FROM nodes n "
     "LEFT JOIN nodes p ON p.id = n.parent_id WHERE n.id = ?1";
@@ -41,8 +40,7 @@ static const char SQL_DIAG_ITEMS[] =
     "LEFT JOIN answers a ON a.rowid = (SELECT a2.rowid FROM answers a2 "
     "WHERE a2.question_id = q.id AND a2.user_id = ?2 ORDER BY a2.created_at DESC, a2.rowid DESC "
     "LIMIT 1) WHERE q.assessment_id = ?1 ORDER BY q.rowid";
-static const char SQL_PREREQ_COUNT[] =
-    "SELECT count(*) FROM node_edges WHERE target_node_id = ?1";
+static const char SQL_PREREQ_COUNT[] = "SELECT count(*) FROM node_edges WHERE target_node_id = ?1";
 static const char SQL_PREREQS[] =
     "SELECT n.title, coalesce(p.mastery_score, 0) FROM node_edges e "
     "JOIN nodes n ON n.id = e.source_node_id "
@@ -95,18 +93,12 @@ static char *col_dup(struct dbi_stmt *st, int i, bool *oom)
 static json_t *col_json(struct dbi_stmt *st, int i)
 {
     switch (dbi_column_type(st, i)) {
-    case DBI_INTEGER:
-        return json_integer(dbi_column_int64(st, i));
-    case DBI_FLOAT:
-        return json_real(dbi_column_double(st, i));
-    case DBI_TEXT:
-        return json_stringn(dbi_column_text(st, i),
-                            dbi_column_bytes(st, i));
+    case DBI_INTEGER: return json_integer(dbi_column_int64(st, i));
+    case DBI_FLOAT: return json_real(dbi_column_double(st, i));
+    case DBI_TEXT: return json_stringn(dbi_column_text(st, i), dbi_column_bytes(st, i));
     case DBI_BLOB:
-        return json_stringn((const char *)dbi_column_blob(st, i),
-                            dbi_column_bytes(st, i));
-    default:
-        return json_null();
+        return json_stringn((const char *)dbi_column_blob(st, i), dbi_column_bytes(st, i));
+    default: return json_null();
     }
 }
 
@@ -157,8 +149,8 @@ static int one_row(struct db *db, struct dbi_stmt *st, struct sp_error *err)
 
 /* ---- reads for validation ---- */
 
-int store_tutor_session_get(struct db *db, const char *session_id,
-                            struct store_tutor_session *out, struct sp_error *err)
+int store_tutor_session_get(struct db *db, const char *session_id, struct store_tutor_session *out,
+                            struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
     struct dbi_stmt *st;
@@ -246,8 +238,7 @@ int store_tutor_user_check(struct db *db, const char *user_id, struct sp_error *
 
 /* ---- the conversation ---- */
 
-int store_tutor_messages(struct db *db, const char *session_id, json_t **out,
-                         struct sp_error *err)
+int store_tutor_messages(struct db *db, const char *session_id, json_t **out, struct sp_error *err)
 {
     static const char *const keys[] = { "role", "kind", "content" };
     struct dbi_stmt *st;
@@ -314,11 +305,12 @@ int store_tutor_add_user_message(struct db *db, const char *session_id, const ch
 
 /* ---- tool reads ---- */
 
-int store_tutor_diagnostic(struct db *db, const char *user_id, const char *concept_id,
-                           json_t **out, struct sp_error *err)
+int store_tutor_diagnostic(struct db *db, const char *user_id, const char *concept_id, json_t **out,
+                           struct sp_error *err)
 {
-    static const char *const keys[] = { "prompt", "format", "correctAnswer", "answerText",
-                                         "selectedOption", "isCorrect", "score", "feedback" };
+    static const char *const keys[] = { "prompt",     "format",         "correctAnswer",
+                                        "answerText", "selectedOption", "isCorrect",
+                                        "score",      "feedback" };
     *out = NULL;
     struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_DIAGNOSTIC, &st, err);
@@ -352,8 +344,8 @@ int store_tutor_diagnostic(struct db *db, const char *user_id, const char *conce
     return rc;
 }
 
-int store_tutor_prerequisites(struct db *db, const char *user_id, const char *node_id,
-                              json_t **out, long *n_edges, struct sp_error *err)
+int store_tutor_prerequisites(struct db *db, const char *user_id, const char *node_id, json_t **out,
+                              long *n_edges, struct sp_error *err)
 {
     static const char *const keys[] = { "title", "masteryScore" };
     *out = NULL;
@@ -387,7 +379,8 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
                                 struct store_tutor_exercise_stats *out, struct sp_error *err)
 {
     memset(out, 0, sizeof *out);
-    char *quiz = NULL, qid[IDS_UUID_SIZE], aid[IDS_UUID_SIZE], pid[IDS_UUID_SIZE], now[TIME_ISO_SIZE];
+    char *quiz = NULL, qid[IDS_UUID_SIZE], aid[IDS_UUID_SIZE], pid[IDS_UUID_SIZE],
+         now[TIME_ISO_SIZE];
     bool oom = false;
     ids_uuid_v4(qid);
     ids_uuid_v4(aid);
@@ -460,9 +453,8 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
         if (rc == SP_OK) {
             out->total_attempts = (long)dbi_column_int64(st, 0);
             out->correct_count = (long)dbi_column_int64(st, 1);
-            out->average_score = dbi_column_type(st, 2) == DBI_NULL
-                                     ? ex->score
-                                     : round3(dbi_column_double(st, 2));
+            out->average_score =
+                dbi_column_type(st, 2) == DBI_NULL ? ex->score : round3(dbi_column_double(st, 2));
             dbi_reset(st);
         } else if (rc == SP_ENOTFOUND) {
             rc = sp_error_set(err, SP_EDB, "aggregate returned no row");
@@ -498,7 +490,7 @@ static int save_cards(struct db *db, const struct store_tutor_turn *t, struct sp
     rc = one_row(db, st, err);
     if (rc == SP_OK) {
         cid = col_dup(st, 0, &oom);
-        cards = col_dup(st, 1, &oom);   /* NULL column: NULL */
+        cards = col_dup(st, 1, &oom); /* NULL column: NULL */
         dbi_reset(st);
         if (oom || !cid)
             rc = sp_error_set(err, SP_ENOMEM, "out of memory");
@@ -538,7 +530,8 @@ int store_tutor_finish(struct db *db, const struct store_tutor_turn *t, struct s
         return rc;
     size_t i;
     json_t *row;
-    json_array_foreach(t->tool_rows, i, row) {
+    json_array_foreach(t->tool_rows, i, row)
+    {
         if (rc != SP_OK)
             break;
         rc = insert_message(db, t->session_id, t->user_id, "tool", "tool_exchange",

@@ -23,17 +23,17 @@ struct db;
 
 struct store_tutor_session {
     char *id, *user_id;
-    char *node_id;              /* NULL: the session has no linked node */
+    char *node_id; /* NULL: the session has no linked node */
 };
-int store_tutor_session_get(struct db *db, const char *session_id,
-                            struct store_tutor_session *out, struct sp_error *err);
+int store_tutor_session_get(struct db *db, const char *session_id, struct store_tutor_session *out,
+                            struct sp_error *err);
 void store_tutor_session_clear(struct store_tutor_session *s);
 
 struct store_tutor_node {
     char *id, *title;
-    char *desc;                 /* may be NULL */
-    char *parent_id;            /* may be NULL */
-    char *parent_title;         /* NULL when no parent or the parent row is gone */
+    char *desc;         /* may be NULL */
+    char *parent_id;    /* may be NULL */
+    char *parent_title; /* NULL when no parent or the parent row is gone */
 };
 int store_tutor_node_get(struct db *db, const char *node_id, struct store_tutor_node *out,
                          struct sp_error *err);
@@ -43,8 +43,7 @@ void store_tutor_node_clear(struct store_tutor_node *n);
 int store_tutor_user_check(struct db *db, const char *user_id, struct sp_error *err);
 
 /* The session's messages, by createdAt then insertion: [{"role","kind","content"}]. */
-int store_tutor_messages(struct db *db, const char *session_id, json_t **out,
-                         struct sp_error *err);
+int store_tutor_messages(struct db *db, const char *session_id, json_t **out, struct sp_error *err);
 
 /* Store the learner's message, unless the session's last message is this same user message
  * (same kind and content) still unanswered: a retried turn is not stored twice. One
@@ -58,25 +57,25 @@ int store_tutor_add_user_message(struct db *db, const char *session_id, const ch
  * "isCorrect","score","feedback"}]} with one item per question (insertion order) carrying its
  * latest answer (createdAt, then insertion; answer fields null when unanswered). Raw values:
  * the caller normalises. */
-int store_tutor_diagnostic(struct db *db, const char *user_id, const char *concept_id,
-                           json_t **out, struct sp_error *err);
+int store_tutor_diagnostic(struct db *db, const char *user_id, const char *concept_id, json_t **out,
+                           struct sp_error *err);
 
 /* Prerequisites of node_id (sources of the edges pointing at it, edge insertion order) that
  * exist: [{"title","masteryScore"}] with the user's progress mastery (0 without a row).
  * *n_edges gets the number of incoming edges. */
-int store_tutor_prerequisites(struct db *db, const char *user_id, const char *node_id,
-                              json_t **out, long *n_edges, struct sp_error *err);
+int store_tutor_prerequisites(struct db *db, const char *user_id, const char *node_id, json_t **out,
+                              long *n_edges, struct sp_error *err);
 
 struct store_tutor_exercise {
     const char *user_id, *node_id, *node_title;
     const char *prompt, *answer;
     bool is_correct;
-    double score;               /* already normalised to 0..1 */
-    const char *feedback;       /* may be NULL */
+    double score;         /* already normalised to 0..1 */
+    const char *feedback; /* may be NULL */
 };
 struct store_tutor_exercise_stats {
     long total_attempts, correct_count;
-    double average_score;       /* mean of the non-null scores, rounded to 3 decimals */
+    double average_score; /* mean of the non-null scores, rounded to 3 decimals */
 };
 /* In one transaction: the user's practice quiz on the node (first one, or a new
  * "Practice for <title>"), a new open-ended question, the answer, then the stats over every
@@ -98,7 +97,7 @@ struct store_tutor_turn {
     store_tutor_cards_fn cards; /* NULL: cards untouched */
     void *cards_ctx;
     const char *new_explanation; /* explanationMd of a content row created for the cards */
-    bool end_session;           /* set the session's endedAt to now (ISO) */
+    bool end_session;            /* set the session's endedAt to now (ISO) */
 };
 /* Everything a finished turn writes, in one transaction. */
 int store_tutor_finish(struct db *db, const struct store_tutor_turn *turn, struct sp_error *err);

@@ -24,13 +24,13 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
-#include <stdio.h>
+#include <sqlite3.h> /* the group-commit writer is SQLite's: WAL hook, checkpoints */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <sqlite3.h> /* the group-commit writer is SQLite's: WAL hook, checkpoints */
 
 #include "storage/store_sql.h"
 
@@ -45,13 +45,13 @@ static atomic_ullong n_jobs, n_batches, n_busy, n_syncs;
 
 /* The syncer: batches committed but not yet fsynced, in commit order. */
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t s_cond = PTHREAD_COND_INITIALIZER;   /* a batch was committed */
-static pthread_cond_t s_taken = PTHREAD_COND_INITIALIZER;  /* the syncer took the batches */
+static pthread_cond_t s_cond = PTHREAD_COND_INITIALIZER;  /* a batch was committed */
+static pthread_cond_t s_taken = PTHREAD_COND_INITIALIZER; /* the syncer took the batches */
 static struct store_job *s_head, *s_tail;
 static bool s_stopping, s_running;
 static pthread_t syncer;
-static bool pipelined;       /* set at start: FULL durability through the syncer */
-static int wal_fd = -1;      /* syncer thread only */
+static bool pipelined;  /* set at start: FULL durability through the syncer */
+static int wal_fd = -1; /* syncer thread only */
 static dev_t wal_dev;
 static ino_t wal_ino;
 
@@ -63,8 +63,8 @@ static ino_t wal_ino;
 #define WAL_CHECKPOINT_FRAMES 1000
 static long long wal_max_bytes = 1024LL * 1024 * 1024;
 static pthread_mutex_t wal_lock = PTHREAD_MUTEX_INITIALIZER;
-static char wal_problem[256];         /* "" when fine */
-static bool wal_refusing;             /* writer thread only */
+static char wal_problem[256]; /* "" when fine */
+static bool wal_refusing;     /* writer thread only */
 static long long page_size = 4096;
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
@@ -123,8 +123,10 @@ static bool checkpoint(sqlite3 *h, int frames_hint)
         snprintf(msg, sizeof msg, "the WAL (%lld MiB) cannot be checkpointed: %s", bytes >> 20,
                  sqlite3_errstr(rc));
     } else if (done < log && bytes >= wal_max_bytes / 2) {
-        snprintf(msg, sizeof msg, "the WAL (%lld MiB) cannot be checkpointed: %d of %d pages are "
-                 "held back by a reader", bytes >> 20, log - done, log);
+        snprintf(msg, sizeof msg,
+                 "the WAL (%lld MiB) cannot be checkpointed: %d of %d pages are "
+                 "held back by a reader",
+                 bytes >> 20, log - done, log);
     } else {
         set_wal_problem("");
         wal_refusing = false;

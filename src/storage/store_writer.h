@@ -28,8 +28,8 @@
 #define STORE_BATCH_MAX 512
 
 struct store_job {
-    int (*run)(void *arg);               /* on the writer thread, inside a savepoint */
-    void (*done)(void *arg, int rc);     /* after the batch's commit (or failure) */
+    int (*run)(void *arg);           /* on the writer thread, inside a savepoint */
+    void (*done)(void *arg, int rc); /* after the batch's commit (or failure) */
     void *arg;
     /* internal */
     int rc;

@@ -19,7 +19,10 @@ struct buf {
     size_t limit;
 };
 
-#define BUF_INIT(lim) { NULL, 0, 0, (lim) }
+#define BUF_INIT(lim)     \
+    {                     \
+        NULL, 0, 0, (lim) \
+    }
 
 int buf_reserve(struct buf *b, size_t extra);
 int buf_append(struct buf *b, const void *p, size_t n);
@@ -27,9 +30,9 @@ int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
-void buf_reset(struct buf *b);          /* len = 0, keeps memory */
-void buf_release(struct buf *b);        /* frees; NULL-safe; buffer reusable afterwards */
-char *buf_detach(struct buf *b);        /* returns new (free()), never NULL: "" when empty */
-const char *buf_cstr(struct buf *b);    /* borrowed; "" when empty */
+void buf_reset(struct buf *b);       /* len = 0, keeps memory */
+void buf_release(struct buf *b);     /* frees; NULL-safe; buffer reusable afterwards */
+char *buf_detach(struct buf *b);     /* returns new (free()), never NULL: "" when empty */
+const char *buf_cstr(struct buf *b); /* borrowed; "" when empty */
 
 #endif

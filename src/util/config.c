@@ -8,7 +8,9 @@
 
 #define CONFIG_MAX_VARS 128
 
-static struct { char *key, *value; } vars[CONFIG_MAX_VARS];
+static struct {
+    char *key, *value;
+} vars[CONFIG_MAX_VARS];
 static int n_vars;
 static int loaded;
 

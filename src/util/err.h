@@ -13,22 +13,22 @@
 
 enum sp_err {
     SP_OK = 0,
-    SP_ENOMEM = -1,     /* out of memory */
-    SP_EINVAL = -2,     /* bad input: malformed JSON, wrong type, missing field, bad flag */
-    SP_ENOTFOUND = -3,  /* a named thing does not exist (row, file, migration) */
-    SP_ECONFLICT = -4,  /* the write conflicts with existing state (unique, FK in use) */
-    SP_ETOOBIG = -5,    /* a limit was exceeded */
-    SP_EDB = -6,        /* SQLite failed */
-    SP_EUPSTREAM = -7,  /* a remote service (S3, LLM) failed or refused */
-    SP_EIO = -8,        /* file system error */
-    SP_EBUSY = -9,      /* the database stayed locked */
+    SP_ENOMEM = -1,        /* out of memory */
+    SP_EINVAL = -2,        /* bad input: malformed JSON, wrong type, missing field, bad flag */
+    SP_ENOTFOUND = -3,     /* a named thing does not exist (row, file, migration) */
+    SP_ECONFLICT = -4,     /* the write conflicts with existing state (unique, FK in use) */
+    SP_ETOOBIG = -5,       /* a limit was exceeded */
+    SP_EDB = -6,           /* SQLite failed */
+    SP_EUPSTREAM = -7,     /* a remote service (S3, LLM) failed or refused */
+    SP_EIO = -8,           /* file system error */
+    SP_EBUSY = -9,         /* the database stayed locked */
     SP_EUNSUPPORTED = -10, /* valid request we do not serve (e.g. media type) */
     SP_EUNAVAILABLE = -11, /* feature not available (e.g. agents) */
-    SP_EDRIFT = -12,    /* schema differs from what it should be (check) */
-    SP_EABORT = -13,    /* the user declined or a question has no answer */
-    SP_EMETHOD = -14,   /* the resource exists, but not with this method (HTTP 405) */
-    SP_EINTERNAL = -15, /* a broken invariant: a bug, never the caller's fault (HTTP 500) */
-    SP_ENOSPACE = -16,  /* the disk (or a quota) is full (HTTP 507) */
+    SP_EDRIFT = -12,       /* schema differs from what it should be (check) */
+    SP_EABORT = -13,       /* the user declined or a question has no answer */
+    SP_EMETHOD = -14,      /* the resource exists, but not with this method (HTTP 405) */
+    SP_EINTERNAL = -15,    /* a broken invariant: a bug, never the caller's fault (HTTP 500) */
+    SP_ENOSPACE = -16,     /* the disk (or a quota) is full (HTTP 507) */
 };
 
 #define SP_ERR_MSG_MAX 1024

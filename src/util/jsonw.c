@@ -112,8 +112,11 @@ int jsonw_string(struct buf *b, const char *s, size_t n)
         case '\r': esc[1] = 'r'; break;
         case '\t': esc[1] = 't'; break;
         default:
-            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
             el = 6;
         }
         if (rc == SP_OK)
@@ -173,7 +176,8 @@ static int dump(struct buf *b, const json_t *v, int indent, int level)
         const char *key;
         json_t *val;
         int first = 1;
-        json_object_foreach((json_t *)v, key, val) {
+        json_object_foreach((json_t *)v, key, val)
+        {
             if (rc != SP_OK)
                 break;
             if (!first)

@@ -11,23 +11,47 @@
 
 static int check_failures, check_test_failed, check_passed, check_failed;
 
-#define CHECK(cond) do { if (!(cond)) { \
-    fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-    check_test_failed = 1; check_failures++; } } while (0)
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+            check_test_failed = 1;                                                   \
+            check_failures++;                                                        \
+        }                                                                            \
+    } while (0)
 
-#define CHECK_EQ_INT(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); if (a_ != b_) { \
-    fprintf(stderr, "%s:%d: %s == %s (%lld vs %lld)\n", __FILE__, __LINE__, #a, #b, a_, b_); \
-    check_test_failed = 1; check_failures++; } } while (0)
+#define CHECK_EQ_INT(a, b)                                                                      \
+    do {                                                                                        \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                     \
+        if (a_ != b_) {                                                                         \
+            fprintf(stderr, "%s:%d: %s == %s (%lld vs %lld)\n", __FILE__, __LINE__, #a, #b, a_, \
+                    b_);                                                                        \
+            check_test_failed = 1;                                                              \
+            check_failures++;                                                                   \
+        }                                                                                       \
+    } while (0)
 
-#define CHECK_STR_EQ(a, b) do { const char *a_ = (a), *b_ = (b); \
-    if (!a_ || !b_ || strcmp(a_, b_) != 0) { \
-    fprintf(stderr, "%s:%d: %s == %s (\"%s\" vs \"%s\")\n", __FILE__, __LINE__, #a, #b, \
-            a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
-    check_test_failed = 1; check_failures++; } } while (0)
+#define CHECK_STR_EQ(a, b)                                                                      \
+    do {                                                                                        \
+        const char *a_ = (a), *b_ = (b);                                                        \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                \
+            fprintf(stderr, "%s:%d: %s == %s (\"%s\" vs \"%s\")\n", __FILE__, __LINE__, #a, #b, \
+                    a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                    \
+            check_test_failed = 1;                                                              \
+            check_failures++;                                                                   \
+        }                                                                                       \
+    } while (0)
 
-#define RUN(fn) do { check_test_failed = 0; fn(); \
-    if (check_test_failed) { check_failed++; fprintf(stderr, "FAIL %s\n", #fn); } \
-    else check_passed++; } while (0)
+#define RUN(fn)                                \
+    do {                                       \
+        check_test_failed = 0;                 \
+        fn();                                  \
+        if (check_test_failed) {               \
+            check_failed++;                    \
+            fprintf(stderr, "FAIL %s\n", #fn); \
+        } else                                 \
+            check_passed++;                    \
+    } while (0)
 
 static inline int check_report(const char *name)
 {

@@ -14,8 +14,11 @@ static void test_fill_replaces_names_and_conditionals(void)
 {
     struct buf b = BUF_INIT(0);
     const char *vars[] = { "title", "Graphs", "desc", "", "docs", "the text" };
-    CHECK_EQ_INT(graph_fill(&b, "T={{title}}{{if desc}} D={{desc}}{{end}}{{if docs}} [{{docs}}]{{end}} {{other}}",
-                            vars, 3), SP_OK);
+    CHECK_EQ_INT(
+        graph_fill(&b,
+                   "T={{title}}{{if desc}} D={{desc}}{{end}}{{if docs}} [{{docs}}]{{end}} {{other}}",
+                   vars, 3),
+        SP_OK);
     CHECK_STR_EQ(buf_cstr(&b), "T=Graphs [the text] {{other}}");
     buf_reset(&b);
     const char *none[] = { "x", NULL };
@@ -51,7 +54,7 @@ static void test_title_lookup_exact_then_key(void)
     CHECK_STR_EQ(graph_title_lookup(m, "Graph Theory"), "exact");
     CHECK_STR_EQ(graph_title_lookup(m, "graph  theory"), "key");
     CHECK_STR_EQ(graph_title_lookup(m, " GRAPH theory "), "exact"); /* the first key in order */
-    CHECK_STR_EQ(graph_title_lookup(m, "Sets"), "by key");         /* non-string values skipped */
+    CHECK_STR_EQ(graph_title_lookup(m, "Sets"), "by key");          /* non-string values skipped */
     CHECK(graph_title_lookup(m, "Algebra") == NULL);
     CHECK(graph_title_lookup(m, NULL) == NULL);
     json_decref(m);
@@ -74,9 +77,11 @@ static void test_utf8_prefix_never_cuts_a_sequence(void)
 static void test_document_context_headers_and_cut(void)
 {
     struct buf b = BUF_INIT(0);
-    json_t *docs = json_loads("[{\"originalFilename\":\"a.txt\",\"extractedText\":\"alpha\"},"
-                              "{\"originalFilename\":\"skip.pdf\",\"extractedText\":null},"
-                              "{\"originalFilename\":\"b.md\",\"extractedText\":\"beta\"}]", 0, NULL);
+    json_t *docs = json_loads(
+        "[{\"originalFilename\":\"a.txt\",\"extractedText\":\"alpha\"},"
+        "{\"originalFilename\":\"skip.pdf\",\"extractedText\":null},"
+        "{\"originalFilename\":\"b.md\",\"extractedText\":\"beta\"}]",
+        0, NULL);
     CHECK_EQ_INT(graph_document_context(&b, docs), SP_OK);
     CHECK_STR_EQ(buf_cstr(&b), "=== Document: a.txt ===\nalpha\n\n=== Document: b.md ===\nbeta");
     json_decref(docs);
@@ -119,8 +124,9 @@ static void test_legacy_subconcepts_normalised(void)
     struct sp_error err = { 0 };
     CHECK_EQ_INT(graph_legacy_subconcepts(reply, &out, &err), SP_OK);
     char *s = json_dumps(out, JSON_COMPACT);
-    CHECK_STR_EQ(s, "[{\"title\":\"Basics\",\"desc\":\"d1\",\"depends_on\":[]},"
-                    "{\"title\":\"Loops\",\"desc\":\"\",\"depends_on\":[\"Basics\"]}]");
+    CHECK_STR_EQ(s,
+                 "[{\"title\":\"Basics\",\"desc\":\"d1\",\"depends_on\":[]},"
+                 "{\"title\":\"Loops\",\"desc\":\"\",\"depends_on\":[\"Basics\"]}]");
     free(s);
     json_decref(out);
     json_decref(reply);
@@ -162,14 +168,16 @@ static void test_legacy_diagnostic_summary(void)
     json_t *out = NULL;
     CHECK_EQ_INT(graph_legacy_diagnostic_summary(data, &out), SP_OK);
     char *s = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    CHECK_STR_EQ(s, "{\"assessmentId\":\"A\",\"answeredCount\":2,\"totalQuestions\":3,"
-                    "\"overallScore\":0.75,\"strengths\":[\"P1\"],\"gaps\":[\"P2\"],\"items\":["
-                    "{\"questionId\":\"q1\",\"prompt\":\"P1\",\"format\":\"mcq\",\"difficulty\":1,"
-                    "\"studentAnswer\":\"b\",\"correctAnswer\":\"b\",\"isCorrect\":true,\"score\":1,\"feedback\":null},"
-                    "{\"questionId\":\"q2\",\"prompt\":\"P2\",\"format\":\"open_ended\",\"difficulty\":3,"
-                    "\"studentAnswer\":\" so so \",\"correctAnswer\":\"x\",\"isCorrect\":false,\"score\":0.5,\"feedback\":\"half\"},"
-                    "{\"questionId\":\"q3\",\"prompt\":\"P3\",\"format\":\"open_ended\",\"difficulty\":5,"
-                    "\"studentAnswer\":null,\"correctAnswer\":null,\"isCorrect\":null,\"score\":null,\"feedback\":null}]}");
+    CHECK_STR_EQ(
+        s,
+        "{\"assessmentId\":\"A\",\"answeredCount\":2,\"totalQuestions\":3,"
+        "\"overallScore\":0.75,\"strengths\":[\"P1\"],\"gaps\":[\"P2\"],\"items\":["
+        "{\"questionId\":\"q1\",\"prompt\":\"P1\",\"format\":\"mcq\",\"difficulty\":1,"
+        "\"studentAnswer\":\"b\",\"correctAnswer\":\"b\",\"isCorrect\":true,\"score\":1,\"feedback\":null},"
+        "{\"questionId\":\"q2\",\"prompt\":\"P2\",\"format\":\"open_ended\",\"difficulty\":3,"
+        "\"studentAnswer\":\" so so \",\"correctAnswer\":\"x\",\"isCorrect\":false,\"score\":0.5,\"feedback\":\"half\"},"
+        "{\"questionId\":\"q3\",\"prompt\":\"P3\",\"format\":\"open_ended\",\"difficulty\":5,"
+        "\"studentAnswer\":null,\"correctAnswer\":null,\"isCorrect\":null,\"score\":null,\"feedback\":null}]}");
     free(s);
     json_decref(out);
     json_decref(data);

@@ -25,7 +25,12 @@ static char *dump(const json_t *v)
     return buf_detach(&b);
 }
 
-#define CHECK_JSON(v, expect) do { char *s_ = dump(v); CHECK_STR_EQ(s_, expect); free(s_); } while (0)
+#define CHECK_JSON(v, expect)     \
+    do {                          \
+        char *s_ = dump(v);       \
+        CHECK_STR_EQ(s_, expect); \
+        free(s_);                 \
+    } while (0)
 
 static void test_round_normalize(void)
 {
@@ -67,25 +72,27 @@ static void test_trim_key(void)
 
 static void test_latest_and_counts(void)
 {
-    json_t *qs = J("[{\"id\":\"q1\",\"prompt\":\"P1\",\"format\":\"mcq\",\"correctAnswer\":\"A\","
-                   "\"difficulty\":1},{\"id\":\"q2\",\"prompt\":\"P2\",\"format\":\"open_ended\","
-                   "\"correctAnswer\":\"x\",\"difficulty\":3},{\"id\":\"q3\",\"prompt\":\"P3\","
-                   "\"format\":\"open_ended\",\"correctAnswer\":\"\",\"difficulty\":5}]");
-    json_t *as = J("[{\"id\":\"a1\",\"questionId\":\"q1\",\"answerText\":null,"
-                   "\"selectedOption\":\"B\",\"isCorrect\":null,\"score\":null,\"feedback\":null,"
-                   "\"createdAt\":\"2026-01-01 10:00:00\"},"
-                   "{\"id\":\"a2\",\"questionId\":\"q1\",\"answerText\":null,"
-                   "\"selectedOption\":\"A\",\"isCorrect\":null,\"score\":null,\"feedback\":null,"
-                   "\"createdAt\":\"2026-01-01 10:00:00\"},"
-                   "{\"id\":\"a3\",\"questionId\":\"q2\",\"answerText\":\"  \","
-                   "\"selectedOption\":null,\"isCorrect\":false,\"score\":40,\"feedback\":\"f\","
-                   "\"createdAt\":\"2026-01-01 10:00:01\"},"
-                   "{\"id\":\"a4\",\"questionId\":\"q3\",\"answerText\":\" yes \","
-                   "\"selectedOption\":null,\"isCorrect\":null,\"score\":null,\"feedback\":null,"
-                   "\"createdAt\":\"2026-01-01 10:00:02\"}]");
+    json_t *qs =
+        J("[{\"id\":\"q1\",\"prompt\":\"P1\",\"format\":\"mcq\",\"correctAnswer\":\"A\","
+          "\"difficulty\":1},{\"id\":\"q2\",\"prompt\":\"P2\",\"format\":\"open_ended\","
+          "\"correctAnswer\":\"x\",\"difficulty\":3},{\"id\":\"q3\",\"prompt\":\"P3\","
+          "\"format\":\"open_ended\",\"correctAnswer\":\"\",\"difficulty\":5}]");
+    json_t *as =
+        J("[{\"id\":\"a1\",\"questionId\":\"q1\",\"answerText\":null,"
+          "\"selectedOption\":\"B\",\"isCorrect\":null,\"score\":null,\"feedback\":null,"
+          "\"createdAt\":\"2026-01-01 10:00:00\"},"
+          "{\"id\":\"a2\",\"questionId\":\"q1\",\"answerText\":null,"
+          "\"selectedOption\":\"A\",\"isCorrect\":null,\"score\":null,\"feedback\":null,"
+          "\"createdAt\":\"2026-01-01 10:00:00\"},"
+          "{\"id\":\"a3\",\"questionId\":\"q2\",\"answerText\":\"  \","
+          "\"selectedOption\":null,\"isCorrect\":false,\"score\":40,\"feedback\":\"f\","
+          "\"createdAt\":\"2026-01-01 10:00:01\"},"
+          "{\"id\":\"a4\",\"questionId\":\"q3\",\"answerText\":\" yes \","
+          "\"selectedOption\":null,\"isCorrect\":null,\"score\":null,\"feedback\":null,"
+          "\"createdAt\":\"2026-01-01 10:00:02\"}]");
     json_t *latest = learning_latest_answers(as);
     CHECK_STR_EQ(learning_str(json_object_get(latest, "q1"), "id"), "a2"); /* tie: later row */
-    CHECK_EQ_INT(learning_answered_count(qs, latest), 2); /* q2 is blank */
+    CHECK_EQ_INT(learning_answered_count(qs, latest), 2);                  /* q2 is blank */
     json_t *obj = json_object();
     json_t *assess = J("{\"completedAt\":null}");
     CHECK_EQ_INT(learning_diagnostic_counts(obj, assess, qs, as), SP_OK);
@@ -102,8 +109,9 @@ static void test_latest_and_counts(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(sum, "answeredCount")), 2);
 
     json_t *g = learning_gradable(qs, latest); /* q2 blank, q3 has no correct answer */
-    CHECK_JSON(g, "[{\"questionId\":\"q1\",\"prompt\":\"P1\",\"format\":\"mcq\","
-                  "\"correctAnswer\":\"A\",\"studentAnswer\":\"A\"}]");
+    CHECK_JSON(g,
+               "[{\"questionId\":\"q1\",\"prompt\":\"P1\",\"format\":\"mcq\","
+               "\"correctAnswer\":\"A\",\"studentAnswer\":\"A\"}]");
     json_decref(g);
     json_decref(sum);
     json_decref(obj);
@@ -119,19 +127,22 @@ static void test_validate_graph(void)
     json_t *v = learning_validate_graph(none, none);
     CHECK_JSON(v, "{\"valid\":true,\"issues\":[],\"message\":\"No subconcepts to validate.\"}");
     json_decref(v);
-    json_t *subs = J("[{\"id\":\"a\",\"title\":\"A\"},{\"id\":\"b\",\"title\":\"B\"},"
-                     "{\"id\":\"c\",\"title\":\"C\"},{\"id\":\"d\",\"title\":\"D\"},"
-                     "{\"id\":\"e\",\"title\":\"E\"}]");
-    json_t *edges = J("[{\"sourceNodeId\":\"a\",\"targetNodeId\":\"b\"},"
-                      "{\"sourceNodeId\":\"c\",\"targetNodeId\":\"d\"},"
-                      "{\"sourceNodeId\":\"d\",\"targetNodeId\":\"c\"},"
-                      "{\"sourceNodeId\":\"b\",\"targetNodeId\":\"zz\"}]");
+    json_t *subs =
+        J("[{\"id\":\"a\",\"title\":\"A\"},{\"id\":\"b\",\"title\":\"B\"},"
+          "{\"id\":\"c\",\"title\":\"C\"},{\"id\":\"d\",\"title\":\"D\"},"
+          "{\"id\":\"e\",\"title\":\"E\"}]");
+    json_t *edges =
+        J("[{\"sourceNodeId\":\"a\",\"targetNodeId\":\"b\"},"
+          "{\"sourceNodeId\":\"c\",\"targetNodeId\":\"d\"},"
+          "{\"sourceNodeId\":\"d\",\"targetNodeId\":\"c\"},"
+          "{\"sourceNodeId\":\"b\",\"targetNodeId\":\"zz\"}]");
     v = learning_validate_graph(subs, edges);
-    CHECK_JSON(v, "{\"valid\":false,\"issues\":[\"Orphan nodes (no connections): E\","
-                  "\"Broken edges: B -> [missing node]\","
-                  "\"Unreachable nodes (not connected to any root): C, D\"],"
-                  "\"orphanNodes\":[\"E\"],\"unreachableNodes\":[\"C\",\"D\"],\"totalNodes\":5,"
-                  "\"totalEdges\":3,\"rootNodes\":[\"A\",\"E\"]}");
+    CHECK_JSON(v,
+               "{\"valid\":false,\"issues\":[\"Orphan nodes (no connections): E\","
+               "\"Broken edges: B -> [missing node]\","
+               "\"Unreachable nodes (not connected to any root): C, D\"],"
+               "\"orphanNodes\":[\"E\"],\"unreachableNodes\":[\"C\",\"D\"],\"totalNodes\":5,"
+               "\"totalEdges\":3,\"rootNodes\":[\"A\",\"E\"]}");
     json_decref(v);
     json_decref(subs);
     json_decref(edges);
@@ -140,11 +151,13 @@ static void test_validate_graph(void)
 
 static void test_future_history(void)
 {
-    json_t *sib = J("[{\"id\":\"1\",\"title\":\"One\"},{\"id\":\"2\",\"title\":\"Two\"},"
-                    "{\"id\":\"3\",\"title\":\"Three\"},{\"id\":\"4\",\"title\":\"Four\"}]");
-    json_t *edges = J("[{\"sourceNodeId\":\"1\",\"targetNodeId\":\"2\"},"
-                      "{\"sourceNodeId\":\"2\",\"targetNodeId\":\"3\"},"
-                      "{\"sourceNodeId\":\"1\",\"targetNodeId\":\"4\"}]");
+    json_t *sib =
+        J("[{\"id\":\"1\",\"title\":\"One\"},{\"id\":\"2\",\"title\":\"Two\"},"
+          "{\"id\":\"3\",\"title\":\"Three\"},{\"id\":\"4\",\"title\":\"Four\"}]");
+    json_t *edges =
+        J("[{\"sourceNodeId\":\"1\",\"targetNodeId\":\"2\"},"
+          "{\"sourceNodeId\":\"2\",\"targetNodeId\":\"3\"},"
+          "{\"sourceNodeId\":\"1\",\"targetNodeId\":\"4\"}]");
     json_t *f = learning_future_concepts("1", sib, edges);
     CHECK_JSON(f, "{\"futureConcepts\":[\"Two\",\"Four\",\"Three\"]}");
     json_decref(f);
@@ -154,16 +167,19 @@ static void test_future_history(void)
 
     json_t *none = J("[]");
     json_t *h = learning_history_summary(none);
-    CHECK_JSON(h, "{\"completedConcepts\":[],\"overallLevel\":\"new_student\",\"averageMastery\":0}");
+    CHECK_JSON(h,
+               "{\"completedConcepts\":[],\"overallLevel\":\"new_student\",\"averageMastery\":0}");
     json_decref(h);
-    json_t *rows = J("[{\"nodeId\":\"n1\",\"title\":\"T1\",\"masteryScore\":1.0,"
-                     "\"completedAt\":\"2026-01-01T00:00:00.000Z\"},"
-                     "{\"nodeId\":\"n2\",\"title\":null,\"masteryScore\":0.1,\"completedAt\":\"x\"},"
-                     "{\"nodeId\":\"n3\",\"title\":\"T3\",\"masteryScore\":0,\"completedAt\":null}]");
+    json_t *rows =
+        J("[{\"nodeId\":\"n1\",\"title\":\"T1\",\"masteryScore\":1.0,"
+          "\"completedAt\":\"2026-01-01T00:00:00.000Z\"},"
+          "{\"nodeId\":\"n2\",\"title\":null,\"masteryScore\":0.1,\"completedAt\":\"x\"},"
+          "{\"nodeId\":\"n3\",\"title\":\"T3\",\"masteryScore\":0,\"completedAt\":null}]");
     h = learning_history_summary(rows);
-    CHECK_JSON(h, "{\"completedConcepts\":[{\"title\":\"T1\",\"masteryScore\":1},"
-                  "{\"title\":\"n2\",\"masteryScore\":0.1}],\"overallLevel\":\"beginner\","
-                  "\"averageMastery\":0.367,\"totalTrackedNodes\":3,\"totalCompleted\":2}");
+    CHECK_JSON(h,
+               "{\"completedConcepts\":[{\"title\":\"T1\",\"masteryScore\":1},"
+               "{\"title\":\"n2\",\"masteryScore\":0.1}],\"overallLevel\":\"beginner\","
+               "\"averageMastery\":0.367,\"totalTrackedNodes\":3,\"totalCompleted\":2}");
     json_decref(h);
     json_decref(rows);
     json_decref(none);
@@ -191,18 +207,22 @@ static char *ops_text(const struct learning_plan *p)
 
 static void test_plan_concepts(void)
 {
-    json_t *cur = J("{\"id\":\"A\",\"type\":\"concept\",\"parentId\":\"T\",\"branchId\":null,"
-                    "\"title\":\"Alpha\"}");
-    json_t *sib = J("[{\"id\":\"A\",\"title\":\"Alpha\"},{\"id\":\"B\",\"title\":\"Beta\"},"
-                    "{\"id\":\"C\",\"title\":\"Gamma\"}]");
-    json_t *edges = J("[{\"sourceNodeId\":\"A\",\"targetNodeId\":\"B\"},"
-                      "{\"sourceNodeId\":\"B\",\"targetNodeId\":\"C\"}]");
-    json_t *adds = J("[{\"title\":\" N1 \",\"desc\":\"d1\"},"
-                     "{\"title\":\"N2\",\"desc\":\"d2\"},"
-                     "{\"title\":\"beta\",\"desc\":\"dup of a sibling\"},"
-                     "{\"title\":\"n1\",\"desc\":\"dup of a candidate\"},"
-                     "{\"title\":\"N3\",\"desc\":\"\"},"
-                     "{\"title\":\"N4\",\"desc\":\"d4\",\"insert_after\":\" BETA\"}]");
+    json_t *cur =
+        J("{\"id\":\"A\",\"type\":\"concept\",\"parentId\":\"T\",\"branchId\":null,"
+          "\"title\":\"Alpha\"}");
+    json_t *sib =
+        J("[{\"id\":\"A\",\"title\":\"Alpha\"},{\"id\":\"B\",\"title\":\"Beta\"},"
+          "{\"id\":\"C\",\"title\":\"Gamma\"}]");
+    json_t *edges =
+        J("[{\"sourceNodeId\":\"A\",\"targetNodeId\":\"B\"},"
+          "{\"sourceNodeId\":\"B\",\"targetNodeId\":\"C\"}]");
+    json_t *adds =
+        J("[{\"title\":\" N1 \",\"desc\":\"d1\"},"
+          "{\"title\":\"N2\",\"desc\":\"d2\"},"
+          "{\"title\":\"beta\",\"desc\":\"dup of a sibling\"},"
+          "{\"title\":\"n1\",\"desc\":\"dup of a candidate\"},"
+          "{\"title\":\"N3\",\"desc\":\"\"},"
+          "{\"title\":\"N4\",\"desc\":\"d4\",\"insert_after\":\" BETA\"}]");
     struct learning_plan p;
     struct sp_error err = { 0 };
     CHECK_EQ_INT(learning_plan_concepts(&p, cur, sib, edges, adds, "U", &err), SP_OK);
@@ -234,16 +254,19 @@ static void test_plan_concepts(void)
 
 static void test_plan_subconcepts(void)
 {
-    json_t *cur = J("{\"id\":\"S\",\"type\":\"subconcept\",\"parentId\":\"C\",\"branchId\":\"br\","
-                    "\"title\":\"Sets\"}");
-    json_t *sib = J("[{\"id\":\"S\",\"title\":\"Sets\"},{\"id\":\"M\",\"title\":\"Maps\"},"
-                    "{\"id\":\"L\",\"title\":\"Lists\"}]");
+    json_t *cur =
+        J("{\"id\":\"S\",\"type\":\"subconcept\",\"parentId\":\"C\",\"branchId\":\"br\","
+          "\"title\":\"Sets\"}");
+    json_t *sib =
+        J("[{\"id\":\"S\",\"title\":\"Sets\"},{\"id\":\"M\",\"title\":\"Maps\"},"
+          "{\"id\":\"L\",\"title\":\"Lists\"}]");
     json_t *edges = J("[{\"sourceNodeId\":\"S\",\"targetNodeId\":\"M\"}]");
-    json_t *adds = J("[{\"title\":\"Bridge\",\"desc\":\"b\",\"depends_on\":[\"sets\",\"Nope\"],"
-                     "\"unlocks\":[\"Maps\",\"Sets\"]},"
-                     "{\"title\":\"Extra\",\"desc\":\"e\"},"
-                     "{\"title\":\"After\",\"desc\":\"a\",\"depends_on\":[\"bridge\",\"After\"],"
-                     "\"unlocks\":\"not a list\"}]");
+    json_t *adds =
+        J("[{\"title\":\"Bridge\",\"desc\":\"b\",\"depends_on\":[\"sets\",\"Nope\"],"
+          "\"unlocks\":[\"Maps\",\"Sets\"]},"
+          "{\"title\":\"Extra\",\"desc\":\"e\"},"
+          "{\"title\":\"After\",\"desc\":\"a\",\"depends_on\":[\"bridge\",\"After\"],"
+          "\"unlocks\":\"not a list\"}]");
     struct learning_plan p;
     struct sp_error err = { 0 };
     CHECK_EQ_INT(learning_plan_subconcepts(&p, cur, sib, edges, adds, "U", &err), SP_OK);

@@ -15,7 +15,7 @@ static void test_drawing_accepted(void)
     CHECK_STR_EQ(mt, "image/png");
     CHECK(data == url + 22);
     CHECK(tutor_parse_drawing("DATA:Image/JPEG;BASE64,/9j/4AAQ", &mt, &data));
-    CHECK_STR_EQ(mt, "image/jpeg");   /* media type lower-cased */
+    CHECK_STR_EQ(mt, "image/jpeg"); /* media type lower-cased */
     CHECK_STR_EQ(data, "/9j/4AAQ");
 }
 
@@ -23,10 +23,18 @@ static void test_drawing_refused(void)
 {
     const char *mt = NULL, *data = NULL;
     static const char *const bad[] = {
-        "", "data:", "data:image/png;base64,", "data:image/gif;base64,R0lG",
-        "data:image/png,abc", "data:image/png;base64,ab c", "data:image/png;base64,ab\n",
-        "data:image/png;base64,abc$", " data:image/png;base64,abc", "data:image/pngx;base64,abc",
-        "data:image/png;base64;base64,abc", "image/png;base64,abc",
+        "",
+        "data:",
+        "data:image/png;base64,",
+        "data:image/gif;base64,R0lG",
+        "data:image/png,abc",
+        "data:image/png;base64,ab c",
+        "data:image/png;base64,ab\n",
+        "data:image/png;base64,abc$",
+        " data:image/png;base64,abc",
+        "data:image/pngx;base64,abc",
+        "data:image/png;base64;base64,abc",
+        "image/png;base64,abc",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(!tutor_parse_drawing(bad[i], &mt, &data));
@@ -44,10 +52,10 @@ static void test_drawing_size_limit(void)
     memcpy(url, "data:image/png;base64,", prefix);
     memset(url + prefix, 'A', TUTOR_MAX_DRAWING_CHARS);
     url[prefix + TUTOR_MAX_DRAWING_CHARS] = '\0';
-    CHECK(tutor_parse_drawing(url, &mt, &data));          /* exactly 7,000,000 */
+    CHECK(tutor_parse_drawing(url, &mt, &data)); /* exactly 7,000,000 */
     url[prefix + TUTOR_MAX_DRAWING_CHARS] = 'A';
     url[prefix + TUTOR_MAX_DRAWING_CHARS + 1] = '\0';
-    CHECK(!tutor_parse_drawing(url, &mt, &data));         /* one more */
+    CHECK(!tutor_parse_drawing(url, &mt, &data)); /* one more */
     free(url);
 }
 

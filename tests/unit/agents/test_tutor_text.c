@@ -74,10 +74,21 @@ static char *ensure(const char *s, const char *fq, enum tutor_qtype ft, bool com
     return q;
 }
 
-#define EXPECT_STR(call, expected) do { char *got_ = (call); CHECK_STR_EQ(got_, expected); \
-    free(got_); } while (0)
-#define EXPECT_NULL(call) do { char *got_ = (call); CHECK(got_ == NULL); \
-    if (got_) { fprintf(stderr, "  got \"%s\"\n", got_); } free(got_); } while (0)
+#define EXPECT_STR(call, expected)    \
+    do {                              \
+        char *got_ = (call);          \
+        CHECK_STR_EQ(got_, expected); \
+        free(got_);                   \
+    } while (0)
+#define EXPECT_NULL(call)                            \
+    do {                                             \
+        char *got_ = (call);                         \
+        CHECK(got_ == NULL);                         \
+        if (got_) {                                  \
+            fprintf(stderr, "  got \"%s\"\n", got_); \
+        }                                            \
+        free(got_);                                  \
+    } while (0)
 
 static bool marker_only(const char *s)
 {
@@ -99,9 +110,11 @@ static enum tutor_qtype qtype(const char *s)
 static void test_trim_js_whitespace(void)
 {
     EXPECT_STR(trim("  a b \t\n"), "a b");
-    EXPECT_STR(trim("\xC2\xA0x\xE3\x80\x80"), "x");                 /* NBSP, ideographic space */
-    EXPECT_STR(trim("\xEF\xBB\xBF\xE2\x80\xA8x\xE2\x80\xA9\xE2\x80\xAF"), "x"); /* BOM, LS, PS, NNBSP */
-    EXPECT_STR(trim("\xE2\x80\x80\xE2\x80\x8Ax\xE2\x81\x9F\xE1\x9A\x80"), "x"); /* U+2000..200A, U+205F, U+1680 */
+    EXPECT_STR(trim("\xC2\xA0x\xE3\x80\x80"), "x"); /* NBSP, ideographic space */
+    EXPECT_STR(trim("\xEF\xBB\xBF\xE2\x80\xA8x\xE2\x80\xA9\xE2\x80\xAF"),
+               "x"); /* BOM, LS, PS, NNBSP */
+    EXPECT_STR(trim("\xE2\x80\x80\xE2\x80\x8Ax\xE2\x81\x9F\xE1\x9A\x80"),
+               "x"); /* U+2000..200A, U+205F, U+1680 */
     EXPECT_STR(trim("\v\f\rx\r"), "x");
     /* not whitespace in JavaScript: U+200B zero width space, U+180E, U+0085 */
     EXPECT_STR(trim("\xE2\x80\x8Bx"), "\xE2\x80\x8Bx");
@@ -119,10 +132,10 @@ static void test_trim_js_whitespace(void)
 static void test_space_len(void)
 {
     CHECK_EQ_INT((int)tutor_space_len(" x", 2), 1);
-    CHECK_EQ_INT((int)tutor_space_len("\xc2\xa0x", 3), 2);         /* U+00A0 */
-    CHECK_EQ_INT((int)tutor_space_len("\xe2\x80\xaf", 3), 3);      /* U+202F */
-    CHECK_EQ_INT((int)tutor_space_len("\xe2\x80\xaf", 2), 0);      /* cut short */
-    CHECK_EQ_INT((int)tutor_space_len("\xe2\x82\xac", 3), 0);      /* U+20AC is a letter */
+    CHECK_EQ_INT((int)tutor_space_len("\xc2\xa0x", 3), 2);    /* U+00A0 */
+    CHECK_EQ_INT((int)tutor_space_len("\xe2\x80\xaf", 3), 3); /* U+202F */
+    CHECK_EQ_INT((int)tutor_space_len("\xe2\x80\xaf", 2), 0); /* cut short */
+    CHECK_EQ_INT((int)tutor_space_len("\xe2\x82\xac", 3), 0); /* U+20AC is a letter */
     CHECK_EQ_INT((int)tutor_space_len("x", 1), 0);
     CHECK_EQ_INT((int)tutor_space_len("", 0), 0);
 }
@@ -130,9 +143,9 @@ static void test_space_len(void)
 static void test_code_point_length(void)
 {
     CHECK_EQ_INT(tutor_cp_len("abc", 3), 3);
-    CHECK_EQ_INT(tutor_cp_len("\xC3\xA9t\xC3\xA9", 5), 3);          /* été */
-    CHECK_EQ_INT(tutor_cp_len("\xF0\x9F\x98\x80", 4), 1);           /* one emoji */
-    CHECK_EQ_INT(tutor_cp_len("\xFF\xFE", 2), 2);                    /* two invalid bytes */
+    CHECK_EQ_INT(tutor_cp_len("\xC3\xA9t\xC3\xA9", 5), 3); /* été */
+    CHECK_EQ_INT(tutor_cp_len("\xF0\x9F\x98\x80", 4), 1);  /* one emoji */
+    CHECK_EQ_INT(tutor_cp_len("\xFF\xFE", 2), 2);          /* two invalid bytes */
 }
 
 /* ---- §10.1 line helpers ---- */
@@ -141,19 +154,19 @@ static void test_strip_prefix(void)
 {
     EXPECT_STR(strip_prefix("## Question: x"), "Question: x");
     EXPECT_STR(strip_prefix("  ###### Title "), "Title");
-    EXPECT_STR(strip_prefix("####### seven"), "# seven");   /* at most six marks */
+    EXPECT_STR(strip_prefix("####### seven"), "# seven"); /* at most six marks */
     EXPECT_STR(strip_prefix("- item"), "item");
     EXPECT_STR(strip_prefix("* item"), "item");
     EXPECT_STR(strip_prefix("> quoted"), "quoted");
     EXPECT_STR(strip_prefix("12. twelve"), "twelve");
     EXPECT_STR(strip_prefix("3) three"), "three");
-    EXPECT_STR(strip_prefix("# - both"), "both");            /* heading, then list marker */
-    EXPECT_STR(strip_prefix("- - twice"), "- twice");         /* one list marker only */
+    EXPECT_STR(strip_prefix("# - both"), "both");               /* heading, then list marker */
+    EXPECT_STR(strip_prefix("- - twice"), "- twice");           /* one list marker only */
     EXPECT_STR(strip_prefix("**Question:**"), "**Question:**"); /* '*' needs a space after */
     EXPECT_STR(strip_prefix("-no space"), "-no space");
     EXPECT_STR(strip_prefix("1.5 is a number"), "1.5 is a number");
     EXPECT_STR(strip_prefix(".5"), ".5");
-    EXPECT_STR(strip_prefix("-\xC2\xA0nbsp"), "nbsp");       /* JS \s includes NBSP */
+    EXPECT_STR(strip_prefix("-\xC2\xA0nbsp"), "nbsp"); /* JS \s includes NBSP */
     EXPECT_STR(strip_prefix("#"), "");
 }
 
@@ -162,10 +175,10 @@ static void test_normalize_line(void)
     EXPECT_STR(normalize("Question: What is 2+2?"), "What is 2+2?");
     EXPECT_STR(normalize("- checkpoint   QUESTION : Why?"), "Why?");
     EXPECT_STR(normalize("New\tQuestion:Why?"), "Why?");
-    EXPECT_STR(normalize("Question"), "Question");                 /* no colon: unchanged */
+    EXPECT_STR(normalize("Question"), "Question");                     /* no colon: unchanged */
     EXPECT_STR(normalize("**Question:** Why?"), "**Question:** Why?"); /* emphasis not removed */
     EXPECT_STR(normalize("Questions: many"), "Questions: many");
-    EXPECT_STR(normalize("newquestion: x"), "newquestion: x");      /* the words need a space */
+    EXPECT_STR(normalize("newquestion: x"), "newquestion: x"); /* the words need a space */
 }
 
 static void test_comparable(void)
@@ -196,7 +209,7 @@ static void test_has_inline(void)
     CHECK(has_inline("**Question:** why?"));
     CHECK(has_inline("checkpoint question:x"));
     CHECK(!has_inline("Question:"));
-    CHECK(!has_inline("Question: **"));           /* only emphasis after the colon */
+    CHECK(!has_inline("Question: **")); /* only emphasis after the colon */
     CHECK(!has_inline("Question Type: text"));
     CHECK(!has_inline("A question: here"));
 }
@@ -207,7 +220,7 @@ static void test_inline_question(void)
     EXPECT_STR(inline_q("**Question:** What is a loop?"), "What is a loop?");
     EXPECT_STR(inline_q("1. *New Question*: _What_ is it?"), "What_ is it?");
     EXPECT_STR(inline_q("Question: Question: nested"), "nested"); /* normalize-line'd again */
-    EXPECT_STR(inline_q("Question: ratio 3:4?"), "ratio 3:4?"); /* split at the first colon */
+    EXPECT_STR(inline_q("Question: ratio 3:4?"), "ratio 3:4?");   /* split at the first colon */
     EXPECT_NULL(inline_q("Question:"));
     EXPECT_NULL(inline_q("Question: ** "));
     EXPECT_NULL(inline_q("Question without colon"));
@@ -220,8 +233,8 @@ static void test_question_type(void)
     CHECK_EQ_INT(qtype("Question Type: text"), TUTOR_QTYPE_TEXT);
     CHECK_EQ_INT(qtype("question type:CODE"), TUTOR_QTYPE_CODE);
     CHECK_EQ_INT(qtype("- QuestionType - draw"), TUTOR_QTYPE_DRAW);
-    CHECK_EQ_INT(qtype("Question-Type \xE2\x80\x93 drawing"), TUTOR_QTYPE_DRAW);   /* en dash */
-    CHECK_EQ_INT(qtype("Question type \xE2\x80\x94 MCQ"), TUTOR_QTYPE_TEXT);       /* em dash */
+    CHECK_EQ_INT(qtype("Question-Type \xE2\x80\x93 drawing"), TUTOR_QTYPE_DRAW); /* en dash */
+    CHECK_EQ_INT(qtype("Question type \xE2\x80\x94 MCQ"), TUTOR_QTYPE_TEXT);     /* em dash */
     CHECK_EQ_INT(qtype("Question Type: mcp"), TUTOR_QTYPE_TEXT);
     CHECK_EQ_INT(qtype("Question Type: Multiple-Choice"), TUTOR_QTYPE_TEXT);
     CHECK_EQ_INT(qtype("Question Type: multiple__choices"), TUTOR_QTYPE_TEXT);
@@ -229,7 +242,7 @@ static void test_question_type(void)
     CHECK_EQ_INT(qtype("Question Type:\xC2\xA0text\xC2\xA0"), TUTOR_QTYPE_TEXT);
     CHECK_EQ_INT(qtype("### Question Type: code"), TUTOR_QTYPE_CODE);
     /* not recognised */
-    CHECK_EQ_INT(qtype("**Question Type:** code"), TUTOR_QTYPE_NONE);  /* emphasis kept */
+    CHECK_EQ_INT(qtype("**Question Type:** code"), TUTOR_QTYPE_NONE); /* emphasis kept */
     CHECK_EQ_INT(qtype("Question Type: essay"), TUTOR_QTYPE_NONE);
     CHECK_EQ_INT(qtype("Question Type: text."), TUTOR_QTYPE_NONE);
     CHECK_EQ_INT(qtype("Question Type: _text"), TUTOR_QTYPE_NONE);
@@ -266,7 +279,7 @@ static void test_extract_inline(void)
                        "More words"),
                "Name a prime number above 10. More words");
     EXPECT_STR(extract("Question: one\nQuestion: two"), "one");
-    EXPECT_STR(extract("Question: a\nQuestion:\nb"), "b");  /* the marker block comes first */
+    EXPECT_STR(extract("Question: a\nQuestion:\nb"), "b"); /* the marker block comes first */
 }
 
 static void test_extract_last_question_mark(void)
@@ -304,7 +317,8 @@ static void test_strip_question(void)
     /* "Question Type :" is neither a type line nor a label line here: kept */
     EXPECT_STR(strip_q("A\nQuestion Type : text"), "A\nQuestion Type : text");
     /* lines are kept as written (inner indentation, Unicode) */
-    EXPECT_STR(strip_q("\xC3\xA9t\xC3\xA9\n    code()\nQuestion:\nx"), "\xC3\xA9t\xC3\xA9\n    code()");
+    EXPECT_STR(strip_q("\xC3\xA9t\xC3\xA9\n    code()\nQuestion:\nx"),
+               "\xC3\xA9t\xC3\xA9\n    code()");
 }
 
 /* ---- §10.5 ensure-question ---- */
@@ -317,7 +331,8 @@ static void test_ensure_complete_untouched(void)
 
 static void test_ensure_keeps_full_turn(void)
 {
-    const char *turn = "Explanation.\n\nQuestion Type: code\n\nQuestion:\nWrite a loop that sums 1..10.";
+    const char *turn =
+        "Explanation.\n\nQuestion Type: code\n\nQuestion:\nWrite a loop that sums 1..10.";
     EXPECT_STR(ensure(turn, NULL, TUTOR_QTYPE_NONE, false), turn);
 }
 
@@ -337,7 +352,8 @@ static void test_ensure_unusable_question(void)
                       false),
                "Intro.\n\nQuestion Type: code\n\nQuestion:\nHow do loops terminate?");
     /* 12 code points (with accents, 15 bytes) is usable */
-    EXPECT_STR(ensure("Question: \xC3\xA9\xC3\xA9\xC3\xA9 is it ok?", NULL, TUTOR_QTYPE_NONE, false),
+    EXPECT_STR(ensure("Question: \xC3\xA9\xC3\xA9\xC3\xA9 is it ok?", NULL, TUTOR_QTYPE_NONE,
+                      false),
                "Question: \xC3\xA9\xC3\xA9\xC3\xA9 is it ok?\n\nQuestion Type: text");
     /* ends with ':' -> unusable; no usable fallback -> the default question for the type */
     char *r = ensure("Look at this.\nQuestion: Complete the following:", "short?", TUTOR_QTYPE_DRAW,
@@ -367,7 +383,8 @@ static void test_question_usable(void)
     CHECK(tutor_question_usable("Twelve chars"));
     CHECK(!tutor_question_usable("What follows -"));
     CHECK(!tutor_question_usable("  Finish this sentence:  "));
-    CHECK(!tutor_question_usable("\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80 abc de"));   /* 10 */
+    CHECK(
+        !tutor_question_usable("\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80 abc de")); /* 10 */
 }
 
 /* ---- §8.4 markers ---- */
@@ -393,7 +410,7 @@ static void test_markers(void)
     CHECK_STR_EQ(m.content, "Summary.");
     tutor_markers_clear(&m);
 
-    CHECK_EQ_INT(tutor_parse_markers("[COMPLETE", &m), 0);   /* unterminated: not a marker */
+    CHECK_EQ_INT(tutor_parse_markers("[COMPLETE", &m), 0); /* unterminated: not a marker */
     CHECK(!m.complete);
     CHECK_STR_EQ(m.content, "[COMPLETE");
     tutor_markers_clear(&m);
@@ -410,11 +427,41 @@ static void test_markers(void)
 static void test_random_texts(void)
 {
     static const char *const pieces[] = {
-        "Question", "question type", ":", " ", "\n", "\r\n", "**", "_", "`", "~", "#", "- ", "1. ",
-        "> ", "?", "Checkpoint  Question", "New question", "text", "code", "draw", "-",
-        "\xE2\x80\x93", "\xC2\xA0", "\xE3\x80\x80", "\xE2\x80\xA8", "\xF0\x9F\x98\x80",
-        "\xC3", "\x80", "\xFF", "[COMPLETE]", "[same_chunk]", "[ADVANCE_CHUNK]", "word",
-        "What is it", "\t",
+        "Question",
+        "question type",
+        ":",
+        " ",
+        "\n",
+        "\r\n",
+        "**",
+        "_",
+        "`",
+        "~",
+        "#",
+        "- ",
+        "1. ",
+        "> ",
+        "?",
+        "Checkpoint  Question",
+        "New question",
+        "text",
+        "code",
+        "draw",
+        "-",
+        "\xE2\x80\x93",
+        "\xC2\xA0",
+        "\xE3\x80\x80",
+        "\xE2\x80\xA8",
+        "\xF0\x9F\x98\x80",
+        "\xC3",
+        "\x80",
+        "\xFF",
+        "[COMPLETE]",
+        "[same_chunk]",
+        "[ADVANCE_CHUNK]",
+        "word",
+        "What is it",
+        "\t",
     };
     unsigned seed = 12345;
     char s[512];

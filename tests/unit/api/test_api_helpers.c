@@ -19,7 +19,7 @@ static void test_status_mapping(void)
     CHECK_EQ_INT(api_status_from_err(SP_EMETHOD), 405);
     CHECK_EQ_INT(api_status_from_err(SP_EINTERNAL), 500);
     CHECK_EQ_INT(api_status_from_err(-999), 500);
-    CHECK_EQ_INT(api_status_from_err(SP_EIO), 503);       /* issue 8: an operator can fix it */
+    CHECK_EQ_INT(api_status_from_err(SP_EIO), 503); /* issue 8: an operator can fix it */
     CHECK_EQ_INT(api_status_from_err(SP_ENOSPACE), 507);
 }
 
@@ -27,16 +27,20 @@ static void test_status_mapping(void)
 static void test_server_errors_are_scrubbed(void)
 {
     struct api_resp r = { .status = 0, .body = BUF_INIT(0), .body_is_json = true };
-    api_fail(&r, SP_EDB, "executing SQL: no such table: nodes (SELECT * FROM nodes) in %s", "/srv/x/sprout.db");
+    api_fail(&r, SP_EDB, "executing SQL: no such table: nodes (SELECT * FROM nodes) in %s",
+             "/srv/x/sprout.db");
     CHECK_EQ_INT(r.status, 500);
-    CHECK(strstr(buf_cstr(&r.body), "/srv/x") == NULL && strstr(buf_cstr(&r.body), "SELECT") == NULL);
+    CHECK(strstr(buf_cstr(&r.body), "/srv/x") == NULL &&
+          strstr(buf_cstr(&r.body), "SELECT") == NULL);
     CHECK(strstr(buf_cstr(&r.body), "server log") != NULL);
     api_fail(&r, SP_EBUSY, "database: SQLITE_BUSY ... lock on %s", "/srv/x/sprout.db");
     CHECK_EQ_INT(r.status, 503);
-    CHECK(strstr(buf_cstr(&r.body), "/srv/x") == NULL && strstr(buf_cstr(&r.body), "locked") != NULL);
+    CHECK(strstr(buf_cstr(&r.body), "/srv/x") == NULL &&
+          strstr(buf_cstr(&r.body), "locked") != NULL);
     api_fail(&r, SP_ENOSPACE, "write %s: No space left on device", "/srv/x/uploads/documents/a");
     CHECK_EQ_INT(r.status, 507);
-    CHECK_STR_EQ(buf_cstr(&r.body), "{\"error\":\"the disk is full: free some space and try again\"}");
+    CHECK_STR_EQ(buf_cstr(&r.body),
+                 "{\"error\":\"the disk is full: free some space and try again\"}");
     /* client errors keep their words */
     api_fail(&r, SP_ENOTFOUND, "Node %s not found", "/a/b");
     CHECK_STR_EQ(buf_cstr(&r.body), "{\"error\":\"Node /a/b not found\"}");
@@ -92,7 +96,7 @@ static void test_body_object(void)
     char m[512];
     CHECK_EQ_INT(body("application/json", "{\"a\":1}", &st, m, sizeof m), SP_OK);
     CHECK_EQ_INT(body("Application/JSON; charset=utf-8", "{}", &st, m, sizeof m), SP_OK);
-    CHECK_EQ_INT(body("application/json", "", &st, m, sizeof m), SP_OK);          /* empty = {} */
+    CHECK_EQ_INT(body("application/json", "", &st, m, sizeof m), SP_OK); /* empty = {} */
     CHECK_EQ_INT(body("application/json", "{\"a\":1,\"a\":2}", &st, m, sizeof m), SP_OK);
     CHECK_EQ_INT(body("application/json", "[1]", &st, m, sizeof m), SP_EINVAL);
     CHECK_EQ_INT(st, 400);

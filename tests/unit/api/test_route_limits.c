@@ -15,7 +15,7 @@ static void test_tutor_route_has_the_large_limit(void)
             strcmp(r->pattern, "/api/chat/sessions/:sessionId/tutor") == 0) {
             found++;
             CHECK_EQ_INT(limit, API_TUTOR_MAX_BODY);
-            CHECK(limit > 7000000 + 1024);   /* the drawing plus the rest of the body */
+            CHECK(limit > 7000000 + 1024); /* the drawing plus the rest of the body */
         } else {
             CHECK_EQ_INT(limit, API_MAX_BODY);
         }

@@ -47,9 +47,12 @@ static void test_required_truthiness(void)
     static const struct val_field f[] = { { "title", VAL_REQUIRED }, { "userId", VAL_REQUIRED } };
     struct store_row row;
     static const char *const falsy[] = {
-        "{\"userId\":\"u\"}",                  "{\"userId\":\"u\",\"title\":null}",
-        "{\"userId\":\"u\",\"title\":\"\"}",   "{\"userId\":\"u\",\"title\":0}",
-        "{\"userId\":\"u\",\"title\":0.0}",    "{\"userId\":\"u\",\"title\":false}",
+        "{\"userId\":\"u\"}",
+        "{\"userId\":\"u\",\"title\":null}",
+        "{\"userId\":\"u\",\"title\":\"\"}",
+        "{\"userId\":\"u\",\"title\":0}",
+        "{\"userId\":\"u\",\"title\":0.0}",
+        "{\"userId\":\"u\",\"title\":false}",
     };
     for (size_t i = 0; i < SP_COUNT(falsy); i++) {
         CHECK_EQ_INT(run(SCHEMA_BRANCHES, f, 2, falsy[i], &row), SP_EINVAL);
@@ -75,7 +78,8 @@ static void test_coercions(void)
     };
     struct store_row row;
     CHECK_EQ_INT(run(SCHEMA_ANSWERS, f, 3, "{\"answerText\":\"\",\"isCorrect\":false,\"score\":0}",
-                     &row), SP_OK);
+                     &row),
+                 SP_OK);
     CHECK_EQ_INT(col(SCHEMA_ANSWERS, &row, "answer_text")->kind, STORE_V_NULL);
     CHECK_EQ_INT(col(SCHEMA_ANSWERS, &row, "is_correct")->kind, STORE_V_INT);
     CHECK_EQ_INT(col(SCHEMA_ANSWERS, &row, "is_correct")->i, 0);
@@ -105,7 +109,9 @@ static void test_coercions(void)
 static void test_patch_presence(void)
 {
     static const struct val_field f[] = {
-        { "title", VAL_PATCH }, { "desc", VAL_PATCH }, { "accuracyScore", VAL_PATCH },
+        { "title", VAL_PATCH },
+        { "desc", VAL_PATCH },
+        { "accuracyScore", VAL_PATCH },
     };
     struct store_row row;
     CHECK_EQ_INT(run(SCHEMA_NODES, f, 3, "{\"desc\":null}", &row), SP_OK);
@@ -156,7 +162,8 @@ static void test_types_per_column(void)
     /* JSON kept in a text column: any value, serialised as JSON.stringify would */
     static const struct val_field json[] = { { "options", VAL_FALSY_NULL } };
     CHECK_EQ_INT(run(SCHEMA_QUESTIONS, json, 1, "{\"options\":[\"a\",{\"b\":1.5,\"c\":null}]}",
-                     &row), SP_OK);
+                     &row),
+                 SP_OK);
     check_text(col(SCHEMA_QUESTIONS, &row, "options"), "[\"a\",{\"b\":1.5,\"c\":null}]");
     CHECK_EQ_INT(run(SCHEMA_QUESTIONS, json, 1, "{\"options\":\"x\"}", &row), SP_OK);
     check_text(col(SCHEMA_QUESTIONS, &row, "options"), "\"x\"");

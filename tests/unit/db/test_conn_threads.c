@@ -33,7 +33,8 @@ static void *use_db(void *arg)
     struct db *db = NULL;
     if (db_thread(db_path, &db, NULL) != SP_OK)
         return (void *)1;
-    if (db_exec(db, "CREATE TABLE IF NOT EXISTS t (x INTEGER); INSERT INTO t VALUES (1);", NULL) != SP_OK)
+    if (db_exec(db, "CREATE TABLE IF NOT EXISTS t (x INTEGER); INSERT INTO t VALUES (1);", NULL) !=
+        SP_OK)
         return (void *)1;
     return NULL;
 }

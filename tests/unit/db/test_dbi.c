@@ -44,8 +44,9 @@ static struct db *open_db(void)
     }
     /* type names both engines read the same way */
     run_sql(db, "CREATE TABLE p (id TEXT PRIMARY KEY)");
-    run_sql(db, "CREATE TABLE c (id TEXT PRIMARY KEY, p_id TEXT REFERENCES p(id), n BIGINT,"
-                " x DOUBLE PRECISION, b BYTEA, ok BOOLEAN)");
+    run_sql(db,
+            "CREATE TABLE c (id TEXT PRIMARY KEY, p_id TEXT REFERENCES p(id), n BIGINT,"
+            " x DOUBLE PRECISION, b BYTEA, ok BOOLEAN)");
     run_sql(db, "INSERT INTO p VALUES ('p1')");
     return db;
 }
@@ -218,8 +219,8 @@ static void test_pg_rewrite(void)
 {
     char *out = NULL;
     int n = 0;
-    CHECK(dbi_pg_rewrite("SELECT ':x', \"a:b\", v::text, :a, ?2, :a, :b_c, ?, $1 FROM t",
-                         &out, &n, NULL) == SP_OK);
+    CHECK(dbi_pg_rewrite("SELECT ':x', \"a:b\", v::text, :a, ?2, :a, :b_c, ?, $1 FROM t", &out, &n,
+                         NULL) == SP_OK);
     CHECK_STR_EQ(out, "SELECT ':x', \"a:b\", v::text, $1, $2, $1, $3, $4, $1 FROM t");
     CHECK_EQ_INT(n, 4);
     free(out);

@@ -28,10 +28,14 @@ static const struct model_column cols_c[] = {
     { "flag", "integer", false, true, false, MODEL_DEF_BOOL, "true", NULL, 0, NULL, NULL, NULL },
     { "memo", "text", false, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL },
 };
-static const struct model_table t_a[] = { { "things", cols_a, 4, NULL, 0, NULL, 0, NULL, 0, NULL, 0 } };
-static const struct model_table t_b[] = { { "things", cols_b, 4, NULL, 0, NULL, 0, NULL, 0, NULL, 0 } };
-static const struct model_table t_c[] = { { "things", cols_c, 4, NULL, 0, NULL, 0, NULL, 0, NULL, 0 } };
-static const struct model_schema s_a = { t_a, 1, NULL }, s_b = { t_b, 1, NULL }, s_c = { t_c, 1, NULL };
+static const struct model_table t_a[] = { { "things", cols_a, 4, NULL, 0, NULL, 0, NULL, 0, NULL,
+                                            0 } };
+static const struct model_table t_b[] = { { "things", cols_b, 4, NULL, 0, NULL, 0, NULL, 0, NULL,
+                                            0 } };
+static const struct model_table t_c[] = { { "things", cols_c, 4, NULL, 0, NULL, 0, NULL, 0, NULL,
+                                            0 } };
+static const struct model_schema s_a = { t_a, 1, NULL }, s_b = { t_b, 1, NULL },
+                                 s_c = { t_c, 1, NULL };
 static const struct model_schema s_empty = { NULL, 0, NULL };
 
 static void test_order_and_default_kinds_are_no_difference(void)
@@ -104,23 +108,27 @@ static void test_drop_all_and_create_all(void)
     diff_result_free(&r);
     CHECK_EQ_INT(diff_schemas(&s_empty, &s_a, NULL, &r, NULL), SP_OK);
     CHECK_EQ_INT(r.n_sql, 1);
-    CHECK_STR_EQ(r.sql[0], "CREATE TABLE `things` (\n\t`id` integer PRIMARY KEY NOT NULL,\n"
-                           "\t`price` real DEFAULT 9.99,\n\t`flag` integer DEFAULT true NOT NULL,\n"
-                           "\t`note` text\n);\n");
+    CHECK_STR_EQ(r.sql[0],
+                 "CREATE TABLE `things` (\n\t`id` integer PRIMARY KEY NOT NULL,\n"
+                 "\t`price` real DEFAULT 9.99,\n\t`flag` integer DEFAULT true NOT NULL,\n"
+                 "\t`note` text\n);\n");
     diff_result_free(&r);
 }
 
 static const char *const c_pid[] = { "parent_id" };
 static const struct model_column kid_cols[] = {
     { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL },
-    { "parent_id", "integer", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL },
+    { "parent_id", "integer", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL,
+      NULL },
 };
-static const struct model_fk fk_named[] = {
-    { "kids_parent_id_things_id_fk", "kids", c_pid, 1, "things", c_id, 1, "no action", "cascade" } };
-static const struct model_fk fk_other_name[] = {
-    { "fk_from_database", "kids", c_pid, 1, "things", c_id, 1, "no action", "cascade" } };
-static const struct model_table k1[] = { { "kids", kid_cols, 2, NULL, 0, fk_named, 1, NULL, 0, NULL, 0 } };
-static const struct model_table k2[] = { { "kids", kid_cols, 2, NULL, 0, fk_other_name, 1, NULL, 0, NULL, 0 } };
+static const struct model_fk fk_named[] = { { "kids_parent_id_things_id_fk", "kids", c_pid, 1,
+                                              "things", c_id, 1, "no action", "cascade" } };
+static const struct model_fk fk_other_name[] = { { "fk_from_database", "kids", c_pid, 1, "things",
+                                                   c_id, 1, "no action", "cascade" } };
+static const struct model_table k1[] = { { "kids", kid_cols, 2, NULL, 0, fk_named, 1, NULL, 0, NULL,
+                                           0 } };
+static const struct model_table k2[] = { { "kids", kid_cols, 2, NULL, 0, fk_other_name, 1, NULL, 0,
+                                           NULL, 0 } };
 
 static void test_fk_identity_push_vs_generate(void)
 {
@@ -138,11 +146,16 @@ static void test_fk_identity_push_vs_generate(void)
 
 static void test_sqlgen_check_rewrite(void)
 {
-    static const struct model_check chk[] = { { "c1", "\"things\".\"price\" >= 0 AND things.price < 10" } };
-    static const struct model_table t[] = { { "things", cols_a, 1, NULL, 0, NULL, 0, NULL, 0, chk, 1 } };
+    static const struct model_check chk[] = {
+        { "c1", "\"things\".\"price\" >= 0 AND things.price < 10" }
+    };
+    static const struct model_table t[] = { { "things", cols_a, 1, NULL, 0, NULL, 0, NULL, 0, chk,
+                                              1 } };
     char *s = sqlgen_create_table(t, "__new_things");
-    CHECK_STR_EQ(s, "CREATE TABLE `__new_things` (\n\t`id` integer PRIMARY KEY NOT NULL,\n"
-                    "\tCONSTRAINT \"c1\" CHECK(\"__new_things\".\"price\" >= 0 AND __new_things.price < 10)\n);\n");
+    CHECK_STR_EQ(
+        s,
+        "CREATE TABLE `__new_things` (\n\t`id` integer PRIMARY KEY NOT NULL,\n"
+        "\tCONSTRAINT \"c1\" CHECK(\"__new_things\".\"price\" >= 0 AND __new_things.price < 10)\n);\n");
     free(s);
 }
 

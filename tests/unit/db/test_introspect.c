@@ -3,8 +3,8 @@
  * indexes, CHECK constraints, ignored tables. */
 #include <string.h>
 
-#include "support/check.h"
 #include "db/introspect.h"
+#include "support/check.h"
 
 static void test_defaults(void)
 {
@@ -30,7 +30,8 @@ static void test_index_text(void)
 {
     struct arena a = ARENA_INIT;
     bool e;
-    const char *sql = "CREATE INDEX `b_idx` ON `books` (`published_at`, lower(\"title\")) WHERE \"books\".\"in_print\" = 1";
+    const char *sql =
+        "CREATE INDEX `b_idx` ON `books` (`published_at`, lower(\"title\")) WHERE \"books\".\"in_print\" = 1";
     CHECK_STR_EQ(introspect_index_where(&a, sql), "\"books\".\"in_print\" = 1");
     CHECK_STR_EQ(introspect_index_entry(&a, sql, 0, &e), "published_at");
     CHECK(!e);

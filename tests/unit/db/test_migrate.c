@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/check.h"
 #include "db/migrate.h"
+#include "support/check.h"
 
 static struct db *mem(void)
 {
@@ -39,12 +39,17 @@ static void test_chunks_and_statements(void)
 {
     struct db *db = mem();
     struct sp_error err = { 0 };
-    CHECK_EQ_INT(migrate_exec_script(db,
-        "CREATE TABLE a (x integer);--> statement-breakpoint\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES (2);"
-        "--> statement-breakpoint\n/* c */ INSERT INTO a VALUES (3);;  -- note\n", "m", &err), SP_OK);
+    CHECK_EQ_INT(migrate_exec_script(
+                     db,
+                     "CREATE TABLE a (x integer);--> statement-breakpoint\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES (2);"
+                     "--> statement-breakpoint\n/* c */ INSERT INTO a VALUES (3);;  -- note\n",
+                     "m", &err),
+                 SP_OK);
     CHECK_EQ_INT(count(db, "SELECT count(*) FROM a"), 3);
     /* an empty chunk is drizzle's error */
-    int rc = migrate_exec_script(db, "INSERT INTO a VALUES (4);--> statement-breakpoint\n  -- nothing\n", "m0", &err);
+    int rc =
+        migrate_exec_script(db, "INSERT INTO a VALUES (4);--> statement-breakpoint\n  -- nothing\n",
+                            "m0", &err);
     CHECK(rc != SP_OK);
     CHECK(strstr(err.msg, "contains no statements") != NULL);
     CHECK(strstr(err.msg, "m0") != NULL);
@@ -53,10 +58,14 @@ static void test_chunks_and_statements(void)
     /* errors quote the statement and SQLite's message */
     rc = migrate_exec_script(db, "INSERT INTO nosuch VALUES (1);", "migration 0007_x failed", &err);
     CHECK_EQ_INT(rc, SP_EDB);
-    CHECK(strstr(err.msg, "migration 0007_x failed: Failed to run the query 'INSERT INTO nosuch VALUES (1);'") != NULL);
+    CHECK(
+        strstr(err.msg,
+               "migration 0007_x failed: Failed to run the query 'INSERT INTO nosuch VALUES (1);'") !=
+        NULL);
     CHECK(strstr(err.msg, "no such table: nosuch") != NULL);
     /* constraint failures keep their code */
-    migrate_exec_script(db, "CREATE TABLE u (k text UNIQUE); INSERT INTO u VALUES ('a');", "m", &err);
+    migrate_exec_script(db, "CREATE TABLE u (k text UNIQUE); INSERT INTO u VALUES ('a');", "m",
+                        &err);
     CHECK_EQ_INT(migrate_exec_script(db, "INSERT INTO u VALUES ('a');", "m", &err), SP_ECONFLICT);
     db_close(db);
 }
@@ -80,7 +89,9 @@ static void test_tracking_table(void)
                  "CREATE TABLE \"__drizzle_migrations\" (\n\t\t\t\tid SERIAL PRIMARY KEY,\n\t\t\t\thash text NOT NULL,"
                  "\n\t\t\t\tcreated_at numeric\n\t\t\t)");
     sqlite3_finalize(st);
-    db_exec(db, "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('h1', 100), ('h2', 300), ('h3', 200)", NULL);
+    db_exec(db,
+            "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('h1', 100), ('h2', 300), ('h3', 200)",
+            NULL);
     CHECK_EQ_INT(migrate_last_created(db, &have, &last, &err), SP_OK);
     CHECK(have);
     CHECK(last == 300);

@@ -21,17 +21,18 @@ static json_t *body(const char *text)
     return b;
 }
 
-#define T_AUTHORS                                                                                   \
-    "\"public.authors\":{\"name\":\"authors\",\"schema\":\"\",\"columns\":{"                        \
-    "\"id\":{\"name\":\"id\",\"type\":\"serial\",\"primaryKey\":true,\"notNull\":true},"            \
-    "\"bio\":{\"name\":\"bio\",\"type\":\"text\",\"primaryKey\":false,\"notNull\":false}},"         \
-    "\"indexes\":{},\"foreignKeys\":{},\"compositePrimaryKeys\":{},\"uniqueConstraints\":{},"      \
+#define T_AUTHORS                                                                             \
+    "\"public.authors\":{\"name\":\"authors\",\"schema\":\"\",\"columns\":{"                  \
+    "\"id\":{\"name\":\"id\",\"type\":\"serial\",\"primaryKey\":true,\"notNull\":true},"      \
+    "\"bio\":{\"name\":\"bio\",\"type\":\"text\",\"primaryKey\":false,\"notNull\":false}},"   \
+    "\"indexes\":{},\"foreignKeys\":{},\"compositePrimaryKeys\":{},\"uniqueConstraints\":{}," \
     "\"policies\":{},\"checkConstraints\":{},\"isRLSEnabled\":false}"
 
 static void test_create_from_empty(void)
 {
     json_t *old = body("{}");
-    json_t *new = body("{\"tables\":{" T_AUTHORS "},\"enums\":{\"public.mood\":{\"name\":\"mood\",\"schema\":"
+    json_t *new = body("{\"tables\":{" T_AUTHORS
+                       "},\"enums\":{\"public.mood\":{\"name\":\"mood\",\"schema\":"
                        "\"public\",\"values\":[\"a\",\"b\"]}},\"schemas\":{\"x\":\"x\"}}");
     struct diff_result r;
     struct sp_error err = { 0 };
@@ -39,7 +40,9 @@ static void test_create_from_empty(void)
     CHECK_EQ_INT(r.n_sql, 3);
     CHECK_STR_EQ(r.sql[0], "CREATE SCHEMA \"x\";\n");
     CHECK_STR_EQ(r.sql[1], "CREATE TYPE \"public\".\"mood\" AS ENUM('a', 'b');");
-    CHECK_STR_EQ(r.sql[2], "CREATE TABLE \"authors\" (\n\t\"id\" serial PRIMARY KEY NOT NULL,\n\t\"bio\" text\n);\n");
+    CHECK_STR_EQ(
+        r.sql[2],
+        "CREATE TABLE \"authors\" (\n\t\"id\" serial PRIMARY KEY NOT NULL,\n\t\"bio\" text\n);\n");
     diff_result_free(&r);
     /* and back: everything dropped, the table's loss reported */
     CHECK_EQ_INT(pgdiff_bodies(new, old, &(struct diff_options){ 0 }, &r, &err), SP_OK);
@@ -58,7 +61,9 @@ static void test_column_rename_question_and_answer(void)
 {
     json_t *old = body("{\"tables\":{" T_AUTHORS "}}");
     json_t *new = json_deep_copy(old);
-    json_t *cols = json_object_get(json_object_get(json_object_get(new, "tables"), "public.authors"), "columns");
+    json_t *cols =
+        json_object_get(json_object_get(json_object_get(new, "tables"), "public.authors"),
+                        "columns");
     json_t *bio = json_deep_copy(json_object_get(cols, "bio"));
     json_object_set_new(bio, "name", json_string("biography"));
     json_object_del(cols, "bio");
@@ -68,18 +73,24 @@ static void test_column_rename_question_and_answer(void)
     /* no answer, no terminal: the question with the flags that answer it */
     CHECK_EQ_INT(pgdiff_bodies(old, new, &(struct diff_options){ 0 }, &r, &err), SP_EABORT);
     CHECK_EQ_INT(r.n_questions, 1);
-    CHECK(r.n_questions == 1 && strstr(r.questions[0], "Is biography column in authors table created or renamed"));
-    CHECK(r.n_questions == 1 && strstr(r.questions[0], "--rename column:authors.biography=rename:bio"));
+    CHECK(r.n_questions == 1 &&
+          strstr(r.questions[0], "Is biography column in authors table created or renamed"));
+    CHECK(r.n_questions == 1 &&
+          strstr(r.questions[0], "--rename column:authors.biography=rename:bio"));
     CHECK_EQ_INT(r.n_sql, 0);
     diff_result_free(&r);
     struct diff_answer a[] = { { "column:authors.biography", "rename:bio" } };
-    CHECK_EQ_INT(pgdiff_bodies(old, new, &(struct diff_options){ .answers = a, .n_answers = 1 }, &r, &err), SP_OK);
+    CHECK_EQ_INT(pgdiff_bodies(old, new, &(struct diff_options){ .answers = a, .n_answers = 1 }, &r,
+                               &err),
+                 SP_OK);
     CHECK_EQ_INT(r.n_sql, 1);
     CHECK_STR_EQ(r.sql[0], "ALTER TABLE \"authors\" RENAME COLUMN \"bio\" TO \"biography\";");
     CHECK_EQ_INT(r.n_renames, 1);
     diff_result_free(&r);
     struct diff_answer c[] = { { "column:authors.biography", "create" } };
-    CHECK_EQ_INT(pgdiff_bodies(old, new, &(struct diff_options){ .answers = c, .n_answers = 1 }, &r, &err), SP_OK);
+    CHECK_EQ_INT(pgdiff_bodies(old, new, &(struct diff_options){ .answers = c, .n_answers = 1 }, &r,
+                               &err),
+                 SP_OK);
     CHECK_EQ_INT(r.n_sql, 2);
     CHECK_STR_EQ(r.sql[0], "ALTER TABLE \"authors\" ADD COLUMN \"biography\" text;");
     CHECK_STR_EQ(r.sql[1], "ALTER TABLE \"authors\" DROP COLUMN \"bio\";");
@@ -91,12 +102,16 @@ static void test_column_rename_question_and_answer(void)
 
 static void test_enum_values_and_alters(void)
 {
-    json_t *old = body("{\"enums\":{\"public.r\":{\"name\":\"r\",\"schema\":\"public\",\"values\":[\"b\",\"d\"]}},"
-                       "\"tables\":{" T_AUTHORS "}}");
-    json_t *new = body("{\"enums\":{\"public.r\":{\"name\":\"r\",\"schema\":\"public\",\"values\":[\"a\",\"b\",\"c\","
-                       "\"d\",\"e\"]}},\"tables\":{" T_AUTHORS "}}");
-    json_t *bio = json_object_get(json_object_get(json_object_get(json_object_get(new, "tables"), "public.authors"),
-                                                  "columns"), "bio");
+    json_t *old = body(
+        "{\"enums\":{\"public.r\":{\"name\":\"r\",\"schema\":\"public\",\"values\":[\"b\",\"d\"]}},"
+        "\"tables\":{" T_AUTHORS "}}");
+    json_t *new = body(
+        "{\"enums\":{\"public.r\":{\"name\":\"r\",\"schema\":\"public\",\"values\":[\"a\",\"b\",\"c\","
+        "\"d\",\"e\"]}},\"tables\":{" T_AUTHORS "}}");
+    json_t *bio = json_object_get(json_object_get(json_object_get(json_object_get(new, "tables"),
+                                                                  "public.authors"),
+                                                  "columns"),
+                                  "bio");
     json_object_set_new(bio, "type", json_string("varchar(40)"));
     json_object_set_new(bio, "notNull", json_true());
     json_object_set_new(bio, "default", json_string("'x'"));
@@ -108,7 +123,8 @@ static void test_enum_values_and_alters(void)
         CHECK_STR_EQ(r.sql[0], "ALTER TYPE \"public\".\"r\" ADD VALUE 'a' BEFORE 'b';");
         CHECK_STR_EQ(r.sql[1], "ALTER TYPE \"public\".\"r\" ADD VALUE 'c' BEFORE 'd';");
         CHECK_STR_EQ(r.sql[2], "ALTER TYPE \"public\".\"r\" ADD VALUE 'e';");
-        CHECK_STR_EQ(r.sql[3], "ALTER TABLE \"authors\" ALTER COLUMN \"bio\" SET DATA TYPE varchar(40);");
+        CHECK_STR_EQ(r.sql[3],
+                     "ALTER TABLE \"authors\" ALTER COLUMN \"bio\" SET DATA TYPE varchar(40);");
         CHECK_STR_EQ(r.sql[4], "ALTER TABLE \"authors\" ALTER COLUMN \"bio\" SET DEFAULT 'x';");
         CHECK_STR_EQ(r.sql[5], "ALTER TABLE \"authors\" ALTER COLUMN \"bio\" SET NOT NULL;");
     }
@@ -125,18 +141,25 @@ static void test_sprout_schema_pg_facts(void)
     json_t *t = json_object_get(b, "tables");
     CHECK_EQ_INT(json_object_size(t), SCHEMA_N_TABLES);
     json_t *unp = json_object_get(json_object_get(t, "public.user_node_progress"), "columns");
-    CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(unp, "mastery_score"), "type")), "double precision");
-    CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(unp, "has_generated_subnodes"), "type")), "boolean");
-    CHECK(json_is_false(json_object_get(json_object_get(unp, "has_generated_subnodes"), "default")));
+    CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(unp, "mastery_score"), "type")),
+                 "double precision");
+    CHECK_STR_EQ(json_string_value(
+                     json_object_get(json_object_get(unp, "has_generated_subnodes"), "type")),
+                 "boolean");
+    CHECK(
+        json_is_false(json_object_get(json_object_get(unp, "has_generated_subnodes"), "default")));
     CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(unp, "created_at"), "default")),
                  "to_char(statement_timestamp() at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS')");
     json_t *users = json_object_get(t, "public.users");
     CHECK_EQ_INT(json_object_size(json_object_get(users, "indexes")), 0);
-    CHECK(json_object_get(json_object_get(users, "uniqueConstraints"), "users_email_unique") != NULL);
+    CHECK(json_object_get(json_object_get(users, "uniqueConstraints"), "users_email_unique") !=
+          NULL);
     struct buf out = BUF_INIT(0);
     CHECK_EQ_INT(pgsnap_write(&out, b, "id-1", "id-0"), SP_OK);
-    CHECK(strncmp(buf_cstr(&out), "{\n  \"id\": \"id-1\",\n  \"prevId\": \"id-0\",\n  \"version\": \"7\",\n"
-                                  "  \"dialect\": \"postgresql\",\n", 80) == 0);
+    CHECK(strncmp(buf_cstr(&out),
+                  "{\n  \"id\": \"id-1\",\n  \"prevId\": \"id-0\",\n  \"version\": \"7\",\n"
+                  "  \"dialect\": \"postgresql\",\n",
+                  80) == 0);
     buf_release(&out);
     json_decref(b);
 }

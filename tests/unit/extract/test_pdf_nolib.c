@@ -47,7 +47,8 @@ static void test_empty_and_missing_files_keep_their_messages(void)
     bool failed;
     char why[256];
     CHECK_EQ_INT(pdf_extract_file_nolib("/nonexistent/sprout.pdf", &text, &len, &failed, why,
-                                    sizeof why), SP_OK);
+                                        sizeof why),
+                 SP_OK);
     CHECK(failed);
     CHECK_STR_EQ(why, "file not readable");
     char empty[] = "/tmp/sprout-pdf-nolib-empty-XXXXXX";

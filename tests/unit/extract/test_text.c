@@ -52,10 +52,10 @@ static void test_utf16_length_counts_like_javascript(void)
 {
     CHECK_EQ_INT(text_utf16_len("", 0), 0);
     CHECK_EQ_INT(text_utf16_len("abc", 3), 3);
-    CHECK_EQ_INT(text_utf16_len("\xc3\xa9", 2), 1);           /* é */
-    CHECK_EQ_INT(text_utf16_len("\xe2\x82\xac", 3), 1);       /* € */
-    CHECK_EQ_INT(text_utf16_len("\xf0\x9f\x98\x80", 4), 2);   /* emoji: surrogate pair */
-    CHECK_EQ_INT(text_utf16_len("\xef\xbb\xbf", 3), 1);       /* BOM */
+    CHECK_EQ_INT(text_utf16_len("\xc3\xa9", 2), 1);         /* é */
+    CHECK_EQ_INT(text_utf16_len("\xe2\x82\xac", 3), 1);     /* € */
+    CHECK_EQ_INT(text_utf16_len("\xf0\x9f\x98\x80", 4), 2); /* emoji: surrogate pair */
+    CHECK_EQ_INT(text_utf16_len("\xef\xbb\xbf", 3), 1);     /* BOM */
 }
 
 static void write_file(const char *path, const char *data, size_t n)

@@ -59,7 +59,7 @@ static void test_params(void)
     CHECK_EQ_INT(m.n_params, 2);
     CHECK_STR_EQ(m.params[0], "n1");
     CHECK_STR_EQ(m.params[1], "d\xc3\xbc");
-    CHECK_EQ_INT(find("GET", "/api/nodes/", &a, &m), HTTP_ROUTE_NO_PATH);   /* empty param */
+    CHECK_EQ_INT(find("GET", "/api/nodes/", &a, &m), HTTP_ROUTE_NO_PATH); /* empty param */
     CHECK_EQ_INT(find("GET", "/api/nodes/%zz", &a, &m), HTTP_ROUTE_BAD_PATH);
     CHECK_EQ_INT(find("GET", "/api/nodes/%4", &a, &m), HTTP_ROUTE_BAD_PATH);
     CHECK_EQ_INT(find("GET", "/api/nodes/a%00b", &a, &m), HTTP_ROUTE_BAD_PATH);
@@ -89,9 +89,11 @@ static void test_real_table(void)
     /* /api/nodes/children is GET /api/nodes/:id with id "children" (spec/api.md §1.3) */
     CHECK_EQ_INT(http_route_find(&real, "GET", "/api/nodes/children", &a, &m), HTTP_ROUTE_FOUND);
     CHECK_STR_EQ(m.route->pattern, "/api/nodes/:id");
-    CHECK_EQ_INT(http_route_find(&real, "GET", "/api/nodes/n/contents/active", &a, &m), HTTP_ROUTE_FOUND);
+    CHECK_EQ_INT(http_route_find(&real, "GET", "/api/nodes/n/contents/active", &a, &m),
+                 HTTP_ROUTE_FOUND);
     CHECK_STR_EQ(m.route->pattern, "/api/nodes/:nodeId/contents/active");
-    CHECK_EQ_INT(http_route_find(&real, "POST", "/api/nodes/n/documents", &a, &m), HTTP_ROUTE_FOUND);
+    CHECK_EQ_INT(http_route_find(&real, "POST", "/api/nodes/n/documents", &a, &m),
+                 HTTP_ROUTE_FOUND);
     CHECK(m.route->upload != NULL);
     /* every pattern matches itself with its params filled */
     for (size_t i = 0; i < api_n_routes; i++) {

@@ -60,8 +60,8 @@ static void test_page(void)
 
 static void test_refused(void)
 {
-    const char *bad[] = { "/nope.js", "/../Makefile", "/js/../../Makefile", "/.git/config", "//x",
-                          "/%2e%2e/x", "/a\\b", "/topic/abc", "/index.html/" };
+    const char *bad[] = { "/nope.js",  "/../Makefile", "/js/../../Makefile", "/.git/config", "//x",
+                          "/%2e%2e/x", "/a\\b",        "/topic/abc",         "/index.html/" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct MHD_Response *r = NULL;
         CHECK_EQ_INT(http_static_reply(NULL, bad[i], NULL, NULL, &r), 404);
@@ -85,7 +85,7 @@ static void test_web_dir(void)
     fclose(f);
     struct MHD_Response *r = NULL;
     CHECK_EQ_INT(http_static_reply(dir, "/", "gzip", NULL, &r), 200);
-    CHECK(hdr(r, "Content-Encoding") == NULL);   /* the folder's file, as it is */
+    CHECK(hdr(r, "Content-Encoding") == NULL); /* the folder's file, as it is */
     MHD_destroy_response(r);
     CHECK_EQ_INT(http_static_reply(dir, "/app.css", NULL, NULL, &r), 200); /* embedded fallback */
     MHD_destroy_response(r);

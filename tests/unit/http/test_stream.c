@@ -55,7 +55,7 @@ static bool wait_for(atomic_int *v, int want)
 
 struct job_arg {
     long n, delay;
-    bool hold;   /* after the events, wait until cancelled */
+    bool hold; /* after the events, wait until cancelled */
 };
 
 static long qlong(struct api_req *req, const char *key, long def)
@@ -176,8 +176,13 @@ static struct http_server *server_up(unsigned workers, unsigned queue, unsigned 
     atomic_store(&runs_handed, 0);
     struct sp_error err = { 0 };
     CHECK_EQ_INT(runs_init(workers, queue, &err), SP_OK);
-    struct http_server_config cfg = { .host = "127.0.0.1", .port = 0, .threads = 1, .quiet = true,
-                                      .timeout_s = timeout_s, .ctx = &ctx, .routes = &table };
+    struct http_server_config cfg = { .host = "127.0.0.1",
+                                      .port = 0,
+                                      .threads = 1,
+                                      .quiet = true,
+                                      .timeout_s = timeout_s,
+                                      .ctx = &ctx,
+                                      .routes = &table };
     struct http_server *s = NULL;
     CHECK_EQ_INT(http_server_start(&cfg, &s, &err), SP_OK);
     return s;
@@ -194,11 +199,11 @@ static void server_down(struct http_server *s)
 struct client {
     int fd;
     char raw[65536];
-    size_t len;            /* unparsed bytes in raw */
+    size_t len; /* unparsed bytes in raw */
     int status;
-    char head[4096];       /* status line + headers */
-    long content_length;   /* -1: chunked */
-    struct buf body;       /* de-chunked body so far */
+    char head[4096];     /* status line + headers */
+    long content_length; /* -1: chunked */
+    struct buf body;     /* de-chunked body so far */
     bool ended;
 };
 
@@ -222,8 +227,9 @@ static void cl_close(struct client *c)
 static bool cl_send(struct client *c, const char *method, const char *target, const char *extra)
 {
     char req[1024];
-    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: localhost\r\n%sContent-Length: 0\r\n\r\n",
-                     method, target, extra ? extra : "");
+    int n = snprintf(req, sizeof req,
+                     "%s %s HTTP/1.1\r\nHost: localhost\r\n%sContent-Length: 0\r\n\r\n", method,
+                     target, extra ? extra : "");
     c->status = 0;
     c->ended = false;
     buf_reset(&c->body);
@@ -367,7 +373,8 @@ static void test_sse_bytes_and_headers(void)
     CHECK_EQ_INT(c.status, 200);
     CHECK_STR_EQ(cl_header(&c, "Content-Type"), "text/event-stream");
     CHECK_STR_EQ(cl_header(&c, "Cache-Control"), "no-cache");
-    CHECK(cl_header(&c, "Connection") && strcasecmp(cl_header(&c, "Connection"), "keep-alive") == 0);
+    CHECK(cl_header(&c, "Connection") &&
+          strcasecmp(cl_header(&c, "Connection"), "keep-alive") == 0);
     CHECK_STR_EQ(cl_header(&c, "X-Accel-Buffering"), "no");
     CHECK_STR_EQ(cl_header(&c, "Access-Control-Allow-Origin"), "http://localhost:3000");
     CHECK_STR_EQ(cl_header(&c, "Transfer-Encoding"), "chunked");
@@ -496,7 +503,8 @@ static void test_preflight(void)
                       "Access-Control-Request-Headers: content-type\r\n"));
     CHECK_EQ_INT(c.status, 204);
     CHECK_STR_EQ(cl_header(&c, "Access-Control-Allow-Origin"), "http://localhost:3000");
-    CHECK(cl_header(&c, "Access-Control-Allow-Methods") && strstr(cl_header(&c, "Access-Control-Allow-Methods"), "POST"));
+    CHECK(cl_header(&c, "Access-Control-Allow-Methods") &&
+          strstr(cl_header(&c, "Access-Control-Allow-Methods"), "POST"));
     CHECK_STR_EQ(cl_header(&c, "Access-Control-Allow-Headers"), "content-type");
     CHECK_EQ_INT(atomic_load(&jobs_started), 0);
     cl_close(&c);

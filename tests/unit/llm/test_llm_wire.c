@@ -64,7 +64,8 @@ static void test_openai_parse_local_server_quirks(void)
     CHECK_EQ_INT(r.usage.output_tokens, 4);
     llm_reply_clear(&r);
 
-    const char *len = "{\"choices\":[{\"finish_reason\":\"length\",\"message\":{\"content\":null}}]}";
+    const char *len =
+        "{\"choices\":[{\"finish_reason\":\"length\",\"message\":{\"content\":null}}]}";
     CHECK_EQ_INT(llm_openai_parse(len, strlen(len), &r, &err), SP_OK);
     CHECK_STR_EQ(r.stop_reason, "max_tokens");
     CHECK_EQ_INT((long)json_array_size(r.content), 0);
@@ -78,9 +79,10 @@ static void test_openai_parse_local_server_quirks(void)
 
 static void test_anthropic_parse(void)
 {
-    const char *body = "{\"content\":[{\"type\":\"text\",\"text\":\"hi\",\"citations\":null}],"
-                       "\"stop_reason\":null,\"usage\":{\"input_tokens\":3,\"output_tokens\":2,"
-                       "\"cache_creation_input_tokens\":9,\"cache_read_input_tokens\":8}}";
+    const char *body =
+        "{\"content\":[{\"type\":\"text\",\"text\":\"hi\",\"citations\":null}],"
+        "\"stop_reason\":null,\"usage\":{\"input_tokens\":3,\"output_tokens\":2,"
+        "\"cache_creation_input_tokens\":9,\"cache_read_input_tokens\":8}}";
     struct llm_reply r;
     memset(&r, 0, sizeof r);
     struct sp_error err = { 0 };
@@ -103,7 +105,10 @@ static void test_build_uses_defaults_and_schema(void)
     json_error_t je;
     json_t *msgs = json_loads("[{\"role\":\"user\",\"content\":\"q\"}]", 0, &je);
     struct llm_tool tools[] = { { "t", NULL, NULL }, { "u", "d", "[1]" } };
-    struct llm_request req = { .model = "m", .max_tokens = 10, .tools = tools, .n_tools = 1,
+    struct llm_request req = { .model = "m",
+                               .max_tokens = 10,
+                               .tools = tools,
+                               .n_tools = 1,
                                .messages = msgs };
     struct buf b = BUF_INIT(0);
     struct sp_error err = { 0 };
@@ -124,8 +129,9 @@ static void test_usage_json_and_sum(void)
     llm_usage_add(&a, &b);
     struct buf out = BUF_INIT(0);
     llm_usage_json(&out, &a);
-    CHECK_STR_EQ(out.data, "{\"inputTokens\":11,\"outputTokens\":22,\"cacheReadTokens\":33,"
-                           "\"cacheWriteTokens\":44,\"calls\":2}");
+    CHECK_STR_EQ(out.data,
+                 "{\"inputTokens\":11,\"outputTokens\":22,\"cacheReadTokens\":33,"
+                 "\"cacheWriteTokens\":44,\"calls\":2}");
     buf_release(&out);
 }
 

@@ -31,7 +31,7 @@ struct gate {
     atomic_int saw_cancel;
     atomic_int ran;
     atomic_int freed;
-    int events;            /* how many events the job emits */
+    int events; /* how many events the job emits */
 };
 
 static void gate_init(struct gate *g, int events)
@@ -180,7 +180,7 @@ static void job_json(struct run *run, void *arg)
     if (!gate_wait(g, run, 1))
         return;
     run_reply_json(run, 201, "{\"ok\":true}", 11);
-    run_event(run, "late", "{}", 2); /* ignored after a JSON reply */
+    run_event(run, "late", "{}", 2);   /* ignored after a JSON reply */
     run_reply_json(run, 500, "{}", 2); /* ignored too */
 }
 

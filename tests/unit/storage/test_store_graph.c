@@ -51,8 +51,11 @@ static void test_nodes_edges_children(void)
     struct sp_error err = { 0 };
     struct buf b = BUF_INIT(0);
     char topic[37], c1[37], c2[37], s1[37], e1[37], e2[37];
-    CHECK_EQ_INT(store_graph_node_insert(db, USER, "root", NULL, NULL, "T", NULL, topic, NULL, &err), SP_OK);
-    CHECK_EQ_INT(store_graph_node_insert(db, USER, "concept", NULL, topic, "B", "b", c1, &b, &err), SP_OK);
+    CHECK_EQ_INT(store_graph_node_insert(db, USER, "root", NULL, NULL, "T", NULL, topic, NULL,
+                                         &err),
+                 SP_OK);
+    CHECK_EQ_INT(store_graph_node_insert(db, USER, "concept", NULL, topic, "B", "b", c1, &b, &err),
+                 SP_OK);
     json_t *row = parse(&b);
     CHECK_STR_EQ(json_string_value(json_object_get(row, "id")), c1);
     CHECK_STR_EQ(json_string_value(json_object_get(row, "parentId")), topic);
@@ -89,7 +92,8 @@ static void test_nodes_edges_children(void)
     json_decref(edges);
     /* an unknown user: a foreign-key failure, nothing written */
     char x[37];
-    CHECK(store_graph_node_insert(db, "nobody", "concept", NULL, topic, "X", NULL, x, NULL, &err) != SP_OK);
+    CHECK(store_graph_node_insert(db, "nobody", "concept", NULL, topic, "X", NULL, x, NULL, &err) !=
+          SP_OK);
     CHECK_EQ_INT(count(db, "SELECT count(*) FROM nodes WHERE title = 'X'"), 0);
     bool exists = true;
     store_graph_user_exists(db, "nobody", &exists, &err);
@@ -110,12 +114,17 @@ static void test_diagnostic_questions(void)
     store_graph_diagnostic_question_count(db, USER, concept, &n, &err);
     CHECK_EQ_INT(n, 0);
     struct store_question q = { "mcq", "Q1", "[\"a\",\"b\"]", "a", 2 };
-    CHECK_EQ_INT(store_graph_add_diagnostic_question(db, USER, concept, "Loops", aid, &q, &err), SP_OK);
+    CHECK_EQ_INT(store_graph_add_diagnostic_question(db, USER, concept, "Loops", aid, &q, &err),
+                 SP_OK);
     CHECK(aid[0] != '\0');
-    CHECK_EQ_INT(count(db, "SELECT count(*) FROM assessments WHERE title = 'Diagnostic for Loops' AND type = 'diagnostic'"), 1);
+    CHECK_EQ_INT(
+        count(db,
+              "SELECT count(*) FROM assessments WHERE title = 'Diagnostic for Loops' AND type = 'diagnostic'"),
+        1);
     q.prompt = "Q2";
     q.options_json = NULL;
-    CHECK_EQ_INT(store_graph_add_diagnostic_question(db, USER, concept, "Loops", aid, &q, &err), SP_OK);
+    CHECK_EQ_INT(store_graph_add_diagnostic_question(db, USER, concept, "Loops", aid, &q, &err),
+                 SP_OK);
     CHECK_EQ_INT(count(db, "SELECT count(*) FROM questions WHERE options IS NULL"), 1);
     store_graph_diagnostic_question_count(db, USER, concept, &n, &err);
     CHECK_EQ_INT(n, 2);
@@ -141,17 +150,26 @@ static void test_bootstrap_done_upserts_progress(void)
     struct sp_error err = { 0 };
     char concept[37];
     store_graph_node_insert(db, USER, "concept", NULL, NULL, "Loops", NULL, concept, NULL, &err);
-    CHECK_EQ_INT(store_graph_bootstrap_done(db, USER, concept, "m", "p", "{\"count\":0}", false, &err), SP_OK);
-    CHECK_EQ_INT(count(db, "SELECT count(*) FROM user_node_progress WHERE has_generated_subnodes = 0 "
-                           "AND attempts_count = 0 AND first_entered_at = last_entered_at"), 1);
+    CHECK_EQ_INT(store_graph_bootstrap_done(db, USER, concept, "m", "p", "{\"count\":0}", false,
+                                            &err),
+                 SP_OK);
+    CHECK_EQ_INT(count(db,
+                       "SELECT count(*) FROM user_node_progress WHERE has_generated_subnodes = 0 "
+                       "AND attempts_count = 0 AND first_entered_at = last_entered_at"),
+                 1);
     bool gen = true;
     store_graph_has_generated_subnodes(db, USER, concept, &gen, &err);
     CHECK(!gen);
-    CHECK_EQ_INT(store_graph_bootstrap_done(db, USER, concept, "m", "p", "{\"count\":2}", true, &err), SP_OK);
+    CHECK_EQ_INT(store_graph_bootstrap_done(db, USER, concept, "m", "p", "{\"count\":2}", true,
+                                            &err),
+                 SP_OK);
     CHECK_EQ_INT(count(db, "SELECT count(*) FROM user_node_progress"), 1);
     store_graph_has_generated_subnodes(db, USER, concept, &gen, &err);
     CHECK(gen);
-    CHECK_EQ_INT(count(db, "SELECT count(*) FROM node_generations WHERE model = 'm' AND \"trigger\" = 'on_first_enter'"), 2);
+    CHECK_EQ_INT(
+        count(db,
+              "SELECT count(*) FROM node_generations WHERE model = 'm' AND \"trigger\" = 'on_first_enter'"),
+        2);
     /* an unknown user fails the progress insert: the generation row is rolled back too */
     CHECK(store_graph_bootstrap_done(db, "nobody", concept, "m", "p", NULL, true, &err) != SP_OK);
     CHECK_EQ_INT(count(db, "SELECT count(*) FROM node_generations"), 2);
@@ -169,8 +187,10 @@ static void test_has_generation(void)
     bool found = true;
     CHECK_EQ_INT(store_graph_has_generation(db, topic, "on_first_enter", &found, &err), SP_OK);
     CHECK(!found);
-    struct learning_generation g = { .node_id = topic, .trigger = "manual_regenerate",
-                                     .model = "m", .prompt = "p" };
+    struct learning_generation g = { .node_id = topic,
+                                     .trigger = "manual_regenerate",
+                                     .model = "m",
+                                     .prompt = "p" };
     CHECK_EQ_INT(store_learning_generation(db, &g, &err), SP_OK);
     g.node_id = other;
     g.trigger = "on_first_enter";
@@ -196,9 +216,19 @@ static void test_legacy_batch_is_one_transaction(void)
     const char *titles[] = { "One", "Two", "Three" }, *descs[] = { "1", "2", "" };
     size_t from[] = { 0, 1 }, to[] = { 1, 2 };
     struct store_legacy_batch batch = {
-        .user_id = USER, .parent_id = topic, .type = "concept", .reply_key = "concepts", .n = 3,
-        .titles = titles, .descs = descs, .n_edges = 2, .edge_from = from, .edge_to = to,
-        .model = "m", .prompt = "Generate educational path for: T", .response_meta = "{\"count\":3}",
+        .user_id = USER,
+        .parent_id = topic,
+        .type = "concept",
+        .reply_key = "concepts",
+        .n = 3,
+        .titles = titles,
+        .descs = descs,
+        .n_edges = 2,
+        .edge_from = from,
+        .edge_to = to,
+        .model = "m",
+        .prompt = "Generate educational path for: T",
+        .response_meta = "{\"count\":3}",
     };
     CHECK_EQ_INT(store_graph_legacy_save(db, &batch, &b, &err), SP_OK);
     json_t *reply = parse(&b);
@@ -208,7 +238,8 @@ static void test_legacy_batch_is_one_transaction(void)
     CHECK_STR_EQ(json_string_value(json_object_get(e, "source")), "Two");
     CHECK_STR_EQ(json_string_value(json_object_get(e, "target")), "Three");
     CHECK_STR_EQ(json_string_value(json_object_get(e, "targetNodeId")),
-                 json_string_value(json_object_get(json_array_get(json_object_get(reply, "concepts"), 2), "id")));
+                 json_string_value(
+                     json_object_get(json_array_get(json_object_get(reply, "concepts"), 2), "id")));
     json_decref(reply);
     CHECK_EQ_INT(count(db, "SELECT count(*) FROM user_node_progress"), 0);
     /* a failure in the middle (unknown user for the progress row) writes nothing at all */
@@ -242,8 +273,9 @@ static void test_documents_and_diagnostic_data(void)
              topic, topic, topic, topic);
     CHECK_EQ_INT(db_exec(db, sql, &err), SP_OK);
     CHECK_EQ_INT(store_graph_documents(db, topic, &b, &err), SP_OK);
-    CHECK_STR_EQ(buf_cstr(&b), "[{\"originalFilename\":\"a.txt\",\"extractedText\":\"alpha\"},"
-                               "{\"originalFilename\":\"d.md\",\"extractedText\":\"delta\"}]");
+    CHECK_STR_EQ(buf_cstr(&b),
+                 "[{\"originalFilename\":\"a.txt\",\"extractedText\":\"alpha\"},"
+                 "{\"originalFilename\":\"d.md\",\"extractedText\":\"delta\"}]");
     buf_reset(&b);
     CHECK_EQ_INT(store_graph_diagnostic_data(db, USER, topic, &b, &err), SP_OK);
     CHECK_STR_EQ(buf_cstr(&b), "null");

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/check.h"
 #include "db/conn.h"
 #include "db/migrate.h"
 #include "db/migsrc.h"
 #include "db/seed.h"
 #include "storage/store_learning.h"
+#include "support/check.h"
 
 #define USER "00000000-0000-0000-0000-000000000000"
 
@@ -49,16 +49,20 @@ static void exec(struct db *db, const char *sql)
 /* nodes T (root) > C (concept) > S1, S2, S3 (subconcepts); S1 -> S2 -> S3; concepts A -> C -> D */
 static void graph(struct db *db)
 {
-    exec(db,
-         "INSERT INTO nodes (id, user_id, type, title) VALUES ('T', '" USER "', 'root', 'T');"
-         "INSERT INTO nodes (id, user_id, type, parent_id, title) VALUES "
-         "('A', '" USER "', 'concept', 'T', 'A'), ('C', '" USER "', 'concept', 'T', 'C'),"
-         "('D', '" USER "', 'concept', 'T', 'D'), ('X', '" USER "', 'concept', NULL, 'X'),"
-         "('S1', '" USER "', 'subconcept', 'C', 'S1'), ('S2', '" USER "', 'subconcept', 'C', 'S2'),"
-         "('S3', '" USER "', 'subconcept', 'C', 'S3');"
-         "INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES "
-         "('e1', 'S1', 'S2'), ('e2', 'S2', 'S3'), ('e3', 'A', 'C'), ('e4', 'C', 'D'),"
-         "('e5', 'C', 'X');");
+    exec(db, "INSERT INTO nodes (id, user_id, type, title) VALUES ('T', '" USER
+             "', 'root', 'T');"
+             "INSERT INTO nodes (id, user_id, type, parent_id, title) VALUES "
+             "('A', '" USER "', 'concept', 'T', 'A'), ('C', '" USER
+             "', 'concept', 'T', 'C'),"
+             "('D', '" USER "', 'concept', 'T', 'D'), ('X', '" USER
+             "', 'concept', NULL, 'X'),"
+             "('S1', '" USER "', 'subconcept', 'C', 'S1'), ('S2', '" USER
+             "', 'subconcept', 'C', 'S2'),"
+             "('S3', '" USER
+             "', 'subconcept', 'C', 'S3');"
+             "INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES "
+             "('e1', 'S1', 'S2'), ('e2', 'S2', 'S3'), ('e3', 'A', 'C'), ('e4', 'C', 'D'),"
+             "('e5', 'C', 'X');");
 }
 
 static bool has_edge(struct db *db, const char *s, const char *t)
@@ -78,8 +82,9 @@ static void test_diagnostic_once(void)
     struct buf out = BUF_INIT(0);
     CHECK_EQ_INT(store_learning_diagnostic(db, USER, "C", &out, &err), SP_ENOTFOUND);
     /* an empty diagnostic left by the original is filled, not duplicated */
-    exec(db, "INSERT INTO assessments (id, user_id, target_node_id, type) VALUES "
-             "('old', '" USER "', 'C', 'diagnostic')");
+    exec(db,
+         "INSERT INTO assessments (id, user_id, target_node_id, type) VALUES "
+         "('old', '" USER "', 'C', 'diagnostic')");
     CHECK_EQ_INT(store_learning_diagnostic(db, USER, "C", &out, &err), SP_ENOTFOUND);
     struct learning_question q[2] = {
         { "mcq", "P1", "[\"a\",\"b\"]", "a", 2 },
@@ -87,28 +92,34 @@ static void test_diagnostic_once(void)
     };
     bool created = false;
     CHECK_EQ_INT(store_learning_diagnostic_create(db, USER, "C", "Diagnostic for C", q, 2, &created,
-                                                  &out, &err), SP_OK);
+                                                  &out, &err),
+                 SP_OK);
     CHECK(created);
     CHECK(strstr(buf_cstr(&out), "\"id\":\"old\"") != NULL);
     CHECK_EQ_INT(count(db, "SELECT count(*) FROM assessments"), 1);
-    CHECK_EQ_INT(count(db, "SELECT count(*) FROM questions WHERE assessment_id = 'old' AND "
-                           "node_id = 'C'"), 2);
+    CHECK_EQ_INT(count(db,
+                       "SELECT count(*) FROM questions WHERE assessment_id = 'old' AND "
+                       "node_id = 'C'"),
+                 2);
     /* a second writer finds it and writes nothing */
     buf_reset(&out);
     CHECK_EQ_INT(store_learning_diagnostic_create(db, USER, "C", "Diagnostic for C", q, 2, &created,
-                                                  &out, &err), SP_OK);
+                                                  &out, &err),
+                 SP_OK);
     CHECK(!created);
     CHECK(strstr(buf_cstr(&out), "\"id\":\"old\"") != NULL);
     CHECK_EQ_INT(count(db, "SELECT count(*) FROM questions"), 2);
     /* for another concept: a new assessment, titled */
     buf_reset(&out);
     CHECK_EQ_INT(store_learning_diagnostic_create(db, USER, "D", "Diagnostic for D", q, 1, &created,
-                                                  &out, &err), SP_OK);
+                                                  &out, &err),
+                 SP_OK);
     CHECK(created);
     CHECK(strstr(buf_cstr(&out), "\"title\":\"Diagnostic for D\"") != NULL);
     /* an unknown user: nothing written */
     buf_reset(&out);
-    CHECK(store_learning_diagnostic_create(db, "ghost", "A", "t", q, 2, &created, &out, &err) != SP_OK);
+    CHECK(store_learning_diagnostic_create(db, "ghost", "A", "t", q, 2, &created, &out, &err) !=
+          SP_OK);
     CHECK_EQ_INT(count(db, "SELECT count(*) FROM assessments"), 2);
     CHECK_EQ_INT(out.len, 0);
     bool exists = true;
@@ -124,7 +135,8 @@ static void test_remove_node(void)
     graph(db);
     struct sp_error err = { 0 };
     struct learning_edges rm = { 0 }, mk = { 0 };
-    exec(db, "INSERT INTO user_node_progress (id, user_id, node_id) VALUES ('p', '" USER "', 'S2')");
+    exec(db,
+         "INSERT INTO user_node_progress (id, user_id, node_id) VALUES ('p', '" USER "', 'S2')");
     CHECK_EQ_INT(store_learning_remove_node(db, "S2", &rm, &mk, &err), SP_ECONFLICT);
     CHECK(strstr(err.msg, "is still referenced by progress records") != NULL);
     CHECK_EQ_INT(rm.n + mk.n, 0);
@@ -144,10 +156,12 @@ static void test_remove_node(void)
     store_learning_edges_free(&rm);
     store_learning_edges_free(&mk);
     /* S1 -> S3 exists already: removing a node between them creates nothing new */
-    exec(db, "INSERT INTO nodes (id, user_id, type, parent_id, title) VALUES "
-             "('M', '" USER "', 'subconcept', 'C', 'M');"
-             "INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES "
-             "('m1', 'S1', 'M'), ('m2', 'M', 'S3')");
+    exec(db,
+         "INSERT INTO nodes (id, user_id, type, parent_id, title) VALUES "
+         "('M', '" USER
+         "', 'subconcept', 'C', 'M');"
+         "INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES "
+         "('m1', 'S1', 'M'), ('m2', 'M', 'S3')");
     CHECK_EQ_INT(store_learning_remove_node(db, "M", &rm, &mk, &err), SP_OK);
     CHECK_EQ_INT(rm.n, 2);
     CHECK_EQ_INT(mk.n, 0);
@@ -166,7 +180,8 @@ static void test_insert_concept(void)
     char id[37];
     struct learning_node n = { NULL, USER, "concept", NULL, "T", "Pre", "p" };
     CHECK_EQ_INT(store_learning_insert_concept(db, &n, "C", LEARNING_BEFORE, id, &out, &rm, &mk,
-                                               &err), SP_OK);
+                                               &err),
+                 SP_OK);
     CHECK_EQ_INT(rm.n, 1);
     CHECK_STR_EQ(rm.v[0].source, "A");
     CHECK_EQ_INT(mk.n, 2);
@@ -178,7 +193,8 @@ static void test_insert_concept(void)
     n.title = "Post";
     buf_reset(&out);
     CHECK_EQ_INT(store_learning_insert_concept(db, &n, "C", LEARNING_AFTER, id, &out, &rm, &mk,
-                                               &err), SP_OK);
+                                               &err),
+                 SP_OK);
     CHECK_EQ_INT(rm.n, 1);
     CHECK_STR_EQ(rm.v[0].target, "D");
     CHECK(has_edge(db, id, "D") && has_edge(db, "C", id) && has_edge(db, "C", "X"));
@@ -211,12 +227,14 @@ static void test_records_history_apply(void)
     struct buf out = BUF_INIT(0);
     CHECK_EQ_INT(store_learning_history(db, USER, &out, &err), SP_OK);
     CHECK_STR_EQ(buf_cstr(&out), "[]");
-    exec(db, "INSERT INTO user_node_progress (id, user_id, node_id, mastery_score, completed_at) "
-             "VALUES ('p1', '" USER "', 'S1', 0.5, '2026-01-01')");
+    exec(db,
+         "INSERT INTO user_node_progress (id, user_id, node_id, mastery_score, completed_at) "
+         "VALUES ('p1', '" USER "', 'S1', 0.5, '2026-01-01')");
     buf_reset(&out);
     CHECK_EQ_INT(store_learning_history(db, USER, &out, &err), SP_OK);
-    CHECK_STR_EQ(buf_cstr(&out),
-                 "[{\"nodeId\":\"S1\",\"title\":\"S1\",\"masteryScore\":0.5,\"completedAt\":\"2026-01-01\"}]");
+    CHECK_STR_EQ(
+        buf_cstr(&out),
+        "[{\"nodeId\":\"S1\",\"title\":\"S1\",\"masteryScore\":0.5,\"completedAt\":\"2026-01-01\"}]");
 
     /* ordered operations: a delete then a re-create of the same edge keeps it */
     struct learning_node nodes[1] = { { "N1", USER, "concept", NULL, "T", "N1", "d" } };

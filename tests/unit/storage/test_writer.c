@@ -19,8 +19,8 @@ static char path[256];
 struct tjob {
     struct store_job job;
     int value;
-    bool fail_after;     /* insert, then return an error */
-    bool nested;         /* insert inside store_txn_begin/end */
+    bool fail_after; /* insert, then return an error */
+    bool nested;     /* insert inside store_txn_begin/end */
     int done_rc;
     bool done;
     pthread_t run_thread, done_thread;
@@ -97,14 +97,14 @@ static void test_one_batch_failures_isolated(void)
     struct tjob j[6];
     for (int i = 0; i < 6; i++)
         init(&j[i], 1 << i);
-    j[1].fail_after = true;                 /* its row goes, the others stay */
-    j[3].nested = true;                     /* nested commit inside the batch */
+    j[1].fail_after = true; /* its row goes, the others stay */
+    j[3].nested = true;     /* nested commit inside the batch */
     j[4].nested = true;
-    j[4].fail_after = true;                 /* nested commit, then the request fails */
+    j[4].fail_after = true; /* nested commit, then the request fails */
     struct store_writer_stats before;
     store_writer_stats(&before);
     for (int i = 0; i < 6; i++)
-        store_writer_submit(&j[i].job);     /* queued before the writer runs: one batch */
+        store_writer_submit(&j[i].job); /* queued before the writer runs: one batch */
     CHECK(store_writer_start(path, NULL) == SP_OK);
     store_writer_stop();
     db_thread_close_all();

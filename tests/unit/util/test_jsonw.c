@@ -48,11 +48,14 @@ static void test_pretty_print_two_spaces(void)
                           "empty", "arr", "n", 9.99, "t", 1);
     struct buf b = BUF_INIT(0);
     jsonw_dump(&b, v, 2);
-    CHECK_STR_EQ(b.data, "{\n  \"version\": \"7\",\n  \"list\": [\n    \"a\",\n    \"b\"\n  ],\n"
-                         "  \"empty\": {},\n  \"arr\": [],\n  \"n\": 9.99,\n  \"t\": true\n}");
+    CHECK_STR_EQ(b.data,
+                 "{\n  \"version\": \"7\",\n  \"list\": [\n    \"a\",\n    \"b\"\n  ],\n"
+                 "  \"empty\": {},\n  \"arr\": [],\n  \"n\": 9.99,\n  \"t\": true\n}");
     buf_reset(&b);
     jsonw_dump(&b, v, 0);
-    CHECK_STR_EQ(b.data, "{\"version\":\"7\",\"list\":[\"a\",\"b\"],\"empty\":{},\"arr\":[],\"n\":9.99,\"t\":true}");
+    CHECK_STR_EQ(
+        b.data,
+        "{\"version\":\"7\",\"list\":[\"a\",\"b\"],\"empty\":{},\"arr\":[],\"n\":9.99,\"t\":true}");
     buf_release(&b);
     json_decref(v);
 }
