@@ -74,6 +74,19 @@ const char *dbi_column_text(struct dbi_stmt *st, int k); /* NULL for SQL NULL */
 const void *dbi_column_blob(struct dbi_stmt *st, int k);
 size_t dbi_column_bytes(struct dbi_stmt *st, int k); /* of the text or blob */
 
+/* Column k read once: its type and value, one backend call instead of a type look-up plus
+ * one per accessor (the row loops of storage/rowjson.c). For DBI_INTEGER i is set, for
+ * DBI_FLOAT d, for DBI_TEXT p (NUL-terminated) and n, for DBI_BLOB p and n; text and blobs are
+ * borrowed as with dbi_column_text(). The same values as the single accessors give. */
+struct dbi_value {
+    enum dbi_type type;
+    int64_t i;
+    double d;
+    const void *p;
+    size_t n;
+};
+void dbi_column_read(struct dbi_stmt *st, int k, struct dbi_value *v);
+
 /* Run fixed SQL without parameters or results; it may hold several statements. */
 int dbi_exec(struct db *db, const char *sql, struct sp_error *err);
 

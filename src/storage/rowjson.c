@@ -27,13 +27,13 @@
     } while (0)
 
 /* drizzle's boolean mode: Number(value) === 1. */
-static bool is_true(struct dbi_stmt *st, int i, enum dbi_type type)
+static bool is_true(const struct dbi_value *v)
 {
-    switch (type) {
-    case DBI_INTEGER: return dbi_column_int64(st, i) == 1;
-    case DBI_FLOAT: return dbi_column_double(st, i) == 1.0;
+    switch (v->type) {
+    case DBI_INTEGER: return v->i == 1;
+    case DBI_FLOAT: return v->d == 1.0;
     case DBI_TEXT: {
-        const char *s = dbi_column_text(st, i);
+        const char *s = v->p;
         if (!s)
             return false;
         char *end = NULL;
@@ -48,12 +48,11 @@ static bool is_true(struct dbi_stmt *st, int i, enum dbi_type type)
     }
 }
 
-static int put_blob(struct buf *out, struct dbi_stmt *st, int i)
+static int put_blob(struct buf *out, const struct dbi_value *v)
 {
-    const unsigned char *p = dbi_column_blob(st, i);
-    size_t n = dbi_column_bytes(st, i);
+    const unsigned char *p = v->p;
     RJ_TRY(buf_puts(out, "{\"type\":\"Buffer\",\"data\":["));
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < v->n; k++)
         RJ_TRY(buf_printf(out, k ? ",%u" : "%u", (unsigned)p[k]));
     return buf_puts(out, "]}");
 }
@@ -141,21 +140,20 @@ static int put_key(struct buf *out, const char *key, bool first)
     return SP_OK;
 }
 
+/* Each column is read once (dbi_column_read): one backend call per value. */
 static int put_value(struct buf *out, struct dbi_stmt *st, int i, const struct model_column *c)
 {
-    enum dbi_type type = dbi_column_type(st, i);
-    if (type == DBI_NULL)
+    struct dbi_value v;
+    dbi_column_read(st, i, &v);
+    if (v.type == DBI_NULL)
         return buf_puts(out, "null");
     if (c->json_kind == MODEL_JSON_BOOL)
-        return buf_puts(out, is_true(st, i, type) ? "true" : "false");
-    switch (type) {
-    case DBI_INTEGER: return put_int(out, dbi_column_int64(st, i));
-    case DBI_FLOAT: return put_double(out, dbi_column_double(st, i));
-    case DBI_TEXT: {
-        const char *s = dbi_column_text(st, i);
-        return put_string(out, s ? s : "", dbi_column_bytes(st, i));
-    }
-    default: return put_blob(out, st, i);
+        return buf_puts(out, is_true(&v) ? "true" : "false");
+    switch (v.type) {
+    case DBI_INTEGER: return put_int(out, v.i);
+    case DBI_FLOAT: return put_double(out, v.d);
+    case DBI_TEXT: return put_string(out, v.p ? v.p : "", v.p ? v.n : 0);
+    default: return put_blob(out, &v);
     }
 }
 

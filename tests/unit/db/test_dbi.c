@@ -54,6 +54,31 @@ static struct db *open_db(void)
 static const char SQL_INS[] = "INSERT INTO c (id, p_id, n, x, b) VALUES (:id, :p_id, :n, :x, :b)";
 static const char SQL_GET[] = "SELECT id, p_id, n, x, b FROM c WHERE id = ?1";
 
+/* dbi_column_read() gives, for every column of the current row, what the single accessors
+ * give. */
+static void check_read_matches(struct dbi_stmt *st)
+{
+    for (int k = 0; k < dbi_column_count(st); k++) {
+        struct dbi_value v;
+        dbi_column_read(st, k, &v);
+        enum dbi_type type = dbi_column_type(st, k);
+        CHECK(v.type == type);
+        switch (type) {
+        case DBI_INTEGER: CHECK(v.i == dbi_column_int64(st, k)); break;
+        case DBI_FLOAT: CHECK(v.d == dbi_column_double(st, k)); break;
+        case DBI_TEXT:
+            CHECK_STR_EQ((const char *)v.p, dbi_column_text(st, k));
+            CHECK(v.n == dbi_column_bytes(st, k));
+            break;
+        case DBI_BLOB:
+            CHECK(v.n == dbi_column_bytes(st, k));
+            CHECK(memcmp(v.p, dbi_column_blob(st, k), v.n) == 0);
+            break;
+        default: break;
+        }
+    }
+}
+
 static void test_cached_statements_and_types(void)
 {
     struct db *db = open_db();
@@ -92,6 +117,12 @@ static void test_cached_statements_and_types(void)
     CHECK(dbi_column_type(st, 4) == DBI_BLOB);
     CHECK_EQ_INT(dbi_column_bytes(st, 4), 3);
     CHECK(memcmp(dbi_column_blob(st, 4), "\0\1\2", 3) == 0);
+    check_read_matches(st); /* dbi_column_read: each column at once, the same values */
+    struct dbi_value v;
+    dbi_column_read(st, 2, &v);
+    CHECK(v.type == DBI_INTEGER && v.i == 9007199254740993LL);
+    dbi_column_read(st, 4, &v);
+    CHECK(v.type == DBI_BLOB && v.n == 3 && memcmp(v.p, "\0\1\2", 3) == 0);
     CHECK_EQ_INT(dbi_step(st), DBI_DONE);
     dbi_reset(st);
 
@@ -118,6 +149,12 @@ static void test_nulls_and_text_lengths(void)
     CHECK(dbi_column_type(q, 1) == DBI_NULL);
     CHECK(dbi_column_text(q, 1) == NULL);
     CHECK_EQ_INT(dbi_column_int64(q, 2), 3);
+    check_read_matches(q);
+    struct dbi_value v;
+    dbi_column_read(q, 1, &v);
+    CHECK(v.type == DBI_NULL);
+    dbi_column_read(q, 0, &v);
+    CHECK(v.type == DBI_TEXT && v.n == 3 && strcmp(v.p, "abc") == 0);
     CHECK_EQ_INT(dbi_step(q), DBI_DONE);
     dbi_finalize(q);
     /* booleans read as SQLite's 1 and 0 */
