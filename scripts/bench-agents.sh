@@ -21,16 +21,13 @@ REPEAT="${REPEAT:-8}"
 WORKERS="${WORKERS:-64}"
 DELAY="${DELAY:-2}"
 WRK_SECONDS="${WRK_SECONDS:-5}"
-for tool in wrk curl python3; do
-  command -v "$tool" >/dev/null || { echo "bench-agents: $tool not found" >&2; exit 1; }
-done
+source scripts/bench-lib.sh
+need_tools bench-agents wrk curl python3
 
 make -j2 release >/dev/null
 BIN="$PWD/build/release/sprout"
 OUT="$PWD/bench/out/agents-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 FAKE_PID=""; SERVER_PID=""
 stop_all() {

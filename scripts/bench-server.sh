@@ -17,9 +17,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PASSES="${1:-3}"
 BENCH="$PWD/bench"
-for tool in wrk curl sqlite3 python3; do
-  command -v "$tool" >/dev/null || { echo "bench-server: $tool not found" >&2; exit 1; }
-done
+source scripts/bench-lib.sh
+need_tools bench-server wrk curl sqlite3 python3
 
 make -j2 release >/dev/null
 BIN="$PWD/build/release/sprout"
@@ -28,8 +27,6 @@ mkdir -p "$OUT"
 SEEDED="$OUT/seeded.db"
 WORK="$OUT/work.db"
 IDS="$OUT/ids.txt"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 SERVER_PID=""
 start_server() { # db port

@@ -10,6 +10,7 @@
 # Everything goes to bench/out/writes-<timestamp>/ (git-ignored); the tables are printed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/bench-lib.sh
 export REPEAT="${REPEAT:-2}" DURATION="${DURATION:-5s}" WARMUP="${WARMUP:-2s}"
 make -j2 release >/dev/null
 make -s -C bench/ceiling
@@ -17,7 +18,6 @@ BIN="$PWD/build/release/sprout"
 OUT="$PWD/bench/out/writes-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 export IDS="$OUT/ids.txt"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$1/api/health" && return 0; sleep 0.05; done; return 1; }
 PID=""
 stop() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; PID=""; }
