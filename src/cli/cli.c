@@ -76,8 +76,6 @@ static const struct cli_doc cli_environment[] = {
     { "SPROUT_BUSY_TIMEOUT_MS", "how long a locked database is waited for (default 5000)" },
 };
 
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-
 static void print_help(FILE *f)
 {
     fprintf(f,
@@ -88,10 +86,10 @@ static void print_help(FILE *f)
         fprintf(f, "  %-12s %-55s %s\n", cli_commands[i].name, cli_commands[i].args,
                 cli_commands[i].help);
     fprintf(f, "\nGlobal options (any command):\n");
-    for (size_t i = 0; i < N_OF(cli_globals); i++)
+    for (size_t i = 0; i < SP_COUNT(cli_globals); i++)
         fprintf(f, "  %-18s %s\n", cli_globals[i].name, cli_globals[i].help);
     fprintf(f, "\nEnvironment (or a .env file in the working directory):\n");
-    for (size_t i = 0; i < N_OF(cli_environment); i++)
+    for (size_t i = 0; i < SP_COUNT(cli_environment); i++)
         fprintf(f, "  %-22s %s\n", cli_environment[i].name, cli_environment[i].help);
 }
 
@@ -143,13 +141,13 @@ static void print_man(FILE *f)
     for (size_t i = 0; i < N_COMMANDS; i++)
         man_item(f, cli_commands[i].name, cli_commands[i].args, cli_commands[i].help);
     fputs(".SH OPTIONS\n", f);
-    for (size_t i = 0; i < N_OF(cli_globals); i++)
+    for (size_t i = 0; i < SP_COUNT(cli_globals); i++)
         man_item(f, cli_globals[i].name, NULL, cli_globals[i].help);
     fputs(
         ".SH ENVIRONMENT\nRead from the environment, or from a \\fI.env\\fR file in the working "
         "directory (the environment wins).\n",
         f);
-    for (size_t i = 0; i < N_OF(cli_environment); i++)
+    for (size_t i = 0; i < SP_COUNT(cli_environment); i++)
         man_item(f, cli_environment[i].name, NULL, cli_environment[i].help);
     fputs(
         ".SH EXIT STATUS\n0 success, 1 failure, 2 usage error, 3 the database is out of sync "
