@@ -17,11 +17,12 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import uuid
+
+from conftest import free_port
 
 
 def _bin(name):
@@ -33,12 +34,6 @@ def _bin(name):
     if p:
         return p
     raise RuntimeError("%s not found: install PostgreSQL (scripts/install-deps.sh installs postgresql)" % name)
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _unprivileged_user():
@@ -71,7 +66,7 @@ class PgServer:
         if user is not None:
             os.chmod(base, 0o755)
             os.chown(base, user.pw_uid, user.pw_gid)
-        srv = cls(base, _free_port(), user)
+        srv = cls(base, free_port(), user)
         p = srv._run([_bin("initdb"), "-D", srv.data, "-U", srv.role, "--auth=trust", "-E", "UTF8",
                       "--locale=C", "--no-sync"], cwd=base)
         if p.returncode != 0:
