@@ -20,6 +20,9 @@
 #include "util/buf.h"
 #include "util/err.h"
 
+/* An empty table object (name, schema, the empty object maps, isRLSEnabled false) in
+ * drizzle-kit's key order; schema NULL means "". */
+json_t *pgsnap_table_shell(const char *name, const char *schema);
 /* The body of s in PostgreSQL (every table in schema public). */
 int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_error *err);
 /* The body described by a PostgreSQL conformance case file. */
