@@ -327,16 +327,23 @@ static int parse(const char *name, const char *text, size_t len, json_t **root,
     return SP_OK;
 }
 
-int pgsnap_from_case(const char *path, json_t **out, struct sp_error *err)
+/* parse() on the contents of the file at path. */
+static int parse_file(const char *path, json_t **root, struct sp_error *err)
 {
     char *text = NULL;
     size_t len = 0;
     int rc = file_read_all(path, &text, &len, err);
     if (rc)
         return rc;
-    json_t *root;
-    rc = parse(path, text, len, &root, err);
+    rc = parse(path, text, len, root, err);
     free(text);
+    return rc;
+}
+
+int pgsnap_from_case(const char *path, json_t **out, struct sp_error *err)
+{
+    json_t *root;
+    int rc = parse_file(path, &root, err);
     if (rc)
         return rc;
     rc = body_from_case(path, root, out, err);
@@ -416,14 +423,8 @@ int pgsnap_load_file(const char *path, json_t **out, struct snapshot_meta *meta,
 
 int pgsnap_load_any(const char *path, json_t **out, struct sp_error *err)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = file_read_all(path, &text, &len, err);
-    if (rc)
-        return rc;
     json_t *root;
-    rc = parse(path, text, len, &root, err);
-    free(text);
+    int rc = parse_file(path, &root, err);
     if (rc)
         return rc;
     if (json_is_object(json_object_get(root, "tables")))
