@@ -340,17 +340,6 @@ static int parse_file(const char *path, json_t **root, struct sp_error *err)
     return rc;
 }
 
-int pgsnap_from_case(const char *path, json_t **out, struct sp_error *err)
-{
-    json_t *root;
-    int rc = parse_file(path, &root, err);
-    if (rc)
-        return rc;
-    rc = body_from_case(path, root, out, err);
-    json_decref(root);
-    return rc;
-}
-
 static int body_from_snapshot(const char *name, json_t *root, json_t **out,
                               struct snapshot_meta *meta, struct sp_error *err)
 {
