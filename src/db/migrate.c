@@ -340,7 +340,7 @@ int migrate_apply(struct db *db, const struct migsrc *src, FILE *log, size_t *n_
     return rc;
 }
 
-static int cmp_newest_first(const void *a, const void *b)
+int migrate_cmp_newest_first(const void *a, const void *b)
 {
     const struct migrate_row *x = a, *y = b;
     if (x->created_at != y->created_at)
@@ -348,8 +348,8 @@ static int cmp_newest_first(const void *a, const void *b)
     return x->rowid < y->rowid ? 1 : -1;
 }
 
-static const struct migrate_file *file_for_row(const struct migrate_folder *f,
-                                               const struct migrate_row *r)
+const struct migrate_file *migrate_file_for_row(const struct migrate_folder *f,
+                                                const struct migrate_row *r)
 {
     for (size_t i = 0; i < f->n; i++)
         if ((double)f->files[i].when == r->created_at)
@@ -370,14 +370,14 @@ int migrate_rollback(struct db *db, const struct migrate_folder *f, size_t steps
         return sp_error_set(err, SP_EINVAL, "cannot roll back %zu migration%s: only %zu %s applied",
                             steps, steps == 1 ? "" : "s", n, n == 1 ? "is" : "are");
     }
-    qsort(rows, n, sizeof *rows, cmp_newest_first);
+    qsort(rows, n, sizeof *rows, migrate_cmp_newest_first);
     char **down = calloc(steps ? steps : 1, sizeof *down);
     const struct migrate_file **files = calloc(steps ? steps : 1, sizeof *files);
     if (!down || !files)
         rc = sp_error_set(err, SP_ENOMEM, "out of memory");
     /* everything is read and checked before the database is touched */
     for (size_t i = 0; rc == SP_OK && i < steps; i++) {
-        files[i] = file_for_row(f, &rows[i]);
+        files[i] = migrate_file_for_row(f, &rows[i]);
         if (!files[i]) {
             rc = sp_error_set(
                 err, SP_ENOTFOUND,

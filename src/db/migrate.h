@@ -69,6 +69,11 @@ int migrate_table_exists(struct db *db, bool *exists, struct sp_error *err);
 /* All tracking rows in rowid order (none when the table is missing). */
 int migrate_rows_load(struct db *db, struct migrate_row **rows, size_t *n, struct sp_error *err);
 void migrate_rows_free(struct migrate_row *rows, size_t n);
+/* qsort comparator on struct migrate_row: newest created_at first, then highest rowid. */
+int migrate_cmp_newest_first(const void *a, const void *b);
+/* The folder's migration whose journal "when" equals r's created_at; NULL when none. */
+const struct migrate_file *migrate_file_for_row(const struct migrate_folder *f,
+                                                const struct migrate_row *r);
 /* The newest created_at (drizzle's "last" row); *have = false when none. */
 int migrate_last_created(struct db *db, bool *have, double *created_at, struct sp_error *err);
 /* drizzle's pending rule: no last row, or last < when. */

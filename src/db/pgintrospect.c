@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "db/pgdiff.h"
+#include "db/pgsnap.h"
 #include "util/buf.h"
 
 #define SEP "\x1f"
@@ -144,25 +145,10 @@ static int read_columns(struct pg *pg, const char *oid, json_t **out, struct sp_
     return SP_OK;
 }
 
-static json_t *shell(const char *name, const char *schema)
-{
-    json_t *t = json_object();
-    json_object_set_new(t, "name", json_string(name));
-    json_object_set_new(t, "schema", json_string(strcmp(schema, "public") == 0 ? "" : schema));
-    const char *objs[] = { "columns",           "indexes",
-                           "foreignKeys",       "compositePrimaryKeys",
-                           "uniqueConstraints", "policies",
-                           "checkConstraints" };
-    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
-        json_object_set_new(t, objs[i], json_object());
-    json_object_set_new(t, "isRLSEnabled", json_false());
-    return t;
-}
-
 static int read_table(struct pg *pg, const char *oid, const char *schema, const char *name,
                       json_t **out, struct sp_error *err)
 {
-    json_t *t = shell(name, schema), *cols = NULL;
+    json_t *t = pgsnap_table_shell(name, strcmp(schema, "public") == 0 ? "" : schema), *cols = NULL;
     int rc = read_columns(pg, oid, &cols, err);
     if (rc) {
         json_decref(t);

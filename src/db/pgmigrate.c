@@ -211,14 +211,6 @@ int pgmigrate_apply(struct pg *pg, const struct migrate_folder *f, FILE *log, si
     return SP_OK;
 }
 
-static int cmp_newest_first(const void *a, const void *b)
-{
-    const struct migrate_row *x = a, *y = b;
-    if (x->created_at != y->created_at)
-        return x->created_at < y->created_at ? 1 : -1;
-    return x->rowid < y->rowid ? 1 : -1;
-}
-
 int pgmigrate_rollback(struct pg *pg, const struct migrate_folder *f, size_t steps, FILE *log,
                        struct sp_error *err)
 {
@@ -237,11 +229,9 @@ int pgmigrate_rollback(struct pg *pg, const struct migrate_folder *f, size_t ste
         rc = sp_error_set(err, SP_EINVAL, "cannot roll back %zu migration%s: only %zu %s applied",
                           steps, steps == 1 ? "" : "s", n, n == 1 ? "is" : "are");
     if (rc == SP_OK)
-        qsort(rows, n, sizeof *rows, cmp_newest_first);
+        qsort(rows, n, sizeof *rows, migrate_cmp_newest_first);
     for (size_t i = 0; rc == SP_OK && i < steps; i++) {
-        for (size_t k = 0; k < f->n && !files[i]; k++)
-            if ((double)f->files[k].when == rows[i].created_at)
-                files[i] = &f->files[k];
+        files[i] = migrate_file_for_row(f, &rows[i]);
         if (!files[i]) {
             rc =
                 sp_error_set(err, SP_ENOTFOUND,

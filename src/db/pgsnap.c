@@ -73,7 +73,7 @@ static json_t *fk_json(const char *name, const char *from, const char *to, const
     return f;
 }
 
-static json_t *table_shell(const char *name, const char *schema)
+json_t *pgsnap_table_shell(const char *name, const char *schema)
 {
     json_t *t = json_object();
     json_object_set_new(t, "name", json_string(name));
@@ -93,7 +93,7 @@ int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_erro
     json_t *tables = json_object();
     for (size_t i = 0; i < s->n_tables; i++) {
         const struct model_table *t = &s->tables[i];
-        json_t *jt = table_shell(t->name, NULL);
+        json_t *jt = pgsnap_table_shell(t->name, NULL);
         json_t *cols = json_object_get(jt, "columns");
         for (size_t k = 0; k < t->n_columns; k++) {
             const struct model_column *c = &t->columns[k];
@@ -175,7 +175,7 @@ static int case_table(const char *path, json_t *t, json_t *tables, struct sp_err
     json_t *cols = json_object_get(t, "columns");
     if (!name || !json_is_array(cols))
         return bad_case(err, path, "a table without name or columns");
-    json_t *jt = table_shell(name, schema);
+    json_t *jt = pgsnap_table_shell(name, schema);
     size_t i;
     json_t *v;
     json_array_foreach(cols, i, v)
@@ -327,20 +327,16 @@ static int parse(const char *name, const char *text, size_t len, json_t **root,
     return SP_OK;
 }
 
-int pgsnap_from_case(const char *path, json_t **out, struct sp_error *err)
+/* parse() on the contents of the file at path. */
+static int parse_file(const char *path, json_t **root, struct sp_error *err)
 {
     char *text = NULL;
     size_t len = 0;
     int rc = file_read_all(path, &text, &len, err);
     if (rc)
         return rc;
-    json_t *root;
-    rc = parse(path, text, len, &root, err);
+    rc = parse(path, text, len, root, err);
     free(text);
-    if (rc)
-        return rc;
-    rc = body_from_case(path, root, out, err);
-    json_decref(root);
     return rc;
 }
 
@@ -416,14 +412,8 @@ int pgsnap_load_file(const char *path, json_t **out, struct snapshot_meta *meta,
 
 int pgsnap_load_any(const char *path, json_t **out, struct sp_error *err)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = file_read_all(path, &text, &len, err);
-    if (rc)
-        return rc;
     json_t *root;
-    rc = parse(path, text, len, &root, err);
-    free(text);
+    int rc = parse_file(path, &root, err);
     if (rc)
         return rc;
     if (json_is_object(json_object_get(root, "tables")))

@@ -20,10 +20,11 @@
 #include "util/buf.h"
 #include "util/err.h"
 
+/* An empty table object (name, schema, the empty object maps, isRLSEnabled false) in
+ * drizzle-kit's key order; schema NULL means "". */
+json_t *pgsnap_table_shell(const char *name, const char *schema);
 /* The body of s in PostgreSQL (every table in schema public). */
 int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_error *err);
-/* The body described by a PostgreSQL conformance case file. */
-int pgsnap_from_case(const char *path, json_t **out, struct sp_error *err);
 /* Load a snapshot file: the body in *out, ids in meta (may be NULL). Fails with SP_EINVAL on
  * malformed files, on another dialect and on a version other than "7". */
 int pgsnap_load_file(const char *path, json_t **out, struct snapshot_meta *meta,
