@@ -84,6 +84,12 @@ fail_out:
     return NULL;
 }
 
+static json_t *tool_def(const struct llm_tool *t, json_t *schema)
+{
+    return json_pack("{s:s, s:s, s:o}", "name", t->name, "description",
+                     t->description ? t->description : "", "input_schema", schema);
+}
+
 int llm_anthropic_build(const struct llm_request *req, struct buf *out, struct sp_error *err)
 {
     json_t *root = json_pack("{s:s, s:i}", "model", req->model, "max_tokens", req->max_tokens);
@@ -97,24 +103,17 @@ int llm_anthropic_build(const struct llm_request *req, struct buf *out, struct s
             goto oom;
     }
     if (req->n_tools) {
-        json_t *tools = json_array();
-        if (!tools || json_object_set_new(root, "tools", tools))
-            goto oom;
-        for (size_t i = 0; i < req->n_tools; i++) {
-            const struct llm_tool *t = &req->tools[i];
-            json_t *schema;
-            if (llm_tool_schema(t, &schema, err) != SP_OK) {
-                json_decref(root);
-                json_decref(msgs);
-                return SP_EINVAL;
-            }
-            json_t *def = json_pack("{s:s, s:s, s:o}", "name", t->name, "description",
-                                    t->description ? t->description : "", "input_schema", schema);
-            if (!def || json_array_append_new(tools, def))
-                goto oom;
-            if (i + 1 == req->n_tools && json_object_set_new(def, "cache_control", ephemeral()))
-                goto oom;
+        json_t *tools;
+        int rc = llm_tools_json(req, tool_def, &tools, err);
+        if (rc != SP_OK) {
+            json_decref(root);
+            json_decref(msgs);
+            return rc;
         }
+        if (json_object_set_new(root, "tools", tools) ||
+            json_object_set_new(json_array_get(tools, req->n_tools - 1), "cache_control",
+                                ephemeral()))
+            goto oom;
     }
     size_t n = json_array_size(req->messages), i;
     json_t *m;

@@ -194,6 +194,12 @@ static int add_assistant(json_t *msgs, json_t *content)
     return rc;
 }
 
+static json_t *tool_def(const struct llm_tool *t, json_t *schema)
+{
+    return json_pack("{s:s, s:{s:s, s:s, s:o}}", "type", "function", "function", "name", t->name,
+                     "description", t->description ? t->description : "", "parameters", schema);
+}
+
 int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_error *err)
 {
     json_t *root = json_pack("{s:s, s:i}", "model", req->model, "max_tokens", req->max_tokens);
@@ -204,23 +210,15 @@ int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_e
                                                              "content", req->system)))
         goto oom;
     if (req->n_tools) {
-        json_t *tools = json_array();
-        if (!tools || json_object_set_new(root, "tools", tools))
-            goto oom;
-        for (size_t i = 0; i < req->n_tools; i++) {
-            const struct llm_tool *t = &req->tools[i];
-            json_t *schema;
-            if (llm_tool_schema(t, &schema, err) != SP_OK) {
-                json_decref(msgs);
-                json_decref(root);
-                return SP_EINVAL;
-            }
-            json_t *def = json_pack("{s:s, s:{s:s, s:s, s:o}}", "type", "function", "function",
-                                    "name", t->name, "description",
-                                    t->description ? t->description : "", "parameters", schema);
-            if (!def || json_array_append_new(tools, def))
-                goto oom;
+        json_t *tools;
+        int rc = llm_tools_json(req, tool_def, &tools, err);
+        if (rc != SP_OK) {
+            json_decref(msgs);
+            json_decref(root);
+            return rc;
         }
+        if (json_object_set_new(root, "tools", tools))
+            goto oom;
     }
     size_t i;
     json_t *m;
