@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "llm/llm_internal.h"
+#include "util/jsonw.h"
 
 static json_t *ephemeral(void)
 {
@@ -131,12 +132,8 @@ int llm_anthropic_build(const struct llm_request *req, struct buf *out, struct s
     if (json_object_set_new(root, "messages", msgs))
         goto oom_root;
     msgs = NULL;
-    char *text = json_dumps(root, JSON_COMPACT);
+    int rc = jsonw_dump(out, root, 0);
     json_decref(root);
-    if (!text)
-        return sp_error_set(err, SP_ENOMEM, "out of memory");
-    int rc = buf_puts(out, text);
-    free(text);
     return rc == SP_OK ? SP_OK : sp_error_set(err, rc, "request body too large");
 oom:
     json_decref(msgs);

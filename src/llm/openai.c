@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "llm/llm_internal.h"
+#include "util/jsonw.h"
 
 /* The string value of key in o, or "" */
 static const char *jstr(json_t *o, const char *key)
@@ -237,12 +238,8 @@ int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_e
             goto oom;
     }
     json_decref(msgs);
-    char *text = json_dumps(root, JSON_COMPACT);
+    int rc = jsonw_dump(out, root, 0);
     json_decref(root);
-    if (!text)
-        return sp_error_set(err, SP_ENOMEM, "out of memory");
-    int rc = buf_puts(out, text);
-    free(text);
     return rc == SP_OK ? SP_OK : sp_error_set(err, rc, "request body too large");
 oom:
     json_decref(msgs);
