@@ -142,12 +142,6 @@ oom_root:
     return sp_error_set(err, SP_ENOMEM, "out of memory");
 }
 
-static long usage_field(json_t *u, const char *k)
-{
-    json_t *v = json_object_get(u, k);
-    return json_is_integer(v) ? (long)json_integer_value(v) : 0;
-}
-
 int llm_anthropic_parse(const char *body, size_t len, struct llm_reply *out, struct sp_error *err)
 {
     json_error_t je;
@@ -177,10 +171,10 @@ int llm_anthropic_parse(const char *body, size_t len, struct llm_reply *out, str
     out->content = json_incref(content);
     out->stop_reason = strdup(stop ? stop : "");
     json_t *u = json_object_get(root, "usage");
-    out->usage.input_tokens = usage_field(u, "input_tokens");
-    out->usage.output_tokens = usage_field(u, "output_tokens");
-    out->usage.cache_read_tokens = usage_field(u, "cache_read_input_tokens");
-    out->usage.cache_write_tokens = usage_field(u, "cache_creation_input_tokens");
+    out->usage.input_tokens = llm_usage_field(u, "input_tokens");
+    out->usage.output_tokens = llm_usage_field(u, "output_tokens");
+    out->usage.cache_read_tokens = llm_usage_field(u, "cache_read_input_tokens");
+    out->usage.cache_write_tokens = llm_usage_field(u, "cache_creation_input_tokens");
     json_decref(root);
     if (!out->stop_reason) {
         llm_reply_clear(out);

@@ -177,6 +177,12 @@ const char *llm_model(const struct llm_client *c, bool small)
 
 /* ---- usage ---- */
 
+long llm_usage_field(json_t *u, const char *k)
+{
+    json_t *v = json_object_get(u, k);
+    return json_is_integer(v) ? (long)json_integer_value(v) : 0;
+}
+
 void llm_usage_add(struct llm_usage *sum, const struct llm_usage *u)
 {
     sum->input_tokens += u->input_tokens;

@@ -36,6 +36,8 @@ int llm_tool_schema(const struct llm_tool *t, json_t **schema, struct sp_error *
 int llm_tools_json(const struct llm_request *req,
                    json_t *(*def)(const struct llm_tool *t, json_t *schema), json_t **out,
                    struct sp_error *err);
+/* A reply's usage count u[k] (0 when absent or not an integer; in client.c). */
+long llm_usage_field(json_t *u, const char *k);
 /* Parse a 2xx reply body into the canonical reply (SP_EUPSTREAM when it cannot be understood). */
 int llm_anthropic_parse(const char *body, size_t len, struct llm_reply *out, struct sp_error *err);
 int llm_openai_parse(const char *body, size_t len, struct llm_reply *out, struct sp_error *err);

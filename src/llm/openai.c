@@ -269,12 +269,6 @@ static json_t *parse_arguments(json_t *args)
     return json_incref(args); /* malformed: the loop answers with an error */
 }
 
-static long usage_field(json_t *u, const char *k)
-{
-    json_t *v = json_object_get(u, k);
-    return json_is_integer(v) ? (long)json_integer_value(v) : 0;
-}
-
 int llm_openai_parse(const char *body, size_t len, struct llm_reply *out, struct sp_error *err)
 {
     json_error_t je;
@@ -338,9 +332,9 @@ int llm_openai_parse(const char *body, size_t len, struct llm_reply *out, struct
         goto oom;
     out->content = blocks;
     json_t *u = json_object_get(root, "usage");
-    long cached = usage_field(json_object_get(u, "prompt_tokens_details"), "cached_tokens");
-    out->usage.input_tokens = usage_field(u, "prompt_tokens") - cached;
-    out->usage.output_tokens = usage_field(u, "completion_tokens");
+    long cached = llm_usage_field(json_object_get(u, "prompt_tokens_details"), "cached_tokens");
+    out->usage.input_tokens = llm_usage_field(u, "prompt_tokens") - cached;
+    out->usage.output_tokens = llm_usage_field(u, "completion_tokens");
     out->usage.cache_read_tokens = cached;
     json_decref(root);
     return SP_OK;
