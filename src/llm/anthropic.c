@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "llm/llm_internal.h"
+#include "util/jsonw.h"
 
 static json_t *ephemeral(void)
 {
@@ -84,6 +85,12 @@ fail_out:
     return NULL;
 }
 
+static json_t *tool_def(const struct llm_tool *t, json_t *schema)
+{
+    return json_pack("{s:s, s:s, s:o}", "name", t->name, "description",
+                     t->description ? t->description : "", "input_schema", schema);
+}
+
 int llm_anthropic_build(const struct llm_request *req, struct buf *out, struct sp_error *err)
 {
     json_t *root = json_pack("{s:s, s:i}", "model", req->model, "max_tokens", req->max_tokens);
@@ -97,24 +104,17 @@ int llm_anthropic_build(const struct llm_request *req, struct buf *out, struct s
             goto oom;
     }
     if (req->n_tools) {
-        json_t *tools = json_array();
-        if (!tools || json_object_set_new(root, "tools", tools))
-            goto oom;
-        for (size_t i = 0; i < req->n_tools; i++) {
-            const struct llm_tool *t = &req->tools[i];
-            json_t *schema;
-            if (llm_tool_schema(t, &schema, err) != SP_OK) {
-                json_decref(root);
-                json_decref(msgs);
-                return SP_EINVAL;
-            }
-            json_t *def = json_pack("{s:s, s:s, s:o}", "name", t->name, "description",
-                                    t->description ? t->description : "", "input_schema", schema);
-            if (!def || json_array_append_new(tools, def))
-                goto oom;
-            if (i + 1 == req->n_tools && json_object_set_new(def, "cache_control", ephemeral()))
-                goto oom;
+        json_t *tools;
+        int rc = llm_tools_json(req, tool_def, &tools, err);
+        if (rc != SP_OK) {
+            json_decref(root);
+            json_decref(msgs);
+            return rc;
         }
+        if (json_object_set_new(root, "tools", tools) ||
+            json_object_set_new(json_array_get(tools, req->n_tools - 1), "cache_control",
+                                ephemeral()))
+            goto oom;
     }
     size_t n = json_array_size(req->messages), i;
     json_t *m;
@@ -132,24 +132,14 @@ int llm_anthropic_build(const struct llm_request *req, struct buf *out, struct s
     if (json_object_set_new(root, "messages", msgs))
         goto oom_root;
     msgs = NULL;
-    char *text = json_dumps(root, JSON_COMPACT);
+    int rc = jsonw_dump(out, root, 0);
     json_decref(root);
-    if (!text)
-        return sp_error_set(err, SP_ENOMEM, "out of memory");
-    int rc = buf_puts(out, text);
-    free(text);
     return rc == SP_OK ? SP_OK : sp_error_set(err, rc, "request body too large");
 oom:
     json_decref(msgs);
 oom_root:
     json_decref(root);
     return sp_error_set(err, SP_ENOMEM, "out of memory");
-}
-
-static long usage_field(json_t *u, const char *k)
-{
-    json_t *v = json_object_get(u, k);
-    return json_is_integer(v) ? (long)json_integer_value(v) : 0;
 }
 
 int llm_anthropic_parse(const char *body, size_t len, struct llm_reply *out, struct sp_error *err)
@@ -181,10 +171,10 @@ int llm_anthropic_parse(const char *body, size_t len, struct llm_reply *out, str
     out->content = json_incref(content);
     out->stop_reason = strdup(stop ? stop : "");
     json_t *u = json_object_get(root, "usage");
-    out->usage.input_tokens = usage_field(u, "input_tokens");
-    out->usage.output_tokens = usage_field(u, "output_tokens");
-    out->usage.cache_read_tokens = usage_field(u, "cache_read_input_tokens");
-    out->usage.cache_write_tokens = usage_field(u, "cache_creation_input_tokens");
+    out->usage.input_tokens = llm_usage_field(u, "input_tokens");
+    out->usage.output_tokens = llm_usage_field(u, "output_tokens");
+    out->usage.cache_read_tokens = llm_usage_field(u, "cache_read_input_tokens");
+    out->usage.cache_write_tokens = llm_usage_field(u, "cache_creation_input_tokens");
     json_decref(root);
     if (!out->stop_reason) {
         llm_reply_clear(out);

@@ -177,6 +177,12 @@ const char *llm_model(const struct llm_client *c, bool small)
 
 /* ---- usage ---- */
 
+long llm_usage_field(json_t *u, const char *k)
+{
+    json_t *v = json_object_get(u, k);
+    return json_is_integer(v) ? (long)json_integer_value(v) : 0;
+}
+
 void llm_usage_add(struct llm_usage *sum, const struct llm_usage *u)
 {
     sum->input_tokens += u->input_tokens;
@@ -204,6 +210,29 @@ int llm_tool_schema(const struct llm_tool *t, json_t **schema, struct sp_error *
     json_decref(*schema);
     *schema = NULL;
     return sp_error_set(err, SP_EINVAL, "tool %s: input_schema is not a JSON object", t->name);
+}
+
+int llm_tools_json(const struct llm_request *req,
+                   json_t *(*def)(const struct llm_tool *t, json_t *schema), json_t **out,
+                   struct sp_error *err)
+{
+    *out = json_array();
+    if (!*out)
+        return sp_error_set(err, SP_ENOMEM, "out of memory");
+    for (size_t i = 0; i < req->n_tools; i++) {
+        json_t *schema;
+        if (llm_tool_schema(&req->tools[i], &schema, err) != SP_OK) {
+            json_decref(*out);
+            *out = NULL;
+            return SP_EINVAL;
+        }
+        if (json_array_append_new(*out, def(&req->tools[i], schema))) {
+            json_decref(*out);
+            *out = NULL;
+            return sp_error_set(err, SP_ENOMEM, "out of memory");
+        }
+    }
+    return SP_OK;
 }
 
 void llm_reply_clear(struct llm_reply *r)

@@ -30,6 +30,14 @@ int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_e
 /* A tool's input_schema parsed (absent: {"type":"object"}) into *schema (new reference), or
  * SP_EINVAL "tool <name>: input_schema is not a JSON object" (in client.c). */
 int llm_tool_schema(const struct llm_tool *t, json_t **schema, struct sp_error *err);
+/* The request's tools as a JSON array (*out, new reference), one def(tool, schema) per tool;
+ * def steals schema and returns the provider's definition (NULL: out of memory). SP_EINVAL from
+ * llm_tool_schema or SP_ENOMEM, with *out NULL (in client.c). */
+int llm_tools_json(const struct llm_request *req,
+                   json_t *(*def)(const struct llm_tool *t, json_t *schema), json_t **out,
+                   struct sp_error *err);
+/* A reply's usage count u[k] (0 when absent or not an integer; in client.c). */
+long llm_usage_field(json_t *u, const char *k);
 /* Parse a 2xx reply body into the canonical reply (SP_EUPSTREAM when it cannot be understood). */
 int llm_anthropic_parse(const char *body, size_t len, struct llm_reply *out, struct sp_error *err);
 int llm_openai_parse(const char *body, size_t len, struct llm_reply *out, struct sp_error *err);

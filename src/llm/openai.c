@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "llm/llm_internal.h"
+#include "util/jsonw.h"
 
 /* The string value of key in o, or "" */
 static const char *jstr(json_t *o, const char *key)
@@ -194,6 +195,12 @@ static int add_assistant(json_t *msgs, json_t *content)
     return rc;
 }
 
+static json_t *tool_def(const struct llm_tool *t, json_t *schema)
+{
+    return json_pack("{s:s, s:{s:s, s:s, s:o}}", "type", "function", "function", "name", t->name,
+                     "description", t->description ? t->description : "", "parameters", schema);
+}
+
 int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_error *err)
 {
     json_t *root = json_pack("{s:s, s:i}", "model", req->model, "max_tokens", req->max_tokens);
@@ -204,23 +211,15 @@ int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_e
                                                              "content", req->system)))
         goto oom;
     if (req->n_tools) {
-        json_t *tools = json_array();
-        if (!tools || json_object_set_new(root, "tools", tools))
-            goto oom;
-        for (size_t i = 0; i < req->n_tools; i++) {
-            const struct llm_tool *t = &req->tools[i];
-            json_t *schema;
-            if (llm_tool_schema(t, &schema, err) != SP_OK) {
-                json_decref(msgs);
-                json_decref(root);
-                return SP_EINVAL;
-            }
-            json_t *def = json_pack("{s:s, s:{s:s, s:s, s:o}}", "type", "function", "function",
-                                    "name", t->name, "description",
-                                    t->description ? t->description : "", "parameters", schema);
-            if (!def || json_array_append_new(tools, def))
-                goto oom;
+        json_t *tools;
+        int rc = llm_tools_json(req, tool_def, &tools, err);
+        if (rc != SP_OK) {
+            json_decref(msgs);
+            json_decref(root);
+            return rc;
         }
+        if (json_object_set_new(root, "tools", tools))
+            goto oom;
     }
     size_t i;
     json_t *m;
@@ -239,12 +238,8 @@ int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_e
             goto oom;
     }
     json_decref(msgs);
-    char *text = json_dumps(root, JSON_COMPACT);
+    int rc = jsonw_dump(out, root, 0);
     json_decref(root);
-    if (!text)
-        return sp_error_set(err, SP_ENOMEM, "out of memory");
-    int rc = buf_puts(out, text);
-    free(text);
     return rc == SP_OK ? SP_OK : sp_error_set(err, rc, "request body too large");
 oom:
     json_decref(msgs);
@@ -272,12 +267,6 @@ static json_t *parse_arguments(json_t *args)
         return v;
     json_decref(v);
     return json_incref(args); /* malformed: the loop answers with an error */
-}
-
-static long usage_field(json_t *u, const char *k)
-{
-    json_t *v = json_object_get(u, k);
-    return json_is_integer(v) ? (long)json_integer_value(v) : 0;
 }
 
 int llm_openai_parse(const char *body, size_t len, struct llm_reply *out, struct sp_error *err)
@@ -343,9 +332,9 @@ int llm_openai_parse(const char *body, size_t len, struct llm_reply *out, struct
         goto oom;
     out->content = blocks;
     json_t *u = json_object_get(root, "usage");
-    long cached = usage_field(json_object_get(u, "prompt_tokens_details"), "cached_tokens");
-    out->usage.input_tokens = usage_field(u, "prompt_tokens") - cached;
-    out->usage.output_tokens = usage_field(u, "completion_tokens");
+    long cached = llm_usage_field(json_object_get(u, "prompt_tokens_details"), "cached_tokens");
+    out->usage.input_tokens = llm_usage_field(u, "prompt_tokens") - cached;
+    out->usage.output_tokens = llm_usage_field(u, "completion_tokens");
     out->usage.cache_read_tokens = cached;
     json_decref(root);
     return SP_OK;
