@@ -209,6 +209,19 @@ const char *agent_prompt(const char *name)
     return f ? (const char *)f->data : NULL;
 }
 
+int agent_tool_call_names(struct buf *out, const json_t *tool_calls)
+{
+    int rc = buf_putc(out, '[');
+    for (size_t i = 0; rc == SP_OK && i < json_array_size(tool_calls); i++) {
+        if (i)
+            rc = buf_putc(out, ',');
+        if (rc == SP_OK)
+            rc = jsonw_cstring(out, json_string_value(
+                                        json_object_get(json_array_get(tool_calls, i), "name")));
+    }
+    return rc == SP_OK ? buf_putc(out, ']') : rc;
+}
+
 int agent_oom(struct sp_error *err)
 {
     return sp_error_set(err, SP_ENOMEM, "out of memory");

@@ -88,6 +88,8 @@ struct llm_loop_hooks agent_loop_hooks(struct agent_env *env, llm_tool_exec_fn e
 /* tool_result summary: result itself if at most 200 characters (code points), else its first
  * 200 characters (never cutting a UTF-8 sequence) followed by "...". */
 int agent_summary(struct buf *out, const char *result);
+/* Appends the JSON array of the "name" of each of tool_calls (an llm loop's tool_calls). */
+int agent_tool_call_names(struct buf *out, const json_t *tool_calls);
 
 /* SP_ENOMEM with "out of memory" in err. */
 int agent_oom(struct sp_error *err);

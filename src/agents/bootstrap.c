@@ -207,19 +207,12 @@ static int finish(struct agent_env *env, const struct boot_state *st, const char
     struct buf meta = BUF_INIT(0), prompt = BUF_INIT(0);
     int rc = buf_printf(&meta,
                         "{\"count\":%d,\"mode\":\"subconcept_bootstrap_agent\","
-                        "\"toolCalls\":[",
+                        "\"toolCalls\":",
                         st->res->subconcepts);
-    size_t i;
-    json_t *call;
-    json_array_foreach(tool_calls, i, call)
-    {
-        if (rc == SP_OK && i)
-            rc = buf_putc(&meta, ',');
-        if (rc == SP_OK)
-            rc = jsonw_cstring(&meta, json_string_value(json_object_get(call, "name")));
-    }
     if (rc == SP_OK)
-        rc = buf_puts(&meta, "]}");
+        rc = agent_tool_call_names(&meta, tool_calls);
+    if (rc == SP_OK)
+        rc = buf_putc(&meta, '}');
     if (rc == SP_OK)
         rc = buf_printf(&prompt, "Subconcept bootstrap for: %s", st->concept_title);
     if (rc == SP_OK)

@@ -67,6 +67,37 @@ const char *learning_str(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
+static const char *title_of(const json_t *nodes, const char *id)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(nodes, i, n)
+    {
+        const char *nid = learning_str(n, "id");
+        if (id && nid && strcmp(nid, id) == 0)
+            return learning_str(n, "title");
+    }
+    return NULL;
+}
+
+void learning_level_json(const json_t *nodes, const json_t *edges, json_t **list, json_t **pairs)
+{
+    *list = json_array();
+    *pairs = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach(nodes, i, x)
+        json_array_append_new(*list, json_pack("{s:O,s:O}", "title", json_object_get(x, "title"),
+                                               "desc", json_object_get(x, "desc")));
+    json_array_foreach(edges, i, x)
+    {
+        const char *s = title_of(nodes, learning_str(x, "sourceNodeId"));
+        const char *t = title_of(nodes, learning_str(x, "targetNodeId"));
+        if (s && t)
+            json_array_append_new(*pairs, json_pack("{s:s,s:s}", "source", s, "target", t));
+    }
+}
+
 json_t *learning_latest_answers(const json_t *answers)
 {
     json_t *map = json_object();

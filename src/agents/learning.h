@@ -84,5 +84,8 @@ json_t *learning_loads(const char *text);
 
 /* Small jansson helpers: the string member key of obj, or NULL. */
 const char *learning_str(const json_t *obj, const char *key);
+/* A level for a prompt or tool result: *list gets [{title, desc}] of nodes, *pairs the
+ * [{source, target}] titles of the edges whose ends are both among nodes (new references). */
+void learning_level_json(const json_t *nodes, const json_t *edges, json_t **list, json_t **pairs);
 
 #endif

@@ -119,16 +119,6 @@ static int subconcepts(struct refine *r, json_t **out, struct sp_error *err)
                            &b, out, err);
 }
 
-static const char *title_of(const json_t *nodes, const char *id)
-{
-    size_t i;
-    json_t *n;
-    json_array_foreach(nodes, i, n) if (id && learning_str(n, "id") &&
-                                        strcmp(learning_str(n, "id"), id) ==
-                                            0) return learning_str(n, "title");
-    return NULL;
-}
-
 static void emit_edges(struct agent_env *env, const struct learning_edges *e, bool removed)
 {
     for (size_t i = 0; i < e->n; i++) {
@@ -278,19 +268,8 @@ static int tool_current(struct refine *r, struct buf *result, struct sp_error *e
         rc = agent_read_json(store_nodes_edges(r->env.db, concept_id(r), "subconcept", &b, err), &b,
                              &edges, err);
     if (rc == SP_OK) {
-        json_t *list = json_array(), *pairs = json_array();
-        size_t i;
-        json_t *x;
-        json_array_foreach(subs, i, x)
-            json_array_append_new(list, json_pack("{s:O,s:O}", "title", json_object_get(x, "title"),
-                                                  "desc", json_object_get(x, "desc")));
-        json_array_foreach(edges, i, x)
-        {
-            const char *s = title_of(subs, learning_str(x, "sourceNodeId"));
-            const char *t = title_of(subs, learning_str(x, "targetNodeId"));
-            if (s && t)
-                json_array_append_new(pairs, json_pack("{s:s,s:s}", "source", s, "target", t));
-        }
+        json_t *list, *pairs;
+        learning_level_json(subs, edges, &list, &pairs);
         rc = put(result,
                  json_pack("{s:I,s:o,s:o}", "count", (json_int_t)json_array_size(subs),
                            "subconcepts", list, "edges", pairs),

@@ -189,27 +189,8 @@ int agent_review_run(const struct llm_client *llm, struct db *db, const atomic_b
     if (rc == SP_OK)
         rc = overview_text(db, user_id, node, parent, overview, &ov, err);
     if (rc == SP_OK) { /* the prompt's pretty JSON of the level */
-        json_t *list = json_array(), *pairs = json_array();
-        size_t i;
-        json_t *x;
-        json_array_foreach(sibs, i, x)
-            json_array_append_new(list, json_pack("{s:O,s:O}", "title", json_object_get(x, "title"),
-                                                  "desc", json_object_get(x, "desc")));
-        json_array_foreach(edges, i, x)
-        {
-            const char *s = NULL, *t = NULL;
-            size_t k;
-            json_t *y;
-            json_array_foreach(sibs, k, y)
-            {
-                if (strcmp(learning_str(y, "id"), learning_str(x, "sourceNodeId")) == 0)
-                    s = learning_str(y, "title");
-                if (strcmp(learning_str(y, "id"), learning_str(x, "targetNodeId")) == 0)
-                    t = learning_str(y, "title");
-            }
-            if (s && t)
-                json_array_append_new(pairs, json_pack("{s:s,s:s}", "source", s, "target", t));
-        }
+        json_t *list, *pairs;
+        learning_level_json(sibs, edges, &list, &pairs);
         jsonw_dump(&sj, list, 2);
         jsonw_dump(&ej, pairs, 2);
         json_decref(list);

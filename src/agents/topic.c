@@ -327,18 +327,11 @@ static int record_generation(struct agent_env *env, const char *topic_id, const 
     if (rc == SP_OK && n_before)
         rc = buf_printf(&meta, "\"resumedWith\":%zu,", n_before);
     if (rc == SP_OK)
-        rc = buf_puts(&meta, "\"toolCalls\":[");
-    size_t i;
-    json_t *call;
-    json_array_foreach(tool_calls, i, call)
-    {
-        if (rc == SP_OK && i)
-            rc = buf_putc(&meta, ',');
-        if (rc == SP_OK)
-            rc = jsonw_cstring(&meta, json_string_value(json_object_get(call, "name")));
-    }
+        rc = buf_puts(&meta, "\"toolCalls\":");
     if (rc == SP_OK)
-        rc = buf_puts(&meta, "]}");
+        rc = agent_tool_call_names(&meta, tool_calls);
+    if (rc == SP_OK)
+        rc = buf_putc(&meta, '}');
     if (rc == SP_OK)
         rc = buf_printf(&prompt, "Topic agent bootstrap for: %s", title);
     if (rc == SP_OK)

@@ -20,15 +20,6 @@ int api_agents_need_model(struct api_req *req, struct api_resp *resp)
                     req->method, req->path);
 }
 
-int api_agents_unavailable(struct api_req *req, struct api_resp *resp)
-{
-    int rc = api_agents_need_model(req, resp);
-    if (rc != SP_OK)
-        return rc;
-    return api_fail(resp, SP_EUNAVAILABLE, "%s %s is not available yet in this server", req->method,
-                    req->path);
-}
-
 int api_agents_body_user(struct api_req *req, struct api_resp *resp, json_t **body,
                          const char **user_id)
 {

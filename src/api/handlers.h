@@ -127,8 +127,7 @@ API_HANDLER(api_agents_concept_run);
 API_HANDLER(api_agents_node_review);
 /* api/agents_tutor.c: POST /api/chat/sessions/:sessionId/tutor */
 API_HANDLER(api_chat_tutor);
-/* api/agents.c: the LLM routes, 503 until the agents exist */
-API_HANDLER(api_agents_unavailable);
+/* api/agents.c: the LLM routes' shared pieces */
 /* 503 JSON naming the variables to set when no model is configured; SP_OK when one is. */
 API_HANDLER(api_agents_need_model);
 /* What the agent routes share to start a run (api/agents.c). */
