@@ -9,7 +9,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
       libsqlite3-dev uuid-dev libssl-dev libpoppler-glib-dev sqlite3 python3 python3-pytest
       curl wrk hyperfine poppler-utils nodejs npm libjs-marked node-dompurify chromium clang clang-format
-      postgresql libpq-dev)
+      postgresql libpq-dev python3-psycopg2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,6 +16,9 @@
 - `pg_server` (session): a throw-away PostgreSQL server (tests/support/pgserver.py), started
   as an unprivileged user in a temporary data directory and stopped at the end of the run;
   `pg_url`: a new empty database on it for one test.
+- `srv.sql(query, *params)` / `srv.sql_exec(query, *params)`: read or change the server's own
+  database directly, whichever engine it runs on (SQLite file, or PostgreSQL through psycopg2):
+  `?` placeholders, rows as dicts. `srv.engine` is "sqlite" or "postgres".
 Paths: DATA is tests/data (conformance cases, fixture databases; see tests/data/README.md).
 """
 import http.client
@@ -25,6 +28,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -77,6 +81,42 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _connect(db):
+    """A DB-API connection to a SQLite file or a postgres:// URL, and its placeholder."""
+    if str(db).startswith(("postgres://", "postgresql://")):
+        import psycopg2  # Debian's python3-psycopg2 (scripts/install-deps.sh)
+        return psycopg2.connect(str(db)), "%s"
+    return sqlite3.connect(str(db), timeout=10), "?"
+
+
+def _paramstyle(query, mark):
+    return query if mark == "?" else query.replace("%", "%%").replace("?", mark)
+
+
+def sql_rows(db, query, *params):
+    """Rows of `query` on a SQLite file or PostgreSQL URL, as dicts (`?` placeholders)."""
+    con, mark = _connect(db)
+    try:
+        cur = con.cursor()
+        cur.execute(_paramstyle(query, mark), params)
+        names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def sql_exec(db, query, *params):
+    """Run one statement on a SQLite file or PostgreSQL URL and commit; rows changed."""
+    con, mark = _connect(db)
+    try:
+        cur = con.cursor()
+        cur.execute(_paramstyle(query, mark), params)
+        con.commit()
+        return cur.rowcount
+    finally:
+        con.close()
+
+
 class Reply:
     def __init__(self, status, headers, raw):
         self.status = status
@@ -102,6 +142,8 @@ class Server:
         e.update({"DB_PATH": str(self.db)})
         if env:
             e.update(env)
+        self.db_url = e.get("DATABASE_URL") or None
+        self.engine = "postgres" if self.db_url else "sqlite"
         self.log_path = Path(log_dir or cwd) / f"server-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "w+")
         self.proc = subprocess.Popen([str(binary), "serve", "--port", "0", *args], cwd=cwd,
@@ -118,6 +160,14 @@ class Server:
                     return
             time.sleep(0.02)
         raise RuntimeError("server did not become ready:\n" + self.output())
+
+    def sql(self, query, *params):
+        """Rows of `query` (with `?` placeholders) as dicts, read from the server's database."""
+        return sql_rows(self.db_url or self.db, query, *params)
+
+    def sql_exec(self, query, *params):
+        """Run one changing statement on the server's database, committed; its row count."""
+        return sql_exec(self.db_url or self.db, query, *params)
 
     def output(self):
         self.log.flush()
