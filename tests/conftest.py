@@ -16,6 +16,10 @@
 - `pg_server` (session): a throw-away PostgreSQL server (tests/support/pgserver.py), started
   as an unprivileged user in a temporary data directory and stopped at the end of the run;
   `pg_url`: a new empty database on it for one test.
+- Engines: a module marked `pytestmark = pytest.mark.both_engines` runs each of its tests twice,
+  `[sqlite]` and `[postgres]` (the autouse `engine` fixture; `SPROUT_TEST_ENGINES=sqlite` limits
+  a local run to one); `start_server` then puts the server on that engine. A test or module
+  marked `sqlite_only(reason)` runs on SQLite alone.
 - `srv.sql(query, *params)` / `srv.sql_exec(query, *params)`: read or change the server's own
   database directly, whichever engine it runs on (SQLite file, or PostgreSQL through psycopg2):
   `?` placeholders, rows as dicts. `srv.engine` is "sqlite" or "postgres".
@@ -41,6 +45,26 @@ BIN = os.environ.get("SPROUT_BIN", str(ROOT / "build" / "debug" / "sprout"))
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "SUMMARY: UndefinedBehaviorSanitizer")
 DEFAULT_USER = "00000000-0000-0000-0000-000000000000"
+
+
+ENGINES = [e for e in os.environ.get("SPROUT_TEST_ENGINES", "sqlite,postgres").split(",") if e]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_engines: run each test on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only(reason): a test about SQLite itself")
+
+
+def pytest_generate_tests(metafunc):
+    d = metafunc.definition
+    if d.get_closest_marker("both_engines") and not d.get_closest_marker("sqlite_only"):
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def engine(request):
+    """The database engine of this test's servers: "sqlite" (default) or "postgres"."""
+    return getattr(request, "param", "sqlite")
 
 
 def assert_no_sanitizer_report(text):
@@ -226,7 +250,7 @@ class Server:
 
 
 @pytest.fixture
-def start_server(tmp_path, request):
+def start_server(tmp_path, request, engine):
     """Start `sprout serve` on a fresh database: a SQLite file in tmp_path, or, when
     SPROUT_TEST_DB=postgres, a new database on the run's PostgreSQL server (DATABASE_URL), so a
     suite runs on either engine unchanged (tests that open the SQLite file themselves pass db=)."""
@@ -235,7 +259,8 @@ def start_server(tmp_path, request):
     def start(db=None, env=None, args=(), cwd=None, binary=None):
         if cwd is None and not (tmp_path / "drizzle").exists():
             shutil.copytree(ROOT / "drizzle", tmp_path / "drizzle")
-        if db is None and os.environ.get("SPROUT_TEST_DB") == "postgres":
+        on_pg = engine == "postgres" or os.environ.get("SPROUT_TEST_DB") == "postgres"
+        if db is None and on_pg:
             env = dict(env or {}, DATABASE_URL=request.getfixturevalue("pg_url"))
         s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args,
                    binary=binary or BIN)
