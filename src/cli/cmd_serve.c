@@ -138,7 +138,7 @@ static int prepare_pg(struct cli_ctx *ctx, bool no_migrate, struct sp_error *err
     int rc = pg_connect(ctx->pg_url, &pg, err);
     struct migrate_folder f;
     bool loaded = false;
-    if (rc == SP_OK && (rc = migrate_folder_load(&ctx->migrations, &f, err)) == SP_OK)
+    if (rc == SP_OK && (rc = cli_migrations_load(ctx, &f, err)) == SP_OK)
         loaded = true;
     char label[512];
     if (loaded)
@@ -177,7 +177,7 @@ static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, s
                             ctx->migrations_dir);
     }
     struct migrate_folder f;
-    int rc = migrate_folder_load(&ctx->migrations, &f, err);
+    int rc = cli_migrations_load(ctx, &f, err);
     if (rc != SP_OK)
         return rc;
     char label[512];
