@@ -38,7 +38,8 @@ def test_a_column_added_to_schema_c_is_stored_returned_and_listed(tmp_path, star
     # the same edit gives the PostgreSQL dialect's migration (drizzle-pg/)
     gen = run_sprout("db", "generate", "--dialect", "postgresql", "--name", "difficulty", cwd=tree, binary=binary)
     assert gen.returncode == 0, gen.stdout + gen.stderr
-    sql = (tree / "drizzle-pg" / "0001_difficulty.sql").read_text()
+    n_pg = len(json.loads((ROOT / "drizzle-pg" / "meta" / "_journal.json").read_text())["entries"])
+    sql = (tree / "drizzle-pg" / ("%04d_difficulty.sql" % n_pg)).read_text()
     assert sql == 'ALTER TABLE "nodes" ADD COLUMN "difficulty" integer DEFAULT 1;'
 
     db = tmp_path / "sprout.db"

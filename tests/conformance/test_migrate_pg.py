@@ -24,6 +24,8 @@ from test_generate_pg import MORE, STEPS, truncated
 CONF = DATA / "drizzle-kit-pg"
 EXPECTED = CONF / "expected"
 BREAK = "--> statement-breakpoint"
+SHIPPED = json.loads((ROOT / "drizzle-pg" / "meta" / "_journal.json").read_text())["entries"]
+N_SHIPPED = len(SHIPPED)  # 0000 the tables, 0001 their rowid column
 
 
 def journal(folder):
@@ -130,10 +132,10 @@ def test_ten_instances_migrate_once(pg_server, pg_url):
         t.join()
     for p in results:
         assert p.returncode == 0, p.stderr
-    applied = [p for p in results if "Applied 1 migration" in p.stdout]
+    applied = [p for p in results if "Applied %d migrations" % N_SHIPPED in p.stdout]
     assert len(applied) == 1
     assert sum("No pending migrations" in p.stdout for p in results) == 9
-    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "1"
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == str(N_SHIPPED)
 
 
 def test_shipped_folder_status_rollback_reset_seed(tmp_path, pg_server, pg_url):
@@ -150,7 +152,14 @@ def test_shipped_folder_status_rollback_reset_seed(tmp_path, pg_server, pg_url):
     row = pg_server.psql(pg_url, "select id, email, title, created_at ~ '^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$' "
                                  "from users")
     assert row.strip() == "00000000-0000-0000-0000-000000000000|default@sprout.local|Default Learner|t"
-    # rollback runs the shipped down file and removes the row
+    # rollback runs the shipped down files and removes the rows: 0001 drops the rowid columns,
+    # 0000 the tables
+    p = run("--db", pg_url, "db", "rollback")
+    assert p.returncode == 0, p.stderr
+    assert pg_server.psql(pg_url, "select count(*) from information_schema.columns "
+                                  "where table_schema = 'public' and column_name = 'rowid'").strip() == "0"
+    assert pg_server.psql(pg_url, "select count(*) from pg_tables where schemaname = 'public'").strip() == "14"
+    assert pg_server.psql(pg_url, "select count(*) from users").strip() == "1"
     p = run("--db", pg_url, "db", "rollback")
     assert p.returncode == 0, p.stderr
     assert pg_server.psql(pg_url, "select count(*) from pg_tables where schemaname = 'public'").strip() == "0"
@@ -165,14 +174,14 @@ def test_shipped_folder_status_rollback_reset_seed(tmp_path, pg_server, pg_url):
     assert p.returncode == 0, p.stderr
     assert "Dropped 14 tables" in p.stdout
     assert pg_server.psql(pg_url, "select count(*) from users").strip() == "0"
-    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "1"
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == str(N_SHIPPED)
 
 
 def test_database_url_selects_postgresql(tmp_path, pg_server, pg_url):
     p = run_sprout("db", "migrate", cwd=tmp_path, env={"DATABASE_URL": pg_url})
     assert p.returncode == 0, p.stderr
     assert not (tmp_path / "sprout.db").exists()
-    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "1"
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == str(N_SHIPPED)
     # a file path keeps SQLite
     p = run_sprout("--db", tmp_path / "x.db", "db", "migrate", cwd=tmp_path, env={"DATABASE_URL": pg_url})
     assert p.returncode == 0 and (tmp_path / "x.db").exists()
@@ -296,10 +305,10 @@ def test_shipped_schema_check_push_baseline(tmp_path, pg_server, pg_url):
     assert run("db", "push").stdout.strip() == "No changes detected"
     # the pushed schema is what the migrations make: check passes once baselined
     p = run("db", "check")
-    assert p.returncode == 3 and "1 migration not applied yet" in p.stdout
-    p = run("db", "baseline", "--to", "0000")
+    assert p.returncode == 3 and "%d migrations not applied yet" % N_SHIPPED in p.stdout
+    p = run("db", "baseline", "--to", SHIPPED[-1]["tag"][:4])
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "1 migration recorded" in p.stdout
+    assert "%d migrations recorded" % N_SHIPPED in p.stdout
     p = run("db", "check")
     assert p.returncode == 0, p.stdout
     assert run("db", "status").returncode == 0
@@ -327,7 +336,7 @@ def test_shipped_migration_leaves_what_drizzle_left(tmp_path, pg_server, pg_url)
     """drizzle-pg/ applied by us = the same schema.ts's migration applied by drizzle's migrator
     (tests/data/sprout-pg/applied.sql), tracking row and hash included."""
     assert run_sprout("--db", pg_url, "db", "migrate", cwd=tmp_path).returncode == 0
-    got = dump(pg_server, pg_url, journal(ROOT / "drizzle-pg"), 1).split("\n", 2)[2]
+    got = dump(pg_server, pg_url, journal(ROOT / "drizzle-pg"), N_SHIPPED).split("\n", 2)[2]
     want = (DATA / "sprout-pg" / "applied.sql").read_text().split("\n", 1)[1]
     assert got == want
 
@@ -399,4 +408,59 @@ def test_migrate_waits_for_the_lock_holder(tmp_path, pg_server, pg_url):
     out, err = m.communicate(timeout=60)
     assert_no_sanitizer_report(err)
     assert m.returncode == 0, err
-    assert "Applied 1 migration" in out
+    assert "Applied %d migrations" % N_SHIPPED in out
+
+
+# ---- 0001: the hidden insertion-order column on a database migrated before it ----
+
+def test_rowid_migration_keeps_the_order_of_existing_rows(tmp_path, pg_server, pg_url):
+    """A database made by 0000 alone, with rows (one updated, so moved in the heap) on several
+    pages, upgraded by `sprout db migrate`: ADD COLUMN ... GENERATED ALWAYS AS IDENTITY rewrites
+    each table and numbers its rows in heap order, the order `ORDER BY ctid` (what lists used
+    before) gave; then `db check` is clean, new rows come last and an update keeps its place."""
+    old = tmp_path / "old"
+    truncated(ROOT / "drizzle-pg", old, 1)
+    assert migrate(pg_url, old).returncode == 0
+    u = "00000000-0000-0000-0000-000000000000"
+    pg_server.psql(pg_url,
+        "INSERT INTO users (id, email) VALUES ('%s', 'a@b'); "
+        "INSERT INTO nodes (id, user_id, type, title) "
+        "SELECT 'n' || lpad(i::text, 4, '0'), '%s', 'root', repeat('x', 200) FROM generate_series(1, 600) i; "
+        "UPDATE nodes SET title = 'moved' WHERE id = 'n0002'; "
+        "DELETE FROM nodes WHERE id = 'n0005'" % (u, u))
+    before = pg_server.psql(pg_url, "SELECT id FROM nodes ORDER BY ctid").split()
+    assert before[-1] == "n0002" and len(before) == 599
+    assert int(pg_server.psql(pg_url, "SELECT count(DISTINCT (ctid::text::point)[0]) FROM nodes")) > 5  # pages
+    p = migrate(pg_url)  # the shipped folder, built into the binary
+    assert p.returncode == 0, p.stderr
+    assert "Applied 1 migration" in p.stdout and SHIPPED[1]["tag"] in p.stdout
+    after = pg_server.psql(pg_url, "SELECT id FROM nodes ORDER BY rowid").split()
+    assert after == before
+    assert pg_server.psql(pg_url, "SELECT min(rowid), max(rowid) FROM nodes").strip() == "1|599"
+    assert pg_server.psql(pg_url, "SELECT rowid FROM users").strip() == "1"
+    p = run_sprout("--db", pg_url, "db", "check", cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Database schema matches" in p.stdout
+    # nothing inserts it: a new row gets the next number, an update keeps it, ALWAYS refuses one
+    pg_server.psql(pg_url, "INSERT INTO nodes (id, user_id, type, title) VALUES ('z', '%s', 'root', 't'); "
+                           "UPDATE nodes SET title = 'again' WHERE id = 'n0001'" % u)
+    assert pg_server.psql(pg_url, "SELECT id FROM nodes ORDER BY rowid").split() == before + ["z"]
+    bad = pg_server.psql(pg_url, "INSERT INTO nodes (id, user_id, type, title, rowid) "
+                                 "VALUES ('y', '%s', 'root', 't', 7)" % u, check=False)
+    assert pg_server.psql(pg_url, "SELECT count(*) FROM nodes WHERE id = 'y'").strip() == "0", bad
+
+
+def test_serve_refuses_a_folder_of_the_other_dialect(tmp_path, pg_server, pg_url):
+    """Like the db commands, serve names the folder to use instead of running the other
+    dialect's SQL (SQLite DDL half-applied on PostgreSQL, or the reverse)."""
+    p = run_sprout("--db", pg_url, "--migrations", ROOT / "drizzle", "serve", "--port", "0", cwd=tmp_path)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "are for sqlite, but the database is PostgreSQL: use a PostgreSQL folder (drizzle-pg" in p.stderr
+    assert pg_server.psql(pg_url, "select count(*) from pg_tables where schemaname = 'public'").strip() == "0"
+    p = run_sprout("--db", tmp_path / "x.db", "--migrations", ROOT / "drizzle-pg", "serve", "--port", "0",
+                   cwd=tmp_path)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "are for postgresql, but the database is SQLite: use a SQLite folder (drizzle)" in p.stderr
+    import sqlite3
+    with sqlite3.connect(tmp_path / "x.db") as c:  # opened, nothing created in it
+        assert c.execute("select count(*) from sqlite_master").fetchone()[0] == 0
