@@ -119,8 +119,8 @@ int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_erro
         json_t *jt = pgsnap_table_shell(t->name, NULL);
         json_t *cols = json_object_get(jt, "columns");
         for (size_t k = 0; k < t->n_columns + t->n_pg_columns; k++) {
-            const struct model_column *c = k < t->n_columns ? &t->columns[k]
-                                                             : &t->pg_columns[k - t->n_columns];
+            const struct model_column *c =
+                k < t->n_columns ? &t->columns[k] : &t->pg_columns[k - t->n_columns];
             json_t *jc = json_object();
             json_object_set_new(jc, "name", json_string(c->name));
             json_object_set_new(jc, "type", json_string(c->pg_type ? c->pg_type : c->type));

@@ -11,29 +11,35 @@
 static const char *const c_id[] = { "id" };
 static const struct model_column cols_a[] = {
     { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
-    { "price", "real", false, false, false, MODEL_DEF_NUMBER, "9.99", NULL, 0, NULL, NULL, NULL, NULL },
-    { "flag", "integer", false, true, false, MODEL_DEF_BOOL, "true", NULL, 0, NULL, NULL, NULL, NULL },
+    { "price", "real", false, false, false, MODEL_DEF_NUMBER, "9.99", NULL, 0, NULL, NULL, NULL,
+      NULL },
+    { "flag", "integer", false, true, false, MODEL_DEF_BOOL, "true", NULL, 0, NULL, NULL, NULL,
+      NULL },
     { "note", "text", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
 /* same columns, other order, defaults read back from a live database as SQL text */
 static const struct model_column cols_b[] = {
     { "note", "text", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
     { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
-    { "flag", "integer", false, true, false, MODEL_DEF_SQL, "true", NULL, 0, NULL, NULL, NULL, NULL },
-    { "price", "real", false, false, false, MODEL_DEF_SQL, "9.99", NULL, 0, NULL, NULL, NULL, NULL },
+    { "flag", "integer", false, true, false, MODEL_DEF_SQL, "true", NULL, 0, NULL, NULL, NULL,
+      NULL },
+    { "price", "real", false, false, false, MODEL_DEF_SQL, "9.99", NULL, 0, NULL, NULL, NULL,
+      NULL },
 };
 static const struct model_column cols_c[] = {
     { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
-    { "price", "real", false, false, false, MODEL_DEF_NUMBER, "9.99", NULL, 0, NULL, NULL, NULL, NULL },
-    { "flag", "integer", false, true, false, MODEL_DEF_BOOL, "true", NULL, 0, NULL, NULL, NULL, NULL },
+    { "price", "real", false, false, false, MODEL_DEF_NUMBER, "9.99", NULL, 0, NULL, NULL, NULL,
+      NULL },
+    { "flag", "integer", false, true, false, MODEL_DEF_BOOL, "true", NULL, 0, NULL, NULL, NULL,
+      NULL },
     { "memo", "text", false, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
-static const struct model_table t_a[] = { { "things", cols_a, 4, NULL, 0, NULL, 0, NULL, 0, NULL,
-                                            0, NULL, 0 } };
-static const struct model_table t_b[] = { { "things", cols_b, 4, NULL, 0, NULL, 0, NULL, 0, NULL,
-                                            0, NULL, 0 } };
-static const struct model_table t_c[] = { { "things", cols_c, 4, NULL, 0, NULL, 0, NULL, 0, NULL,
-                                            0, NULL, 0 } };
+static const struct model_table t_a[] = { { "things", cols_a, 4, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
+                                            NULL, 0 } };
+static const struct model_table t_b[] = { { "things", cols_b, 4, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
+                                            NULL, 0 } };
+static const struct model_table t_c[] = { { "things", cols_c, 4, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
+                                            NULL, 0 } };
 static const struct model_schema s_a = { t_a, 1, NULL }, s_b = { t_b, 1, NULL },
                                  s_c = { t_c, 1, NULL };
 static const struct model_schema s_empty = { NULL, 0, NULL };
@@ -118,8 +124,8 @@ static void test_drop_all_and_create_all(void)
 static const char *const c_pid[] = { "parent_id" };
 static const struct model_column kid_cols[] = {
     { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
-    { "parent_id", "integer", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL,
-      NULL, NULL },
+    { "parent_id", "integer", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL,
+      NULL },
 };
 static const struct model_fk fk_named[] = { { "kids_parent_id_things_id_fk", "kids", c_pid, 1,
                                               "things", c_id, 1, "no action", "cascade" } };
