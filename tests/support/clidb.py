@@ -11,7 +11,8 @@ stay one text for both engines:
 - reading it: `.rows()`, `.exec()`, `.script()`, `.tables()`, `.columns()`, `.indexes()`,
   `.tracking_rows()`, `.state()` (schema + tracking rows: what "unchanged" means), `.exists()`
   (has anything been written: the SQLite file, or any object in schemas public / drizzle);
-- error texts of the engines (`.no_such_table()`).
+- error texts of the engines (`.no_such_table()`), and the drivers' rules drizzle follows
+  (`.rejects_empty_chunk`).
 
 `.other(name)` gives a second database of the same engine (not created until a command does,
 or `.other(name, create=True)` on PostgreSQL).
@@ -51,6 +52,10 @@ class CliDb:
             self.dialect = "sqlite"
             self.tracking = "__drizzle_migrations"
         self.shipped = ROOT / self.folder
+        # A migration chunk holding only a comment: drizzle's SQLite migrator (better-sqlite3)
+        # fails with "contains no statements"; its pg migrator (node-postgres) sends it and
+        # PostgreSQL answers an empty query, so the migration applies. sprout follows each.
+        self.rejects_empty_chunk = not self.pg
 
     @property
     def pg(self):
