@@ -112,6 +112,7 @@ def test_project_folder_default_and_env_database(sprout, cli_db, tmp_path):
     p = sprout("--db", flag.target, "db", "migrate", cwd=cwd, env=ignored.env)
     assert p.returncode == 0 and flag.tracking_rows() == cli_db.expected_rows()
     assert not ignored.exists()
+    assert not (cwd / "sprout.db").exists()  # the SQLite default is never used instead
 
 
 def test_malformed_journal(sprout, cli_db, tmp_path):
