@@ -23,9 +23,10 @@
 - `srv.sql(query, *params)` / `srv.sql_exec(query, *params)`: read or change the server's own
   database directly, whichever engine it runs on (SQLite file, or PostgreSQL through psycopg2):
   `?` placeholders, rows as dicts. `srv.engine` is "sqlite" or "postgres".
-- `cli_db`: the database a CLI test's commands use, on the test's engine (a SQLite file in
-  tmp_path, or a new PostgreSQL database): `--db cli_db.target` or `env=cli_db.env`, its
-  dialect's folder and reading helpers (tests/support/clidb.py).
+- `cli_db`: the database a CLI test's commands use, on the test's engine (tmp_path/sprout.db,
+  or the `pg_url` database; both are the database `start_server()` uses by default):
+  `--db cli_db.target` or `env=cli_db.env`, its dialect's folder and reading helpers
+  (tests/support/clidb.py).
 Paths: DATA is tests/data (conformance cases, fixture databases; see tests/data/README.md).
 """
 import http.client
@@ -299,8 +300,10 @@ def pg_url(pg_server):
 def cli_db(request, engine, tmp_path):
     """The database this test's `sprout db ...` commands use (tests/support/clidb.py)."""
     from support.clidb import CliDb
-    pg = request.getfixturevalue("pg_server") if engine == "postgres" else None
-    return CliDb(engine, tmp_path, pg)
+    if engine != "postgres":
+        return CliDb(engine, tmp_path)
+    # the same database as `pg_url` (and as a server start_server() puts on PostgreSQL)
+    return CliDb(engine, tmp_path, request.getfixturevalue("pg_server"), url=request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

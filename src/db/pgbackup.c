@@ -86,8 +86,9 @@ int pgbackup_verify(const char *src, struct sp_error *err)
 {
     FILE *f = fopen(src, "rb");
     if (!f)
-        return errno == ENOENT ? sp_error_set(err, SP_ENOTFOUND, "%s does not exist", src)
-                               : sp_error_set(err, SP_EIO, "cannot read %s: %s", src, strerror(errno));
+        return errno == ENOENT
+                   ? sp_error_set(err, SP_ENOTFOUND, "%s does not exist", src)
+                   : sp_error_set(err, SP_EIO, "cannot read %s: %s", src, strerror(errno));
     char magic[5] = { 0 };
     size_t got = fread(magic, 1, sizeof magic, f);
     fclose(f);

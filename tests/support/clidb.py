@@ -1,7 +1,8 @@
 """tests/support/clidb.py: "the database this test's commands use", on the test's engine, for the
 CLI suites (tests/cli) that run on SQLite and PostgreSQL (conftest fixture `cli_db`).
 
-A CliDb is a SQLite file in the test's folder or a new database on the run's PostgreSQL server.
+A CliDb is a SQLite file in the test's folder (sprout.db, as start_server's) or a database on
+the run's PostgreSQL server (the test's `pg_url`, as start_server's).
 Everything that legitimately differs by dialect is answered here, in one place, so the tests
 stay one text for both engines:
 
@@ -28,15 +29,18 @@ from conftest import ROOT, sql_exec, sql_rows
 
 
 class CliDb:
-    def __init__(self, engine, tmp_path, pg_server=None, name="db.sqlite", create=True):
+    def __init__(self, engine, tmp_path, pg_server=None, name="sprout.db", create=True, url=None):
         self.engine = engine
         self.tmp_path = Path(tmp_path)
         self.pg_server = pg_server
         if engine == "postgres":
-            self.dbname = "t_" + uuid.uuid4().hex[:12]
-            if create:
-                pg_server.psql(pg_server.url(), 'CREATE DATABASE "%s"' % self.dbname)
-            self.url = pg_server.url(self.dbname)
+            if url:  # an existing database (the pg_url fixture's)
+                self.dbname = url.rsplit("/", 1)[1]
+            else:
+                self.dbname = "t_" + uuid.uuid4().hex[:12]
+                if create:
+                    pg_server.psql(pg_server.url(), 'CREATE DATABASE "%s"' % self.dbname)
+            self.url = url or pg_server.url(self.dbname)
             self.target = self.url
             self.env = {"DATABASE_URL": self.url}
             self.env_var = "DATABASE_URL"
