@@ -4,7 +4,8 @@
  * Start-up, in order, and nothing else (time to the first answer matters):
  *   1. options: --port N > $PORT > 8000 (0 = any free port), --host ADDR > $HOST > 127.0.0.1,
  *      --quiet (no request log), --no-migrate, --web DIR (serve the page from DIR, not the
- *      copy built into the binary); the database is ctx->db_path (--db, DB_PATH, .env);
+ *      copy built into the binary); the database is ctx->pg_url (--db or DATABASE_URL
+ *      postgres://...) or else the SQLite file ctx->db_path (--db, DB_PATH, .env);
  *   2. the model client (cli/llm_config.c: prints the provider, base URL and models, or that
  *      none is configured; a bad LLM_PROVIDER stops here, before the database is touched);
  *   3. load the migrations (ctx->migrations: --migrations DIR, ./drizzle or ./drizzle-pg, or
