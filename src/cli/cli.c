@@ -10,8 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "db/migrate.h"
 #include "db/pg.h"
 #include "util/config.h"
@@ -179,8 +177,8 @@ const char *cli_migrations_label(const struct cli_ctx *ctx, char *buf, size_t si
     return buf;
 }
 
-/* The journal's "dialect" must match the selected database: the SQL of the other dialect would
- * fail half-way, or worse, run. */
+/* The journal's "dialect" must match the selected database: a folder of the other dialect
+ * would fail half-way, or worse, run. */
 int cli_migrations_load(const struct cli_ctx *ctx, struct migrate_folder *f, struct sp_error *err)
 {
     int rc = migrate_folder_load(&ctx->migrations, f, err);

@@ -645,8 +645,10 @@ int cmd_db_restore(struct cli_ctx *ctx)
     char q[2 * CLI_PATH_TEXT], dbl[600];
     snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?",
              db_label(ctx, dbl, sizeof dbl), pos[0]);
-    if (ctx->pg_url) {
-        int prc2 = confirm(ctx, yes, q, &err);
+    if (ctx->pg_url) { /* like SQLite: a file that cannot be restored is refused before asking */
+        int prc2 = pgbackup_verify(pos[0], &err);
+        if (prc2 == SP_OK)
+            prc2 = confirm(ctx, yes, q, &err);
         if (prc2 == SP_OK)
             prc2 = pgbackup_restore(ctx->pg_url, pos[0], &err);
         if (prc2 != SP_OK)
