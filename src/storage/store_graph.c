@@ -26,8 +26,9 @@
 /* A legacy edge object {id, sourceNodeId, targetNodeId, createdAt, source, target}: node_edges
  * columns keyed by rowjson (storage/rowjson.h), the two titles under their own names. Built in
  * C rather than with SQLite's json_object(), so both databases print the same bytes. */
-#define LEGACY_EDGE                                                                         \
-    EDGE_COLS ", s.title AS \"source\", t.title AS \"target\" FROM node_edges e "            \
+#define LEGACY_EDGE                                                     \
+    EDGE_COLS                                                           \
+    ", s.title AS \"source\", t.title AS \"target\" FROM node_edges e " \
     "JOIN nodes s ON s.id = e.source_node_id JOIN nodes t ON t.id = e.target_node_id"
 
 static const char SQL_USER[] = "SELECT 1 FROM users WHERE id = ?1";
