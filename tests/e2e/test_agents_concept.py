@@ -191,6 +191,34 @@ def test_concurrent_get_and_post_create_one_diagnostic(start_server, fake):
     assert not requests_matching(fake, REFINE)
 
 
+def test_two_instances_create_one_diagnostic(start_server, fake):
+    """The GET through one server and the run through another on the same database, both
+    generating: the second writer finds the first's diagnostic (the check and the write are one
+    transaction, keyed by learner and concept across processes), so one diagnostic."""
+    a = model_server(start_server, fake)
+    b = start_server(**same_database(a, fake.env()))
+    t = node(a, "T", "root")
+    c = node(a, "C", "concept", t)
+    node(a, "S1", "subconcept", c)
+    fake.on(DIAGNOSTIC, slow(2, text(questions_json(10))), slow(2, text(questions_json(10))))
+    out = {}
+
+    def get():
+        out["get"] = a.request("GET", f"/api/agents/concepts/{c['id']}/diagnostic?userId={U}")
+
+    def post_run():
+        out["run"] = run(b, c)
+
+    ths = [threading.Thread(target=get), threading.Thread(target=post_run)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(60)
+    assert out["get"].status == 200 and len(requests_matching(fake, DIAGNOSTIC)) == 2
+    assert count(a, "assessments") == 1 and count(b, "questions") == 10
+    assert out["run"][0][1]["assessment"]["id"] == out["get"].json["assessment"]["id"]
+
+
 # ---- the concept run ----
 
 def bootstrap_script(fake):

@@ -26,9 +26,11 @@ def count(srv, table):
         return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def same_database(srv):
-    """start_server(**same_database(srv)): another server on srv's database, either engine."""
-    return {"db": srv.db, "env": {"DATABASE_URL": srv.db_url} if srv.db_url else None}
+def same_database(srv, env=None):
+    """start_server(**same_database(srv)): another server on srv's database, either engine
+    (env: more environment for it)."""
+    env = dict(env or {}, **({"DATABASE_URL": srv.db_url} if srv.db_url else {}))
+    return {"db": srv.db, "env": env or None}
 
 
 def insertion_order(srv):
