@@ -21,11 +21,12 @@
  * What it does: for one of the statuses transmit_error_response_len() sends it queues,
  * through the real function and with the status the library chose, a JSON response of ours
  * instead ({"error": "..."}, Content-Type JSON, nosniff, CSP, and CORS when the request's
- * Origin is still readable and allowed), drops its
- * own reference to it and returns the real function's result; the library then destroys its
- * own response as it always does, and goes on exactly as before (must-close, header block,
- * send, close): the substitution changes the response object and nothing of the connection's
- * state machine. When our response cannot be made (out of memory) the library's goes out.
+ * Origin is still readable and allowed), drops its own reference to it and returns the real
+ * function's result; the library then destroys its own response as it always does, and goes
+ * on exactly as before (must-close, header block, send, close): the substitution changes the
+ * response object and nothing of the connection's state machine. When our response cannot be
+ * made (out of memory) the library's goes out. One exception, the two Content-Length errors,
+ * for which 0.9.75 writes the header block twice: see MHD_queue_response() below.
  * The Origin: transmit_error_response_len() shrinks the read buffer to nothing (zeroing it)
  * before it queues, so a header whose line was not yet consumed reads as "" (no CORS); the
  * pool memory stays valid for the connection's life, so the lookup is safe either way.
