@@ -3,6 +3,7 @@
 #include "db/dbi_pg.h"
 #include "db/dbi_sqlite.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -65,7 +66,7 @@ int db_open_pg(const char *url, struct db **out, struct sp_error *err)
 int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *what)
 {
     const char *msg = db && db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(sqlite_rc);
-    int primary = sqlite_rc & 0xff;
+    int primary = sqlite_rc & 0xff, sys;
     if (primary == SQLITE_READONLY && db && db->handle &&
         sqlite3_db_readonly(db->handle, "main") == 0)
         db->side_readonly = true;
@@ -85,8 +86,15 @@ int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *wha
                    : SP_ECONFLICT;
         break;
     case SQLITE_NOMEM: code = SP_ENOMEM; break;
-    case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
+        /* an I/O error from a full disk that SQLite does not report as SQLITE_FULL, e.g. the
+         * WAL index (-shm) that cannot be created or grown: SQLITE_IOERR_SHMSIZE */
+        sys = db && db->handle ? sqlite3_system_errno(db->handle) : 0;
+        if (sys == ENOSPC || sys == EDQUOT)
+            return sp_error_set(err, SP_ENOSPACE, "%s: %s (%s)", what, msg, strerror(sys));
+        code = SP_EIO;
+        break;
+    case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM: code = SP_EIO; break;
     case SQLITE_FULL: code = SP_ENOSPACE; break;

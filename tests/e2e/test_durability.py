@@ -506,3 +506,38 @@ def test_full_disk_under_the_running_server_gives_507_then_recovers(ext4_mount, 
             break
         time.sleep(0.2)
     assert r.status == 201, f"still failing after space was freed: {r}"
+
+
+def test_shm_that_must_be_created_on_a_full_disk_is_refused_then_starts(ext4_mount, start_server, tmp_path):
+    """The -shm is created (and every page written) before SQLite maps it: on a full disk that
+    fails with an error naming the cause (it used to say only "disk I/O error"), not a signal."""
+    img, mnt = ext4_mount
+    db = mnt / "sprout.db"
+    srv = start_server(db=db, cwd=tmp_path)
+    session = new_session(srv)
+    acked = [message(srv, session, f"m{k}").json["id"] for k in range(5)]
+    srv.proc.kill()                       # a crash leaves the -wal (and the -shm) behind
+    srv.proc.wait()
+    srv.stopped_output = srv.output()
+    os.unlink(f"{db}-shm")                # no process has it open: SQLite rebuilds it
+    filler = mnt / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (1 << 20, 4096, 1):
+            try:
+                while os.write(fd, b"\1" * size) > 0:
+                    pass
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    with pytest.raises(RuntimeError) as e:
+        start_server(db=db, cwd=tmp_path)
+    out = str(e.value)
+    assert "No space left on device" in out, out
+    assert "Sanitizer" not in out and "SIGBUS" not in out
+    filler.unlink()
+    srv = start_server(db=db, cwd=tmp_path)
+    got = {m["id"] for m in srv.request("GET", f"/api/chat/sessions/{session}/messages").json}
+    assert set(acked) <= got
+    assert message(srv, session, "after").status == 201
