@@ -261,9 +261,8 @@ int cmd_serve(struct cli_ctx *ctx)
     if (rc == SP_OK && ctx->pg_url)
         pg_set_statement_timeout_ms(
             (int)config_get_long("SPROUT_PG_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000));
-    else if (rc == SP_OK)
-        rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
-    if (rc == SP_EIO)
+    else if (rc == SP_OK && (rc = db_check_wal_files(ctx->db_path, &err)) == SP_OK &&
+             (rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err)) == SP_EIO)
         sp_error_prefix(&err, rc,
                         "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
