@@ -10,7 +10,8 @@
 #  3. prints Ir per request: all threads, the writer thread, and all but libmicrohttpd's
 #     memset of its connection pool (a `rep stosb` callgrind counts per byte).
 # Usage: scripts/callgrind-writes.sh [scenario...]   (default: answer_post chat_post progress_post)
-# Knobs: CONNS_LIST ["1 16"], PER_CONN [100 / conns, at least 8], WARM [50], GROW [0], OUT.
+# Knobs: CONNS_LIST ["1 16"], PER_CONN [100 / conns, at least 8], WARM [50], GROW [0], OUT,
+# BIN [build/release/sprout, built first] to count another binary (before/after comparisons).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/bench-lib.sh
@@ -20,8 +21,10 @@ SCENARIOS=("$@")
 CONNS_LIST="${CONNS_LIST:-1 16}"
 WARM="${WARM:-50}"
 GROW="${GROW:-0}"
-make -j2 release >/dev/null
-BIN="$PWD/build/release/sprout"
+if [ -z "${BIN:-}" ]; then
+  make -j2 release >/dev/null
+  BIN="$PWD/build/release/sprout"
+fi
 OUT="${OUT:-$PWD/bench/out/callgrind-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 wait_up() { for _ in $(seq 1 600); do curl -sf -o /dev/null "http://127.0.0.1:$1/api/health" && return 0; sleep 0.1; done; return 1; }

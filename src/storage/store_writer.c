@@ -22,9 +22,9 @@
  * under answer_post load: the p99 of the write scenarios). SQLite restarts the WAL from its
  * beginning only at a write transaction that starts when every frame has been copied, which a
  * background copy racing the writer seldom sees under load; so at restart_frames [10000] (or
- * half the WAL bound) the writer checkpoints itself, as it always did, once the checkpointer
- * is idle: it copies only the frames the checkpointer has not, and the next batch restarts
- * the WAL.
+ * half the WAL bound) the writer checkpoints itself, as it always did, but after it has handed
+ * the batch to the syncer (the copy overlaps that fsync) and once the checkpointer is idle: it
+ * copies only the frames the checkpointer has not, and the next batch restarts the WAL.
  * Thread model: the queues are guarded by q_lock and s_lock; the batch runs on the writer
  * thread; the WAL fd and the done callbacks belong to the syncer thread; c_lock guards the
  * checkpointer's flags.
@@ -86,6 +86,8 @@ static pthread_mutex_t wal_lock = PTHREAD_MUTEX_INITIALIZER;
 static char wal_problem[256];              /* "" when fine */
 static bool wal_refusing;                  /* writer thread only */
 static int kicked_at;                      /* writer thread only: WAL frames at the last kick */
+static bool restart_due;                   /* writer thread only: checkpoint before next batch */
+static int due_frames;                     /* writer thread only: the WAL's frames then */
 static _Atomic long long page_size = 4096; /* read by the checkpointer too */
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
@@ -230,11 +232,24 @@ static int wal_hook(void *cls, sqlite3 *h, const char *name, int frames)
             return SQLITE_OK;
         }
     }
+    (void)h;
+    restart_due = true; /* before the next batch: this one is handed to the syncer first */
+    due_frames = frames;
+    return SQLITE_OK;
+}
+
+/* Writer thread, between batches: the writer's own checkpoint (restart_due), or another try
+ * while refusing batches; false when the next batch must be refused (SP_EIO). */
+static bool writer_checkpoint(sqlite3 *h)
+{
+    if (!restart_due && !wal_refusing)
+        return true;
     wait_checkpointer_idle();
-    checkpoint(h, frames, true);
+    bool ok = checkpoint(h, restart_due ? due_frames : 0, true);
+    restart_due = false;
     kicked_at = 0;
     atomic_fetch_add_explicit(&n_writer_checkpoints, 1, memory_order_relaxed);
-    return SQLITE_OK;
+    return ok || !wal_refusing;
 }
 
 void store_writer_set_wal_max(long long bytes)
@@ -379,7 +394,7 @@ static void run_batch(struct store_job *jobs)
                 sqlite3_exec(wh, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
             hooked = wh;
         }
-        if (wal_refusing && (wait_checkpointer_idle(), !checkpoint(wh, 0, true)) && wal_refusing)
+        if (!writer_checkpoint(wh))
             rc = SP_EIO;
     }
     store_write_lock();
@@ -504,6 +519,7 @@ int store_writer_start(const char *db_path, struct sp_error *err)
     writer_db_path = db_path;
     stopping = false;
     kicked_at = 0;
+    restart_due = false;
     pipelined = !db_sync_is_normal() && strcmp(db_path, ":memory:") != 0;
     if (pipelined) {
         s_stopping = false;
