@@ -51,9 +51,10 @@ bool store_writer_in_batch(void);
 /* The WAL bound (default 1 GiB): past it, while checkpoints cannot finish, batches fail with
  * SP_EIO. Set before start. */
 void store_writer_set_wal_max(long long bytes);
-/* Checkpoints (defaults 1000 and 10000 frames): the checkpointer thread copies the WAL into the
- * database every `every` new frames; at `restart` frames the writer checkpoints itself so that
- * the WAL starts again from its beginning. Set before start (tests use small values). */
+/* Checkpoints (defaults 2000 and 10000 frames): the checkpointer thread copies the WAL into the
+ * database every `every` new frames; from `restart` frames on the WAL is made to start again
+ * from its beginning (the checkpointer's copy, then the writer's of the rest). Set before start
+ * (tests use small values). */
 void store_writer_set_checkpoint_frames(int every, int restart);
 /* Whether the WAL cannot be checkpointed; the reason into buf (may be NULL). */
 bool store_writer_wal_problem(char *buf, size_t size);

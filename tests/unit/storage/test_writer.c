@@ -231,8 +231,9 @@ static long long wal_bytes(void)
 }
 
 /* One job per batch (each waits for the previous one's reply): the checkpointer copies the WAL
- * every 20 new frames, the writer checkpoints itself at 200 and the WAL starts again from its
- * beginning, so it stays near 200 frames however much is written; every row is kept. */
+ * every 20 new frames; from 200 on, after one more copy, the writer checkpoints the rest itself
+ * and the WAL starts again from its beginning, so it stays under 400 frames (where the writer
+ * would checkpoint at once) however much is written; every row is kept. */
 static void test_checkpoints_off_the_writer(void)
 {
     fresh_db();
@@ -260,12 +261,12 @@ static void test_checkpoints_off_the_writer(void)
     store_writer_stop();
     db_thread_close_all();
     store_writer_stats(&after);
-    store_writer_set_checkpoint_frames(1000, 10000);
+    store_writer_set_checkpoint_frames(2000, 10000);
     CHECK(after.checkpoints_bg - before.checkpoints_bg >= 5);
     CHECK(after.checkpoints_writer - before.checkpoints_writer >= 2);
-    /* 300 jobs of 3 frames and more: 900+ frames written, never more than ~200 + one job's */
-    CHECK(wal_max > 100LL * 4096);
-    CHECK(wal_max < 260LL * (4096 + 24));
+    /* 300 jobs of 3 frames and more: 900+ frames written */
+    CHECK(wal_max > 150LL * 4096);
+    CHECK(wal_max < 400LL * (4096 + 24));
     long long n = 0;
     sum_rows(&n);
     CHECK_EQ_INT(n, N);
