@@ -286,6 +286,39 @@ def test_external_lock_gives_503_to_writes_only(start_server, tmp_path):
     assert [m["content"] for m in msgs] == ["after"]
 
 
+
+def test_invalid_create_is_answered_without_the_writer(start_server, tmp_path):
+    """A create route's body is validated on the HTTP worker thread before the hand-off to the
+    writer: while the database is locked from outside (the writer waits on it), an invalid body
+    still gets its 400 at once, and a valid one waits and gets the lock's 503."""
+    srv = start_server(env={"SPROUT_BUSY_TIMEOUT_MS": "3000"})
+    session = new_session(srv)
+    lock = sqlite3.connect(tmp_path / "sprout.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        valid = []
+        t = threading.Thread(target=lambda: valid.append(srv.request(
+            "POST", f"/api/chat/sessions/{session}/messages",
+            json={"userId": DEFAULT_USER, "role": "user", "content": "waits"}, timeout=30)))
+        t.start()
+        time.sleep(0.3)                       # the writer is now waiting on the lock
+        started = time.monotonic()
+        r = srv.request("POST", f"/api/chat/sessions/{session}/messages",
+                        json={"userId": DEFAULT_USER, "role": "user"}, timeout=30)
+        assert r.status == 400, r
+        assert r.json == {"error": "userId, role, and content are required"}
+        r = srv.request("POST", "/api/assessments/x/answers", body=b"{not json",
+                        headers={"Content-Type": "application/json"}, timeout=30)
+        assert r.status == 400, r
+        assert time.monotonic() - started < 2, "the invalid bodies waited for the writer"
+        assert valid == []
+        t.join()
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert valid[0].status == 503, valid[0]
+
+
 # ---------- file faults (finding 5) ----------
 
 def test_connection_opened_read_only_recovers_without_restart(ext4_mount, start_server, tmp_path):
