@@ -144,6 +144,15 @@ static bool checkpoint(sqlite3 *h, int frames_hint, bool by_writer)
 {
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    /* The checkpointer's copy may meet the writer in the middle of a commit (SQLITE_BUSY while
+     * it reads the WAL index): it tries again a few times, then leaves it to the next copy
+     * (or the writer's own) without reporting a problem. */
+    for (int i = 0; rc == SQLITE_BUSY && !by_writer && i < 5; i++) {
+        usleep(1000);
+        rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    }
+    if (rc == SQLITE_BUSY && !by_writer)
+        return false;
     if (log < frames_hint)
         log = frames_hint;
     long long bytes = (long long)log * page_size;
