@@ -315,6 +315,8 @@ int cmd_serve(struct cli_ctx *ctx)
                                &err);
     }
     store_writer_set_wal_max(config_get_long("SPROUT_WAL_MAX_MB", 1024, 1, 1L << 20) << 20);
+    long ckpt = config_get_long("SPROUT_WAL_CHECKPOINT_FRAMES", 2000, 10, 1000000);
+    store_writer_set_checkpoint_frames((int)ckpt, (int)ckpt * 5);
     if (rc == SP_OK && !ctx->pg_url) /* PostgreSQL: a plain transaction per request */
         rc = api_writer_start(ctx->db_path, &err);
     bool runs_up = false;

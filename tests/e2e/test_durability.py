@@ -5,7 +5,8 @@
   ext4 file system in a loop-mounted image; while writers run the server is frozen (SIGSTOP)
   and the image file, which holds only what the file system has sent to its "disk", is copied
   without any sync; the copy is recovered and must hold every acknowledged write (needs root
-  and a loop device, else skipped);
+  and a loop device, else skipped); once more with WAL checkpoints every 20 pages, so that the
+  checkpointer thread copies and the WAL restarts many times under the writers;
 - a database locked by another program: the writes that need it get a 503 JSON naming the
   lock after the busy timeout, while /api/health and reads answer at once; afterwards writes
   work again.
@@ -177,6 +178,76 @@ def test_power_cut_keeps_every_acknowledged_write(ext4_mount, start_server, tmp_
         snap.unlink()
 
 
+def big_writer_loop(port, session, stop, acked, prefix):
+    """As writer_loop, with 3000-character messages (a WAL page and more each)."""
+    c = None
+    i = 0
+    while not stop.is_set():
+        i += 1
+        body = json.dumps({"userId": DEFAULT_USER, "role": "user",
+                           "content": f"{prefix}-{i} " + "x" * 3000})
+        try:
+            if c is None:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("POST", f"/api/chat/sessions/{session}/messages", body=body,
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            data = r.read()
+            if r.status == 201:
+                acked.append(json.loads(data)["id"])
+        except (OSError, http.client.HTTPException):
+            if c is not None:
+                c.close()
+            c = None
+            if stop.is_set():
+                break
+            time.sleep(0.01)
+    if c is not None:
+        c.close()
+
+
+def test_power_cut_during_background_checkpoints_keeps_every_acknowledged_write(
+        ext4_mount, start_server, tmp_path):
+    """The checkpointer thread copies the WAL into the database file while the writer commits,
+    and the WAL starts again from its beginning many times (a checkpoint per 20 new WAL pages,
+    restarts from 100 on): the power cut still loses no acknowledged write."""
+    img, mnt = ext4_mount
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "..", "drizzle"), tmp_path / "drizzle")
+    for rnd in range(3):
+        srv = start_server(db=mnt / "sprout.db", cwd=tmp_path,
+                           env={"SPROUT_WAL_CHECKPOINT_FRAMES": "20"})
+        session = new_session(srv)
+        stop = threading.Event()
+        acked = []
+        threads = [threading.Thread(target=big_writer_loop,
+                                    args=(srv.port, session, stop, acked, f"r{rnd}w{k}"),
+                                    daemon=True) for k in range(8)]
+        for t in threads:
+            t.start()
+        try:
+            wait_for(acked, 600)                 # 600+ pages of WAL: restarts happened
+        finally:
+            srv.proc.send_signal(signal.SIGSTOP)  # the "power cut"
+            stop.set()
+        for t in threads:
+            t.join()
+        wal_size = (mnt / "sprout.db-wal").stat().st_size
+        snap = tmp_path / f"snap{rnd}.img"
+        shutil.copyfile(img, snap)
+        srv.proc.kill()
+        srv.proc.send_signal(signal.SIGCONT)
+        srv.proc.wait()
+        srv.stopped_output = srv.output()
+        # without restarts the WAL would hold every page written since the start (> 2.4 MB)
+        assert wal_size < 300 * 4120, f"the WAL was not restarted ({wal_size} bytes)"
+        work = tmp_path / f"round{rnd}"
+        work.mkdir()
+        present = ids_in(recover_copy(snap, work))
+        lost = [i for i in acked if i not in present]
+        assert lost == [], f"round {rnd}: {len(lost)} of {len(acked)} acknowledged writes lost"
+        snap.unlink()
+
+
 # ---------- an external lock ----------
 
 def test_external_lock_gives_503_to_writes_only(start_server, tmp_path):
@@ -213,6 +284,39 @@ def test_external_lock_gives_503_to_writes_only(start_server, tmp_path):
     post(srv, f"/api/chat/sessions/{session}/messages", {"userId": DEFAULT_USER, "role": "user", "content": "after"})
     msgs = srv.request("GET", f"/api/chat/sessions/{session}/messages").json
     assert [m["content"] for m in msgs] == ["after"]
+
+
+
+def test_invalid_create_is_answered_without_the_writer(start_server, tmp_path):
+    """A create route's body is validated on the HTTP worker thread before the hand-off to the
+    writer: while the database is locked from outside (the writer waits on it), an invalid body
+    still gets its 400 at once, and a valid one waits and gets the lock's 503."""
+    srv = start_server(env={"SPROUT_BUSY_TIMEOUT_MS": "3000"})
+    session = new_session(srv)
+    lock = sqlite3.connect(tmp_path / "sprout.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        valid = []
+        t = threading.Thread(target=lambda: valid.append(srv.request(
+            "POST", f"/api/chat/sessions/{session}/messages",
+            json={"userId": DEFAULT_USER, "role": "user", "content": "waits"}, timeout=30)))
+        t.start()
+        time.sleep(0.3)                       # the writer is now waiting on the lock
+        started = time.monotonic()
+        r = srv.request("POST", f"/api/chat/sessions/{session}/messages",
+                        json={"userId": DEFAULT_USER, "role": "user"}, timeout=30)
+        assert r.status == 400, r
+        assert r.json == {"error": "userId, role, and content are required"}
+        r = srv.request("POST", "/api/assessments/x/answers", body=b"{not json",
+                        headers={"Content-Type": "application/json"}, timeout=30)
+        assert r.status == 400, r
+        assert time.monotonic() - started < 2, "the invalid bodies waited for the writer"
+        assert valid == []
+        t.join()
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert valid[0].status == 503, valid[0]
 
 
 # ---------- file faults (finding 5) ----------
