@@ -74,6 +74,13 @@ static const struct cli_doc cli_environment[] = {
       "AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)" },
     { "SPROUT_THREADS", "HTTP worker threads (default one per core)" },
     { "SPROUT_BUSY_TIMEOUT_MS", "how long a locked database is waited for (default 5000)" },
+    { "SPROUT_PG_POOL",
+      "PostgreSQL: connections per serve process (default 8; a request takes one and gives it "
+      "back)" },
+    { "SPROUT_PG_POOL_WAIT_MS",
+      "PostgreSQL: how long a request waits when all are in use, then 503 (default 5000)" },
+    { "SPROUT_PG_STATEMENT_TIMEOUT_MS",
+      "PostgreSQL: longest statement of a request, then 503 (default 30000, 0 = none)" },
 };
 
 static void print_help(FILE *f)

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 
 #include "db/conn.h"
+#include "db/pg.h"
 #include "objects/objstore.h"
 #include "util/config.h"
 
@@ -33,6 +34,19 @@ void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *ou
             .attempts = (int)config_get_long("SPROUT_S3_ATTEMPTS", 3, 1, 10),
         },
     };
+}
+
+void cli_settings_pg(int *timeout_ms)
+{
+    /* the pool: 8 by default (docs/POSTGRESQL.md): the default 2 HTTP workers of a 2-core app
+     * server, 4 agent workers and the sweeper each hold at most one at a time, plus one spare;
+     * ten instances then stay below PostgreSQL's default max_connections (100) */
+    db_set_pg_pool((unsigned)config_get_long("SPROUT_PG_POOL", DB_PG_POOL_DEFAULT, 1, 1000),
+                   (unsigned)config_get_long("SPROUT_PG_POOL_WAIT_MS", DB_PG_POOL_WAIT_MS_DEFAULT,
+                                             0, 600000));
+    /* a statement running longer fails with 57014 -> SP_EBUSY -> 503; 0 = no limit */
+    *timeout_ms = (int)config_get_long("SPROUT_PG_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000);
+    pg_set_statement_timeout_ms(*timeout_ms);
 }
 
 unsigned cli_settings_threads(void)

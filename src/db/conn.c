@@ -2,6 +2,7 @@
 #include "db/conn.h"
 #include "db/dbi_pg.h"
 #include "db/dbi_sqlite.h"
+#include "db/pgpool.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -341,11 +342,20 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
             }
         }
     }
-    if (thread_db && thread_db->pgc && !dbi_pg_conn_ok(thread_db->pgc)) {
-        /* the server went away (or restarted): drop the connection, open a new one below */
-        registry_remove(thread_db);
-        db_close(thread_db);
-        thread_db = NULL;
+    if (pg_is_url(path)) {
+        if (thread_db && thread_db->pgc && !dbi_pg_conn_ok(thread_db->pgc)) {
+            /* the server went away (or restarted): give it back (closed), take another below */
+            pgpool_release(thread_db);
+            thread_db = NULL;
+        }
+        if (!thread_db) {
+            int rc = pgpool_acquire(path, &thread_db, err);
+            if (rc != SP_OK)
+                return rc;
+            thread_exit_arm();
+        }
+        *out = thread_db;
+        return SP_OK;
     }
     if (!thread_db) {
         struct db *db;
@@ -364,8 +374,19 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
     return SP_OK;
 }
 
+void db_thread_release(void)
+{
+    if (thread_db && thread_db->pgc) {
+        struct db *db = thread_db;
+        thread_db = NULL;
+        pgpool_release(db);
+    }
+}
+
 void db_thread_close_all(void)
 {
+    db_thread_release(); /* the calling (main) thread's lease */
+    pgpool_close_idle();
     pthread_mutex_lock(&reg_lock);
     struct db *db = registry;
     registry = NULL;
@@ -397,6 +418,10 @@ static void thread_exit_close(void *unused)
     thread_db = NULL;
     if (!db)
         return;
+    if (db->pgc) { /* PostgreSQL: the connection goes back to the pool */
+        pgpool_release(db);
+        return;
+    }
     bool listed = false;
     pthread_mutex_lock(&reg_lock);
     for (struct db **p = &registry; *p; p = &(*p)->next_thread)

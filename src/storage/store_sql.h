@@ -103,6 +103,9 @@ int store_fk_explain(struct db *db, const struct model_table *t, const struct st
  * writing statement (UPDATE ... RETURNING) under the mutex. store_insert() takes the mutex
  * itself unless a transaction is already open on db. */
 int store_txn_begin(struct db *db, struct sp_error *err);
+/* The same, SERIALIZABLE on PostgreSQL (storage/dialect.h STORE_SQL_BEGIN_SERIALIZABLE): for a
+ * write retried by store_retry() whose decisions rest on what it read. */
+int store_txn_begin_serializable(struct db *db, struct sp_error *err);
 int store_txn_end(struct db *db, int rc, struct sp_error *err);
 int store_write_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
                          struct buf *out, struct sp_error *err);
