@@ -22,6 +22,11 @@ const struct store_sql2 STORE_SQL_BEGIN_SERIALIZABLE = {
     .pg = "BEGIN ISOLATION LEVEL SERIALIZABLE",
 };
 
+const struct store_sql2 STORE_SQL_BRANCH_EXISTS_LOCK = {
+    .sqlite = "SELECT 1 FROM branches WHERE id = ?1",
+    .pg = "SELECT 1 FROM branches WHERE id = ?1 FOR UPDATE",
+};
+
 const struct store_sql2 STORE_SQL_LAST_REFINE = {
     .sqlite =
         "SELECT json_extract(response_meta, '$.answerCount') FROM node_generations "

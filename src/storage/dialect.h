@@ -37,6 +37,10 @@ extern const struct store_sql2 STORE_SQL_NODE_EDGES, STORE_SQL_NODE_EDGES_TYPE;
  * index to lean on): PostgreSQL takes a transaction advisory lock on the pair, which holds
  * across every instance on the database; NULL on SQLite (BEGIN IMMEDIATE queues writers). */
 extern const struct store_sql2 STORE_SQL_PROGRESS_VISIT_LOCK;
+/* Deleting a branch: whether it exists (?1). PostgreSQL also locks its row FOR UPDATE, so
+ * inserts of nodes into it (their foreign-key check takes KEY SHARE on the row) wait for the
+ * delete and then fail, instead of racing it with rows its snapshot cannot see. */
+extern const struct store_sql2 STORE_SQL_BRANCH_EXISTS_LOCK;
 /* Deleting a branch (store_branches.c): the temp tables holding what the cascade removes. */
 extern const struct store_sql2 STORE_SQL_BRANCH_NODESET, STORE_SQL_BRANCH_KEYS,
     STORE_SQL_BRANCH_TEMP_PREPARE, STORE_SQL_BRANCH_TEMP_CLEAR, STORE_SQL_BRANCH_SETS,

@@ -130,18 +130,28 @@ int store_txn_end(struct db *db, int rc, struct sp_error *err)
 
 static atomic_ulong retries;
 
-bool store_retry(struct db *db, int rc, int attempt)
+/* A retry is logged (operators, the two-instance tests): a conflict that was absorbed. */
+static bool retry_note(int attempt, const char *why)
 {
-    if (!(rc == SP_EBUSY && attempt < STORE_ATTEMPTS && !dbi_in_txn(db) &&
-          !store_writer_in_batch() && dbi_error_is_retryable(db)))
-        return false;
     unsigned long n = atomic_fetch_add(&retries, 1) + 1;
-    /* observable (operators, the two-instance tests): a conflict that was absorbed */
     fprintf(stderr,
-            "database: transaction retried after a serialization failure or deadlock "
-            "(attempt %d of %d; %lu retries so far)\n",
+            "database: transaction retried after %s (attempt %d of %d; %lu retries so far)\n", why,
             attempt + 1, STORE_ATTEMPTS, n);
     return true;
+}
+
+bool store_retry(struct db *db, int rc, int attempt)
+{
+    return rc == SP_EBUSY && attempt < STORE_ATTEMPTS && !dbi_in_txn(db) &&
+           !store_writer_in_batch() && dbi_error_is_retryable(db) &&
+           retry_note(attempt, "a serialization failure or deadlock");
+}
+
+bool store_retry_fk_race(struct db *db, int rc, bool fk_failed, int attempt)
+{
+    return rc == SP_ECONFLICT && fk_failed && dbi_engine(db) != DBI_SQLITE &&
+           attempt < STORE_ATTEMPTS && !dbi_in_txn(db) && !store_writer_in_batch() &&
+           retry_note(attempt, "a concurrent insert referenced a row it deletes");
 }
 
 

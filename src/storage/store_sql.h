@@ -120,6 +120,11 @@ int store_patch(struct db *db, const char *sql, const struct model_table *t, con
  * attempts in all. Used by the branch delete, answer + completion and the progress visit. */
 #define STORE_ATTEMPTS 3
 bool store_retry(struct db *db, int rc, int attempt);
+/* The same for a delete that failed on a foreign key (fk_failed: dbi_error_is_fk right after the
+ * failing statement) on PostgreSQL: a row inserted by another instance after the transaction's
+ * snapshot references one it deletes (SERIALIZABLE reports that as 23503, not 40001); the
+ * next attempt sees the row and deletes it too. Never on SQLite (writers are serialised). */
+bool store_retry_fk_race(struct db *db, int rc, bool fk_failed, int attempt);
 void store_write_lock(void);
 void store_write_unlock(void);
 
