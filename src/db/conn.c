@@ -297,6 +297,9 @@ void db_rollback(struct db *db)
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *registry;
 static _Thread_local struct db *thread_db;
+/* thread_db was taken from the PostgreSQL pool (db/pgpool.h): it goes back there, and nothing
+ * else closes it (db_thread_close_all only closes idle pooled connections). */
+static _Thread_local bool thread_db_pooled;
 
 static void registry_remove(struct db *db)
 {
@@ -343,15 +346,15 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
         }
     }
     if (pg_is_url(path)) {
-        if (thread_db && thread_db->pgc && !dbi_pg_conn_ok(thread_db->pgc)) {
+        if (thread_db && thread_db_pooled && !dbi_pg_conn_ok(thread_db->pgc)) {
             /* the server went away (or restarted): give it back (closed), take another below */
-            pgpool_release(thread_db);
-            thread_db = NULL;
+            db_thread_release();
         }
         if (!thread_db) {
             int rc = pgpool_acquire(path, &thread_db, err);
             if (rc != SP_OK)
                 return rc;
+            thread_db_pooled = true;
             thread_exit_arm();
         }
         *out = thread_db;
@@ -376,9 +379,10 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
 
 void db_thread_release(void)
 {
-    if (thread_db && thread_db->pgc) {
+    if (thread_db && thread_db_pooled) {
         struct db *db = thread_db;
         thread_db = NULL;
+        thread_db_pooled = false;
         pgpool_release(db);
     }
 }
@@ -414,14 +418,14 @@ static bool thread_exit_ok;
 static void thread_exit_close(void *unused)
 {
     (void)unused;
+    if (thread_db_pooled) { /* PostgreSQL: the connection goes back to the pool */
+        db_thread_release();
+        return;
+    }
     struct db *db = thread_db;
     thread_db = NULL;
     if (!db)
         return;
-    if (db->pgc) { /* PostgreSQL: the connection goes back to the pool */
-        pgpool_release(db);
-        return;
-    }
     bool listed = false;
     pthread_mutex_lock(&reg_lock);
     for (struct db **p = &registry; *p; p = &(*p)->next_thread)
