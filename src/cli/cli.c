@@ -97,7 +97,7 @@ static void print_help(FILE *f)
         fprintf(f, "  %-18s %s\n", cli_globals[i].name, cli_globals[i].help);
     fprintf(f, "\nEnvironment (or a .env file in the working directory):\n");
     for (size_t i = 0; i < SP_COUNT(cli_environment); i++)
-        fprintf(f, "  %-22s %s\n", cli_environment[i].name, cli_environment[i].help);
+        fprintf(f, "  %-30s %s\n", cli_environment[i].name, cli_environment[i].help);
 }
 
 /* Text for roff: a backslash as \e, '-' as \- (a literal minus), a leading '.' or '\'' escaped. */
