@@ -336,3 +336,30 @@ def test_ten_instances_started_together_migrate_once(pg_url, tmp_path):
     finally:
         for s in servers:
             s.stop()
+
+
+def test_every_kind_of_request_gives_its_connection_back(start_server, pg_url, tmp_path,
+                                                         fake_model):
+    """With a pool of ONE connection, a request, an upload, an agent run (the fake model) and
+    the sweeps one after the other: each must give the connection back, or the next one would
+    wait for it and get 503."""
+    from support.concept import DIAGNOSTIC, questions_json
+    from support.documents import part, upload
+    from support.fake_model import text
+    env = dict(fake_model.env("anthropic"), DATABASE_URL=pg_url, SPROUT_PG_POOL="1",
+               SPROUT_PG_POOL_WAIT_MS="3000")
+    srv = start_server(db=tmp_path / "a.db", env=env, cwd=tmp_path)
+    t = post(srv, "/api/nodes", {"userId": U, "type": "root", "title": "Topic T"})
+    c = post(srv, "/api/nodes", {"userId": U, "type": "concept", "title": "Graphs",
+                                 "parentId": t["id"]})
+    fake_model.on(DIAGNOSTIC, text(questions_json(10)))
+    r = srv.request("GET", "/api/agents/concepts/%s/diagnostic?userId=%s" % (c["id"], U))
+    assert r.status == 200, r
+    assert len(r.json["questions"]) == 10
+    up = upload(srv, t["id"], [part(b"some notes", "notes.txt")])
+    assert up.status in (200, 201), up
+    for _ in range(3):
+        assert srv.request("GET", "/api/nodes/%s/documents" % t["id"]).status == 200
+        assert srv.request("GET", "/api/assessments?userId=" + U).status == 200
+    assert len(sprout_pids(pg_url)) == 1
+    assert "connections of the pool were busy" not in srv.output()
