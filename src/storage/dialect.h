@@ -23,10 +23,10 @@ const char *store_dialect(struct db *db, const struct store_sql2 *s);
  * transaction never fails half-way on a lock upgrade. PostgreSQL: READ COMMITTED with row
  * locks; the multi-statement writes retry on serialization failures and deadlocks. */
 extern const struct store_sql2 STORE_SQL_BEGIN;
-/* The multi-statement writes that decide from what they read (answer + completion, the branch
- * delete's sets): PostgreSQL runs them SERIALIZABLE, so two instances racing fail one of them
- * with 40001 and store_retry() runs it again on fresh data (READ COMMITTED would let two
- * answers to an assessment's last questions each miss the other: completion lost). */
+/* A multi-statement write that decides from what it reads (answer + completion): PostgreSQL
+ * runs it SERIALIZABLE, so two instances racing fail one of them with 40001 and store_retry()
+ * runs it again on fresh data (READ COMMITTED would let two answers to an assessment's last
+ * questions each miss the other: completion lost). */
 extern const struct store_sql2 STORE_SQL_BEGIN_SERIALIZABLE;
 /* The answer count recorded by the last concept refinement of (node, assessment, user):
  * JSON inside the text column response_meta (json_extract vs ->>). */
@@ -39,7 +39,8 @@ extern const struct store_sql2 STORE_SQL_NODE_EDGES, STORE_SQL_NODE_EDGES_TYPE;
 extern const struct store_sql2 STORE_SQL_PROGRESS_VISIT_LOCK;
 /* Deleting a branch: whether it exists (?1). PostgreSQL also locks its row FOR UPDATE, so
  * inserts of nodes into it (their foreign-key check takes KEY SHARE on the row) wait for the
- * delete and then fail, instead of racing it with rows its snapshot cannot see. */
+ * delete and then fail; the delete runs READ COMMITTED, so the statements after the lock see
+ * every insert that committed before it. */
 extern const struct store_sql2 STORE_SQL_BRANCH_EXISTS_LOCK;
 /* Deleting a branch (store_branches.c): the temp tables holding what the cascade removes. */
 extern const struct store_sql2 STORE_SQL_BRANCH_NODESET, STORE_SQL_BRANCH_KEYS,

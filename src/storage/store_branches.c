@@ -95,7 +95,7 @@ static int delete_once(struct db *db, const char *id, struct arena *a, const cha
     *fk_failed = false;
     *keys = NULL;
     *n_keys = 0;
-    int rc = store_txn_begin_serializable(db, err);
+    int rc = store_txn_begin(db, err); /* PostgreSQL: READ COMMITTED, see the lock below */
     if (rc != SP_OK)
         return rc;
     bool exists = false;
