@@ -23,6 +23,10 @@
 - `srv.sql(query, *params)` / `srv.sql_exec(query, *params)`: read or change the server's own
   database directly, whichever engine it runs on (SQLite file, or PostgreSQL through psycopg2):
   `?` placeholders, rows as dicts. `srv.engine` is "sqlite" or "postgres".
+- `cli_db`: the database a CLI test's commands use, on the test's engine (tmp_path/sprout.db,
+  or the `pg_url` database; both are the database `start_server()` uses by default):
+  `--db cli_db.target` or `env=cli_db.env`, its dialect's folder and reading helpers
+  (tests/support/clidb.py).
 Paths: DATA is tests/data (conformance cases, fixture databases; see tests/data/README.md).
 """
 import http.client
@@ -290,6 +294,16 @@ def pg_server():
 def pg_url(pg_server):
     """A new empty database on the test server: postgres://sprout@127.0.0.1:PORT/t_...."""
     return pg_server.create_database()
+
+
+@pytest.fixture
+def cli_db(request, engine, tmp_path):
+    """The database this test's `sprout db ...` commands use (tests/support/clidb.py)."""
+    from support.clidb import CliDb
+    if engine != "postgres":
+        return CliDb(engine, tmp_path)
+    # the same database as `pg_url` (and as a server start_server() puts on PostgreSQL)
+    return CliDb(engine, tmp_path, request.getfixturevalue("pg_server"), url=request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

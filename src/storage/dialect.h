@@ -37,6 +37,12 @@ extern const struct store_sql2 STORE_SQL_NODE_EDGES, STORE_SQL_NODE_EDGES_TYPE;
  * index to lean on): PostgreSQL takes a transaction advisory lock on the pair, which holds
  * across every instance on the database; NULL on SQLite (BEGIN IMMEDIATE queues writers). */
 extern const struct store_sql2 STORE_SQL_PROGRESS_VISIT_LOCK;
+/* The find-or-create writes of the agents (store_txn_lock in store_sql.h): one writer at a time
+ * per key (?1 a name space, ?2 and ?3 the ids). PostgreSQL: a transaction advisory lock, held
+ * until commit or rollback, across every instance on the database; the key of
+ * ("sprout.progress", user, node) is the visit lock's above. NULL on SQLite (BEGIN IMMEDIATE
+ * queues every writer already). */
+extern const struct store_sql2 STORE_SQL_TXN_LOCK;
 /* Deleting a branch: whether it exists (?1). PostgreSQL also locks its row FOR UPDATE, so
  * inserts of nodes into it (their foreign-key check takes KEY SHARE on the row) wait for the
  * delete and then fail; the delete runs READ COMMITTED, so the statements after the lock see

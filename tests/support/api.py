@@ -1,6 +1,6 @@
 """tests/support/api.py: small helpers shared by the e2e route tests (JSON POST with an
-expected status, a node to hang rows on, row counts read straight from the SQLite file, the same
-request sent twice at once)."""
+expected status, a node to hang rows on, row counts read straight from the server's database on
+either engine, the same request sent twice at once)."""
 import sqlite3
 import threading
 import time
@@ -18,9 +18,25 @@ def a_node(srv, title="n", type="subconcept"):
     return post(srv, "/api/nodes", {"userId": DEFAULT_USER, "type": type, "title": title})
 
 
-def count(db, table):
-    with sqlite3.connect(db) as c:
+def count(srv, table):
+    """Rows in `table` of a server's database (a Server: either engine) or of a SQLite file."""
+    if hasattr(srv, "sql"):
+        return srv.sql(f"SELECT count(*) AS n FROM {table}")[0]["n"]
+    with sqlite3.connect(srv) as c:
         return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def same_database(srv, env=None):
+    """start_server(**same_database(srv)): another server on srv's database, either engine
+    (env: more environment for it)."""
+    env = dict(env or {}, **({"DATABASE_URL": srv.db_url} if srv.db_url else {}))
+    return {"db": srv.db, "env": env or None}
+
+
+def insertion_order(srv):
+    """The column a test query orders by for insertion order: SQLite's rowid; on PostgreSQL
+    `ctid` until its tables have their own order column (right for rows never updated)."""
+    return "rowid" if getattr(srv, "engine", "sqlite") == "sqlite" else "ctid"
 
 
 def twice_at_once(call, join_timeout=60):
