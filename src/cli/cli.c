@@ -76,8 +76,8 @@ static const struct cli_doc cli_environment[] = {
     { "SPROUT_THREADS", "HTTP worker threads (default one per core)" },
     { "SPROUT_BUSY_TIMEOUT_MS", "how long a locked database is waited for (default 5000)" },
     { "SPROUT_PG_POOL",
-      "PostgreSQL: connections per serve process (default 8; a request takes one and gives it "
-      "back)" },
+      "PostgreSQL: connections per serve process (default: HTTP threads + 3 x agent workers + 2, "
+      "16 on 2 cores; a request takes one and gives it back)" },
     { "SPROUT_PG_POOL_WAIT_MS",
       "PostgreSQL: how long a request waits when all are in use, then 503 (default 5000)" },
     { "SPROUT_PG_STATEMENT_TIMEOUT_MS",

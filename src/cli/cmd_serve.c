@@ -260,7 +260,7 @@ int cmd_serve(struct cli_ctx *ctx)
     if (rc == SP_OK && ctx->pg_url) {
         int timeout_ms = 0;
         unsigned pool = 0, wait_ms = 0;
-        cli_settings_pg(&timeout_ms);
+        cli_settings_pg(workers, &timeout_ms);
         db_pg_pool_get(&pool, &wait_ms);
         printf(
             "PostgreSQL: a pool of %u connection%s (SPROUT_PG_POOL), a request waits up to "
