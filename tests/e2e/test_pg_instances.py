@@ -135,6 +135,13 @@ def test_pool_size_is_honoured_and_more_requests_than_connections_succeed(start_
     assert len(sprout_pids(pg_url)) <= 3
 
 
+def test_default_pool_size_counts_the_threads_that_can_hold_one(start_server, pg_url, tmp_path):
+    # HTTP workers + 3 per agent worker (a topic run and its bootstrap threads) + 2
+    srv = serve(start_server, tmp_path, pg_url, "a", SPROUT_THREADS=3, SPROUT_AGENT_WORKERS=5)
+    assert "a pool of 20 connections (SPROUT_PG_POOL)" in srv.output()
+    assert "waits up to 5000 ms for one (SPROUT_PG_POOL_WAIT_MS)" in srv.output()
+
+
 def test_exhausted_pool_answers_503_naming_it(start_server, pg_url, tmp_path):
     srv = serve(start_server, tmp_path, pg_url, "a", SPROUT_PG_POOL=1, SPROUT_THREADS=4,
                 SPROUT_PG_POOL_WAIT_MS=200)
