@@ -6,7 +6,9 @@ waits poll for a state with a generous deadline.
 - The pool: never more connections than its size (counted in pg_stat_activity by
   application_name 'sprout'), more concurrent requests than connections all answered; a request
   finding it exhausted past SPROUT_PG_POOL_WAIT_MS gets 503 JSON naming it; a connection killed
-  with pg_terminate_backend is replaced and the next request works.
+  with pg_terminate_backend is replaced and the next request works; its default size follows
+  the HTTP and agent threads; with ONE connection, a request, an agent run, an upload and the
+  sweeps each give it back.
 - Two instances conflicting for real: answers to one assessment's questions through both at
   once until a serialization failure is retried (logged), every assessment completed.
 - A branch deleted through one instance while the other inserts nodes into it: no orphan.
