@@ -2,6 +2,7 @@
 #include "db/conn.h"
 #include "db/dbi_pg.h"
 #include "db/dbi_sqlite.h"
+#include "db/pgpool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -341,6 +342,9 @@ void db_rollback(struct db *db)
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *registry;
 static _Thread_local struct db *thread_db;
+/* thread_db was taken from the PostgreSQL pool (db/pgpool.h): it goes back there, and nothing
+ * else closes it (db_thread_close_all only closes idle pooled connections). */
+static _Thread_local bool thread_db_pooled;
 
 static void registry_remove(struct db *db)
 {
@@ -396,11 +400,20 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
             }
         }
     }
-    if (thread_db && thread_db->pgc && !dbi_pg_conn_ok(thread_db->pgc)) {
-        /* the server went away (or restarted): drop the connection, open a new one below */
-        registry_remove(thread_db);
-        db_close(thread_db);
-        thread_db = NULL;
+    if (pg_is_url(path)) {
+        if (thread_db && thread_db_pooled && !dbi_pg_conn_ok(thread_db->pgc)) {
+            /* the server went away (or restarted): give it back (closed), take another below */
+            db_thread_release();
+        }
+        if (!thread_db) {
+            int rc = pgpool_acquire(path, &thread_db, err);
+            if (rc != SP_OK)
+                return rc;
+            thread_db_pooled = true;
+            thread_exit_arm();
+        }
+        *out = thread_db;
+        return SP_OK;
     }
     if (!thread_db) {
         struct db *db;
@@ -419,8 +432,20 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
     return SP_OK;
 }
 
+void db_thread_release(void)
+{
+    if (thread_db && thread_db_pooled) {
+        struct db *db = thread_db;
+        thread_db = NULL;
+        thread_db_pooled = false;
+        pgpool_release(db);
+    }
+}
+
 void db_thread_close_all(void)
 {
+    db_thread_release(); /* the calling (main) thread's lease */
+    pgpool_close_idle();
     pthread_mutex_lock(&reg_lock);
     struct db *db = registry;
     registry = NULL;
@@ -448,6 +473,10 @@ static bool thread_exit_ok;
 static void thread_exit_close(void *unused)
 {
     (void)unused;
+    if (thread_db_pooled) { /* PostgreSQL: the connection goes back to the pool */
+        db_thread_release();
+        return;
+    }
     struct db *db = thread_db;
     thread_db = NULL;
     if (!db)

@@ -161,6 +161,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         http_upload_free(r->upload); /* runs ops->abort unless finish succeeded */
         r->upload = NULL;
     }
+    api_db_release(); /* an upload cut off half-way may have taken a connection */
     if (!srv->quiet && r->status)
         log_request(r);
     request_free(r);
@@ -579,6 +580,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return defer_write(r, c);
         else
             run_handler(r);
+        api_db_release(); /* PostgreSQL: the pooled connection goes back before the reply */
         if (r->resp.run)
             return begin_deferred(r, c);
     }
