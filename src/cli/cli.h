@@ -78,6 +78,8 @@ void cli_settings_process(void);
 void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *out);
 unsigned cli_settings_threads(void);    /* SPROUT_THREADS, 0 = one per core */
 const char *cli_settings_tmp_dir(void); /* TMPDIR, default /tmp */
+/* SPROUT_REUSE_PORT=1: several `sprout serve` share one address (SO_REUSEPORT), default 0 */
+bool cli_settings_reuse_port(void);
 
 /* Commands (one file each under cli/). */
 int cmd_serve(struct cli_ctx *ctx);

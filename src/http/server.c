@@ -671,6 +671,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                          MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
                          511u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
                          on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, s->conns,
+                         MHD_OPTION_LISTENING_ADDRESS_REUSE, cfg->reuse_port ? 1u : 0u,
                          MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
