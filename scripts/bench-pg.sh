@@ -20,7 +20,8 @@
 #     counted once).
 # Knobs as bench/run.sh: REPEAT [2], DURATION [5s], WARMUP [1s], CONNS, THREADS, SCENARIOS;
 # PG_SYNC [on] (synchronous_commit: on = a durable commit, like SQLite's FULL; off = faster,
-# loses the last commits on a crash), CONFIGS ["sqlite pg1 pg2"].
+# loses the last commits on a crash), PG_THREADS [sprout's default: one per core]
+# (SPROUT_THREADS of each server on PostgreSQL), CONFIGS ["sqlite pg1 pg2"].
 # Defaults finish in about 9 minutes. Results go to bench/out/pg-<timestamp>/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,6 +29,7 @@ source scripts/bench-lib.sh
 need_tools bench-pg wrk curl sqlite3 python3
 export REPEAT="${REPEAT:-2}" DURATION="${DURATION:-5s}" WARMUP="${WARMUP:-1s}"
 PG_SYNC="${PG_SYNC:-on}"
+PG_THREADS="${PG_THREADS:-}"
 CONFIGS="${CONFIGS:-sqlite pg1 pg2}"
 make -j2 release >/dev/null
 make -s -C bench/ceiling
@@ -52,7 +54,7 @@ if [ "$(id -u)" = 0 ]; then # PostgreSQL refuses to run as root
   chmod 755 "$OUT" "$PGBASE"
   as_pg=(setpriv --reuid "$(id -u "$pguser")" --regid "$(id -g "$pguser")" --clear-groups --)
 fi
-pgsql() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "postgres://sprout@127.0.0.1:$PGPORT/${2:-postgres}" -c "$1"; }
+pgsql() { PGOPTIONS="-c client_min_messages=warning" "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "postgres://sprout@127.0.0.1:$PGPORT/${2:-postgres}" -c "$1"; }
 
 PIDS=""
 SAMPLER=""
@@ -135,10 +137,12 @@ start_servers 1 "$OUT/seeded.db" "$PORT"
 SPROUT_DB="$OUT/seeded.db" bench/seed.sh "http://127.0.0.1:$PORT" "$IDS_SQLITE" 2>/dev/null
 stop_servers
 pgsql "CREATE DATABASE seeded"
+pgsql "ALTER DATABASE seeded SET synchronous_commit = off" # seeding only: sequential requests
 PORT=$(free_port)
 start_servers 1 "$PGURL/seeded" "$PORT"
 SPROUT_DB="$PGURL/seeded" bench/seed.sh "http://127.0.0.1:$PORT" "$IDS_PG" 2>/dev/null
 stop_servers
+pgsql "ALTER DATABASE seeded RESET synchronous_commit"
 pgsql "VACUUM ANALYZE" seeded
 
 # peak PSS (kB) of all PostgreSQL processes (postmaster and its children) every 200 ms -> $1
@@ -183,7 +187,7 @@ for cfg in $CONFIGS; do
     pgsql "CREATE DATABASE work TEMPLATE seeded"
     n=1
     [ "$cfg" = pg2 ] && n=2
-    start_servers "$n" "$PGURL/work" "$PORT" SPROUT_REUSE_PORT=1
+    start_servers "$n" "$PGURL/work" "$PORT" SPROUT_REUSE_PORT=1 ${PG_THREADS:+SPROUT_THREADS=$PG_THREADS}
     ids=$IDS_PG
     pg_pss >"$OUT/pg-pss-idle-$cfg.txt"
     pg_sampler "$OUT/pg-pss-$cfg.txt" &
@@ -191,7 +195,7 @@ for cfg in $CONFIGS; do
     ;;
   *) echo "bench-pg: unknown config $cfg (sqlite, pg1, pg2)" >&2; exit 2 ;;
   esac
-  echo "== $cfg: sprout pid(s)$PIDS"
+  echo "== $cfg: sprout pid(s)$PIDS${PG_THREADS:+ (PostgreSQL: SPROUT_THREADS=$PG_THREADS)}"
   SERVER_PID="${PIDS# }" IDS="$ids" OUT_DIR="$OUT/$cfg" bench/run.sh "http://127.0.0.1:$PORT" | tail -15
   [ -n "$SAMPLER" ] && { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""; }
   stop_servers
