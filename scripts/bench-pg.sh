@@ -20,8 +20,10 @@
 #     counted once).
 # Knobs as bench/run.sh: REPEAT [2], DURATION [5s], WARMUP [1s], CONNS, THREADS, SCENARIOS;
 # PG_SYNC [on] (synchronous_commit: on = a durable commit, like SQLite's FULL; off = faster,
-# loses the last commits on a crash), PG_THREADS [sprout's default: one per core]
-# (SPROUT_THREADS of each server on PostgreSQL), CONFIGS ["sqlite pg1 pg2"].
+# loses the last commits on a crash), PG_THREADS [8] (SPROUT_THREADS of each server on
+# PostgreSQL: a worker waits for the network and for each commit's WAL flush, so more workers
+# than cores; "" = sprout's default, one per core; SQLite keeps its default), CONFIGS
+# ["sqlite pg1 pg2"].
 # Defaults finish in about 9 minutes. Results go to bench/out/pg-<timestamp>/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,7 +31,7 @@ source scripts/bench-lib.sh
 need_tools bench-pg wrk curl sqlite3 python3
 export REPEAT="${REPEAT:-2}" DURATION="${DURATION:-5s}" WARMUP="${WARMUP:-1s}"
 PG_SYNC="${PG_SYNC:-on}"
-PG_THREADS="${PG_THREADS:-}"
+PG_THREADS="${PG_THREADS-8}"
 CONFIGS="${CONFIGS:-sqlite pg1 pg2}"
 make -j2 release >/dev/null
 make -s -C bench/ceiling
