@@ -573,10 +573,9 @@ int dbi_pg_step(struct dbi_pgstmt *s)
             s->row = 0;
             return DBI_DONE;
         }
-        PGresult *r =
-            c->n_queued ? exec_pipelined(c, s)
-                        : PQexecPrepared(conn, s->name, s->n_params, s->vals + 1, s->lens + 1,
-                                         s->fmts + 1, 0);
+        PGresult *r = c->n_queued ? exec_pipelined(c, s)
+                                  : PQexecPrepared(conn, s->name, s->n_params, s->vals + 1,
+                                                   s->lens + 1, s->fmts + 1, 0);
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
             return fail(s->c, r);
