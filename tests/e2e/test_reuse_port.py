@@ -3,6 +3,7 @@ on one address and port (SO_REUSEPORT) and the kernel spreads new connections ov
 way scripts/bench-pg.sh runs two instances on one PostgreSQL database (docs/POSTGRESQL.md,
 "Benchmarks"). Without it a second server on a port in use refuses to start.
 """
+import socket
 import time
 
 import pytest
@@ -36,3 +37,17 @@ def test_port_in_use_without_reuse_port(start_server):
     with pytest.raises(RuntimeError, match="Address already in use"):
         start_server(args=("--port", str(a.port)))
     assert a.request("GET", "/api/health").status == 200
+
+
+def test_restart_on_the_same_port_right_away(start_server):
+    """Without the setting the listener keeps SO_REUSEADDR: a server stopped with a connection
+    open (its side of it lingers in TIME_WAIT) can be replaced on its port at once."""
+    a = start_server()
+    c = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+    c.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert c.recv(4096).startswith(b"HTTP/1.1 200")
+    a.stop()  # the server closes the kept-alive connection first
+    c.close()
+    b = start_server(db=a.db, args=("--port", str(a.port)))
+    assert b.port == a.port
+    assert b.request("GET", "/api/health").status == 200
