@@ -40,6 +40,7 @@ OUT="$PWD/bench/out/pg-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 export IDS_SQLITE="$OUT/ids-sqlite.txt" IDS_PG="$OUT/ids-pg.txt"
 
+# shellcheck disable=SC2012
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -n "$PGBIN" ] || PGBIN=$(dirname "$(command -v pg_ctl || echo /nonexistent/pg_ctl)")
 [ -x "$PGBIN/initdb" ] || { echo "bench-pg: PostgreSQL not found (scripts/install-deps.sh installs postgresql)" >&2; exit 1; }
@@ -104,15 +105,17 @@ pgsql "SELECT name || ' = ' || setting || coalesce(' ' || unit, '') FROM pg_sett
   ORDER BY name" | sed 's/^/  /'
 PGURL="postgres://sprout@127.0.0.1:$PGPORT"
 
-wait_up() { # port pid...: health answers and every pid printed its start line
-  local port=$1 p ok
-  shift
+NSTART=0
+LOGS=""
+wait_up() { # port: health answers and every server started printed its start line
+  local port=$1 p f ok
   for _ in $(seq 1 400); do
     ok=1
-    for p in "$@"; do
-      kill -0 "$p" 2>/dev/null || { echo "bench-pg: server $p died:" >&2; cat "$OUT"/server-*.log >&2; return 1; }
-      grep -q "Sprout backend running" "$OUT/server-$p.log" 2>/dev/null || ok=0
+    for p in $PIDS; do
+      # shellcheck disable=SC2086
+      kill -0 "$p" 2>/dev/null || { echo "bench-pg: server $p died:" >&2; cat $LOGS >&2; return 1; }
     done
+    for f in $LOGS; do grep -q "Sprout backend running" "$f" 2>/dev/null || ok=0; done
     [ $ok = 1 ] && curl -sf -o /dev/null "http://127.0.0.1:$port/api/health" && return 0
     sleep 0.05
   done
@@ -120,16 +123,17 @@ wait_up() { # port pid...: health answers and every pid printed its start line
   return 1
 }
 start_servers() { # n db port [env...]
-  local n=$1 db=$2 port=$3 i p
+  local n=$1 db=$2 port=$3 log
   shift 3
-  for i in $(seq 1 "$n"); do
-    env "$@" "$BIN" serve --db "$db" --port "$port" --quiet >"$OUT/server-start.log" 2>&1 &
-    p=$!
-    mv "$OUT/server-start.log" "$OUT/server-$p.log"
-    PIDS="$PIDS $p"
+  LOGS=""
+  for _ in $(seq 1 "$n"); do
+    NSTART=$((NSTART + 1))
+    log="$OUT/server-$NSTART.log"
+    env "$@" "$BIN" serve --db "$db" --port "$port" --quiet >"$log" 2>&1 &
+    PIDS="$PIDS $!"
+    LOGS="$LOGS $log"
   done
-  # shellcheck disable=SC2086
-  wait_up "$port" $PIDS
+  wait_up "$port"
 }
 
 echo "== seeding SQLite and PostgreSQL through the API"
