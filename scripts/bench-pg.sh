@@ -157,8 +157,9 @@ pg_pss() {
   pm=$(head -1 "$PGDATA/postmaster.pid")
   kids=$(pgrep -P "$pm" | tr '\n' ' ')
   # shellcheck disable=SC2086
-  for p in $pm $kids; do awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done |
-    awk '{t += $1} END {print t + 0}'
+  for p in $pm $kids; do # a backend may exit meanwhile: not an error
+    awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true
+  done | awk '{t += $1} END {print t + 0}'
 }
 pg_sampler() {
   local max=0 v
@@ -201,7 +202,9 @@ for cfg in $CONFIGS; do
     ;;
   *) echo "bench-pg: unknown config $cfg (sqlite, pg1, pg2)" >&2; exit 2 ;;
   esac
-  echo "== $cfg: sprout pid(s)$PIDS${PG_THREADS:+ (PostgreSQL: SPROUT_THREADS=$PG_THREADS)}"
+  threads=""
+  [ "$cfg" != sqlite ] && [ -n "$PG_THREADS" ] && threads=" (SPROUT_THREADS=$PG_THREADS)"
+  echo "== $cfg: sprout pid(s)$PIDS$threads"
   SERVER_PID="${PIDS# }" IDS="$ids" OUT_DIR="$OUT/$cfg" bench/run.sh "http://127.0.0.1:$PORT" | tail -15
   [ -n "$SAMPLER" ] && { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""; }
   stop_servers
