@@ -91,6 +91,8 @@ void cli_settings_pg(unsigned agent_workers, int *timeout_ms);
  * agent_workers x AGENT_TOPIC_PARALLEL (a topic run's bootstraps) + 2 (sweeper, spare). */
 unsigned cli_settings_pg_pool_default(unsigned agent_workers);
 const char *cli_settings_tmp_dir(void); /* TMPDIR, default /tmp */
+/* SPROUT_REUSE_PORT=1: several `sprout serve` share one address (SO_REUSEPORT), default 0 */
+bool cli_settings_reuse_port(void);
 
 /* Commands (one file each under cli/). */
 int cmd_serve(struct cli_ctx *ctx);

@@ -300,6 +300,7 @@ int cmd_serve(struct cli_ctx *ctx)
                                       .ctx = &actx,
                                       .web_dir = web_dir,
                                       .threads = cli_settings_threads(),
+                                      .reuse_port = cli_settings_reuse_port(),
                                       .cors_origins = cors };
     cfg.conns.per_client =
         (unsigned)config_get_long("SPROUT_MAX_CONNECTIONS_PER_CLIENT", 0, 1, 4096);

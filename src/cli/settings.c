@@ -1,6 +1,7 @@
 /* cli/settings.c: the one place where the environment (and ./.env, util/config.h) becomes the
  * lower layers' configuration: the database busy timeout, the document store, the server's
- * worker threads, the upload staging folder. No layer below cli/ reads the environment; each
+ * worker threads, whether the listening address is shared (SO_REUSEPORT), the upload staging
+ * folder. No layer below cli/ reads the environment; each
  * takes a config struct or a setter from here (see cli.h).
  * Thread model: main thread, before any worker thread starts.
  */
@@ -72,4 +73,9 @@ unsigned cli_settings_threads(void)
 const char *cli_settings_tmp_dir(void)
 {
     return config_get("TMPDIR", "/tmp");
+}
+
+bool cli_settings_reuse_port(void)
+{
+    return config_get_long("SPROUT_REUSE_PORT", 0, 0, 1) == 1;
 }

@@ -1,4 +1,12 @@
 /* db/dbi_pg.c: the PostgreSQL backend of the database interface (see db/dbi_pg.h).
+ *
+ * Round trips: a statement that only moves the transaction (BEGIN, SAVEPOINT x, RELEASE x:
+ * no parameters, no rows, nothing the caller reads) is not sent when stepped but queued on the
+ * connection, and goes out in one libpq pipeline with the next statement that does something,
+ * whose result (or the first error of the batch) is what that step reports. So a request's
+ * BEGIN travels with its first statement, and a savepoint's SAVEPOINT and RELEASE with the
+ * statements around them. A COMMIT or ROLLBACK while the BEGIN is still queued ends a
+ * transaction the server never saw: the queue is dropped and nothing is sent.
  * Thread model: a connection and its statements are used by one thread at a time.
  */
 #include "db/dbi_pg.h"
@@ -11,6 +19,10 @@
 
 #define PG_CACHE 256 /* power of two */
 #define PG_MAX_PARAMS 64
+#define PG_MAX_QUEUED 8 /* transaction-control statements waiting for the next statement */
+
+/* What a statement is, for the queue of transaction-control statements. */
+enum pg_kind { PG_PLAIN, PG_DEFER_BEGIN, PG_DEFER, PG_END };
 
 /* Type OIDs of the built-in types (fixed in PostgreSQL's catalog, pg_type.dat). */
 enum {
@@ -32,6 +44,7 @@ struct dbi_pgstmt {
     char *text;    /* the rewritten SQL */
     bool prepared; /* PQprepare done on this connection */
     bool once;
+    enum pg_kind kind; /* PG_DEFER*: queued, not sent, when stepped; PG_END: COMMIT/ROLLBACK */
     int n_params;
     char *names[PG_MAX_PARAMS + 1]; /* [k]: ":name" of $k, or NULL */
     bool used[PG_MAX_PARAMS + 1];   /* [k]: $k appears (SQLite allows gaps: ?2 without ?1) */
@@ -58,6 +71,11 @@ struct dbi_pgconn {
     unsigned next_name;
     PGresult *last_err;
     int changes;
+    /* transaction-control statements stepped but not sent yet (their names: a statement may be
+     * freed meanwhile, the server keeps it until DEALLOCATE, which flushes the queue first) */
+    char queued[PG_MAX_QUEUED][24];
+    int n_queued;
+    bool begin_queued; /* one of them is the BEGIN: the transaction exists only here so far */
 };
 
 int dbi_pg_conn_open(const char *url, struct dbi_pgconn **out, struct sp_error *err)
@@ -217,6 +235,28 @@ int dbi_pg_rewrite(const char *sql, char **out, int *n_params, struct sp_error *
 
 /* ---- statements ---- */
 
+/* Does text start with the keyword kw (followed by the end or a space)? */
+static bool starts_with_word(const char *text, const char *kw)
+{
+    size_t n = strlen(kw);
+    while (*text == ' ' || *text == '\n' || *text == '\t')
+        text++;
+    return strncasecmp(text, kw, n) == 0 && (text[n] == '\0' || text[n] == ' ');
+}
+
+static enum pg_kind classify(const char *text, int n_params)
+{
+    if (n_params)
+        return PG_PLAIN;
+    if (starts_with_word(text, "BEGIN"))
+        return PG_DEFER_BEGIN;
+    if (starts_with_word(text, "SAVEPOINT") || starts_with_word(text, "RELEASE"))
+        return PG_DEFER;
+    if (strcasecmp(text, "COMMIT") == 0 || strcasecmp(text, "ROLLBACK") == 0)
+        return PG_END;
+    return PG_PLAIN;
+}
+
 static struct dbi_pgstmt *stmt_new(struct db *db, struct dbi_pgconn *c, const char *sql,
                                    struct sp_error *err)
 {
@@ -235,6 +275,7 @@ static struct dbi_pgstmt *stmt_new(struct db *db, struct dbi_pgconn *c, const ch
         return NULL;
     }
     s->c = c;
+    s->kind = classify(text, s->n_params);
     s->base = (struct dbi_stmt){ .db = db, .pg = s };
     snprintf(s->name, sizeof s->name, "sp%u", c->next_name++);
     s->row = -1;
@@ -311,6 +352,7 @@ void dbi_pg_free(struct dbi_pgstmt *s)
         return;
     dbi_pg_clear(s);
     if (s->prepared && s->c && s->c->pg && PQstatus(pg_handle(s->c->pg)) == CONNECTION_OK) {
+        dbi_pg_flush(s->c, NULL); /* the queue may name this statement */
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
         PQclear(PQexec(pg_handle(s->c->pg), sql));
@@ -420,14 +462,106 @@ int dbi_pg_param_index(struct dbi_pgstmt *s, const char *name)
     return 0;
 }
 
+/* Send the queued statements and then s (NULL: none) in one pipeline: s's result, or the
+ * first failure of the batch (NULL if the connection broke before any result). */
+static PGresult *exec_pipelined(struct dbi_pgconn *c, struct dbi_pgstmt *s)
+{
+    PGconn *conn = pg_handle(c->pg);
+    int n = c->n_queued + (s ? 1 : 0);
+    c->n_queued = 0;
+    c->begin_queued = false;
+    if (!PQenterPipelineMode(conn))
+        return NULL;
+    bool sent = true;
+    for (int i = 0; i < n && sent; i++) {
+        if (s && i == n - 1)
+            sent = PQsendQueryPrepared(conn, s->name, s->n_params, s->vals + 1, s->lens + 1,
+                                       s->fmts + 1, 0);
+        else
+            sent = PQsendQueryPrepared(conn, c->queued[i], 0, NULL, NULL, NULL, 0);
+    }
+    sent = sent && PQpipelineSync(conn);
+    PGresult *mine = NULL, *failed = NULL;
+    /* each query's results end with NULL; a failure turns the later ones PIPELINE_ABORTED */
+    for (int i = 0; sent && i < n;) {
+        PGresult *r = PQgetResult(conn);
+        if (!r) {
+            i++;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+        if (ok && s && i == n - 1 && !mine && !failed) {
+            mine = r;
+        } else if (!ok && st != PGRES_PIPELINE_ABORTED && !failed) {
+            failed = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    PGresult *r;
+    while (sent && (r = PQgetResult(conn)) != NULL) { /* the sync point */
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC || PQstatus(conn) != CONNECTION_OK)
+            break;
+    }
+    PQexitPipelineMode(conn);
+    if (failed) {
+        PQclear(mine);
+        return failed;
+    }
+    if (!sent || (s && !mine)) {
+        PQclear(mine);
+        return NULL;
+    }
+    return mine ? mine : PQmakeEmptyPGresult(conn, PGRES_COMMAND_OK);
+}
+
+int dbi_pg_flush(struct dbi_pgconn *c, struct sp_error *err)
+{
+    if (!c->n_queued)
+        return SP_OK;
+    PGresult *r = exec_pipelined(c, NULL);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        fail(c, r);
+        return dbi_pg_error(c, err, "starting a transaction");
+    }
+    PQclear(r);
+    return SP_OK;
+}
+
 int dbi_pg_step(struct dbi_pgstmt *s)
 {
     PGconn *conn = pg_handle(s->c->pg);
+    struct dbi_pgconn *c = s->c;
     if (!s->ran) {
         if (prepare_now(s) != SP_OK)
             return 1;
-        PGresult *r =
-            PQexecPrepared(conn, s->name, s->n_params, s->vals + 1, s->lens + 1, s->fmts + 1, 0);
+        if ((s->kind == PG_DEFER_BEGIN || s->kind == PG_DEFER) && c->n_queued < PG_MAX_QUEUED &&
+            (s->kind == PG_DEFER_BEGIN || c->n_queued > 0 || dbi_pg_in_txn(c))) {
+            /* queued (a SAVEPOINT or RELEASE outside a transaction runs now, to fail now) */
+            memcpy(c->queued[c->n_queued++], s->name, sizeof s->name);
+            if (s->kind == PG_DEFER_BEGIN)
+                c->begin_queued = true;
+            s->ran = true;
+            s->n_rows = 0;
+            s->row = 0;
+            return DBI_DONE;
+        }
+        if (s->kind == PG_END && c->begin_queued) {
+            /* the transaction never reached the server: nothing to commit or roll back */
+            c->n_queued = 0;
+            c->begin_queued = false;
+            s->ran = true;
+            s->n_rows = 0;
+            s->row = 0;
+            return DBI_DONE;
+        }
+        PGresult *r = c->n_queued ? exec_pipelined(c, s)
+                                  : PQexecPrepared(conn, s->name, s->n_params, s->vals + 1,
+                                                   s->lens + 1, s->fmts + 1, 0);
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
             return fail(s->c, r);
@@ -554,6 +688,46 @@ size_t dbi_pg_column_bytes(struct dbi_pgstmt *s, int k)
     return (size_t)PQgetlength(s->res, s->row, k);
 }
 
+/* One value with one bounds check and one lookup of its type, null flag, text and length
+ * (the row loops of storage/rowjson.c read every column of every row this way). */
+void dbi_pg_column_read(struct dbi_pgstmt *s, int k, struct dbi_value *v)
+{
+    if (!on_row(s, k) || PQgetisnull(s->res, s->row, k)) {
+        v->type = DBI_NULL;
+        return;
+    }
+    const char *raw_v = PQgetvalue(s->res, s->row, k);
+    switch (PQftype(s->res, k)) {
+    case OID_BOOL:
+        v->type = DBI_INTEGER;
+        v->i = raw_v[0] == 't';
+        break;
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID:
+        v->type = DBI_INTEGER;
+        v->i = strtoll(raw_v, NULL, 10);
+        break;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_NUMERIC:
+        v->type = DBI_FLOAT;
+        v->d = strtod(raw_v, NULL);
+        break;
+    case OID_BYTEA:
+        v->type = DBI_BLOB;
+        v->p = blob(s, k);
+        v->n = v->p ? s->blob_len : 0;
+        break;
+    default:
+        v->type = DBI_TEXT;
+        v->p = raw_v;
+        v->n = (size_t)PQgetlength(s->res, s->row, k);
+        break;
+    }
+}
+
 int dbi_pg_changes(struct dbi_pgconn *c)
 {
     return c->changes;
@@ -561,7 +735,7 @@ int dbi_pg_changes(struct dbi_pgconn *c)
 
 bool dbi_pg_in_txn(struct dbi_pgconn *c)
 {
-    return PQtransactionStatus(pg_handle(c->pg)) != PQTRANS_IDLE;
+    return c->begin_queued || PQtransactionStatus(pg_handle(c->pg)) != PQTRANS_IDLE;
 }
 
 int dbi_pg_error(struct dbi_pgconn *c, struct sp_error *err, const char *what)
@@ -571,13 +745,16 @@ int dbi_pg_error(struct dbi_pgconn *c, struct sp_error *err, const char *what)
 
 int dbi_pg_exec(struct dbi_pgconn *c, const char *sql, struct sp_error *err)
 {
+    int rc = dbi_pg_flush(c, err); /* the queued BEGIN/SAVEPOINT/RELEASE go first */
+    if (rc != SP_OK)
+        return rc;
     PGresult *r = PQexec(pg_handle(c->pg), sql);
     ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY) {
         PQclear(r);
         return SP_OK;
     }
-    int rc = pg_error(c->pg, r, err, "executing SQL");
+    rc = pg_error(c->pg, r, err, "executing SQL");
     PQclear(c->last_err);
     c->last_err = r;
     return rc;

@@ -11,6 +11,9 @@
  * numeric DBI_FLOAT, bytea DBI_BLOB, everything else DBI_TEXT.
  * A step runs the statement on the first call after a reset and walks its result; a failure
  * keeps the result for dbi_error() (pg_error(): SQLSTATE -> SP_*) and dbi_error_is_fk().
+ * BEGIN, SAVEPOINT and RELEASE are queued and sent with the next statement (one pipeline,
+ * dbi_pg.c); anything that uses the libpq connection outside this file sends them first
+ * (dbi_pg_flush, dbi_pg_exec).
  * Thread model: one thread per connection at a time.
  */
 #ifndef SP_DB_DBI_PG_H
@@ -55,11 +58,15 @@ double dbi_pg_column_double(struct dbi_pgstmt *s, int k);
 const char *dbi_pg_column_text(struct dbi_pgstmt *s, int k);
 const void *dbi_pg_column_blob(struct dbi_pgstmt *s, int k);
 size_t dbi_pg_column_bytes(struct dbi_pgstmt *s, int k);
-/* Fixed SQL without parameters (several statements allowed); a failure is kept for
- * dbi_pg_error_is_fk / _is_retryable like a statement's. */
-int dbi_pg_exec(struct dbi_pgconn *c, const char *sql, struct sp_error *err);
+/* dbi_column_read(): the type and value of column k of the current row in one call. */
+void dbi_pg_column_read(struct dbi_pgstmt *s, int k, struct dbi_value *v);
 int dbi_pg_changes(struct dbi_pgconn *c);
-bool dbi_pg_in_txn(struct dbi_pgconn *c);
+bool dbi_pg_in_txn(struct dbi_pgconn *c); /* a queued BEGIN counts */
+/* Send the queued transaction-control statements now. */
+int dbi_pg_flush(struct dbi_pgconn *c, struct sp_error *err);
+/* Fixed SQL without parameters (several statements allowed), after the queued statements; a
+ * failure is kept for dbi_pg_error_is_fk / _is_retryable like a statement's. */
+int dbi_pg_exec(struct dbi_pgconn *c, const char *sql, struct sp_error *err);
 int dbi_pg_error(struct dbi_pgconn *c, struct sp_error *err, const char *what);
 bool dbi_pg_error_is_fk(struct dbi_pgconn *c);
 bool dbi_pg_error_is_retryable(struct dbi_pgconn *c);

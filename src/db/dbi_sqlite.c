@@ -205,30 +205,12 @@ size_t dbi_column_bytes(struct dbi_stmt *st, int k)
     return (size_t)sqlite3_column_bytes(st->sq, k);
 }
 
-static void read_pg(struct dbi_pgstmt *pg, int k, struct dbi_value *v)
-{
-    v->type = dbi_pg_column_type(pg, k);
-    switch (v->type) {
-    case DBI_INTEGER: v->i = dbi_pg_column_int64(pg, k); break;
-    case DBI_FLOAT: v->d = dbi_pg_column_double(pg, k); break;
-    case DBI_TEXT:
-        v->p = dbi_pg_column_text(pg, k);
-        v->n = dbi_pg_column_bytes(pg, k);
-        break;
-    case DBI_BLOB:
-        v->p = dbi_pg_column_blob(pg, k);
-        v->n = dbi_pg_column_bytes(pg, k);
-        break;
-    default: break;
-    }
-}
-
 /* SQLite: sqlite3_column_value() once (each sqlite3_column_*() call enters and leaves the
  * connection's mutex), then the sqlite3_value_*() accessors, which do not. */
 void dbi_column_read(struct dbi_stmt *st, int k, struct dbi_value *v)
 {
     if (st->pg) {
-        read_pg(st->pg, k, v);
+        dbi_pg_column_read(st->pg, k, v);
         return;
     }
     sqlite3_value *sv = sqlite3_column_value(st->sq, k); /* one connection per thread: safe */

@@ -666,6 +666,12 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     unsigned timeout_s = cfg->timeout_s ? cfg->timeout_s : HTTP_CONNECTION_TIMEOUT_S;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* SO_REUSEPORT only when asked: passing the option with 0 would also drop the default
+     * SO_REUSEADDR (a restart on the port would then fail while old connections linger) */
+    struct MHD_OptionItem reuse[] = {
+        { cfg->reuse_port ? MHD_OPTION_LISTENING_ADDRESS_REUSE : MHD_OPTION_END, 1, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
     errno = 0;
     s->daemon =
         MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, s,
@@ -675,7 +681,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                          MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
                          511u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
                          on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, s->conns,
-                         MHD_OPTION_END);
+                         MHD_OPTION_ARRAY, reuse, MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
         http_conns_stop(s->conns);

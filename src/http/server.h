@@ -39,6 +39,8 @@ struct http_server_config {
     const struct http_route_table *routes; /* NULL = api_routes[] */
     const char *cors_origins;       /* allowed browser origins (http/guard.h); NULL = default */
     struct http_conns_config conns; /* caps and deadlines (http/conns.h); zeros = defaults */
+    bool reuse_port; /* SO_REUSEPORT: other processes may listen on the same address and port,
+                      * the kernel spreads new connections over them (several instances) */
 };
 
 struct http_server;

@@ -2,7 +2,8 @@
  * The visit "upsert" is UPDATE-then-INSERT inside BEGIN IMMEDIATE: writers queue on the
  * database lock, so two first visits can no longer both try to insert (the original's UNIQUE
  * race, spec/api.md §1.11). On PostgreSQL a transaction advisory lock on (user, node) does the
- * same across instances (storage/dialect.h).
+ * same across instances (storage/dialect.h); there a visit first tries the UPDATE alone (the row
+ * exists on every visit but the first) and takes the lock only when it finds no row.
  * Thread model: the caller's connection; reads take no transaction.
  */
 #include "storage/store_progress.h"
@@ -83,6 +84,19 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
                          struct sp_error *err)
 {
     int rc, attempt = 0;
+    /* PostgreSQL, a row already there (every visit but the first): the UPDATE alone, one
+     * statement and one round trip in autocommit; the lock only orders first visits. */
+    if (store_dialect(db, &STORE_SQL_PROGRESS_VISIT_LOCK) && !dbi_in_txn(db)) {
+        struct dbi_stmt *st;
+        *created = false;
+        rc = store_stmt(db, SQL_VISIT_UPDATE, &st, err);
+        if (rc == SP_OK) {
+            store_bind_row(st, schema_table(SCHEMA_USER_NODE_PROGRESS), row);
+            rc = store_write_one_json(db, st, schema_table(SCHEMA_USER_NODE_PROGRESS), out, err);
+        }
+        if (rc != SP_ENOTFOUND)
+            return rc;
+    }
     do
         rc = visit_once(db, row, created, out, err);
     while (store_retry(db, rc, ++attempt));

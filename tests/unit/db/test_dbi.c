@@ -1,6 +1,7 @@
 /* tests/unit/db/test_dbi.c: the database interface (db/dbi.h): cached and one-off statements,
  * positional and named parameters (rewritten to $N on PostgreSQL), typed columns, changes,
- * transaction state, error mapping (foreign keys, unique), and a cache that is full.
+ * transaction state, error mapping (foreign keys, unique), a cache that is full, and on
+ * PostgreSQL the queued BEGIN/SAVEPOINT/RELEASE (sent with the next statement).
  * The checks use dbi only and run on SQLite (in memory) and, when SPROUT_TEST_PG_URL names an
  * empty PostgreSQL database (tests/cli/test_dbi_pg.py starts a server and sets it), on
  * PostgreSQL too, table names suffixed per run.
@@ -251,6 +252,104 @@ static void test_pg_retryable(void)
     db_close(a);
 }
 
+/* PostgreSQL queues BEGIN, SAVEPOINT and RELEASE and sends them with the next statement
+ * (db/dbi_pg.c): what another connection sees, the transaction state and every error must be
+ * as if each had been sent at its step. */
+static const char SQL_T_BEGIN[] = "BEGIN";
+static const char SQL_T_COMMIT[] = "COMMIT";
+static const char SQL_T_ROLLBACK[] = "ROLLBACK";
+static const char SQL_T_SP[] = "SAVEPOINT t1";
+static const char SQL_T_RELEASE[] = "RELEASE SAVEPOINT t1";
+static const char SQL_T_UNDO[] = "ROLLBACK TO SAVEPOINT t1";
+static const char SQL_T_INS_P[] = "INSERT INTO p (id) VALUES (?1)";
+static const char SQL_T_INS_C[] = "INSERT INTO c (id, p_id) VALUES (?1, ?2)";
+static const char SQL_T_COUNT[] = "SELECT count(*) FROM p";
+
+static int step_cached(struct db *db, const char *sql, const char *a1, const char *a2)
+{
+    struct dbi_stmt *st = NULL;
+    CHECK(dbi_prepare(db, sql, &st, NULL) == SP_OK);
+    if (!st)
+        return -1;
+    if (a1)
+        CHECK(dbi_bind_text(st, 1, a1, DBI_NTS, DBI_STATIC) == SP_OK);
+    if (a2)
+        CHECK(dbi_bind_text(st, 2, a2, DBI_NTS, DBI_STATIC) == SP_OK);
+    int rc = dbi_step(st);
+    if (rc == DBI_ROW)
+        rc = (int)dbi_column_int64(st, 0) + 1000; /* the count, for SQL_T_COUNT */
+    dbi_reset(st);
+    return rc;
+}
+
+static int committed_rows(struct db *other)
+{
+    return step_cached(other, SQL_T_COUNT, NULL, NULL) - 1000;
+}
+
+static void test_pg_queued_transaction_control(void)
+{
+    struct db *a = open_db(), *b = NULL;
+    CHECK(db_open_pg(pg_url, &b, NULL) == SP_OK);
+    if (!b) {
+        db_close(a);
+        return;
+    }
+    /* an empty transaction: begun and ended without the server hearing of it */
+    CHECK_EQ_INT(step_cached(a, SQL_T_BEGIN, NULL, NULL), DBI_DONE);
+    CHECK(dbi_in_txn(a));
+    CHECK_EQ_INT(step_cached(a, SQL_T_COMMIT, NULL, NULL), DBI_DONE);
+    CHECK(!dbi_in_txn(a));
+    CHECK_EQ_INT(step_cached(a, SQL_T_BEGIN, NULL, NULL), DBI_DONE);
+    CHECK_EQ_INT(step_cached(a, SQL_T_ROLLBACK, NULL, NULL), DBI_DONE);
+    CHECK(!dbi_in_txn(a));
+    /* BEGIN travels with the INSERT: the row stays invisible until COMMIT */
+    CHECK_EQ_INT(step_cached(a, SQL_T_BEGIN, NULL, NULL), DBI_DONE);
+    CHECK_EQ_INT(step_cached(a, SQL_T_INS_P, "p2", NULL), DBI_DONE);
+    CHECK(dbi_in_txn(a));
+    CHECK_EQ_INT(committed_rows(b), 1);
+    CHECK_EQ_INT(step_cached(a, SQL_T_COMMIT, NULL, NULL), DBI_DONE);
+    CHECK_EQ_INT(committed_rows(b), 2);
+    /* savepoints: a failed statement undone to its savepoint, the rest committed */
+    CHECK_EQ_INT(step_cached(a, SQL_T_BEGIN, NULL, NULL), DBI_DONE);
+    CHECK_EQ_INT(step_cached(a, SQL_T_SP, NULL, NULL), DBI_DONE);
+    CHECK_EQ_INT(step_cached(a, SQL_T_INS_P, "p3", NULL), DBI_DONE);
+    CHECK_EQ_INT(step_cached(a, SQL_T_RELEASE, NULL, NULL), DBI_DONE);
+    CHECK_EQ_INT(step_cached(a, SQL_T_SP, NULL, NULL), DBI_DONE);
+    int rc = step_cached(a, SQL_T_INS_C, "c9", "nope");
+    CHECK(rc != DBI_DONE && rc != DBI_ROW);
+    CHECK(dbi_error_is_fk(a));
+    CHECK_EQ_INT(dbi_error(a, rc, NULL, "inserting"), SP_ECONFLICT);
+    CHECK_EQ_INT(step_cached(a, SQL_T_UNDO, NULL, NULL), DBI_DONE);
+    CHECK_EQ_INT(step_cached(a, SQL_T_RELEASE, NULL, NULL), DBI_DONE);
+    CHECK_EQ_INT(step_cached(a, SQL_T_INS_P, "p4", NULL), DBI_DONE);
+    CHECK_EQ_INT(step_cached(a, SQL_T_COMMIT, NULL, NULL), DBI_DONE);
+    CHECK(!dbi_in_txn(a));
+    CHECK_EQ_INT(committed_rows(b), 4);
+    /* the first statement after BEGIN fails: its step says so, the transaction is aborted */
+    CHECK_EQ_INT(step_cached(a, SQL_T_BEGIN, NULL, NULL), DBI_DONE);
+    rc = step_cached(a, SQL_T_INS_P, "p1", NULL);
+    CHECK(rc != DBI_DONE && rc != DBI_ROW);
+    CHECK_EQ_INT(dbi_error(a, rc, NULL, "inserting"), SP_ECONFLICT);
+    CHECK(dbi_in_txn(a));
+    CHECK_EQ_INT(step_cached(a, SQL_T_ROLLBACK, NULL, NULL), DBI_DONE);
+    CHECK(!dbi_in_txn(a));
+    /* dbi_exec runs after the queued BEGIN, inside that transaction */
+    CHECK_EQ_INT(step_cached(a, SQL_T_BEGIN, NULL, NULL), DBI_DONE);
+    CHECK(dbi_exec(a, "INSERT INTO p VALUES ('p5')", NULL) == SP_OK);
+    CHECK(dbi_in_txn(a));
+    CHECK_EQ_INT(step_cached(a, SQL_T_ROLLBACK, NULL, NULL), DBI_DONE);
+    CHECK_EQ_INT(committed_rows(b), 4);
+    /* outside a transaction a SAVEPOINT is an error at once, as before */
+    rc = step_cached(a, SQL_T_SP, NULL, NULL);
+    CHECK(rc != DBI_DONE && rc != DBI_ROW);
+    CHECK(!dbi_in_txn(a));
+    CHECK_EQ_INT(step_cached(a, SQL_T_INS_P, "p6", NULL), DBI_DONE);
+    CHECK_EQ_INT(committed_rows(b), 5);
+    db_close(b);
+    db_close(a);
+}
+
 /* SQLite's parameter forms become $N outside literals, quoted names and casts. */
 static void test_pg_rewrite(void)
 {
@@ -309,6 +408,7 @@ int main(void)
         printf("test_dbi: PostgreSQL pass\n");
         run_all();
         RUN(test_pg_retryable);
+        RUN(test_pg_queued_transaction_control);
     }
     return check_report("test_dbi");
 }
