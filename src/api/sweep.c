@@ -1,8 +1,10 @@
 /* api/sweep.c: crash leftovers (issue 8): stored document files without a row and staged
  * upload files that a crash left behind. Swept once at start (the caller prints the count)
  * and then every interval by a thread of its own, which prints a line when it removed
- * something. A file younger than the grace period is never touched: an upload in progress
- * stages its files first and stores them before their row is inserted.
+ * something. An S3 bucket is listed over the network, so the start-up sweep leaves it to the
+ * thread, whose first pass is then immediate and always logs. A file younger than the grace
+ * period is never touched: an upload in progress stages its files first and stores them
+ * before their row is inserted. A database error keeps every file (keep_key says true).
  * Thread model: api_sweep_once from any one thread at a time; the sweeper thread uses its own
  * database connection (db_thread via storage).
  */
@@ -62,12 +64,12 @@ static size_t sweep_staged(const char *tmpdir, long grace_s)
     return n;
 }
 
-int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s, size_t *objects,
-                   size_t *staged, struct sp_error *err)
+int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s, bool remote,
+                   size_t *objects, size_t *staged, struct sp_error *err)
 {
     *objects = *staged = 0;
     *staged = sweep_staged(tmpdir, grace_s);
-    if (!ctx->store)
+    if (!ctx->store || (objstore_is_remote(ctx->store) && !remote))
         return SP_OK;
     struct keep_ctx k = { 0 };
     int rc = store_db_thread(ctx->db_path, &k.db, err);
@@ -92,23 +94,28 @@ static struct {
 static void *sweeper_main(void *arg)
 {
     (void)arg;
+    /* A remote store was left out of the start-up sweep: its first pass is now. */
+    bool first = objstore_is_remote(sw.ctx->store);
     pthread_mutex_lock(&sw.lock);
     while (!sw.stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += sw.interval_s;
-        if (pthread_cond_timedwait(&sw.wake, &sw.lock, &ts) == 0 || sw.stopping)
-            continue;
+        if (!first) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += sw.interval_s;
+            if (pthread_cond_timedwait(&sw.wake, &sw.lock, &ts) == 0 || sw.stopping)
+                continue;
+        }
         pthread_mutex_unlock(&sw.lock);
         size_t objects = 0, staged = 0;
         struct sp_error err = { 0 };
-        int rc = api_sweep_once(sw.ctx, sw.tmpdir, sw.grace_s, &objects, &staged, &err);
+        int rc = api_sweep_once(sw.ctx, sw.tmpdir, sw.grace_s, true, &objects, &staged, &err);
         if (rc != SP_OK)
             fprintf(stderr, "sweep: %s\n", sp_error_text(&err, rc));
-        else if (objects || staged)
+        else if (objects || staged || first)
             fprintf(stderr,
                     "sweep: removed %zu stored file%s without a row and %zu stale upload file%s\n",
                     objects, objects == 1 ? "" : "s", staged, staged == 1 ? "" : "s");
+        first = false;
         pthread_mutex_lock(&sw.lock);
     }
     pthread_mutex_unlock(&sw.lock);

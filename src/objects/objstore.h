@@ -52,6 +52,8 @@ int objstore_put_file(struct objstore *s, const char *key, const char *local_pat
 /* Remove key; a key that does not exist is not an error. */
 int objstore_delete(struct objstore *s, const char *key, struct sp_error *err);
 bool objstore_key_is_safe(const char *key);
+/* true for a store reached over the network (S3): sweeping it makes requests. */
+bool objstore_is_remote(const struct objstore *s);
 /* Crash leftovers: remove every stored object older than grace_s seconds for which keep(cls,
  * key) says false, and the store's own temporary files older than grace_s; *removed counts
  * both. The local folder is read whole; S3 lists the keys under "documents/" (at most

@@ -272,8 +272,9 @@ static int s3_del(void *impl, const char *key, struct sp_error *err)
  * saved continuation token, and starts over once the listing is complete), then delete each
  * listed object older than grace_s (S3's LastModified) that keep() does not claim. The whole
  * listing of this sweep is read before anything is deleted: a listing error (refused,
- * unreachable, unreadable reply) deletes nothing and makes the next sweep start over. Keys
- * Sprout cannot have written (objstore_key_is_safe) are never touched. */
+ * unreachable, unreadable reply) deletes nothing and makes the next sweep start over. Only
+ * keys of the shape Sprout writes are touched: "documents/<name>" (no deeper folder) that
+ * objstore_key_is_safe accepts, as the local folder sweeps only the files of documents/. */
 static int s3_sweep(void *impl, bool (*keep)(void *cls, const char *key), void *cls, long grace_s,
                     size_t *removed, struct sp_error *err)
 {
@@ -316,7 +317,8 @@ static int s3_sweep(void *impl, bool (*keep)(void *cls, const char *key), void *
         for (size_t i = 0; i < page.n && rc == SP_OK; i++) {
             struct s3_list_entry *e = &page.v[i];
             if (strncmp(e->key, SWEEP_PREFIX, strlen(SWEEP_PREFIX)) != 0 ||
-                !objstore_key_is_safe(e->key) || now - e->last_modified < grace_s)
+                strchr(e->key + strlen(SWEEP_PREFIX), '/') || !objstore_key_is_safe(e->key) ||
+                now - e->last_modified < grace_s)
                 continue;
             if (all.n == all.cap) {
                 size_t cap = all.cap ? all.cap * 2 : 64;
@@ -444,6 +446,7 @@ int objstore_s3_init(struct objstore *s, const struct objstore_s3_config *cfg, s
     s3->sweep_max_keys = cfg->sweep_max_keys >= 1 ? cfg->sweep_max_keys : 10000;
     s->ops = &s3_ops;
     s->impl = s3;
+    s->remote = true;
     if (s3->endpoint)
         snprintf(s->describe, sizeof s->describe, "S3 bucket %s at %.300s (path style)", s3->bucket,
                  s3->endpoint);
