@@ -19,8 +19,7 @@ static const char *find(const char *p, const char *end, const char *needle)
 }
 
 /* The text of the first <tag>...</tag> in [p, end): *a and *b bracket it. */
-static bool element(const char *p, const char *end, const char *tag, const char **a,
-                    const char **b)
+static bool element(const char *p, const char *end, const char *tag, const char **a, const char **b)
 {
     char open[48], close[48];
     snprintf(open, sizeof open, "<%s>", tag);
@@ -160,11 +159,15 @@ bool s3_parse_time(const char *s, size_t n, time_t *out)
     }
     int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = digits(s + 11, 2),
         mi = digits(s + 14, 2), se = digits(s + 17, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
-        mi > 59 || se < 0 || se > 60)
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+        se < 0 || se > 60)
         return false;
-    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                     .tm_hour = h, .tm_min = mi, .tm_sec = se };
+    struct tm tm = { .tm_year = y - 1900,
+                     .tm_mon = mo - 1,
+                     .tm_mday = d,
+                     .tm_hour = h,
+                     .tm_min = mi,
+                     .tm_sec = se };
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
         return false;
@@ -250,9 +253,11 @@ int s3_list_parse(const char *xml, size_t len, struct s3_list_page *page, struct
             trim(&a, &b);
         int u = ok && a < b ? unescape(a, b, &text) : SP_EUPSTREAM;
         if (u != SP_OK) {
-            rc = u == SP_ENOMEM ? sp_error_set(err, SP_ENOMEM, "out of memory reading an S3 listing")
-                                : sp_error_set(err, SP_EUPSTREAM, "S3 listing: truncated without "
-                                                                  "a readable <NextContinuationToken>");
+            rc = u == SP_ENOMEM
+                     ? sp_error_set(err, SP_ENOMEM, "out of memory reading an S3 listing")
+                     : sp_error_set(err, SP_EUPSTREAM,
+                                    "S3 listing: truncated without "
+                                    "a readable <NextContinuationToken>");
             goto done;
         }
         page->next_token = buf_detach(&text);

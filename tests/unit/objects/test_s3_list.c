@@ -32,7 +32,9 @@ static void test_reply_with_two_keys(void)
     if (p.n == 2) {
         CHECK_STR_EQ(p.v[0].key, "documents/a.txt");
         CHECK(p.v[0].last_modified == 1796146063); /* date -d 2026-12-01T17:27:43Z +%s */
-        CHECK_STR_EQ(p.v[1].key, "documents/b & <c> \xc3\xa9" "A");
+        CHECK_STR_EQ(p.v[1].key,
+                     "documents/b & <c> \xc3\xa9"
+                     "A");
         CHECK(p.v[1].last_modified == 10);
     }
     CHECK(p.truncated);
@@ -53,7 +55,8 @@ static void test_last_page_and_empty(void)
 static void test_malformed_replies_are_refused(void)
 {
     static const char *bad[] = {
-        "", "<Error><Code>AccessDenied</Code></Error>",
+        "",
+        "<Error><Code>AccessDenied</Code></Error>",
         "<ListBucketResult></ListBucketResult>", /* no IsTruncated */
         "<ListBucketResult><IsTruncated>maybe</IsTruncated></ListBucketResult>",
         "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>", /* no token */
