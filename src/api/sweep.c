@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,10 +28,14 @@ struct keep_ctx {
     bool failed;
 };
 
+/* Set by api_sweeper_stop: a sweep in progress deletes nothing more (a bucket sweep may have
+ * many objects to go). */
+static atomic_bool stop_requested;
+
 static bool keep_key(void *cls, const char *key)
 {
     struct keep_ctx *k = cls;
-    if (k->failed)
+    if (k->failed || atomic_load(&stop_requested))
         return true;
     bool exists = true;
     if (store_documents_key_exists(k->db, key, &exists, NULL) != SP_OK) {
@@ -130,6 +135,7 @@ int api_sweeper_start(const struct api_ctx *ctx, const char *tmpdir, long grace_
     sw.grace_s = grace_s;
     sw.interval_s = interval_s > 0 ? interval_s : 3600;
     sw.stopping = false;
+    atomic_store(&stop_requested, false);
     if (pthread_create(&sw.thread, NULL, sweeper_main, NULL) != 0)
         return sp_error_set(err, SP_ENOMEM, "cannot start the sweeper thread");
     sw.running = true;
@@ -140,6 +146,7 @@ void api_sweeper_stop(void)
 {
     if (!sw.running)
         return;
+    atomic_store(&stop_requested, true);
     pthread_mutex_lock(&sw.lock);
     sw.stopping = true;
     pthread_cond_signal(&sw.wake);
