@@ -268,3 +268,16 @@ def test_sweep_deletes_through_the_signed_api(start_server, tmp_path, stub_s3):
         "sweep: removed 1 stored file without a row and 0 stale upload files"
     assert stub.requests == [("DELETE", f"/stub-bucket/{ORPHANS[0]}")]
     assert stub.lists == ["/stub-bucket?list-type=2&max-keys=1000&prefix=documents%2F"]
+
+
+def test_sweep_database_error_deletes_nothing(start_server, tmp_path, stub_s3):
+    stub = stub_s3([200])
+    srv, _, _ = start(start_server, tmp_path, dict(stub.env(), SPROUT_SWEEP_INTERVAL_S="1"))
+    assert first_sweep_line(srv).startswith("sweep: removed 0 stored files")
+    # the documents table cannot be read any more; the bucket lists old objects
+    srv.sql_exec("ALTER TABLE topic_documents RENAME TO topic_documents_gone")
+    stub.list_replies = [(200, list_xml([(k, "2020-01-01T00:00:00.000Z") for k in ORPHANS]))]
+    assert eventually(lambda: "could not read the documents table" in srv.output(), 30), \
+        srv.output()
+    assert [m for m, _ in stub.requests if m == "DELETE"] == []
+    srv.sql_exec("ALTER TABLE topic_documents_gone RENAME TO topic_documents")
