@@ -159,11 +159,14 @@ int api_write_submit(const struct api_route *route, struct api_req *req, struct 
 /* ---- crash leftovers (api/sweep.c) ---- */
 
 /* Remove stored document files without a row and staged uploads ($tmpdir/sprout-upload-*)
- * older than grace_s seconds; *objects / *staged count what was removed. */
-int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s, size_t *objects,
-                   size_t *staged, struct sp_error *err);
-/* The same every interval_s seconds on a thread of its own (logs on stderr when it removed
- * something); stop it before closing the database connections. */
+ * older than grace_s seconds; *objects / *staged count what was removed. A remote store (S3,
+ * network calls) is swept only when remote is true: the start-up sweep passes false and the
+ * sweeper thread sweeps the bucket at once. */
+int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s, bool remote,
+                   size_t *objects, size_t *staged, struct sp_error *err);
+/* The same (remote included) every interval_s seconds on a thread of its own (logs on stderr
+ * when it removed something); with a remote store its first pass runs at once and always
+ * logs. Stop it before closing the database connections. */
 int api_sweeper_start(const struct api_ctx *ctx, const char *tmpdir, long grace_s, long interval_s,
                       struct sp_error *err);
 void api_sweeper_stop(void);

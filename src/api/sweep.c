@@ -1,8 +1,10 @@
 /* api/sweep.c: crash leftovers (issue 8): stored document files without a row and staged
  * upload files that a crash left behind. Swept once at start (the caller prints the count)
  * and then every interval by a thread of its own, which prints a line when it removed
- * something. A file younger than the grace period is never touched: an upload in progress
- * stages its files first and stores them before their row is inserted.
+ * something. An S3 bucket is listed over the network, so the start-up sweep leaves it to the
+ * thread, whose first pass is then immediate and always logs. A file younger than the grace
+ * period is never touched: an upload in progress stages its files first and stores them
+ * before their row is inserted. A database error keeps every file (keep_key says true).
  * Thread model: api_sweep_once from any one thread at a time; the sweeper thread uses its own
  * database connection (db_thread via storage).
  */
@@ -10,6 +12,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,10 +28,14 @@ struct keep_ctx {
     bool failed;
 };
 
+/* Set by api_sweeper_stop: a sweep in progress deletes nothing more (a bucket sweep may have
+ * many objects to go). */
+static atomic_bool stop_requested;
+
 static bool keep_key(void *cls, const char *key)
 {
     struct keep_ctx *k = cls;
-    if (k->failed)
+    if (k->failed || atomic_load(&stop_requested))
         return true;
     bool exists = true;
     if (store_documents_key_exists(k->db, key, &exists, NULL) != SP_OK) {
@@ -62,12 +69,12 @@ static size_t sweep_staged(const char *tmpdir, long grace_s)
     return n;
 }
 
-int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s, size_t *objects,
-                   size_t *staged, struct sp_error *err)
+int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s, bool remote,
+                   size_t *objects, size_t *staged, struct sp_error *err)
 {
     *objects = *staged = 0;
     *staged = sweep_staged(tmpdir, grace_s);
-    if (!ctx->store)
+    if (!ctx->store || (objstore_is_remote(ctx->store) && !remote))
         return SP_OK;
     struct keep_ctx k = { 0 };
     int rc = store_db_thread(ctx->db_path, &k.db, err);
@@ -93,23 +100,28 @@ static struct {
 static void *sweeper_main(void *arg)
 {
     (void)arg;
+    /* A remote store was left out of the start-up sweep: its first pass is now. */
+    bool first = objstore_is_remote(sw.ctx->store);
     pthread_mutex_lock(&sw.lock);
     while (!sw.stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += sw.interval_s;
-        if (pthread_cond_timedwait(&sw.wake, &sw.lock, &ts) == 0 || sw.stopping)
-            continue;
+        if (!first) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += sw.interval_s;
+            if (pthread_cond_timedwait(&sw.wake, &sw.lock, &ts) == 0 || sw.stopping)
+                continue;
+        }
         pthread_mutex_unlock(&sw.lock);
         size_t objects = 0, staged = 0;
         struct sp_error err = { 0 };
-        int rc = api_sweep_once(sw.ctx, sw.tmpdir, sw.grace_s, &objects, &staged, &err);
+        int rc = api_sweep_once(sw.ctx, sw.tmpdir, sw.grace_s, true, &objects, &staged, &err);
         if (rc != SP_OK)
             fprintf(stderr, "sweep: %s\n", sp_error_text(&err, rc));
-        else if (objects || staged)
+        else if (objects || staged || first)
             fprintf(stderr,
                     "sweep: removed %zu stored file%s without a row and %zu stale upload file%s\n",
                     objects, objects == 1 ? "" : "s", staged, staged == 1 ? "" : "s");
+        first = false;
         pthread_mutex_lock(&sw.lock);
     }
     pthread_mutex_unlock(&sw.lock);
@@ -124,6 +136,7 @@ int api_sweeper_start(const struct api_ctx *ctx, const char *tmpdir, long grace_
     sw.grace_s = grace_s;
     sw.interval_s = interval_s > 0 ? interval_s : 3600;
     sw.stopping = false;
+    atomic_store(&stop_requested, false);
     if (pthread_create(&sw.thread, NULL, sweeper_main, NULL) != 0)
         return sp_error_set(err, SP_ENOMEM, "cannot start the sweeper thread");
     sw.running = true;
@@ -134,6 +147,7 @@ void api_sweeper_stop(void)
 {
     if (!sw.running)
         return;
+    atomic_store(&stop_requested, true);
     pthread_mutex_lock(&sw.lock);
     sw.stopping = true;
     pthread_cond_signal(&sw.wake);

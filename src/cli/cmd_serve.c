@@ -311,7 +311,7 @@ int cmd_serve(struct cli_ctx *ctx)
     if (rc == SP_OK) {
         size_t objects = 0, staged = 0;
         struct sp_error serr = { 0 };
-        int src = api_sweep_once(&actx, actx.tmp_dir, grace, &objects, &staged, &serr);
+        int src = api_sweep_once(&actx, actx.tmp_dir, grace, false, &objects, &staged, &serr);
         if (src != SP_OK)
             fprintf(stderr, "sweep: %s\n", sp_error_text(&serr, src));
         else

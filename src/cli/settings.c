@@ -36,6 +36,8 @@ void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *ou
             .connect_timeout_ms = config_get_long("SPROUT_S3_CONNECT_TIMEOUT_MS", 5000, 100, 600000),
             .timeout_ms = config_get_long("SPROUT_S3_TIMEOUT_MS", 60000, 100, 3600000),
             .attempts = (int)config_get_long("SPROUT_S3_ATTEMPTS", 3, 1, 10),
+            .sweep_page = config_get_long("SPROUT_S3_SWEEP_PAGE", 1000, 1, 1000),
+            .sweep_max_keys = config_get_long("SPROUT_S3_SWEEP_MAX_KEYS", 10000, 1, 10000000),
         },
     };
 }

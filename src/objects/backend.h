@@ -22,6 +22,7 @@ struct objstore {
     const struct objstore_ops *ops;
     void *impl;
     char describe[512];
+    bool remote; /* reached over the network (S3) */
 };
 
 /* Fill s (ops, impl, describe). The local folder is created if missing. */

@@ -126,6 +126,11 @@ int objstore_delete(struct objstore *s, const char *key, struct sp_error *err)
     return s->ops->del(s->impl, key, err);
 }
 
+bool objstore_is_remote(const struct objstore *s)
+{
+    return s && s->remote;
+}
+
 int objstore_sweep(struct objstore *s, bool (*keep)(void *cls, const char *key), void *cls,
                    long grace_s, size_t *removed, struct sp_error *err)
 {

@@ -30,6 +30,8 @@ struct objstore_s3_config {
     long connect_timeout_ms;   /* default 5000 */
     long timeout_ms;           /* default 60000 */
     int attempts;              /* default 3 */
+    long sweep_page;           /* keys per ListObjectsV2 page in a sweep, 1..1000, default 1000 */
+    long sweep_max_keys;       /* keys listed per sweep (the next continues), default 10000 */
 };
 
 /* Which store, configured by the caller (no environment reads below cli/). */
@@ -50,10 +52,14 @@ int objstore_put_file(struct objstore *s, const char *key, const char *local_pat
 /* Remove key; a key that does not exist is not an error. */
 int objstore_delete(struct objstore *s, const char *key, struct sp_error *err);
 bool objstore_key_is_safe(const char *key);
+/* true for a store reached over the network (S3): sweeping it makes requests. */
+bool objstore_is_remote(const struct objstore *s);
 /* Crash leftovers: remove every stored object older than grace_s seconds for which keep(cls,
  * key) says false, and the store's own temporary files older than grace_s; *removed counts
- * both. Only the local folder can be swept (S3: SP_OK, nothing removed). keep() may be
- * called from the calling thread only. */
+ * both. The local folder is read whole; S3 lists the keys under "documents/" (at most
+ * sweep_max_keys per call, continuing where the last call stopped) and deletes nothing when
+ * the listing fails. keep() is called from the calling thread only; once it has said true
+ * for a failure (it cannot tell), it should say true for every later key. */
 int objstore_sweep(struct objstore *s, bool (*keep)(void *cls, const char *key), void *cls,
                    long grace_s, size_t *removed, struct sp_error *err);
 

@@ -2,10 +2,12 @@
 server talking SigV4 to a real S3-protocol server (s3rver, started per test), and to a scripted
 stub for faults s3rver cannot produce (a refusal in the middle of a batch, 5xx then success).
 Checks: the object bytes and keys, delete, S3 down or refusing -> 502 with S3's reason and no
-row left behind, a batch failing part-way removes what it had stored, bounded retries."""
+row left behind, a batch failing part-way removes what it had stored, bounded retries; the
+crash-leftover sweep of the bucket (objects without a row under documents/ removed after the
+grace period, paged and bounded per pass, nothing deleted when a listing fails)."""
 from support.documents import eventually, files_under, make_node, part, rows, upload
 from support.pdfgen import make_pdf
-from support.s3 import s3server, stub_s3  # noqa: F401  (fixtures)
+from support.s3 import list_xml, s3server, stub_s3  # noqa: F401  (fixtures)
 
 
 def start(start_server, tmp_path, env):
@@ -159,3 +161,123 @@ def test_wrong_secret_is_refused_by_the_signature_check(start_server, tmp_path, 
     assert r.status == 502, r
     assert "SignatureDoesNotMatch" in r.json["error"]
     assert rows(tmp_path / "sprout.db") == []
+
+
+# ---------- crash leftovers in the bucket (issue 8) ----------
+
+ORPHANS = [f"documents/{i:08d}-0000-4000-8000-000000000000.txt" for i in range(7)]
+
+
+def first_sweep_line(srv):
+    assert eventually(lambda: "sweep: " in srv.output(), 30), srv.output()
+    return next(line for line in srv.output().splitlines() if line.startswith("sweep: "))
+
+
+def test_sweep_removes_old_objects_without_a_row(start_server, tmp_path, s3server):
+    env = s3server.env()
+    srv, node, _ = start(start_server, tmp_path, env)
+    assert upload(srv, node, [part("kept", "k.txt")]).status == 201
+    kept = rows(tmp_path / "sprout.db")[0]["s3_key"]
+    srv.stop()
+    # what a crash between storing an object and inserting its row leaves, backdated past the
+    # grace period; an upload in progress (young); objects Sprout does not own
+    orphan = "documents/0b6d3e8e-1111-4111-8111-111111111111.pdf"
+    young = "documents/22222222-2222-4222-8222-222222222222.md"
+    foreign = ["other/0b6d3e8e-1111-4111-8111-111111111111.pdf", "documentsX/a.txt",
+               "documents/a b.txt", "documents/sub/x.txt", "documents/caf\u00e9.txt"]
+    s3server.put_raw(orphan, b"left behind", age_s=7200)
+    s3server.put_raw(young, b"in progress", age_s=0)
+    for k in foreign:
+        s3server.put_raw(k, b"not ours", age_s=7200)
+    s3server.set_age(kept, 7200)
+    srv, _, _ = start(start_server, tmp_path, env)
+    assert "Swept 0 stored files without a row and 0 stale upload files." in srv.output()
+    assert first_sweep_line(srv) == \
+        "sweep: removed 1 stored file without a row and 0 stale upload files"
+    left = s3server.objects()
+    assert orphan not in left
+    assert kept in left and young in left
+    assert all(k in left for k in foreign), left
+    assert s3server.object_path(kept).read_bytes() == b"kept"
+
+
+def test_sweep_pages_through_the_bucket(start_server, tmp_path, s3server):
+    env = dict(s3server.env(), SPROUT_SWEEP_GRACE_S="0", SPROUT_S3_SWEEP_PAGE="2")
+    srv, node, _ = start(start_server, tmp_path, env)
+    assert upload(srv, node, [part("kept", "k.txt")]).status == 201
+    kept = rows(tmp_path / "sprout.db")[0]["s3_key"]
+    srv.stop()
+    for k in ORPHANS:
+        s3server.put_raw(k)
+    before = s3server.list_requests()
+    srv, _, _ = start(start_server, tmp_path, env)
+    assert first_sweep_line(srv) == \
+        "sweep: removed 7 stored files without a row and 0 stale upload files"
+    assert s3server.objects() == [kept]
+    assert s3server.list_requests() - before == 4   # 8 keys, 2 a page
+
+
+def test_sweep_is_bounded_per_pass_and_continues(start_server, tmp_path, s3server):
+    for k in ORPHANS:
+        s3server.put_raw(k)
+    env = dict(s3server.env(), SPROUT_SWEEP_GRACE_S="0", SPROUT_S3_SWEEP_PAGE="2",
+               SPROUT_S3_SWEEP_MAX_KEYS="3", SPROUT_SWEEP_INTERVAL_S="1")
+    srv, _, _ = start(start_server, tmp_path, env)
+    assert first_sweep_line(srv) == \
+        "sweep: removed 3 stored files without a row and 0 stale upload files"
+    assert eventually(lambda: s3server.objects() == [], 30), s3server.objects()
+    removed = [int(line.split()[2]) for line in srv.output().splitlines()
+               if line.startswith("sweep: removed")]
+    assert removed == [3, 3, 1], srv.output()
+
+
+def test_sweep_listing_error_deletes_nothing(start_server, tmp_path, stub_s3):
+    stub = stub_s3([200])
+    old = "2020-01-01T00:00:00.000Z"
+    # the first page lists old objects without rows; the next page fails
+    stub.list_replies = [(200, list_xml([(k, old) for k in ORPHANS[:2]], next_token="tok/en+=")),
+                         (403, b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code>"
+                               b"<Message>listing refused</Message></Error>")]
+    srv, _, _ = start(start_server, tmp_path, stub.env())
+    line = first_sweep_line(srv)
+    assert "nothing deleted" in line and "AccessDenied" in line and "listing refused" in line
+    assert [m for m, _ in stub.requests if m == "DELETE"] == []
+    assert len(stub.lists) == 2
+    assert "continuation-token=tok%2Fen%2B%3D&list-type=2" in stub.lists[1]
+    assert all("prefix=documents%2F" in p for p in stub.lists)
+
+
+def test_sweep_unreadable_listing_deletes_nothing(start_server, tmp_path, stub_s3):
+    stub = stub_s3([200])
+    stub.list_replies = [(200, b"<ListBucketResult><IsTruncated>false</IsTruncated><Contents>"
+                               b"<Key>documents/a.txt</Key><LastModified>2020-01-01T00:00:00Z"
+                               b"</LastModified></Contents><Contents><Key>documents/b.txt</Key>"
+                               b"</Contents></ListBucketResult>")]
+    srv, _, _ = start(start_server, tmp_path, stub.env())
+    line = first_sweep_line(srv)
+    assert "nothing deleted" in line and "LastModified" in line
+    assert [m for m, _ in stub.requests if m == "DELETE"] == []
+
+
+def test_sweep_deletes_through_the_signed_api(start_server, tmp_path, stub_s3):
+    stub = stub_s3([200])
+    stub.list_replies = [(200, list_xml([(ORPHANS[0], "2020-01-01T00:00:00.000Z"),
+                                         (ORPHANS[1], "2999-01-01T00:00:00.000Z")]))]
+    srv, _, _ = start(start_server, tmp_path, stub.env())
+    assert first_sweep_line(srv) == \
+        "sweep: removed 1 stored file without a row and 0 stale upload files"
+    assert stub.requests == [("DELETE", f"/stub-bucket/{ORPHANS[0]}")]
+    assert stub.lists == ["/stub-bucket?list-type=2&max-keys=1000&prefix=documents%2F"]
+
+
+def test_sweep_database_error_deletes_nothing(start_server, tmp_path, stub_s3):
+    stub = stub_s3([200])
+    srv, _, _ = start(start_server, tmp_path, dict(stub.env(), SPROUT_SWEEP_INTERVAL_S="1"))
+    assert first_sweep_line(srv).startswith("sweep: removed 0 stored files")
+    # the documents table cannot be read any more; the bucket lists old objects
+    srv.sql_exec("ALTER TABLE topic_documents RENAME TO topic_documents_gone")
+    stub.list_replies = [(200, list_xml([(k, "2020-01-01T00:00:00.000Z") for k in ORPHANS]))]
+    assert eventually(lambda: "could not read the documents table" in srv.output(), 30), \
+        srv.output()
+    assert [m for m, _ in stub.requests if m == "DELETE"] == []
+    srv.sql_exec("ALTER TABLE topic_documents_gone RENAME TO topic_documents")

@@ -4,9 +4,14 @@
 scripts/install-deps.sh from tests/package.json) on a free loopback port with a temporary data
 directory and one bucket, waits until it answers, and stops it (SIGTERM, then SIGKILL) after
 the test. The returned object has .endpoint, .bucket, .dir, .env() (the variables that point
-sprout at it) and .object_path(key) (where s3rver's filesystem store keeps an object's bytes).
+sprout at it), .object_path(key) (where s3rver's filesystem store keeps an object's bytes),
+.put_raw(key, data, age_s) (an object written straight into that store, its LastModified
+age_s seconds ago: s3rver reports the file's mtime) and .list_requests() (ListObjects calls
+seen, from s3rver's log).
 `stub_s3` is a scripted stand-in for fault injection: a small HTTP server whose replies to PUT
-and DELETE are chosen by the test (e.g. "200 then 403", "503 twice"), recording each request.
+and DELETE are chosen by the test (e.g. "200 then 403", "503 twice"), recording each request;
+GET (a bucket listing) answers from .list_replies (status, body) in order, the last one
+repeating (default: an empty listing), recorded in .lists, not in .requests.
 It also verifies every request's AWS Signature Version 4 (s3rver does not check V4 signatures)
 and that x-amz-content-sha256 is the SHA-256 of the body: a bad one gets 403
 SignatureDoesNotMatch / XAmzContentSHA256Mismatch, as S3 would answer.
@@ -50,7 +55,10 @@ class S3rver:
             [str(S3RVER), "-d", str(self.dir), "-a", "127.0.0.1", "-p", str(self.port),
              "--configure-bucket", self.bucket],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True,
+            # s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 keeps in
+            # its legacy provider
+            env=dict(os.environ, NODE_OPTIONS="--openssl-legacy-provider"))
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -75,6 +83,20 @@ class S3rver:
 
     def object_path(self, key):
         return self.dir / self.bucket / (key + "._S3rver_object")
+
+    def put_raw(self, key, data=b"x", age_s=0):
+        p = self.object_path(key)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        t = time.time() - age_s
+        os.utime(p, (t, t))
+
+    def set_age(self, key, age_s):
+        t = time.time() - age_s
+        os.utime(self.object_path(key), (t, t))
+
+    def list_requests(self):
+        return self.output().count("Found ")
 
     def objects(self):
         root = self.dir / self.bucket
@@ -131,6 +153,18 @@ def sigv4_problem(method, path, headers, body, secret=SECRET):
     return None if hmac.compare_digest(expected, fields["Signature"]) else "SignatureDoesNotMatch"
 
 
+def list_xml(entries, next_token=None):
+    """A ListObjectsV2 reply: entries are (key, iso_time); truncated when next_token is set."""
+    from xml.sax.saxutils import escape
+    contents = "".join(f"<Contents><Key>{escape(k)}</Key><LastModified>{t}</LastModified>"
+                       f"<ETag>&quot;0&quot;</ETag><Size>1</Size></Contents>" for k, t in entries)
+    more = (f"<IsTruncated>true</IsTruncated><NextContinuationToken>{escape(next_token)}"
+            f"</NextContinuationToken>" if next_token else "<IsTruncated>false</IsTruncated>")
+    return ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult "
+            "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>stub-bucket</Name>"
+            f"<Prefix>documents/</Prefix>{more}{contents}</ListBucketResult>").encode()
+
+
 class StubS3:
     """replies: list of status codes used in order for PUT requests (the last one repeats);
     DELETE always answers 204. requests: list of (method, path). Every request must carry a
@@ -138,6 +172,9 @@ class StubS3:
 
     def __init__(self, put_replies):
         self.put_replies = list(put_replies)
+        self.list_replies = [(200, list_xml([]))]
+        self.lists = []
+        self.list_headers = []
         self.requests = []
         self.headers = []
         stub = self
@@ -155,7 +192,8 @@ class StubS3:
 
             def _signature_ok(self, body):
                 problem = sigv4_problem(self.command, self.path, self.headers, body)
-                stub.headers.append(dict(self.headers))
+                (stub.list_headers if self.command == "GET" else stub.headers).append(
+                    dict(self.headers))
                 if problem:
                     stub.requests.append((self.command + "-REFUSED", self.path))
                     self._reply(403, b"<?xml version=\"1.0\"?><Error><Code>%s</Code>"
@@ -175,6 +213,14 @@ class StubS3:
                 if status >= 300:
                     body = (b"<?xml version=\"1.0\"?><Error><Code>StubError%d</Code>"
                             b"<Message>scripted failure</Message></Error>" % status)
+                self._reply(status, body)
+
+            def do_GET(self):
+                if not self._signature_ok(b""):
+                    return
+                stub.lists.append(self.path)
+                status, body = stub.list_replies[min(len(stub.lists) - 1,
+                                                     len(stub.list_replies) - 1)]
                 self._reply(status, body)
 
             def do_DELETE(self):
