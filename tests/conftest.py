@@ -23,6 +23,8 @@
 - `srv.sql(query, *params)` / `srv.sql_exec(query, *params)`: read or change the server's own
   database directly, whichever engine it runs on (SQLite file, or PostgreSQL through psycopg2):
   `?` placeholders, rows as dicts. `srv.engine` is "sqlite" or "postgres".
+- `db_env(path)`: the environment for a `sprout` the test runs itself on the test's engine
+  (DB_PATH=path, or DATABASE_URL of a new database).
 Paths: DATA is tests/data (conformance cases, fixture databases; see tests/data/README.md).
 """
 import http.client
@@ -270,6 +272,18 @@ def start_server(tmp_path, request, engine):
     yield start
     for s in servers:
         s.stop()
+
+
+@pytest.fixture
+def db_env(engine, request):
+    """db_env(path) -> the environment that puts a `sprout` command run by the test itself
+    (run_sprout, or a server it launches) on this test's engine: {"DB_PATH": path} on SQLite,
+    {"DATABASE_URL": <a new database>} on PostgreSQL (path unused)."""
+    def env(path):
+        if engine == "postgres":
+            return {"DATABASE_URL": request.getfixturevalue("pg_url")}
+        return {"DB_PATH": str(path)}
+    return env
 
 
 @pytest.fixture

@@ -2,10 +2,15 @@
 server talking SigV4 to a real S3-protocol server (s3rver, started per test), and to a scripted
 stub for faults s3rver cannot produce (a refusal in the middle of a batch, 5xx then success).
 Checks: the object bytes and keys, delete, S3 down or refusing -> 502 with S3's reason and no
-row left behind, a batch failing part-way removes what it had stored, bounded retries."""
+row left behind, a batch failing part-way removes what it had stored, bounded retries.
+On SQLite and PostgreSQL (both_engines)."""
+import pytest
+
 from support.documents import eventually, files_under, make_node, part, rows, upload
 from support.pdfgen import make_pdf
 from support.s3 import s3server, stub_s3  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.both_engines
 
 
 def start(start_server, tmp_path, env):
@@ -27,7 +32,7 @@ def test_upload_list_delete_against_s3rver(start_server, tmp_path, s3server):
     assert r.status == 201, r
     up = r.json["uploaded"]
     assert [d["extractionStatus"] for d in up] == ["completed", "completed"]
-    stored = rows(tmp_path / "sprout.db")
+    stored = rows(srv)
     keys = [s["s3_key"] for s in stored]
     assert keys == [f"documents/{up[0]['id']}.md", f"documents/{up[1]['id']}.pdf"]
     assert s3server.objects() == sorted(keys)
@@ -52,7 +57,7 @@ def test_s3_down_is_502_and_leaves_nothing(start_server, tmp_path, s3server):
     assert r.status == 502, r
     assert r.json["error"].startswith("storage failed: ")
     assert "after 3 attempts" in r.json["error"]
-    assert rows(tmp_path / "sprout.db") == []
+    assert rows(srv) == []
     assert eventually(lambda: files_under(staging) == [])
 
 
@@ -61,7 +66,7 @@ def test_s3_refusing_is_502_with_the_reason(start_server, tmp_path, s3server):
     r = upload(srv, node, [part("a", "a.txt")])
     assert r.status == 502, r
     assert "InvalidAccessKeyId" in r.json["error"]
-    assert rows(tmp_path / "sprout.db") == [] and s3server.objects() == []
+    assert rows(srv) == [] and s3server.objects() == []
     assert eventually(lambda: files_under(staging) == [])
 
 
@@ -70,7 +75,7 @@ def test_missing_bucket_is_502(start_server, tmp_path, s3server):
     r = upload(srv, node, [part("a", "a.txt")])
     assert r.status == 502
     assert "NoSuchBucket" in r.json["error"]
-    assert rows(tmp_path / "sprout.db") == []
+    assert rows(srv) == []
 
 
 def test_delete_when_s3_is_down_keeps_the_row(start_server, tmp_path, s3server):
@@ -81,7 +86,7 @@ def test_delete_when_s3_is_down_keeps_the_row(start_server, tmp_path, s3server):
     r = srv.request("DELETE", f"/api/nodes/{node}/documents/{doc}")
     assert r.status == 502, r
     assert r.json["error"].startswith("storage failed: ")
-    assert len(rows(tmp_path / "sprout.db")) == 1
+    assert len(rows(srv)) == 1
 
 
 def test_batch_failing_part_way_removes_what_it_stored(start_server, tmp_path, stub_s3):
@@ -95,7 +100,7 @@ def test_batch_failing_part_way_removes_what_it_stored(start_server, tmp_path, s
     assert len(puts) == 3                       # a 403 is not retried
     assert all(p.startswith("/stub-bucket/documents/") for p in puts)
     assert set(puts[:2]) <= set(deletes)        # the two stored objects were removed again
-    assert rows(tmp_path / "sprout.db") == []
+    assert rows(srv) == []
     assert eventually(lambda: files_under(staging) == [])
 
 
@@ -106,7 +111,7 @@ def test_5xx_is_retried_then_succeeds(start_server, tmp_path, stub_s3):
     assert r.status == 201, r
     puts = [p for m, p in stub.requests if m == "PUT"]
     assert len(puts) == 3 and len(set(puts)) == 1
-    assert len(rows(tmp_path / "sprout.db")) == 1
+    assert len(rows(srv)) == 1
 
 
 def test_5xx_retries_are_bounded(start_server, tmp_path, stub_s3):
@@ -116,11 +121,11 @@ def test_5xx_retries_are_bounded(start_server, tmp_path, stub_s3):
     assert r.status == 502, r
     assert "HTTP 503" in r.json["error"] and "after 3 attempts" in r.json["error"]
     assert len([1 for m, _ in stub.requests if m == "PUT"]) == 3
-    assert rows(tmp_path / "sprout.db") == []
+    assert rows(srv) == []
 
 
-def test_s3_misconfiguration_stops_the_server(sprout, workdir):
-    p = sprout("serve", cwd=workdir, env={"DB_PATH": str(workdir / "x.db"), "PORT": "0",
+def test_s3_misconfiguration_stops_the_server(sprout, workdir, db_env):
+    p = sprout("serve", cwd=workdir, env={**db_env(workdir / "x.db"), "PORT": "0",
                                            "AWS_S3_BUCKET": "b-u-c-k-e-t",
                                            "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
                timeout=30)
@@ -158,4 +163,4 @@ def test_wrong_secret_is_refused_by_the_signature_check(start_server, tmp_path, 
     r = upload(srv, node, [part("x", "x.txt")])
     assert r.status == 502, r
     assert "SignatureDoesNotMatch" in r.json["error"]
-    assert rows(tmp_path / "sprout.db") == []
+    assert rows(srv) == []
