@@ -129,22 +129,46 @@ static int apply_pending(struct cli_ctx *ctx, struct db *db, const struct migrat
     return SP_OK;
 }
 
+/* A --migrations DIR (or ./drizzle, ./drizzle-pg) that does not exist: refused, as the
+ * operator named a folder that is not there; with --no-migrate the database is served as it is
+ * (*skip). The same rule on both engines. */
+static int check_migrations_dir(const struct cli_ctx *ctx, bool no_migrate, bool *skip,
+                                struct sp_error *err)
+{
+    struct stat st;
+    *skip = false;
+    if (migsrc_is_builtin(&ctx->migrations) ||
+        (stat(ctx->migrations_dir, &st) == 0 && S_ISDIR(st.st_mode)))
+        return SP_OK;
+    if (no_migrate) {
+        *skip = true;
+        return SP_OK;
+    }
+    return sp_error_set(err, SP_ENOTFOUND,
+                        "migrations folder %s not found: pass --migrations DIR with an existing "
+                        "folder, or use --no-migrate to serve the database as it is",
+                        ctx->migrations_dir);
+}
+
 /* PostgreSQL: apply what is pending (pgmigrate_apply takes the advisory lock, so instances
  * started together migrate once; there is no file to back up: pg_dump is the operator's), then
  * seed the default user. */
 static int prepare_pg(struct cli_ctx *ctx, bool no_migrate, struct sp_error *err)
 {
     struct pg *pg = NULL;
-    int rc = pg_connect(ctx->pg_url, &pg, err);
+    bool skip = false;
+    int rc = check_migrations_dir(ctx, no_migrate, &skip, err);
+    if (rc == SP_OK)
+        rc = pg_connect(ctx->pg_url, &pg, err);
     struct migrate_folder f;
     bool loaded = false;
-    if (rc == SP_OK && (rc = migrate_folder_load(&ctx->migrations, &f, err)) == SP_OK)
+    if (rc == SP_OK && !skip && (rc = migrate_folder_load(&ctx->migrations, &f, err)) == SP_OK)
         loaded = true;
     char label[512];
     if (loaded)
         printf("Migrations: %s\n", cli_migrations_label(ctx, label, sizeof label));
     size_t pending = 0, applied = 0;
-    if (rc == SP_OK)
+    if (rc == SP_OK && loaded)
         rc = pgmigrate_count_pending(pg, &f, &pending, err);
     if (rc == SP_OK && pending && no_migrate)
         rc = sp_error_set(err, SP_ECONFLICT,
@@ -166,18 +190,12 @@ static int prepare_pg(struct cli_ctx *ctx, bool no_migrate, struct sp_error *err
 
 static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
 {
-    struct stat st;
-    if (!migsrc_is_builtin(&ctx->migrations) &&
-        (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        if (no_migrate)
-            return SP_OK;
-        return sp_error_set(err, SP_ENOTFOUND,
-                            "migrations folder %s not found: pass --migrations DIR with an existing "
-                            "folder, or use --no-migrate to serve the database as it is",
-                            ctx->migrations_dir);
-    }
+    bool skip = false;
+    int rc = check_migrations_dir(ctx, no_migrate, &skip, err);
+    if (rc != SP_OK || skip)
+        return rc;
     struct migrate_folder f;
-    int rc = migrate_folder_load(&ctx->migrations, &f, err);
+    rc = migrate_folder_load(&ctx->migrations, &f, err);
     if (rc != SP_OK)
         return rc;
     char label[512];
