@@ -15,7 +15,8 @@
   must exit 0 with no sanitizer report.
 - `pg_server` (session): a throw-away PostgreSQL server (tests/support/pgserver.py), started
   as an unprivileged user in a temporary data directory and stopped at the end of the run;
-  `pg_url`: a new empty database on it for one test.
+  `pg_url`: a new empty database on it for one test; `pg_migrated_url`: one already migrated
+  and seeded (a copy of a template, what start_server uses on PostgreSQL).
 - Engines: a module marked `pytestmark = pytest.mark.both_engines` runs each of its tests twice,
   `[sqlite]` and `[postgres]` (the autouse `engine` fixture; `SPROUT_TEST_ENGINES=sqlite` limits
   a local run to one); `start_server` then puts the server on that engine. A test or module
@@ -36,6 +37,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -253,17 +255,19 @@ class Server:
 
 @pytest.fixture
 def start_server(tmp_path, request, engine):
-    """Start `sprout serve` on a fresh database: a SQLite file in tmp_path, or, when
-    SPROUT_TEST_DB=postgres, a new database on the run's PostgreSQL server (DATABASE_URL), so a
-    suite runs on either engine unchanged (tests that open the SQLite file themselves pass db=)."""
+    """Start `sprout serve` on a fresh database: a SQLite file in tmp_path, or, on the postgres
+    engine (or SPROUT_TEST_DB=postgres), a new database on the run's PostgreSQL server
+    (pg_migrated_url: already migrated and seeded, as a first start leaves it; pass
+    env={"DATABASE_URL": pg_url} for an empty one). Servers started twice in one test share the
+    database. Tests that open the SQLite file themselves pass db=."""
     servers = []
 
     def start(db=None, env=None, args=(), cwd=None, binary=None):
         if cwd is None and not (tmp_path / "drizzle").exists():
             shutil.copytree(ROOT / "drizzle", tmp_path / "drizzle")
         on_pg = engine == "postgres" or os.environ.get("SPROUT_TEST_DB") == "postgres"
-        if db is None and on_pg:
-            env = dict(env or {}, DATABASE_URL=request.getfixturevalue("pg_url"))
+        if db is None and on_pg and "DATABASE_URL" not in (env or {}):
+            env = dict(env or {}, DATABASE_URL=request.getfixturevalue("pg_migrated_url"))
         s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args,
                    binary=binary or BIN)
         servers.append(s)
@@ -302,8 +306,28 @@ def pg_server():
 
 @pytest.fixture
 def pg_url(pg_server):
-    """A new empty database on the test server: postgres://sprout@127.0.0.1:PORT/t_...."""
-    return pg_server.create_database()
+    """A new empty database on the test server: postgres://sprout@127.0.0.1:PORT/t_....
+    Dropped (in the background) after the test."""
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_later(url)
+
+
+def _migrate_template(url):
+    with tempfile.TemporaryDirectory() as d:  # no drizzle-pg/ here: the built-in migrations
+        for cmd in (("db", "migrate"), ("db", "seed")):
+            p = run_sprout(*cmd, cwd=d, env={"DATABASE_URL": url})
+            assert p.returncode == 0, p.stdout + p.stderr
+
+
+@pytest.fixture
+def pg_migrated_url(pg_server):
+    """A new database that this binary's built-in drizzle-pg migrations and the default user are
+    already in (a copy of a template made once per run, which costs a test far less than
+    migrating): what the first `sprout serve` leaves. Dropped after the test."""
+    url = pg_server.create_database(template=pg_server.template("migrated", _migrate_template))
+    yield url
+    pg_server.drop_later(url)
 
 
 @pytest.fixture

@@ -420,8 +420,9 @@ def journal_entries(folder):
     return len(json.loads((ROOT / folder / "meta" / "_journal.json").read_text())["entries"])
 
 
-def test_startup_migrates_empty_database_and_seeds_user(start_server, tmp_path):
-    srv = start_server()
+def test_startup_migrates_empty_database_and_seeds_user(start_server, tmp_path, db_env):
+    env = db_env(tmp_path / "sprout.db")  # PostgreSQL: an empty database, not a migrated copy
+    srv = start_server(env=env)
     out = srv.output()
     # every migration of the engine's folder: drizzle/ (SQLite) or drizzle-pg/ (PostgreSQL)
     n = journal_entries("drizzle" if srv.engine == "sqlite" else "drizzle-pg")
@@ -435,7 +436,7 @@ def test_startup_migrates_empty_database_and_seeds_user(start_server, tmp_path):
     assert srv.sql("select email from users") == [{"email": "default@sprout.local"}]
     srv.stop()
     # second start: nothing to migrate, user already there
-    srv2 = start_server()
+    srv2 = start_server(env=env)
     out2 = srv2.output()
     assert "Applied" not in out2 and "Default user seeded." not in out2
 
