@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db/migrate.h"
 #include "db/pg.h"
 #include "util/config.h"
 #include "util/countof.h"
@@ -174,6 +175,28 @@ const char *cli_migrations_label(const struct cli_ctx *ctx, char *buf, size_t si
     else
         snprintf(buf, size, "the folder %s", migsrc_name(&ctx->migrations));
     return buf;
+}
+
+/* The journal's "dialect" must match the selected database: a folder of the other dialect
+ * would fail half-way, or worse, run. */
+int cli_migrations_load(const struct cli_ctx *ctx, struct migrate_folder *f, struct sp_error *err)
+{
+    int rc = migrate_folder_load(&ctx->migrations, f, err);
+    if (rc != SP_OK)
+        return rc;
+    const char *d = json_string_value(json_object_get(f->journal.raw, "dialect"));
+    const char *want = ctx->pg_url ? "postgresql" : "sqlite";
+    if (d && strcmp(d, want) != 0) {
+        rc = sp_error_set(err, SP_EINVAL,
+                          "the migrations in %s are for %s, but the database is %s: use %s",
+                          migsrc_name(&ctx->migrations), d, ctx->pg_url ? "PostgreSQL" : "SQLite",
+                          ctx->pg_url
+                              ? "a PostgreSQL folder (drizzle-pg, written by `sprout db generate "
+                                "--dialect postgresql`)"
+                              : "a SQLite folder (drizzle)");
+        migrate_folder_free(f);
+    }
+    return rc;
 }
 
 int cli_exit_code(int code)

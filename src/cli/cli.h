@@ -67,6 +67,12 @@ const char *cli_version(void);
 /* How the migrations source is named for a person: "the folder drizzle" or "the migrations
  * built into sprout 0.1.0". */
 const char *cli_migrations_label(const struct cli_ctx *ctx, char *buf, size_t size);
+/* Read the migrations source ctx->migrations into f (db/migrate.h), refusing a folder of the
+ * other dialect: its journal's "dialect" must be "postgresql" when PostgreSQL is selected and
+ * "sqlite" otherwise (SP_EINVAL naming the folder to use). Every command that applies or
+ * compares migrations (db *, serve) reads them through here. */
+struct migrate_folder;
+int cli_migrations_load(const struct cli_ctx *ctx, struct migrate_folder *f, struct sp_error *err);
 /* Ask a yes/no question on the terminal (stderr prompt, stdin answer); false when not interactive. */
 bool cli_confirm(const struct cli_ctx *ctx, const char *question);
 

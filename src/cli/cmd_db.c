@@ -68,28 +68,6 @@ static const char *db_label(const struct cli_ctx *ctx, char *buf, size_t size)
     return buf;
 }
 
-/* Read the migrations source, and refuse a folder of the other dialect (its SQL would fail
- * half-way, or worse, run): the journal's "dialect" must match the selected database. */
-static int load_folder(const struct cli_ctx *ctx, struct migrate_folder *f, struct sp_error *err)
-{
-    int rc = migrate_folder_load(&ctx->migrations, f, err);
-    if (rc != SP_OK)
-        return rc;
-    const char *d = json_string_value(json_object_get(f->journal.raw, "dialect"));
-    const char *want = ctx->pg_url ? "postgresql" : "sqlite";
-    if (d && strcmp(d, want) != 0) {
-        rc = sp_error_set(err, SP_EINVAL,
-                          "the migrations in %s are for %s, but the database is %s: use %s",
-                          migsrc_name(&ctx->migrations), d, ctx->pg_url ? "PostgreSQL" : "SQLite",
-                          ctx->pg_url
-                              ? "a PostgreSQL folder (drizzle-pg, written by `sprout db generate "
-                                "--dialect postgresql`)"
-                              : "a SQLite folder (drizzle)");
-        migrate_folder_free(f);
-    }
-    return rc;
-}
-
 /* Load snapshot rel ("meta/0003_snapshot.json") of the migrations source; name gets how it is
  * shown in messages. */
 static int load_source_snapshot(const struct cli_ctx *ctx, const char *rel,
@@ -125,7 +103,7 @@ static int run_migrations(struct cli_ctx *ctx)
     size_t n = 0;
     puts("Running migrations...");
     fflush(stdout);
-    int rc = load_folder(ctx, &f, &err);
+    int rc = cli_migrations_load(ctx, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     struct pg *pg = NULL;
@@ -177,7 +155,7 @@ int cmd_db_status(struct cli_ctx *ctx)
         return prc;
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = load_folder(ctx, &f, &err);
+    int rc = cli_migrations_load(ctx, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     struct db *db = NULL;
@@ -337,7 +315,7 @@ int cmd_db_check(struct cli_ctx *ctx)
     struct diff_result d = { 0 };
     struct migrate_folder f;
     size_t pending = 0;
-    int rc = load_folder(ctx, &f, &err);
+    int rc = cli_migrations_load(ctx, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     rc = migsrc_latest_snapshot(&ctx->migrations, &snap_rel, &err);
@@ -398,7 +376,7 @@ int cmd_db_baseline(struct cli_ctx *ctx)
         return cli_usage(ctx, "--to TAG is required");
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = load_folder(ctx, &f, &err);
+    int rc = cli_migrations_load(ctx, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     long idx = journal_index(&f, to);
@@ -517,7 +495,7 @@ int cmd_db_rollback(struct cli_ctx *ctx)
     }
     struct sp_error err = { 0 };
     struct migrate_folder f;
-    int rc = load_folder(ctx, &f, &err);
+    int rc = cli_migrations_load(ctx, &f, &err);
     if (rc != SP_OK)
         return cli_fail(rc, &err);
     struct db *db = NULL;
@@ -576,7 +554,7 @@ int cmd_db_reset(struct cli_ctx *ctx)
              db_label(ctx, dbl, sizeof dbl));
     int rc = confirm(ctx, yes, q, &err);
     struct migrate_folder f; /* the folder must be readable before anything is deleted */
-    if (rc == SP_OK && (rc = load_folder(ctx, &f, &err)) == SP_OK)
+    if (rc == SP_OK && (rc = cli_migrations_load(ctx, &f, &err)) == SP_OK)
         migrate_folder_free(&f);
     if (ctx->pg_url) {
         struct pg *pg = NULL;
@@ -667,8 +645,10 @@ int cmd_db_restore(struct cli_ctx *ctx)
     char q[2 * CLI_PATH_TEXT], dbl[600];
     snprintf(q, sizeof q, "Replace %s with %s (its current data is lost)?",
              db_label(ctx, dbl, sizeof dbl), pos[0]);
-    if (ctx->pg_url) {
-        int prc2 = confirm(ctx, yes, q, &err);
+    if (ctx->pg_url) { /* like SQLite: a file that cannot be restored is refused before asking */
+        int prc2 = pgbackup_verify(pos[0], &err);
+        if (prc2 == SP_OK)
+            prc2 = confirm(ctx, yes, q, &err);
         if (prc2 == SP_OK)
             prc2 = pgbackup_restore(ctx->pg_url, pos[0], &err);
         if (prc2 != SP_OK)

@@ -4,12 +4,15 @@
  * Start-up, in order, and nothing else (time to the first answer matters):
  *   1. options: --port N > $PORT > 8000 (0 = any free port), --host ADDR > $HOST > 127.0.0.1,
  *      --quiet (no request log), --no-migrate, --web DIR (serve the page from DIR, not the
- *      copy built into the binary); the database is ctx->db_path (--db, DB_PATH, .env);
+ *      copy built into the binary); the database is ctx->pg_url (--db or DATABASE_URL
+ *      postgres://...) or else the SQLite file ctx->db_path (--db, DB_PATH, .env);
  *   2. the model client (cli/llm_config.c: prints the provider, base URL and models, or that
  *      none is configured; a bad LLM_PROVIDER stops here, before the database is touched);
- *   3. open the database (created when missing);
- *   4. load the migrations (ctx->migrations: --migrations DIR, ./drizzle, or the set built into
- *      the binary) and say which ("Migrations: ..."); unless --no-migrate: count the pending
+ *   3. load the migrations (ctx->migrations: --migrations DIR, ./drizzle or ./drizzle-pg, or
+ *      the set built into the binary; cli_migrations_load refuses the other dialect's folder);
+ *      a missing --migrations folder is refused unless --no-migrate;
+ *   4. open the database (a SQLite file is created when missing; PostgreSQL: db/pgmigrate.h),
+ *      say which migrations ("Migrations: ..."); unless --no-migrate: count the pending
  *      ones; if some and the database already has tables, back it up first
  *      (<db>.YYYYMMDD_HHMMSS) and say where; apply them. With
  *      --no-migrate and pending migrations: refuse (exit 1) and name `sprout db migrate`;
@@ -129,82 +132,71 @@ static int apply_pending(struct cli_ctx *ctx, struct db *db, const struct migrat
     return SP_OK;
 }
 
-/* A --migrations DIR (or ./drizzle, ./drizzle-pg) that does not exist: refused, as the
- * operator named a folder that is not there; with --no-migrate the database is served as it is
- * (*skip). The same rule on both engines. */
-static int check_migrations_dir(const struct cli_ctx *ctx, bool no_migrate, bool *skip,
-                                struct sp_error *err)
+/* The migrations serve applies, read before the database is opened (a SQLite file is not
+ * created, nothing is written, when they are unusable): --migrations naming no folder is
+ * refused, unless --no-migrate (serve the database as it is: *have = false); a journal that
+ * cannot be read or a folder of the other dialect (cli_migrations_load) is refused. */
+static int load_migrations(struct cli_ctx *ctx, bool no_migrate, struct migrate_folder *f,
+                           bool *have, struct sp_error *err)
 {
+    *have = false;
     struct stat st;
-    *skip = false;
-    if (migsrc_is_builtin(&ctx->migrations) ||
-        (stat(ctx->migrations_dir, &st) == 0 && S_ISDIR(st.st_mode)))
-        return SP_OK;
-    if (no_migrate) {
-        *skip = true;
-        return SP_OK;
+    if (!migsrc_is_builtin(&ctx->migrations) &&
+        (stat(ctx->migrations_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        if (no_migrate)
+            return SP_OK;
+        return sp_error_set(err, SP_ENOTFOUND,
+                            "migrations folder %s not found: pass --migrations DIR with an existing "
+                            "folder, or use --no-migrate to serve the database as it is",
+                            ctx->migrations_dir);
     }
-    return sp_error_set(err, SP_ENOTFOUND,
-                        "migrations folder %s not found: pass --migrations DIR with an existing "
-                        "folder, or use --no-migrate to serve the database as it is",
-                        ctx->migrations_dir);
+    int rc = cli_migrations_load(ctx, f, err);
+    *have = rc == SP_OK;
+    return rc;
 }
 
-/* PostgreSQL: apply what is pending (pgmigrate_apply takes the advisory lock, so instances
- * started together migrate once; there is no file to back up: pg_dump is the operator's), then
- * seed the default user. */
-static int prepare_pg(struct cli_ctx *ctx, bool no_migrate, struct sp_error *err)
+/* PostgreSQL: apply what is pending of f (NULL: no folder, --no-migrate; pgmigrate_apply takes
+ * the advisory lock, so instances started together migrate once; there is no file to back up:
+ * pg_dump is the operator's), then seed the default user. */
+static int prepare_pg(struct cli_ctx *ctx, const struct migrate_folder *f, bool no_migrate,
+                      struct sp_error *err)
 {
     struct pg *pg = NULL;
-    bool skip = false;
-    int rc = check_migrations_dir(ctx, no_migrate, &skip, err);
-    if (rc == SP_OK)
-        rc = pg_connect(ctx->pg_url, &pg, err);
-    struct migrate_folder f;
-    bool loaded = false;
-    if (rc == SP_OK && !skip && (rc = migrate_folder_load(&ctx->migrations, &f, err)) == SP_OK)
-        loaded = true;
+    int rc = pg_connect(ctx->pg_url, &pg, err);
     char label[512];
-    if (loaded)
+    if (rc == SP_OK && f)
         printf("Migrations: %s\n", cli_migrations_label(ctx, label, sizeof label));
     size_t pending = 0, applied = 0;
-    if (rc == SP_OK && loaded)
-        rc = pgmigrate_count_pending(pg, &f, &pending, err);
+    if (rc == SP_OK && f)
+        rc = pgmigrate_count_pending(pg, f, &pending, err);
     if (rc == SP_OK && pending && no_migrate)
-        rc = sp_error_set(err, SP_ECONFLICT,
+        rc = sp_error_set(err, SP_EDRIFT,
                           "%s has %zu pending migration%s and --no-migrate was given: run "
                           "`sprout db migrate` first (or start without --no-migrate)",
                           pg_display_url(pg), pending, pending == 1 ? "" : "s");
-    if (rc == SP_OK && pending && (rc = pgmigrate_apply(pg, &f, stdout, &applied, err)) == SP_OK)
+    if (rc == SP_OK && pending && (rc = pgmigrate_apply(pg, f, stdout, &applied, err)) == SP_OK)
         printf("Applied %zu migration%s.\n", applied, applied == 1 ? "" : "s");
     bool inserted = false;
     if (rc == SP_OK && (rc = pgmigrate_seed(pg, &inserted, err)) != SP_OK)
         sp_error_prefix(err, rc, "seeding the default user failed");
     if (rc == SP_OK && inserted)
         puts("Default user seeded.");
-    if (loaded)
-        migrate_folder_free(&f);
     pg_close(pg);
     return rc;
 }
 
-static int prepare_schema(struct cli_ctx *ctx, struct db *db, bool no_migrate, struct sp_error *err)
+/* SQLite: apply what is pending of f (NULL: no folder, --no-migrate). */
+static int prepare_schema(struct cli_ctx *ctx, struct db *db, const struct migrate_folder *f,
+                          bool no_migrate, struct sp_error *err)
 {
-    bool skip = false;
-    int rc = check_migrations_dir(ctx, no_migrate, &skip, err);
-    if (rc != SP_OK || skip)
-        return rc;
-    struct migrate_folder f;
-    rc = migrate_folder_load(&ctx->migrations, &f, err);
-    if (rc != SP_OK)
-        return rc;
+    if (!f)
+        return SP_OK;
     char label[512];
     printf("Migrations: %s\n", cli_migrations_label(ctx, label, sizeof label));
     size_t pending = 0;
-    rc = migrate_count_pending(db, &f, &pending, err);
+    int rc = migrate_count_pending(db, f, &pending, err);
     if (rc == SP_OK && pending > 0)
-        rc = apply_pending(ctx, db, &f, pending, no_migrate, err);
-    migrate_folder_free(&f);
+        rc = apply_pending(ctx, db, f, pending, no_migrate, err);
     return rc;
 }
 
@@ -258,8 +250,12 @@ int cmd_serve(struct cli_ctx *ctx)
     struct llm_client *llm = NULL;
     int rc = cli_llm_open(!quiet, stdout, &llm, &err);
     const char *db_name = ctx->pg_url ? ctx->pg_url : ctx->db_path; /* what the workers open */
+    struct migrate_folder mig;
+    bool have_mig = false;
+    if (rc == SP_OK)
+        rc = load_migrations(ctx, no_migrate, &mig, &have_mig, &err);
     if (rc == SP_OK && ctx->pg_url)
-        rc = prepare_pg(ctx, no_migrate, &err);
+        rc = prepare_pg(ctx, have_mig ? &mig : NULL, no_migrate, &err);
     /* the request connections (opened after the migrations, which have no limit): a statement
      * running longer fails with 57014 -> SP_EBUSY -> 503; 0 = no limit */
     if (rc == SP_OK && ctx->pg_url)
@@ -272,7 +268,9 @@ int cmd_serve(struct cli_ctx *ctx)
                         "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
     if (rc == SP_OK && db)
-        rc = prepare_schema(ctx, db, no_migrate, &err);
+        rc = prepare_schema(ctx, db, have_mig ? &mig : NULL, no_migrate, &err);
+    if (have_mig)
+        migrate_folder_free(&mig);
     bool inserted = false;
     if (rc == SP_OK && db && (rc = seed_default_user(db, &inserted, &err)) != SP_OK)
         sp_error_prefix(

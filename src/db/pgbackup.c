@@ -82,10 +82,29 @@ int pgbackup_dump(const char *url, const char *dest, struct sp_error *err)
     return rc;
 }
 
+int pgbackup_verify(const char *src, struct sp_error *err)
+{
+    FILE *f = fopen(src, "rb");
+    if (!f)
+        return errno == ENOENT
+                   ? sp_error_set(err, SP_ENOTFOUND, "%s does not exist", src)
+                   : sp_error_set(err, SP_EIO, "cannot read %s: %s", src, strerror(errno));
+    char magic[5] = { 0 };
+    size_t got = fread(magic, 1, sizeof magic, f);
+    fclose(f);
+    if (got != sizeof magic || memcmp(magic, "PGDMP", sizeof magic) != 0) /* pg_backup_archiver.c */
+        return sp_error_set(err, SP_EDB,
+                            "%s is not a usable PostgreSQL backup (a pg_dump --format=custom "
+                            "archive, as `sprout db backup` writes)",
+                            src);
+    return SP_OK;
+}
+
 int pgbackup_restore(const char *url, const char *src, struct sp_error *err)
 {
-    if (access(src, R_OK) != 0)
-        return sp_error_set(err, SP_ENOTFOUND, "cannot read %s: %s", src, strerror(errno));
+    int rc = pgbackup_verify(src, err);
+    if (rc)
+        return rc;
     char db[4200], file[4200];
     snprintf(db, sizeof db, "--dbname=%s", url);
     snprintf(file, sizeof file, "%s", src);

@@ -15,6 +15,10 @@
 
 /* pg_dump url into dest (must not exist). */
 int pgbackup_dump(const char *url, const char *dest, struct sp_error *err);
+/* Is src a file pg_restore can read: it exists (else SP_ENOTFOUND "... does not exist") and
+ * starts like a pg_dump custom archive (else SP_EDB "... is not a usable PostgreSQL backup").
+ * Checked before restore asks or touches anything, as backup_verify() does for SQLite. */
+int pgbackup_verify(const char *src, struct sp_error *err);
 /* pg_restore src (a pg_dump custom archive) into url, replacing the objects it holds. */
 int pgbackup_restore(const char *url, const char *src, struct sp_error *err);
 

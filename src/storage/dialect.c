@@ -59,6 +59,11 @@ const struct store_sql2 STORE_SQL_PROGRESS_VISIT_LOCK = {
     .pg = "SELECT pg_advisory_xact_lock(hashtext('sprout.progress'), hashtext(?1 || '/' || ?2))",
 };
 
+const struct store_sql2 STORE_SQL_TXN_LOCK = {
+    .sqlite = NULL,
+    .pg = "SELECT pg_advisory_xact_lock(hashtext(?1), hashtext(?2 || '/' || ?3))",
+};
+
 /* ---- branch delete (store_branches.c): the working sets of a cascade, in temp tables ----
  * SQLite names them temp.x and makes them WITHOUT ROWID; PostgreSQL finds a session's temp
  * tables first by their plain name and says ON CONFLICT DO NOTHING for OR IGNORE. */

@@ -32,6 +32,12 @@ extern const struct store_sql2 STORE_SQL_NODE_EDGES, STORE_SQL_NODE_EDGES_TYPE;
  * index to lean on): PostgreSQL takes a transaction advisory lock on the pair, which holds
  * across every instance on the database; NULL on SQLite (BEGIN IMMEDIATE queues writers). */
 extern const struct store_sql2 STORE_SQL_PROGRESS_VISIT_LOCK;
+/* The find-or-create writes of the agents (store_txn_lock in store_sql.h): one writer at a time
+ * per key (?1 a name space, ?2 and ?3 the ids). PostgreSQL: a transaction advisory lock, held
+ * until commit or rollback, across every instance on the database; the key of
+ * ("sprout.progress", user, node) is the visit lock's above. NULL on SQLite (BEGIN IMMEDIATE
+ * queues every writer already). */
+extern const struct store_sql2 STORE_SQL_TXN_LOCK;
 /* Deleting a branch (store_branches.c): the temp tables holding what the cascade removes. */
 extern const struct store_sql2 STORE_SQL_BRANCH_NODESET, STORE_SQL_BRANCH_KEYS,
     STORE_SQL_BRANCH_TEMP_PREPARE, STORE_SQL_BRANCH_TEMP_CLEAR, STORE_SQL_BRANCH_SETS,

@@ -112,6 +112,22 @@ int store_txn_end(struct db *db, int rc, struct sp_error *err)
     return rc;
 }
 
+int store_txn_lock(struct db *db, const char *space, const char *a, const char *b,
+                   struct sp_error *err)
+{
+    const char *sql = store_dialect(db, &STORE_SQL_TXN_LOCK);
+    if (!sql)
+        return SP_OK;
+    struct dbi_stmt *st;
+    int rc = store_stmt(db, sql, &st, err);
+    if (rc != SP_OK)
+        return rc;
+    dbi_bind_text(st, 1, space, DBI_NTS, DBI_STATIC);
+    dbi_bind_text(st, 2, a ? a : "", DBI_NTS, DBI_STATIC);
+    dbi_bind_text(st, 3, b ? b : "", DBI_NTS, DBI_STATIC);
+    return store_run(db, st, NULL, err);
+}
+
 bool store_retry(struct db *db, int rc, int attempt)
 {
     return rc == SP_EBUSY && attempt < STORE_ATTEMPTS && !dbi_in_txn(db) &&

@@ -23,11 +23,13 @@
 #define ANSWER_COLS                                                              \
     "\"id\", \"user_id\", \"assessment_id\", \"question_id\", \"answer_text\", " \
     "\"selected_option\", \"is_correct\", \"score\", \"feedback\", \"created_at\""
-#define LEGACY_EDGE                                                                    \
-    "json_object('id', e.id, 'sourceNodeId', e.source_node_id, "                       \
-    "'targetNodeId', e.target_node_id, 'createdAt', e.created_at, 'source', s.title, " \
-    "'target', t.title) FROM node_edges e JOIN nodes s ON s.id = e.source_node_id "    \
-    "JOIN nodes t ON t.id = e.target_node_id"
+/* A legacy edge object {id, sourceNodeId, targetNodeId, createdAt, source, target}: node_edges
+ * columns keyed by rowjson (storage/rowjson.h), the two titles under their own names. Built in
+ * C rather than with SQLite's json_object(), so both databases print the same bytes. */
+#define LEGACY_EDGE                                                     \
+    EDGE_COLS                                                           \
+    ", s.title AS \"source\", t.title AS \"target\" FROM node_edges e " \
+    "JOIN nodes s ON s.id = e.source_node_id JOIN nodes t ON t.id = e.target_node_id"
 
 static const char SQL_USER[] = "SELECT 1 FROM users WHERE id = ?1";
 static const char SQL_NODE_INSERT[] =
@@ -158,7 +160,9 @@ static int edge_ensure_locked(struct db *db, const char *source_id, const char *
                               bool *inserted, char edge_id[37], struct sp_error *err)
 {
     struct dbi_stmt *st;
-    int rc = store_stmt(db, SQL_EDGE_FIND, &st, err);
+    int rc = store_txn_lock(db, "sprout.edge", source_id, target_id, err);
+    if (rc == SP_OK)
+        rc = store_stmt(db, SQL_EDGE_FIND, &st, err);
     if (rc != SP_OK)
         return rc;
     store_bind_text(st, 1, source_id);
@@ -221,35 +225,6 @@ int store_graph_child_edges(struct db *db, const char *parent_id, const char *ty
     return store_list_json(db, st, schema_table(SCHEMA_NODE_EDGES), NULL, 0, out, err);
 }
 
-/* Append the first column of every row (JSON objects built by SQLite) as a JSON array. */
-static int json_column_array(struct db *db, struct dbi_stmt *st, struct buf *out,
-                             struct sp_error *err)
-{
-    size_t len0 = out->len;
-    int rc, code = buf_putc(out, '[');
-    bool first = true;
-    while (code == SP_OK && (rc = dbi_step(st)) == DBI_ROW) {
-        if (!first)
-            code = buf_putc(out, ',');
-        first = false;
-        const void *s = dbi_column_text(st, 0);
-        if (code == SP_OK)
-            code = buf_append(out, s, dbi_column_bytes(st, 0));
-    }
-    if (code != SP_OK) {
-        store_truncate(out, len0);
-        dbi_reset(st);
-        return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
-    }
-    if (rc != DBI_DONE) {
-        store_truncate(out, len0);
-        return store_step_error(db, st, rc, err);
-    }
-    dbi_reset(st);
-    code = buf_putc(out, ']');
-    return code == SP_OK ? SP_OK : sp_error_set(err, code, "building the reply");
-}
-
 int store_graph_legacy_edges(struct db *db, const char *parent_id, const char *type,
                              struct buf *out, struct sp_error *err)
 {
@@ -259,7 +234,7 @@ int store_graph_legacy_edges(struct db *db, const char *parent_id, const char *t
         return rc;
     store_bind_text(st, 1, parent_id);
     store_bind_text(st, 2, type);
-    return json_column_array(db, st, out, err);
+    return store_list_json(db, st, schema_table(SCHEMA_NODE_EDGES), NULL, 0, out, err);
 }
 
 int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
@@ -270,16 +245,8 @@ int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
     if (rc != SP_OK)
         return rc;
     store_bind_text(st, 1, edge_id);
-    rc = dbi_step(st);
-    if (rc == DBI_DONE) {
-        dbi_reset(st);
-        return sp_error_set(err, SP_ENOTFOUND, "Edge not found");
-    }
-    if (rc != DBI_ROW)
-        return store_step_error(db, st, rc, err);
-    int code = buf_append(out, dbi_column_text(st, 0), dbi_column_bytes(st, 0));
-    dbi_reset(st);
-    return code == SP_OK ? SP_OK : sp_error_set(err, code, "building the reply");
+    rc = store_one_json(db, st, schema_table(SCHEMA_NODE_EDGES), NULL, 0, out, err);
+    return rc == SP_ENOTFOUND ? sp_error_set(err, rc, "Edge not found") : rc;
 }
 
 int store_graph_documents(struct db *db, const char *node_id, struct buf *out, struct sp_error *err)
@@ -342,7 +309,9 @@ static int add_question_locked(struct db *db, const char *user_id, const char *n
     int rc;
     if (!assessment_id[0]) {
         bool found = false;
-        rc = diagnostic_newest(db, user_id, node_id, &found, assessment_id, err);
+        rc = store_txn_lock(db, "sprout.diagnostic", user_id, node_id, err);
+        if (rc == SP_OK)
+            rc = diagnostic_newest(db, user_id, node_id, &found, assessment_id, err);
         if (rc != SP_OK)
             return rc;
         if (!found) {
@@ -403,7 +372,9 @@ static int progress_flag_locked(struct db *db, const char *user_id, const char *
     char now[25];
     time_iso_now(now);
     struct dbi_stmt *st;
-    int rc = store_stmt(db, SQL_PROGRESS_UPDATE, &st, err);
+    int rc = store_txn_lock(db, "sprout.progress", user_id, node_id, err);
+    if (rc == SP_OK)
+        rc = store_stmt(db, SQL_PROGRESS_UPDATE, &st, err);
     if (rc != SP_OK)
         return rc;
     store_bind_text(st, 1, user_id);

@@ -37,11 +37,12 @@ static const char SQL_ASSESS_INSERT[] =
 static const char SQL_Q_INSERT[] =
     "INSERT INTO questions (id, assessment_id, node_id, format, prompt, options, correct_answer, "
     "difficulty) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/* Plain rows, made JSON by rowjson (the same bytes on both databases; SQLite's json_object()
+ * has no byte-identical PostgreSQL twin): progress columns by their keys, the title as is. */
 static const char SQL_HISTORY[] =
-    "SELECT coalesce(json_group_array(json_object('nodeId', node_id, 'title', title, "
-    "'masteryScore', mastery_score, 'completedAt', completed_at)), '[]') FROM "
-    "(SELECT p.node_id, n.title, p.mastery_score, p.completed_at FROM user_node_progress p "
-    "LEFT JOIN nodes n ON n.id = p.node_id WHERE p.user_id = ?1 ORDER BY p.rowid)";
+    "SELECT p.node_id, n.title AS \"title\", p.mastery_score, p.completed_at "
+    "FROM user_node_progress p LEFT JOIN nodes n ON n.id = p.node_id WHERE p.user_id = ?1 "
+    "ORDER BY p.rowid";
 static const char SQL_EDGES_FROM[] =
     "SELECT " EDGE_COLS
     " FROM node_edges e WHERE e.source_node_id IN "
@@ -138,21 +139,6 @@ int store_learning_diagnostic(struct db *db, const char *user_id, const char *no
     return store_one_json(db, st, schema_table(SCHEMA_ASSESSMENTS), NULL, 0, out, err);
 }
 
-static int one_text(struct db *db, struct dbi_stmt *st, struct buf *out, struct sp_error *err)
-{
-    int step = dbi_step(st);
-    if (step == DBI_DONE) {
-        dbi_reset(st);
-        return SP_ENOTFOUND;
-    }
-    if (step != DBI_ROW)
-        return store_step_error(db, st, step, err);
-    const char *t = dbi_column_text(st, 0);
-    int rc = buf_append(out, t ? (const char *)t : "", dbi_column_bytes(st, 0));
-    dbi_reset(st);
-    return rc == SP_OK ? SP_OK : sp_error_set(err, rc, "building the reply");
-}
-
 int store_learning_history(struct db *db, const char *user_id, struct buf *out,
                            struct sp_error *err)
 {
@@ -161,8 +147,7 @@ int store_learning_history(struct db *db, const char *user_id, struct buf *out,
     if (rc != SP_OK)
         return rc;
     dbi_bind_text(st, 1, user_id, DBI_NTS, DBI_STATIC);
-    rc = one_text(db, st, out, err);
-    return rc == SP_ENOTFOUND ? buf_puts(out, "[]") : rc;
+    return store_list_json(db, st, schema_table(SCHEMA_USER_NODE_PROGRESS), NULL, 0, out, err);
 }
 
 int store_learning_edges_from_children(struct db *db, const char *parent_id, const char *child_type,
@@ -290,7 +275,9 @@ int store_learning_diagnostic_create(struct db *db, const char *user_id, const c
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    rc = store_learning_diagnostic(db, user_id, node_id, out, err);
+    rc = store_txn_lock(db, "sprout.diagnostic", user_id, node_id, err);
+    if (rc == SP_OK)
+        rc = store_learning_diagnostic(db, user_id, node_id, out, err);
     if (rc != SP_ENOTFOUND) /* exists by now (a concurrent run wrote it), or a failure */
         return store_txn_end(db, rc, err);
     char aid[37] = { 0 };

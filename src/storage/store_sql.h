@@ -104,6 +104,12 @@ int store_fk_explain(struct db *db, const struct model_table *t, const struct st
  * itself unless a transaction is already open on db. */
 int store_txn_begin(struct db *db, struct sp_error *err);
 int store_txn_end(struct db *db, int rc, struct sp_error *err);
+/* Inside a store_txn_begin transaction: wait until no other transaction, in any process on the
+ * database, holds the key (space, a, b); held to the end of the transaction. For a
+ * check-then-write ("the newest diagnostic, else a new one") that must not run twice at once.
+ * Nothing to do on SQLite, whose BEGIN IMMEDIATE already admits one writer at a time. */
+int store_txn_lock(struct db *db, const char *space, const char *a, const char *b,
+                   struct sp_error *err);
 int store_write_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
                          struct buf *out, struct sp_error *err);
 /* The whole of a PATCH: run the UPDATE ... RETURNING sql with the row's present values, :key =

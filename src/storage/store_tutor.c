@@ -59,7 +59,7 @@ static const char SQL_ANSWER_INSERT[] =
     "INSERT INTO answers (id, user_id, assessment_id, question_id, answer_text, is_correct, "
     "score, feedback) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 static const char SQL_QUIZ_STATS[] =
-    "SELECT count(*), coalesce(sum(is_correct IS NOT NULL AND is_correct <> 0), 0), avg(score) "
+    "SELECT count(*), coalesce(sum(CASE WHEN is_correct = true THEN 1 ELSE 0 END), 0), avg(score) "
     "FROM answers WHERE user_id = ?1 "
     "AND question_id IN (SELECT id FROM questions WHERE assessment_id = ?2)";
 static const char SQL_PROGRESS_UPSERT[] =
@@ -278,7 +278,9 @@ int store_tutor_add_user_message(struct db *db, const char *session_id, const ch
         return rc;
     struct dbi_stmt *st;
     bool same = false;
-    rc = store_stmt(db, SQL_LAST_MESSAGE, &st, err);
+    rc = store_txn_lock(db, "sprout.session", session_id, NULL, err);
+    if (rc == SP_OK)
+        rc = store_stmt(db, SQL_LAST_MESSAGE, &st, err);
     if (rc == SP_OK) {
         store_bind_text(st, 1, session_id);
         rc = one_row(db, st, err);
@@ -390,8 +392,10 @@ int store_tutor_record_exercise(struct db *db, const struct store_tutor_exercise
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    /* the practice quiz */
-    rc = store_stmt(db, SQL_QUIZ, &st, err);
+    /* the practice quiz (and its stats below): one exercise of (user, node) at a time */
+    rc = store_txn_lock(db, "sprout.quiz", ex->user_id, ex->node_id, err);
+    if (rc == SP_OK)
+        rc = store_stmt(db, SQL_QUIZ, &st, err);
     if (rc == SP_OK) {
         store_bind_text(st, 1, ex->user_id);
         store_bind_text(st, 2, ex->node_id);
@@ -483,7 +487,10 @@ static int save_cards(struct db *db, const struct store_tutor_turn *t, struct sp
     struct dbi_stmt *st;
     char *cid = NULL, *cards = NULL;
     bool oom = false;
-    int rc = store_stmt(db, SQL_CONTENT_ACTIVE, &st, err);
+    /* the cards are read, changed and written back: one turn of the node at a time */
+    int rc = store_txn_lock(db, "sprout.content", t->node_id, NULL, err);
+    if (rc == SP_OK)
+        rc = store_stmt(db, SQL_CONTENT_ACTIVE, &st, err);
     if (rc != SP_OK)
         return rc;
     store_bind_text(st, 1, t->node_id);

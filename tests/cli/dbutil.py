@@ -1,5 +1,6 @@
 """tests/cli/dbutil.py: helpers shared by the `sprout db` CLI tests: build small migration
-folders, snapshot a database's schema and tracking rows, hold a lock from another process."""
+folders, snapshot a SQLite database's schema and tracking rows, hold a lock from another process.
+(What works on both engines is tests/support/clidb.py, the `cli_db` fixture.)"""
 import json
 import sqlite3
 import subprocess
@@ -11,8 +12,9 @@ FIXTURES = DATA / "fixtures"
 SPROUT_DRIZZLE = FIXTURES / "sprout-drizzle"
 
 
-def make_folder(path, migrations, downs=None):
-    """migrations: list of (tag, sql text); journal `when` = 1700000000000 + i*1000."""
+def make_folder(path, migrations, downs=None, dialect="sqlite"):
+    """migrations: list of (tag, sql text); journal `when` = 1700000000000 + i*1000; dialect:
+    the journal's (a CliDb's .dialect)."""
     path.mkdir(parents=True, exist_ok=True)
     (path / "meta").mkdir(exist_ok=True)
     entries = []
@@ -23,7 +25,7 @@ def make_folder(path, migrations, downs=None):
     for tag, sql in (downs or {}).items():
         (path / f"{tag}.down.sql").write_text(sql)
     (path / "meta" / "_journal.json").write_text(
-        json.dumps({"version": "7", "dialect": "sqlite", "entries": entries}, indent=2))
+        json.dumps({"version": "7", "dialect": dialect, "entries": entries}, indent=2))
     return entries
 
 

@@ -1,15 +1,14 @@
 """tests/cli/test_install.py: `make install` with DESTDIR/PREFIX puts the release binary and the man
 page sprout(1) in place; the installed binary, started from `/` on an empty state directory (as
 contrib/sprout.service runs it), creates and migrates its database from the migrations built
-into it, serves /api/health, keeps uploads under the state directory and stops on SIGTERM.
+into it, serves /api/health, keeps uploads under the state directory and stops on SIGTERM (on
+SQLite and, with DATABASE_URL, on PostgreSQL).
 Also: --version, --help and the man page come from the same tables; the example unit has the
 usual hardening and passes `systemd-analyze verify` where systemd is installed."""
 import os
 import re
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -71,13 +70,19 @@ def test_version_help_and_man_page_agree(installed):
     assert run(BIN, "--version").stdout.startswith("sprout %s" % m.group(1))
 
 
-def test_installed_binary_serves_from_root_on_an_empty_state_directory(installed, tmp_path):
+@pytest.mark.both_engines
+def test_installed_binary_serves_from_root_on_an_empty_state_directory(installed, tmp_path, cli_db):
+    """On SQLite the database is a file in the state directory; on PostgreSQL (DATABASE_URL) the
+    state directory holds only the uploads."""
     binary = installed / "usr/local/bin/sprout"
     state = tmp_path / "state"
     state.mkdir()
-    assert not Path("/drizzle").exists()  # the built-in migrations are the ones used
-    strays = [Path("/", n) for n in ("sprout.db", "uploads", "drizzle", ".env") if not Path("/", n).exists()]
+    assert not Path("/drizzle").exists() and not Path("/drizzle-pg").exists()  # the built-in set is used
+    strays = [Path("/", n) for n in ("sprout.db", "uploads", "drizzle", "drizzle-pg", ".env")
+              if not Path("/", n).exists()]
     env = {"DB_PATH": str(state / "sprout.db"), "STORAGE_DIR": str(state / "uploads")}
+    if cli_db.pg:
+        env["DATABASE_URL"] = cli_db.url
     srv = Server(state / "sprout.db", "/", env=env, args=("--quiet",), binary=binary, log_dir=tmp_path)
     try:
         assert srv.request("GET", "/api/health").status == 200
@@ -87,9 +92,9 @@ def test_installed_binary_serves_from_root_on_an_empty_state_directory(installed
     finally:
         out = srv.stop()
     assert "Migrations: the migrations built into sprout " in out
-    assert re.search(r"Applied \d+ migrations\.", out) and "Default user seeded." in out
+    assert re.search(r"Applied \d+ migrations?\.", out) and "Default user seeded." in out
     assert "Sprout backend stopped." in out
-    assert (state / "sprout.db").is_file()
+    assert srv.sql("SELECT count(*) AS n FROM nodes") == [{"n": 1}]
     uploads = [p for p in (state / "uploads").rglob("*") if p.is_file()]
     assert any(p.read_bytes() == b"hello from the state directory" for p in uploads), uploads
     assert not [p for p in strays if p.exists()]  # nothing written in the working directory /
@@ -97,7 +102,7 @@ def test_installed_binary_serves_from_root_on_an_empty_state_directory(installed
     srv = Server(state / "sprout.db", "/", env=env, args=("--quiet",), binary=binary, log_dir=tmp_path)
     out = srv.stop()
     assert "Applied" not in out and "Backed up" not in out
-    assert sorted(p.name for p in state.iterdir()) == ["sprout.db", "uploads"]
+    assert sorted(p.name for p in state.iterdir()) == (["uploads"] if cli_db.pg else ["sprout.db", "uploads"])
 
 
 def test_example_unit_runs_serve_hardened_with_state_under_the_state_directory():

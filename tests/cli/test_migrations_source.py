@@ -1,113 +1,109 @@
 """tests/cli/test_migrations_source.py: where `sprout db ...` reads migrations from: --migrations DIR,
-else ./drizzle when it exists, else the drizzle/ folder built into the binary; `db status` names
-the one used, and `db generate` still writes to a folder."""
-import json
+else the dialect's folder in the working directory (./drizzle for SQLite, ./drizzle-pg for
+PostgreSQL) when it exists, else the same folder built into the binary; `db status` names the one
+used, and `db generate` still writes to a folder. On both engines (the `cli_db` fixture)."""
 import shutil
-import sqlite3
 
-from conftest import ROOT
-from dbutil import make_folder, query, state
+import pytest
 
-PROJECT_TAGS = [e["tag"] for e in json.loads((ROOT / "drizzle" / "meta" / "_journal.json").read_text())["entries"]]
+from dbutil import make_folder
 
-
-def app_tables(db):
-    return {r[0] for r in query(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+pytestmark = pytest.mark.both_engines
 
 
-def test_migrate_from_an_empty_folder_uses_the_built_in_set(sprout, tmp_path):
-    assert not (tmp_path / "drizzle").exists()
-    p = sprout("db", "migrate", cwd=tmp_path)
+def test_migrate_from_an_empty_folder_uses_the_built_in_set(sprout, cli_db, tmp_path):
+    assert not (tmp_path / cli_db.folder).exists()
+    p = sprout("db", "migrate", cwd=tmp_path, env=cli_db.env)
     assert p.returncode == 0, p.stderr
-    for tag in PROJECT_TAGS:
+    for tag in cli_db.tags():
         assert f"applied {tag}" in p.stdout
-    db = tmp_path / "sprout.db"
-    assert {"users", "nodes", "node_contents", "__drizzle_migrations"} <= app_tables(db)
-    # the same tracking rows as migrating from the project's folder
-    ref = tmp_path / "ref"
-    ref.mkdir()
-    shutil.copytree(ROOT / "drizzle", ref / "drizzle")
-    assert sprout("db", "migrate", cwd=ref).returncode == 0
-    rows = "SELECT hash, created_at FROM __drizzle_migrations ORDER BY id"
-    assert query(db, rows) == query(ref / "sprout.db", rows)
-    assert state(db)[0] == state(ref / "sprout.db")[0]
-    assert not (tmp_path / "drizzle").exists()
+    assert {"users", "nodes", "node_contents"} <= cli_db.tables()
+    # the same tracking rows and schema as migrating from the project's folder
+    ref = cli_db.other("ref.db", create=True)
+    cli_db.project(tmp_path / "ref")
+    assert sprout("db", "migrate", cwd=tmp_path / "ref", env=ref.env).returncode == 0
+    assert cli_db.tracking_rows() == ref.tracking_rows() == cli_db.expected_rows()
+    assert cli_db.state()[:-1] == ref.state()[:-1]
+    assert not (tmp_path / cli_db.folder).exists()
 
 
-def test_status_names_the_source(sprout, tmp_path):
-    p = sprout("db", "status", cwd=tmp_path)
+def test_status_names_the_source(sprout, cli_db, tmp_path):
+    env = cli_db.env
+    p = sprout("db", "status", cwd=tmp_path, env=env)
     assert p.returncode == 3  # all pending
     assert "migrations from the migrations built into sprout " in p.stdout
-    assert p.stdout.count("pending  ") == len(PROJECT_TAGS)
+    assert p.stdout.count("pending  ") == len(cli_db.tags())
 
-    make_folder(tmp_path / "drizzle", [("0000_one", "CREATE TABLE `a` (`x` integer);")])
-    p = sprout("db", "status", cwd=tmp_path)
-    assert "migrations from the folder drizzle:" in p.stdout
+    make_folder(tmp_path / cli_db.folder, [("0000_one", "CREATE TABLE a (x integer);")], dialect=cli_db.dialect)
+    p = sprout("db", "status", cwd=tmp_path, env=env)
+    assert f"migrations from the folder {cli_db.folder}:" in p.stdout
     assert "pending  0000_one" in p.stdout and p.stdout.count("pending  ") == 1
 
-    make_folder(tmp_path / "other", [("0000_two", "CREATE TABLE `b` (`x` integer);"),
-                                     ("0001_three", "CREATE TABLE `c` (`x` integer);")])
-    p = sprout("db", "status", "--migrations", tmp_path / "other", cwd=tmp_path)
+    make_folder(tmp_path / "other", [("0000_two", "CREATE TABLE b (x integer);"),
+                                     ("0001_three", "CREATE TABLE c (x integer);")], dialect=cli_db.dialect)
+    p = sprout("db", "status", "--migrations", tmp_path / "other", cwd=tmp_path, env=env)
     assert f"migrations from the folder {tmp_path / 'other'}:" in p.stdout
     assert p.stdout.count("pending  ") == 2
 
 
-def test_a_drizzle_folder_wins_over_the_built_in_set(sprout, tmp_path):
-    make_folder(tmp_path / "drizzle", [("0000_one", "CREATE TABLE `a` (`x` integer);")])
-    p = sprout("db", "migrate", cwd=tmp_path)
+def test_a_project_folder_wins_over_the_built_in_set(sprout, cli_db, tmp_path):
+    make_folder(tmp_path / cli_db.folder, [("0000_one", "CREATE TABLE a (x integer);")], dialect=cli_db.dialect)
+    p = sprout("db", "migrate", cwd=tmp_path, env=cli_db.env)
     assert p.returncode == 0, p.stderr
-    assert app_tables(tmp_path / "sprout.db") == {"a", "__drizzle_migrations"}
+    assert cli_db.tables() == {"a"}
 
 
-def test_migrations_flag_wins_over_the_drizzle_folder(sprout, tmp_path):
-    make_folder(tmp_path / "drizzle", [("0000_one", "CREATE TABLE `a` (`x` integer);")])
-    make_folder(tmp_path / "other", [("0000_two", "CREATE TABLE `b` (`x` integer);")])
-    p = sprout("db", "migrate", "--migrations", tmp_path / "other", cwd=tmp_path)
+def test_migrations_flag_wins_over_the_project_folder(sprout, cli_db, tmp_path):
+    make_folder(tmp_path / cli_db.folder, [("0000_one", "CREATE TABLE a (x integer);")], dialect=cli_db.dialect)
+    make_folder(tmp_path / "other", [("0000_two", "CREATE TABLE b (x integer);")], dialect=cli_db.dialect)
+    p = sprout("db", "migrate", "--migrations", tmp_path / "other", cwd=tmp_path, env=cli_db.env)
     assert p.returncode == 0, p.stderr
-    assert app_tables(tmp_path / "sprout.db") == {"b", "__drizzle_migrations"}
+    assert cli_db.tables() == {"b"}
 
 
-def test_a_missing_migrations_flag_folder_is_an_error_not_the_built_in_set(sprout, tmp_path):
-    p = sprout("db", "migrate", "--migrations", tmp_path / "nope", cwd=tmp_path)
+def test_a_missing_migrations_flag_folder_is_an_error_not_the_built_in_set(sprout, cli_db, tmp_path):
+    p = sprout("db", "migrate", "--migrations", tmp_path / "nope", cwd=tmp_path, env=cli_db.env)
     assert p.returncode == 1
     assert "meta/_journal.json" in p.stderr and str(tmp_path / "nope") in p.stderr
-    assert not (tmp_path / "sprout.db").exists() or "users" not in app_tables(tmp_path / "sprout.db")
+    assert not cli_db.exists()
 
 
-def test_check_rollback_and_baseline_work_on_the_built_in_set(sprout, tmp_path):
-    assert sprout("db", "migrate", cwd=tmp_path).returncode == 0
-    p = sprout("db", "check", cwd=tmp_path)
+def test_check_rollback_and_baseline_work_on_the_built_in_set(sprout, cli_db, tmp_path):
+    env, tags = cli_db.env, cli_db.tags()
+    assert sprout("db", "migrate", cwd=tmp_path, env=env).returncode == 0
+    p = sprout("db", "check", cwd=tmp_path, env=env)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "matches built-in:meta/" in p.stdout
-    before = query(tmp_path / "sprout.db", "SELECT count(*) FROM __drizzle_migrations")[0][0]
-    p = sprout("db", "rollback", cwd=tmp_path)
+    p = sprout("db", "rollback", cwd=tmp_path, env=env)
     assert p.returncode == 0, p.stderr
-    assert f"rolled back {PROJECT_TAGS[-1]}" in p.stdout
-    assert query(tmp_path / "sprout.db", "SELECT count(*) FROM __drizzle_migrations")[0][0] == before - 1
-    # the live schema is now that of the previous migration: forget the tracking rows, then
-    # baseline to that migration (its built-in snapshot must match the live schema)
-    con = sqlite3.connect(tmp_path / "sprout.db")
-    con.execute("DELETE FROM __drizzle_migrations")
-    con.commit()
-    con.close()
-    p = sprout("db", "baseline", "--to", PROJECT_TAGS[-2], cwd=tmp_path)
+    assert f"rolled back {tags[-1]}" in p.stdout
+    assert cli_db.tracking_rows() == cli_db.expected_rows(upto=len(tags) - 1)
+    p = sprout("db", "migrate", cwd=tmp_path, env=env)
+    assert p.returncode == 0 and f"applied {tags[-1]}" in p.stdout
+    # forget the tracking rows, then baseline to the newest migration: its built-in snapshot
+    # must match the live schema
+    cli_db.exec(f"DELETE FROM {cli_db.tracking}")
+    p = sprout("db", "status", cwd=tmp_path, env=env)
+    assert p.returncode == 3
+    p = sprout("db", "baseline", "--to", tags[-1], cwd=tmp_path, env=env)
     assert p.returncode == 0, p.stdout + p.stderr
-    assert query(tmp_path / "sprout.db", "SELECT count(*) FROM __drizzle_migrations")[0][0] == len(PROJECT_TAGS) - 1
-    p = sprout("db", "migrate", cwd=tmp_path)
-    assert p.returncode == 0 and f"applied {PROJECT_TAGS[-1]}" in p.stdout
+    assert cli_db.tracking_rows() == cli_db.expected_rows()
+    p = sprout("db", "migrate", cwd=tmp_path, env=env)
+    assert p.returncode == 0 and "up to date" in p.stdout
 
 
-def test_generate_still_writes_to_the_folder(sprout, tmp_path):
-    # no ./drizzle: generate creates it (the whole schema as migration 0000) and from then on
-    # the folder is the source
-    p = sprout("db", "generate", "--name", "init", cwd=tmp_path)
+def test_generate_still_writes_to_the_folder(sprout, cli_db, tmp_path):
+    # no project folder: generate creates it (the whole schema as migration 0000) and from then
+    # on the folder is the source; the selected database gives the dialect
+    env = cli_db.env
+    p = sprout("db", "generate", "--name", "init", cwd=tmp_path, env=env)
     assert p.returncode == 0, p.stderr
-    assert (tmp_path / "drizzle" / "0000_init.sql").exists()
-    assert (tmp_path / "drizzle" / "meta" / "_journal.json").exists()
-    p = sprout("db", "status", cwd=tmp_path)
-    assert "migrations from the folder drizzle:" in p.stdout and "pending  0000_init" in p.stdout
+    assert (tmp_path / cli_db.folder / "0000_init.sql").exists()
+    assert cli_db.journal(tmp_path / cli_db.folder)[0]["tag"] == "0000_init"
+    p = sprout("db", "status", cwd=tmp_path, env=env)
+    assert f"migrations from the folder {cli_db.folder}:" in p.stdout and "pending  0000_init" in p.stdout
     # with --migrations it writes there
-    shutil.copytree(ROOT / "drizzle", tmp_path / "proj")
-    p = sprout("db", "generate", "--migrations", tmp_path / "proj", cwd=tmp_path)
+    shutil.copytree(cli_db.shipped, tmp_path / "proj")
+    p = sprout("db", "generate", "--migrations", tmp_path / "proj", cwd=tmp_path, env=env)
     assert p.returncode == 0, p.stderr
     assert "No schema changes" in p.stdout

@@ -10,10 +10,12 @@ import time
 
 import pytest
 
-from support.api import count, twice_at_once
+from support.api import count, same_database, twice_at_once
 from support.concept import (BOOTSTRAP, DIAGNOSTIC, GRADE, REFINE, U, answer, diagnostic, edge,
                              edges_of, names, node, open_stream, questions_json, rows, run, titles)
 from support.fake_model import block_text, block_tool, fault, slow, text, tool, turn
+
+pytestmark = pytest.mark.both_engines
 
 
 @pytest.fixture
@@ -75,7 +77,7 @@ def test_diagnostic_get_from_the_database_without_a_model(start_server):
     c2 = node(srv, "C2", "concept", t)
     r = srv.request("GET", f"/api/agents/concepts/{c2['id']}/diagnostic?userId={U}")
     assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
-    assert count(srv.db, "assessments") == 1
+    assert count(srv, "assessments") == 1
 
 
 def test_diagnostic_get_validation(start_server, fake):
@@ -90,10 +92,10 @@ def test_diagnostic_get_validation(start_server, fake):
     assert (r.status, r.json) == (400, {"error": "Node must be type=concept"})
     r = srv.request("GET", f"/api/agents/concepts/{c['id']}/diagnostic?userId=ghost")
     assert (r.status, r.json) == (404, {"error": "User not found"})
-    assert fake.requests == [] and count(srv.db, "assessments") == 0
+    assert fake.requests == [] and count(srv, "assessments") == 0
     srv.stop()
     # without a model, what the database cannot answer is the 503 naming what to set
-    srv = start_server(db=srv.db)
+    srv = start_server(**same_database(srv))
     for path in [f"/api/agents/concepts/{c['id']}/diagnostic",
                  f"/api/agents/concepts/nope/diagnostic?userId={U}"]:
         r = srv.request("GET", path)
@@ -138,14 +140,14 @@ def test_model_failure_leaves_no_empty_assessment(start_server, fake):
     url = f"/api/agents/concepts/{c['id']}/diagnostic?userId={U}"
     r = srv.request("GET", url)
     assert r.status == 502 and r.json["error"].startswith("400 ")
-    assert count(srv.db, "assessments") == 0
+    assert count(srv, "assessments") == 0
     for _ in range(2):                                     # unparsable, then not an array
         r = srv.request("GET", url)
         assert r.status == 502 and "error" in r.json
-        assert count(srv.db, "assessments") == 0 and count(srv.db, "questions") == 0
+        assert count(srv, "assessments") == 0 and count(srv, "questions") == 0
     r = srv.request("GET", url)
     assert r.status == 200 and len(r.json["questions"]) == 3
-    assert count(srv.db, "assessments") == 1
+    assert count(srv, "assessments") == 1
 
 
 def test_an_empty_diagnostic_left_by_the_original_is_filled(start_server, fake):
@@ -156,7 +158,7 @@ def test_an_empty_diagnostic_left_by_the_original_is_filled(start_server, fake):
     fake.on(DIAGNOSTIC, text(questions_json(4)))
     r = srv.request("GET", f"/api/agents/concepts/{c['id']}/diagnostic?userId={U}")
     assert r.status == 200 and r.json["assessment"]["id"] == empty["id"]
-    assert len(r.json["questions"]) == 4 and count(srv.db, "assessments") == 1
+    assert len(r.json["questions"]) == 4 and count(srv, "assessments") == 1
 
 
 def test_concurrent_get_and_post_create_one_diagnostic(start_server, fake):
@@ -179,7 +181,7 @@ def test_concurrent_get_and_post_create_one_diagnostic(start_server, fake):
     for th in ths:
         th.join(60)
     assert out["get"].status == 200
-    assert count(srv.db, "assessments") == 1 and count(srv.db, "questions") == 10
+    assert count(srv, "assessments") == 1 and count(srv, "questions") == 10
     status = out["run"][0]
     assert status[0] == "diagnostic_status"
     assert status[1]["assessment"]["id"] == out["get"].json["assessment"]["id"]
@@ -187,6 +189,34 @@ def test_concurrent_get_and_post_create_one_diagnostic(start_server, fake):
     assert out["run"][-1] == ("agent_done", {**out["run"][-1][1], "agent": "concept_refinement",
                                              "skipped": True, "reason": "no_answers"})
     assert not requests_matching(fake, REFINE)
+
+
+def test_two_instances_create_one_diagnostic(start_server, fake):
+    """The GET through one server and the run through another on the same database, both
+    generating: the second writer finds the first's diagnostic (the check and the write are one
+    transaction, keyed by learner and concept across processes), so one diagnostic."""
+    a = model_server(start_server, fake)
+    b = start_server(**same_database(a, fake.env()))
+    t = node(a, "T", "root")
+    c = node(a, "C", "concept", t)
+    node(a, "S1", "subconcept", c)
+    fake.on(DIAGNOSTIC, slow(2, text(questions_json(10))), slow(2, text(questions_json(10))))
+    out = {}
+
+    def get():
+        out["get"] = a.request("GET", f"/api/agents/concepts/{c['id']}/diagnostic?userId={U}")
+
+    def post_run():
+        out["run"] = run(b, c)
+
+    ths = [threading.Thread(target=get), threading.Thread(target=post_run)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(60)
+    assert out["get"].status == 200 and len(requests_matching(fake, DIAGNOSTIC)) == 2
+    assert count(a, "assessments") == 1 and count(b, "questions") == 10
+    assert out["run"][0][1]["assessment"]["id"] == out["get"].json["assessment"]["id"]
 
 
 # ---- the concept run ----
@@ -405,9 +435,9 @@ def test_run_validation_and_no_model(start_server, fake):
                                              "POST", "Access-Control-Request-Headers":
                                              "content-type"})
     assert r.status == 204 and r.headers["access-control-allow-origin"] == "http://localhost:5173"
-    assert fake.requests == [] and count(srv.db, "assessments") == 0
+    assert fake.requests == [] and count(srv, "assessments") == 0
     srv.stop()
-    srv = start_server(db=srv.db)                            # no model configured: at once
+    srv = start_server(**same_database(srv))                            # no model configured: at once
     r = srv.request("POST", url, json={"userId": U})
     assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
     assert r.headers["content-type"].startswith("application/json")
@@ -420,7 +450,7 @@ def test_pre_stream_failure_is_one_json_error(start_server, fake):
     r = srv.request("POST", f"/api/agents/concepts/{c['id']}/run", json={"userId": U})
     assert r.status == 502 and r.headers["content-type"].startswith("application/json")
     assert r.json["error"].startswith("401 ")
-    assert count(srv.db, "assessments") == 0 and count(srv.db, "nodes") == 4
+    assert count(srv, "assessments") == 0 and count(srv, "nodes") == 4
 
 
 # ---- faults during the refinement ----

@@ -13,6 +13,8 @@ from support.concept import GRADE, REFINE, parse_events, rows, sse
 from support.documents import make_node
 from support.fake_model import block_text, block_tool, text, tool, turn
 
+pytestmark = pytest.mark.both_engines
+
 TOPIC_RULE = "curriculum designer"          # only the topic agent's system prompt says this
 QUESTION = {"prompt": "What is 2+2?", "format": "mcq", "options": ["1", "2", "3", "4"],
             "correct_answer": "4", "difficulty": 1}

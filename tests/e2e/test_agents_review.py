@@ -6,9 +6,11 @@ import json
 
 import pytest
 
-from support.api import count, twice_at_once
+from support.api import count, same_database, twice_at_once
 from support.concept import (REVIEW, U, answer, diagnostic, edge, edges_of, node, rows, titles)
 from support.fake_model import fault, slow, text
+
+pytestmark = pytest.mark.both_engines
 
 
 @pytest.fixture
@@ -39,7 +41,7 @@ def test_no_change_at_concept_level(start_server, fake):
     srv = start_server(env=fake.env())
     t, a, b, c = chain(srv)
     fake.on(REVIEW, text('{"should_add": false, "notes": "Fine as is."}'))
-    before = count(srv.db, "nodes")
+    before = count(srv, "nodes")
     r = review(srv, a)
     assert r.status == 200, r
     assert r.text == json.dumps({
@@ -47,7 +49,7 @@ def test_no_change_at_concept_level(start_server, fake):
         "decision": {"should_add": False, "notes": "Fine as is.", "concept_additions": [],
                      "subconcept_additions": []},
         "insertedNodes": [], "createdEdges": []}, separators=(",", ":"))
-    assert count(srv.db, "nodes") == before and count(srv.db, "node_generations") == 0
+    assert count(srv, "nodes") == before and count(srv, "node_generations") == 0
     (req,) = fake.requests
     assert req.json["max_tokens"] == 2048 and "tools" not in req.json
     p = prompt_of(req)
@@ -134,7 +136,7 @@ def test_no_change_when_every_addition_is_a_duplicate(start_server, fake):
     r = review(srv, b)
     assert r.status == 200 and r.json["status"] == "no_change"
     assert r.json["insertedNodes"] == [] and r.json["createdEdges"] == []
-    assert count(srv.db, "node_generations") == 0 and count(srv.db, "nodes") == 4
+    assert count(srv, "node_generations") == 0 and count(srv, "nodes") == 4
 
 
 def test_review_validation_and_failures(start_server, fake):
@@ -155,9 +157,9 @@ def test_review_validation_and_failures(start_server, fake):
     assert r.status == 502 and r.json["error"].startswith("400 ")
     r = srv.request("POST", f"/api/agents/nodes/{a['id']}/review", json={"userId": U})
     assert r.status == 502 and "JSON object" in r.json["error"]
-    assert count(srv.db, "nodes") == 4
+    assert count(srv, "nodes") == 4
     srv.stop()
-    srv = start_server(db=srv.db)                            # no model configured
+    srv = start_server(**same_database(srv))                            # no model configured
     r = srv.request("POST", f"/api/agents/nodes/{a['id']}/review", json={"userId": U})
     assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
 
@@ -171,7 +173,7 @@ def test_two_identical_reviews_share_one_run(start_server, fake):
     out = twice_at_once(lambda: review(srv, a, overview="same"), join_timeout=30)
     assert out[0].status == out[1].status == 200
     assert out[0].json == out[1].json and out[0].json["status"] == "updated"
-    assert len(fake.requests) == 1 and count(srv.db, "nodes") == 5
+    assert len(fake.requests) == 1 and count(srv, "nodes") == 5
     # a different body is another review
     r = review(srv, a, overview="different")
     assert r.status == 200 and len(fake.requests) == 2

@@ -12,7 +12,6 @@ mid-stream, two identical runs at once, no model configured, validation, the leg
 """
 import http.client
 import json
-import sqlite3
 import threading
 import time
 
@@ -22,6 +21,8 @@ from conftest import DEFAULT_USER
 from support.api import twice_at_once
 from support.documents import make_node, part, upload
 from support.fake_model import block_text, block_tool, fault, slow, text, tool, turn
+
+pytestmark = pytest.mark.both_engines
 
 USER = DEFAULT_USER
 TOPIC_RULE = "curriculum designer"          # only the topic agent's system prompt says this
@@ -91,15 +92,6 @@ def system_text(req):
     if isinstance(s, list):
         s = "".join(b.get("text", "") for b in s)
     return s
-
-
-def db_rows(db, sql, *args):
-    con = sqlite3.connect(str(db))
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(x) for x in con.execute(sql, args).fetchall()]
-    finally:
-        con.close()
 
 
 def strip_usage(events):
@@ -258,9 +250,8 @@ def test_fresh_topic_exact_events_and_rows(start_server, fake_model, provider):
     assert done["usage"]["outputTokens"] == 20
 
     # rows
-    db = srv.db
-    gens = db_rows(db, "SELECT node_id, \"trigger\", model, prompt, response_meta FROM "
-                       "node_generations ORDER BY rowid")
+    gens = srv.sql("SELECT node_id, \"trigger\", model, prompt, response_meta FROM "
+                   "node_generations")
     by_node = {g["node_id"]: g for g in gens}
     assert len(gens) == 3
     assert by_node[topic]["prompt"] == "Topic agent bootstrap for: Algebra"
@@ -273,23 +264,23 @@ def test_fresh_topic_exact_events_and_rows(start_server, fake_model, provider):
         "toolCalls": ["save_diagnostic_question", "save_subconcept", "save_subconcept",
                       "save_subconcept_edge"]}
     assert by_node[b["id"]]["prompt"] == "Subconcept bootstrap for: Beta Methods"
-    assessments = db_rows(db, "SELECT * FROM assessments ORDER BY rowid")
+    assessments = srv.sql("SELECT * FROM assessments")
     assert sorted((x["target_node_id"], x["type"], x["title"]) for x in assessments) == sorted(
         [(a["id"], "diagnostic", "Diagnostic for Alpha Basics"),
          (b["id"], "diagnostic", "Diagnostic for Beta Methods")])
-    qs = db_rows(db, "SELECT q.*, a.target_node_id FROM questions q JOIN assessments a "
+    qs = srv.sql("SELECT q.*, a.target_node_id FROM questions q JOIN assessments a "
                      "ON a.id = q.assessment_id")
     assert len(qs) == 2
     for q in qs:
         assert q["node_id"] == q["target_node_id"]
         assert (q["format"], q["prompt"], q["options"], q["correct_answer"], q["difficulty"]) == \
             ("mcq", "What is 2+2?", '["1","2","3","4"]', "4", 1)
-    progress = db_rows(db, "SELECT * FROM user_node_progress")
+    progress = srv.sql("SELECT * FROM user_node_progress")
     assert sorted(p["node_id"] for p in progress) == sorted([a["id"], b["id"]])
     for p in progress:
         assert p["has_generated_subnodes"] == 1 and p["attempts_count"] == 0
         assert p["first_entered_at"] and p["first_entered_at"] == p["last_entered_at"]
-    edges = db_rows(db, "SELECT * FROM node_edges")
+    edges = srv.sql("SELECT * FROM node_edges")
     assert len(edges) == 1 + 1 + 2
     # the requests: the topic agent's tools, system prompt, model
     reqs = [r for r in fake.requests if TOPIC_RULE in r.body]
@@ -316,14 +307,14 @@ def test_replay_case_a_calls_no_model_and_replays_subconcept_edges(start_server,
     _, topic = new_topic(srv)
     run_topic(srv, topic)
     n_requests = len(fake.requests)
-    counts = {t: len(db_rows(srv.db, f"SELECT id FROM {t}"))
+    counts = {t: len(srv.sql(f"SELECT id FROM {t}"))
               for t in ("nodes", "node_edges", "node_generations", "questions", "assessments",
                         "user_node_progress")}
 
     events = run_topic(srv, topic)
 
     assert len(fake.requests) == n_requests
-    assert counts == {t: len(db_rows(srv.db, f"SELECT id FROM {t}")) for t in counts}
+    assert counts == {t: len(srv.sql(f"SELECT id FROM {t}")) for t in counts}
     a, b = node_rows(srv, topic)
     sa, sb = node_rows(srv, a["id"]), node_rows(srv, b["id"])
     plain = strip_usage(events)
@@ -360,14 +351,14 @@ def test_replay_rebootstraps_without_second_batch_of_questions(start_server, fak
     assert len(errors) == 1 and errors[0][1]["agent"] == "subconcept_bootstrap:Beta Methods"
     assert errors[0][1]["message"].startswith("400 ")
     assert events[-1][0] == "agent_done" and events[-1][1]["agent"] == "topic"
-    assert len(db_rows(srv.db, "SELECT id FROM questions")) == 2
+    assert len(srv.sql("SELECT id FROM questions")) == 2
 
     script_bootstrap(fake, "Beta Methods", ["B one"], question=False, final="B again.")
     events = run_topic(srv, topic)
     boot = [r.json for r in fake.requests if "Concept: Beta Methods" in r.body][-1]
     assert [t["name"] for t in boot["tools"]] == ["save_subconcept", "save_subconcept_edge"]
     assert "save_diagnostic_question" not in system_text(boot)
-    assert len(db_rows(srv.db, "SELECT id FROM questions")) == 2
+    assert len(srv.sql("SELECT id FROM questions")) == 2
     names = [(n, d.get("agent")) for n, d in events if n in ("agent_start", "agent_done")]
     assert names == [("agent_start", "subconcept_bootstrap:Beta Methods"),
                      ("agent_done", "subconcept_bootstrap:Beta Methods"),
@@ -447,7 +438,7 @@ def test_small_mode_never_ending_tool_calls_stop_at_budget(start_server, fake_mo
     assert strip_usage(events)[-1] == ("agent_done", {
         "agent": "topic", "conceptCount": 0,
         "rationale": "Learning path generated via agentic topic agent."})
-    gen = db_rows(srv.db, "SELECT model, response_meta FROM node_generations")
+    gen = srv.sql("SELECT model, response_meta FROM node_generations")
     assert gen[0]["model"] == "fake-model-small"
     assert json.loads(gen[0]["response_meta"])["toolCalls"] == ["save_concept_edge"] * 10
 
@@ -464,7 +455,7 @@ def test_small_mode_bootstrap_logs_model_used(start_server, fake_model):
     assert {b["model"] for b in boot} == {"fake-model-small"}
     assert "2 to 3" in system_text(boot[0])
     models = {g["prompt"]: g["model"] for g in
-              db_rows(srv.db, "SELECT prompt, model FROM node_generations")}
+              srv.sql("SELECT prompt, model FROM node_generations")}
     assert models == {"Topic agent bootstrap for: Algebra": "fake-model-small",
                       "Subconcept bootstrap for: Alpha Basics": "fake-model-small"}
 
@@ -497,7 +488,7 @@ def test_500_ends_topic_with_agent_error_and_no_bootstrap(start_server, fake_mod
     # the saved concept stays and no bootstrap ran; no generation row
     assert len(node_rows(srv, topic)) == 1
     assert not [x for x in fake.requests if "Concept: Alpha Basics" in x.body]
-    assert db_rows(srv.db, "SELECT id FROM node_generations") == []
+    assert srv.sql("SELECT id FROM node_generations") == []
 
 
 def test_malformed_tool_input_and_unknown_tool_are_fed_back(start_server, fake_model):
@@ -553,10 +544,10 @@ def test_bootstrap_malformed_question_input_is_rejected(start_server, fake_model
                        {"error": "difficulty must be an integer from 1 to 5"},
                        {"error": 'Could not find saved subconcepts: source="a" target="b"'},
                        {"saved": True, "format": "open_ended", "difficulty": 3}]
-    q = db_rows(srv.db, "SELECT format, options, difficulty FROM questions")
+    q = srv.sql("SELECT format, options, difficulty FROM questions")
     assert q == [{"format": "open_ended", "options": None, "difficulty": 3}]
     # a bootstrap that saved no subconcept: progress says so
-    p = db_rows(srv.db, "SELECT has_generated_subnodes FROM user_node_progress")
+    p = srv.sql("SELECT has_generated_subnodes FROM user_node_progress")
     assert p == [{"has_generated_subnodes": 0}]
 
 
@@ -578,8 +569,8 @@ def test_disconnect_mid_stream_stops_model_and_writes(start_server, fake_model):
     time.sleep(4)   # the slow reply would have come back by now
     assert len(fake.requests) == 2
     assert [n["title"] for n in node_rows(srv, topic)] == ["Alpha Basics"]
-    assert db_rows(srv.db, "SELECT id FROM node_generations") == []
-    assert db_rows(srv.db, "SELECT id FROM user_node_progress") == []
+    assert srv.sql("SELECT id FROM node_generations") == []
+    assert srv.sql("SELECT id FROM user_node_progress") == []
     # the server still serves, and a new run replays what exists, then resumes the topic agent
     fake.on("Concept: Alpha Basics", text("nothing"))
     events = run_topic(srv, topic)
@@ -617,7 +608,7 @@ def test_disconnect_after_first_concept_rerun_completes_path(start_server, fake_
     time.sleep(4)
     assert len(fake.requests) == 2
     (a,) = node_rows(srv, topic)
-    assert db_rows(srv.db, "SELECT id FROM node_generations") == []
+    assert srv.sql("SELECT id FROM node_generations") == []
 
     # the rerun: the model saves Alpha again (kept, not duplicated), the missing concepts and
     # the edges between old and new
@@ -665,7 +656,7 @@ def test_disconnect_after_first_concept_rerun_completes_path(start_server, fake_
     r = srv.request("GET", f"/api/nodes/{topic}/dependency-edges?childType=concept")
     assert sorted((e["sourceNodeId"], e["targetNodeId"]) for e in r.json) == sorted(
         [(a["id"], b["id"]), (b["id"], g["id"])])
-    gens = db_rows(srv.db, "SELECT response_meta FROM node_generations WHERE node_id = ?", topic)
+    gens = srv.sql("SELECT response_meta FROM node_generations WHERE node_id = ?", topic)
     assert [json.loads(x["response_meta"]) for x in gens] == [{
         "count": 3, "mode": "topic_agent", "resumedWith": 1,
         "toolCalls": ["save_concept"] * 3 + ["save_concept_edge"] * 2}]
@@ -720,7 +711,7 @@ def test_model_failure_mid_run_rerun_completes_path(start_server, fake_model):
         [(a["id"], b["id"]), (b["id"], g["id"])])
     assert plain[-1] == ("agent_done", {"agent": "topic", "conceptCount": 3,
                                         "rationale": "Done now."})
-    assert len(db_rows(srv.db, "SELECT id FROM node_generations WHERE node_id = ?", topic)) == 1
+    assert len(srv.sql("SELECT id FROM node_generations WHERE node_id = ?", topic)) == 1
     for x in (a, b, g):
         assert len(node_rows(srv, x["id"])) == 1
 
@@ -744,11 +735,8 @@ def test_original_backend_topic_replays_without_model(start_server, fake_model, 
                                                      "branchId": branch, "parentId": ids[-1],
                                                      "title": title + " one"})
         assert r.status == 201
-    con = sqlite3.connect(str(srv.db))
-    con.execute("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?, ?, ?)",
-                ("e-1", ids[0], ids[1]))
-    con.commit()
-    con.close()
+    srv.sql_exec("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?, ?, ?)",
+                 "e-1", ids[0], ids[1])
     r = srv.request("POST", f"/api/nodes/{topic}/generations",
                     json={"trigger": "on_first_enter", "model": "claude-sonnet-4-5",
                           "prompt": prompt, "responseMeta": {"count": 2}})
@@ -761,7 +749,7 @@ def test_original_backend_topic_replays_without_model(start_server, fake_model, 
                                      "node_created", "node_created", "agent_done"]
     assert plain[-1] == ("agent_done", {"agent": "topic", "conceptCount": 2,
                                         "rationale": "Existing concepts loaded."})
-    assert len(db_rows(srv.db, "SELECT id FROM node_generations")) == 1
+    assert len(srv.sql("SELECT id FROM node_generations")) == 1
 
 
 def test_two_identical_runs_at_once_share_one_run(start_server, fake_model):
@@ -775,8 +763,8 @@ def test_two_identical_runs_at_once_share_one_run(start_server, fake_model):
     assert results[0] and results[0] == results[1]
     assert len([x for x in fake.requests if TOPIC_RULE in x.body]) == 2
     assert len(node_rows(srv, topic)) == 1
-    assert len(db_rows(srv.db, "SELECT id FROM nodes WHERE type = 'subconcept'")) == 2
-    assert len(db_rows(srv.db, "SELECT id FROM node_generations")) == 2
+    assert len(srv.sql("SELECT id FROM nodes WHERE type = 'subconcept'")) == 2
+    assert len(srv.sql("SELECT id FROM node_generations")) == 2
 
 
 # ---- validation and no model ----
@@ -854,12 +842,14 @@ def test_legacy_generate_concepts_shapes_and_documents(start_server, fake_model)
     ids = [c["id"] for c in body["concepts"]]
     assert [(e["sourceNodeId"], e["targetNodeId"], e["source"], e["target"]) for e in body["edges"]] \
         == [(ids[0], ids[1], "One", "Two"), (ids[1], ids[2], "Two", "Three")]
-    assert set(body["edges"][0]) == {"id", "sourceNodeId", "targetNodeId", "createdAt", "source",
-                                     "target"}
+    # the same bytes on both engines: compact, keys in this order (built from plain rows)
+    assert [list(e) for e in body["edges"]] == [["id", "sourceNodeId", "targetNodeId", "createdAt",
+                                                 "source", "target"]] * 2
+    assert r.text == json.dumps(body, separators=(",", ":"))
     req = fake.requests[-1].json
     assert req["max_tokens"] == 2048 and "tools" not in req and "system" not in req
     assert "LEGACY-DOC-MARKER" in req["messages"][0]["content"]      # B11
-    gen = db_rows(srv.db, "SELECT \"trigger\", model, prompt, response_meta FROM node_generations")
+    gen = srv.sql("SELECT \"trigger\", model, prompt, response_meta FROM node_generations")
     assert gen == [{"trigger": "on_first_enter", "model": "fake-model",
                     "prompt": "Generate educational path for: Algebra",
                     "response_meta": '{"count":3}'}]
@@ -868,6 +858,7 @@ def test_legacy_generate_concepts_shapes_and_documents(start_server, fake_model)
     r = srv.request("POST", f"/api/nodes/{topic}/generate-concepts", json={"userId": USER})
     assert r.status == 200
     assert r.json == {"generated": False, "concepts": body["concepts"], "edges": body["edges"]}
+    assert r.text == json.dumps(r.json, separators=(",", ":"))
     assert len(fake.requests) == n
 
 
@@ -881,7 +872,7 @@ def test_legacy_generate_concepts_bad_reply_writes_nothing(start_server, fake_mo
     r = srv.request("POST", f"/api/nodes/{topic}/generate-concepts", json={"userId": USER})
     assert r.status == 502 and "error" in r.json
     assert node_rows(srv, topic) == []
-    assert db_rows(srv.db, "SELECT id FROM node_generations") == []
+    assert srv.sql("SELECT id FROM node_generations") == []
 
 
 def test_legacy_generate_subconcepts(start_server, fake_model):
@@ -908,11 +899,11 @@ def test_legacy_generate_subconcepts(start_server, fake_model):
             for e in body["edges"]] == [(ids[0], ids[1], "Basics", "Practice")]
     prompt = fake.requests[-1].json["messages"][0]["content"]
     assert "GAP-MARKER" in prompt and '"gaps": [' in prompt      # pretty JSON, 2-space indent
-    gen = db_rows(srv.db, "SELECT prompt, response_meta FROM node_generations")
+    gen = srv.sql("SELECT prompt, response_meta FROM node_generations")
     assert gen == [{"prompt": "Generate subconcepts for: Loops",
                     "response_meta": '{"count":2,"usedDiagnostic":true,'
                                      '"diagnosticAssessmentId":null}'}]
-    p = db_rows(srv.db, "SELECT has_generated_subnodes, attempts_count FROM user_node_progress")
+    p = srv.sql("SELECT has_generated_subnodes, attempts_count FROM user_node_progress")
     assert p == [{"has_generated_subnodes": 1, "attempts_count": 1}]
     n = len(fake.requests)
     r = srv.request("POST", path, json={"userId": USER})
@@ -944,7 +935,7 @@ def test_legacy_generate_subconcepts_uses_database_diagnostic(start_server, fake
     assert r.status == 201, r
     prompt = fake.requests[-1].json["messages"][0]["content"]
     assert '"gaps": [\n    "WEAK-SPOT question"\n  ]' in prompt
-    meta = json.loads(db_rows(srv.db, "SELECT response_meta FROM node_generations")[0]
+    meta = json.loads(srv.sql("SELECT response_meta FROM node_generations")[0]
                       ["response_meta"])
     assert meta == {"count": 1, "usedDiagnostic": True, "diagnosticAssessmentId": a["id"]}
 
@@ -983,8 +974,8 @@ def test_at_most_three_bootstraps_at_once(start_server, fake_model):
     assert sorted(done[:-1]) == sorted("subconcept_bootstrap:" + n for n in names)
     assert done[-1] == "topic"
     # a bootstrap that saved nothing still records itself and the progress flag
-    assert len(db_rows(srv.db, "SELECT id FROM user_node_progress "
-                               "WHERE has_generated_subnodes = 0")) == 5
+    assert len(srv.sql("SELECT id FROM user_node_progress "
+                           "WHERE NOT has_generated_subnodes")) == 5
 
 
 def test_reset_connection_is_retried(start_server, fake_model):

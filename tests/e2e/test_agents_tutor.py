@@ -9,15 +9,16 @@ rows, joined identical requests, faults, no model configured, and the 400/404 an
 """
 import json
 import re
-import sqlite3
 import threading
 import time
 
 import pytest
 
 from conftest import DEFAULT_USER as U
-from support.api import count, post
+from support.api import count, insertion_order, post
 from support.fake_model import block_text, block_tool, fault, slow, text, tool, turn
+
+pytestmark = pytest.mark.both_engines
 
 ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 TOOLS = ["generate_example", "create_exercise", "visualize_concept", "check_student_progress",
@@ -44,20 +45,18 @@ def tutor(srv, session, content="", status=200, **extra):
     return r.json
 
 
-def rows(db, sql, *args):
-    with sqlite3.connect(db) as c:
-        c.row_factory = sqlite3.Row
-        return [dict(r) for r in c.execute(sql, args)]
+def rows(srv, sql, *args):
+    return srv.sql(sql, *args)
 
 
-def messages(db, session):
-    return rows(db, "SELECT role, kind, content FROM chat_messages WHERE session_id = ? "
-                    "ORDER BY created_at, rowid", session["id"])
+def messages(srv, session):
+    return rows(srv, "SELECT role, kind, content FROM chat_messages WHERE session_id = ? "
+                     f"ORDER BY created_at, {insertion_order(srv)}", session["id"])
 
 
-def cards(db, node):
-    r = rows(db, "SELECT cards FROM node_contents WHERE node_id = ? AND status = 'active' "
-                 "ORDER BY rowid", node["id"])
+def cards(srv, node):
+    r = rows(srv, "SELECT cards FROM node_contents WHERE node_id = ? AND status = 'active' "
+                  f"ORDER BY {insertion_order(srv)}", node["id"])
     return [json.loads(x["cards"]) for x in r]
 
 
@@ -90,7 +89,7 @@ def text_of(content):
 def test_lesson_over_several_turns(start_server, fake_model, provider):
     srv = start_server(env=fake_model.env(provider))
     concept, sub, session = lesson(srv)
-    db = srv.db
+    db = srv
 
     # 1. start: the tutor checks progress and prerequisites, then teaches the first chunk
     fake_model.script(
@@ -217,7 +216,7 @@ def test_turns_without_learner_text_keep_the_conversation_alternating(start_serv
     assert text_of(msgs[2]["content"]) == cont and text_of(msgs[6]["content"]) == cont
     assert [b["type"] for b in msgs[3]["content"]] == ["tool_use"]
     assert [b["type"] for b in msgs[4]["content"]] == ["tool_result"]
-    assert [m["role"] for m in messages(srv.db, session)] == ["assistant", "tool", "assistant", "assistant"]
+    assert [m["role"] for m in messages(srv, session)] == ["assistant", "tool", "assistant", "assistant"]
 
 
 def test_same_chunk_updates_the_last_card(start_server, fake_model):
@@ -228,13 +227,13 @@ def test_same_chunk_updates_the_last_card(start_server, fake_model):
                       text("Almost. [SAME_CHUNK]"))
     tutor(srv, session)
     tutor(srv, session, "[ANSWER]\nMode: text\nA number")
-    [c] = cards(srv.db, sub)
+    [c] = cards(srv, sub)
     assert len(c) == 1
     assert c[0]["explanation"] == "Not quite: think of a label." and c[0]["question"] == "What does a variable refer to?"
     # no question of its own: the fallback question from the earlier turn is asked again
     r = tutor(srv, session, "[ANSWER]\nMode: text\nA thing")
     assert r["message"] == "Almost.\n\nQuestion Type: text\n\nQuestion:\nWhat does a variable refer to?"
-    [c] = cards(srv.db, sub)
+    [c] = cards(srv, sub)
     assert len(c) == 1 and c[0]["explanation"] == "Almost." and c[0]["question"] == "What does a variable refer to?"
 
 
@@ -257,7 +256,7 @@ def test_drawing_reaches_the_model_as_an_image(start_server, fake_model, provide
     else:
         assert {"type": "image_url", "image_url": {"url": "data:image/png;base64," + data}} in content
     # the drawing is not stored in the chat
-    assert all(data not in m["content"] for m in messages(srv.db, session))
+    assert all(data not in m["content"] for m in messages(srv, session))
 
 
 def test_drawing_of_the_largest_allowed_size(start_server, fake_model):
@@ -297,7 +296,7 @@ def test_body_limit(start_server, fake_model):
     r = srv.request("POST", f"/api/chat/sessions/{session['id']}/messages",
                     json={"userId": U, "role": "user", "content": "x" * 200_000})
     assert r.status == 413
-    assert count(srv.db, "chat_messages") == 0 and fake_model.requests == []
+    assert count(srv, "chat_messages") == 0 and fake_model.requests == []
 
 
 def test_retried_turn_does_not_duplicate_the_message(start_server, fake_model):
@@ -308,17 +307,17 @@ def test_retried_turn_does_not_duplicate_the_message(start_server, fake_model):
     r = tutor(srv, session, content, status=502)
     assert r["error"].startswith("500 ")
     assert len(fake_model.requests) == 3
-    assert [(m["role"], m["content"]) for m in messages(srv.db, session)] == [("user", content)]
-    assert count(srv.db, "node_contents") == 0
+    assert [(m["role"], m["content"]) for m in messages(srv, session)] == [("user", content)]
+    assert count(srv, "node_contents") == 0
     # the retry: the stored message is the one answered, not stored again
     fake_model.script(text(Q1))
     tutor(srv, session, content)
-    assert [m["role"] for m in messages(srv.db, session)] == ["user", "assistant"]
+    assert [m["role"] for m in messages(srv, session)] == ["user", "assistant"]
     assert text_of(last_user_content(fake_model.requests[3])) == content
     # the same words as a new turn after the reply are a new message
     fake_model.script(text(Q1))
     tutor(srv, session, content)
-    assert [m["role"] for m in messages(srv.db, session)] == ["user", "assistant", "user", "assistant"]
+    assert [m["role"] for m in messages(srv, session)] == ["user", "assistant", "user", "assistant"]
 
 
 @pytest.mark.parametrize("bad,attempts", [
@@ -332,7 +331,7 @@ def test_model_failures_answer_json(start_server, fake_model, bad, attempts):
     assert r.status == 502 and r.headers["content-type"].startswith("application/json")
     assert r.json["error"]
     assert len(fake_model.requests) == attempts and fake_model.pending() == 1
-    assert count(srv.db, "chat_messages") == 0
+    assert count(srv, "chat_messages") == 0
 
 
 def test_tool_errors_go_back_to_the_model(start_server, fake_model):
@@ -361,7 +360,7 @@ def test_tool_errors_go_back_to_the_model(start_server, fake_model):
     assert list(res["c6"]) == ["type", "what", "style", "instruction"]
     assert (res["c6"]["type"], res["c6"]["style"]) == ("visualization", "table")
     assert (res["c7"]["type"], res["c7"]["difficulty"]) == ("practice_exercise", "hard")
-    assert count(srv.db, "answers") == 0 and count(srv.db, "assessments") == 0
+    assert count(srv, "answers") == 0 and count(srv, "assessments") == 0
 
 
 def test_progress_and_prerequisite_tools(start_server, fake_model):
@@ -371,8 +370,8 @@ def test_progress_and_prerequisite_tools(start_server, fake_model):
     older = post(srv, "/api/assessments", {"userId": U, "targetNodeId": concept["id"], "type": "diagnostic"})
     post(srv, f"/api/assessments/{older['id']}/questions", {"format": "open_ended", "prompt": "old"})
     diag = post(srv, "/api/assessments", {"userId": U, "targetNodeId": concept["id"], "type": "diagnostic"})
-    with sqlite3.connect(srv.db) as c:   # make it clearly the newest
-        c.execute("UPDATE assessments SET created_at = '2000-01-01 00:00:00' WHERE id = ?", (older["id"],))
+    # make it clearly the newest
+    srv.sql_exec("UPDATE assessments SET created_at = '2000-01-01 00:00:00' WHERE id = ?", older["id"])
     path = f"/api/assessments/{diag['id']}"
     q1 = post(srv, path + "/questions", {"format": "open_ended", "prompt": "Define a variable"})
     q2 = post(srv, path + "/questions", {"format": "mcq", "prompt": "Pick the assignment",
@@ -386,10 +385,9 @@ def test_progress_and_prerequisite_tools(start_server, fake_model):
     # a prerequisite with mastery 0.75, another one without progress
     pre1 = post(srv, "/api/nodes", {"userId": U, "type": "subconcept", "title": "Values", "parentId": concept["id"]})
     pre2 = post(srv, "/api/nodes", {"userId": U, "type": "subconcept", "title": "Types", "parentId": concept["id"]})
-    with sqlite3.connect(srv.db) as c:
-        for i, pre in enumerate((pre1, pre2)):
-            c.execute("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?, ?, ?)",
-                      (f"e{i}", pre["id"], sub["id"]))
+    for i, pre in enumerate((pre1, pre2)):
+        srv.sql_exec("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?, ?, ?)",
+                     f"e{i}", pre["id"], sub["id"])
     prog = post(srv, "/api/progress", {"userId": U, "nodeId": pre1["id"]})
     srv.request("PATCH", f"/api/progress/{prog['id']}", json={"masteryScore": 0.75})
     fake_model.script(turn(block_tool("check_student_progress", {}, id="p"),
@@ -421,7 +419,7 @@ def test_tool_budget_then_a_final_reply(start_server, fake_model, provider):
     last = fake_model.requests[5].json["messages"][-1]
     assert "without tools" in json.dumps(last)
     # all five rounds are kept for the next turn
-    m = messages(srv.db, session)
+    m = messages(srv, session)
     assert [x["role"] for x in m] == ["tool"] * 5 + ["assistant"]
 
 
@@ -442,7 +440,7 @@ def test_identical_requests_share_one_turn(start_server, fake_model):
         t.join()
     assert [r.status for r in out] == [200, 200] and out[0].json == out[1].json
     assert len(fake_model.requests) == 1
-    assert [m["role"] for m in messages(srv.db, session)] == ["user", "assistant"]
+    assert [m["role"] for m in messages(srv, session)] == ["user", "assistant"]
 
 
 def test_no_model_configured(start_server):
@@ -451,7 +449,7 @@ def test_no_model_configured(start_server):
     _, _, session = lesson(srv)
     r = srv.request("POST", f"/api/chat/sessions/{session['id']}/tutor", json={"userId": U, "content": "hi"})
     assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
-    assert count(srv.db, "chat_messages") == 0
+    assert count(srv, "chat_messages") == 0
     # before any validation (nothing can be answered without a model); other routes keep working
     r = srv.request("POST", "/api/chat/sessions/nope/tutor", body="{bad", headers={"Content-Type": "application/json"})
     assert r.status == 503 and "ANTHROPIC_API_KEY" in r.json["error"]
@@ -472,13 +470,15 @@ def test_validation(start_server, fake_model):
     bare = post(srv, "/api/chat/sessions", {"userId": U})
     r = srv.request("POST", f"/api/chat/sessions/{bare['id']}/tutor", json={"userId": U})
     assert (r.status, r.json) == (400, {"error": "Session has no linked node"})
-    with sqlite3.connect(srv.db) as c:  # a session whose node is gone (foreign keys off here)
-        c.execute("INSERT INTO chat_sessions (id, user_id, node_id) VALUES ('s-gone', ?, 'gone')", (U,))
+    # a session whose node is gone: foreign keys are off on the test's SQLite connection; on
+    # PostgreSQL the (superuser) test connection skips the FK triggers for this transaction
+    skip_fks = "SET LOCAL session_replication_role = replica; " if srv.engine == "postgres" else ""
+    srv.sql_exec(skip_fks + "INSERT INTO chat_sessions (id, user_id, node_id) VALUES ('s-gone', ?, 'gone')", U)
     r = srv.request("POST", "/api/chat/sessions/s-gone/tutor", json={"userId": U})
     assert (r.status, r.json) == (404, {"error": "Node not found"})
     r = srv.request("POST", path, json={"userId": "nobody"})
     assert (r.status, r.json) == (404, {"error": "userId nobody not found"})
-    assert fake_model.requests == [] and count(srv.db, "chat_messages") == 0
+    assert fake_model.requests == [] and count(srv, "chat_messages") == 0
 
 
 def test_client_gone_cancels_the_turn(start_server, fake_model):
@@ -496,8 +496,8 @@ def test_client_gone_cancels_the_turn(start_server, fake_model):
     fake_model.wait_requests(1)
     time.sleep(3.5)                # past the slow reply: it would have been acted on by now
     assert len(fake_model.requests) == 1
-    assert [m["role"] for m in messages(srv.db, session)] == ["user"]
-    assert count(srv.db, "answers") == 0 and count(srv.db, "node_contents") == 0
+    assert [m["role"] for m in messages(srv, session)] == ["user"]
+    assert count(srv, "answers") == 0 and count(srv, "node_contents") == 0
     fake_model.script(text(Q1))
     assert tutor(srv, session, content)["message"] == Q1
-    assert [m["role"] for m in messages(srv.db, session)] == ["user", "assistant"]
+    assert [m["role"] for m in messages(srv, session)] == ["user", "assistant"]

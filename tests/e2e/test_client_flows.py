@@ -32,6 +32,8 @@ from support.concept import DIAGNOSTIC, GRADE, REFINE, rows
 from support.documents import multipart, part
 from support.fake_model import block_text, block_tool, text, tool, turn
 
+pytestmark = pytest.mark.both_engines
+
 ORIGIN = "http://localhost:3000"
 SMALL = True                     # the client built with NEXT_PUBLIC_SMALL_AGENTS=true
 TOPIC = "curriculum designer"    # only the topic agent's system prompt says this
@@ -445,6 +447,9 @@ def test_client_flows(start_server, fake_model, provider):
     assert len(rows(srv, "SELECT id FROM assessments WHERE target_node_id = ? AND type = "
                          "'diagnostic'", matrices["id"])) == 1
     assert ev[-1][1].get("skipped") is True
+    # the model wrote one or both (the second request may find the first's diagnostic saved)
+    left = fake.pending()
+    assert left in (0, 1)
 
     # 4. a subconcept taught by the tutor
     add = g.titled("Vector addition")
@@ -475,7 +480,7 @@ def test_client_flows(start_server, fake_model, provider):
     reply, done = send(srv, session, "[ANSWER]\nMode: code\ndef add(u, v):\n"
                                      "    return (u[0] + v[0], u[1] + v[1])")
     assert done and reply == "Well done, you can add vectors."
-    assert fake.pending() == 0
+    assert fake.pending() == left
     msgs = chat(srv, session)
     assert [(m["role"], m["kind"]) for m in msgs] == [
         ("assistant", "learning"), ("user", "hint_request"), ("assistant", "hint_response"),

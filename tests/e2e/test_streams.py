@@ -8,9 +8,13 @@ import json
 import threading
 import time
 
+import pytest
+
 from conftest import DEFAULT_USER
 from support.documents import make_node
 from support.fake_model import slow, text
+
+pytestmark = pytest.mark.both_engines
 
 TOPIC_RULE = "curriculum designer"      # only the topic agent's system prompt says this
 

@@ -1,7 +1,8 @@
 """tests/support/api.py: small helpers shared by the e2e route tests (JSON POST with an
-expected status, a node to hang rows on, row counts and extra users written straight into the
-server's database on either engine (srv.sql, tests/conftest.py), a trigger that makes deletes
-from a table fail, the same request sent twice at once)."""
+expected status, a node to hang rows on, row counts read and extra users written straight into
+the server's database on either engine (srv.sql, tests/conftest.py), a trigger that makes
+deletes from a table fail, a second server on the same database, the same request sent twice at
+once)."""
 import sqlite3
 import threading
 import time
@@ -20,12 +21,11 @@ def a_node(srv, title="n", type="subconcept"):
 
 
 def count(srv, table):
-    """Rows in `table` of the server's database (srv: a conftest Server on either engine; a
-    SQLite file path is still accepted)."""
-    if not hasattr(srv, "sql"):
-        with sqlite3.connect(srv) as c:
-            return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return srv.sql(f"SELECT count(*) AS n FROM {table}")[0]["n"]
+    """Rows in `table` of a server's database (a Server: either engine) or of a SQLite file."""
+    if hasattr(srv, "sql"):
+        return srv.sql(f"SELECT count(*) AS n FROM {table}")[0]["n"]
+    with sqlite3.connect(srv) as c:
+        return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def counts(srv, tables):
@@ -58,6 +58,19 @@ def allow_deletes(srv, table):
         srv.sql_exec(f"DROP TRIGGER refuse_{table}")
     else:
         srv.sql_exec(f'DROP TRIGGER refuse_{table} ON "{table}"')
+
+
+def same_database(srv, env=None):
+    """start_server(**same_database(srv)): another server on srv's database, either engine
+    (env: more environment for it)."""
+    env = dict(env or {}, **({"DATABASE_URL": srv.db_url} if srv.db_url else {}))
+    return {"db": srv.db, "env": env or None}
+
+
+def insertion_order(srv):
+    """The column a test query orders by for insertion order: SQLite's rowid; on PostgreSQL
+    `ctid` until its tables have their own order column (right for rows never updated)."""
+    return "rowid" if getattr(srv, "engine", "sqlite") == "sqlite" else "ctid"
 
 
 def twice_at_once(call, join_timeout=60):

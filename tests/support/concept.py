@@ -1,14 +1,13 @@
 """tests/support/concept.py: helpers of the concept-agent e2e tests
 (test_agents_concept.py, test_agents_review.py): a learning graph built through the REST routes
-(edges written straight into the SQLite file: no route creates them), a learner's diagnostic,
+(edges written straight into the server's database: no route creates them), a learner's diagnostic,
 SSE reading and parsing, and the model's canned diagnostic questions."""
 import http.client
 import json
-import sqlite3
 import uuid
 
 from conftest import DEFAULT_USER
-from support.api import post
+from support.api import insertion_order, post
 
 U = DEFAULT_USER
 # Phrases of our prompt files that tell the fake model which call it is answering.
@@ -29,15 +28,13 @@ def node(srv, title, type, parent=None, desc=None):
 
 
 def edge(srv, a, b):
-    with sqlite3.connect(srv.db, timeout=10) as c:
-        c.execute("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?, ?, ?)",
-                  (str(uuid.uuid4()), a["id"], b["id"]))
+    srv.sql_exec("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?, ?, ?)",
+                 str(uuid.uuid4()), a["id"], b["id"])
 
 
 def rows(srv, sql, *args):
-    with sqlite3.connect(srv.db, timeout=10) as c:
-        c.row_factory = sqlite3.Row
-        return [dict(r) for r in c.execute(sql, args).fetchall()]
+    """Rows of `sql` (`?` placeholders) as dicts, from the server's database (either engine)."""
+    return srv.sql(sql, *args)
 
 
 def edges_of(srv, parent):
@@ -50,7 +47,7 @@ def edges_of(srv, parent):
 
 def titles(srv, parent, type):
     return [r["title"] for r in rows(srv, "SELECT title FROM nodes WHERE parent_id = ? AND type = ? "
-                                          "ORDER BY rowid", parent["id"], type)]
+                                          f"ORDER BY {insertion_order(srv)}", parent["id"], type)]
 
 
 def diagnostic(srv, concept, questions):

@@ -6,6 +6,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from support.api import insertion_order
+
 USER = "00000000-0000-0000-0000-000000000000"
 BOUNDARY = "----sproutTestBoundary7MA4YWxkTrZu0gW"
 LIMIT = 10 * 1024 * 1024  # a file must be smaller than this
@@ -58,7 +60,7 @@ def rows(db, node_id=None):
     engine (PostgreSQL: ctid order, which is insertion order while rows are never updated, as
     these are not) or a SQLite file path."""
     if hasattr(db, "sql"):
-        order = "rowid" if db.engine == "sqlite" else "ctid"
+        order = insertion_order(db)
         if node_id:
             return db.sql(f"SELECT * FROM topic_documents WHERE node_id = ? ORDER BY {order}",
                           node_id)
