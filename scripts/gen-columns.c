@@ -7,7 +7,9 @@
  * and STORE_SCHEMA_MAX_COLS, the widest table's count (store.c asserts it fits a store_row),
  * so a store's static SQL reads "SELECT " STORE_COLS_NODES " FROM nodes ..." and
  * "... RETURNING " STORE_COLS_NODES: a column added to schema.c is selected and returned with
- * no other edit (rowjson names the keys from the same schema). The Makefile links this file
+ * no other edit (rowjson names the keys from the same schema). A table's pg_columns (the
+ * PostgreSQL dialect's hidden rowid) are left out: nothing selects, inserts or returns them.
+ * The Makefile links this file
  * with src/db/schema.c alone and rebuilds the header whenever schema.c changes.
  * Thread model: a single-threaded build tool.
  */

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "db/dbi_sqlite.h"
 
@@ -176,20 +175,13 @@ static int rewrite(const char *sql, char *out, char **names, bool *used, int *n_
                     return sp_error_set(err, SP_ENOMEM, "out of memory");
             }
         } else if (ident_char(ch) && !is_digit(ch)) {
-            /* a word: SQLite's implicit rowid (insertion order of a table scan) has no
-             * PostgreSQL column; ctid, the row's place in the heap, orders a scan the same way
-             * until the row is updated (docs/POSTGRESQL.md, "Storage on two databases") */
+            /* a word, copied whole (a ? or : inside one is not a parameter); `rowid` needs no
+             * rewrite: the PostgreSQL dialect has a real rowid column (db/schema.c, pg_rowid) */
             const char *start = p;
             while (ident_char(*p))
                 p++;
-            size_t n = (size_t)(p - start);
-            if (n == 5 && strncasecmp(start, "rowid", 5) == 0) {
-                memcpy(out + o, "ctid", 4);
-                o += 4;
-            } else {
-                memcpy(out + o, start, n);
-                o += n;
-            }
+            memcpy(out + o, start, (size_t)(p - start));
+            o += (size_t)(p - start);
             continue;
         } else {
             out[o++] = *p++;

@@ -51,6 +51,9 @@ struct model_column {
     /* PostgreSQL dialect (compiled-in schema only; NULL = the same as type / def_sql) */
     const char *pg_type;    /* "boolean", "double precision" */
     const char *pg_def_sql; /* raw SQL default in PostgreSQL (DEFAULT_NOW's to_char(...)) */
+    /* "always" / "byDefault": GENERATED ... AS IDENTITY with drizzle-kit's defaults (sequence
+     * <table>_<column>_seq, from 1 by 1 up to the type's maximum, cache 1); only in pg_columns */
+    const char *pg_identity;
 };
 
 struct model_index {
@@ -100,6 +103,10 @@ struct model_table {
     size_t n_pks;
     const struct model_check *checks;
     size_t n_checks;
+    /* PostgreSQL dialect only (compiled-in schema): columns that follow `columns` there and
+     * exist nowhere else: not in SQLite's DDL or snapshots, storage's column lists, the API */
+    const struct model_column *pg_columns;
+    size_t n_pg_columns;
 };
 
 struct model_schema {

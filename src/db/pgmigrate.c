@@ -130,6 +130,13 @@ int pgmigrate_count_pending(struct pg *pg, const struct migrate_folder *f, size_
     return rc;
 }
 
+/* For the transaction that applies migrations (or a push): a table rewrite (ALTER TABLE ... ADD
+ * COLUMN ... GENERATED ... AS IDENTITY, as 0001's rowid) numbers the rows in the order it scans
+ * the heap, and with synchronized scans a table over shared_buffers/4 is scanned from where an
+ * earlier scan stopped, not from its first page: the numbering would start mid-table. Off, the
+ * rewrite reads the heap in order, so existing rows keep the order `ORDER BY ctid` gave them. */
+static const char SQL_NO_SYNCSCAN[] = "SET LOCAL synchronize_seqscans = off";
+
 /* Send each chunk of a migration as is (drizzle: one query per chunk; a chunk may hold several
  * statements, which PostgreSQL's simple query protocol runs in order). */
 static int exec_chunks(struct pg *pg, const char *sql, const char *what, struct sp_error *err)
@@ -182,6 +189,8 @@ int pgmigrate_apply(struct pg *pg, const struct migrate_folder *f, FILE *log, si
         any = any || migrate_is_pending(have, last, f->files[i].when);
     if (rc == SP_OK && any) {
         rc = pg_begin(pg, err);
+        if (rc == SP_OK)
+            rc = pg_exec(pg, SQL_NO_SYNCSCAN, err, "setting synchronize_seqscans");
         for (size_t i = 0; rc == SP_OK && i < f->n; i++) {
             const struct migrate_file *mf = &f->files[i];
             if (!migrate_is_pending(have, last, mf->when))
@@ -370,6 +379,8 @@ int pgmigrate_seed(struct pg *pg, bool *inserted, struct sp_error *err)
 int pgmigrate_push_statements(struct pg *pg, char *const *sql, size_t n, struct sp_error *err)
 {
     int rc = pg_begin(pg, err);
+    if (rc == SP_OK)
+        rc = pg_exec(pg, SQL_NO_SYNCSCAN, err, "setting synchronize_seqscans");
     for (size_t i = 0; rc == SP_OK && i < n; i++)
         rc = pg_exec(pg, sql[i], err, "push");
     if (rc == SP_OK)

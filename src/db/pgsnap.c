@@ -5,6 +5,7 @@
  */
 #include "db/pgsnap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,28 @@ static json_t *fk_json(const char *name, const char *from, const char *to, const
     return f;
 }
 
+/* drizzle-kit's resolved identity of a column declared with .generatedAlwaysAsIdentity() (or
+ * ByDefault) and no options: its sequence <table>_<column>_seq in public, 1 to the type's max. */
+static json_t *identity_json(const char *table, const struct model_column *c)
+{
+    char seq[256];
+    snprintf(seq, sizeof seq, "%s_%s_seq", table, c->name);
+    const char *max = strcmp(c->type, "bigint") == 0     ? "9223372036854775807"
+                      : strcmp(c->type, "smallint") == 0 ? "32767"
+                                                         : "2147483647";
+    json_t *id = json_object();
+    json_object_set_new(id, "type", json_string(c->pg_identity));
+    json_object_set_new(id, "name", json_string(seq));
+    json_object_set_new(id, "schema", json_string("public"));
+    json_object_set_new(id, "increment", json_string("1"));
+    json_object_set_new(id, "startWith", json_string("1"));
+    json_object_set_new(id, "minValue", json_string("1"));
+    json_object_set_new(id, "maxValue", json_string(max));
+    json_object_set_new(id, "cache", json_string("1"));
+    json_object_set_new(id, "cycle", json_false());
+    return id;
+}
+
 json_t *pgsnap_table_shell(const char *name, const char *schema)
 {
     json_t *t = json_object();
@@ -95,8 +118,9 @@ int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_erro
         const struct model_table *t = &s->tables[i];
         json_t *jt = pgsnap_table_shell(t->name, NULL);
         json_t *cols = json_object_get(jt, "columns");
-        for (size_t k = 0; k < t->n_columns; k++) {
-            const struct model_column *c = &t->columns[k];
+        for (size_t k = 0; k < t->n_columns + t->n_pg_columns; k++) {
+            const struct model_column *c =
+                k < t->n_columns ? &t->columns[k] : &t->pg_columns[k - t->n_columns];
             json_t *jc = json_object();
             json_object_set_new(jc, "name", json_string(c->name));
             json_object_set_new(jc, "type", json_string(c->pg_type ? c->pg_type : c->type));
@@ -109,6 +133,8 @@ int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_erro
             else if (c->def_kind == MODEL_DEF_SQL)
                 json_object_set_new(jc, "default",
                                     json_string(c->pg_def_sql ? c->pg_def_sql : c->def_sql));
+            if (c->pg_identity)
+                json_object_set_new(jc, "identity", identity_json(t->name, c));
             json_object_set_new(cols, c->name, jc);
         }
         for (size_t k = 0; k < t->n_indexes; k++) {

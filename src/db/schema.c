@@ -18,6 +18,7 @@
  * facts: AS_BOOLEAN columns are `boolean`, REAL_DOUBLE columns `double precision`, DEFAULT_NOW
  * is PG_NOW (SQLite's datetime('now') text, UTC, whole seconds); a COLUMN_UNIQUE index is a
  * UNIQUE constraint there. Everything else (text ids, integer, text JSON) is the same type.
+ * And every table has there a last column of its own, rowid (pg_rowid below).
  * Thread model: static const data.
  */
 #include "db/schema.h"
@@ -63,11 +64,21 @@
 /* ---- tables: v_ is the prefix of the arrays above ---- */
 #define TABLE_NO_FKS(name_, v_)                                                                    \
     .name = name_, .columns = v_##_columns, .n_columns = N(v_##_columns), .indexes = v_##_indexes, \
-    .n_indexes = N(v_##_indexes)
+    .n_indexes = N(v_##_indexes), .pg_columns = pg_rowid, .n_pg_columns = N(pg_rowid)
 #define TABLE(name_, v_)                                               \
     {                                                                  \
         TABLE_NO_FKS(name_, v_), .fks = v_##_fks, .n_fks = N(v_##_fks) \
     }
+
+/* ---- PostgreSQL only: every table's insertion order ----
+ * SQLite's lists end their ORDER BY with the implicit rowid (insertion order, as the original's
+ * table scans). PostgreSQL has no such column, so its dialect gives every table a real one of
+ * that name, last: bigint GENERATED ALWAYS AS IDENTITY (drizzle: bigint("rowid", { mode:
+ * "number" }).generatedAlwaysAsIdentity()). `ORDER BY rowid` then means the same on both
+ * engines; nothing inserts it (ALWAYS refuses a value) and no column list names it. */
+static const struct model_column pg_rowid[] = {
+    { .name = "rowid", .type = "bigint", .not_null = true, .pg_identity = "always" },
+};
 
 /* ---- answers ---- */
 static const struct model_column answers_columns[] = {

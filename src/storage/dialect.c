@@ -30,9 +30,9 @@ const struct store_sql2 STORE_SQL_LAST_REFINE = {
     .pg =
         "SELECT (m ->> 'answerCount')::bigint FROM ("
         "SELECT CASE WHEN response_meta ~ '^\\s*\\{.*\\}\\s*$' THEN response_meta::jsonb END AS m, "
-        "created_at, ctid FROM node_generations WHERE node_id = $1) g "
+        "created_at, rowid FROM node_generations WHERE node_id = $1) g "
         "WHERE m ->> 'mode' = 'concept_refinement_agent' AND m ->> 'assessmentId' = $2 "
-        "AND m ->> 'userId' = $3 ORDER BY created_at DESC, ctid DESC LIMIT 1",
+        "AND m ->> 'userId' = $3 ORDER BY created_at DESC, rowid DESC LIMIT 1",
 };
 
 /* Edges among a node's children (store_nodes.c). SQLite: the unary + keeps the target test off

@@ -34,10 +34,11 @@ static const char SQL_INSERT_MESSAGE[] =
 static const char SQL_DIAGNOSTIC[] =
     "SELECT id FROM assessments WHERE user_id = ?1 AND target_node_id = ?2 "
     "AND type = 'diagnostic' ORDER BY created_at DESC, rowid DESC LIMIT 1";
+/* joined on the primary key: PostgreSQL's rowid column (db/schema.c) has no index */
 static const char SQL_DIAG_ITEMS[] =
     "SELECT q.prompt, q.format, q.correct_answer, a.answer_text, a.selected_option, "
     "a.is_correct, a.score, a.feedback FROM questions q "
-    "LEFT JOIN answers a ON a.rowid = (SELECT a2.rowid FROM answers a2 "
+    "LEFT JOIN answers a ON a.id = (SELECT a2.id FROM answers a2 "
     "WHERE a2.question_id = q.id AND a2.user_id = ?2 ORDER BY a2.created_at DESC, a2.rowid DESC "
     "LIMIT 1) WHERE q.assessment_id = ?1 ORDER BY q.rowid";
 static const char SQL_PREREQ_COUNT[] = "SELECT count(*) FROM node_edges WHERE target_node_id = ?1";

@@ -4,9 +4,10 @@ drizzle-kit's own PostgreSQL output.
 The six PostgreSQL conformance steps (tests/data/drizzle-kit-pg, made by the real drizzle-kit
 0.31.9) are regenerated from the previous steps' folder and compared byte for byte after the
 README's normalisation (tags, snapshot ids, journal `when`), as test_generate.py does for SQLite.
-Then the Sprout schema itself: its PostgreSQL dialect must give the initial migration that
-drizzle-kit wrote for the equivalent pg-core schema (tests/data/sprout-pg/, schema.ts beside it),
-and the shipped drizzle-pg/ folder must have nothing left to generate.
+Then the Sprout schema itself: its PostgreSQL dialect must give the migrations that drizzle-kit
+wrote for the equivalent pg-core schema (tests/data/sprout-pg/: the first from schema-0000.ts, the
+second, the rowid column, from drizzle-pg/schema.ts; and drizzle-kit-fresh/, schema.ts into an
+empty folder), and the shipped drizzle-pg/ folder must have nothing left to generate.
 """
 import json
 import shutil
@@ -99,12 +100,40 @@ def test_bad_dialect_is_a_usage_error(tmp_path):
     assert p.returncode == 2
 
 
+SPROUT_PG = DATA / "sprout-pg"
+
+
 def test_sprout_schema_matches_drizzle_kit(tmp_path):
-    """The compiled-in schema's PostgreSQL dialect = drizzle-kit on the equivalent schema.ts."""
+    """The compiled-in schema's PostgreSQL dialect = drizzle-kit on the equivalent schema.ts,
+    into an empty folder (one CREATE TABLE each, the rowid identity column inside it)."""
     ours = tmp_path / "ours"
     p = run_sprout("db", "generate", "--dialect", "postgresql", "--migrations", ours)
     assert p.returncode == 0, p.stderr
-    assert_same(ours, DATA / "sprout-pg" / "drizzle-kit")
+    assert_same(ours, SPROUT_PG / "drizzle-kit-fresh")
+    sql = next(f for f in ours.glob("0000_*.sql") if not f.name.endswith(".down.sql")).read_text()
+    assert sql.count('"rowid" bigint GENERATED ALWAYS AS IDENTITY (sequence name ') == 14
+
+
+def test_rowid_migration_matches_drizzle_kit(tmp_path):
+    """On drizzle-kit's own first migration, the compiled-in schema gives drizzle-kit's second:
+    the hidden insertion-order column added to every table (schema-0000.ts -> schema.ts)."""
+    ours = tmp_path / "ours"
+    truncated(SPROUT_PG / "drizzle-kit", ours, 1)
+    p = run_sprout("db", "generate", "--dialect", "postgresql", "--migrations", ours)
+    assert p.returncode == 0, p.stderr
+    assert "answers: column rowid added" in p.stdout
+    assert_same(ours, SPROUT_PG / "drizzle-kit")
+    down = next(ours.glob("0001_*.down.sql")).read_text()
+    assert down.count('DROP COLUMN "rowid"') == 14
+
+
+def test_sqlite_dialect_has_no_rowid_column(tmp_path):
+    """The column is PostgreSQL's alone: SQLite's generated DDL and snapshot never name it."""
+    p = run_sprout("db", "generate", "--migrations", tmp_path / "lite")
+    assert p.returncode == 0, p.stderr
+    for f in (tmp_path / "lite").rglob("*"):
+        if f.is_file():
+            assert "rowid" not in f.read_text(), f
 
 
 def test_shipped_drizzle_pg_is_current(tmp_path):

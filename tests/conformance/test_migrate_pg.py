@@ -15,6 +15,7 @@ The `sprout db` commands themselves (status, check, push, baseline, rollback, re
 restore, seed, migrate's failures) run on both engines in tests/cli (`cli_db` fixture).
 """
 import json
+import os
 import re
 import subprocess
 import threading
@@ -23,11 +24,14 @@ import pytest
 
 from conftest import DATA, ROOT, run_sprout
 from support.pgdump import dump
+from support.pgserver import PgServer, _bin
 from test_generate_pg import MORE, STEPS, truncated
 
 CONF = DATA / "drizzle-kit-pg"
 EXPECTED = CONF / "expected"
 BREAK = "--> statement-breakpoint"
+SHIPPED = json.loads((ROOT / "drizzle-pg" / "meta" / "_journal.json").read_text())["entries"]
+N_SHIPPED = len(SHIPPED)  # 0000 the tables, 0001 their rowid column
 
 
 def journal(folder):
@@ -119,10 +123,10 @@ def test_ten_instances_migrate_once(pg_server, pg_url):
         t.join()
     for p in results:
         assert p.returncode == 0, p.stderr
-    applied = [p for p in results if "Applied 1 migration" in p.stdout]
+    applied = [p for p in results if "Applied %d migrations" % N_SHIPPED in p.stdout]
     assert len(applied) == 1
     assert sum("No pending migrations" in p.stdout for p in results) == 9
-    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == "1"
+    assert pg_server.psql(pg_url, "select count(*) from drizzle.__drizzle_migrations").strip() == str(N_SHIPPED)
 
 
 def test_a_file_path_keeps_sqlite_when_database_url_is_set(tmp_path, pg_server, pg_url):
@@ -214,7 +218,7 @@ def test_shipped_migration_leaves_what_drizzle_left(tmp_path, pg_server, pg_url)
     """drizzle-pg/ applied by us = the same schema.ts's migration applied by drizzle's migrator
     (tests/data/sprout-pg/applied.sql), tracking row and hash included."""
     assert run_sprout("--db", pg_url, "db", "migrate", cwd=tmp_path).returncode == 0
-    got = dump(pg_server, pg_url, journal(ROOT / "drizzle-pg"), 1).split("\n", 2)[2]
+    got = dump(pg_server, pg_url, journal(ROOT / "drizzle-pg"), N_SHIPPED).split("\n", 2)[2]
     want = (DATA / "sprout-pg" / "applied.sql").read_text().split("\n", 1)[1]
     assert got == want
 
@@ -286,4 +290,55 @@ def test_migrate_waits_for_the_lock_holder(tmp_path, pg_server, pg_url):
     out, err = m.communicate(timeout=60)
     assert_no_sanitizer_report(err)
     assert m.returncode == 0, err
-    assert "Applied 1 migration" in out
+    assert "Applied %d migrations" % N_SHIPPED in out
+
+
+# ---- 0001: the hidden insertion-order column on a database migrated before it ----
+
+def test_rowid_migration_keeps_the_order_of_existing_rows(tmp_path):
+    """A database made by 0000 alone, with rows on many pages (one updated, so moved in the
+    heap; one deleted), upgraded by `sprout db migrate`: ADD COLUMN ... GENERATED ALWAYS AS
+    IDENTITY rewrites each table and numbers its rows in heap order, the order `ORDER BY ctid`
+    (what lists used before) gave. The server has a tiny shared_buffers and a scan stopped half
+    way just before, so a synchronized scan would start the numbering mid-table: the migrator
+    turns them off. Then `db check` is clean, new rows come last and an update keeps its place."""
+    srv = PgServer.start()  # its own server: restarted with another shared_buffers
+    try:
+        url = srv.create_database()
+        srv.psql(url, "ALTER SYSTEM SET shared_buffers = '256kB'")  # synchronized above 8 pages
+        p = srv._run([_bin("pg_ctl"), "-D", srv.data, "-w", "-l", os.path.join(srv.base, "log"),
+                      "restart"], cwd=srv.base)
+        assert p.returncode == 0, p.stdout + p.stderr
+        old = tmp_path / "old"
+        truncated(ROOT / "drizzle-pg", old, 1)
+        assert migrate(url, old).returncode == 0
+        u = "00000000-0000-0000-0000-000000000000"
+        srv.psql(url,
+            "INSERT INTO users (id, email) VALUES ('%s', 'a@b'); "
+            "INSERT INTO nodes (id, user_id, type, title) "
+            "SELECT 'n' || lpad(i::text, 4, '0'), '%s', 'root', repeat('x', 200) FROM generate_series(1, 1500) i; "
+            "UPDATE nodes SET title = 'moved' WHERE id = 'n0002'; "
+            "DELETE FROM nodes WHERE id = 'n0005'" % (u, u))
+        before = srv.psql(url, "SELECT id FROM nodes ORDER BY ctid").split()
+        assert before[-1] == "n0002" and len(before) == 1499
+        assert int(srv.psql(url, "SELECT pg_relation_size('nodes') / 8192")) > 32
+        srv.psql(url, "SELECT count(*) FROM (SELECT id FROM nodes LIMIT 1000) x")  # stops mid-table
+        p = migrate(url)  # the shipped folder
+        assert p.returncode == 0, p.stderr
+        assert "Applied 1 migration" in p.stdout and SHIPPED[1]["tag"] in p.stdout
+        after = srv.psql(url, "SELECT id FROM nodes ORDER BY rowid").split()
+        assert after == before
+        assert srv.psql(url, "SELECT min(rowid), max(rowid) FROM nodes").strip() == "1|1499"
+        assert srv.psql(url, "SELECT rowid FROM users").strip() == "1"
+        p = run_sprout("--db", url, "db", "check", cwd=tmp_path)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "Database schema matches" in p.stdout
+        # nothing inserts it: a new row gets the next number, an update keeps it, ALWAYS refuses one
+        srv.psql(url, "INSERT INTO nodes (id, user_id, type, title) VALUES ('z', '%s', 'root', 't'); "
+                      "UPDATE nodes SET title = 'again' WHERE id = 'n0001'" % u)
+        assert srv.psql(url, "SELECT id FROM nodes ORDER BY rowid").split() == before + ["z"]
+        srv.psql(url, "INSERT INTO nodes (id, user_id, type, title, rowid) "
+                      "VALUES ('y', '%s', 'root', 't', 7)" % u, check=False)
+        assert srv.psql(url, "SELECT count(*) FROM nodes WHERE id = 'y'").strip() == "0"
+    finally:
+        srv.stop()

@@ -2,7 +2,8 @@
 """tests/data/regenerate.py [--set sqlite|pg|pg-more|sprout-pg|all] [--write] [--keep DIR]: rebuild the
 expected/ folders of tests/data/drizzle-kit (SQLite) and drizzle-kit-pg (PostgreSQL) with the real
 drizzle-kit (tests/node_modules, see regenerate.sh) and compare them with the committed ones; and
-(sprout-pg) drizzle-kit's migration of drizzle-pg/schema.ts, Sprout's schema in pg-core, with
+(sprout-pg) drizzle-kit's migrations of Sprout's schema in pg-core (sprout-pg/schema-NNNN.ts, the
+schema.ts each older migration was made from, then drizzle-pg/schema.ts) with
 tests/data/sprout-pg/drizzle-kit.
 
 For step 1..6 in turn, drizzle-kit-schema.js (drizzle-kit-pg-schema.js) turns cases/stepNN.json
@@ -155,29 +156,40 @@ def regenerate(kit_set, work, write, log):
 
 
 def regenerate_sprout_pg(work, write, log):
-    """drizzle-kit generate on drizzle-pg/schema.ts into an empty folder; compare with sprout-pg."""
+    """drizzle-kit generate into an empty folder, once per schema.ts of a shipped migration:
+    sprout-pg/schema-NNNN.ts (the schema.ts migration NNNN was made from, kept as it was) in
+    order, then drizzle-pg/schema.ts (the newest); compare with sprout-pg/drizzle-kit. And the
+    newest schema.ts alone into an empty folder: sprout-pg/drizzle-kit-fresh."""
     want_dir = HERE / "sprout-pg" / "drizzle-kit"
     out = work / "sprout-pg" / "out"
     out.parent.mkdir(parents=True)
+    sources = sorted((HERE / "sprout-pg").glob("schema-*.ts")) + [HERE.parent.parent / "drizzle-pg" / "schema.ts"]
     # beside tests/node_modules, so that the schema's imports resolve
     schema = HERE.parent / ".sprout-pg-schema.ts"
-    shutil.copy(HERE.parent.parent / "drizzle-pg" / "schema.ts", schema)
     try:
         SETS["sprout-pg"] = (HERE / "sprout-pg", schema, "postgresql")
-        generate("sprout-pg", 1, out, {}, log)
+        for step, src in enumerate(sources, 1):
+            shutil.copy(src, schema)
+            generate("sprout-pg", step, out, {}, log)
+            print("sprout-pg step %02d (%s): %s" % (step, src.name, sorted(p.name for p in out.glob("*.sql"))[-1]))
+        # and the newest schema.ts alone into an empty folder
+        fresh = work / "sprout-pg" / "fresh"
+        generate("sprout-pg", len(sources), fresh, {}, log)
     finally:
-        schema.unlink()
-    got, want = normalised(out), normalised(want_dir)
-    same = got == want
-    for name in sorted(set(got) | set(want)):
-        if got.get(name) != want.get(name):
-            print("sprout-pg differs:", name)
-    print("sprout-pg: drizzle-kit's output of drizzle-pg/schema.ts %s sprout-pg/drizzle-kit/" %
-          ("matches" if same else "DIFFERS FROM"))
-    if write:
-        shutil.rmtree(want_dir)
-        shutil.copytree(out, want_dir)
-        print("wrote", want_dir)
+        schema.unlink(missing_ok=True)
+    same = True
+    for got_dir, want_dir in ((out, want_dir), (fresh, HERE / "sprout-pg" / "drizzle-kit-fresh")):
+        got, want = normalised(got_dir), normalised(want_dir)
+        for name in sorted(set(got) | set(want)):
+            if got.get(name) != want.get(name):
+                print("sprout-pg differs:", want_dir.name, name)
+        print("sprout-pg: drizzle-kit's output %s sprout-pg/%s/" %
+              ("matches" if got == want else "DIFFERS FROM", want_dir.name))
+        same = same and got == want
+        if write:
+            shutil.rmtree(want_dir)
+            shutil.copytree(got_dir, want_dir)
+            print("wrote", want_dir)
     return same
 
 

@@ -68,9 +68,9 @@ def same_database(srv, env=None):
 
 
 def insertion_order(srv):
-    """The column a test query orders by for insertion order: SQLite's rowid; on PostgreSQL
-    `ctid` until its tables have their own order column (right for rows never updated)."""
-    return "rowid" if getattr(srv, "engine", "sqlite") == "sqlite" else "ctid"
+    """The column a test query orders by for insertion order: rowid on both engines (SQLite's
+    implicit one; on PostgreSQL every table's hidden identity column, docs/POSTGRESQL.md)."""
+    return "rowid"
 
 
 def twice_at_once(call, join_timeout=60):

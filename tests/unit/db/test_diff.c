@@ -10,30 +10,36 @@
 
 static const char *const c_id[] = { "id" };
 static const struct model_column cols_a[] = {
-    { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL },
-    { "price", "real", false, false, false, MODEL_DEF_NUMBER, "9.99", NULL, 0, NULL, NULL, NULL },
-    { "flag", "integer", false, true, false, MODEL_DEF_BOOL, "true", NULL, 0, NULL, NULL, NULL },
-    { "note", "text", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL },
+    { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
+    { "price", "real", false, false, false, MODEL_DEF_NUMBER, "9.99", NULL, 0, NULL, NULL, NULL,
+      NULL },
+    { "flag", "integer", false, true, false, MODEL_DEF_BOOL, "true", NULL, 0, NULL, NULL, NULL,
+      NULL },
+    { "note", "text", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
 /* same columns, other order, defaults read back from a live database as SQL text */
 static const struct model_column cols_b[] = {
-    { "note", "text", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL },
-    { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL },
-    { "flag", "integer", false, true, false, MODEL_DEF_SQL, "true", NULL, 0, NULL, NULL, NULL },
-    { "price", "real", false, false, false, MODEL_DEF_SQL, "9.99", NULL, 0, NULL, NULL, NULL },
+    { "note", "text", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
+    { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
+    { "flag", "integer", false, true, false, MODEL_DEF_SQL, "true", NULL, 0, NULL, NULL, NULL,
+      NULL },
+    { "price", "real", false, false, false, MODEL_DEF_SQL, "9.99", NULL, 0, NULL, NULL, NULL,
+      NULL },
 };
 static const struct model_column cols_c[] = {
-    { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL },
-    { "price", "real", false, false, false, MODEL_DEF_NUMBER, "9.99", NULL, 0, NULL, NULL, NULL },
-    { "flag", "integer", false, true, false, MODEL_DEF_BOOL, "true", NULL, 0, NULL, NULL, NULL },
-    { "memo", "text", false, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL },
+    { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
+    { "price", "real", false, false, false, MODEL_DEF_NUMBER, "9.99", NULL, 0, NULL, NULL, NULL,
+      NULL },
+    { "flag", "integer", false, true, false, MODEL_DEF_BOOL, "true", NULL, 0, NULL, NULL, NULL,
+      NULL },
+    { "memo", "text", false, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
-static const struct model_table t_a[] = { { "things", cols_a, 4, NULL, 0, NULL, 0, NULL, 0, NULL,
-                                            0 } };
-static const struct model_table t_b[] = { { "things", cols_b, 4, NULL, 0, NULL, 0, NULL, 0, NULL,
-                                            0 } };
-static const struct model_table t_c[] = { { "things", cols_c, 4, NULL, 0, NULL, 0, NULL, 0, NULL,
-                                            0 } };
+static const struct model_table t_a[] = { { "things", cols_a, 4, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
+                                            NULL, 0 } };
+static const struct model_table t_b[] = { { "things", cols_b, 4, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
+                                            NULL, 0 } };
+static const struct model_table t_c[] = { { "things", cols_c, 4, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
+                                            NULL, 0 } };
 static const struct model_schema s_a = { t_a, 1, NULL }, s_b = { t_b, 1, NULL },
                                  s_c = { t_c, 1, NULL };
 static const struct model_schema s_empty = { NULL, 0, NULL };
@@ -117,8 +123,8 @@ static void test_drop_all_and_create_all(void)
 
 static const char *const c_pid[] = { "parent_id" };
 static const struct model_column kid_cols[] = {
-    { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL },
-    { "parent_id", "integer", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL,
+    { "id", "integer", true, true, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL, NULL },
+    { "parent_id", "integer", false, false, false, MODEL_DEF_NONE, NULL, NULL, 0, NULL, NULL, NULL,
       NULL },
 };
 static const struct model_fk fk_named[] = { { "kids_parent_id_things_id_fk", "kids", c_pid, 1,
@@ -126,9 +132,9 @@ static const struct model_fk fk_named[] = { { "kids_parent_id_things_id_fk", "ki
 static const struct model_fk fk_other_name[] = { { "fk_from_database", "kids", c_pid, 1, "things",
                                                    c_id, 1, "no action", "cascade" } };
 static const struct model_table k1[] = { { "kids", kid_cols, 2, NULL, 0, fk_named, 1, NULL, 0, NULL,
-                                           0 } };
+                                           0, NULL, 0 } };
 static const struct model_table k2[] = { { "kids", kid_cols, 2, NULL, 0, fk_other_name, 1, NULL, 0,
-                                           NULL, 0 } };
+                                           NULL, 0, NULL, 0 } };
 
 static void test_fk_identity_push_vs_generate(void)
 {
@@ -150,7 +156,7 @@ static void test_sqlgen_check_rewrite(void)
         { "c1", "\"things\".\"price\" >= 0 AND things.price < 10" }
     };
     static const struct model_table t[] = { { "things", cols_a, 1, NULL, 0, NULL, 0, NULL, 0, chk,
-                                              1 } };
+                                              1, NULL, 0 } };
     char *s = sqlgen_create_table(t, "__new_things");
     CHECK_STR_EQ(
         s,

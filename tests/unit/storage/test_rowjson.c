@@ -1,5 +1,5 @@
 /* tests/unit/storage/test_rowjson.c: rows -> client JSON through the schema (storage/rowjson.c):
- * booleans, JavaScript numbers, nulls, JSON-in-text columns, key order, columns matched by name, the generated column lists. Uses an
+ * booleans, JavaScript numbers, nulls, JSON-in-text columns, key order, columns matched by name, the generated column lists (without PostgreSQL's hidden rowid). Uses an
  * in-memory SQLite database (through db/dbi.h) with hand-written tables shaped like the real ones.
  */
 #include <sqlite3.h>
@@ -234,6 +234,13 @@ static void test_generated_column_lists(void)
             buf_printf(&b, "%s\"%s\"", k ? ", " : "", t->columns[k].name);
         CHECK_STR_EQ(lists[i], buf_cstr(&b));
         buf_release(&b);
+        /* PostgreSQL's hidden insertion-order column: in its dialect only, never listed,
+         * selected, returned or looked up by name */
+        CHECK(strstr(lists[i], "rowid") == NULL);
+        CHECK_EQ_INT((int)t->n_pg_columns, 1);
+        CHECK_STR_EQ(t->pg_columns[0].name, "rowid");
+        CHECK_STR_EQ(t->pg_columns[0].pg_identity, "always");
+        CHECK(model_column_find(t, "rowid") == NULL);
     }
 }
 
