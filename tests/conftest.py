@@ -15,7 +15,10 @@
   must exit 0 with no sanitizer report.
 - `pg_server` (session): a throw-away PostgreSQL server (tests/support/pgserver.py), started
   as an unprivileged user in a temporary data directory and stopped at the end of the run;
-  `pg_url`: a new empty database on it for one test.
+  `pg_url`: the test's database on it. A test has ONE PostgreSQL database, shared by `pg_url`,
+  `cli_db`, `db_env` and `start_server()`: whichever asks first makes it (`pg_url`: empty;
+  `start_server()`: a copy of a template migrated and seeded once per run, as a first start
+  leaves it, which is far cheaper than migrating). Dropped in the background after the test.
 - Engines: a module marked `pytestmark = pytest.mark.both_engines` runs each of its tests twice,
   `[sqlite]` and `[postgres]` (the autouse `engine` fixture; `SPROUT_TEST_ENGINES=sqlite` limits
   a local run to one); `start_server` then puts the server on that engine. A test or module
@@ -23,6 +26,8 @@
 - `srv.sql(query, *params)` / `srv.sql_exec(query, *params)`: read or change the server's own
   database directly, whichever engine it runs on (SQLite file, or PostgreSQL through psycopg2):
   `?` placeholders, rows as dicts. `srv.engine` is "sqlite" or "postgres".
+- `db_env(path)`: the environment for a `sprout` the test runs itself on the test's engine
+  (DB_PATH=path, or DATABASE_URL of the test's `pg_url` database).
 - `cli_db`: the database a CLI test's commands use, on the test's engine (tmp_path/sprout.db,
   or the `pg_url` database; both are the database `start_server()` uses by default):
   `--db cli_db.target` or `env=cli_db.env`, its dialect's folder and reading helpers
@@ -38,6 +43,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -255,17 +261,23 @@ class Server:
 
 @pytest.fixture
 def start_server(tmp_path, request, engine):
-    """Start `sprout serve` on a fresh database: a SQLite file in tmp_path, or, when
-    SPROUT_TEST_DB=postgres, a new database on the run's PostgreSQL server (DATABASE_URL), so a
-    suite runs on either engine unchanged (tests that open the SQLite file themselves pass db=)."""
+    """Start `sprout serve` on a fresh database: a SQLite file in tmp_path, or, on the postgres
+    engine (or SPROUT_TEST_DB=postgres), the test's database on the run's PostgreSQL server
+    (the one `pg_url` / `cli_db` give; when start_server makes it, a migrated and seeded copy
+    of the template). Servers started twice in one test share the database. Tests that open the
+    SQLite file themselves pass db=; an env with DATABASE_URL picks that database."""
     servers = []
+    made = []
 
     def start(db=None, env=None, args=(), cwd=None, binary=None):
         if cwd is None and not (tmp_path / "drizzle").exists():
             shutil.copytree(ROOT / "drizzle", tmp_path / "drizzle")
         on_pg = engine == "postgres" or os.environ.get("SPROUT_TEST_DB") == "postgres"
-        if db is None and on_pg:
-            env = dict(env or {}, DATABASE_URL=request.getfixturevalue("pg_url"))
+        if db is None and on_pg and "DATABASE_URL" not in (env or {}):
+            url, mine = _test_pg_database(request, migrated=True)
+            if mine:
+                made.append(url)
+            env = dict(env or {}, DATABASE_URL=url)
         s = Server(db or (tmp_path / "sprout.db"), cwd or tmp_path, env=env, args=args,
                    binary=binary or BIN)
         servers.append(s)
@@ -274,6 +286,20 @@ def start_server(tmp_path, request, engine):
     yield start
     for s in servers:
         s.stop()
+    for url in made:
+        request.getfixturevalue("pg_server").drop_later(url)
+
+
+@pytest.fixture
+def db_env(engine, request):
+    """db_env(path) -> the environment that puts a `sprout` command run by the test itself
+    (run_sprout, or a server it launches) on this test's engine: {"DB_PATH": path} on SQLite,
+    {"DATABASE_URL": <the test's pg_url>} on PostgreSQL (path unused)."""
+    def env(path):
+        if engine == "postgres":
+            return {"DATABASE_URL": request.getfixturevalue("pg_url")}
+        return {"DB_PATH": str(path)}
+    return env
 
 
 @pytest.fixture
@@ -290,10 +316,35 @@ def pg_server():
     srv.stop()
 
 
+def _migrate_template(url):
+    with tempfile.TemporaryDirectory() as d:  # no drizzle-pg/ here: the built-in migrations
+        for cmd in (("db", "migrate"), ("db", "seed")):
+            p = run_sprout(*cmd, cwd=d, env={"DATABASE_URL": url})
+            assert p.returncode == 0, p.stdout + p.stderr
+
+
+def _test_pg_database(request, migrated):
+    """(url, made_now) of the test's one PostgreSQL database: the first to ask makes it, empty
+    or (migrated) a copy of the template this binary migrated and seeded once per run. The
+    maker drops it (drop_later) once the test's servers are stopped."""
+    url = getattr(request.node, "_sprout_pg_url", None)
+    if url is not None:
+        return url, False
+    pg = request.getfixturevalue("pg_server")
+    url = pg.create_database(template=pg.template("migrated", _migrate_template) if migrated
+                             else None)
+    request.node._sprout_pg_url = url
+    return url, True
+
+
 @pytest.fixture
-def pg_url(pg_server):
-    """A new empty database on the test server: postgres://sprout@127.0.0.1:PORT/t_...."""
-    return pg_server.create_database()
+def pg_url(request, pg_server):
+    """The test's PostgreSQL database: postgres://sprout@127.0.0.1:PORT/t_...., new and empty,
+    unless start_server() made it first (then it is that server's, migrated)."""
+    url, mine = _test_pg_database(request, migrated=False)
+    yield url
+    if mine:
+        pg_server.drop_later(url)
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
 """tests/e2e/test_assessments.py: assessments, questions and answers over HTTP (spec/api.md §8,
 decisions in docs/API.md): shapes, list order per filter, patch rules, JSON-in-text fields,
-answer coercions, auto-completion, bad input."""
+answer coercions, auto-completion, bad input. On SQLite and PostgreSQL (both_engines)."""
 import re
-import sqlite3
+
+import pytest
 
 from conftest import DEFAULT_USER
-from support.api import a_node, count, post
+from support.api import a_node, add_user, count, post
+
+pytestmark = pytest.mark.both_engines
 
 U = DEFAULT_USER
 ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -18,12 +21,6 @@ ANS_KEYS = ["id", "userId", "assessmentId", "questionId", "answerText", "selecte
 
 def concept_node(srv, title="n"):
     return a_node(srv, title, type="concept")
-
-
-def user(srv, uid):
-    with sqlite3.connect(srv.db) as db:
-        db.execute("INSERT INTO users (id, email) VALUES (?, ?)", (uid, uid + "@x"))
-    return uid
 
 
 def test_create_get_shape(server):
@@ -47,11 +44,11 @@ def test_create_bad_input(server):
     assert r.status == 400 and r.json == {"error": "type must be one of: diagnostic, quiz, recall"}
     r = server.request("POST", "/api/assessments", json={"userId": U, "targetNodeId": "gone"})
     assert r.status == 404 and r.json == {"error": "targetNodeId gone not found"}
-    assert count(server.db, "assessments") == 0
+    assert count(server, "assessments") == 0
 
 
 def test_list_order(server):
-    other = user(server, "other-user")
+    other = add_user(server, "other-user")
     n1, n2 = concept_node(server, "1"), concept_node(server, "2")
     ids_sorted = sorted([n1["id"], n2["id"]])
     first, second = (n1, n2) if n1["id"] == ids_sorted[0] else (n2, n1)
@@ -124,11 +121,11 @@ def test_questions(server):
     assert r.status == 404 and r.json == {"error": "Assessment not found"}
     r = server.request("POST", path, json={"format": "mcq", "prompt": "p", "nodeId": "zz"})
     assert r.status == 404 and r.json == {"error": "nodeId zz not found"}
-    assert count(server.db, "questions") == 3
+    assert count(server, "questions") == 3
 
 
 def test_answers_and_auto_completion(server):
-    other = user(server, "other-user")
+    other = add_user(server, "other-user")
     n = concept_node(server)
     a = post(server, "/api/assessments", {"userId": U, "targetNodeId": n["id"]})
     qs = [post(server, f"/api/assessments/{a['id']}/questions", {"format": "mcq", "prompt": str(i)})
@@ -177,5 +174,5 @@ def test_answer_bad_input(server):
     assert r.status == 404 and r.json == {"error": "Assessment not found"}
     r = server.request("POST", path, body="{\"userId\":", headers={"Content-Type": "application/json"})
     assert r.status == 400
-    assert count(server.db, "answers") == 0
+    assert count(server, "answers") == 0
     assert server.request("GET", f"/api/assessments/{a['id']}").json["completedAt"] is None

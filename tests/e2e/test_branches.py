@@ -1,11 +1,15 @@
 """tests/e2e/test_branches.py: the branch routes over HTTP against the real server
 (spec/api.md §4, decisions in docs/API.md): shapes, order, errors, and the delete cascade
-(everything hanging off a branch goes, in one transaction)."""
+(everything hanging off a branch goes, in one transaction). Every test runs on SQLite and on
+PostgreSQL (both_engines, tests/conftest.py)."""
 import re
-import sqlite3
+
+import pytest
 
 from conftest import DEFAULT_USER
-from support.api import post
+from support.api import allow_deletes, counts as table_counts, post, refuse_deletes
+
+pytestmark = pytest.mark.both_engines
 
 U = DEFAULT_USER
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -16,9 +20,8 @@ TABLES = ["branches", "nodes", "node_edges", "topic_documents", "node_contents",
           "chat_sessions", "chat_messages", "hint_events"]
 
 
-def counts(db):
-    with sqlite3.connect(db) as c:
-        return {t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+def counts(srv):
+    return table_counts(srv, TABLES)
 
 
 def test_create_get_list_shape_and_order(server):
@@ -76,7 +79,7 @@ def test_create_bad_input(server):
     big = {"title": "x" * (101 * 1024), "userId": U}
     r = server.request("POST", "/api/branches", json=big)
     assert r.status == 413
-    assert counts(server.db)["branches"] == 0
+    assert counts(server)["branches"] == 0
 
 
 def test_title_kept_verbatim_and_unicode(server):
@@ -125,13 +128,12 @@ def build_graph(srv, title):
                                    "parentId": root["id"], "title": "c2"})
     s = post(srv, "/api/nodes", {"userId": U, "type": "subconcept", "branchId": b["id"],
                                   "parentId": c["id"], "title": "s"})
-    with sqlite3.connect(srv.db) as db:
-        db.execute("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?,?,?)",
-                   (f"e-{title}", c["id"], c2["id"]))
-        db.execute("INSERT INTO topic_documents (id, node_id, original_filename, s3_key, mime_type,"
-                   " file_size_bytes, extraction_status) VALUES (?,?,?,?,?,?,?)",
-                   (f"d-{title}", root["id"], "a.txt", f"documents/d-{title}.txt", "text/plain",
-                    3, "completed"))
+    srv.sql_exec("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?,?,?)",
+                 f"e-{title}", c["id"], c2["id"])
+    srv.sql_exec("INSERT INTO topic_documents (id, node_id, original_filename, s3_key, mime_type,"
+                 " file_size_bytes, extraction_status) VALUES (?,?,?,?,?,?,?)",
+                 f"d-{title}", root["id"], "a.txt", f"documents/d-{title}.txt", "text/plain",
+                 3, "completed")
     post(srv, f"/api/nodes/{s['id']}/contents", {"explanationMd": "x"})
     post(srv, f"/api/nodes/{s['id']}/generations", {"trigger": "on_first_enter"})
     post(srv, "/api/progress", {"userId": U, "nodeId": s["id"]})
@@ -150,7 +152,7 @@ def build_graph(srv, title):
 
 def test_delete_cascade_removes_everything_and_only_that(server):
     keep = build_graph(server, "keep")
-    before_keep = counts(server.db)
+    before_keep = counts(server)
     g = build_graph(server, "gone")
     # references from outside the branch that the original's cascade tripped over
     outside = post(server, "/api/nodes", {"userId": U, "type": "concept", "branchId": None,
@@ -162,7 +164,7 @@ def test_delete_cascade_removes_everything_and_only_that(server):
                                           "responseMessageId": g["message"]["id"]})
     r = server.request("DELETE", f"/api/branches/{g['branch']['id']}")
     assert r.status == 204, r
-    after = counts(server.db)
+    after = counts(server)
     # the kept branch is intact (plus the one question and hint event added from outside)
     expect = dict(before_keep)
     expect["questions"] += 1
@@ -180,18 +182,15 @@ def test_delete_cascade_removes_everything_and_only_that(server):
 
 def test_delete_is_all_or_nothing(server):
     g = build_graph(server, "g")
-    before = counts(server.db)
-    with sqlite3.connect(server.db) as db:
-        db.execute("CREATE TRIGGER no_branch_delete BEFORE DELETE ON branches "
-                   "BEGIN SELECT RAISE(ABORT, 'refused by test'); END")
+    before = counts(server)
+    refuse_deletes(server, "branches")
     r = server.request("DELETE", f"/api/branches/{g['branch']['id']}")
     assert r.status == 409, r
     assert r.json["error"].startswith("Branch could not be deleted (nothing was changed)")
-    assert counts(server.db) == before
-    with sqlite3.connect(server.db) as db:
-        db.execute("DROP TRIGGER no_branch_delete")
+    assert counts(server) == before
+    allow_deletes(server, "branches")
     assert server.request("DELETE", f"/api/branches/{g['branch']['id']}").status == 204
-    assert all(v == 0 for v in counts(server.db).values())
+    assert all(v == 0 for v in counts(server).values())
 
 
 def test_delete_removes_document_bytes(start_server, tmp_path):

@@ -1,11 +1,14 @@
 """tests/e2e/test_chat.py: chat sessions, messages and hint events over HTTP (spec/api.md §10,
 docs/API.md): shapes, orders per filter, session end rules, message insertion order within
-one second, JSON-in-text fields, bad input."""
+one second, JSON-in-text fields, bad input. On SQLite and PostgreSQL (both_engines)."""
 import re
-import sqlite3
+
+import pytest
 
 from conftest import DEFAULT_USER
-from support.api import a_node, count, post
+from support.api import a_node, add_user, count, post
+
+pytestmark = pytest.mark.both_engines
 
 U = DEFAULT_USER
 ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -23,12 +26,11 @@ def test_sessions(server):
     assert list(s) == S_KEYS and SQLITE_TS.match(s["startedAt"]) and s["endedAt"] is None
     s0 = post(server, "/api/chat/sessions", {"userId": U, "nodeId": ""})
     assert s0["nodeId"] is None
-    with sqlite3.connect(server.db) as db:  # an older session, to check startedAt order
-        db.execute("INSERT INTO users (id, email) VALUES ('u2', 'u2@x')")
-        db.execute("INSERT INTO chat_sessions (id, user_id, node_id, started_at) VALUES "
-                   "('old', ?, ?, '2020-01-01 00:00:00')", (U, n1["id"]))
-        db.execute("INSERT INTO chat_sessions (id, user_id, node_id) VALUES ('u2s', 'u2', ?)",
-                   (n2["id"],))
+    add_user(server, "u2")  # and an older session, to check startedAt order
+    server.sql_exec("INSERT INTO chat_sessions (id, user_id, node_id, started_at) VALUES "
+                    "('old', ?, ?, '2020-01-01 00:00:00')", U, n1["id"])
+    server.sql_exec("INSERT INTO chat_sessions (id, user_id, node_id) VALUES ('u2s', 'u2', ?)",
+                    n2["id"])
     ids = lambda q: [x["id"] for x in server.request("GET", "/api/chat/sessions" + q).json]
     assert ids("") == [s["id"], s0["id"], "old", "u2s"]
     assert ids(f"?userId={U}") == ["old", s["id"], s0["id"]]
@@ -40,7 +42,7 @@ def test_sessions(server):
         assert r.status == 400 and r.json == {"error": "userId is required"}
     r = server.request("POST", "/api/chat/sessions", json={"userId": U, "nodeId": "gone"})
     assert r.status == 404 and r.json == {"error": "nodeId gone not found"}
-    assert count(server.db, "chat_sessions") == 4
+    assert count(server, "chat_sessions") == 4
 
 
 def test_session_end(server):
@@ -97,7 +99,7 @@ def test_messages(server):
     assert r.status == 404 and r.json == {"error": "userId ghost not found"}
     r = server.request("POST", path, json={"userId": U, "role": "user", "content": "c" * 110000})
     assert r.status == 413
-    assert count(server.db, "chat_messages") == 21
+    assert count(server, "chat_messages") == 21
 
 
 def test_hints(server):
@@ -126,4 +128,4 @@ def test_hints(server):
         r = server.request("POST", "/api/chat/hints", json={"userId": U, "nodeId": n1["id"],
                                                             field: "zz"})
         assert r.status == 404 and r.json == {"error": f"{field} zz not found"}
-    assert count(server.db, "hint_events") == 3
+    assert count(server, "hint_events") == 3

@@ -1,10 +1,12 @@
 """tests/e2e/test_contents.py: node contents and generations over HTTP (spec/api.md §6,
 decisions in docs/API.md): shapes (cards in schema position, JSON-in-text as strings), the
-"active" row, ordering, coercions and bad input."""
-import sqlite3
+"active" row, ordering, coercions and bad input. On SQLite and PostgreSQL (both_engines)."""
+import pytest
 
 from conftest import DEFAULT_USER
 from support.api import a_node, count, post
+
+pytestmark = pytest.mark.both_engines
 
 U = DEFAULT_USER
 CONTENT_KEYS = ["id", "nodeId", "explanationMd", "visualizationKind", "visualizationPayload",
@@ -44,7 +46,7 @@ def test_create_bad_input(server):
     assert r.status == 400
     r = server.request("POST", path, json={"explanationMd": "x" * 120000})
     assert r.status == 413
-    assert count(server.db, "node_contents") == 0
+    assert count(server, "node_contents") == 0
 
 
 def test_active_and_list_order(server):
@@ -67,9 +69,8 @@ def test_active_and_list_order(server):
 def test_active_cards_written_by_tutor_shape(server):
     n = a_node(server)
     cards = '[{"id":"k","index":0,"explanation":"e","question":null,"questionType":null}]'
-    with sqlite3.connect(server.db) as db:
-        db.execute("INSERT INTO node_contents (id, node_id, explanation_md, cards) VALUES (?,?,?,?)",
-                   ("tut", n["id"], "", cards))
+    server.sql_exec("INSERT INTO node_contents (id, node_id, explanation_md, cards) VALUES (?,?,?,?)",
+                    "tut", n["id"], "", cards)
     r = server.request("GET", f"/api/nodes/{n['id']}/contents/active")
     assert r.json["cards"] == cards and r.json["explanationMd"] == "" and r.json["status"] == "active"
 
@@ -98,4 +99,4 @@ def test_generations(server):
     r = server.request("POST", "/api/nodes/missing/generations", json={"trigger": "system_refresh"})
     assert r.status == 404 and r.json == {"error": "Node not found"}
     assert server.request("GET", "/api/nodes/missing/generations").json == []
-    assert count(server.db, "node_generations") == 4
+    assert count(server, "node_generations") == 4

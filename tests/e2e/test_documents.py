@@ -2,15 +2,16 @@
 with the local-folder store (the default): response shapes (spec/api.md §7), text and PDF
 extraction on real files, UTF-8 names, limits, malformed bodies, and the consistency rule:
 a row exists if and only if its bytes are stored, and a failed request leaves nothing behind
-(no row, no stored file, no staging file)."""
+(no row, no stored file, no staging file). On SQLite and PostgreSQL (both_engines)."""
 import re
-import sqlite3
 
 import pytest
 
 from support.documents import (LIMIT, USER, eventually, files_under, make_node, multipart, part,
                                rows, upload)
 from support.pdfgen import make_pdf
+
+pytestmark = pytest.mark.both_engines
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SQLITE_TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
@@ -28,7 +29,7 @@ def env(start_server, tmp_path):
         pass
     e = Env()
     e.srv, e.branch, e.node, e.staging = srv, branch, node, staging
-    e.db = tmp_path / "sprout.db"
+    e.db = srv                              # rows() reads its database, either engine
     e.store = tmp_path / "uploads"          # default: beside the database
     return e
 
@@ -303,7 +304,7 @@ def test_storage_dir_setting(start_server, tmp_path):
     _, node = make_node(srv)
     r = upload(srv, node, [part("hello", "h.txt")])
     assert r.status == 201
-    key = rows(tmp_path / "sprout.db")[0]["s3_key"]
+    key = rows(srv)[0]["s3_key"]
     assert (store / key).read_bytes() == b"hello"
     assert not (tmp_path / "uploads" / key).exists()
 
@@ -320,7 +321,7 @@ def test_storage_failure_leaves_no_row(start_server, tmp_path):
     assert r.status == 503, r
     assert "cannot be read or written" in r.json["error"] and str(store) not in r.json["error"]
     assert "storage failed: " in srv.output()
-    assert rows(tmp_path / "sprout.db") == []
+    assert rows(srv) == []
     assert files_under(store) == ["documents"]
     assert eventually(lambda: files_under(staging) == [])
 
@@ -338,9 +339,8 @@ def test_concurrent_uploads_are_all_kept(env):
         t.join()
     assert results == [201] * 8
     assert len(rows(env.db)) == 8 and len(files_under(env.store)) == 8
-    con = sqlite3.connect(str(env.db))
-    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    con.close()
+    if env.srv.engine == "sqlite":
+        assert env.srv.sql("PRAGMA integrity_check")[0]["integrity_check"] == "ok"
     assert USER  # the default user owns the node
 
 

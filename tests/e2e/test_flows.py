@@ -1,12 +1,16 @@
 """tests/e2e/test_flows.py: the web client's call sequences (spec/api.md §11) end to end, and
 bad input thrown at every JSON route: malformed JSON, non-object bodies, wrong content types,
 oversized bodies, unknown routes and methods. Nothing may crash the server or leave a partial
-write (row counts are compared in the SQLite file afterwards)."""
-import sqlite3
+write (row counts are compared in the database afterwards). On SQLite and PostgreSQL
+(both_engines)."""
 from urllib.parse import quote
 
+import pytest
+
 from conftest import DEFAULT_USER
-from support.api import post
+from support.api import counts as table_counts, post
+
+pytestmark = pytest.mark.both_engines
 
 U = DEFAULT_USER
 TABLES = ["branches", "nodes", "node_edges", "topic_documents", "node_contents",
@@ -20,9 +24,8 @@ def get(srv, path):
     return r.json
 
 
-def counts(db):
-    with sqlite3.connect(db) as c:
-        return {t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+def counts(srv):
+    return table_counts(srv, TABLES)
 
 
 def test_new_branch_graph_load_and_delete(server):
@@ -65,9 +68,8 @@ def test_open_concept_and_learn_subconcept(server):
     subs = [post(server, "/api/nodes", {"userId": U, "type": "subconcept", "branchId": b["id"],
                                         "parentId": concept["id"], "title": f"S{i}"})
             for i in range(2)]
-    with sqlite3.connect(server.db) as db:
-        db.execute("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES ('e', ?, ?)",
-                   (subs[0]["id"], subs[1]["id"]))
+    server.sql_exec("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES ('e', ?, ?)",
+                    subs[0]["id"], subs[1]["id"])
     # open a concept: edges between its subconcepts, then the diagnostic survey
     edges = get(server, f"/api/nodes/{concept['id']}/dependency-edges?childType=subconcept")
     assert [(e["sourceNodeId"], e["targetNodeId"]) for e in edges] == [(subs[0]["id"], subs[1]["id"])]
@@ -109,7 +111,7 @@ def test_open_concept_and_learn_subconcept(server):
     assert {"nodeId", "completedAt", "masteryScore"} <= set(prog[0])
     # and the branch goes away with everything on it
     assert server.request("DELETE", f"/api/branches/{b['id']}").status == 204
-    assert {k: v for k, v in counts(server.db).items() if v} == {"users": 1}
+    assert {k: v for k, v in counts(server).items() if v} == {"users": 1}
 
 
 JSON_ROUTES = [
@@ -150,7 +152,7 @@ def test_bad_bodies_on_every_json_route(server):
     p = post(server, "/api/progress", {"userId": U, "nodeId": n["id"]})
     s = post(server, "/api/chat/sessions", {"userId": U, "nodeId": n["id"]})
     ids = dict(b=b["id"], n=n["id"], a=a["id"], p=p["id"], s=s["id"])
-    before = counts(server.db)
+    before = counts(server)
     snapshot = {k: get(server, path) for k, path in (
         ("b", f"/api/branches/{b['id']}"), ("n", f"/api/nodes/{n['id']}"),
         ("a", f"/api/assessments/{a['id']}"), ("p", f"/api/progress?userId={U}"),
@@ -164,7 +166,7 @@ def test_bad_bodies_on_every_json_route(server):
         r = server.request(method, path)  # no body, no content type
         assert r.status == 400, (method, path, r)
         assert r.json == {"error": "a JSON object body is required (Content-Type: application/json)"}
-    assert counts(server.db) == before
+    assert counts(server) == before
     assert snapshot == {k: get(server, path) for k, path in (
         ("b", f"/api/branches/{b['id']}"), ("n", f"/api/nodes/{n['id']}"),
         ("a", f"/api/assessments/{a['id']}"), ("p", f"/api/progress?userId={U}"),

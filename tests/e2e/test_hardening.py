@@ -1,7 +1,8 @@
 """tests/e2e/test_hardening.py: issue 8's security defaults and hostile input on the real
 server: CORS origins (default, SPROUT_CORS_ORIGINS, '*'), nosniff + CSP, error bodies without
 paths or SQL, the database and its WAL created 0600, and a query string with hundreds of
-pairs (it used to get no answer, hold the connection and leak the request)."""
+pairs (it used to get no answer, hold the connection and leak the request).
+On SQLite and PostgreSQL (both_engines); the file-mode tests are about SQLite's files."""
 import json
 import os
 import socket
@@ -11,6 +12,8 @@ import time
 import pytest
 
 from conftest import DEFAULT_USER
+
+pytestmark = pytest.mark.both_engines
 
 
 def many_pairs(n):
@@ -96,9 +99,9 @@ def test_default_origins_named_at_start(server):
         in server.output()
 
 
-def test_bad_origin_list_refuses_to_start(workdir, sprout):
+def test_bad_origin_list_refuses_to_start(workdir, sprout, db_env):
     p = sprout("serve", "--port", "0", cwd=workdir,
-               env={"SPROUT_CORS_ORIGINS": "localhost:5173", "DB_PATH": str(workdir / "s.db")})
+               env={"SPROUT_CORS_ORIGINS": "localhost:5173", **db_env(workdir / "s.db")})
     assert p.returncode != 0
     assert "SPROUT_CORS_ORIGINS" in p.stderr
 
@@ -116,23 +119,28 @@ def test_security_headers_on_every_reply(server):
 
 def test_database_error_bodies_name_no_path_or_sql(start_server, tmp_path):
     srv = start_server()
-    # the tables vanish under the running server: every query now fails inside SQLite
-    import sqlite3
-    con = sqlite3.connect(tmp_path / "sprout.db")
-    con.execute("PRAGMA foreign_keys=OFF")
-    con.execute("DROP TABLE chat_messages")
-    con.commit()
-    con.close()
+    # the table vanishes under the running server: every query on it now fails in the database
+    if srv.engine == "sqlite":
+        import sqlite3
+        con = sqlite3.connect(tmp_path / "sprout.db")
+        con.execute("PRAGMA foreign_keys=OFF")
+        con.execute("DROP TABLE chat_messages")
+        con.commit()
+        con.close()
+    else:
+        srv.sql_exec("DROP TABLE chat_messages CASCADE")
     r = srv.request("GET", "/api/chat/sessions/x/messages")
     assert r.status >= 500, r
     msg = r.json["error"]
     assert str(tmp_path) not in msg and "chat_messages" not in msg and "SELECT" not in msg.upper()
+    assert "postgres" not in msg and "127.0.0.1" not in msg
     assert "server log" in msg
     assert "chat_messages" in srv.output()      # the operator still gets the details
 
 
 # ---------- files ----------
 
+@pytest.mark.sqlite_only("the modes of SQLite's database, WAL and shm files")
 def test_database_wal_and_shm_are_0600(server, tmp_path):
     r = server.request("POST", "/api/branches", json={"title": "t", "userId": DEFAULT_USER})
     assert r.status == 201
@@ -143,6 +151,7 @@ def test_database_wal_and_shm_are_0600(server, tmp_path):
     assert (tmp_path / "sprout.db").exists()
 
 
+@pytest.mark.sqlite_only("the mode of the SQLite file db migrate creates")
 def test_migrate_creates_the_database_0600(workdir, sprout):
     p = sprout("db", "migrate", cwd=workdir, env={"DB_PATH": str(workdir / "m.db")})
     assert p.returncode == 0, p.stderr
@@ -261,7 +270,7 @@ def test_crash_leftovers_are_swept_at_start(start_server, tmp_path):
     srv = start_server(env=env)
     _, node = make_node(srv)
     assert upload(srv, node, [part("kept", "k.txt")]).status == 201
-    kept_key = rows(tmp_path / "sprout.db")[0]["s3_key"]
+    kept_key = rows(srv)[0]["s3_key"]
     srv.stop()
     docs = tmp_path / "uploads" / "documents"
     # what a crash between storing a file and inserting its row, or mid-put, or mid-upload

@@ -1,11 +1,14 @@
 """tests/e2e/test_nodes.py: the node routes over HTTP against the real server (spec/api.md §5,
 decisions in docs/API.md): shapes, every list filter and its order, children, dependency
-edges, patch, delete (404 / 409), bad input."""
+edges, patch, delete (404 / 409), bad input. On SQLite and PostgreSQL (both_engines)."""
 import re
-import sqlite3
+
+import pytest
 
 from conftest import DEFAULT_USER
 from support.api import post
+
+pytestmark = pytest.mark.both_engines
 
 U = DEFAULT_USER
 ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -115,11 +118,9 @@ def test_dependency_edges(server):
     a, b, c = (node(server, "concept", t, None, root["id"]) for t in "abc")
     sub = node(server, "subconcept", "s", None, root["id"])
     other = node(server, "concept", "o")
-    with sqlite3.connect(server.db) as db:
-        for eid, s, t in (("e3", c, a), ("e1", b, c), ("e2", a, b), ("e4", a, other),
-                          ("e5", sub, a)):
-            db.execute("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?,?,?)",
-                       (eid, s["id"], t["id"]))
+    for eid, s, t in (("e3", c, a), ("e1", b, c), ("e2", a, b), ("e4", a, other), ("e5", sub, a)):
+        server.sql_exec("INSERT INTO node_edges (id, source_node_id, target_node_id) VALUES (?,?,?)",
+                        eid, s["id"], t["id"])
     r = server.request("GET", f"/api/nodes/{root['id']}/dependency-edges?childType=concept")
     assert r.status == 200
     assert all(list(e) == ["id", "sourceNodeId", "targetNodeId", "createdAt"] for e in r.json)

@@ -8,7 +8,8 @@ run's throw-away server (tests/support/pgserver.py).
   through both make one progress row.
 - The database goes away: requests answer 503 JSON at once; when it is back, the same server
   answers again, and the write acknowledged before is there.
-The other e2e suites run on PostgreSQL with SPROUT_TEST_DB=postgres (tests/conftest.py).
+The REST suites themselves run on both engines (pytest.mark.both_engines); the script above stays
+as the one place that compares whole replies across the two engines.
 """
 import os
 import re

@@ -1,11 +1,15 @@
 """tests/e2e/test_progress.py: progress routes over HTTP (spec/api.md §9, docs/API.md):
 visit create/update (201/200, ISO timestamps, attempts), concurrent first visits (no UNIQUE
-race), list order, patch fields and bad input."""
+race), list order, patch fields and bad input. On SQLite and PostgreSQL (both_engines)."""
 import re
 import threading
 
+import pytest
+
 from conftest import DEFAULT_USER
 from support.api import a_node, count, post
+
+pytestmark = pytest.mark.both_engines
 
 U = DEFAULT_USER
 ISO_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -74,7 +78,7 @@ def test_visit_bad_input(server):
     assert r.status == 400 and "nodeId" in r.json["error"]
     r = server.request("POST", "/api/progress", body="{]", headers={"Content-Type": "application/json"})
     assert r.status == 400
-    assert count(server.db, "user_node_progress") == 0
+    assert count(server, "user_node_progress") == 0
 
 
 def test_patch(server):

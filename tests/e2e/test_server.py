@@ -2,7 +2,8 @@
 PORT/HOST/.env), routing (404/405/HEAD/case/trailing slash/percent-decoding), CORS, JSON body
 rules and limits, multipart plumbing, keep-alive, the request log, garbage on the socket, and a
 clean stop (in-flight request finished, WAL checkpointed).
-Every test drives the real debug binary over loopback."""
+Every test drives the real debug binary over loopback, on SQLite and on PostgreSQL
+(both_engines); the WAL checkpoint and the SQLite file backups are SQLite-only."""
 import http.client
 import json
 import os
@@ -18,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, DATA, DEFAULT_USER, ROOT, assert_no_sanitizer_report, free_port, run_sprout
+from conftest import (BIN, DATA, DEFAULT_USER, ROOT, assert_no_sanitizer_report, free_port, run_sprout,
+                      sql_rows)
 
+pytestmark = pytest.mark.both_engines
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 LIMIT = 102400
 
@@ -30,7 +33,7 @@ def launch(cwd, args=(), env=None, keep_port_env=False):
     """Start `sprout serve` with exactly the given environment additions (no PORT unless given);
     return (proc, port, log_path) once the banner is printed."""
     e = dict(os.environ)
-    for k in ("PORT", "HOST", "DB_PATH", "AWS_S3_BUCKET"):
+    for k in ("PORT", "HOST", "DB_PATH", "DATABASE_URL", "AWS_S3_BUCKET"):
         e.pop(k, None)
     e.update(env or {})
     log = Path(cwd) / f"launch-{time.monotonic_ns()}.log"
@@ -394,12 +397,10 @@ def test_sigterm_finishes_in_flight_request_and_exits_0(start_server):
     srv.proc.wait(timeout=20)
     out = srv.stop()
     assert "Sprout backend stopped." in out
-    con = sqlite3.connect(srv.db)
-    titles = [r[0] for r in con.execute("select title from branches")]
-    con.close()
-    assert titles == ["in flight"]
+    assert [r["title"] for r in srv.sql("select title from branches")] == ["in flight"]
 
 
+@pytest.mark.sqlite_only("SQLite's write-ahead log")
 def test_wal_is_checkpointed_on_stop(start_server):
     srv = start_server()
     for i in range(20):
@@ -415,23 +416,33 @@ def test_wal_is_checkpointed_on_stop(start_server):
 
 # ---------- start-up ----------
 
-def test_startup_migrates_empty_database_and_seeds_user(start_server, tmp_path):
-    srv = start_server()
+def journal_entries(folder):
+    return len(json.loads((ROOT / folder / "meta" / "_journal.json").read_text())["entries"])
+
+
+def test_startup_migrates_empty_database_and_seeds_user(start_server, tmp_path, db_env):
+    env = db_env(tmp_path / "sprout.db")  # PostgreSQL: an empty database, not a migrated copy
+    srv = start_server(env=env)
     out = srv.output()
-    assert "Applied 4 migrations." in out and "Default user seeded." in out
+    # every migration of the engine's folder: drizzle/ (SQLite) or drizzle-pg/ (PostgreSQL)
+    n = journal_entries("drizzle" if srv.engine == "sqlite" else "drizzle-pg")
+    assert ("Applied %d migration%s." % (n, "" if n == 1 else "s")) in out
+    assert "Default user seeded." in out
     assert re.search(r"^Sprout backend running on http://localhost:%d$" % srv.port, out, re.M)
     assert not list(tmp_path.glob("sprout.db.2*")), "no backup for an empty database"
-    con = sqlite3.connect(srv.db)
-    assert con.execute("select count(*) from __drizzle_migrations").fetchone()[0] == 4
-    assert con.execute("select email from users").fetchall() == [("default@sprout.local",)]
-    con.close()
+    assert "Backed up" not in out
+    table = "__drizzle_migrations" if srv.engine == "sqlite" else "drizzle.__drizzle_migrations"
+    assert srv.sql(f"select count(*) as n from {table}")[0]["n"] == n
+    assert srv.sql("select email from users") == [{"email": "default@sprout.local"}]
     srv.stop()
     # second start: nothing to migrate, user already there
-    srv2 = start_server()
+    srv2 = start_server(env=env)
     out2 = srv2.output()
     assert "Applied" not in out2 and "Default user seeded." not in out2
 
 
+@pytest.mark.sqlite_only("the copy of the SQLite file made before migrating (PostgreSQL: "
+                        "no copy, docs/POSTGRESQL.md)")
 def test_startup_backs_up_before_migrating_existing_data(start_server, tmp_path):
     db = tmp_path / "hist.db"
     shutil.copy(DATA / "fixtures" / "sprout-migrated-by-drizzle-history.db", db)
@@ -460,22 +471,28 @@ def test_startup_backs_up_before_migrating_existing_data(start_server, tmp_path)
     con.close()
 
 
-def test_no_migrate_refuses_with_pending_migrations(workdir):
-    db = workdir / "hist.db"
-    shutil.copy(DATA / "fixtures" / "sprout-migrated-by-drizzle-history.db", db)
-    p = run_sprout("serve", "--no-migrate", "--port", "0", cwd=workdir, env={"DB_PATH": str(db)})
+def test_no_migrate_refuses_with_pending_migrations(workdir, engine, db_env):
+    if engine == "sqlite":  # a database drizzle migrated before the last migration existed
+        db = workdir / "hist.db"
+        shutil.copy(DATA / "fixtures" / "sprout-migrated-by-drizzle-history.db", db)
+        env, table, applied = {"DB_PATH": str(db)}, "__drizzle_migrations", 3
+    else:                   # every migration applied, then the last one rolled back
+        env, table = db_env(None), "drizzle.__drizzle_migrations"
+        applied = journal_entries("drizzle-pg") - 1
+        assert run_sprout("db", "migrate", cwd=workdir, env=env).returncode == 0
+        assert run_sprout("db", "rollback", cwd=workdir, env=env).returncode == 0
+    p = run_sprout("serve", "--no-migrate", "--port", "0", cwd=workdir, env=env)
     assert p.returncode == 1
     assert "sprout db migrate" in p.stderr and "pending" in p.stderr
     assert "Sprout backend running" not in p.stdout
-    con = sqlite3.connect(db)
-    assert con.execute("select count(*) from __drizzle_migrations").fetchone()[0] == 3
-    con.close()
+    assert sql_rows(env.get("DATABASE_URL") or env["DB_PATH"],
+                    f"select count(*) as n from {table}")[0]["n"] == applied
 
 
-def test_no_migrate_serves_an_up_to_date_database(workdir):
-    db = workdir / "ok.db"
-    assert run_sprout("db", "migrate", cwd=workdir, env={"DB_PATH": str(db)}).returncode == 0
-    p, port, log = launch(workdir, args=["--no-migrate", "--port", "0"], env={"DB_PATH": str(db)})
+def test_no_migrate_serves_an_up_to_date_database(workdir, db_env):
+    env = db_env(workdir / "ok.db")
+    assert run_sprout("db", "migrate", cwd=workdir, env=env).returncode == 0
+    p, port, log = launch(workdir, args=["--no-migrate", "--port", "0"], env=env)
     try:
         assert get("127.0.0.1", port, "/api/health")[0] == 200
     finally:
@@ -483,43 +500,61 @@ def test_no_migrate_serves_an_up_to_date_database(workdir):
     assert "Applied" not in out
 
 
-def test_serves_from_an_empty_folder_with_the_built_in_migrations(tmp_path):
-    p, port, log = launch(tmp_path, args=["--port", "0"], env={"DB_PATH": str(tmp_path / "x.db")})
+def test_serves_from_an_empty_folder_with_the_built_in_migrations(tmp_path, db_env):
+    p, port, log = launch(tmp_path, args=["--port", "0"], env=db_env(tmp_path / "x.db"))
     try:
         assert get("127.0.0.1", port, "/api/health")[0] == 200
     finally:
         out = stop(p, log)
     assert "Migrations: the migrations built into sprout " in out
-    assert re.search(r"Applied \d+ migrations\.", out)
-    assert not (tmp_path / "drizzle").exists()
+    assert re.search(r"Applied \d+ migrations?\.", out)
+    assert not (tmp_path / "drizzle").exists() and not (tmp_path / "drizzle-pg").exists()
 
 
-def test_a_drizzle_folder_in_the_working_directory_wins(workdir):
-    p, port, log = launch(workdir, args=["--port", "0"], env={"DB_PATH": str(workdir / "w.db")})
+def test_a_drizzle_folder_in_the_working_directory_wins(workdir, engine, db_env):
+    folder = "drizzle" if engine == "sqlite" else "drizzle-pg"
+    if not (workdir / folder).exists():
+        shutil.copytree(ROOT / folder, workdir / folder)
+    p, port, log = launch(workdir, args=["--port", "0"], env=db_env(workdir / "w.db"))
     try:
         assert get("127.0.0.1", port, "/api/health")[0] == 200
     finally:
         out = stop(p, log)
-    assert "Migrations: the folder drizzle\n" in out
+    assert f"Migrations: the folder {folder}\n" in out
 
 
-def test_missing_migrations_folder_flag_refuses(tmp_path):
+def test_missing_migrations_folder_flag_refuses(tmp_path, db_env):
     p = run_sprout("serve", "--port", "0", "--migrations", tmp_path / "nope", cwd=tmp_path,
-                   env={"DB_PATH": str(tmp_path / "x.db")})
+                   env=db_env(tmp_path / "x.db"))
     assert p.returncode == 1
     assert "migrations folder" in p.stderr and "--no-migrate" in p.stderr
+    assert "Sprout backend running" not in p.stdout
 
 
-def test_port_from_env_file_and_flag(workdir):
+def test_no_migrate_with_a_missing_folder_serves_the_database_as_it_is(workdir, db_env):
+    env = db_env(workdir / "ok.db")
+    assert run_sprout("db", "migrate", cwd=workdir, env=env).returncode == 0
+    p, port, log = launch(workdir, args=["--no-migrate", "--port", "0", "--migrations",
+                                         workdir / "nope"], env=env)
+    try:
+        assert get("127.0.0.1", port, "/api/health")[0] == 200
+        assert get("127.0.0.1", port, f"/api/branches?userId={DEFAULT_USER}") == (200, b"[]")
+    finally:
+        out = stop(p, log)
+    assert "Applied" not in out
+
+
+def test_port_from_env_file_and_flag(workdir, engine, db_env):
     port = free_port()
-    (workdir / ".env").write_text(f"PORT={port}\nDB_PATH=./env.db\n")
+    db = "DB_PATH=./env.db" if engine == "sqlite" else "DATABASE_URL=" + db_env(None)["DATABASE_URL"]
+    (workdir / ".env").write_text(f"PORT={port}\n{db}\n")
     p, got, log = launch(workdir)
     try:
         assert got == port
         assert get("127.0.0.1", port, "/api/health")[0] == 200
     finally:
         stop(p, log)
-    assert (workdir / "env.db").exists()
+    assert (workdir / "env.db").exists() == (engine == "sqlite")  # the .env's database was used
     # the flag beats the environment, which beats .env
     port2, port3 = free_port(), free_port()
     p, got, log = launch(workdir, args=["--port", port2], env={"PORT": str(port3)})
@@ -534,8 +569,8 @@ def test_port_from_env_file_and_flag(workdir):
         stop(p, log)
 
 
-def test_port_zero_prints_the_real_port(workdir):
-    p, port, log = launch(workdir, args=["--port", "0"], env={"DB_PATH": str(workdir / "z.db")})
+def test_port_zero_prints_the_real_port(workdir, db_env):
+    p, port, log = launch(workdir, args=["--port", "0"], env=db_env(workdir / "z.db"))
     try:
         assert port > 0
         assert get("127.0.0.1", port, "/api/health")[0] == 200
@@ -550,8 +585,8 @@ def test_bad_port_is_a_usage_error(workdir):
     assert p.returncode == 2 and "PORT" in p.stderr
 
 
-def test_host_binding(workdir):
-    p, port, log = launch(workdir, args=["--port", "0"], env={"HOST": "127.0.0.2", "DB_PATH": str(workdir / "h.db")})
+def test_host_binding(workdir, db_env):
+    p, port, log = launch(workdir, args=["--port", "0"], env={"HOST": "127.0.0.2", **db_env(workdir / "h.db")})
     try:
         assert get("127.0.0.2", port, "/api/health")[0] == 200
         with pytest.raises(OSError):
@@ -560,8 +595,8 @@ def test_host_binding(workdir):
         stop(p, log)
 
 
-def test_default_host_is_loopback(workdir):
-    p, port, log = launch(workdir, args=["--port", "0"], env={"DB_PATH": str(workdir / "d.db")})
+def test_default_host_is_loopback(workdir, db_env):
+    p, port, log = launch(workdir, args=["--port", "0"], env=db_env(workdir / "d.db"))
     try:
         with open(f"/proc/{p.pid}/net/tcp") as f:
             lines = f.read().splitlines()[1:]
@@ -572,12 +607,12 @@ def test_default_host_is_loopback(workdir):
         stop(p, log)
 
 
-def test_port_in_use_is_a_clear_error(workdir):
+def test_port_in_use_is_a_clear_error(workdir, db_env):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        p = run_sprout("serve", "--port", port, cwd=workdir, env={"DB_PATH": str(workdir / "u.db")})
+        p = run_sprout("serve", "--port", port, cwd=workdir, env=db_env(workdir / "u.db"))
     assert p.returncode == 1
     assert f"cannot listen on 127.0.0.1 port {port}" in p.stderr
 

@@ -1,6 +1,8 @@
 """tests/support/api.py: small helpers shared by the e2e route tests (JSON POST with an
-expected status, a node to hang rows on, row counts read straight from the server's database on
-either engine, the same request sent twice at once)."""
+expected status, a node to hang rows on, row counts read and extra users written straight into
+the server's database on either engine (srv.sql, tests/conftest.py), a trigger that makes
+deletes from a table fail, a second server on the same database, the same request sent twice at
+once)."""
 import sqlite3
 import threading
 import time
@@ -24,6 +26,38 @@ def count(srv, table):
         return srv.sql(f"SELECT count(*) AS n FROM {table}")[0]["n"]
     with sqlite3.connect(srv) as c:
         return c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def counts(srv, tables):
+    """{table: rows} for each of `tables`, read in one query (one consistent snapshot)."""
+    q = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM {t}" for t in tables)
+    return {r["t"]: r["n"] for r in srv.sql(q)}
+
+
+def add_user(srv, uid):
+    """A second user (the API has no route that makes users)."""
+    srv.sql_exec("INSERT INTO users (id, email) VALUES (?, ?)", uid, uid + "@x")
+    return uid
+
+
+def refuse_deletes(srv, table):
+    """Make every DELETE from `table` fail inside the database (a constraint error, as SQLite's
+    RAISE(ABORT) in a trigger is: SQLSTATE 23000 on PostgreSQL); allow_deletes() undoes it."""
+    if srv.engine == "sqlite":
+        srv.sql_exec(f"CREATE TRIGGER refuse_{table} BEFORE DELETE ON {table} "
+                     "BEGIN SELECT RAISE(ABORT, 'refused by test'); END")
+        return
+    srv.sql_exec("CREATE OR REPLACE FUNCTION refuse_by_test() RETURNS trigger LANGUAGE plpgsql AS "
+                 "'BEGIN RAISE EXCEPTION ''refused by test'' USING ERRCODE = ''23000''; END'")
+    srv.sql_exec(f'CREATE TRIGGER refuse_{table} BEFORE DELETE ON "{table}" '
+                 "FOR EACH ROW EXECUTE FUNCTION refuse_by_test()")
+
+
+def allow_deletes(srv, table):
+    if srv.engine == "sqlite":
+        srv.sql_exec(f"DROP TRIGGER refuse_{table}")
+    else:
+        srv.sql_exec(f'DROP TRIGGER refuse_{table} ON "{table}"')
 
 
 def same_database(srv, env=None):

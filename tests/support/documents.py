@@ -1,10 +1,12 @@
 """tests/support/documents.py: shared helpers for the document tests (tests/e2e/test_documents*.py):
 multipart bodies built byte by byte (so tests can also send malformed ones), a branch + root
-node to upload to, database and folder inspection, and a bounded wait for clean-up that the
+node to upload to, database (either engine) and folder inspection, and a bounded wait for clean-up that the
 server finishes just after it answers."""
 import sqlite3
 import time
 from pathlib import Path
+
+from support.api import insertion_order
 
 USER = "00000000-0000-0000-0000-000000000000"
 BOUNDARY = "----sproutTestBoundary7MA4YWxkTrZu0gW"
@@ -53,8 +55,17 @@ def make_node(srv, title="Linear Algebra"):
     return branch, r.json["id"]
 
 
-def rows(db_path, node_id=None):
-    con = sqlite3.connect(str(db_path))
+def rows(db, node_id=None):
+    """topic_documents rows (as dicts) in insertion order, from a conftest Server on either
+    engine (PostgreSQL: ctid order, which is insertion order while rows are never updated, as
+    these are not) or a SQLite file path."""
+    if hasattr(db, "sql"):
+        order = insertion_order(db)
+        if node_id:
+            return db.sql(f"SELECT * FROM topic_documents WHERE node_id = ? ORDER BY {order}",
+                          node_id)
+        return db.sql(f"SELECT * FROM topic_documents ORDER BY {order}")
+    con = sqlite3.connect(str(db))
     con.row_factory = sqlite3.Row
     try:
         if node_id:

@@ -11,15 +11,27 @@ server programs run as that user through runuser/setpriv.
     srv = PgServer.start()
     url = srv.create_database()   # postgres://sprout@127.0.0.1:PORT/t_1a2b...
     srv.psql(url, "select 1")     # -> stdout text
+    tpl = srv.template("migrated", prepare)   # made once: an empty database, then prepare(url)
+    url2 = srv.create_database(template=tpl)  # a copy of it
+    srv.drop_later(url)           # dropped in the background once a later database is made
     srv.stop()
+
+Cost (measured on PostgreSQL 15 here): CREATE DATABASE with the default WAL_LOG strategy copies
+template1 (~7.5 MB) through the WAL, about 0.5 s; STRATEGY FILE_COPY copies the files, about
+0.2 s, and writes no WAL (fsync is off, so its checkpoints are cheap). A copy of a migrated
+template saves each test the migrations as well. DROP DATABASE forces a checkpoint (~0.25 s), so
+finished tests' databases are dropped by a background thread, never while one of the test's own
+servers could still be connected to them (only databases of earlier tests are dropped).
 """
 import glob
 import os
 import pwd
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 
 from conftest import free_port
@@ -52,6 +64,9 @@ class PgServer:
         self.port = port
         self.user = user  # pwd entry when running as another user, else None
         self.role = "sprout"
+        self.templates = {}      # label -> database name
+        self.finished = []       # databases of finished tests, dropped once a later one is made
+        self.drops = None        # the background dropper's queue (started on first use)
 
     def _run(self, argv, **kw):
         if self.user is not None:
@@ -81,6 +96,8 @@ class PgServer:
         return srv
 
     def stop(self):
+        if self.drops is not None:
+            self.drops.put(None)
         self._run([_bin("pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop"], cwd=self.base)
         shutil.rmtree(self.base, ignore_errors=True)
 
@@ -94,8 +111,41 @@ class PgServer:
             raise RuntimeError("psql failed: %s\n%s" % (sql, p.stderr))
         return p.stdout
 
-    def create_database(self):
+    def create_database(self, template=None):
+        """A new database (empty, or a copy of `template`, a name from template()); its URL."""
+        self._drop_finished()
         name = "t_" + uuid.uuid4().hex[:12]
-        self.psql(self.url(), 'CREATE DATABASE "%s"' % name)
+        tpl = ' TEMPLATE "%s"' % template if template else ""
+        self.psql(self.url(), 'CREATE DATABASE "%s"%s STRATEGY FILE_COPY' % (name, tpl))
         return self.url(name)
+
+    def template(self, label, prepare):
+        """The name of a template database made once per server: a new database, then
+        prepare(url) (which must leave no connection open to it)."""
+        if label not in self.templates:
+            url = self.create_database()
+            prepare(url)
+            self.templates[label] = url.rsplit("/", 1)[1]
+        return self.templates[label]
+
+    def drop_later(self, url):
+        """Drop this database once a later one is made (its test has finished by then)."""
+        self.finished.append(url.rsplit("/", 1)[1])
+
+    def _drop_finished(self):
+        if not self.finished:
+            return
+        if self.drops is None:
+            self.drops = queue.Queue()
+            threading.Thread(target=self._dropper, daemon=True).start()
+        for name in self.finished:
+            self.drops.put(name)
+        self.finished = []
+
+    def _dropper(self):
+        while True:
+            name = self.drops.get()
+            if name is None:
+                return
+            self.psql(self.url(), 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name, check=False)
 
