@@ -33,7 +33,9 @@ bool agent_cancelled(const struct agent_env *env)
     return env->cancel && atomic_load(env->cancel);
 }
 
-void agent_emit_text(struct agent_env *env, const char *event, const char *json, size_t len)
+/* Emit one event whose data is a compact JSON text. */
+static void agent_emit_text(struct agent_env *env, const char *event, const char *json,
+                            size_t len)
 {
     if (env->run)
         run_event(env->run, event, json, len);
@@ -139,7 +141,9 @@ int agent_emit_child_edges(struct agent_env *env, const char *parent_id, const c
     return rc;
 }
 
-int agent_summary(struct buf *out, const char *result)
+/* tool_result summary: result itself if at most 200 characters (code points), else its first
+ * 200 characters (never cutting a UTF-8 sequence) followed by "...". */
+static int agent_summary(struct buf *out, const char *result)
 {
     size_t chars = 0, i = 0;
     const unsigned char *s = (const unsigned char *)result;

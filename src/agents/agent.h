@@ -42,7 +42,6 @@ bool agent_cancelled(const struct agent_env *env);
 
 /* Emit one event; data is a jansson object (borrowed) or a compact JSON text. */
 void agent_emit(struct agent_env *env, const char *event, json_t *data);
-void agent_emit_text(struct agent_env *env, const char *event, const char *json, size_t len);
 /* {"agent": A} events: agent_start, agent_done (with "usage": llm_usage_json(env->usage)). */
 void agent_emit_start(struct agent_env *env);
 void agent_emit_done(struct agent_env *env, json_t *extra /* borrowed keys merged, or NULL */);
@@ -85,9 +84,6 @@ int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool,
  * env, or a struct whose first member is the struct agent_env). exec is the agent's own. */
 struct llm_loop_hooks agent_loop_hooks(struct agent_env *env, llm_tool_exec_fn exec);
 
-/* tool_result summary: result itself if at most 200 characters (code points), else its first
- * 200 characters (never cutting a UTF-8 sequence) followed by "...". */
-int agent_summary(struct buf *out, const char *result);
 /* Appends the JSON array of the "name" of each of tool_calls (an llm loop's tool_calls). */
 int agent_tool_call_names(struct buf *out, const json_t *tool_calls);
 
