@@ -45,7 +45,6 @@ int db_open_pg(const char *url, struct db **out, struct sp_error *err);
 /* Process-wide, before any connection is opened: open every database with SQLite's "unix-excl"
  * VFS (the WAL index in process memory, no -shm mapping, no other process on the file). */
 void db_set_lock_exclusive(bool exclusive);
-bool db_lock_is_exclusive(void);
 void db_close(struct db *db);      /* NULL-safe; finalizes cached statements */
 sqlite3 *db_handle(struct db *db); /* borrowed */
 
