@@ -34,8 +34,7 @@ bool agent_cancelled(const struct agent_env *env)
 }
 
 /* Emit one event whose data is a compact JSON text. */
-static void agent_emit_text(struct agent_env *env, const char *event, const char *json,
-                            size_t len)
+static void agent_emit_text(struct agent_env *env, const char *event, const char *json, size_t len)
 {
     if (env->run)
         run_event(env->run, event, json, len);

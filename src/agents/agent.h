@@ -21,6 +21,7 @@
 #include "llm/llm.h"
 #include "runs/run.h"
 #include "util/buf.h"
+#include "util/countof.h"
 #include "util/err.h"
 
 struct db;
@@ -95,6 +96,8 @@ int agent_read_json(int rc, struct buf *b, json_t **out, struct sp_error *err);
 
 /* The prompt text of prompts/<name> (embedded in the binary at build time), or NULL. */
 const char *agent_prompt(const char *name);
+/* n_vars of a vars array of (name, value) pairs: AGENT_N_PAIRS(vars). */
+#define AGENT_N_PAIRS(v) (SP_COUNT(v) / 2)
 /* prompts/<name> filled with vars (n_vars pairs, agents/graph_text.h graph_fill) into out, or
  * split into system and user (graph_fill_split). SP_EIO "prompt <name> is missing from the
  * binary"; SP_ENOMEM. */

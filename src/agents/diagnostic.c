@@ -19,8 +19,6 @@
 #include "storage/store_learning.h"
 #include "util/jsonw.h"
 
-#define N_PAIRS(v) (sizeof(v) / sizeof((v)[0]) / 2)
-
 #define DIAG_MAX_TOKENS 4096
 #define DIAG_MAX_QUESTIONS 20
 
@@ -134,7 +132,7 @@ static int generate(const struct llm_client *llm, const atomic_bool *cancel, con
                            "concept_desc",  desc && *desc ? desc : "(no description)",
                            "topic_title",   topic_title ? topic_title : "(none)" };
     struct buf prompt = BUF_INIT(0);
-    int rc = agent_prompt_fill(&prompt, "diagnostic.md", vars, N_PAIRS(vars), err);
+    int rc = agent_prompt_fill(&prompt, "diagnostic.md", vars, AGENT_N_PAIRS(vars), err);
     struct llm_usage u = { 0 };
     if (rc == SP_OK)
         rc = llm_call_json(llm, llm_model(llm, false), DIAG_MAX_TOKENS, buf_cstr(&prompt), items,

@@ -23,8 +23,6 @@
 #include "storage/store_nodes.h"
 #include "util/jsonw.h"
 
-#define N_PAIRS(v) (sizeof(v) / sizeof((v)[0]) / 2)
-
 #define REFINE_MAX_TOKENS 4096
 #define REFINE_ITERATIONS 15
 #define GRADE_MAX_TOKENS 4096
@@ -168,7 +166,7 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
     const char *vars[] = { "concept_title", learning_str(r->concept, "title"), "items",
                            buf_cstr(&pretty) };
     if (rc == SP_OK)
-        rc = agent_prompt_fill(&prompt, "grade.md", vars, N_PAIRS(vars), err);
+        rc = agent_prompt_fill(&prompt, "grade.md", vars, AGENT_N_PAIRS(vars), err);
     json_t *grades = NULL;
     struct llm_usage u = { 0 };
     if (rc == SP_OK)
@@ -557,9 +555,9 @@ int agent_refine_run(struct agent_env *env, const char *user_id, const json_t *c
                                "topic_title",   topic_title ? topic_title : "(none)",
                                "answered",      buf_cstr(&answered),
                                "total",         buf_cstr(&total) };
-        rc = agent_prompt_fill(&sys, "refine.md", vars, N_PAIRS(vars), err);
+        rc = agent_prompt_fill(&sys, "refine.md", vars, AGENT_N_PAIRS(vars), err);
         if (rc == SP_OK)
-            rc = agent_prompt_fill(&start, "refine-start.md", vars, N_PAIRS(vars), err);
+            rc = agent_prompt_fill(&start, "refine-start.md", vars, AGENT_N_PAIRS(vars), err);
         if (rc == SP_OK &&
             !(messages = json_pack("[{s:s,s:s}]", "role", "user", "content", buf_cstr(&start))))
             rc = sp_error_set(err, SP_ENOMEM, "out of memory");

@@ -120,7 +120,7 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
     }
     const char *vars[] = { "concept_list", buf_cstr(&list), "documents", st->documents };
     if (rc == SP_OK)
-        rc = agent_prompt_fill(&prompt, "extract_contexts.md", vars, 2, err);
+        rc = agent_prompt_fill(&prompt, "extract_contexts.md", vars, AGENT_N_PAIRS(vars), err);
     else
         rc = agent_oom(err);
     json_t *map = NULL;
@@ -398,8 +398,7 @@ static int agent_topic_run(struct agent_env *env, const char *user_id, const cha
         "no_saved_edges", saved.len && !saved_edges.len ? "yes" : "",
     };
     if (rc == SP_OK)
-        rc = agent_prompt_fill_split("topic.md", vars, sizeof vars / sizeof vars[0] / 2, &system,
-                                     &user, err);
+        rc = agent_prompt_fill_split("topic.md", vars, AGENT_N_PAIRS(vars), &system, &user, err);
 
     struct topic_state st = { .user_id = user_id,
                               .topic_id = topic_id,
