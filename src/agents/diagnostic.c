@@ -173,13 +173,13 @@ int agent_diagnostic_ensure(const struct llm_client *llm, struct db *db, const a
     char **opts = calloc(cap + 1, sizeof *opts);
     size_t n = q && opts ? clean_questions(items, q, opts) : 0;
     if (!q || !opts)
-        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+        rc = agent_oom(err);
     else if (n == 0)
         rc = sp_error_set(err, SP_EUPSTREAM, "The model returned no usable diagnostic question");
     struct buf title = BUF_INIT(0), a = BUF_INIT(0);
     bool created = false;
     if (rc == SP_OK && buf_printf(&title, "Diagnostic for %s", learning_str(concept, "title")))
-        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+        rc = agent_oom(err);
     if (rc == SP_OK)
         rc = store_learning_diagnostic_create(db, user_id, cid, buf_cstr(&title), q, n, &created,
                                               &a, err);
