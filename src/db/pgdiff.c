@@ -358,110 +358,32 @@ static void add_pk(struct ctx *c, enum cat k, const json_t *t, const json_t *p)
     free(cols);
 }
 
-/* ---- rename questions (the wording and flags of db/diff.c) ---- */
+/* ---- rename questions (db/diff.c's diff_decide) ---- */
 
+/* The candidate index chosen for a rename, -1 for create; -2 on error (c->rc set). */
 static int decide(struct ctx *c, const char *kind, const char *table, const char *added,
                   char **cand, size_t n_cand)
 {
-    char key[1024];
-    if (table)
-        snprintf(key, sizeof key, "column:%s.%s", table, added);
-    else
-        snprintf(key, sizeof key, "%s:%s", kind, added); /* table:, schema:, enum: */
-    const struct diff_options *o = c->opt;
-    for (size_t i = 0; i < o->n_answers; i++) {
-        if (strcmp(o->answers[i].key, key) != 0)
-            continue;
-        const char *v = o->answers[i].value;
-        if (strcmp(v, "create") == 0)
-            return -1;
-        if (strncmp(v, "rename:", 7) == 0)
-            for (size_t j = 0; j < n_cand; j++)
-                if (cand[j] && strcmp(cand[j], v + 7) == 0)
-                    return (int)j;
-        c->rc = sp_error_set(
-            c->err, SP_EINVAL,
-            "answer %s=%s: expected \"create\" or \"rename:<name>\" naming a removed %s%s%s", key,
-            v, kind, table ? " of table " : "", table ? table : "");
+    int pick;
+    int rc = diff_decide(c->opt, kind, table, added, (const char *const *)cand, n_cand, c->out,
+                         &pick, c->err);
+    if (rc != SP_OK) {
+        c->rc = rc;
         return -2;
     }
-    struct buf q = BUF_INIT(0);
-    if (table)
-        buf_printf(&q, "Is %s column in %s table created or renamed from another column?", added,
-                   table);
-    else
-        buf_printf(&q, "Is %s %s created or renamed from another %s?", added, kind, kind);
-    if (o->ask) {
-        const char **choices = calloc(n_cand + 1, sizeof *choices);
-        size_t *map = calloc(n_cand + 1, sizeof *map);
-        char **owned = calloc(n_cand + 1, sizeof *owned);
-        size_t k = 0;
-        int rc = choices && map && owned ? SP_OK : SP_ENOMEM;
-        if (rc == SP_OK) {
-            struct buf cb = BUF_INIT(0);
-            buf_printf(&cb, "+ %s  create %s", added, kind);
-            owned[k] = buf_detach(&cb);
-            choices[k++] = owned[0];
-            for (size_t j = 0; j < n_cand; j++) {
-                if (!cand[j])
-                    continue;
-                buf_printf(&cb, "~ %s \u203a %s  rename %s", cand[j], added, kind);
-                owned[k] = buf_detach(&cb);
-                map[k] = j;
-                choices[k] = owned[k];
-                k++;
-            }
-        }
-        size_t pick = 0;
-        if (rc == SP_OK)
-            rc = o->ask(o->ask_ud, buf_cstr(&q), choices, k, &pick);
-        for (size_t j = 0; owned && j < k; j++)
-            free(owned[j]);
-        free(owned);
-        free(choices);
-        buf_release(&q);
-        int r = rc ? -2 : pick == 0 || pick >= k ? -1 : (int)map[pick];
-        free(map);
-        if (rc)
-            c->rc = sp_error_set(c->err, rc == SP_ENOMEM ? SP_ENOMEM : SP_EABORT,
-                                 "aborted at the question for %s", key);
-        return r;
-    }
-    if (o->default_create) {
-        buf_release(&q);
-        return -1;
-    }
-    buf_printf(&q, "\n    --rename %s=create", key);
-    for (size_t j = 0; j < n_cand; j++)
-        if (cand[j])
-            buf_printf(&q, "\n    --rename %s=rename:%s", key, cand[j]);
-    if (strv_push(&c->out->questions, &c->out->n_questions, buf_detach(&q)))
-        c->rc = SP_ENOMEM;
-    return -1;
-}
-
-static void record_rename_kind(struct ctx *c, const char *kind, const char *table, const char *from,
-                               const char *to);
-
-static void record_rename(struct ctx *c, const char *table, const char *from, const char *to)
-{
-    record_rename_kind(c, NULL, table, from, to);
+    return pick;
 }
 
 static void record_rename_kind(struct ctx *c, const char *kind, const char *table, const char *from,
                                const char *to)
 {
-    struct diff_rename *v = realloc(c->out->renames, (c->out->n_renames + 1) * sizeof *v);
-    if (!v) {
+    if (diff_record_rename(c->out, kind, table, from, to) != SP_OK)
         c->rc = SP_ENOMEM;
-        return;
-    }
-    c->out->renames = v;
-    v[c->out->n_renames].table = table ? strdup(table) : NULL;
-    v[c->out->n_renames].from = strdup(from);
-    v[c->out->n_renames].to = strdup(to);
-    v[c->out->n_renames].kind = kind;
-    c->out->n_renames++;
+}
+
+static void record_rename(struct ctx *c, const char *table, const char *from, const char *to)
+{
+    record_rename_kind(c, NULL, table, from, to);
 }
 
 /* obj with key `from` replaced by `to` (value v), keeping the order */
