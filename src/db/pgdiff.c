@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/countof.h"
 #include "util/jsonw.h"
 
 enum cat { /* drizzle-kit's order of statement kinds */
@@ -257,8 +258,11 @@ static void create_table(struct ctx *c, const json_t *t)
         c->rc = SP_ENOMEM;
 }
 
-static void add_fk(struct ctx *c, enum cat k, const json_t *t, const json_t *f)
+/* The writers of a table's named objects share one signature (struct table_object); name
+ * is the object's key, x the object. */
+static void add_fk(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *f)
 {
+    (void)name;
     char *q = tname(t), *from = quoted_list(json_object_get(f, "columnsFrom")),
          *to = quoted_list(json_object_get(f, "columnsTo"));
     const char *st = json_string_value(json_object_get(f, "schemaTo"));
@@ -273,8 +277,10 @@ static void add_fk(struct ctx *c, enum cat k, const json_t *t, const json_t *f)
     free(to);
 }
 
-static void create_index(struct ctx *c, enum cat k, const json_t *t, const json_t *x)
+static void create_index(struct ctx *c, enum cat k, const json_t *t, const char *name,
+                         const json_t *x)
 {
+    (void)name;
     struct buf cols = BUF_INIT(0);
     size_t i;
     json_t *v;
@@ -326,10 +332,12 @@ static void create_index(struct ctx *c, enum cat k, const json_t *t, const json_
     buf_release(&with);
 }
 
-static void drop_index(struct ctx *c, const json_t *t, const json_t *x)
+static void drop_index(struct ctx *c, enum cat k, const json_t *t, const char *name,
+                       const json_t *x)
 {
+    (void)name;
     char *q = qname(s_of(t, "schema"), s_of(x, "name"));
-    emit(c, C_DROP_INDEX, "DROP INDEX %s;", q);
+    emit(c, k, "DROP INDEX %s;", q);
     free(q);
 }
 
@@ -341,8 +349,10 @@ static void drop_constraint(struct ctx *c, enum cat k, const json_t *t, const ch
     free(q);
 }
 
-static void add_unique(struct ctx *c, enum cat k, const json_t *t, const json_t *u)
+static void add_unique(struct ctx *c, enum cat k, const json_t *t, const char *name,
+                       const json_t *u)
 {
+    (void)name;
     char *q = tname(t), *cols = quoted_list(json_object_get(u, "columns"));
     emit(c, k, "ALTER TABLE %s ADD CONSTRAINT \"%s\" UNIQUE%s(%s);", q, s_of(u, "name"),
          b_of(u, "nullsNotDistinct") ? " NULLS NOT DISTINCT" : "", cols);
@@ -350,8 +360,9 @@ static void add_unique(struct ctx *c, enum cat k, const json_t *t, const json_t 
     free(cols);
 }
 
-static void add_pk(struct ctx *c, enum cat k, const json_t *t, const json_t *p)
+static void add_pk(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *p)
 {
+    (void)name;
     char *q = tname(t), *cols = quoted_list(json_object_get(p, "columns"));
     emit(c, k, "ALTER TABLE %s ADD CONSTRAINT \"%s\" PRIMARY KEY(%s);", q, s_of(p, "name"), cols);
     free(q);
@@ -697,6 +708,101 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
     }
 }
 
+/* ---- a table's constraints and indexes: old (working copy) against new, by name ---- */
+
+static void drop_plain(struct ctx *c, enum cat k, const json_t *t, const char *name,
+                       const json_t *x)
+{
+    (void)x;
+    drop_constraint(c, k, t, name, "");
+}
+
+static void drop_fk(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *x)
+{
+    (void)x;
+    drop_constraint(c, k, t, name, "\n");
+}
+
+static void add_check(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *x)
+{
+    char *q = tname(t);
+    emit(c, k, "ALTER TABLE %s ADD CONSTRAINT \"%s\" CHECK (%s);", q, name, s_of(x, "value"));
+    free(q);
+}
+
+/* One kind of a table's named objects. A changed one is either replaced in k_altered (drop and
+ * add, in_place: primary keys, unique constraints) or dropped in k_drop and added in k_add. */
+struct table_object {
+    const char *key; /* the table's member: "uniqueConstraints", ... */
+    bool (*eq)(const json_t *a, const json_t *b);
+    void (*drop)(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *x);
+    void (*add)(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *x);
+    enum cat k_drop, k_add, k_altered;
+    bool in_place;
+    const char *what; /* named in `changes` ("<table>: <what> <name> added"); NULL: not */
+};
+
+/* key, eq, drop, add, k_drop, k_add, k_altered, in_place, what */
+static const struct table_object UNIQUE = { "uniqueConstraints", same,          drop_plain,
+                                            add_unique,          C_DROP_UNIQUE, C_ADD_UNIQUE,
+                                            C_ALTERED_UNIQUE,    true,          NULL };
+static const struct table_object CHECK = { "checkConstraints", same,         drop_plain,
+                                           add_check,          C_DROP_CHECK, C_ADD_CHECK,
+                                           C_ADD_CHECK,        false,        NULL };
+static const struct table_object FK = { "foreignKeys", fk_same,   drop_fk,
+                                        add_fk,        C_DROP_FK, C_FK_ALTERED,
+                                        C_FK_ALTERED,  false,     "foreign key" };
+static const struct table_object INDEX = { "indexes",       same,         drop_index,
+                                           create_index,    C_DROP_INDEX, C_INDEX_ALTERED,
+                                           C_INDEX_ALTERED, false,        "index" };
+static const struct table_object PK = {
+    "compositePrimaryKeys", same, drop_plain, add_pk, C_DROP_PK, C_ADD_PK, C_ALTERED_PK, true, NULL
+};
+/* in drizzle-kit's order of the drops */
+static const struct table_object *const table_objects[] = { &UNIQUE, &CHECK, &FK, &INDEX, &PK };
+
+/* Drop the objects of kind o that the new table nt no longer has (or, not in place, has
+ * changed). */
+static void drop_objects(struct ctx *c, const struct table_object *o, const json_t *wt,
+                         const json_t *nt, const char *disp)
+{
+    const json_t *now = json_object_get(nt, o->key);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(wt, o->key), k, v)
+    {
+        const json_t *n = json_object_get(now, k);
+        if (n && (o->in_place || o->eq(n, v)))
+            continue;
+        o->drop(c, o->k_drop, nt, k, v);
+        if (o->what)
+            change(c, "%s: %s %s dropped", disp, o->what, k);
+    }
+}
+
+/* Add the objects of kind o that are new in nt, or changed. */
+static void add_objects(struct ctx *c, const struct table_object *o, const json_t *wt,
+                        const json_t *nt, const char *disp)
+{
+    const json_t *was = json_object_get(wt, o->key);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(nt, o->key), k, v)
+    {
+        const json_t *w = json_object_get(was, k);
+        if (w && o->eq(w, v))
+            continue;
+        if (!w || !o->in_place) {
+            o->add(c, o->k_add, nt, k, v);
+        } else {
+            o->drop(c, o->k_altered, nt, k, w);
+            o->add(c, o->k_altered, nt, k, v);
+        }
+        if (o->what)
+            change(c, "%s: %s %s added", disp, o->what, k);
+    }
+}
+
 static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
 {
     const char *k;
@@ -743,46 +849,8 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         goto out;
 
     /* constraints dropped or changed */
-    json_t *wu = json_object_get(wt, "uniqueConstraints"),
-           *nu = json_object_get(nt, "uniqueConstraints");
-    json_object_foreach(wu, k, v)
-    {
-        if (!json_object_get(nu, k))
-            drop_constraint(c, C_DROP_UNIQUE, nt, k, "");
-    }
-    json_t *wch = json_object_get(wt, "checkConstraints"),
-           *nch = json_object_get(nt, "checkConstraints");
-    json_object_foreach(wch, k, v)
-    {
-        json_t *n = json_object_get(nch, k);
-        if (!n || !same(n, v))
-            drop_constraint(c, C_DROP_CHECK, nt, k, "");
-    }
-    json_t *wf = json_object_get(wt, "foreignKeys"), *nf = json_object_get(nt, "foreignKeys");
-    json_object_foreach(wf, k, v)
-    {
-        json_t *n = json_object_get(nf, k);
-        if (!n || !fk_same(n, v)) {
-            drop_constraint(c, C_DROP_FK, nt, k, "\n");
-            change(c, "%s: foreign key %s dropped", disp, k);
-        }
-    }
-    json_t *wi = json_object_get(wt, "indexes"), *ni = json_object_get(nt, "indexes");
-    json_object_foreach(wi, k, v)
-    {
-        json_t *n = json_object_get(ni, k);
-        if (!n || !same(n, v)) {
-            drop_index(c, nt, v);
-            change(c, "%s: index %s dropped", disp, k);
-        }
-    }
-    json_t *wp = json_object_get(wt, "compositePrimaryKeys"),
-           *np = json_object_get(nt, "compositePrimaryKeys");
-    json_object_foreach(wp, k, v)
-    {
-        if (!json_object_get(np, k))
-            drop_constraint(c, C_DROP_PK, nt, k, "");
-    }
+    for (size_t i = 0; i < SP_COUNT(table_objects); i++)
+        drop_objects(c, table_objects[i], wt, nt, disp);
     /* column changes */
     json_object_foreach((json_t *)nc, k, v)
     {
@@ -825,16 +893,7 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
             change(c, "%s: column %s primary key changed", disp, k);
         }
     }
-    json_object_foreach((json_t *)np, k, v)
-    {
-        json_t *o = json_object_get(wp, k);
-        if (!o) {
-            add_pk(c, C_ADD_PK, nt, v);
-        } else if (!same(o, v)) {
-            drop_constraint(c, C_ALTERED_PK, nt, k, "");
-            add_pk(c, C_ALTERED_PK, nt, v);
-        }
-    }
+    add_objects(c, &PK, wt, nt, disp);
     /* new columns */
     json_object_foreach((json_t *)nc, k, v)
     {
@@ -845,22 +904,8 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         free(def);
         change(c, "%s: column %s added", disp, k);
     }
-    json_object_foreach((json_t *)nf, k, v)
-    {
-        json_t *o = json_object_get(wf, k);
-        if (!o || !fk_same(o, v)) {
-            add_fk(c, C_FK_ALTERED, nt, v);
-            change(c, "%s: foreign key %s added", disp, k);
-        }
-    }
-    json_object_foreach((json_t *)ni, k, v)
-    {
-        json_t *o = json_object_get(wi, k);
-        if (!o || !same(o, v)) {
-            create_index(c, C_INDEX_ALTERED, nt, v);
-            change(c, "%s: index %s added", disp, k);
-        }
-    }
+    add_objects(c, &FK, wt, nt, disp);
+    add_objects(c, &INDEX, wt, nt, disp);
     json_object_foreach(wc, k, v)
     {
         if (!json_object_get(nc, k)) {
@@ -870,23 +915,8 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
             change(c, "%s: column %s dropped", disp, k);
         }
     }
-    json_object_foreach((json_t *)nu, k, v)
-    {
-        json_t *o = json_object_get(wu, k);
-        if (!o) {
-            add_unique(c, C_ADD_UNIQUE, nt, v);
-        } else if (!same(o, v)) {
-            drop_constraint(c, C_ALTERED_UNIQUE, nt, k, "");
-            add_unique(c, C_ALTERED_UNIQUE, nt, v);
-        }
-    }
-    json_object_foreach((json_t *)nch, k, v)
-    {
-        json_t *o = json_object_get(wch, k);
-        if (!o || !same(o, v))
-            emit(c, C_ADD_CHECK, "ALTER TABLE %s ADD CONSTRAINT \"%s\" CHECK (%s);", q, k,
-                 s_of(v, "value"));
-    }
+    add_objects(c, &UNIQUE, wt, nt, disp);
+    add_objects(c, &CHECK, wt, nt, disp);
 out:
     free(q);
     free(disp);
@@ -997,9 +1027,9 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
             const char *fk;
             json_t *f;
             json_object_foreach(json_object_get(v, "foreignKeys"), fk, f)
-                add_fk(&c, C_FK_NEW_TABLE, v, f);
+                add_fk(&c, C_FK_NEW_TABLE, v, fk, f);
             json_object_foreach(json_object_get(v, "indexes"), fk, f)
-                create_index(&c, C_INDEX_NEW_TABLE, v, f);
+                create_index(&c, C_INDEX_NEW_TABLE, v, fk, f);
         } else {
             alter_table(&c, o, v);
         }
