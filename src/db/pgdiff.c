@@ -583,6 +583,60 @@ static void resolve_enum_renames(struct ctx *c, json_t *W, const json_t *N)
     free(shown);
 }
 
+static void create_enum(struct ctx *c, enum cat k, const json_t *e)
+{
+    struct buf vals = BUF_INIT(0);
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(e, "values"), i, x)
+    {
+        buf_printf(&vals, "%s'%s'", i ? ", " : "", json_string_value(x));
+    }
+    emit(c, k, "CREATE TYPE \"%s\".\"%s\" AS ENUM(%s);", s_of(e, "schema"), s_of(e, "name"),
+         buf_cstr(&vals));
+    buf_release(&vals);
+}
+
+/* Every column of enum e in tables: to_text, its type (and default) set to text; else back
+ * to e (the default first). */
+static void retype_enum_columns(struct ctx *c, const json_t *tables, const json_t *e, bool to_text)
+{
+    const char *sch = s_of(e, "schema"), *name = s_of(e, "name");
+    const char *tk;
+    json_t *t;
+    json_object_foreach((json_t *)tables, tk, t)
+    {
+        const char *ck;
+        json_t *col;
+        json_object_foreach(json_object_get(t, "columns"), ck, col)
+        {
+            if (strcmp(s_of(col, "type"), name) || strcmp(s_of(col, "typeSchema"), sch))
+                continue;
+            char *q = tname(t);
+            json_t *def = json_object_get(col, "default");
+            char *d = def ? pgdiff_default_text(def) : NULL;
+            if (to_text) {
+                emit(c, C_ENUM_DROP_VALUE, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE text;",
+                     q, ck);
+                if (def)
+                    emit(c, C_ENUM_DROP_VALUE,
+                         "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::text;", q, ck, d);
+            } else {
+                if (def)
+                    emit(c, C_ENUM_DROP_VALUE,
+                         "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::\"%s\".\"%s\";", q, ck,
+                         d, sch, name);
+                emit(c, C_ENUM_DROP_VALUE,
+                     "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE \"%s\".\"%s\" USING "
+                     "\"%s\"::\"%s\".\"%s\";",
+                     q, ck, sch, name, ck, sch, name);
+            }
+            free(d);
+            free(q);
+        }
+    }
+}
+
 static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
 {
     if (!drops)
@@ -595,16 +649,7 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
         {
             json_t *old = json_object_get(we, k);
             if (!old) {
-                struct buf vals = BUF_INIT(0);
-                size_t i;
-                json_t *x;
-                json_array_foreach(json_object_get(v, "values"), i, x)
-                {
-                    buf_printf(&vals, "%s'%s'", i ? ", " : "", json_string_value(x));
-                }
-                emit(c, C_CREATE_ENUM, "CREATE TYPE \"%s\".\"%s\" AS ENUM(%s);", s_of(v, "schema"),
-                     s_of(v, "name"), buf_cstr(&vals));
-                buf_release(&vals);
+                create_enum(c, C_CREATE_ENUM, v);
                 change(c, "enum %s created", k);
                 continue;
             }
@@ -620,65 +665,12 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
             }
             if (dropped) {
                 /* drizzle-kit: columns to text, type dropped and created, columns back */
-                const char *tk;
-                json_t *t;
-                json_t *tables = json_object_get(N, "tables");
-                struct buf vals = BUF_INIT(0);
-                json_array_foreach(nv, i, x)
-                {
-                    buf_printf(&vals, "%s'%s'", i ? ", " : "", json_string_value(x));
-                }
-                json_object_foreach(tables, tk, t)
-                {
-                    const char *ck;
-                    json_t *col;
-                    json_object_foreach(json_object_get(t, "columns"), ck, col)
-                    {
-                        if (strcmp(s_of(col, "type"), s_of(v, "name")) ||
-                            strcmp(s_of(col, "typeSchema"), s_of(v, "schema")))
-                            continue;
-                        char *q = tname(t);
-                        emit(c, C_ENUM_DROP_VALUE,
-                             "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE text;", q, ck);
-                        if (json_object_get(col, "default")) {
-                            char *d = pgdiff_default_text(json_object_get(col, "default"));
-                            emit(c, C_ENUM_DROP_VALUE,
-                                 "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::text;", q, ck,
-                                 d);
-                            free(d);
-                        }
-                        free(q);
-                    }
-                }
+                const json_t *tables = json_object_get(N, "tables");
+                retype_enum_columns(c, tables, v, true);
                 emit(c, C_ENUM_DROP_VALUE, "DROP TYPE \"%s\".\"%s\";", s_of(v, "schema"),
                      s_of(v, "name"));
-                emit(c, C_ENUM_DROP_VALUE, "CREATE TYPE \"%s\".\"%s\" AS ENUM(%s);",
-                     s_of(v, "schema"), s_of(v, "name"), buf_cstr(&vals));
-                buf_release(&vals);
-                json_object_foreach(tables, tk, t)
-                {
-                    const char *ck;
-                    json_t *col;
-                    json_object_foreach(json_object_get(t, "columns"), ck, col)
-                    {
-                        if (strcmp(s_of(col, "type"), s_of(v, "name")) ||
-                            strcmp(s_of(col, "typeSchema"), s_of(v, "schema")))
-                            continue;
-                        char *q = tname(t);
-                        if (json_object_get(col, "default")) {
-                            char *d = pgdiff_default_text(json_object_get(col, "default"));
-                            emit(c, C_ENUM_DROP_VALUE,
-                                 "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::\"%s\".\"%s\";",
-                                 q, ck, d, s_of(v, "schema"), s_of(v, "name"));
-                            free(d);
-                        }
-                        emit(c, C_ENUM_DROP_VALUE,
-                             "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE \"%s\".\"%s\" USING \"%s\"::\"%s\".\"%s\";",
-                             q, ck, s_of(v, "schema"), s_of(v, "name"), ck, s_of(v, "schema"),
-                             s_of(v, "name"));
-                        free(q);
-                    }
-                }
+                create_enum(c, C_ENUM_DROP_VALUE, v);
+                retype_enum_columns(c, tables, v, false);
                 change(c, "enum %s: values removed", k);
                 continue;
             }
@@ -826,10 +818,7 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
     {
         if (json_object_get(wc, k) || c->rc)
             continue;
-        size_t live = 0;
-        for (size_t i = 0; i < n_del; i++)
-            live += del[i] != NULL;
-        if (!live)
+        if (!live_count(del, n_del))
             break;
         int pick = decide(c, "column", disp, k, del, n_del);
         if (pick < 0)
@@ -971,10 +960,7 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
     {
         if (c.rc || json_object_get(wt, k))
             continue;
-        size_t live = 0;
-        for (size_t i = 0; i < n_del; i++)
-            live += del[i] != NULL;
-        if (!live)
+        if (!live_count(del, n_del))
             break;
         char *disp = display(v);
         int pick = decide(&c, "table", NULL, disp, del, n_del);
