@@ -49,6 +49,8 @@ struct api_query_pair {
     const char *value;
 };
 
+struct store_row; /* storage/store.h */
+
 struct api_req {
     const struct api_ctx *ctx;
     const char *method;                 /* upper-case: GET, POST, ... */
@@ -65,6 +67,10 @@ struct api_req {
      * so that the database writer does not parse it), or NULL. Owned: released with the
      * request (json_decref). */
     json_t *body_json;
+    /* A create route queued for the database writer (api/write.c): its body already validated
+     * into this row on the HTTP worker thread, the new row's id included (api_create_prepare),
+     * so the writer only inserts. Owned by the queued job; NULL otherwise. */
+    const struct store_row *prepared;
 };
 
 struct api_resp {

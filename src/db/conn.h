@@ -45,6 +45,13 @@ int db_open_pg(const char *url, struct db **out, struct sp_error *err);
 /* Process-wide, before any connection is opened: open every database with SQLite's "unix-excl"
  * VFS (the WAL index in process memory, no -shm mapping, no other process on the file). */
 void db_set_lock_exclusive(bool exclusive);
+/* Before a process opens a database to write it (serve's start): a -wal or -shm file left
+ * beside it (a crash leaves both) that this process cannot write. SQLite would open it
+ * read-only and keep it so for as long as any connection of the process has the database
+ * open, so every write would fail (SQLITE_READONLY) until a restart: SP_EIO naming the file,
+ * its owner and mode, and what to do. The -shm is not checked under SPROUT_DB_LOCK=exclusive
+ * (no -shm is used). SP_OK when both are absent or writable. */
+int db_check_wal_files(const char *path, struct sp_error *err);
 void db_close(struct db *db);      /* NULL-safe; finalizes cached statements */
 sqlite3 *db_handle(struct db *db); /* borrowed */
 

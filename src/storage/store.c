@@ -412,8 +412,10 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
                          bool undo, struct buf *out, struct sp_error *err)
 {
     char id[IDS_UUID_SIZE];
-    ids_uuid_v4(id);
-    row->v[0] = (struct store_value){ .kind = STORE_V_TEXT, .text = id, .len = IDS_UUID_LEN };
+    if (row->v[0].kind != STORE_V_TEXT) { /* else made before the hand-off (api/write.c) */
+        ids_uuid_v4(id);
+        row->v[0] = (struct store_value){ .kind = STORE_V_TEXT, .text = id, .len = IDS_UUID_LEN };
+    }
     struct dbi_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc != SP_OK)
@@ -423,7 +425,7 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
     if (undo && (rc = run_static(db, SQL_STMT_SP, "starting a savepoint", err)) != SP_OK)
         return rc;
     rc = store_one_json(db, st, t, NULL, 0, out, err);
-    row->v[0].kind = STORE_V_ABSENT; /* id was on our stack */
+    row->v[0].kind = STORE_V_ABSENT; /* id was on our stack, or is used */
     if (undo && rc == SP_OK)
         rc = run_static(db, SQL_STMT_RELEASE, "releasing a savepoint", err);
     if (rc == SP_OK)
