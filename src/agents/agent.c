@@ -33,7 +33,8 @@ bool agent_cancelled(const struct agent_env *env)
     return env->cancel && atomic_load(env->cancel);
 }
 
-void agent_emit_text(struct agent_env *env, const char *event, const char *json, size_t len)
+/* Emit one event whose data is a compact JSON text. */
+static void agent_emit_text(struct agent_env *env, const char *event, const char *json, size_t len)
 {
     if (env->run)
         run_event(env->run, event, json, len);
@@ -109,7 +110,7 @@ int agent_emit_node_row(struct agent_env *env, const json_t *row, struct sp_erro
     struct buf ev = BUF_INIT(0);
     int rc = SP_OK;
     if (buf_puts(&ev, "{\"node\":") || jsonw_dump(&ev, row, 0) || buf_putc(&ev, '}'))
-        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+        rc = agent_oom(err);
     else
         agent_emit_text(env, "node_created", ev.data, ev.len);
     buf_release(&ev);
@@ -139,7 +140,9 @@ int agent_emit_child_edges(struct agent_env *env, const char *parent_id, const c
     return rc;
 }
 
-int agent_summary(struct buf *out, const char *result)
+/* tool_result summary: result itself if at most 200 characters (code points), else its first
+ * 200 characters (never cutting a UTF-8 sequence) followed by "...". */
+static int agent_summary(struct buf *out, const char *result)
 {
     size_t chars = 0, i = 0;
     const unsigned char *s = (const unsigned char *)result;
@@ -232,7 +235,7 @@ int agent_read_json(int rc, struct buf *b, json_t **out, struct sp_error *err)
     *out = rc == SP_OK ? json_loads(buf_cstr(b), JSON_DECODE_ANY, NULL) : NULL;
     buf_release(b);
     if (rc == SP_OK && !*out)
-        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+        rc = agent_oom(err);
     return rc;
 }
 
@@ -248,7 +251,7 @@ int agent_prompt_fill(struct buf *out, const char *name, const char *const *vars
     if (!tmpl)
         return prompt_missing(name, err);
     int rc = graph_fill(out, tmpl, vars, n_vars);
-    return rc == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "out of memory");
+    return rc == SP_OK ? SP_OK : agent_oom(err);
 }
 
 int agent_prompt_fill_split(const char *name, const char *const *vars, size_t n_vars,
@@ -258,7 +261,7 @@ int agent_prompt_fill_split(const char *name, const char *const *vars, size_t n_
     if (!tmpl)
         return prompt_missing(name, err);
     int rc = graph_fill_split(tmpl, vars, n_vars, system, user);
-    return rc == SP_OK ? SP_OK : sp_error_set(err, SP_ENOMEM, "out of memory");
+    return rc == SP_OK ? SP_OK : agent_oom(err);
 }
 
 int agent_tool_node_input(const struct agent_env *env, json_t *input, const char *tool,
@@ -284,7 +287,7 @@ int agent_tool_node_saved(struct agent_env *env, const char *id, const char *tit
     int rc = buf_printf(result, "{\"saved\":true,\"nodeId\":\"%s\",\"title\":", id);
     if (rc == SP_OK)
         rc = jsonw_cstring(result, title);
-    return rc ? sp_error_set(err, SP_ENOMEM, "out of memory") : SP_OK;
+    return rc ? agent_oom(err) : SP_OK;
 }
 
 int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool, const char *what,
@@ -309,6 +312,5 @@ int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool,
     if (rc != SP_OK)
         return rc;
     agent_emit_edge(env, src, dst);
-    return buf_puts(result, "{\"saved\":true}") ? sp_error_set(err, SP_ENOMEM, "out of memory")
-                                                : SP_OK;
+    return buf_puts(result, "{\"saved\":true}") ? agent_oom(err) : SP_OK;
 }

@@ -21,6 +21,7 @@
 #include "llm/llm.h"
 #include "runs/run.h"
 #include "util/buf.h"
+#include "util/countof.h"
 #include "util/err.h"
 
 struct db;
@@ -42,7 +43,6 @@ bool agent_cancelled(const struct agent_env *env);
 
 /* Emit one event; data is a jansson object (borrowed) or a compact JSON text. */
 void agent_emit(struct agent_env *env, const char *event, json_t *data);
-void agent_emit_text(struct agent_env *env, const char *event, const char *json, size_t len);
 /* {"agent": A} events: agent_start, agent_done (with "usage": llm_usage_json(env->usage)). */
 void agent_emit_start(struct agent_env *env);
 void agent_emit_done(struct agent_env *env, json_t *extra /* borrowed keys merged, or NULL */);
@@ -85,9 +85,6 @@ int agent_tool_save_edge(struct agent_env *env, json_t *input, const char *tool,
  * env, or a struct whose first member is the struct agent_env). exec is the agent's own. */
 struct llm_loop_hooks agent_loop_hooks(struct agent_env *env, llm_tool_exec_fn exec);
 
-/* tool_result summary: result itself if at most 200 characters (code points), else its first
- * 200 characters (never cutting a UTF-8 sequence) followed by "...". */
-int agent_summary(struct buf *out, const char *result);
 /* Appends the JSON array of the "name" of each of tool_calls (an llm loop's tool_calls). */
 int agent_tool_call_names(struct buf *out, const json_t *tool_calls);
 
@@ -99,6 +96,8 @@ int agent_read_json(int rc, struct buf *b, json_t **out, struct sp_error *err);
 
 /* The prompt text of prompts/<name> (embedded in the binary at build time), or NULL. */
 const char *agent_prompt(const char *name);
+/* n_vars of a vars array of (name, value) pairs: AGENT_N_PAIRS(vars). */
+#define AGENT_N_PAIRS(v) (SP_COUNT(v) / 2)
 /* prompts/<name> filled with vars (n_vars pairs, agents/graph_text.h graph_fill) into out, or
  * split into system and user (graph_fill_split). SP_EIO "prompt <name> is missing from the
  * binary"; SP_ENOMEM. */

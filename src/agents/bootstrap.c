@@ -275,7 +275,8 @@ int agent_bootstrap_run(struct agent_env *env, const char *user_id, const char *
     if (rc == SP_OK && !st.saved)
         rc = agent_oom(err);
     if (rc == SP_OK)
-        rc = agent_prompt_fill_split("bootstrap.md", vars, 8, &system, &user, err);
+        rc =
+            agent_prompt_fill_split("bootstrap.md", vars, AGENT_N_PAIRS(vars), &system, &user, err);
     struct llm_tool tools[3];
     size_t n_tools = 0;
     if (questions)

@@ -19,8 +19,6 @@
 #include "storage/store_learning.h"
 #include "util/jsonw.h"
 
-#define N_PAIRS(v) (sizeof(v) / sizeof((v)[0]) / 2)
-
 #define DIAG_MAX_TOKENS 4096
 #define DIAG_MAX_QUESTIONS 20
 
@@ -134,7 +132,7 @@ static int generate(const struct llm_client *llm, const atomic_bool *cancel, con
                            "concept_desc",  desc && *desc ? desc : "(no description)",
                            "topic_title",   topic_title ? topic_title : "(none)" };
     struct buf prompt = BUF_INIT(0);
-    int rc = agent_prompt_fill(&prompt, "diagnostic.md", vars, N_PAIRS(vars), err);
+    int rc = agent_prompt_fill(&prompt, "diagnostic.md", vars, AGENT_N_PAIRS(vars), err);
     struct llm_usage u = { 0 };
     if (rc == SP_OK)
         rc = llm_call_json(llm, llm_model(llm, false), DIAG_MAX_TOKENS, buf_cstr(&prompt), items,
@@ -175,13 +173,13 @@ int agent_diagnostic_ensure(const struct llm_client *llm, struct db *db, const a
     char **opts = calloc(cap + 1, sizeof *opts);
     size_t n = q && opts ? clean_questions(items, q, opts) : 0;
     if (!q || !opts)
-        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+        rc = agent_oom(err);
     else if (n == 0)
         rc = sp_error_set(err, SP_EUPSTREAM, "The model returned no usable diagnostic question");
     struct buf title = BUF_INIT(0), a = BUF_INIT(0);
     bool created = false;
     if (rc == SP_OK && buf_printf(&title, "Diagnostic for %s", learning_str(concept, "title")))
-        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+        rc = agent_oom(err);
     if (rc == SP_OK)
         rc = store_learning_diagnostic_create(db, user_id, cid, buf_cstr(&title), q, n, &created,
                                               &a, err);

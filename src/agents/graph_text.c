@@ -307,7 +307,9 @@ int graph_legacy_subconcepts(json_t *reply, json_t **out, struct sp_error *err)
     return SP_OK;
 }
 
-json_t *graph_normalize_score(json_t *score, json_t *is_correct)
+/* Score normalisation (spec §9.1): score NULL -> 1/0 by is_correct (NULL when that is NULL too);
+ * above 1 a percentage; clamped to [0, 1]. Returns a new value (JSON null or a number). */
+static json_t *graph_normalize_score(json_t *score, json_t *is_correct)
 {
     if (!json_is_number(score)) {
         if (json_is_boolean(is_correct))

@@ -71,8 +71,4 @@ int graph_legacy_subconcepts(json_t *reply, json_t **out, struct sp_error *err);
 #define GRAPH_LEGACY_MAX_GAPS 8
 int graph_legacy_diagnostic_summary(json_t *data, json_t **out);
 
-/* Score normalisation (spec §9.1): score NULL -> 1/0 by is_correct (NULL when that is NULL too);
- * above 1 a percentage; clamped to [0, 1]. Returns a new value (JSON null or a number). */
-json_t *graph_normalize_score(json_t *score, json_t *is_correct);
-
 #endif

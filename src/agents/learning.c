@@ -116,7 +116,9 @@ json_t *learning_latest_answers(const json_t *answers)
     return map;
 }
 
-char *learning_student_answer(const json_t *answer)
+/* The answer's student answer (answerText when not null, else selectedOption), trimmed; a new
+ * string, or NULL when blank or absent. */
+static char *learning_student_answer(const json_t *answer)
 {
     if (!answer)
         return NULL;

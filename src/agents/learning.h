@@ -35,9 +35,6 @@ char *learning_title_key(const char *s);
 /* §7.3.1 step 4: questionId -> latest answer row (answers in insertion order; by createdAt,
  * a tie goes to the later row). */
 json_t *learning_latest_answers(const json_t *answers);
-/* The answer's student answer (answerText when not null, else selectedOption), trimmed; a new
- * string, or NULL when blank or absent. */
-char *learning_student_answer(const json_t *answer);
 /* Questions whose latest answer has a student answer. */
 size_t learning_answered_count(const json_t *questions, const json_t *latest);
 /* The diagnostic reply of GET …/diagnostic and diagnostic_status's counts (§7.2, §7.3.1):

@@ -23,8 +23,6 @@
 #include "storage/store_nodes.h"
 #include "util/jsonw.h"
 
-#define N_PAIRS(v) (sizeof(v) / sizeof((v)[0]) / 2)
-
 #define REFINE_MAX_TOKENS 4096
 #define REFINE_ITERATIONS 15
 #define GRADE_MAX_TOKENS 4096
@@ -140,7 +138,7 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
 {
     json_t *gradable = learning_gradable(r->questions, r->latest);
     if (!gradable)
-        return sp_error_set(err, SP_ENOMEM, "out of memory");
+        return agent_oom(err);
     if (json_array_size(gradable) == 0) {
         json_decref(gradable);
         return put(result,
@@ -168,7 +166,7 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
     const char *vars[] = { "concept_title", learning_str(r->concept, "title"), "items",
                            buf_cstr(&pretty) };
     if (rc == SP_OK)
-        rc = agent_prompt_fill(&prompt, "grade.md", vars, N_PAIRS(vars), err);
+        rc = agent_prompt_fill(&prompt, "grade.md", vars, AGENT_N_PAIRS(vars), err);
     json_t *grades = NULL;
     struct llm_usage u = { 0 };
     if (rc == SP_OK)
@@ -192,7 +190,7 @@ static int tool_grade(struct refine *r, struct buf *result, struct sp_error *err
         free(w);
         free(rows);
         json_decref(grades);
-        return sp_error_set(err, SP_ENOMEM, "out of memory");
+        return agent_oom(err);
     }
     json_array_foreach(grades, i, g)
     {
@@ -321,7 +319,7 @@ static int tool_add(struct refine *r, const json_t *input, struct buf *result, s
     };
     char id[37];
     struct buf row = BUF_INIT(0);
-    rc = !deps ? sp_error_set(err, SP_ENOMEM, "out of memory")
+    rc = !deps ? agent_oom(err)
          : agent_cancelled(&r->env)
              ? sp_error_set(err, SP_EABORT, "cancelled")
              : store_learning_add_node(r->env.db, &node, deps, nd, id, &row, err);
@@ -513,7 +511,7 @@ int agent_refine_needed(struct db *db, const char *user_id, const json_t *concep
     *reason = NULL;
     json_t *latest = learning_latest_answers(b->answers);
     if (!latest)
-        return sp_error_set(err, SP_ENOMEM, "out of memory");
+        return agent_oom(err);
     size_t answered = learning_answered_count(b->questions, latest);
     json_decref(latest);
     if (answered == 0) {
@@ -548,7 +546,7 @@ int agent_refine_run(struct agent_env *env, const char *user_id, const json_t *c
     struct llm_loop_result res = { 0 };
     int rc = SP_OK;
     if (!r.latest || !r.assessment_id)
-        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+        rc = agent_oom(err);
     if (rc == SP_OK) {
         buf_printf(&answered, "%zu", learning_answered_count(b->questions, r.latest));
         buf_printf(&total, "%zu", json_array_size(b->questions));
@@ -557,12 +555,12 @@ int agent_refine_run(struct agent_env *env, const char *user_id, const json_t *c
                                "topic_title",   topic_title ? topic_title : "(none)",
                                "answered",      buf_cstr(&answered),
                                "total",         buf_cstr(&total) };
-        rc = agent_prompt_fill(&sys, "refine.md", vars, N_PAIRS(vars), err);
+        rc = agent_prompt_fill(&sys, "refine.md", vars, AGENT_N_PAIRS(vars), err);
         if (rc == SP_OK)
-            rc = agent_prompt_fill(&start, "refine-start.md", vars, N_PAIRS(vars), err);
+            rc = agent_prompt_fill(&start, "refine-start.md", vars, AGENT_N_PAIRS(vars), err);
         if (rc == SP_OK &&
             !(messages = json_pack("[{s:s,s:s}]", "role", "user", "content", buf_cstr(&start))))
-            rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+            rc = agent_oom(err);
     }
     if (rc == SP_OK) {
         agent_emit_start(&r.env);
@@ -593,7 +591,7 @@ int agent_refine_run(struct agent_env *env, const char *user_id, const json_t *c
         struct buf prompt = BUF_INIT(0);
         buf_printf(&prompt, "Concept refinement for: %s", title);
         if (!m || jsonw_dump(&meta, m, 0) != SP_OK)
-            rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+            rc = agent_oom(err);
         json_decref(m);
         struct learning_generation gen = {
             .node_id = learning_str(concept, "id"),

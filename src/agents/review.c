@@ -19,8 +19,6 @@
 #include "storage/store_progress.h"
 #include "util/jsonw.h"
 
-#define N_PAIRS(v) (sizeof(v) / sizeof((v)[0]) / 2)
-
 #define REVIEW_MAX_TOKENS 2048
 #define REVIEW_DEFAULT_ADDITIONS 2
 #define REVIEW_MAX_ADDITIONS 4
@@ -204,7 +202,7 @@ int agent_review_run(const struct llm_client *llm, struct db *db, const atomic_b
         if (!fmt)
             rc = sp_error_set(err, SP_EIO, "the review prompt is missing from the binary");
         else
-            rc = agent_prompt_fill(&prompt, "review.md", vars, N_PAIRS(vars), err);
+            rc = agent_prompt_fill(&prompt, "review.md", vars, AGENT_N_PAIRS(vars), err);
     }
     json_t *raw = NULL;
     if (rc == SP_OK) {

@@ -8,6 +8,7 @@
 #include "agents/topic.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,18 @@ static const struct llm_tool TOPIC_TOOLS[] = {
 };
 #define N_TOPIC_TOOLS (sizeof TOPIC_TOOLS / sizeof TOPIC_TOOLS[0])
 
+struct topic_concept {
+    char id[37];
+    char *title;
+    char *context; /* document excerpt or NULL */
+};
+
+struct topic_outcome {
+    struct topic_concept *concepts; /* saved, in order */
+    size_t n;
+    char *rationale; /* the loop's final text ("" when none) */
+};
+
 struct topic_state {
     const char *user_id;
     const char *topic_id;
@@ -66,7 +79,7 @@ struct topic_ctx {
     struct topic_state *st;
 };
 
-void agent_topic_outcome_clear(struct topic_outcome *o)
+static void agent_topic_outcome_clear(struct topic_outcome *o)
 {
     for (size_t i = 0; i < o->n; i++) {
         free(o->concepts[i].title);
@@ -107,7 +120,7 @@ static int tool_extract(struct topic_ctx *c, json_t *input, struct buf *result,
     }
     const char *vars[] = { "concept_list", buf_cstr(&list), "documents", st->documents };
     if (rc == SP_OK)
-        rc = agent_prompt_fill(&prompt, "extract_contexts.md", vars, 2, err);
+        rc = agent_prompt_fill(&prompt, "extract_contexts.md", vars, AGENT_N_PAIRS(vars), err);
     else
         rc = agent_oom(err);
     json_t *map = NULL;
@@ -350,8 +363,13 @@ static int record_generation(struct agent_env *env, const char *topic_id, const 
     return rc;
 }
 
-int agent_topic_run(struct agent_env *env, const char *user_id, const char *topic_id, bool small,
-                    struct topic_outcome *out, struct sp_error *err)
+/* Run the topic agent on topic_id for user_id. env->agent is "topic". out is either zeroed
+ * (Case B: a new path) or holds the concepts an earlier run saved, in order (resuming: the
+ * model is given them and their edges, save_concept of one of them writes nothing, edges may
+ * use them); the new concepts are appended. On error the concepts saved so far are still in
+ * out. Runs on the calling thread with env's connection. */
+static int agent_topic_run(struct agent_env *env, const char *user_id, const char *topic_id,
+                           bool small, struct topic_outcome *out, struct sp_error *err)
 {
     const size_t n_before = out->n;
     free(out->rationale);
@@ -380,8 +398,7 @@ int agent_topic_run(struct agent_env *env, const char *user_id, const char *topi
         "no_saved_edges", saved.len && !saved_edges.len ? "yes" : "",
     };
     if (rc == SP_OK)
-        rc = agent_prompt_fill_split("topic.md", vars, sizeof vars / sizeof vars[0] / 2, &system,
-                                     &user, err);
+        rc = agent_prompt_fill_split("topic.md", vars, AGENT_N_PAIRS(vars), &system, &user, err);
 
     struct topic_state st = { .user_id = user_id,
                               .topic_id = topic_id,

@@ -20,14 +20,13 @@
  * "conceptCount","rationale","usage"}.
  * Cancellation (the last reader left): no further model request, bootstraps not yet started are
  * skipped, nothing is written after it.
- * Thread model: agent_topic_run runs on the calling thread with env's connection;
- * agent_topic_stream runs on a runs/ pool thread and starts its own bootstrap threads.
+ * Thread model: agent_topic_stream runs on a runs/ pool thread and starts its own bootstrap
+ * threads.
  */
 #ifndef SP_AGENTS_TOPIC_H
 #define SP_AGENTS_TOPIC_H
 
 #include <stdbool.h>
-#include <stddef.h>
 
 #include "agents/agent.h"
 #include "llm/llm.h"
@@ -37,27 +36,6 @@
 #define AGENT_TOPIC_PARALLEL 3 /* bootstraps at once per topic run (p-limit 3) */
 #define AGENT_TOPIC_FALLBACK_RATIONALE "Learning path generated via agentic topic agent."
 #define AGENT_TOPIC_REPLAY_RATIONALE "Existing concepts loaded."
-
-struct topic_concept {
-    char id[37];
-    char *title;
-    char *context; /* document excerpt or NULL */
-};
-
-struct topic_outcome {
-    struct topic_concept *concepts; /* saved, in order */
-    size_t n;
-    char *rationale; /* the loop's final text ("" when none) */
-};
-void agent_topic_outcome_clear(struct topic_outcome *o);
-
-/* Run the topic agent on topic_id for user_id. env->agent is "topic". out is either zeroed
- * (Case B: a new path) or holds the concepts an earlier run saved, in order (resuming: the
- * model is given them and their edges, save_concept of one of them writes nothing, edges may
- * use them); the new concepts are appended. On error the concepts saved so far are still in
- * out. */
-int agent_topic_run(struct agent_env *env, const char *user_id, const char *topic_id, bool small,
-                    struct topic_outcome *out, struct sp_error *err);
 
 struct topic_run_args {
     const struct llm_client *llm;

@@ -84,6 +84,15 @@ static const struct cli_doc cli_environment[] = {
       "PostgreSQL: longest statement of a request, then 503 (default 30000, 0 = none)" },
 };
 
+/* build/gen/version.c, written by the Makefile from VERSION and git describe. */
+extern const char sprout_build_version[];
+
+/* The version string ("0.1.0", or "0.1.0 (git 1a2b3c4)" when built from a git checkout). */
+static const char *cli_version(void)
+{
+    return sprout_build_version;
+}
+
 static void print_help(FILE *f)
 {
     fprintf(f,
@@ -167,13 +176,6 @@ static void print_man(FILE *f)
         f);
 }
 
-/* build/gen/version.c, written by the Makefile from VERSION and git describe. */
-extern const char sprout_build_version[];
-
-const char *cli_version(void)
-{
-    return sprout_build_version;
-}
 
 const char *cli_migrations_label(const struct cli_ctx *ctx, char *buf, size_t size)
 {
@@ -206,7 +208,8 @@ int cli_migrations_load(const struct cli_ctx *ctx, struct migrate_folder *f, str
     return rc;
 }
 
-int cli_exit_code(int code)
+/* The exit code for an SP_* code (CLI_EXIT_*). */
+static int cli_exit_code(int code)
 {
     switch (code) {
     case SP_OK: return CLI_EXIT_OK;

@@ -13,7 +13,7 @@
  * starting with postgres:// or postgresql:// selects PostgreSQL (ctx->pg_url), anything else is
  * a SQLite file.
  * Errors: a command reports failure with cli_fail(), the one place that turns an SP_* code
- * into a message on stderr ("sprout: error: ...") and an exit code (cli_exit_code).
+ * into a message on stderr ("sprout: error: ...") and an exit code (cli_exit_code in cli.c).
  * Exit codes: 0 ok, 1 failure, 2 usage error, 3 drift / out of sync (db check, db status).
  */
 #ifndef SP_CLI_CLI_H
@@ -61,9 +61,6 @@ int cli_fail(int code, const struct sp_error *err);
 /* Print a usage error for ctx->command and return CLI_EXIT_USAGE. */
 int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-int cli_exit_code(int code);
-/* The version string ("0.1.0", or "0.1.0 (git 1a2b3c4)" when built from a git checkout). */
-const char *cli_version(void);
 /* How the migrations source is named for a person: "the folder drizzle" or "the migrations
  * built into sprout 0.1.0". */
 const char *cli_migrations_label(const struct cli_ctx *ctx, char *buf, size_t size);

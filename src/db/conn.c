@@ -130,11 +130,6 @@ void db_set_lock_exclusive(bool exclusive)
     lock_exclusive = exclusive;
 }
 
-bool db_lock_is_exclusive(void)
-{
-    return lock_exclusive;
-}
-
 static int busy_timeout_ms = DB_BUSY_TIMEOUT_MS_DEFAULT; /* set before threads start */
 
 void db_set_busy_timeout_ms(int ms)

@@ -48,7 +48,6 @@ int db_open_pg(const char *url, struct db **out, struct sp_error *err);
 /* Process-wide, before any connection is opened: open every database with SQLite's "unix-excl"
  * VFS (the WAL index in process memory, no -shm mapping, no other process on the file). */
 void db_set_lock_exclusive(bool exclusive);
-bool db_lock_is_exclusive(void);
 /* Before a process opens a database to write it (serve's start): a -wal or -shm file left
  * beside it (a crash leaves both) that this process cannot write. SQLite would open it
  * read-only and keep it so for as long as any connection of the process has the database

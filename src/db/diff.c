@@ -222,111 +222,128 @@ static const struct model_fk *find_fk(const struct ctx *c, const struct model_ta
 
 /* ---- rename questions ---- */
 
-/* Decide for added name `added` among candidates (NULL entries are taken). Returns the
- * candidate index chosen for a rename, or -1 for create; -2 on error (c->rc set). */
-static int decide(struct ctx *c, const char *kind, const char *table, const char *added,
-                  const char **cand, size_t n_cand)
+int diff_decide(const struct diff_options *o, const char *kind, const char *table,
+                const char *added, const char *const *cand, size_t n_cand, struct diff_result *out,
+                int *pick, struct sp_error *err)
 {
+    *pick = -1;
     char key[1024];
     if (table)
         snprintf(key, sizeof key, "column:%s.%s", table, added);
     else
-        snprintf(key, sizeof key, "table:%s", added);
-    const struct diff_options *o = c->opt;
+        snprintf(key, sizeof key, "%s:%s", kind, added); /* table:, schema:, enum: */
     for (size_t i = 0; i < o->n_answers; i++) {
         if (strcmp(o->answers[i].key, key) != 0)
             continue;
         const char *v = o->answers[i].value;
         if (strcmp(v, "create") == 0)
-            return -1;
+            return SP_OK;
         if (strncmp(v, "rename:", 7) == 0) {
             for (size_t j = 0; j < n_cand; j++)
-                if (cand[j] && strcmp(cand[j], v + 7) == 0)
-                    return (int)j;
+                if (cand[j] && strcmp(cand[j], v + 7) == 0) {
+                    *pick = (int)j;
+                    return SP_OK;
+                }
         }
-        c->rc = sp_error_set(
-            c->err, SP_EINVAL,
+        return sp_error_set(
+            err, SP_EINVAL,
             "answer %s=%s: expected \"create\" or \"rename:<name>\" naming a removed %s%s%s", key,
             v, kind, table ? " of table " : "", table ? table : "");
-        return -2;
     }
+    if (o->default_create && !o->ask)
+        return SP_OK;
     struct buf q = BUF_INIT(0);
-    int brc = 0;
+    int rc;
     if (table)
-        brc |= buf_printf(&q, "Is %s column in %s table created or renamed from another column?",
-                          added, table);
+        rc = buf_printf(&q, "Is %s column in %s table created or renamed from another column?",
+                        added, table);
     else
-        brc |= buf_printf(&q, "Is %s table created or renamed from another table?", added);
+        rc = buf_printf(&q, "Is %s %s created or renamed from another %s?", added, kind, kind);
     if (o->ask) {
         const char **choices = calloc(n_cand + 1, sizeof *choices);
         size_t *map = calloc(n_cand + 1, sizeof *map);
-        struct buf cb = BUF_INIT(0);
-        size_t k = 0;
         char **owned = calloc(n_cand + 1, sizeof *owned);
-        if (!choices || !map || !owned || brc) {
-            free(choices);
-            free(map);
-            free(owned);
-            buf_release(&q);
-            c->rc = SP_ENOMEM;
-            return -2;
+        size_t k = 0;
+        if (!choices || !map || !owned)
+            rc = SP_ENOMEM;
+        struct buf cb = BUF_INIT(0);
+        if (rc == SP_OK && buf_printf(&cb, "+ %s  create %s", added, kind) == SP_OK) {
+            owned[k] = buf_detach(&cb);
+            choices[k] = owned[k];
+            k++;
+        } else {
+            rc = SP_ENOMEM;
         }
-        buf_printf(&cb, "+ %s  create %s", added, kind);
-        owned[k] = buf_detach(&cb);
-        choices[k++] = owned[0];
-        for (size_t j = 0; j < n_cand; j++) {
+        for (size_t j = 0; rc == SP_OK && j < n_cand; j++) {
             if (!cand[j])
                 continue;
-            buf_printf(&cb, "~ %s \u203a %s  rename %s", cand[j], added, kind);
+            if (buf_printf(&cb, "~ %s \u203a %s  rename %s", cand[j], added, kind) != SP_OK) {
+                rc = SP_ENOMEM;
+                break;
+            }
             owned[k] = buf_detach(&cb);
             map[k] = j;
             choices[k] = owned[k];
             k++;
         }
-        size_t pick = 0;
-        int rc = o->ask(o->ask_ud, buf_cstr(&q), choices, k, &pick);
+        buf_release(&cb);
+        size_t choice = 0;
+        if (rc == SP_OK && o->ask(o->ask_ud, buf_cstr(&q), choices, k, &choice) != SP_OK)
+            rc = sp_error_set(err, SP_EABORT, "aborted at the question for %s", key);
+        else if (rc != SP_OK)
+            rc = sp_error_set(err, SP_ENOMEM, "out of memory");
+        else if (choice > 0 && choice < k)
+            *pick = (int)map[choice];
         for (size_t j = 0; j < k; j++)
             free(owned[j]);
         free(owned);
         free(choices);
-        buf_release(&q);
-        if (rc) {
-            free(map);
-            c->rc = sp_error_set(c->err, SP_EABORT, "aborted at the question for %s", key);
-            return -2;
-        }
-        int r = pick == 0 || pick >= k ? -1 : (int)map[pick];
         free(map);
-        return r;
-    }
-    if (o->default_create) {
         buf_release(&q);
-        return -1;
+        return rc;
     }
-    brc |= buf_printf(&q, "\n    --rename %s=create", key);
+    rc |= buf_printf(&q, "\n    --rename %s=create", key);
     for (size_t j = 0; j < n_cand; j++)
         if (cand[j])
-            brc |= buf_printf(&q, "\n    --rename %s=rename:%s", key, cand[j]);
-    if (brc || strv_push(&c->out->questions, &c->out->n_questions, buf_cstr(&q)))
-        c->rc = SP_ENOMEM;
+            rc |= buf_printf(&q, "\n    --rename %s=rename:%s", key, cand[j]);
+    if (rc || strv_push(&out->questions, &out->n_questions, buf_cstr(&q)))
+        rc = sp_error_set(err, SP_ENOMEM, "out of memory");
     buf_release(&q);
-    return -1;
+    return rc;
+}
+
+int diff_record_rename(struct diff_result *out, const char *kind, const char *table,
+                       const char *from, const char *to)
+{
+    struct diff_rename *v = realloc(out->renames, (out->n_renames + 1) * sizeof *v);
+    if (!v)
+        return SP_ENOMEM;
+    out->renames = v;
+    struct diff_rename *r = &v[out->n_renames++];
+    r->table = table ? strdup(table) : NULL;
+    r->from = strdup(from);
+    r->to = strdup(to);
+    r->kind = kind;
+    return (table && !r->table) || !r->from || !r->to ? SP_ENOMEM : SP_OK;
+}
+
+/* diff_decide for c: the candidate index chosen for a rename, -1 for create; -2 on error
+ * (c->rc set). */
+static int decide(struct ctx *c, const char *kind, const char *table, const char *added,
+                  const char *const *cand, size_t n_cand)
+{
+    int pick;
+    int rc = diff_decide(c->opt, kind, table, added, cand, n_cand, c->out, &pick, c->err);
+    if (rc != SP_OK) {
+        c->rc = rc;
+        return -2;
+    }
+    return pick;
 }
 
 static void record_rename(struct ctx *c, const char *table, const char *from, const char *to)
 {
-    struct diff_rename *v = realloc(c->out->renames, (c->out->n_renames + 1) * sizeof *v);
-    if (!v) {
-        c->rc = SP_ENOMEM;
-        return;
-    }
-    c->out->renames = v;
-    struct diff_rename *r = &v[c->out->n_renames++];
-    r->table = table ? strdup(table) : NULL;
-    r->from = strdup(from);
-    r->to = strdup(to);
-    r->kind = NULL;
-    if ((table && !r->table) || !r->from || !r->to)
+    if (diff_record_rename(c->out, NULL, table, from, to) != SP_OK)
         c->rc = SP_ENOMEM;
 }
 

@@ -66,6 +66,21 @@ struct diff_result {
     size_t n_data_loss;
 };
 
+/* The rename question for `added`, a new `kind` ("table", "column" of table, or on PostgreSQL
+ * "schema" and "enum"), among the removed names cand (NULL entries are taken already):
+ * *pick = the index of the candidate it is renamed from, or -1 for create. Answered from
+ * opt->answers (key "<kind>:<added>", or "column:<table>.<added>"), else by opt->ask, else
+ * "create" with opt->default_create, else the question (with its --rename lines) is added to
+ * out->questions and *pick is -1. SP_EINVAL for an answer that is not "create" or names no
+ * candidate, SP_EABORT when the prompt is aborted, SP_ENOMEM. Shared by db/pgdiff.c. */
+int diff_decide(const struct diff_options *opt, const char *kind, const char *table,
+                const char *added, const char *const *cand, size_t n_cand, struct diff_result *out,
+                int *pick, struct sp_error *err);
+/* Append a decided rename to out->renames (kind: NULL for tables and columns, else static
+ * text). SP_OK or SP_ENOMEM. */
+int diff_record_rename(struct diff_result *out, const char *kind, const char *table,
+                       const char *from, const char *to);
+
 int diff_schemas(const struct model_schema *old_s, const struct model_schema *new_s,
                  const struct diff_options *opt, struct diff_result *out, struct sp_error *err);
 void diff_result_free(struct diff_result *r);

@@ -141,13 +141,6 @@ static int down_sql(const struct model_schema *from, const struct model_schema *
     return rc;
 }
 
-int generate_down_sql(const struct model_schema *from, const struct model_schema *to,
-                      const struct diff_rename *renames, size_t n_renames, char **out,
-                      struct sp_error *err)
-{
-    return down_sql(from, to, NULL, NULL, renames, n_renames, out, err);
-}
-
 /* Write data to <path>.tmp-<pid>; the temp path is returned in *tmp (new string). */
 static int write_temp(const char *path, const char *data, size_t len, char **tmp,
                       struct sp_error *err)

@@ -52,11 +52,4 @@ void generate_result_free(struct generate_result *res);
 /* true when name is a valid --name: [a-z0-9_]+, at most 100 bytes. */
 bool generate_name_valid(const char *name);
 
-/* The down migration text (chunks joined by the breakpoint marker) that turns a database at
- * schema `to` back into `from`, given the renames done from -> to. new string in *out;
- * "" when nothing is to be undone. */
-int generate_down_sql(const struct model_schema *from, const struct model_schema *to,
-                      const struct diff_rename *renames, size_t n_renames, char **out,
-                      struct sp_error *err);
-
 #endif

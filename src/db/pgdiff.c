@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/countof.h"
 #include "util/jsonw.h"
 
 enum cat { /* drizzle-kit's order of statement kinds */
@@ -257,8 +258,11 @@ static void create_table(struct ctx *c, const json_t *t)
         c->rc = SP_ENOMEM;
 }
 
-static void add_fk(struct ctx *c, enum cat k, const json_t *t, const json_t *f)
+/* The writers of a table's named objects share one signature (struct table_object); name
+ * is the object's key, x the object. */
+static void add_fk(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *f)
 {
+    (void)name;
     char *q = tname(t), *from = quoted_list(json_object_get(f, "columnsFrom")),
          *to = quoted_list(json_object_get(f, "columnsTo"));
     const char *st = json_string_value(json_object_get(f, "schemaTo"));
@@ -273,8 +277,10 @@ static void add_fk(struct ctx *c, enum cat k, const json_t *t, const json_t *f)
     free(to);
 }
 
-static void create_index(struct ctx *c, enum cat k, const json_t *t, const json_t *x)
+static void create_index(struct ctx *c, enum cat k, const json_t *t, const char *name,
+                         const json_t *x)
 {
+    (void)name;
     struct buf cols = BUF_INIT(0);
     size_t i;
     json_t *v;
@@ -326,10 +332,12 @@ static void create_index(struct ctx *c, enum cat k, const json_t *t, const json_
     buf_release(&with);
 }
 
-static void drop_index(struct ctx *c, const json_t *t, const json_t *x)
+static void drop_index(struct ctx *c, enum cat k, const json_t *t, const char *name,
+                       const json_t *x)
 {
+    (void)name;
     char *q = qname(s_of(t, "schema"), s_of(x, "name"));
-    emit(c, C_DROP_INDEX, "DROP INDEX %s;", q);
+    emit(c, k, "DROP INDEX %s;", q);
     free(q);
 }
 
@@ -341,8 +349,10 @@ static void drop_constraint(struct ctx *c, enum cat k, const json_t *t, const ch
     free(q);
 }
 
-static void add_unique(struct ctx *c, enum cat k, const json_t *t, const json_t *u)
+static void add_unique(struct ctx *c, enum cat k, const json_t *t, const char *name,
+                       const json_t *u)
 {
+    (void)name;
     char *q = tname(t), *cols = quoted_list(json_object_get(u, "columns"));
     emit(c, k, "ALTER TABLE %s ADD CONSTRAINT \"%s\" UNIQUE%s(%s);", q, s_of(u, "name"),
          b_of(u, "nullsNotDistinct") ? " NULLS NOT DISTINCT" : "", cols);
@@ -350,118 +360,41 @@ static void add_unique(struct ctx *c, enum cat k, const json_t *t, const json_t 
     free(cols);
 }
 
-static void add_pk(struct ctx *c, enum cat k, const json_t *t, const json_t *p)
+static void add_pk(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *p)
 {
+    (void)name;
     char *q = tname(t), *cols = quoted_list(json_object_get(p, "columns"));
     emit(c, k, "ALTER TABLE %s ADD CONSTRAINT \"%s\" PRIMARY KEY(%s);", q, s_of(p, "name"), cols);
     free(q);
     free(cols);
 }
 
-/* ---- rename questions (the wording and flags of db/diff.c) ---- */
+/* ---- rename questions (db/diff.c's diff_decide) ---- */
 
+/* The candidate index chosen for a rename, -1 for create; -2 on error (c->rc set). */
 static int decide(struct ctx *c, const char *kind, const char *table, const char *added,
                   char **cand, size_t n_cand)
 {
-    char key[1024];
-    if (table)
-        snprintf(key, sizeof key, "column:%s.%s", table, added);
-    else
-        snprintf(key, sizeof key, "%s:%s", kind, added); /* table:, schema:, enum: */
-    const struct diff_options *o = c->opt;
-    for (size_t i = 0; i < o->n_answers; i++) {
-        if (strcmp(o->answers[i].key, key) != 0)
-            continue;
-        const char *v = o->answers[i].value;
-        if (strcmp(v, "create") == 0)
-            return -1;
-        if (strncmp(v, "rename:", 7) == 0)
-            for (size_t j = 0; j < n_cand; j++)
-                if (cand[j] && strcmp(cand[j], v + 7) == 0)
-                    return (int)j;
-        c->rc = sp_error_set(
-            c->err, SP_EINVAL,
-            "answer %s=%s: expected \"create\" or \"rename:<name>\" naming a removed %s%s%s", key,
-            v, kind, table ? " of table " : "", table ? table : "");
+    int pick;
+    int rc = diff_decide(c->opt, kind, table, added, (const char *const *)cand, n_cand, c->out,
+                         &pick, c->err);
+    if (rc != SP_OK) {
+        c->rc = rc;
         return -2;
     }
-    struct buf q = BUF_INIT(0);
-    if (table)
-        buf_printf(&q, "Is %s column in %s table created or renamed from another column?", added,
-                   table);
-    else
-        buf_printf(&q, "Is %s %s created or renamed from another %s?", added, kind, kind);
-    if (o->ask) {
-        const char **choices = calloc(n_cand + 1, sizeof *choices);
-        size_t *map = calloc(n_cand + 1, sizeof *map);
-        char **owned = calloc(n_cand + 1, sizeof *owned);
-        size_t k = 0;
-        int rc = choices && map && owned ? SP_OK : SP_ENOMEM;
-        if (rc == SP_OK) {
-            struct buf cb = BUF_INIT(0);
-            buf_printf(&cb, "+ %s  create %s", added, kind);
-            owned[k] = buf_detach(&cb);
-            choices[k++] = owned[0];
-            for (size_t j = 0; j < n_cand; j++) {
-                if (!cand[j])
-                    continue;
-                buf_printf(&cb, "~ %s \u203a %s  rename %s", cand[j], added, kind);
-                owned[k] = buf_detach(&cb);
-                map[k] = j;
-                choices[k] = owned[k];
-                k++;
-            }
-        }
-        size_t pick = 0;
-        if (rc == SP_OK)
-            rc = o->ask(o->ask_ud, buf_cstr(&q), choices, k, &pick);
-        for (size_t j = 0; owned && j < k; j++)
-            free(owned[j]);
-        free(owned);
-        free(choices);
-        buf_release(&q);
-        int r = rc ? -2 : pick == 0 || pick >= k ? -1 : (int)map[pick];
-        free(map);
-        if (rc)
-            c->rc = sp_error_set(c->err, rc == SP_ENOMEM ? SP_ENOMEM : SP_EABORT,
-                                 "aborted at the question for %s", key);
-        return r;
-    }
-    if (o->default_create) {
-        buf_release(&q);
-        return -1;
-    }
-    buf_printf(&q, "\n    --rename %s=create", key);
-    for (size_t j = 0; j < n_cand; j++)
-        if (cand[j])
-            buf_printf(&q, "\n    --rename %s=rename:%s", key, cand[j]);
-    if (strv_push(&c->out->questions, &c->out->n_questions, buf_detach(&q)))
-        c->rc = SP_ENOMEM;
-    return -1;
-}
-
-static void record_rename_kind(struct ctx *c, const char *kind, const char *table, const char *from,
-                               const char *to);
-
-static void record_rename(struct ctx *c, const char *table, const char *from, const char *to)
-{
-    record_rename_kind(c, NULL, table, from, to);
+    return pick;
 }
 
 static void record_rename_kind(struct ctx *c, const char *kind, const char *table, const char *from,
                                const char *to)
 {
-    struct diff_rename *v = realloc(c->out->renames, (c->out->n_renames + 1) * sizeof *v);
-    if (!v) {
+    if (diff_record_rename(c->out, kind, table, from, to) != SP_OK)
         c->rc = SP_ENOMEM;
-        return;
-    }
-    c->out->renames = v;
-    v[c->out->n_renames].table = table ? strdup(table) : NULL;
-    v[c->out->n_renames].from = strdup(from);
-    v[c->out->n_renames].to = strdup(to);
-    v[c->out->n_renames].kind = kind;
-    c->out->n_renames++;
+}
+
+static void record_rename(struct ctx *c, const char *table, const char *from, const char *to)
+{
+    record_rename_kind(c, NULL, table, from, to);
 }
 
 /* obj with key `from` replaced by `to` (value v), keeping the order */
@@ -650,6 +583,60 @@ static void resolve_enum_renames(struct ctx *c, json_t *W, const json_t *N)
     free(shown);
 }
 
+static void create_enum(struct ctx *c, enum cat k, const json_t *e)
+{
+    struct buf vals = BUF_INIT(0);
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(e, "values"), i, x)
+    {
+        buf_printf(&vals, "%s'%s'", i ? ", " : "", json_string_value(x));
+    }
+    emit(c, k, "CREATE TYPE \"%s\".\"%s\" AS ENUM(%s);", s_of(e, "schema"), s_of(e, "name"),
+         buf_cstr(&vals));
+    buf_release(&vals);
+}
+
+/* Every column of enum e in tables: to_text, its type (and default) set to text; else back
+ * to e (the default first). */
+static void retype_enum_columns(struct ctx *c, const json_t *tables, const json_t *e, bool to_text)
+{
+    const char *sch = s_of(e, "schema"), *name = s_of(e, "name");
+    const char *tk;
+    json_t *t;
+    json_object_foreach((json_t *)tables, tk, t)
+    {
+        const char *ck;
+        json_t *col;
+        json_object_foreach(json_object_get(t, "columns"), ck, col)
+        {
+            if (strcmp(s_of(col, "type"), name) || strcmp(s_of(col, "typeSchema"), sch))
+                continue;
+            char *q = tname(t);
+            json_t *def = json_object_get(col, "default");
+            char *d = def ? pgdiff_default_text(def) : NULL;
+            if (to_text) {
+                emit(c, C_ENUM_DROP_VALUE, "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE text;",
+                     q, ck);
+                if (def)
+                    emit(c, C_ENUM_DROP_VALUE,
+                         "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::text;", q, ck, d);
+            } else {
+                if (def)
+                    emit(c, C_ENUM_DROP_VALUE,
+                         "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::\"%s\".\"%s\";", q, ck,
+                         d, sch, name);
+                emit(c, C_ENUM_DROP_VALUE,
+                     "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE \"%s\".\"%s\" USING "
+                     "\"%s\"::\"%s\".\"%s\";",
+                     q, ck, sch, name, ck, sch, name);
+            }
+            free(d);
+            free(q);
+        }
+    }
+}
+
 static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
 {
     if (!drops)
@@ -662,16 +649,7 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
         {
             json_t *old = json_object_get(we, k);
             if (!old) {
-                struct buf vals = BUF_INIT(0);
-                size_t i;
-                json_t *x;
-                json_array_foreach(json_object_get(v, "values"), i, x)
-                {
-                    buf_printf(&vals, "%s'%s'", i ? ", " : "", json_string_value(x));
-                }
-                emit(c, C_CREATE_ENUM, "CREATE TYPE \"%s\".\"%s\" AS ENUM(%s);", s_of(v, "schema"),
-                     s_of(v, "name"), buf_cstr(&vals));
-                buf_release(&vals);
+                create_enum(c, C_CREATE_ENUM, v);
                 change(c, "enum %s created", k);
                 continue;
             }
@@ -687,65 +665,12 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
             }
             if (dropped) {
                 /* drizzle-kit: columns to text, type dropped and created, columns back */
-                const char *tk;
-                json_t *t;
-                json_t *tables = json_object_get(N, "tables");
-                struct buf vals = BUF_INIT(0);
-                json_array_foreach(nv, i, x)
-                {
-                    buf_printf(&vals, "%s'%s'", i ? ", " : "", json_string_value(x));
-                }
-                json_object_foreach(tables, tk, t)
-                {
-                    const char *ck;
-                    json_t *col;
-                    json_object_foreach(json_object_get(t, "columns"), ck, col)
-                    {
-                        if (strcmp(s_of(col, "type"), s_of(v, "name")) ||
-                            strcmp(s_of(col, "typeSchema"), s_of(v, "schema")))
-                            continue;
-                        char *q = tname(t);
-                        emit(c, C_ENUM_DROP_VALUE,
-                             "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE text;", q, ck);
-                        if (json_object_get(col, "default")) {
-                            char *d = pgdiff_default_text(json_object_get(col, "default"));
-                            emit(c, C_ENUM_DROP_VALUE,
-                                 "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::text;", q, ck,
-                                 d);
-                            free(d);
-                        }
-                        free(q);
-                    }
-                }
+                const json_t *tables = json_object_get(N, "tables");
+                retype_enum_columns(c, tables, v, true);
                 emit(c, C_ENUM_DROP_VALUE, "DROP TYPE \"%s\".\"%s\";", s_of(v, "schema"),
                      s_of(v, "name"));
-                emit(c, C_ENUM_DROP_VALUE, "CREATE TYPE \"%s\".\"%s\" AS ENUM(%s);",
-                     s_of(v, "schema"), s_of(v, "name"), buf_cstr(&vals));
-                buf_release(&vals);
-                json_object_foreach(tables, tk, t)
-                {
-                    const char *ck;
-                    json_t *col;
-                    json_object_foreach(json_object_get(t, "columns"), ck, col)
-                    {
-                        if (strcmp(s_of(col, "type"), s_of(v, "name")) ||
-                            strcmp(s_of(col, "typeSchema"), s_of(v, "schema")))
-                            continue;
-                        char *q = tname(t);
-                        if (json_object_get(col, "default")) {
-                            char *d = pgdiff_default_text(json_object_get(col, "default"));
-                            emit(c, C_ENUM_DROP_VALUE,
-                                 "ALTER TABLE %s ALTER COLUMN \"%s\" SET DEFAULT %s::\"%s\".\"%s\";",
-                                 q, ck, d, s_of(v, "schema"), s_of(v, "name"));
-                            free(d);
-                        }
-                        emit(c, C_ENUM_DROP_VALUE,
-                             "ALTER TABLE %s ALTER COLUMN \"%s\" SET DATA TYPE \"%s\".\"%s\" USING \"%s\"::\"%s\".\"%s\";",
-                             q, ck, s_of(v, "schema"), s_of(v, "name"), ck, s_of(v, "schema"),
-                             s_of(v, "name"));
-                        free(q);
-                    }
-                }
+                create_enum(c, C_ENUM_DROP_VALUE, v);
+                retype_enum_columns(c, tables, v, false);
                 change(c, "enum %s: values removed", k);
                 continue;
             }
@@ -775,6 +700,101 @@ static void enums_phase(struct ctx *c, json_t *W, const json_t *N, bool drops)
     }
 }
 
+/* ---- a table's constraints and indexes: old (working copy) against new, by name ---- */
+
+static void drop_plain(struct ctx *c, enum cat k, const json_t *t, const char *name,
+                       const json_t *x)
+{
+    (void)x;
+    drop_constraint(c, k, t, name, "");
+}
+
+static void drop_fk(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *x)
+{
+    (void)x;
+    drop_constraint(c, k, t, name, "\n");
+}
+
+static void add_check(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *x)
+{
+    char *q = tname(t);
+    emit(c, k, "ALTER TABLE %s ADD CONSTRAINT \"%s\" CHECK (%s);", q, name, s_of(x, "value"));
+    free(q);
+}
+
+/* One kind of a table's named objects. A changed one is either replaced in k_altered (drop and
+ * add, in_place: primary keys, unique constraints) or dropped in k_drop and added in k_add. */
+struct table_object {
+    const char *key; /* the table's member: "uniqueConstraints", ... */
+    bool (*eq)(const json_t *a, const json_t *b);
+    void (*drop)(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *x);
+    void (*add)(struct ctx *c, enum cat k, const json_t *t, const char *name, const json_t *x);
+    enum cat k_drop, k_add, k_altered;
+    bool in_place;
+    const char *what; /* named in `changes` ("<table>: <what> <name> added"); NULL: not */
+};
+
+/* key, eq, drop, add, k_drop, k_add, k_altered, in_place, what */
+static const struct table_object UNIQUE = { "uniqueConstraints", same,          drop_plain,
+                                            add_unique,          C_DROP_UNIQUE, C_ADD_UNIQUE,
+                                            C_ALTERED_UNIQUE,    true,          NULL };
+static const struct table_object CHECK = { "checkConstraints", same,         drop_plain,
+                                           add_check,          C_DROP_CHECK, C_ADD_CHECK,
+                                           C_ADD_CHECK,        false,        NULL };
+static const struct table_object FK = { "foreignKeys", fk_same,   drop_fk,
+                                        add_fk,        C_DROP_FK, C_FK_ALTERED,
+                                        C_FK_ALTERED,  false,     "foreign key" };
+static const struct table_object INDEX = { "indexes",       same,         drop_index,
+                                           create_index,    C_DROP_INDEX, C_INDEX_ALTERED,
+                                           C_INDEX_ALTERED, false,        "index" };
+static const struct table_object PK = {
+    "compositePrimaryKeys", same, drop_plain, add_pk, C_DROP_PK, C_ADD_PK, C_ALTERED_PK, true, NULL
+};
+/* in drizzle-kit's order of the drops */
+static const struct table_object *const table_objects[] = { &UNIQUE, &CHECK, &FK, &INDEX, &PK };
+
+/* Drop the objects of kind o that the new table nt no longer has (or, not in place, has
+ * changed). */
+static void drop_objects(struct ctx *c, const struct table_object *o, const json_t *wt,
+                         const json_t *nt, const char *disp)
+{
+    const json_t *now = json_object_get(nt, o->key);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(wt, o->key), k, v)
+    {
+        const json_t *n = json_object_get(now, k);
+        if (n && (o->in_place || o->eq(n, v)))
+            continue;
+        o->drop(c, o->k_drop, nt, k, v);
+        if (o->what)
+            change(c, "%s: %s %s dropped", disp, o->what, k);
+    }
+}
+
+/* Add the objects of kind o that are new in nt, or changed. */
+static void add_objects(struct ctx *c, const struct table_object *o, const json_t *wt,
+                        const json_t *nt, const char *disp)
+{
+    const json_t *was = json_object_get(wt, o->key);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(nt, o->key), k, v)
+    {
+        const json_t *w = json_object_get(was, k);
+        if (w && o->eq(w, v))
+            continue;
+        if (!w || !o->in_place) {
+            o->add(c, o->k_add, nt, k, v);
+        } else {
+            o->drop(c, o->k_altered, nt, k, w);
+            o->add(c, o->k_altered, nt, k, v);
+        }
+        if (o->what)
+            change(c, "%s: %s %s added", disp, o->what, k);
+    }
+}
+
 static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
 {
     const char *k;
@@ -798,10 +818,7 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
     {
         if (json_object_get(wc, k) || c->rc)
             continue;
-        size_t live = 0;
-        for (size_t i = 0; i < n_del; i++)
-            live += del[i] != NULL;
-        if (!live)
+        if (!live_count(del, n_del))
             break;
         int pick = decide(c, "column", disp, k, del, n_del);
         if (pick < 0)
@@ -821,46 +838,8 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         goto out;
 
     /* constraints dropped or changed */
-    json_t *wu = json_object_get(wt, "uniqueConstraints"),
-           *nu = json_object_get(nt, "uniqueConstraints");
-    json_object_foreach(wu, k, v)
-    {
-        if (!json_object_get(nu, k))
-            drop_constraint(c, C_DROP_UNIQUE, nt, k, "");
-    }
-    json_t *wch = json_object_get(wt, "checkConstraints"),
-           *nch = json_object_get(nt, "checkConstraints");
-    json_object_foreach(wch, k, v)
-    {
-        json_t *n = json_object_get(nch, k);
-        if (!n || !same(n, v))
-            drop_constraint(c, C_DROP_CHECK, nt, k, "");
-    }
-    json_t *wf = json_object_get(wt, "foreignKeys"), *nf = json_object_get(nt, "foreignKeys");
-    json_object_foreach(wf, k, v)
-    {
-        json_t *n = json_object_get(nf, k);
-        if (!n || !fk_same(n, v)) {
-            drop_constraint(c, C_DROP_FK, nt, k, "\n");
-            change(c, "%s: foreign key %s dropped", disp, k);
-        }
-    }
-    json_t *wi = json_object_get(wt, "indexes"), *ni = json_object_get(nt, "indexes");
-    json_object_foreach(wi, k, v)
-    {
-        json_t *n = json_object_get(ni, k);
-        if (!n || !same(n, v)) {
-            drop_index(c, nt, v);
-            change(c, "%s: index %s dropped", disp, k);
-        }
-    }
-    json_t *wp = json_object_get(wt, "compositePrimaryKeys"),
-           *np = json_object_get(nt, "compositePrimaryKeys");
-    json_object_foreach(wp, k, v)
-    {
-        if (!json_object_get(np, k))
-            drop_constraint(c, C_DROP_PK, nt, k, "");
-    }
+    for (size_t i = 0; i < SP_COUNT(table_objects); i++)
+        drop_objects(c, table_objects[i], wt, nt, disp);
     /* column changes */
     json_object_foreach((json_t *)nc, k, v)
     {
@@ -903,16 +882,7 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
             change(c, "%s: column %s primary key changed", disp, k);
         }
     }
-    json_object_foreach((json_t *)np, k, v)
-    {
-        json_t *o = json_object_get(wp, k);
-        if (!o) {
-            add_pk(c, C_ADD_PK, nt, v);
-        } else if (!same(o, v)) {
-            drop_constraint(c, C_ALTERED_PK, nt, k, "");
-            add_pk(c, C_ALTERED_PK, nt, v);
-        }
-    }
+    add_objects(c, &PK, wt, nt, disp);
     /* new columns */
     json_object_foreach((json_t *)nc, k, v)
     {
@@ -923,22 +893,8 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
         free(def);
         change(c, "%s: column %s added", disp, k);
     }
-    json_object_foreach((json_t *)nf, k, v)
-    {
-        json_t *o = json_object_get(wf, k);
-        if (!o || !fk_same(o, v)) {
-            add_fk(c, C_FK_ALTERED, nt, v);
-            change(c, "%s: foreign key %s added", disp, k);
-        }
-    }
-    json_object_foreach((json_t *)ni, k, v)
-    {
-        json_t *o = json_object_get(wi, k);
-        if (!o || !same(o, v)) {
-            create_index(c, C_INDEX_ALTERED, nt, v);
-            change(c, "%s: index %s added", disp, k);
-        }
-    }
+    add_objects(c, &FK, wt, nt, disp);
+    add_objects(c, &INDEX, wt, nt, disp);
     json_object_foreach(wc, k, v)
     {
         if (!json_object_get(nc, k)) {
@@ -948,23 +904,8 @@ static void alter_table(struct ctx *c, json_t *wt, const json_t *nt)
             change(c, "%s: column %s dropped", disp, k);
         }
     }
-    json_object_foreach((json_t *)nu, k, v)
-    {
-        json_t *o = json_object_get(wu, k);
-        if (!o) {
-            add_unique(c, C_ADD_UNIQUE, nt, v);
-        } else if (!same(o, v)) {
-            drop_constraint(c, C_ALTERED_UNIQUE, nt, k, "");
-            add_unique(c, C_ALTERED_UNIQUE, nt, v);
-        }
-    }
-    json_object_foreach((json_t *)nch, k, v)
-    {
-        json_t *o = json_object_get(wch, k);
-        if (!o || !same(o, v))
-            emit(c, C_ADD_CHECK, "ALTER TABLE %s ADD CONSTRAINT \"%s\" CHECK (%s);", q, k,
-                 s_of(v, "value"));
-    }
+    add_objects(c, &UNIQUE, wt, nt, disp);
+    add_objects(c, &CHECK, wt, nt, disp);
 out:
     free(q);
     free(disp);
@@ -1019,10 +960,7 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
     {
         if (c.rc || json_object_get(wt, k))
             continue;
-        size_t live = 0;
-        for (size_t i = 0; i < n_del; i++)
-            live += del[i] != NULL;
-        if (!live)
+        if (!live_count(del, n_del))
             break;
         char *disp = display(v);
         int pick = decide(&c, "table", NULL, disp, del, n_del);
@@ -1075,9 +1013,9 @@ int pgdiff_bodies(const json_t *old_body, const json_t *new_body, const struct d
             const char *fk;
             json_t *f;
             json_object_foreach(json_object_get(v, "foreignKeys"), fk, f)
-                add_fk(&c, C_FK_NEW_TABLE, v, f);
+                add_fk(&c, C_FK_NEW_TABLE, v, fk, f);
             json_object_foreach(json_object_get(v, "indexes"), fk, f)
-                create_index(&c, C_INDEX_NEW_TABLE, v, f);
+                create_index(&c, C_INDEX_NEW_TABLE, v, fk, f);
         } else {
             alter_table(&c, o, v);
         }

@@ -25,7 +25,8 @@
 
 #include <stddef.h>
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
+#include "util/countof.h"
+
 #define L(...) ((const char *const[]){ __VA_ARGS__ })
 
 /* ---- columns ---- */
@@ -43,13 +44,14 @@
 #define AS_JSON_TEXT .json_kind = MODEL_JSON_TEXT /* JSON kept as text, returned as the string */
 #define ONE_OF(...) .enum_values = L(__VA_ARGS__, NULL)
 /* ---- indexes and foreign keys (all single-column, "no action", named as drizzle-kit does) ---- */
-#define INDEX(name_, ...)                                                        \
-    {                                                                            \
-        .name = name_, .columns = L(__VA_ARGS__), .n_columns = N(L(__VA_ARGS__)) \
+#define INDEX(name_, ...)                                                               \
+    {                                                                                   \
+        .name = name_, .columns = L(__VA_ARGS__), .n_columns = SP_COUNT(L(__VA_ARGS__)) \
     }
-#define UNIQUE_INDEX(name_, ...)                                                                 \
-    {                                                                                            \
-        .name = name_, .columns = L(__VA_ARGS__), .n_columns = N(L(__VA_ARGS__)), .unique = true \
+#define UNIQUE_INDEX(name_, ...)                                                         \
+    {                                                                                    \
+        .name = name_, .columns = L(__VA_ARGS__), .n_columns = SP_COUNT(L(__VA_ARGS__)), \
+        .unique = true                                                                   \
     }
 #define COLUMN_UNIQUE(name_, col_) /* drizzle's column .unique() */                              \
     {                                                                                            \
@@ -62,12 +64,13 @@
         .n_to = 1, .on_update = "no action", .on_delete = "no action"                    \
     }
 /* ---- tables: v_ is the prefix of the arrays above ---- */
-#define TABLE_NO_FKS(name_, v_)                                                                    \
-    .name = name_, .columns = v_##_columns, .n_columns = N(v_##_columns), .indexes = v_##_indexes, \
-    .n_indexes = N(v_##_indexes), .pg_columns = pg_rowid, .n_pg_columns = N(pg_rowid)
-#define TABLE(name_, v_)                                               \
-    {                                                                  \
-        TABLE_NO_FKS(name_, v_), .fks = v_##_fks, .n_fks = N(v_##_fks) \
+#define TABLE_NO_FKS(name_, v_)                                                           \
+    .name = name_, .columns = v_##_columns, .n_columns = SP_COUNT(v_##_columns),          \
+    .indexes = v_##_indexes, .n_indexes = SP_COUNT(v_##_indexes), .pg_columns = pg_rowid, \
+    .n_pg_columns = SP_COUNT(pg_rowid)
+#define TABLE(name_, v_)                                                      \
+    {                                                                         \
+        TABLE_NO_FKS(name_, v_), .fks = v_##_fks, .n_fks = SP_COUNT(v_##_fks) \
     }
 
 /* ---- PostgreSQL only: every table's insertion order ----
@@ -360,9 +363,9 @@ static const struct model_table tables[] = {
     [SCHEMA_USER_NODE_PROGRESS] = TABLE("user_node_progress", user_node_progress),
     [SCHEMA_USERS] = { TABLE_NO_FKS("users", users) },
 };
-_Static_assert(N(tables) == SCHEMA_N_TABLES, "one tables[] entry per enum schema_table_id");
+_Static_assert(SP_COUNT(tables) == SCHEMA_N_TABLES, "one tables[] entry per enum schema_table_id");
 
-const struct model_schema schema_sprout = { .tables = tables, .n_tables = N(tables) };
+const struct model_schema schema_sprout = { .tables = tables, .n_tables = SP_COUNT(tables) };
 
 const struct model_table *schema_table(enum schema_table_id id)
 {

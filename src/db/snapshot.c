@@ -757,16 +757,6 @@ int snapshot_latest_path(const char *dir, char **path, struct sp_error *err)
     return SP_OK;
 }
 
-char *snapshot_path_for_tag(const char *dir, const char *tag)
-{
-    size_t plen = strcspn(tag, "_");
-    size_t len = strlen(dir) + plen + 32;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s/meta/%.*s_snapshot.json", dir, (int)plen, tag);
-    return p;
-}
-
 int snapshot_validate_dir(const char *dir, struct sp_error *err)
 {
     char **v;

@@ -40,9 +40,6 @@ int snapshot_write(struct buf *out, const struct model_schema *s, const char *id
 /* Path of the newest snapshot in <dir>/meta by drizzle-kit's rule (names not starting with
  * '_', sorted as strings, last one). *path = NULL (and SP_OK) when there is none. new string. */
 int snapshot_latest_path(const char *dir, char **path, struct sp_error *err);
-/* Path of the snapshot that belongs to a journal tag: <dir>/meta/<prefix>_snapshot.json
- * where prefix is the tag up to its first '_'. new string. */
-char *snapshot_path_for_tag(const char *dir, const char *tag);
 /* All snapshot paths of <dir>/meta (names not starting with '_' or '.'), sorted as strings.
  * A missing meta folder gives none. Free with snapshot_list_free(). */
 int snapshot_list(const char *dir, char ***paths, size_t *n, struct sp_error *err);

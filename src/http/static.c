@@ -1,5 +1,6 @@
 /* http/static.c: the web page's files for GET/HEAD outside /api (see static.h).
- * Thread model: stateless; every call works on its own buffers.
+ * Thread model: every call works on its own buffers; the embedded files' hashes are computed
+ * once, on the first call (pthread_once), and only read after that.
  */
 #include "http/static.h"
 
@@ -7,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +101,30 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
         h *= 1099511628211ull;
     }
     return h;
+}
+
+/* fnv1a of each embedded file under EMBED_ROOT, by its index in embed_files (the bytes never
+ * change, so they are hashed once); NULL when that table could not be allocated (then the
+ * hash is computed per request). */
+static uint64_t *embed_hashes;
+static pthread_once_t embed_hashes_once = PTHREAD_ONCE_INIT;
+
+static void embed_hashes_init(void)
+{
+    uint64_t *h = calloc(embed_n_files ? embed_n_files : 1, sizeof *h);
+    if (!h)
+        return;
+    const size_t root = strlen(EMBED_ROOT "/");
+    for (size_t i = 0; i < embed_n_files; i++)
+        if (strncmp(embed_files[i].path, EMBED_ROOT "/", root) == 0)
+            h[i] = fnv1a(embed_files[i].data, embed_files[i].len);
+    embed_hashes = h;
+}
+
+static uint64_t embed_hash(const struct embed_file *f)
+{
+    pthread_once(&embed_hashes_once, embed_hashes_init);
+    return embed_hashes ? embed_hashes[f - embed_files] : fnv1a(f->data, f->len);
 }
 
 static bool accepts_gzip(const char *ae)
@@ -213,11 +239,14 @@ int http_static_reply(const char *web_dir, const char *path, const char *accept_
     const unsigned char *data = NULL;
     size_t len = 0;
     const struct embed_file *gz = NULL;
+    uint64_t hash = 0;
     if (web_dir && web_dir[0]) {
         int rc = read_dir_file(web_dir, rel, &owned, &len);
         if (rc == -2)
             return 0;
         data = owned;
+        if (data)
+            hash = fnv1a(data, len); /* the folder's files may change: hashed per request */
     }
     if (!data) {
         char key[PATH_MAX_LEN + 32];
@@ -229,6 +258,7 @@ int http_static_reply(const char *web_dir, const char *path, const char *accept_
         }
         data = f->data;
         len = f->len;
+        hash = embed_hash(f);
         if (accepts_gzip(accept_encoding)) {
             snprintf(key, sizeof key, EMBED_ROOT "%s.gz", rel);
             gz = embed_find(key);
@@ -238,7 +268,7 @@ int http_static_reply(const char *web_dir, const char *path, const char *accept_
     }
 
     char etag[40];
-    snprintf(etag, sizeof etag, "\"%016" PRIx64 "%s\"", fnv1a(data, len), gz ? "-gz" : "");
+    snprintf(etag, sizeof etag, "\"%016" PRIx64 "%s\"", hash, gz ? "-gz" : "");
     struct MHD_Response *r;
     int status;
     if (etag_matches(if_none_match, etag)) {

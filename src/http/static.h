@@ -12,7 +12,10 @@
  * with "Content-Encoding: gzip" when the client accepts it, and for HTML a strict
  * Content-Security-Policy (script-src 'self', no inline script, connect-src 'self') plus
  * nosniff / no-referrer / frame-ancestors 'none'.
- * Thread model: stateless; the embedded table is read-only, the folder is read per request.
+ * The embedded files' hashes are computed once (on the first request); a --web DIR file is
+ * read and hashed on every request, so an edit shows at once.
+ * Thread model: the embedded table is read-only, its hashes computed once (pthread_once) and
+ * then only read; the folder is read per request.
  */
 #ifndef SP_HTTP_STATIC_H
 #define SP_HTTP_STATIC_H

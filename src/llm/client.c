@@ -201,7 +201,9 @@ int llm_usage_json(struct buf *out, const struct llm_usage *u)
                       u->cache_write_tokens, u->calls);
 }
 
-int llm_tool_schema(const struct llm_tool *t, json_t **schema, struct sp_error *err)
+/* A tool's input_schema parsed (absent: {"type":"object"}) into *schema (new reference), or
+ * SP_EINVAL "tool <name>: input_schema is not a JSON object". */
+static int llm_tool_schema(const struct llm_tool *t, json_t **schema, struct sp_error *err)
 {
     json_error_t je;
     *schema = json_loads(t->input_schema ? t->input_schema : "{\"type\":\"object\"}", 0, &je);

@@ -27,9 +27,6 @@ struct llm_client {
 /* Request body for one call (compact JSON text into out). */
 int llm_anthropic_build(const struct llm_request *req, struct buf *out, struct sp_error *err);
 int llm_openai_build(const struct llm_request *req, struct buf *out, struct sp_error *err);
-/* A tool's input_schema parsed (absent: {"type":"object"}) into *schema (new reference), or
- * SP_EINVAL "tool <name>: input_schema is not a JSON object" (in client.c). */
-int llm_tool_schema(const struct llm_tool *t, json_t **schema, struct sp_error *err);
 /* The request's tools as a JSON array (*out, new reference), one def(tool, schema) per tool;
  * def steals schema and returns the provider's definition (NULL: out of memory). SP_EINVAL from
  * llm_tool_schema or SP_ENOMEM, with *out NULL (in client.c). */

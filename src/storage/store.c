@@ -397,8 +397,11 @@ int store_run(struct db *db, struct dbi_stmt *st, int *changes, struct sp_error 
     return SP_OK;
 }
 
-int store_fk_explain(struct db *db, const struct model_table *t, const struct store_row *row,
-                     const char *path_col, const char *path_msg, struct sp_error *err)
+/* After a foreign-key failure writing row into t: find the first referenced id that does not
+ * exist and fill err with SP_ENOTFOUND as store_insert() describes; SP_ECONFLICT if all exist
+ * (a concurrent delete). */
+static int store_fk_explain(struct db *db, const struct model_table *t, const struct store_row *row,
+                            const char *path_col, const char *path_msg, struct sp_error *err)
 {
     for (size_t f = 0; f < t->n_fks; f++) {
         const struct model_fk *fk = &t->fks[f];

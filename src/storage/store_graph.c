@@ -237,8 +237,9 @@ int store_graph_legacy_edges(struct db *db, const char *parent_id, const char *t
     return store_list_json(db, st, schema_table(SCHEMA_NODE_EDGES), NULL, 0, out, err);
 }
 
-int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
-                            struct sp_error *err)
+/* The legacy edge object (store_graph_legacy_edges) for one edge id. */
+static int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
+                                   struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = store_stmt(db, SQL_LEGACY_EDGE, &st, err);

@@ -48,9 +48,6 @@ int store_graph_child_edges(struct db *db, const char *parent_id, const char *ty
  * parent_id (of type, NULL: any), in insertion order. */
 int store_graph_legacy_edges(struct db *db, const char *parent_id, const char *type,
                              struct buf *out, struct sp_error *err);
-/* The same object for one edge id. */
-int store_graph_legacy_edge(struct db *db, const char *edge_id, struct buf *out,
-                            struct sp_error *err);
 
 /* JSON array [{"originalFilename","extractedText"}] of the node's documents whose extraction
  * completed with text, in upload order. */

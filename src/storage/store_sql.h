@@ -89,11 +89,6 @@ int store_step_error(struct db *db, struct dbi_stmt *st, int rc, struct sp_error
  * from the URL, e.g. "Node not found"). */
 int store_insert(struct db *db, const char *sql, const struct model_table *t, struct store_row *row,
                  const char *path_col, const char *path_msg, struct buf *out, struct sp_error *err);
-/* After a foreign-key failure writing row into t: find the first referenced id that does not
- * exist and fill err with SP_ENOTFOUND as store_insert() describes; SP_ECONFLICT if all exist
- * (a concurrent delete). */
-int store_fk_explain(struct db *db, const struct model_table *t, const struct store_row *row,
-                     const char *path_col, const char *path_msg, struct sp_error *err);
 
 /* Writes from this process queue on one mutex before they touch SQLite, so the server's own
  * threads never meet SQLITE_BUSY (whose busy handler sleeps in steps of milliseconds); other

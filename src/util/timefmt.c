@@ -5,7 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-int64_t time_now_ms(void)
+/* Milliseconds since the Unix epoch (wall clock). */
+static int64_t time_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -13,8 +13,6 @@
 
 /* Current UTC time as "2026-11-25T18:42:58.954Z" into out. */
 void time_iso_now(char out[TIME_ISO_SIZE]);
-/* Milliseconds since the Unix epoch (wall clock). */
-int64_t time_now_ms(void);
 /* Monotonic microseconds, for durations. */
 int64_t time_mono_us(void);
 

@@ -1,6 +1,7 @@
 /* tests/unit/db/test_diff.c: the diff engine's pure rules (db/diff.c, db/sqlgen.c) on small
  * in-memory schemas: matching by name regardless of column order, defaults compared by SQL
- * text, data-loss reporting, open rename questions, push FK identity, ask callback. */
+ * text, data-loss reporting, open rename questions, push FK identity, ask callback, and the
+ * rename question both engines share (diff_decide, diff_record_rename). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +105,59 @@ static void test_ask_callback(void)
     diff_result_free(&r);
 }
 
+static int ask_abort(void *ud, const char *q, const char *const *choices, size_t n, size_t *choice)
+{
+    (void)choices;
+    (void)choice;
+    *(int *)ud += 1;
+    CHECK_STR_EQ(q, "Is mood enum created or renamed from another enum?");
+    CHECK_EQ_INT(n, 2); /* create, and the one candidate not taken */
+    return SP_EABORT;
+}
+
+static void test_decide_shared(void)
+{
+    const char *cand[] = { "a", NULL, "b" };
+    struct diff_result r = { 0 };
+    struct sp_error e = { 0 };
+    int pick = 7;
+    /* unanswered: the question and its --rename lines, by kind; create for now */
+    CHECK_EQ_INT(diff_decide(&(struct diff_options){ 0 }, "enum", NULL, "mood", cand, 3, &r, &pick,
+                             &e),
+                 SP_OK);
+    CHECK_EQ_INT(pick, -1);
+    CHECK_EQ_INT(r.n_questions, 1);
+    CHECK_STR_EQ(r.questions[0],
+                 "Is mood enum created or renamed from another enum?\n"
+                 "    --rename enum:mood=create\n"
+                 "    --rename enum:mood=rename:a\n"
+                 "    --rename enum:mood=rename:b");
+    /* answered: a rename to a candidate still there; a taken one is refused */
+    struct diff_answer ans[] = { { "column:t.x", "rename:b" } };
+    struct diff_options o = { .answers = ans, .n_answers = 1 };
+    CHECK_EQ_INT(diff_decide(&o, "column", "t", "x", cand, 3, &r, &pick, &e), SP_OK);
+    CHECK_EQ_INT(pick, 2);
+    ans[0].value = "rename:nope";
+    CHECK_EQ_INT(diff_decide(&o, "column", "t", "x", cand, 3, &r, &pick, &e), SP_EINVAL);
+    CHECK(strstr(e.msg, "naming a removed column of table t") != NULL);
+    /* default_create answers create without a question; an aborted prompt is SP_EABORT */
+    o = (struct diff_options){ .default_create = true };
+    CHECK_EQ_INT(diff_decide(&o, "table", NULL, "x", cand, 3, &r, &pick, &e), SP_OK);
+    CHECK_EQ_INT(pick, -1);
+    CHECK_EQ_INT(r.n_questions, 1);
+    int asked = 0;
+    o = (struct diff_options){ .ask = ask_abort, .ask_ud = &asked };
+    CHECK_EQ_INT(diff_decide(&o, "enum", NULL, "mood", (const char *[]){ "a", NULL }, 2, &r, &pick,
+                             &e),
+                 SP_EABORT);
+    CHECK_EQ_INT(asked, 1);
+    CHECK_EQ_INT(diff_record_rename(&r, "enum", NULL, "a", "mood"), SP_OK);
+    CHECK_EQ_INT(r.n_renames, 1);
+    CHECK(r.renames[0].table == NULL && strcmp(r.renames[0].kind, "enum") == 0);
+    CHECK_STR_EQ(r.renames[0].from, "a");
+    diff_result_free(&r);
+}
+
 static void test_drop_all_and_create_all(void)
 {
     struct diff_result r;
@@ -170,6 +224,7 @@ int main(void)
     RUN(test_order_and_default_kinds_are_no_difference);
     RUN(test_open_question_and_answers);
     RUN(test_ask_callback);
+    RUN(test_decide_shared);
     RUN(test_drop_all_and_create_all);
     RUN(test_fk_identity_push_vs_generate);
     RUN(test_sqlgen_check_rewrite);

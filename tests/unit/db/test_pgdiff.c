@@ -1,7 +1,8 @@
 /* tests/unit/db/test_pgdiff.c: the PostgreSQL diff engine (db/pgdiff.c) and snapshot bodies
  * (db/pgsnap.c) on small in-memory bodies: statement text and order, rename answers and open
  * questions, enum values added before others, data loss, the compiled-in schema's PostgreSQL
- * facts, and the libpq error mapping (db/pg.c, no server needed). */
+ * facts, a table's constraints and indexes dropped, added and replaced, and the libpq error
+ * mapping (db/pg.c, no server needed). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,125 @@ static void test_enum_values_and_alters(void)
     json_decref(new);
 }
 
+/* A table whose constraints and indexes change: each kind dropped, added or replaced in
+ * drizzle-kit's categories, and the changes named. */
+#define T_BOOKS(idx, fks, pks, uqs, chks)                                                     \
+    "{\"tables\":{\"public.books\":{\"name\":\"books\",\"schema\":\"\",\"columns\":{"         \
+    "\"id\":{\"name\":\"id\",\"type\":\"integer\",\"primaryKey\":false,\"notNull\":true},"    \
+    "\"isbn\":{\"name\":\"isbn\",\"type\":\"text\",\"primaryKey\":false,\"notNull\":false}}," \
+    "\"indexes\":{" idx "},\"foreignKeys\":{" fks "},\"compositePrimaryKeys\":{" pks          \
+    "},"                                                                                      \
+    "\"uniqueConstraints\":{" uqs "},\"policies\":{},\"checkConstraints\":{" chks             \
+    "},"                                                                                      \
+    "\"isRLSEnabled\":false}}}"
+#define IDX(name, uniq)                                                           \
+    "\"" name "\":{\"name\":\"" name                                              \
+    "\",\"columns\":[{\"expression\":\"isbn\","                                   \
+    "\"isExpression\":false,\"asc\":true,\"nulls\":\"last\"}],\"isUnique\":" uniq \
+    ","                                                                           \
+    "\"concurrently\":false,\"method\":\"btree\",\"with\":{}}"
+#define FKEY                                                                                   \
+    "\"books_id_fk\":{\"name\":\"books_id_fk\",\"tableFrom\":\"books\",\"tableTo\":\"books\"," \
+    "\"columnsFrom\":[\"id\"],\"columnsTo\":[\"id\"],\"onDelete\":\"cascade\","                \
+    "\"onUpdate\":\"no action\"}"
+#define PKEY(cols) "\"books_pk\":{\"name\":\"books_pk\",\"columns\":[" cols "]}"
+#define UQ(nnd)                                                               \
+    "\"books_isbn_uq\":{\"name\":\"books_isbn_uq\",\"nullsNotDistinct\":" nnd \
+    ",\"columns\":[\"isbn\"]}"
+#define CHK(v) "\"books_chk\":{\"name\":\"books_chk\",\"value\":\"" v "\"}"
+
+/* pgdiff_bodies(a, b) gives exactly sql (n_sql statements, then NULL) and changes. */
+static void check_diff(const char *a, const char *b, const char *const *sql,
+                       const char *const *changes)
+{
+    json_t *old = body(a), *new = body(b);
+    struct diff_result r;
+    struct sp_error err = { 0 };
+    CHECK_EQ_INT(pgdiff_bodies(old, new, &(struct diff_options){ 0 }, &r, &err), SP_OK);
+    size_t n = 0;
+    for (; sql[n]; n++)
+        if (n < r.n_sql)
+            CHECK_STR_EQ(r.sql[n], sql[n]);
+    CHECK_EQ_INT(r.n_sql, n);
+    for (n = 0; changes[n]; n++)
+        if (n < r.n_changes)
+            CHECK_STR_EQ(r.changes[n], changes[n]);
+    CHECK_EQ_INT(r.n_changes, n);
+    diff_result_free(&r);
+    json_decref(old);
+    json_decref(new);
+}
+
+static void test_table_objects(void)
+{
+    const char *a = T_BOOKS(IDX("books_isbn_idx", "false") "," IDX("books_gone_idx", "false"), FKEY,
+                            PKEY("\"id\""), UQ("false"), CHK("id > 0"));
+    const char *b = T_BOOKS(IDX("books_isbn_idx", "true") "," IDX("books_new_idx", "false"), "",
+                            PKEY("\"id\",\"isbn\""), UQ("true"), CHK("id > 1"));
+    const char *none = T_BOOKS("", "", "", "", "");
+    /* a changed check, index or foreign key is dropped and added again; a changed primary key
+     * or unique constraint is replaced in its own category, after the new columns */
+    check_diff(a, b,
+               (const char *const[]){
+                   "ALTER TABLE \"books\" DROP CONSTRAINT \"books_chk\";",
+                   "ALTER TABLE \"books\" DROP CONSTRAINT \"books_id_fk\";\n",
+                   "DROP INDEX \"books_isbn_idx\";", "DROP INDEX \"books_gone_idx\";",
+                   "CREATE UNIQUE INDEX \"books_isbn_idx\" ON \"books\" USING btree (\"isbn\");",
+                   "CREATE INDEX \"books_new_idx\" ON \"books\" USING btree (\"isbn\");",
+                   "ALTER TABLE \"books\" DROP CONSTRAINT \"books_pk\";",
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_pk\" PRIMARY KEY(\"id\",\"isbn\");",
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_chk\" CHECK (id > 1);",
+                   "ALTER TABLE \"books\" DROP CONSTRAINT \"books_isbn_uq\";",
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_isbn_uq\" UNIQUE NULLS NOT "
+                   "DISTINCT(\"isbn\");",
+                   NULL },
+               (const char *const[]){
+                   "books: foreign key books_id_fk dropped", "books: index books_isbn_idx dropped",
+                   "books: index books_gone_idx dropped", "books: index books_isbn_idx added",
+                   "books: index books_new_idx added", NULL });
+    check_diff(b, a,
+               (const char *const[]){
+                   "ALTER TABLE \"books\" DROP CONSTRAINT \"books_chk\";",
+                   "DROP INDEX \"books_isbn_idx\";", "DROP INDEX \"books_new_idx\";",
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_id_fk\" FOREIGN KEY (\"id\") "
+                   "REFERENCES \"public\".\"books\"(\"id\") ON DELETE cascade ON UPDATE no action;",
+                   "CREATE INDEX \"books_isbn_idx\" ON \"books\" USING btree (\"isbn\");",
+                   "CREATE INDEX \"books_gone_idx\" ON \"books\" USING btree (\"isbn\");",
+                   "ALTER TABLE \"books\" DROP CONSTRAINT \"books_pk\";",
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_pk\" PRIMARY KEY(\"id\");",
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_chk\" CHECK (id > 0);",
+                   "ALTER TABLE \"books\" DROP CONSTRAINT \"books_isbn_uq\";",
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_isbn_uq\" UNIQUE(\"isbn\");",
+                   NULL },
+               (const char *const[]){
+                   "books: index books_isbn_idx dropped", "books: index books_new_idx dropped",
+                   "books: foreign key books_id_fk added", "books: index books_isbn_idx added",
+                   "books: index books_gone_idx added", NULL });
+    /* all of them gone, then all new */
+    check_diff(a, none,
+               (const char *const[]){ "ALTER TABLE \"books\" DROP CONSTRAINT \"books_isbn_uq\";",
+                                      "ALTER TABLE \"books\" DROP CONSTRAINT \"books_chk\";",
+                                      "ALTER TABLE \"books\" DROP CONSTRAINT \"books_id_fk\";\n",
+                                      "DROP INDEX \"books_isbn_idx\";",
+                                      "DROP INDEX \"books_gone_idx\";",
+                                      "ALTER TABLE \"books\" DROP CONSTRAINT \"books_pk\";", NULL },
+               (const char *const[]){ "books: foreign key books_id_fk dropped",
+                                      "books: index books_isbn_idx dropped",
+                                      "books: index books_gone_idx dropped", NULL });
+    check_diff(none, a,
+               (const char *const[]){
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_pk\" PRIMARY KEY(\"id\");",
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_id_fk\" FOREIGN KEY (\"id\") "
+                   "REFERENCES \"public\".\"books\"(\"id\") ON DELETE cascade ON UPDATE no action;",
+                   "CREATE INDEX \"books_isbn_idx\" ON \"books\" USING btree (\"isbn\");",
+                   "CREATE INDEX \"books_gone_idx\" ON \"books\" USING btree (\"isbn\");",
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_isbn_uq\" UNIQUE(\"isbn\");",
+                   "ALTER TABLE \"books\" ADD CONSTRAINT \"books_chk\" CHECK (id > 0);", NULL },
+               (const char *const[]){ "books: foreign key books_id_fk added",
+                                      "books: index books_isbn_idx added",
+                                      "books: index books_gone_idx added", NULL });
+}
+
 static void test_sprout_schema_pg_facts(void)
 {
     json_t *b = NULL;
@@ -188,6 +308,7 @@ int main(void)
     RUN(test_create_from_empty);
     RUN(test_column_rename_question_and_answer);
     RUN(test_enum_values_and_alters);
+    RUN(test_table_objects);
     RUN(test_sprout_schema_pg_facts);
     RUN(test_error_mapping);
     return check_report("test_pgdiff");
