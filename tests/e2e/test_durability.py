@@ -269,6 +269,33 @@ def test_external_lock_holds_no_worker_thread_for_uploads_and_deletes(start_serv
     assert upload(srv, node, [part("after", "after.txt")]).status == 201
 
 
+def test_upload_on_a_full_disk_is_507_and_recovers(ext4_mount, start_server, tmp_path):
+    """The document store's folder on a full file system: 507 naming the cause, nothing kept;
+    once space is freed, uploads work again without a restart."""
+    _, mnt = ext4_mount
+    store = mnt / "uploads"
+    srv = start_server(env={"STORAGE_DIR": str(store)})
+    _, node = make_node(srv)
+    assert upload(srv, node, [part("fits", "fits.txt")]).status == 201
+    filler = mnt / "filler"
+    with open(filler, "wb") as f:   # fill the file system to the last block
+        chunk = b"\0" * (1 << 20)
+        try:
+            while True:
+                f.write(chunk)
+                f.flush()
+        except OSError:
+            pass
+    r = upload(srv, node, [part("x" * (2 << 20), "big.txt")])
+    assert r.status == 507, r
+    assert r.json["error"] == "the disk is full: free some space and try again"
+    assert len(rows(tmp_path / "sprout.db")) == 1 and len(files_under(store)) == 1
+    filler.unlink()
+    r = upload(srv, node, [part("x" * (2 << 20), "big.txt")])
+    assert r.status == 201, r
+    assert len(rows(tmp_path / "sprout.db")) == 2 and len(files_under(store)) == 2
+
+
 # ---------- file faults (finding 5) ----------
 
 def test_connection_opened_read_only_recovers_without_restart(ext4_mount, start_server, tmp_path):
