@@ -16,6 +16,9 @@ PKGS     := libmicrohttpd jansson libcurl sqlite3 uuid libcrypto libpq
 DL_PKGS  := poppler-glib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread -lm
+# libmicrohttpd's own error replies call MHD_queue_response through its PLT: the executable's
+# definition (src/http/mhd_errors.c) must be exported to be the one they reach.
+PKG_LIBS   += -Wl,--export-dynamic-symbol=MHD_queue_response
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion \
             -Wno-overlength-strings
 BASE     := -std=c17 -D_GNU_SOURCE -Isrc -Ibuild/gen $(WARN) $(PKG_CFLAGS) $(EXTRA_CFLAGS)

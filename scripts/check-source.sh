@@ -38,6 +38,10 @@ grep -ln 'include <microhttpd.h>' $(find src -name '*.[ch]') | grep -v '^src/htt
 grep -ln 'include <libpq-fe.h>' $(find src/api src/http src/objects src/extract src/llm src/runs src/agents -name '*.[ch]' 2>/dev/null) 2>/dev/null | sed 's/^/libpq-fe.h above storage\/: /' | grep . && fail=1
 grep -ln 'include <sqlite3.h>' $(find src/api src/http src/objects src/extract src/llm src/runs src/agents -name '*.[ch]' 2>/dev/null) 2>/dev/null | sed 's/^/sqlite3.h above storage\/: /' | grep . && fail=1
 
+# replies are queued with http_queue_response(): MHD_queue_response is the interposer of
+# libmicrohttpd's own error replies inside this executable (src/http/mhd_errors.c)
+grep -nE '\bMHD_queue_response\s*\(' $(find src -name '*.[ch]') | grep -v '^src/http/mhd_errors\.[ch]:' | sed 's/^/MHD_queue_response called by name: /' | grep . && fail=1
+
 # the environment is read in cli/ only (cli/settings.c), which hands each layer its config
 grep -lnE 'getenv\(|include "util/config.h"' $(find src -name '*.[ch]') | grep -vE '^src/(cli|util/config)' | sed 's/^/environment read below cli\/: /' | grep . && fail=1
 

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -214,12 +215,47 @@ int api_db(struct api_req *req, struct api_resp *resp, struct db **out)
     return SP_OK;
 }
 
+void api_db_release(void)
+{
+    store_db_release();
+}
+
+/* A run's job on a pool thread, followed by giving its database connection back (the thread
+ * serves other runs next; a PostgreSQL connection must not stay with an idle thread). */
+struct run_wrap {
+    run_job_fn job;
+    void *arg;
+    void (*arg_free)(void *);
+};
+
+static void run_wrap_job(struct run *run, void *arg)
+{
+    struct run_wrap *w = arg;
+    w->job(run, w->arg);
+    store_db_release();
+}
+
+static void run_wrap_free(void *arg)
+{
+    struct run_wrap *w = arg;
+    if (w->arg_free)
+        w->arg_free(w->arg);
+    free(w);
+}
+
 int api_start_run(struct api_resp *resp, const char *key, run_job_fn job, void *arg,
                   void (*arg_free)(void *))
 {
     struct sp_error err = { 0 };
     struct run_reader *reader = NULL;
-    int rc = run_start(key, job, arg, arg_free, &reader, &err);
+    struct run_wrap *w = malloc(sizeof *w);
+    if (!w) {
+        if (arg_free)
+            arg_free(arg);
+        return api_fail(resp, SP_ENOMEM, "out of memory");
+    }
+    *w = (struct run_wrap){ .job = job, .arg = arg, .arg_free = arg_free };
+    int rc = run_start(key, run_wrap_job, w, run_wrap_free, &reader, &err);
     if (rc == SP_OK) {
         resp->run = reader;
         return SP_OK;

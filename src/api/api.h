@@ -49,6 +49,8 @@ struct api_query_pair {
     const char *value;
 };
 
+struct store_row; /* storage/store.h */
+
 struct api_req {
     const struct api_ctx *ctx;
     const char *method;                 /* upper-case: GET, POST, ... */
@@ -65,6 +67,10 @@ struct api_req {
      * so that the database writer does not parse it), or NULL. Owned: released with the
      * request (json_decref). */
     json_t *body_json;
+    /* A create route queued for the database writer (api/write.c): its body already validated
+     * into this row on the HTTP worker thread, the new row's id included (api_create_prepare),
+     * so the writer only inserts. Owned by the queued job; NULL otherwise. */
+    const struct store_row *prepared;
 };
 
 struct api_resp {
@@ -125,8 +131,12 @@ const char *api_query(const struct api_req *req, const char *key);
 /* Parse the JSON body as an object. Absent body or non-JSON content type, malformed JSON,
  * non-object top level: fails with a 400 that says what is wrong. *out is new (decref). */
 int api_body_object(struct api_req *req, struct api_resp *resp, json_t **out);
-/* The calling thread's database connection. */
+/* The calling thread's database connection (held until api_db_release()). */
 int api_db(struct api_req *req, struct api_resp *resp, struct db **out);
+/* The calling thread's request is done with the database: on PostgreSQL its pooled connection
+ * is given back (the http layer calls this after each handler; runs started by
+ * api_start_run give theirs back when the job returns). */
+void api_db_release(void);
 /* Hand the request to a run (runs/run.h run_start with the same arguments): SP_OK with
  * resp->run set (the http layer answers with what the run produces), or a JSON error reply:
  * 503 "too many agent runs at once" when the queue is full or when runs are not available

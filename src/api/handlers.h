@@ -14,6 +14,7 @@
 #include "api/validate.h"
 #include "db/schema.h"
 #include "util/countof.h"
+#include "util/ids.h"
 
 #define API_HANDLER(name) int name(struct api_req *req, struct api_resp *resp)
 
@@ -63,9 +64,16 @@ struct api_body {
     }
 
 /* The whole of a create route: validate the body, set column path_col (may be NULL) to the
- * path's first parameter, insert with fn, reply 201. */
+ * path's first parameter, insert with fn, reply 201. With req->prepared the body is not
+ * validated again: that row (and its id) is inserted. */
 int api_create(struct api_req *req, struct api_resp *resp, const struct api_body *body,
                const char *path_col, api_create_fn fn);
+/* Run handler, a route that is `return api_create(...)` and nothing else, up to the insert: the
+ * body validated into *row (path column set), a new id written to id and set as the row's id
+ * column; no database call. An invalid body gives the handler's error reply in resp (status
+ * 4xx) and its code. For api/write.c, on the HTTP worker thread before the hand-off. */
+int api_create_prepare(api_handler_fn handler, struct api_req *req, struct api_resp *resp,
+                       struct store_row *row, char id[IDS_UUID_SIZE]);
 /* The whole of a PATCH route on the row whose id is the path's first parameter: reply 200. */
 int api_patch(struct api_req *req, struct api_resp *resp, const struct api_body *body,
               api_patch_fn fn);

@@ -74,6 +74,7 @@ int api_sweep_once(const struct api_ctx *ctx, const char *tmpdir, long grace_s, 
     if (rc != SP_OK)
         return rc;
     rc = objstore_sweep(ctx->store, keep_key, &k, grace_s, objects, err);
+    store_db_release(); /* PostgreSQL: back to the pool until the next sweep */
     if (rc == SP_OK && k.failed)
         return sp_error_set(err, SP_EDB, "could not read the documents table; stored files kept");
     return rc;

@@ -1,11 +1,15 @@
 /* api/write.c: write routes through group commit (storage/store_writer.h). The handlers listed
  * here only touch the database (no files, no network, no model), so they can run on the
- * writer thread inside a batch: the whole handler (body validation included) runs there, with
- * the writer's connection, in a savepoint of its own. Every other route runs on the HTTP
- * worker thread as before.
+ * writer thread inside a batch: the handler runs there, with the writer's connection, in a
+ * savepoint of its own. Every other route runs on the HTTP worker thread as before.
+ * The create routes among them (a handler that is `return api_create(...)`) are validated on
+ * the HTTP worker thread first (api_create_prepare: the row and its new id, ~10 % of the
+ * writer's work per request), so that only the insert runs on the writer, and an invalid body
+ * is answered without going to the writer at all.
  * Ownership: the job is allocated here and freed after done(); req/resp stay the caller's and
  * must live until done() has run.
- * Thread model: api_write_submit from a worker thread; the handler and done() on the writer.
+ * Thread model: api_write_submit (and a create's validation) on a worker thread; the handler
+ * on the writer; done() on the syncer (or the writer).
  */
 #include "api/api.h"
 #include "api/handlers.h"
@@ -21,6 +25,21 @@ static const api_handler_fn batched[] = {
     api_progress_create,    api_progress_patch,    api_sessions_create,  api_sessions_patch,
     api_messages_create,    api_hints_create,
 };
+
+/* Those of `batched` that are `return api_create(...)` and nothing else. */
+static const api_handler_fn creates[] = {
+    api_branches_create,    api_nodes_create,     api_contents_create, api_generations_create,
+    api_assessments_create, api_questions_create, api_answers_create,  api_sessions_create,
+    api_messages_create,    api_hints_create,
+};
+
+static bool is_create(api_handler_fn h)
+{
+    for (size_t i = 0; i < sizeof creates / sizeof creates[0]; i++)
+        if (creates[i] == h)
+            return true;
+    return false;
+}
 
 bool api_route_batched(const struct api_route *route)
 {
@@ -39,6 +58,8 @@ struct write_job {
     struct api_resp *resp;
     void (*done)(void *cls);
     void *cls;
+    struct store_row row; /* a create's validated row (req->prepared) */
+    char id[IDS_UUID_SIZE];
 };
 
 static int run(void *arg)
@@ -55,6 +76,7 @@ static int run(void *arg)
 static void finished(void *arg, int rc)
 {
     struct write_job *w = arg;
+    w->req->prepared = NULL; /* w->row goes with w */
     /* The handler succeeded but its batch did not reach the disk: the reply becomes that error. */
     if (rc != SP_OK && w->resp->status < 400)
         api_fail(w->resp, rc, "the write was not saved: %s", sp_strerror(rc));
@@ -78,6 +100,17 @@ int api_write_submit(const struct api_route *route, struct api_req *req, struct 
     w->resp = resp;
     w->done = done;
     w->cls = cls;
+    if (is_create(route->handler)) {
+        int rc = api_create_prepare(route->handler, req, resp, &w->row, w->id);
+        if (rc != SP_OK || resp->status >= 400) { /* invalid: answered here */
+            if (resp->status < 400 || resp->status > 599)
+                api_fail(resp, rc, "%s", sp_strerror(rc));
+            free(w);
+            done(cls);
+            return SP_OK;
+        }
+        req->prepared = &w->row;
+    }
     store_writer_submit(&w->job);
     return SP_OK;
 }

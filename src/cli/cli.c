@@ -75,6 +75,13 @@ static const struct cli_doc cli_environment[] = {
       "AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)" },
     { "SPROUT_THREADS", "HTTP worker threads (default one per core)" },
     { "SPROUT_BUSY_TIMEOUT_MS", "how long a locked database is waited for (default 5000)" },
+    { "SPROUT_PG_POOL",
+      "PostgreSQL: connections per serve process (default: HTTP threads + 3 x agent workers + 2, "
+      "16 on 2 cores; a request takes one and gives it back)" },
+    { "SPROUT_PG_POOL_WAIT_MS",
+      "PostgreSQL: how long a request waits when all are in use, then 503 (default 5000)" },
+    { "SPROUT_PG_STATEMENT_TIMEOUT_MS",
+      "PostgreSQL: longest statement of a request, then 503 (default 30000, 0 = none)" },
 };
 
 static void print_help(FILE *f)
@@ -91,7 +98,7 @@ static void print_help(FILE *f)
         fprintf(f, "  %-18s %s\n", cli_globals[i].name, cli_globals[i].help);
     fprintf(f, "\nEnvironment (or a .env file in the working directory):\n");
     for (size_t i = 0; i < SP_COUNT(cli_environment); i++)
-        fprintf(f, "  %-22s %s\n", cli_environment[i].name, cli_environment[i].help);
+        fprintf(f, "  %-30s %s\n", cli_environment[i].name, cli_environment[i].help);
 }
 
 /* Text for roff: a backslash as \e, '-' as \- (a literal minus), a leading '.' or '\'' escaped. */

@@ -256,14 +256,19 @@ int cmd_serve(struct cli_ctx *ctx)
         rc = load_migrations(ctx, no_migrate, &mig, &have_mig, &err);
     if (rc == SP_OK && ctx->pg_url)
         rc = prepare_pg(ctx, have_mig ? &mig : NULL, no_migrate, &err);
-    /* the request connections (opened after the migrations, which have no limit): a statement
-     * running longer fails with 57014 -> SP_EBUSY -> 503; 0 = no limit */
-    if (rc == SP_OK && ctx->pg_url)
-        pg_set_statement_timeout_ms(
-            (int)config_get_long("SPROUT_PG_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000));
-    else if (rc == SP_OK)
-        rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err);
-    if (rc == SP_EIO)
+    /* the request connections (opened after the migrations, which have no limit) */
+    if (rc == SP_OK && ctx->pg_url) {
+        int timeout_ms = 0;
+        unsigned pool = 0, wait_ms = 0;
+        cli_settings_pg(workers, &timeout_ms);
+        db_pg_pool_get(&pool, &wait_ms);
+        printf(
+            "PostgreSQL: a pool of %u connection%s (SPROUT_PG_POOL), a request waits up to "
+            "%u ms for one (SPROUT_PG_POOL_WAIT_MS), statement timeout %d ms%s "
+            "(SPROUT_PG_STATEMENT_TIMEOUT_MS)\n",
+            pool, pool == 1 ? "" : "s", wait_ms, timeout_ms, timeout_ms ? "" : " (none)");
+    } else if (rc == SP_OK && (rc = db_check_wal_files(ctx->db_path, &err)) == SP_OK &&
+               (rc = db_open(ctx->db_path, DB_OPEN_CREATE, &db, &err)) == SP_EIO)
         sp_error_prefix(&err, rc,
                         "cannot open database %s (does its directory exist, and may it be written?)",
                         ctx->db_path);
@@ -316,6 +321,8 @@ int cmd_serve(struct cli_ctx *ctx)
                                &err);
     }
     store_writer_set_wal_max(config_get_long("SPROUT_WAL_MAX_MB", 1024, 1, 1L << 20) << 20);
+    long ckpt = config_get_long("SPROUT_WAL_CHECKPOINT_FRAMES", 2000, 10, 1000000);
+    store_writer_set_checkpoint_frames((int)ckpt, (int)ckpt * 5);
     if (rc == SP_OK && !ctx->pg_url) /* PostgreSQL: a plain transaction per request */
         rc = api_writer_start(ctx->db_path, &err);
     bool runs_up = false;

@@ -6,7 +6,11 @@
  */
 #include "cli/cli.h"
 
+#include <unistd.h>
+
+#include "agents/topic.h"
 #include "db/conn.h"
+#include "db/pg.h"
 #include "objects/objstore.h"
 #include "util/config.h"
 
@@ -33,6 +37,31 @@ void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *ou
             .attempts = (int)config_get_long("SPROUT_S3_ATTEMPTS", 3, 1, 10),
         },
     };
+}
+
+unsigned cli_settings_pg_pool_default(unsigned agent_workers)
+{
+    unsigned http = cli_settings_threads();
+    if (!http) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        http = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+    }
+    return http + agent_workers * AGENT_TOPIC_PARALLEL + 2;
+}
+
+void cli_settings_pg(unsigned agent_workers, int *timeout_ms)
+{
+    /* the pool (docs/POSTGRESQL.md "The connection pool"): by default one connection for every
+     * thread that can hold one at a time, so that no request waits for one: the HTTP workers,
+     * each agent worker with its topic run's bootstrap threads, the sweeper and one spare
+     * (16 on a 2-core server with the defaults); opened on demand */
+    long def = (long)cli_settings_pg_pool_default(agent_workers);
+    db_set_pg_pool((unsigned)config_get_long("SPROUT_PG_POOL", def, 1, 1000),
+                   (unsigned)config_get_long("SPROUT_PG_POOL_WAIT_MS", DB_PG_POOL_WAIT_MS_DEFAULT,
+                                             0, 600000));
+    /* a statement running longer fails with 57014 -> SP_EBUSY -> 503; 0 = no limit */
+    *timeout_ms = (int)config_get_long("SPROUT_PG_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000);
+    pg_set_statement_timeout_ms(*timeout_ms);
 }
 
 unsigned cli_settings_threads(void)

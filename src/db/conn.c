@@ -2,7 +2,9 @@
 #include "db/conn.h"
 #include "db/dbi_pg.h"
 #include "db/dbi_sqlite.h"
+#include "db/pgpool.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -31,6 +33,10 @@ struct db {
     } cache[STMT_CACHE_SIZE];
     struct db *next_thread; /* registry of db_thread() connections */
     struct dbi_pgconn *pgc; /* a PostgreSQL connection (db_open_pg): handle is NULL */
+    /* A write failed with SQLITE_READONLY although the database file is writable: the
+     * connection opened its -wal (or -shm) read-only (the file could not be written when the
+     * connection was opened); db_thread() reopens it once the file is writable again. */
+    bool side_readonly;
 };
 
 struct dbi_pgconn *db_pgconn(const struct db *db)
@@ -61,7 +67,10 @@ int db_open_pg(const char *url, struct db **out, struct sp_error *err)
 int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *what)
 {
     const char *msg = db && db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(sqlite_rc);
-    int primary = sqlite_rc & 0xff;
+    int primary = sqlite_rc & 0xff, sys;
+    if (primary == SQLITE_READONLY && db && db->handle &&
+        sqlite3_db_readonly(db->handle, "main") == 0)
+        db->side_readonly = true;
     int code;
     switch (primary) {
     case SQLITE_BUSY:
@@ -78,8 +87,15 @@ int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *wha
                    : SP_ECONFLICT;
         break;
     case SQLITE_NOMEM: code = SP_ENOMEM; break;
-    case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
+        /* an I/O error from a full disk that SQLite does not report as SQLITE_FULL, e.g. the
+         * WAL index (-shm) that cannot be created or grown: SQLITE_IOERR_SHMSIZE */
+        sys = db && db->handle ? sqlite3_system_errno(db->handle) : 0;
+        if (sys == ENOSPC || sys == EDQUOT)
+            return sp_error_set(err, SP_ENOSPACE, "%s: %s (%s)", what, msg, strerror(sys));
+        code = SP_EIO;
+        break;
+    case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM: code = SP_EIO; break;
     case SQLITE_FULL: code = SP_ENOSPACE; break;
@@ -174,6 +190,36 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
         return rc;
     }
     *out = db;
+    return SP_OK;
+}
+
+int db_check_wal_files(const char *path, struct sp_error *err)
+{
+    if (!path || strcmp(path, ":memory:") == 0)
+        return SP_OK;
+    static const struct {
+        const char *suffix, *advice;
+    } side[] = {
+        { "-wal", "it holds committed writes: do not delete it" },
+        { "-shm",
+          "or delete it while no program has the database open: it is rebuilt from "
+          "the WAL" },
+    };
+    for (size_t i = 0; i < sizeof side / sizeof side[0]; i++) {
+        if (i == 1 && lock_exclusive)
+            continue;
+        char file[4096];
+        if (snprintf(file, sizeof file, "%s%s", path, side[i].suffix) >= (int)sizeof file)
+            continue;
+        struct stat st;
+        if (stat(file, &st) != 0 || faccessat(AT_FDCWD, file, W_OK, AT_EACCESS) == 0)
+            continue;
+        return sp_error_set(err, SP_EIO,
+                            "%s (owner uid %u, mode %04o) cannot be written by this process (uid "
+                            "%u): make it writable like the database (%s), then start again",
+                            file, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+                            (unsigned)geteuid(), side[i].advice);
+    }
     return SP_OK;
 }
 
@@ -296,6 +342,9 @@ void db_rollback(struct db *db)
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *registry;
 static _Thread_local struct db *thread_db;
+/* thread_db was taken from the PostgreSQL pool (db/pgpool.h): it goes back there, and nothing
+ * else closes it (db_thread_close_all only closes idle pooled connections). */
+static _Thread_local bool thread_db_pooled;
 
 static void registry_remove(struct db *db)
 {
@@ -310,7 +359,8 @@ static void registry_remove(struct db *db)
 
 /* A connection SQLite opened read-only because the file could not be opened for writing at
  * that moment (issue 8: it used to stay read-only until restart) is reopened, at most once a
- * second, until it opens read-write. */
+ * second, until it opens read-write. So is one whose -wal (or -shm) was opened read-only
+ * (side_readonly), once those files are writable again. */
 static _Thread_local int64_t thread_db_retry_at;
 
 static int64_t mono_ms(void)
@@ -320,9 +370,18 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Can this process write the database's -wal and -shm (those that exist)? */
+static bool side_files_writable(const char *path)
+{
+    struct sp_error e = { 0 };
+    return db_check_wal_files(path, &e) == SP_OK;
+}
+
 int db_thread(const char *path, struct db **out, struct sp_error *err)
 {
-    if (thread_db && thread_db->handle && sqlite3_db_readonly(thread_db->handle, "main") == 1 &&
+    if (thread_db && thread_db->handle &&
+        (sqlite3_db_readonly(thread_db->handle, "main") == 1 ||
+         (thread_db->side_readonly && side_files_writable(path))) &&
         sqlite3_get_autocommit(thread_db->handle) && mono_ms() >= thread_db_retry_at) {
         struct db *fresh;
         thread_db_retry_at = mono_ms() + 1000;
@@ -341,11 +400,20 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
             }
         }
     }
-    if (thread_db && thread_db->pgc && !dbi_pg_conn_ok(thread_db->pgc)) {
-        /* the server went away (or restarted): drop the connection, open a new one below */
-        registry_remove(thread_db);
-        db_close(thread_db);
-        thread_db = NULL;
+    if (pg_is_url(path)) {
+        if (thread_db && thread_db_pooled && !dbi_pg_conn_ok(thread_db->pgc)) {
+            /* the server went away (or restarted): give it back (closed), take another below */
+            db_thread_release();
+        }
+        if (!thread_db) {
+            int rc = pgpool_acquire(path, &thread_db, err);
+            if (rc != SP_OK)
+                return rc;
+            thread_db_pooled = true;
+            thread_exit_arm();
+        }
+        *out = thread_db;
+        return SP_OK;
     }
     if (!thread_db) {
         struct db *db;
@@ -364,8 +432,20 @@ int db_thread(const char *path, struct db **out, struct sp_error *err)
     return SP_OK;
 }
 
+void db_thread_release(void)
+{
+    if (thread_db && thread_db_pooled) {
+        struct db *db = thread_db;
+        thread_db = NULL;
+        thread_db_pooled = false;
+        pgpool_release(db);
+    }
+}
+
 void db_thread_close_all(void)
 {
+    db_thread_release(); /* the calling (main) thread's lease */
+    pgpool_close_idle();
     pthread_mutex_lock(&reg_lock);
     struct db *db = registry;
     registry = NULL;
@@ -393,6 +473,10 @@ static bool thread_exit_ok;
 static void thread_exit_close(void *unused)
 {
     (void)unused;
+    if (thread_db_pooled) { /* PostgreSQL: the connection goes back to the pool */
+        db_thread_release();
+        return;
+    }
     struct db *db = thread_db;
     thread_db = NULL;
     if (!db)

@@ -13,6 +13,9 @@
  * Thread model: a struct db is used by one thread at a time. db_thread() hands each thread its
  * own connection, opened on first use and kept until the thread exits or db_thread_close_all()
  * (call that after the threads have stopped; it also closes the main thread's).
+ * PostgreSQL (a postgres:// path): db_thread() takes a connection from the process's pool
+ * (db/pgpool.h, sized by db_set_pg_pool) and the thread keeps it until db_thread_release()
+ * (end of a request, a run job, a sweep) or its exit gives it back.
  */
 #ifndef SP_DB_CONN_H
 #define SP_DB_CONN_H
@@ -46,6 +49,13 @@ int db_open_pg(const char *url, struct db **out, struct sp_error *err);
  * VFS (the WAL index in process memory, no -shm mapping, no other process on the file). */
 void db_set_lock_exclusive(bool exclusive);
 bool db_lock_is_exclusive(void);
+/* Before a process opens a database to write it (serve's start): a -wal or -shm file left
+ * beside it (a crash leaves both) that this process cannot write. SQLite would open it
+ * read-only and keep it so for as long as any connection of the process has the database
+ * open, so every write would fail (SQLITE_READONLY) until a restart: SP_EIO naming the file,
+ * its owner and mode, and what to do. The -shm is not checked under SPROUT_DB_LOCK=exclusive
+ * (no -shm is used). SP_OK when both are absent or writable. */
+int db_check_wal_files(const char *path, struct sp_error *err);
 void db_close(struct db *db);      /* NULL-safe; finalizes cached statements */
 sqlite3 *db_handle(struct db *db); /* borrowed */
 
@@ -71,5 +81,17 @@ int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *wha
 int db_thread(const char *path, struct db **out, struct sp_error *err);
 /* Close every connection db_thread() opened (call after worker threads stopped). */
 void db_thread_close_all(void);
+/* Give the calling thread's PostgreSQL connection back to the pool (an open transaction is
+ * rolled back); the next db_thread() takes one again. No-op on SQLite (its connection stays
+ * with the thread) and when the thread holds none. */
+void db_thread_release(void);
+
+/* The PostgreSQL pool: at most size connections per process (0 = DB_PG_POOL_DEFAULT); a thread
+ * finding them all in use waits up to wait_ms, then fails with SP_EUNAVAILABLE (503). Process-
+ * wide: call once at start-up, before any thread takes a connection. */
+#define DB_PG_POOL_DEFAULT 8
+#define DB_PG_POOL_WAIT_MS_DEFAULT 5000
+void db_set_pg_pool(unsigned size, unsigned wait_ms);
+void db_pg_pool_get(unsigned *size, unsigned *wait_ms);
 
 #endif

@@ -569,6 +569,20 @@ int dbi_pg_error(struct dbi_pgconn *c, struct sp_error *err, const char *what)
     return pg_error(c->pg, c->last_err, err, what);
 }
 
+int dbi_pg_exec(struct dbi_pgconn *c, const char *sql, struct sp_error *err)
+{
+    PGresult *r = PQexec(pg_handle(c->pg), sql);
+    ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY) {
+        PQclear(r);
+        return SP_OK;
+    }
+    int rc = pg_error(c->pg, r, err, "executing SQL");
+    PQclear(c->last_err);
+    c->last_err = r;
+    return rc;
+}
+
 bool dbi_pg_error_is_retryable(struct dbi_pgconn *c)
 {
     const char *st = c->last_err ? PQresultErrorField(c->last_err, PG_DIAG_SQLSTATE) : NULL;

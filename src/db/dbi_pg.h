@@ -55,6 +55,9 @@ double dbi_pg_column_double(struct dbi_pgstmt *s, int k);
 const char *dbi_pg_column_text(struct dbi_pgstmt *s, int k);
 const void *dbi_pg_column_blob(struct dbi_pgstmt *s, int k);
 size_t dbi_pg_column_bytes(struct dbi_pgstmt *s, int k);
+/* Fixed SQL without parameters (several statements allowed); a failure is kept for
+ * dbi_pg_error_is_fk / _is_retryable like a statement's. */
+int dbi_pg_exec(struct dbi_pgconn *c, const char *sql, struct sp_error *err);
 int dbi_pg_changes(struct dbi_pgconn *c);
 bool dbi_pg_in_txn(struct dbi_pgconn *c);
 int dbi_pg_error(struct dbi_pgconn *c, struct sp_error *err, const char *what);

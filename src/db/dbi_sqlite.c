@@ -251,7 +251,7 @@ void dbi_column_read(struct dbi_stmt *st, int k, struct dbi_value *v)
 int dbi_exec(struct db *db, const char *sql, struct sp_error *err)
 {
     if (db_pgconn(db))
-        return pg_exec(dbi_pg_conn_pg(db_pgconn(db)), sql, err, "executing SQL");
+        return dbi_pg_exec(db_pgconn(db), sql, err);
     return db_exec(db, sql, err);
 }
 

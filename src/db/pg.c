@@ -79,7 +79,12 @@ int pg_connect(const char *url, struct pg **out, struct sp_error *err)
     if (!pg)
         return sp_error_set(err, SP_ENOMEM, "out of memory");
     pg_hide_password(url, pg->shown, sizeof pg->shown);
-    pg->conn = PQconnectdb(url);
+    /* defaults first, so that the URL's own parameters override them (libpq takes the last
+     * value of a keyword): the name in pg_stat_activity, and a bounded connect on a server
+     * that does not answer (libpq's default is to wait forever) */
+    const char *const keys[] = { "application_name", "connect_timeout", "dbname", NULL };
+    const char *const vals[] = { "sprout", "10", url, NULL };
+    pg->conn = PQconnectdbParams(keys, vals, 1);
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
         char what[700];
         snprintf(what, sizeof what, "cannot connect to PostgreSQL at %s", pg->shown);

@@ -1,7 +1,8 @@
 /* db/pg.h: one PostgreSQL connection through libpq, and the one libpq -> project error mapping.
  *
  * pg_connect() takes a libpq connection URI ("postgres://user:pw@host:port/db?sslmode=...")
- * as selected in cli/ (--db or DATABASE_URL); every connection then gets the session settings
+ * as selected in cli/ (--db or DATABASE_URL), with application_name 'sprout' and a 10 s
+ * connect_timeout unless the URL sets them; every connection then gets the session settings
  * the API's JSON relies on (docs/POSTGRESQL.md): client_encoding UTF8, TimeZone UTC,
  * extra_float_digits 1 (shortest round-trip doubles, the PostgreSQL >= 12 default, set
  * explicitly), and a statement_timeout when one is configured (pg_set_statement_timeout_ms).

@@ -6,7 +6,8 @@
  * completion callback, which also writes the request log line.
  * Responses: the handler's buffer is handed to MHD without a copy (MHD_RESPMEM_MUST_FREE).
  * Errors the server itself detects (404, 405, 413, 400 for the query) are JSON like every
- * handler error.
+ * handler error; so are the ones libmicrohttpd makes itself (http/mhd_errors.c). Replies are
+ * queued with http_queue_response(), never MHD_queue_response by name (mhd_errors.h).
  * Deferred answers: a handler that sets resp->run hands the request to http/defer.c, which
  * suspends the connection until the run has a JSON reply or a stream to send (no worker
  * thread waits), and closes the run's reader when the connection completes.
@@ -32,6 +33,7 @@
 
 #include "http/defer.h"
 #include "http/guard.h"
+#include "http/mhd_errors.h"
 #include "http/router.h"
 #include "http/static.h"
 #include "http/upload.h"
@@ -159,6 +161,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         http_upload_free(r->upload); /* runs ops->abort unless finish succeeded */
         r->upload = NULL;
     }
+    api_db_release(); /* an upload cut off half-way may have taken a connection */
     if (!srv->quiet && r->status)
         log_request(r);
     request_free(r);
@@ -201,7 +204,7 @@ static enum MHD_Result queue(struct request *r, struct MHD_Connection *c, struct
         return MHD_NO;
     add_common_headers(r->srv, c, resp);
     r->status = status;
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+    enum MHD_Result ret = http_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -577,6 +580,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return defer_write(r, c);
         else
             run_handler(r);
+        api_db_release(); /* PostgreSQL: the pooled connection goes back before the reply */
         if (r->resp.run)
             return begin_deferred(r, c);
     }
@@ -681,6 +685,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
         return sp_error_set(err, SP_EIO, "cannot listen on %s port %u: %s", host, cfg->port,
                             e ? strerror(e) : "libmicrohttpd refused to start");
     }
+    http_mhd_errors_register(s->daemon, &s->cors);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info && info->port ? info->port : cfg->port;
     *out = s;
@@ -712,6 +717,7 @@ unsigned http_server_stop(struct http_server *s, unsigned wait_ms)
     if (http_defer_set_abort_all(s->defers))
         for (waited = 0; atomic_load(&s->in_flight) != 0 && waited < 1000; waited += 5)
             nanosleep(&ts, NULL);
+    http_mhd_errors_unregister(s->daemon);
     MHD_stop_daemon(s->daemon);
     http_conns_stop(s->conns);
     http_cors_free(&s->cors);

@@ -23,6 +23,11 @@ const char *store_dialect(struct db *db, const struct store_sql2 *s);
  * transaction never fails half-way on a lock upgrade. PostgreSQL: READ COMMITTED with row
  * locks; the multi-statement writes retry on serialization failures and deadlocks. */
 extern const struct store_sql2 STORE_SQL_BEGIN;
+/* A multi-statement write that decides from what it reads (answer + completion): PostgreSQL
+ * runs it SERIALIZABLE, so two instances racing fail one of them with 40001 and store_retry()
+ * runs it again on fresh data (READ COMMITTED would let two answers to an assessment's last
+ * questions each miss the other: completion lost). */
+extern const struct store_sql2 STORE_SQL_BEGIN_SERIALIZABLE;
 /* The answer count recorded by the last concept refinement of (node, assessment, user):
  * JSON inside the text column response_meta (json_extract vs ->>). */
 extern const struct store_sql2 STORE_SQL_LAST_REFINE;
@@ -38,6 +43,11 @@ extern const struct store_sql2 STORE_SQL_PROGRESS_VISIT_LOCK;
  * ("sprout.progress", user, node) is the visit lock's above. NULL on SQLite (BEGIN IMMEDIATE
  * queues every writer already). */
 extern const struct store_sql2 STORE_SQL_TXN_LOCK;
+/* Deleting a branch: whether it exists (?1). PostgreSQL also locks its row FOR UPDATE, so
+ * inserts of nodes into it (their foreign-key check takes KEY SHARE on the row) wait for the
+ * delete and then fail; the delete runs READ COMMITTED, so the statements after the lock see
+ * every insert that committed before it. */
+extern const struct store_sql2 STORE_SQL_BRANCH_EXISTS_LOCK;
 /* Deleting a branch (store_branches.c): the temp tables holding what the cascade removes. */
 extern const struct store_sql2 STORE_SQL_BRANCH_NODESET, STORE_SQL_BRANCH_KEYS,
     STORE_SQL_BRANCH_TEMP_PREPARE, STORE_SQL_BRANCH_TEMP_CLEAR, STORE_SQL_BRANCH_SETS,

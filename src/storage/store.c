@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,11 @@ static pthread_mutex_t write_mutex = PTHREAD_MUTEX_INITIALIZER;
 int store_db_thread(const char *db_path, struct db **out, struct sp_error *err)
 {
     return db_thread(db_path, out, err);
+}
+
+void store_db_release(void)
+{
+    db_thread_release();
 }
 
 /* Inside a group-commit batch the writer thread already holds the lock (store_writer.c). */
@@ -82,15 +88,25 @@ static int run_static(struct db *db, const char *sql, const char *what, struct s
     return SP_OK;
 }
 
-int store_txn_begin(struct db *db, struct sp_error *err)
+static int txn_begin(struct db *db, const struct store_sql2 *begin, struct sp_error *err)
 {
     if (store_writer_in_batch())
         return run_static(db, SQL_SP, "starting a transaction", err);
     lock_for(db);
-    int rc = run_static(db, store_dialect(db, &STORE_SQL_BEGIN), "starting a transaction", err);
+    int rc = run_static(db, store_dialect(db, begin), "starting a transaction", err);
     if (rc != SP_OK)
         unlock_for(db);
     return rc;
+}
+
+int store_txn_begin(struct db *db, struct sp_error *err)
+{
+    return txn_begin(db, &STORE_SQL_BEGIN, err);
+}
+
+int store_txn_begin_serializable(struct db *db, struct sp_error *err)
+{
+    return txn_begin(db, &STORE_SQL_BEGIN_SERIALIZABLE, err);
 }
 
 int store_txn_end(struct db *db, int rc, struct sp_error *err)
@@ -128,11 +144,32 @@ int store_txn_lock(struct db *db, const char *space, const char *a, const char *
     return store_run(db, st, NULL, err);
 }
 
+static atomic_ulong retries;
+
+/* A retry is logged (operators, the two-instance tests): a conflict that was absorbed. */
+static bool retry_note(int attempt, const char *why)
+{
+    unsigned long n = atomic_fetch_add(&retries, 1) + 1;
+    fprintf(stderr,
+            "database: transaction retried after %s (attempt %d of %d; %lu retries so far)\n", why,
+            attempt + 1, STORE_ATTEMPTS, n);
+    return true;
+}
+
 bool store_retry(struct db *db, int rc, int attempt)
 {
     return rc == SP_EBUSY && attempt < STORE_ATTEMPTS && !dbi_in_txn(db) &&
-           !store_writer_in_batch() && dbi_error_is_retryable(db);
+           !store_writer_in_batch() && dbi_error_is_retryable(db) &&
+           retry_note(attempt, "a serialization failure or deadlock");
 }
+
+bool store_retry_fk_race(struct db *db, int rc, bool fk_failed, int attempt)
+{
+    return rc == SP_ECONFLICT && fk_failed && dbi_engine(db) != DBI_SQLITE &&
+           attempt < STORE_ATTEMPTS && !dbi_in_txn(db) && !store_writer_in_batch() &&
+           retry_note(attempt, "a concurrent insert referenced a row it deletes");
+}
+
 
 int store_stmt(struct db *db, const char *sql, struct dbi_stmt **out, struct sp_error *err)
 {
@@ -409,8 +446,10 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
                          bool undo, struct buf *out, struct sp_error *err)
 {
     char id[IDS_UUID_SIZE];
-    ids_uuid_v4(id);
-    row->v[0] = (struct store_value){ .kind = STORE_V_TEXT, .text = id, .len = IDS_UUID_LEN };
+    if (row->v[0].kind != STORE_V_TEXT) { /* else made before the hand-off (api/write.c) */
+        ids_uuid_v4(id);
+        row->v[0] = (struct store_value){ .kind = STORE_V_TEXT, .text = id, .len = IDS_UUID_LEN };
+    }
     struct dbi_stmt *st;
     int rc = store_stmt(db, sql, &st, err);
     if (rc != SP_OK)
@@ -420,7 +459,7 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
     if (undo && (rc = run_static(db, SQL_STMT_SP, "starting a savepoint", err)) != SP_OK)
         return rc;
     rc = store_one_json(db, st, t, NULL, 0, out, err);
-    row->v[0].kind = STORE_V_ABSENT; /* id was on our stack */
+    row->v[0].kind = STORE_V_ABSENT; /* id was on our stack, or is used */
     if (undo && rc == SP_OK)
         rc = run_static(db, SQL_STMT_RELEASE, "releasing a savepoint", err);
     if (rc == SP_OK)

@@ -47,6 +47,10 @@ void store_row_set_text(const struct model_table *t, struct store_row *row, cons
                         const char *text);
 /* The calling thread's database connection to db_path (db/conn.h db_thread), for api/. */
 int store_db_thread(const char *db_path, struct db **out, struct sp_error *err);
+/* The calling thread is done with the database for now (end of a request, a run job, a sweep):
+ * on PostgreSQL its connection goes back to the pool (db/conn.h db_thread_release); no-op on
+ * SQLite. A later store_db_thread() takes one again. */
+void store_db_release(void);
 
 /* Optional list filters: NULL = not filtered (the API maps a missing or empty query value to
  * NULL, as the original ignores empty filters). */

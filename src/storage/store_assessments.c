@@ -107,7 +107,7 @@ static int answers_create_once(struct db *db, struct store_row *row, struct buf 
 {
     const struct model_table *t = schema_table(SCHEMA_ANSWERS);
     size_t len0 = out->len;
-    int rc = store_txn_begin(db, err);
+    int rc = store_txn_begin_serializable(db, err);
     if (rc != SP_OK)
         return rc;
     rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out, err);

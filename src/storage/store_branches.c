@@ -26,7 +26,6 @@ static const char SQL_CREATE[] =
 static const char SQL_PATCH[] =
     "UPDATE branches SET " STORE_PATCH_COL("title") ", updated_at = :now "
     "WHERE id = :key RETURNING " STORE_COLS_BRANCHES;
-static const char SQL_EXISTS[] = "SELECT 1 FROM branches WHERE id = ?1";
 static const char SQL_DELETE_BRANCH[] = "DELETE FROM branches WHERE id = ?1";
 /* The branch delete's working sets (temp tables) differ by engine: storage/dialect.c. */
 
@@ -91,15 +90,17 @@ static int collect_keys(struct db *db, struct arena *a, const char ***keys, size
 }
 
 static int delete_once(struct db *db, const char *id, struct arena *a, const char ***keys,
-                       size_t *n_keys, struct sp_error *err)
+                       size_t *n_keys, bool *fk_failed, struct sp_error *err)
 {
+    *fk_failed = false;
     *keys = NULL;
     *n_keys = 0;
-    int rc = store_txn_begin(db, err);
+    int rc = store_txn_begin(db, err); /* PostgreSQL: READ COMMITTED, see the lock below */
     if (rc != SP_OK)
         return rc;
     bool exists = false;
-    rc = store_exists(db, SQL_EXISTS, STORE_TEXTS(id), &exists, err);
+    rc = store_exists(db, store_dialect(db, &STORE_SQL_BRANCH_EXISTS_LOCK), STORE_TEXTS(id),
+                      &exists, err);
     if (rc == SP_OK && !exists)
         rc = sp_error_set(err, SP_ENOTFOUND, "Branch not found");
     if (rc == SP_OK)
@@ -117,6 +118,7 @@ static int delete_once(struct db *db, const char *id, struct arena *a, const cha
         rc = store_write(db, SQL_DELETE_BRANCH, STORE_TEXTS(id), NULL, err);
     if (rc == SP_OK)
         rc = dbi_exec(db, store_dialect(db, &STORE_SQL_BRANCH_TEMP_CLEAR), err);
+    *fk_failed = rc == SP_ECONFLICT && dbi_error_is_fk(db);
     rc = store_txn_end(db, rc, err);
     if (rc != SP_OK) {
         *keys = NULL;
@@ -131,8 +133,9 @@ int store_branches_delete(struct db *db, const char *id, struct arena *a, const 
                           size_t *n_keys, struct sp_error *err)
 {
     int rc, attempt = 0;
+    bool fk_failed;
     do
-        rc = delete_once(db, id, a, keys, n_keys, err);
-    while (store_retry(db, rc, ++attempt));
+        rc = delete_once(db, id, a, keys, n_keys, &fk_failed, err);
+    while (store_retry(db, rc, ++attempt) || store_retry_fk_race(db, rc, fk_failed, attempt));
     return rc;
 }

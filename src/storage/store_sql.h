@@ -103,6 +103,9 @@ int store_fk_explain(struct db *db, const struct model_table *t, const struct st
  * writing statement (UPDATE ... RETURNING) under the mutex. store_insert() takes the mutex
  * itself unless a transaction is already open on db. */
 int store_txn_begin(struct db *db, struct sp_error *err);
+/* The same, SERIALIZABLE on PostgreSQL (storage/dialect.h STORE_SQL_BEGIN_SERIALIZABLE): for a
+ * write retried by store_retry() whose decisions rest on what it read. */
+int store_txn_begin_serializable(struct db *db, struct sp_error *err);
 int store_txn_end(struct db *db, int rc, struct sp_error *err);
 /* Inside a store_txn_begin transaction: wait until no other transaction, in any process on the
  * database, holds the key (space, a, b); held to the end of the transaction. For a
@@ -123,6 +126,11 @@ int store_patch(struct db *db, const char *sql, const struct model_table *t, con
  * attempts in all. Used by the branch delete, answer + completion and the progress visit. */
 #define STORE_ATTEMPTS 3
 bool store_retry(struct db *db, int rc, int attempt);
+/* The same for a delete that failed on a foreign key (fk_failed: dbi_error_is_fk right after the
+ * failing statement) on PostgreSQL: a row inserted by another instance after the transaction's
+ * snapshot references one it deletes (SERIALIZABLE reports that as 23503, not 40001); the
+ * next attempt sees the row and deletes it too. Never on SQLite (writers are serialised). */
+bool store_retry_fk_race(struct db *db, int rc, bool fk_failed, int attempt);
 void store_write_lock(void);
 void store_write_unlock(void);
 

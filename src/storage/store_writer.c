@@ -15,8 +15,22 @@
  * fsync covered. So a reply still leaves only once its changes are on disk, but the writer runs
  * the next batch while the previous one is being synced, and one fsync can cover several
  * batches. With SPROUT_SYNC=normal there is no syncer wait: done callbacks run at once.
+ * Background checkpoints: a third thread, the checkpointer, copies the WAL into the database
+ * file (a PASSIVE checkpoint on its own connection: it never blocks the writer) each time the
+ * writer's commits have added checkpoint_frames [2000] frames, so the writer no longer stops
+ * for the copy and its two fsyncs (about 10 ms every 1000 frames when the writer did it
+ * itself: 20-40 % of its time under answer_post load, and the p99 of the write scenarios). A
+ * page written again and again (index ends, the table's last page) is copied once per
+ * checkpoint, so 2000 frames copy ~20 % fewer pages than 1000 did. SQLite restarts the WAL
+ * from its beginning only at a write transaction that starts when every frame has been
+ * copied, which a copy racing the writer seldom sees under load; so at restart_frames [10000]
+ * the checkpointer makes one more copy, and when it is done the writer, before its next batch
+ * (the one it committed is already with the syncer), copies the few frames written meanwhile
+ * itself and the next batch restarts the WAL. Past twice that, or half the WAL bound, or
+ * without a checkpointer, the writer checkpoints itself at once, as it always did.
  * Thread model: the queues are guarded by q_lock and s_lock; the batch runs on the writer
- * thread; the WAL fd and the done callbacks belong to the syncer thread.
+ * thread; the WAL fd and the done callbacks belong to the syncer thread; c_lock guards the
+ * checkpointer's flags.
  */
 #include "storage/store_writer.h"
 
@@ -55,17 +69,31 @@ static int wal_fd = -1; /* syncer thread only */
 static dev_t wal_dev;
 static ino_t wal_ino;
 
+/* The checkpointer (see above). */
+static pthread_mutex_t c_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t c_kick = PTHREAD_COND_INITIALIZER; /* a checkpoint is wanted */
+static pthread_cond_t c_idle = PTHREAD_COND_INITIALIZER; /* a checkpoint has finished */
+static bool c_wanted, c_busy, c_stopping, c_running;
+static unsigned long long c_rounds; /* checkpoints the checkpointer has finished */
+static pthread_t checkpointer;
+static atomic_ullong n_bg_checkpoints, n_writer_checkpoints;
+
 /* WAL watch (issue 8): the writer's connection checkpoints itself (its own wal hook instead of
  * wal_autocheckpoint) and notices when a checkpoint cannot finish (the database file cannot
  * be written, a reader holds an old snapshot for ever): the problem is logged and shown by
  * /api/health, and past wal_max_bytes the writer refuses batches (SP_EIO) until a checkpoint
  * gets through, so the WAL stays bounded. */
-#define WAL_CHECKPOINT_FRAMES 1000
+static int checkpoint_frames = 2000; /* a background copy per this many new WAL frames */
+static int restart_frames = 10000;   /* the writer checkpoints (and the WAL restarts) here */
 static long long wal_max_bytes = 1024LL * 1024 * 1024;
 static pthread_mutex_t wal_lock = PTHREAD_MUTEX_INITIALIZER;
-static char wal_problem[256]; /* "" when fine */
-static bool wal_refusing;     /* writer thread only */
-static long long page_size = 4096;
+static char wal_problem[256];              /* "" when fine */
+static bool wal_refusing;                  /* writer thread only */
+static int kicked_at;                      /* writer thread only: WAL frames at the last kick */
+static bool restart_due;                   /* writer thread only: checkpoint before next batch */
+static int due_frames;                     /* writer thread only: the WAL's frames then */
+static unsigned long long restart_gen;     /* writer thread only: restart after this round */
+static _Atomic long long page_size = 4096; /* read by the checkpointer too */
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_COMMIT[] = "COMMIT";
@@ -110,11 +138,21 @@ static void set_wal_problem(const char *msg)
         fprintf(stderr, "database: the WAL is checkpointed again\n");
 }
 
-/* A PASSIVE checkpoint; true when every frame of the WAL reached the database file. */
-static bool checkpoint(sqlite3 *h, int frames_hint)
+/* A PASSIVE checkpoint; true when every frame of the WAL reached the database file. The writer's
+ * (by_writer) also decides whether batches are refused; the checkpointer's only reports. */
+static bool checkpoint(sqlite3 *h, int frames_hint, bool by_writer)
 {
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    /* The checkpointer's copy may meet the writer in the middle of a commit (SQLITE_BUSY while
+     * it reads the WAL index): it tries again a few times, then leaves it to the next copy
+     * (or the writer's own) without reporting a problem. */
+    for (int i = 0; rc == SQLITE_BUSY && !by_writer && i < 5; i++) {
+        usleep(1000);
+        rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    }
+    if (rc == SQLITE_BUSY && !by_writer)
+        return false;
     if (log < frames_hint)
         log = frames_hint;
     long long bytes = (long long)log * page_size;
@@ -129,27 +167,152 @@ static bool checkpoint(sqlite3 *h, int frames_hint)
                  bytes >> 20, log - done, log);
     } else {
         set_wal_problem("");
-        wal_refusing = false;
+        if (by_writer)
+            wal_refusing = false;
         return true;
     }
     set_wal_problem(msg);
-    wal_refusing = bytes >= wal_max_bytes;
+    if (by_writer)
+        wal_refusing = bytes >= wal_max_bytes;
     return false;
+}
+
+/* Writer thread: ask the checkpointer for a copy; false when it is not running. */
+static bool kick_checkpointer(void)
+{
+    pthread_mutex_lock(&c_lock);
+    bool ok = c_running && !c_stopping;
+    if (ok && !c_wanted) { /* while it copies, it runs once more afterwards */
+        c_wanted = true;
+        pthread_cond_signal(&c_kick);
+    }
+    pthread_mutex_unlock(&c_lock);
+    return ok;
+}
+
+/* Writer thread: ask the checkpointer for a copy that starts from now; the value c_rounds will
+ * have when that copy is done (0: the checkpointer is not running). */
+static unsigned long long kick_for_restart(void)
+{
+    pthread_mutex_lock(&c_lock);
+    unsigned long long gen = 0;
+    if (c_running && !c_stopping) {
+        /* a copy under way started before now: the one after it is ours */
+        gen = c_rounds + (c_busy ? 2 : 1);
+        c_wanted = true;
+        pthread_cond_signal(&c_kick);
+    }
+    pthread_mutex_unlock(&c_lock);
+    return gen;
+}
+
+static unsigned long long checkpointer_rounds(void)
+{
+    pthread_mutex_lock(&c_lock);
+    unsigned long long n = c_rounds;
+    pthread_mutex_unlock(&c_lock);
+    return n;
+}
+
+/* Writer thread: wait until the checkpointer is not copying (two checkpoints cannot run at
+ * once: the second would give up with SQLITE_BUSY). */
+static void wait_checkpointer_idle(void)
+{
+    pthread_mutex_lock(&c_lock);
+    while (c_busy)
+        pthread_cond_wait(&c_idle, &c_lock);
+    pthread_mutex_unlock(&c_lock);
+}
+
+static void *checkpointer_main(void *arg)
+{
+    (void)arg;
+    struct db *db = NULL;
+    for (;;) {
+        pthread_mutex_lock(&c_lock);
+        while (!c_wanted && !c_stopping)
+            pthread_cond_wait(&c_kick, &c_lock);
+        if (c_stopping) {
+            pthread_mutex_unlock(&c_lock);
+            break;
+        }
+        c_wanted = false;
+        c_busy = true;
+        pthread_mutex_unlock(&c_lock);
+        if (db || db_thread(writer_db_path, &db, NULL) == SP_OK) {
+            checkpoint(db_handle(db), 0, false);
+            atomic_fetch_add_explicit(&n_bg_checkpoints, 1, memory_order_relaxed);
+        }
+        pthread_mutex_lock(&c_lock);
+        c_busy = false;
+        c_rounds++;
+        pthread_cond_broadcast(&c_idle);
+        pthread_mutex_unlock(&c_lock);
+    }
+    return NULL;
 }
 
 static int wal_hook(void *cls, sqlite3 *h, const char *name, int frames)
 {
     (void)cls;
     (void)name;
-    if (frames >= WAL_CHECKPOINT_FRAMES || (long long)frames * page_size >= wal_max_bytes / 2)
-        checkpoint(h, frames);
+    bool big = (long long)frames * page_size >= wal_max_bytes / 2;
+    if (frames < checkpoint_frames && !big)
+        return SQLITE_OK;
+    due_frames = frames;
+    if (frames < kicked_at) /* the WAL was restarted */
+        kicked_at = 0;
+    if (!big && frames < restart_frames) {
+        /* one background copy per checkpoint_frames new frames (pages written again
+         * meanwhile are copied once) */
+        if (frames - kicked_at < checkpoint_frames)
+            return SQLITE_OK;
+        if (kick_checkpointer()) {
+            kicked_at = frames;
+            return SQLITE_OK;
+        }
+    } else if (!big && frames < 2 * restart_frames) {
+        /* Time to restart the WAL: first the checkpointer copies all but what is written while
+         * it copies, then (writer_checkpoint) the writer copies that little rest itself. */
+        if (restart_gen == 0)
+            restart_gen = kick_for_restart();
+        if (restart_gen != 0)
+            return SQLITE_OK;
+    }
+    (void)h;
+    restart_due = true; /* before the next batch: this one is handed to the syncer first */
     return SQLITE_OK;
+}
+
+/* Writer thread, between batches: the writer's own checkpoint (restart_due), or another try
+ * while refusing batches; false when the next batch must be refused (SP_EIO). */
+static bool writer_checkpoint(sqlite3 *h)
+{
+    if (restart_gen != 0 && checkpointer_rounds() >= restart_gen)
+        restart_due = true;
+    if (!restart_due && !wal_refusing)
+        return true;
+    wait_checkpointer_idle();
+    bool ok = checkpoint(h, restart_due ? due_frames : 0, true);
+    restart_due = false;
+    restart_gen = 0;
+    kicked_at = 0;
+    atomic_fetch_add_explicit(&n_writer_checkpoints, 1, memory_order_relaxed);
+    return ok || !wal_refusing;
 }
 
 void store_writer_set_wal_max(long long bytes)
 {
     if (bytes > 0)
         wal_max_bytes = bytes;
+}
+
+void store_writer_set_checkpoint_frames(int every, int restart)
+{
+    if (every > 0 && restart > every) {
+        checkpoint_frames = every;
+        restart_frames = restart;
+    }
 }
 
 bool store_writer_wal_problem(char *buf, size_t size)
@@ -280,7 +443,7 @@ static void run_batch(struct store_job *jobs)
                 sqlite3_exec(wh, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
             hooked = wh;
         }
-        if (wal_refusing && !checkpoint(wh, 0) && wal_refusing)
+        if (!writer_checkpoint(wh))
             rc = SP_EIO;
     }
     store_write_lock();
@@ -374,6 +537,18 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+static void stop_checkpointer(void)
+{
+    if (!c_running)
+        return;
+    pthread_mutex_lock(&c_lock);
+    c_stopping = true;
+    pthread_cond_signal(&c_kick);
+    pthread_mutex_unlock(&c_lock);
+    pthread_join(checkpointer, NULL);
+    c_running = false;
+}
+
 static void stop_syncer(void)
 {
     if (!s_running)
@@ -392,6 +567,9 @@ int store_writer_start(const char *db_path, struct sp_error *err)
         return SP_OK;
     writer_db_path = db_path;
     stopping = false;
+    kicked_at = 0;
+    restart_due = false;
+    restart_gen = 0;
     pipelined = !db_sync_is_normal() && strcmp(db_path, ":memory:") != 0;
     if (pipelined) {
         s_stopping = false;
@@ -400,8 +578,14 @@ int store_writer_start(const char *db_path, struct sp_error *err)
             return sp_error_set(err, SP_ENOMEM, "cannot start the syncer thread: %s", strerror(e));
         s_running = true;
     }
+    if (strcmp(db_path, ":memory:") != 0) {
+        c_stopping = c_wanted = c_busy = false;
+        int ce = pthread_create(&checkpointer, NULL, checkpointer_main, NULL);
+        c_running = ce == 0; /* without it, the writer checkpoints itself, as before */
+    }
     int e = pthread_create(&writer, NULL, writer_main, NULL);
     if (e != 0) {
+        stop_checkpointer();
         stop_syncer();
         return sp_error_set(err, SP_ENOMEM, "cannot start the writer thread: %s", strerror(e));
     }
@@ -419,6 +603,7 @@ void store_writer_stop(void)
     pthread_mutex_unlock(&q_lock);
     pthread_join(writer, NULL);
     stop_syncer(); /* after the writer: it syncs and answers every batch still waiting */
+    stop_checkpointer();
     running = false;
 }
 
@@ -447,4 +632,6 @@ void store_writer_stats(struct store_writer_stats *out)
     out->batches = atomic_load_explicit(&n_batches, memory_order_relaxed);
     out->busy_failures = atomic_load_explicit(&n_busy, memory_order_relaxed);
     out->syncs = atomic_load_explicit(&n_syncs, memory_order_relaxed);
+    out->checkpoints_bg = atomic_load_explicit(&n_bg_checkpoints, memory_order_relaxed);
+    out->checkpoints_writer = atomic_load_explicit(&n_writer_checkpoints, memory_order_relaxed);
 }

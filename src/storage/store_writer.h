@@ -51,12 +51,19 @@ bool store_writer_in_batch(void);
 /* The WAL bound (default 1 GiB): past it, while checkpoints cannot finish, batches fail with
  * SP_EIO. Set before start. */
 void store_writer_set_wal_max(long long bytes);
+/* Checkpoints (defaults 2000 and 10000 frames): the checkpointer thread copies the WAL into the
+ * database every `every` new frames; from `restart` frames on the WAL is made to start again
+ * from its beginning (the checkpointer's copy, then the writer's of the rest). Set before start
+ * (tests use small values). */
+void store_writer_set_checkpoint_frames(int every, int restart);
 /* Whether the WAL cannot be checkpointed; the reason into buf (may be NULL). */
 bool store_writer_wal_problem(char *buf, size_t size);
 
 /* Counters since start, for /api/health and the benchmarks (approximate, relaxed reads). */
 struct store_writer_stats {
     unsigned long long jobs, batches, busy_failures, syncs;
+    /* WAL checkpoints by the checkpointer thread, and by the writer itself (WAL restarts) */
+    unsigned long long checkpoints_bg, checkpoints_writer;
 };
 void store_writer_stats(struct store_writer_stats *out);
 

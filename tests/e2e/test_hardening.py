@@ -2,6 +2,7 @@
 server: CORS origins (default, SPROUT_CORS_ORIGINS, '*'), nosniff + CSP, error bodies without
 paths or SQL, the database and its WAL created 0600, and a query string with hundreds of
 pairs (it used to get no answer, hold the connection and leak the request)."""
+import json
 import os
 import socket
 import stat
@@ -311,3 +312,119 @@ def test_long_target_and_large_headers_are_json(server):
     assert head.startswith("HTTP/1.1 431") and "application/json" in head, head
     assert b"request headers too large" in body
     assert server.request("GET", "/api/health").status == 200
+
+
+# libmicrohttpd refuses these itself, before the server's handler runs; its replies used to be
+# HTML without Content-Type, nosniff or CSP (http/mhd_errors.c makes them JSON)
+LIBRARY_ERRORS = [
+    ("http2", b"GET /api/health HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTP version not supported"),
+    ("no-colon", b"GET /api/health HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n", 400,
+     "malformed HTTP request"),
+    ("header-120k", b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 120000 + b"\r\n\r\n",
+     431, "request headers too large"),
+    ("target-120k", b"GET /api/health?q=" + b"a" * 120000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414,
+     "request target too long"),
+    ("bad-content-length",
+     b"POST /api/branches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+     b"Content-Length: 12abc\r\n\r\n{}", 400, "malformed Content-Length header"),
+    ("bad-chunk",
+     b"POST /api/branches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400, "malformed HTTP request"),
+    ("content-length-2^64",
+     b"POST /api/branches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+     b"Content-Length: 18446744073709551616\r\n\r\n{}", 413, "Content-Length beyond 2^64"),
+]
+
+
+def library_reply(srv, data, origin=None):
+    """Send data on a fresh connection (an Origin header added after the request line); return
+    (status, headers, body, closed): the reply parsed by its Content-Length, and whether the
+    server closed the connection after it."""
+    if origin:
+        line, _, rest = data.partition(b"\r\n")
+        data = line + b"\r\nOrigin: " + origin.encode() + b"\r\n" + rest
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    try:
+        s.sendall(data)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            b = s.recv(65536)
+            assert b, f"connection closed before a reply: {buf!r}"
+            buf += b
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for h in lines[1:]:
+            k, _, v = h.partition(":")
+            assert k.lower() not in headers, f"header {k} twice: {head!r}"
+            headers[k.lower()] = v.strip()
+        n = int(headers["content-length"])
+        while len(rest) < n:
+            b = s.recv(65536)
+            assert b, "connection closed inside the body"
+            rest += b
+        body, extra = rest[:n], rest[n:]
+        closed = False
+        while True:
+            try:
+                b = s.recv(65536)
+            except ConnectionResetError:
+                closed = True
+                break
+            if not b:
+                closed = True
+                break
+            extra += b
+        assert extra == b"", f"bytes after the reply: {extra[:200]!r}"
+        return status, headers, body, closed
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("name,data,status,message", LIBRARY_ERRORS,
+                         ids=[c[0] for c in LIBRARY_ERRORS])
+def test_library_errors_are_json(server, name, data, status, message):
+    got, headers, body, closed = library_reply(server, data)
+    assert got == status, (name, headers, body)
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert headers["connection"] == "close"
+    assert message in json.loads(body)["error"]
+    assert "access-control-allow-origin" not in headers   # no Origin, no CORS
+    assert closed, "the connection stayed open after the library's error"
+    assert server.request("GET", "/api/health").status == 200
+
+
+@pytest.mark.parametrize("name,data,status,message",
+                         [c for c in LIBRARY_ERRORS if c[0] in ("no-colon", "bad-content-length",
+                                                                "bad-chunk")],
+                         ids=["no-colon", "bad-content-length", "bad-chunk"])
+def test_library_errors_carry_cors_for_allowed_origins(server, name, data, status, message):
+    # the Origin line comes before the faulty one, so the library has read it
+    got, headers, body, _ = library_reply(server, data, origin="http://localhost:5173")
+    assert got == status
+    assert headers["access-control-allow-origin"] == "http://localhost:5173"
+    assert headers["vary"] == "Origin"
+    got, headers, body, _ = library_reply(server, data, origin="https://evil.example")
+    assert "access-control-allow-origin" not in headers
+    if name == "bad-chunk":   # complete headers: the server refuses the origin before the body
+        assert got == 403 and "may not use this server" in json.loads(body)["error"]
+    else:
+        assert got == status and message in json.loads(body)["error"]
+
+
+def test_library_errors_under_star_origins(start_server):
+    srv = start_server(env={"SPROUT_CORS_ORIGINS": "*"})
+    got, headers, _, _ = library_reply(srv, LIBRARY_ERRORS[0][1])
+    assert got == 505 and headers["access-control-allow-origin"] == "*"
+
+
+def test_many_library_errors_leave_the_server_serving(server):
+    # each kind many times, then a clean stop: no leak, no sanitizer report (server.stop())
+    for _ in range(10):
+        for _, data, status, _ in LIBRARY_ERRORS:
+            assert library_reply(server, data)[0] == status
+    assert server.request("GET", "/api/health").status == 200
+    server.stop()

@@ -3,10 +3,13 @@
  * are rolled back and nothing else; every done callback gets its job's final code; a database
  * locked by another connection fails the batch with SP_EBUSY and keeps nothing; at FULL the
  * replies wait for the syncer's fsync of the WAL (done runs on the syncer thread, one sync per
- * batch), with SPROUT_SYNC=normal they do not (done on the writer, no sync). */
+ * batch), with SPROUT_SYNC=normal they do not (done on the writer, no sync); WAL checkpoints run
+ * on the checkpointer thread, and the writer's own ones keep the WAL bounded. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "db/conn.h"
@@ -196,11 +199,87 @@ static void test_normal_replies_at_commit(void)
     sync_case(true);
 }
 
+/* A job that inserts an 8000-byte blob (two pages and more of WAL) and says when it is done. */
+struct bjob {
+    struct store_job job;
+    atomic_bool done;
+    int done_rc;
+};
+
+static int run_blob(void *arg)
+{
+    (void)arg;
+    struct db *db;
+    if (db_thread(path, &db, NULL) != SP_OK)
+        return SP_EDB;
+    return db_exec(db, "INSERT INTO t(v) VALUES (randomblob(8000))", NULL);
+}
+
+static void done_blob(void *arg, int rc)
+{
+    struct bjob *b = arg;
+    b->done_rc = rc;
+    atomic_store(&b->done, true);
+}
+
+static long long wal_bytes(void)
+{
+    char wal[300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat st;
+    return stat(wal, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/* One job per batch (each waits for the previous one's reply): the checkpointer copies the WAL
+ * every 20 new frames; from 200 on, after one more copy, the writer checkpoints the rest itself
+ * and the WAL starts again from its beginning, so it never goes much past 400 frames (where the
+ * writer checkpoints at once) however much is written; every row is kept. */
+static void test_checkpoints_off_the_writer(void)
+{
+    fresh_db();
+    store_writer_set_checkpoint_frames(20, 200);
+    struct store_writer_stats before, after;
+    store_writer_stats(&before);
+    CHECK(store_writer_start(path, NULL) == SP_OK);
+    enum { N = 300 };
+    static struct bjob jobs[N];
+    long long wal_max = 0;
+    for (int i = 0; i < N; i++) {
+        struct bjob *b = &jobs[i];
+        memset(b, 0, sizeof *b);
+        b->job.run = run_blob;
+        b->job.done = done_blob;
+        b->job.arg = b;
+        store_writer_submit(&b->job);
+        while (!atomic_load(&b->done))
+            usleep(200);
+        CHECK_EQ_INT(b->done_rc, SP_OK);
+        long long w = wal_bytes();
+        if (w > wal_max)
+            wal_max = w;
+    }
+    store_writer_stop();
+    db_thread_close_all();
+    store_writer_stats(&after);
+    store_writer_set_checkpoint_frames(2000, 10000);
+    /* the writer's own copies: as many as the WAL restarts the checkpointer did not finish on
+     * its own between two jobs (it may finish them all, when it is faster than the jobs) */
+    CHECK(after.checkpoints_bg - before.checkpoints_bg >= 5);
+    /* 300 jobs of 3 frames and more: 900+ frames written */
+    CHECK(wal_max > 150LL * 4096);
+    CHECK(wal_max < 440LL * (4096 + 24)); /* 400 and the frames of the job that passed it */
+    long long n = 0;
+    sum_rows(&n);
+    CHECK_EQ_INT(n, N);
+    unlink(path);
+}
+
 int main(void)
 {
     RUN(test_one_batch_failures_isolated);
     RUN(test_locked_database_fails_the_batch);
     RUN(test_full_replies_after_the_wal_sync);
     RUN(test_normal_replies_at_commit);
+    RUN(test_checkpoints_off_the_writer);
     return check_report("test_writer");
 }
