@@ -393,9 +393,12 @@ static int jobs_start(struct api_resp *resp, run_job_fn job, void *arg, void (*a
     return api_fail(resp, SP_EUNAVAILABLE, "%s", sp_error_text(&err, rc));
 }
 
-/* What the job produced in resp becomes the run's one JSON reply. */
+/* What the job produced in resp becomes the run's one JSON reply. The job is done with the
+ * database: its connection goes back first (PostgreSQL's pool; the pool thread serves other
+ * runs next), as api_start_run's jobs do. */
 static void job_reply(struct run *run, struct api_resp *resp, int rc)
 {
+    api_db_release();
     if (rc != SP_OK && (resp->status < 400 || resp->status > 599))
         api_fail(resp, rc, "%s", sp_strerror(rc));
     if (resp->status < 100 || resp->status > 599)
