@@ -6,17 +6,27 @@
  *   part_begin checks field name ("files"), count (5), MIME type, and opens a staging file
  *              (mkstemp under $TMPDIR) for the part;
  *   part_data  appends to the staging file, 413 as soon as a file reaches 10 MiB;
- *   finish     extracts text, stores every file (objstore), inserts every row in one
- *              transaction; any failure removes what this batch stored: all or nothing;
+ *   finish     hands the upload to a job on the runs pool (runs/run.h), which extracts text,
+ *              stores every file (objstore), inserts every row in one transaction and replies;
+ *              any failure removes what this batch stored: all or nothing;
  *   abort      removes the staging files.
- * Delete: look the row up, delete the bytes, then the row (a store failure keeps the row).
- * Ownership: struct doc_upload is heap memory owned by the upload: freed by finish when it
- * succeeds, otherwise by abort (which http/upload.c always runs after a failure).
- * Thread model: one upload per request on its connection's thread; the store is shared.
+ * Delete: the handler hands a job to the runs pool, which looks the row up, deletes the bytes,
+ * then the row (a store failure keeps the row).
+ * Why a pool: storing (a slow S3) and the row's write (the database write lock, held by an
+ * outside program for up to the busy timeout) can wait for seconds; on the pool no HTTP worker
+ * thread waits (the connection is suspended, http/defer.c). At most DOC_MAX_JOBS document jobs
+ * are queued or running at once, so they never take the whole run queue from the agents; past
+ * that, or when the run queue is full, the request gets 503 JSON naming the cause.
+ * Ownership: struct doc_upload is heap memory owned by the upload until finish, then by the
+ * job (freed by its arg_free, also when the job never runs); abort frees it when finish was
+ * not reached or failed before the hand-over.
+ * Thread model: begin..finish on the request's HTTP worker thread; the jobs on a pool thread,
+ * with that thread's database connection; the store is shared.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +48,7 @@
 #define DOC_NAME_MAX 1024        /* bytes of a file name */
 #define DOC_EXT_MAX 16           /* bytes of a key's extension, dot included */
 #define DOC_MIME_MAX 128
+#define DOC_MAX_JOBS 16 /* upload and delete jobs queued or running on the runs pool */
 
 struct doc_file {
     char *name; /* sanitised original name (UTF-8) */
@@ -54,9 +65,10 @@ struct doc_file {
 struct doc_upload {
     char node_id[256];
     struct doc_file files[DOC_MAX_FILES];
-    size_t n;            /* files begun (including the open one) */
-    bool in_file;        /* the current part is files[n-1] */
-    const char *tmp_dir; /* where parts are staged (api_ctx.tmp_dir) */
+    size_t n;                  /* files begun (including the open one) */
+    bool in_file;              /* the current part is files[n-1] */
+    const char *tmp_dir;       /* where parts are staged (api_ctx.tmp_dir) */
+    const struct api_ctx *ctx; /* process-wide; outlives every job */
 };
 
 /* ---- helpers ---- */
@@ -219,6 +231,7 @@ static int up_begin(struct api_req *req, struct api_resp *resp, void **state)
         return api_fail(resp, SP_ENOMEM, "out of memory");
     snprintf(u->node_id, sizeof u->node_id, "%s", node_id);
     u->tmp_dir = req->ctx->tmp_dir ? req->ctx->tmp_dir : "/tmp";
+    u->ctx = req->ctx;
     for (size_t i = 0; i < DOC_MAX_FILES; i++)
         u->files[i].fd = -1;
     *state = u;
@@ -342,16 +355,63 @@ static int reply_uploaded(const struct doc_upload *u, struct api_resp *resp)
     return api_reply(resp, 201);
 }
 
-static int up_finish(void *state, struct api_req *req, struct api_resp *resp)
-{
-    struct doc_upload *u = state;
-    struct sp_error err = { 0 };
-    int rc = close_current(u, resp);
-    if (rc != SP_OK)
-        return rc;
-    if (u->n == 0)
-        return api_fail(resp, SP_EINVAL, "No files provided");
+/* ---- jobs on the runs pool ---- */
 
+static atomic_uint doc_jobs; /* queued or running */
+
+/* Admit one more document job, or fill resp with 503 and return false. */
+static bool jobs_admit(struct api_resp *resp)
+{
+    unsigned n = atomic_fetch_add(&doc_jobs, 1);
+    if (n < DOC_MAX_JOBS)
+        return true;
+    atomic_fetch_sub(&doc_jobs, 1);
+    api_fail(resp, SP_EUNAVAILABLE,
+             "too many uploads and document deletes at once (limit %d); try again", DOC_MAX_JOBS);
+    return false;
+}
+
+static void jobs_release(void)
+{
+    atomic_fetch_sub(&doc_jobs, 1);
+}
+
+/* Start job on the runs pool (resp->run set), or a 503 reply naming why it could not start;
+ * arg_free(arg) has run then. */
+static int jobs_start(struct api_resp *resp, run_job_fn job, void *arg, void (*arg_free)(void *))
+{
+    struct sp_error err = { 0 };
+    struct run_reader *reader = NULL;
+    int rc = run_start(NULL, job, arg, arg_free, &reader, &err);
+    if (rc == SP_OK) {
+        resp->run = reader;
+        return SP_OK;
+    }
+    if (rc == SP_ETOOBIG) /* the run queue is full (agent runs and document jobs share it) */
+        return api_fail(resp, SP_EUNAVAILABLE,
+                        "too many uploads, document deletes and agent runs at once; try again");
+    return api_fail(resp, SP_EUNAVAILABLE, "%s", sp_error_text(&err, rc));
+}
+
+/* What the job produced in resp becomes the run's one JSON reply. The job is done with the
+ * database: its connection goes back first (PostgreSQL's pool; the pool thread serves other
+ * runs next), as api_start_run's jobs do. */
+static void job_reply(struct run *run, struct api_resp *resp, int rc)
+{
+    api_db_release();
+    if (rc != SP_OK && (resp->status < 400 || resp->status > 599))
+        api_fail(resp, rc, "%s", sp_strerror(rc));
+    if (resp->status < 100 || resp->status > 599)
+        api_fail(resp, SP_EINTERNAL, "the document job produced no response");
+    run_reply_json(run, resp->status, resp->body.data ? resp->body.data : "", resp->body.len);
+    buf_release(&resp->body);
+}
+
+/* Extract, store the bytes, insert the rows (on a pool thread). */
+static int store_upload(struct api_req *req, struct doc_upload *u, struct api_resp *resp)
+{
+    struct sp_error err = { 0 };
+    int rc;
     /* 1. text extraction (a PDF that does not parse is "failed", not an error) */
     for (size_t i = 0; i < u->n; i++) {
         struct doc_file *f = &u->files[i];
@@ -406,11 +466,41 @@ static int up_finish(void *state, struct api_req *req, struct api_resp *resp)
         return api_fail(resp, rc, "%s", sp_error_text(&err, rc));
     }
 
-    rc = reply_uploaded(u, resp);
-    if (rc == SP_OK)
-        upload_free(u); /* success: abort will not run */
-    return rc;
+    return reply_uploaded(u, resp);
 }
+
+static void upload_job(struct run *run, void *arg)
+{
+    struct doc_upload *u = arg;
+    struct api_req req = { .ctx = u->ctx };
+    struct api_resp resp = { .body = BUF_INIT(0), .body_is_json = true };
+    int rc = store_upload(&req, u, &resp);
+    job_reply(run, &resp, rc);
+}
+
+static void upload_job_free(void *arg)
+{
+    upload_free(arg);
+    jobs_release();
+}
+
+static int up_finish(void *state, struct api_req *req, struct api_resp *resp)
+{
+    (void)req;
+    struct doc_upload *u = state;
+    int rc = close_current(u, resp);
+    if (rc != SP_OK)
+        return rc;
+    if (u->n == 0)
+        return api_fail(resp, SP_EINVAL, "No files provided");
+    if (!jobs_admit(resp))
+        return SP_EUNAVAILABLE; /* abort frees u */
+    /* From here on the job owns u (upload_job_free also runs when it cannot start), so finish
+     * reports success to http/upload.c (abort must not run again) whatever the reply is. */
+    jobs_start(resp, upload_job, u, upload_job_free);
+    return SP_OK;
+}
+
 
 static void up_abort(void *state)
 {
@@ -433,9 +523,24 @@ int api_documents_list(struct api_req *req, struct api_resp *resp)
     API_STORE(req, resp, 200, store_documents_list_json(db, req->params[0], &resp->body, &err));
 }
 
-int api_documents_delete(struct api_req *req, struct api_resp *resp)
+struct doc_delete {
+    const struct api_ctx *ctx;
+    char *node_id, *doc_id;
+};
+
+static void delete_free(void *arg)
 {
-    const char *node_id = req->params[0], *doc_id = req->params[1];
+    struct doc_delete *d = arg;
+    free(d->node_id);
+    free(d->doc_id);
+    free(d);
+    jobs_release();
+}
+
+/* Look the row up, delete the bytes, then the row (on a pool thread). */
+static int delete_document(struct api_req *req, const char *node_id, const char *doc_id,
+                           struct api_resp *resp)
+{
     struct db *db;
     int rc = api_db(req, resp, &db);
     if (rc != SP_OK)
@@ -468,4 +573,34 @@ int api_documents_delete(struct api_req *req, struct api_resp *resp)
     if (!deleted) /* a concurrent delete got there first */
         return api_fail(resp, SP_ENOTFOUND, "Document not found");
     return api_reply(resp, 204);
+}
+
+static void delete_job(struct run *run, void *arg)
+{
+    struct doc_delete *d = arg;
+    struct api_req req = { .ctx = d->ctx };
+    struct api_resp resp = { .body = BUF_INIT(0), .body_is_json = true };
+    int rc = delete_document(&req, d->node_id, d->doc_id, &resp);
+    job_reply(run, &resp, rc);
+}
+
+int api_documents_delete(struct api_req *req, struct api_resp *resp)
+{
+    if (!jobs_admit(resp))
+        return SP_EUNAVAILABLE;
+    struct doc_delete *d = calloc(1, sizeof *d);
+    if (d) {
+        d->ctx = req->ctx;
+        d->node_id = strdup(req->params[0]);
+        d->doc_id = strdup(req->params[1]);
+    }
+    if (!d || !d->node_id || !d->doc_id) {
+        if (d) {
+            delete_free(d);
+        } else {
+            jobs_release();
+        }
+        return api_fail(resp, SP_ENOMEM, "out of memory");
+    }
+    return jobs_start(resp, delete_job, d, delete_free);
 }

@@ -2,15 +2,18 @@
 server talking SigV4 to a real S3-protocol server (s3rver, started per test), and to a scripted
 stub for faults s3rver cannot produce (a refusal in the middle of a batch, 5xx then success).
 Checks: the object bytes and keys, delete, S3 down or refusing -> 502 with S3's reason and no
-row left behind, a batch failing part-way removes what it had stored, bounded retries; the
-crash-leftover sweep of the bucket (objects without a row under documents/ removed after the
-grace period, paged and bounded per pass, nothing deleted when a listing fails).
-On SQLite and PostgreSQL (both_engines)."""
+row left behind, a batch failing part-way removes what it had stored, bounded retries; a slow
+S3 (a gated proxy) holds no HTTP worker thread, and the document jobs waiting for it are
+bounded (503 past the bound); the crash-leftover sweep of the bucket (objects without a row
+under documents/ removed after the grace period, paged and bounded per pass, nothing deleted
+when a listing fails). On SQLite and PostgreSQL (both_engines)."""
+import threading
+
 import pytest
 
 from support.documents import eventually, files_under, make_node, part, rows, upload
 from support.pdfgen import make_pdf
-from support.s3 import list_xml, s3server, stub_s3  # noqa: F401  (fixtures)
+from support.s3 import GatedProxy, list_xml, s3server, stub_s3  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.both_engines
 
@@ -289,3 +292,73 @@ def test_sweep_database_error_deletes_nothing(start_server, tmp_path, stub_s3):
         srv.output()
     assert [m for m, _ in stub.requests if m == "DELETE"] == []
     srv.sql_exec("ALTER TABLE topic_documents_gone RENAME TO topic_documents")
+
+
+# ---------- a slow S3 (issue 8: no HTTP worker thread waits for it) ----------
+
+def in_threads(fn, args):
+    results = []
+    threads = [threading.Thread(target=lambda a=a: results.append(fn(a))) for a in args]
+    for t in threads:
+        t.start()
+    return threads, results
+
+
+def test_slow_s3_holds_no_worker_thread(start_server, tmp_path, s3server):
+    proxy = GatedProxy(s3server.port)
+    proxy.open()
+    try:
+        env = dict(s3server.env(), AWS_ENDPOINT_URL=proxy.endpoint, SPROUT_THREADS="2")
+        srv, node, staging = start(start_server, tmp_path, env)
+        first = upload(srv, node, [part(f"doc {k}", f"d{k}.txt") for k in range(2)])
+        assert first.status == 201, first
+        old = [d["id"] for d in first.json["uploaded"]]
+        proxy.hold()   # S3 answers nothing from now on
+        ups, up_results = in_threads(lambda k: upload(srv, node, [part(f"new {k}", f"n{k}.txt")]),
+                                     range(3))
+        dels, del_results = in_threads(
+            lambda d: srv.request("DELETE", f"/api/nodes/{node}/documents/{d}"), old)
+        # more S3 calls hang than there are HTTP worker threads (2)
+        assert eventually(lambda: proxy.waiting() >= 3)
+        for _ in range(5):
+            assert srv.request("GET", "/api/health", timeout=2).status == 200
+            listed = srv.request("GET", f"/api/nodes/{node}/documents", timeout=2)
+            assert sorted(d["id"] for d in listed.json) == sorted(old)
+        assert up_results == [] and del_results == [], "an S3 call finished through a shut gate"
+        proxy.open()
+        for t in ups + dels:
+            t.join()
+        assert [r.status for r in up_results] == [201] * 3, up_results
+        assert [r.status for r in del_results] == [204] * 2, del_results
+        keys = sorted(s["s3_key"] for s in rows(srv))
+        assert len(keys) == 3 and s3server.objects() == keys
+        assert eventually(lambda: files_under(staging) == [])
+    finally:
+        proxy.close()
+
+
+def test_document_jobs_are_bounded_503_past_the_bound(start_server, tmp_path, s3server):
+    proxy = GatedProxy(s3server.port)   # shut: every S3 call waits
+    try:
+        env = dict(s3server.env(), AWS_ENDPOINT_URL=proxy.endpoint, SPROUT_THREADS="2")
+        srv, node, staging = start(start_server, tmp_path, env)
+        # 16 document jobs may be queued or running at once: of 20 uploads, 4 are refused at
+        # once (whatever order they arrive in), the 16 others wait for S3
+        ups, results = in_threads(lambda k: upload(srv, node, [part(f"doc {k}", f"d{k}.txt")]),
+                                  range(20))
+        assert eventually(lambda: len(results) >= 4)
+        assert srv.request("GET", "/api/health", timeout=2).status == 200
+        refused = list(results)
+        assert len(refused) == 4, refused
+        for r in refused:
+            assert r.status == 503, r
+            assert r.json["error"] == ("too many uploads and document deletes at once "
+                                       "(limit 16); try again")
+        proxy.open()
+        for t in ups:
+            t.join()
+        assert sorted(r.status for r in results) == [201] * 16 + [503] * 4
+        assert len(rows(srv)) == 16 and len(s3server.objects()) == 16
+        assert eventually(lambda: files_under(staging) == [])
+    finally:
+        proxy.close()

@@ -25,6 +25,7 @@ import pytest
 
 from conftest import DEFAULT_USER
 from support.api import post
+from support.documents import eventually, files_under, make_node, part, rows, upload
 
 
 def writer_loop(port, session, stop, acked, prefix):
@@ -285,6 +286,85 @@ def test_external_lock_gives_503_to_writes_only(start_server, tmp_path):
     msgs = srv.request("GET", f"/api/chat/sessions/{session}/messages").json
     assert [m["content"] for m in msgs] == ["after"]
 
+
+def test_external_lock_holds_no_worker_thread_for_uploads_and_deletes(start_server, tmp_path):
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    srv = start_server(env={"SPROUT_BUSY_TIMEOUT_MS": "1500", "SPROUT_THREADS": "2",
+                            "TMPDIR": str(staging)})
+    _, node = make_node(srv)
+    r = upload(srv, node, [part("kept", "kept.txt")])
+    assert r.status == 201, r
+    kept = r.json["uploaded"][0]
+    stored = files_under(tmp_path / "uploads")
+    assert len(stored) == 1
+    lock = sqlite3.connect(tmp_path / "sprout.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    results = []
+
+    def call(k):
+        if k == "delete":
+            results.append(srv.request("DELETE", f"/api/nodes/{node}/documents/{kept['id']}",
+                                       timeout=60))
+        else:
+            results.append(upload(srv, node, [part(f"locked {k}", f"l{k}.txt")]))
+
+    calls = [threading.Thread(target=call, args=(k,)) for k in [0, 1, 2, "delete"]]
+    for t in calls:
+        t.start()
+    # the three uploads have their bodies in (staged), so they wait for the lock now
+    assert eventually(lambda: len(files_under(staging)) == 3)
+    # they wait one after another (1.5 s each), so at least one is still waiting below
+    for _ in range(3):
+        assert srv.request("GET", "/api/health", timeout=2).status == 200
+        listed = srv.request("GET", f"/api/nodes/{node}/documents", timeout=2)
+        assert [d["id"] for d in listed.json] == [kept["id"]]
+    assert len(results) < 4, "every upload and delete finished while the database was locked"
+    for t in calls:
+        t.join()
+    assert [d["id"] for d in srv.request("GET", f"/api/nodes/{node}/documents").json] == [kept["id"]]
+    lock.execute("ROLLBACK")
+    lock.close()
+    assert len(results) == 4
+    for r in results:
+        assert r.status == 503, r
+        assert "locked" in r.json["error"]
+        assert str(tmp_path) not in r.json["error"]
+    # nothing of the refused uploads is kept: no row, no stored file, no staged file
+    assert [d["id"] for d in rows(tmp_path / "sprout.db")] == [kept["id"]]
+    assert eventually(lambda: files_under(staging) == [])
+    assert eventually(lambda: len(files_under(tmp_path / "uploads")) <= 1)
+    # the lock is gone: the delete goes through (its file went before the row's write failed)
+    assert srv.request("DELETE", f"/api/nodes/{node}/documents/{kept['id']}").status == 204
+    assert rows(tmp_path / "sprout.db") == [] and files_under(tmp_path / "uploads") == []
+    assert upload(srv, node, [part("after", "after.txt")]).status == 201
+
+
+def test_upload_on_a_full_disk_is_507_and_recovers(ext4_mount, start_server, tmp_path):
+    """The document store's folder on a full file system: 507 naming the cause, nothing kept;
+    once space is freed, uploads work again without a restart."""
+    _, mnt = ext4_mount
+    store = mnt / "uploads"
+    srv = start_server(env={"STORAGE_DIR": str(store)})
+    _, node = make_node(srv)
+    assert upload(srv, node, [part("fits", "fits.txt")]).status == 201
+    filler = mnt / "filler"
+    with open(filler, "wb") as f:   # fill the file system to the last block
+        chunk = b"\0" * (1 << 20)
+        try:
+            while True:
+                f.write(chunk)
+                f.flush()
+        except OSError:
+            pass
+    r = upload(srv, node, [part("x" * (2 << 20), "big.txt")])
+    assert r.status == 507, r
+    assert r.json["error"] == "the disk is full: free some space and try again"
+    assert len(rows(tmp_path / "sprout.db")) == 1 and len(files_under(store)) == 1
+    filler.unlink()
+    r = upload(srv, node, [part("x" * (2 << 20), "big.txt")])
+    assert r.status == 201, r
+    assert len(rows(tmp_path / "sprout.db")) == 2 and len(files_under(store)) == 2
 
 
 def test_invalid_create_is_answered_without_the_writer(start_server, tmp_path):

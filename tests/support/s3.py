@@ -15,6 +15,9 @@ repeating (default: an empty listing), recorded in .lists, not in .requests.
 It also verifies every request's AWS Signature Version 4 (s3rver does not check V4 signatures)
 and that x-amz-content-sha256 is the SHA-256 of the body: a bad one gets 403
 SignatureDoesNotMatch / XAmzContentSHA256Mismatch, as S3 would answer.
+`GatedProxy` is a slow S3: a loopback TCP proxy in front of s3rver that accepts every
+connection at once but forwards nothing until the test opens its gate (.open()), so the
+server's S3 calls hang for as long as the test wants, with no timing in the test.
 """
 import hashlib
 import hmac
@@ -256,3 +259,82 @@ def stub_s3():
     yield make
     for s in stubs:
         s.stop()
+
+
+class GatedProxy:
+    """A TCP proxy to 127.0.0.1:upstream_port. While the gate is shut (.hold(), the initial
+    state) nothing a client sends is forwarded, on new and on kept-alive connections alike;
+    .waiting() counts the connections held at the gate (each one an S3 call waiting)."""
+
+    def __init__(self, upstream_port):
+        self.upstream_port = upstream_port
+        self.gate = threading.Event()
+        self.lock = threading.Lock()
+        self.held = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.endpoint = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _pass_gate(self):
+        if self.gate.is_set():
+            return
+        with self.lock:
+            self.held += 1
+        self.gate.wait(60)
+        with self.lock:
+            self.held -= 1
+
+    def _pump(self, src, dst, gated):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if gated:
+                    self._pass_gate()
+                dst.sendall(data)
+        except OSError:
+            pass
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def _serve(self, conn):
+        self._pass_gate()
+        try:
+            up = socket.create_connection(("127.0.0.1", self.upstream_port))
+        except OSError:
+            conn.close()
+            return
+        t = threading.Thread(target=self._pump, args=(up, conn, False), daemon=True)
+        t.start()
+        self._pump(conn, up, True)
+        t.join(60)
+        conn.close()
+        up.close()
+
+    def waiting(self):
+        with self.lock:
+            return self.held
+
+    def hold(self):
+        self.gate.clear()
+
+    def open(self):
+        self.gate.set()
+
+    def close(self):
+        self.gate.set()
+        self.sock.close()
