@@ -22,12 +22,21 @@
 /* More '&'-separated pairs than this in a query string are refused (414) before libmicrohttpd
  * stores them: its per-connection pool runs out at about 515 and the request then hangs. */
 #define HTTP_QUERY_PAIRS_MAX 256
-/* Request target and header limits checked by the server itself, so that the answer is JSON:
- * libmicrohttpd's own 414/431 (with an HTML body) only come past its per-connection memory,
- * which is set well above these (HTTP_CONNECTION_MEMORY). */
+/* Request target and header limits checked by the server itself. HTTP_HEADERS_MAX is the whole
+ * header block, request line included (libmicrohttpd's header size; Node's 16 KiB counts the
+ * same), so an 8 KiB target leaves 8 KiB for the header lines.
+ * HTTP_CONNECTION_MEMORY is libmicrohttpd's per-connection pool: the read buffer (request line,
+ * headers, then body chunks), ~64 bytes per header line, query pair and cookie, the reply's
+ * header lines. libmicrohttpd 0.9.75 zeroes the whole pool after every request
+ * (MHD_pool_reset: memset of size minus the bytes kept), so its size is paid on every request
+ * (docs/SERVER.md "Connection memory"). 64 KiB (was 96): a full 16 KiB block with an 8 KiB
+ * target and 32 query pairs reaches the handler with header lines of 24 bytes or more on
+ * average (~680 lines), a Cookie header of 40-byte cookies (~400), and bodies of any size
+ * (read in chunks, never held in the pool); an 8 KiB target plus 16 KiB of header lines
+ * still gets the server's own 431. Beyond that the library's 431 (JSON, mhd_errors.c). */
 #define HTTP_TARGET_MAX 8192u
 #define HTTP_HEADERS_MAX 16384u
-#define HTTP_CONNECTION_MEMORY (96u * 1024u)
+#define HTTP_CONNECTION_MEMORY (64u * 1024u)
 #define HTTP_CSP "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 struct http_cors {

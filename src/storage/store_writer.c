@@ -34,9 +34,11 @@
  */
 #include "storage/store_writer.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h> /* the group-commit writer is SQLite's: WAL hook, checkpoints */
 #include <stdatomic.h>
@@ -365,8 +367,44 @@ static int sync_dir_of(const char *path)
     return r;
 }
 
+/* A descriptor of the WAL file (dev, ino) that this process already has open: SQLite's own
+ * (the writer's connection opened it read-write). For a WAL the syncer may not open by path
+ * (made root-owned 0400 after SQLite opened it: fdatasync needs no write access, but open()
+ * needs read access). Each candidate in /proc/self/fd is dup()ed, then checked with fstat():
+ * a number closed and reused by another thread meanwhile is a different file and is skipped,
+ * so the result is an independent descriptor of the WAL itself, or -1. (Not SQLite's
+ * sqlite3_file of the WAL, SQLITE_FCNTL_JOURNAL_POINTER: its xSync is not safe from another
+ * thread while the writer uses the connection (unixSync updates the file object unlocked), and
+ * the pointer dies with the connection.) Closing the duplicate later drops no SQLite lock: in
+ * WAL mode SQLite locks the database and -shm files, never the -wal. */
+static int dup_open_wal(dev_t dev, ino_t ino)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int found = -1, own = dirfd(d);
+    struct dirent *e;
+    while (found < 0 && (e = readdir(d)) != NULL) {
+        char *end;
+        long n = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || end == e->d_name || n < 0 || n > INT_MAX || (int)n == own)
+            continue;
+        int fd = fcntl((int)n, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == dev && st.st_ino == ino)
+            found = fd;
+        else
+            close(fd);
+    }
+    closedir(d);
+    return found;
+}
+
 /* Make everything the writer committed so far durable: fdatasync the WAL file (the one now at
- * the path: reopened when SQLite replaced it). 0 or an errno value. */
+ * the path: reopened when SQLite replaced it; when it cannot be opened by path, a duplicate of
+ * SQLite's own descriptor of it). 0 or an errno value. */
 static int sync_wal(void)
 {
     char wal[4096];
@@ -378,8 +416,13 @@ static int sync_wal(void)
         if (wal_fd >= 0)
             close(wal_fd);
         wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
-        if (wal_fd < 0)
-            return errno;
+        if (wal_fd < 0) {
+            int e = errno;
+            if (e == EACCES || e == EPERM)
+                wal_fd = dup_open_wal(st.st_dev, st.st_ino);
+            if (wal_fd < 0)
+                return e;
+        }
         if (fstat(wal_fd, &st) != 0 || sync_dir_of(wal) != 0) {
             int e = errno;
             close(wal_fd);

@@ -652,6 +652,36 @@ def test_wal_unwritable_before_the_writer_opened_it_gives_503_then_recovers(unpr
     assert srv.proc.poll() is None
 
 
+def test_wal_the_syncer_cannot_open_still_gets_synced(unprivileged):
+    # The syncer fsyncs the WAL through its own descriptor, opened on its first sync. A WAL made
+    # root-owned 0400 after the writer's connection opened it (read-write) but before that first
+    # sync could not be opened by path: the batch was committed, yet answered 503 "not saved".
+    # Now the syncer falls back to a duplicate of SQLite's own descriptor of the file.
+    env = unprivileged
+    if not env.root:
+        pytest.skip("needs root to give the WAL to root with mode 0400")
+    srv = env.start()
+    # a write that fails inside the writer: its connection (and WAL) is open, nothing was synced
+    r = srv.request("PATCH", "/api/branches/00000000-0000-4000-8000-0000000000ff", json={"title": "x"})
+    assert r.status == 404, r
+    fds = f"/proc/{srv.proc.pid}/fd"
+    wals = [n for n in os.listdir(fds) if os.readlink(f"{fds}/{n}") == f"{env.db}-wal"]
+    assert len(wals) == 2   # the start-up connection's and the writer's; none for the syncer yet
+    wal = f"{env.db}-wal"
+    os.chown(wal, 0, 0)
+    os.chmod(wal, 0o400)
+    try:
+        for k in range(3):
+            r = srv.request("POST", "/api/branches", json={"title": f"b{k}", "userId": DEFAULT_USER})
+            assert r.status == 201, r
+        assert "cannot sync the WAL" not in srv.output()
+    finally:
+        mend(env, wal)
+    srv.stop()
+    with sqlite3.connect(env.db) as c:
+        assert c.execute("SELECT count(*) FROM branches WHERE title LIKE 'b_'").fetchone()[0] == 3
+
+
 def test_full_disk_under_the_running_server_gives_507_then_recovers(ext4_mount, start_server, tmp_path):
     img, mnt = ext4_mount
     shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "..", "drizzle"), tmp_path / "drizzle")

@@ -437,3 +437,137 @@ def test_many_library_errors_leave_the_server_serving(server):
             assert library_reply(server, data)[0] == status
     assert server.request("GET", "/api/health").status == 200
     server.stop()
+
+
+# ---------- the connection's memory (HTTP_CONNECTION_MEMORY, src/http/guard.h) ----------
+# libmicrohttpd zeroes its whole per-connection pool after every request, so the pool is as small
+# as the server's own limits allow: every request within them must still reach the handler
+# (answered on a connection that stays open), and one just past them gets the server's own
+# answer, not the library's (which closes the connection).
+
+TARGET_MAX = 8192
+BLOCK_MAX = 16384        # the whole header block, request line included (as Node counts it)
+
+
+def full_target(path="/api/nodes", pairs=32):
+    """A request target of exactly TARGET_MAX bytes with `pairs` query pairs (the most allowed)."""
+    t = path + "?" + "&".join(f"k{i}=v" for i in range(pairs - 1)) + "&z="
+    return t + "a" * (TARGET_MAX - len(t))
+
+
+def header_block(request_line, fixed, total, line_len):
+    """Request line + fixed header lines + header lines of line_len bytes (CRLF included), padded
+    to exactly `total` bytes with the blank line."""
+    head = request_line + "\r\nHost: x\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fixed.items())
+    room = total - len(head) - 2
+    lines, i = [], 0
+    while room - sum(map(len, lines)) >= line_len + 12:
+        name = f"X-F{i}: "
+        lines.append(name + "v" * (line_len - len(name) - 2) + "\r\n")
+        i += 1
+    rest = room - sum(map(len, lines))
+    lines.append("X-Pad: " + "p" * (rest - 9) + "\r\n")
+    out = (head + "".join(lines) + "\r\n").encode()
+    assert len(out) == total, len(out)
+    return out
+
+
+def reply_and_keepalive(srv, data):
+    """Send data; read one reply (by Content-Length); then ask /api/health on the same connection:
+    (status, body, health status or None when the connection was closed after the reply)."""
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+
+    def read_reply():
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            b = s.recv(65536)
+            if not b:
+                return None, None, None
+            buf += b
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        hdrs = {k.lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
+        n = int(hdrs["content-length"])
+        while len(rest) < n:
+            b = s.recv(65536)
+            assert b, "closed inside the body"
+            rest += b
+        return int(lines[0].split()[1]), hdrs, rest[:n]
+
+    try:
+        s.sendall(data)
+        status, hdrs, body = read_reply()
+        assert status is not None, "the connection was closed without a reply"
+        if hdrs.get("connection", "").lower() == "close":
+            return status, body, None
+        s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        return status, body, read_reply()[0]
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("target_len,line_len", [(TARGET_MAX, 24), (TARGET_MAX, 100), (20, 24)],
+                         ids=["8k-target-24b-lines", "8k-target-100b-lines", "700-lines"])
+def test_requests_at_the_exact_limits_reach_the_handler(server, target_len, line_len):
+    target = full_target() if target_len == TARGET_MAX else "/api/nodes"
+    assert len(target) == target_len or target_len != TARGET_MAX
+    data = header_block(f"GET {target} HTTP/1.1", {}, BLOCK_MAX, line_len)
+    status, body, health = reply_and_keepalive(server, data)
+    assert status == 200 and isinstance(json.loads(body), list), body[:200]
+    assert health == 200
+    # one byte more: the server's own 431, on a connection it keeps
+    data = header_block(f"GET {target} HTTP/1.1", {}, BLOCK_MAX + 1, line_len)
+    status, body, health = reply_and_keepalive(server, data)
+    assert status == 431 and "request headers too large (limit 16384 bytes)" in json.loads(body)["error"]
+    assert health == 200, "the 431 came from the library, not the server"
+
+
+def test_a_cookie_header_filling_the_block_reaches_the_handler(server):
+    cookies = "; ".join(f"c{i}=" + "v" * (38 - len(f"c{i}=")) for i in range(300))
+    line = "GET /api/nodes HTTP/1.1"
+    room = BLOCK_MAX - len(line) - len("\r\nHost: x\r\nCookie: \r\n\r\n")
+    cookies = (cookies + "; " + "w" * BLOCK_MAX)[:room]
+    data = f"{line}\r\nHost: x\r\nCookie: {cookies}\r\n\r\n".encode()
+    assert len(data) == BLOCK_MAX
+    status, body, health = reply_and_keepalive(server, data)
+    assert status == 200 and health == 200, body[:200]
+
+
+def test_an_8k_target_with_16k_of_headers_gets_the_servers_431(server):
+    data = header_block(f"GET {full_target()} HTTP/1.1", {}, TARGET_MAX + BLOCK_MAX + 64, 100)
+    status, body, health = reply_and_keepalive(server, data)
+    assert status == 431 and "request headers too large" in json.loads(body)["error"]
+    assert health == 200, "the 431 came from the library, not the server"
+
+
+def test_bodies_after_a_full_header_block(server):
+    """A full header block leaves the pool little room: the bodies (JSON, chunked, multipart, the
+    tutor's 8 MiB) are still read to the end, in chunks, and reach their handlers."""
+    from support.documents import BOUNDARY, make_node, multipart, part
+    _, node = make_node(server)
+
+    def post(path, ctype, body, chunked=False):
+        fixed = {"Content-Type": ctype}
+        if chunked:
+            fixed["Transfer-Encoding"] = "chunked"
+            body = b"".join(b"%x\r\n" % len(body[k:k + 4000]) + body[k:k + 4000] + b"\r\n"
+                            for k in range(0, len(body), 4000)) + b"0\r\n\r\n"
+        else:
+            fixed["Content-Length"] = str(len(body))
+        return reply_and_keepalive(server, header_block(f"POST {path} HTTP/1.1", fixed, BLOCK_MAX, 40)
+                                   + body)
+
+    branch = json.dumps({"title": "t" * 90000, "userId": DEFAULT_USER}).encode()
+    for chunked in (False, True):
+        status, body, health = post("/api/branches", "application/json", branch, chunked)
+        assert status == 201 and json.loads(body)["title"] == "t" * 90000 and health == 200
+    status, body, health = post(f"/api/nodes/{node}/documents",
+                                f"multipart/form-data; boundary={BOUNDARY}",
+                                multipart([part("word " * 200000, "big.txt")]))
+    assert status == 201 and len(json.loads(body)["uploaded"]) == 1 and health == 200, body[:300]
+    # the tutor turn's 8 MiB limit: the whole body is buffered before the handler answers
+    drawing = json.dumps({"message": "m", "drawing": "d" * (8 * 1024 * 1024 - 200)}).encode()
+    status, body, health = post("/api/chat/sessions/00000000-0000-4000-8000-000000000001/tutor",
+                                "application/json", drawing)
+    assert status not in (413, 500), body[:300]
+    assert "error" in json.loads(body) and health is not None
