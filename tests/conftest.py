@@ -22,7 +22,9 @@
 - Engines: a module marked `pytestmark = pytest.mark.both_engines` runs each of its tests twice,
   `[sqlite]` and `[postgres]` (the autouse `engine` fixture; `SPROUT_TEST_ENGINES=sqlite` limits
   a local run to one); `start_server` then puts the server on that engine. A test or module
-  marked `sqlite_only(reason)` runs on SQLite alone.
+  marked `sqlite_only(reason)` runs on SQLite alone. Every module of tests/e2e and tests/cli
+  must say which (`both_engines`, `sqlite_only(why)` or `one_engine(why)` as its `pytestmark`):
+  collection fails otherwise.
 - `srv.sql(query, *params)` / `srv.sql_exec(query, *params)`: read or change the server's own
   database directly, whichever engine it runs on (SQLite file, or PostgreSQL through psycopg2):
   `?` placeholders, rows as dicts. `srv.engine` is "sqlite" or "postgres".
@@ -63,6 +65,27 @@ ENGINES = [e for e in os.environ.get("SPROUT_TEST_ENGINES", "sqlite,postgres").s
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_engines: run each test on SQLite and on PostgreSQL")
     config.addinivalue_line("markers", "sqlite_only(reason): a test about SQLite itself")
+    config.addinivalue_line("markers", "one_engine(reason): a module about one engine, or none")
+
+
+ENGINE_SUITES = ("e2e", "cli")   # every module here says which engines it runs on
+
+
+def pytest_collection_modifyitems(config, items):
+    """The e2e and CLI suites run on both engines unless a module says why not: each module
+    there carries `both_engines`, `sqlite_only(why)` or `one_engine(why)` (module-wide)."""
+    unmarked = set()
+    for item in items:
+        if item.path.parent.name not in ENGINE_SUITES or item.path.parent.parent != ROOT / "tests":
+            continue
+        marks = {m.name for m in getattr(item.module, "pytestmark", [])} \
+            if isinstance(getattr(item.module, "pytestmark", []), list) \
+            else {item.module.pytestmark.name}
+        if not marks & {"both_engines", "sqlite_only", "one_engine"}:
+            unmarked.add(str(item.path.relative_to(ROOT)))
+    if unmarked:
+        raise pytest.UsageError("modules without an engine marker (both_engines, sqlite_only(why) "
+                                "or one_engine(why)): " + ", ".join(sorted(unmarked)))
 
 
 def pytest_generate_tests(metafunc):

@@ -3,8 +3,11 @@ real PostgreSQL server: the same checks as on SQLite, through the libpq backend 
 The C test reads the database URL from SPROUT_TEST_PG_URL; the server is the run's throw-away
 one (tests/support/pgserver.py, fixture pg_url).
 """
+import pytest
 import os
 import subprocess
+
+pytestmark = pytest.mark.one_engine("the dbi unit test on PostgreSQL; tests/unit runs it on SQLite")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, "build", "debug", "tests", "db", "test_dbi")

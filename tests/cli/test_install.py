@@ -16,6 +16,8 @@ import pytest
 from conftest import BIN, ROOT, Server
 from support.documents import make_node, part, upload
 
+pytestmark = pytest.mark.one_engine("installation; the installed binary's start runs on both engines")
+
 UNIT = ROOT / "contrib" / "sprout.service"
 
 

@@ -1,9 +1,12 @@
 """tests/cli/test_self_contained.py: the repository stands alone. No test, script, Makefile rule or CI
 file points outside it (at a reference folder beside the checkout), and what the tests compare
 against is in tests/data with its README."""
+import pytest
 import subprocess
 
 from conftest import DATA, ROOT
+
+pytestmark = pytest.mark.one_engine("a check of the repository's files; no database")
 
 OUTSIDE = ("../" + "shared", "SPROUT_" + "SHARED", "parent / " + "\"shared\"")
 

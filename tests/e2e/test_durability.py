@@ -27,6 +27,9 @@ from conftest import DEFAULT_USER
 from support.api import post
 from support.documents import eventually, files_under, make_node, part, rows, upload
 
+pytestmark = pytest.mark.sqlite_only("SQLite's own durability: its WAL, syncer, file locks, -shm "
+                                     "and file modes (PostgreSQL's: test_pg_instances.py)")
+
 
 def writer_loop(port, session, stop, acked, prefix):
     """POST chat messages on one keep-alive connection until stop; record acknowledged ids."""

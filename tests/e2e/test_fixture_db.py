@@ -2,10 +2,13 @@
 fixture, before migration 0003) is served without change: rows seeded in the original's
 shapes with Python's sqlite3, then `sprout serve` migrates the copy at start and every route
 returns those rows as the original would (node_contents gain cards "[]" from 0003)."""
+import pytest
 import shutil
 import sqlite3
 
 from conftest import DATA, DEFAULT_USER
+
+pytestmark = pytest.mark.sqlite_only("databases made by drizzle's SQLite tooling")
 
 U = DEFAULT_USER
 FIXTURE = DATA / "fixtures" / "sprout-migrated-by-drizzle-history.db"

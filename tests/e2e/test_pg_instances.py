@@ -28,6 +28,8 @@ import pytest
 from conftest import DEFAULT_USER, ROOT, Server
 from support.pgserver import PgServer, _bin
 
+pytestmark = pytest.mark.one_engine("several instances on one PostgreSQL database")
+
 U = DEFAULT_USER
 RETRY_LINE = "transaction retried after a serialization failure or deadlock"
 

@@ -21,6 +21,8 @@ import pytest
 from conftest import DEFAULT_USER
 from support.pgserver import PgServer, _bin
 
+pytestmark = pytest.mark.one_engine("compares the two engines itself")
+
 U = DEFAULT_USER
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TS = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{3}Z)?$")

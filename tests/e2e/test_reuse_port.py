@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.one_engine("the listening socket; no database behaviour")
+
 
 def answered_by(srv):
     return srv.output().count("GET /api/health 200")
