@@ -122,7 +122,8 @@ static int answers_create_once(struct db *db, struct store_row *row, struct buf 
         return rc;
     rc = store_txn_lock(db, "sprout.answers", aid, NULL, err);
     if (rc == SP_OK)
-        rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out, err);
+        rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out,
+                          err);
     if (rc == SP_OK) {
         struct dbi_stmt *st;
         rc = store_stmt(db, SQL_COMPLETE, &st, err);
