@@ -20,10 +20,12 @@
 #     counted once).
 # Knobs as bench/run.sh: REPEAT [2], DURATION [5s], WARMUP [1s], CONNS, THREADS, SCENARIOS;
 # PG_SYNC [on] (synchronous_commit: on = a durable commit, like SQLite's FULL; off = faster,
-# loses the last commits on a crash), PG_THREADS [8] (SPROUT_THREADS of each server on
-# PostgreSQL: a worker waits for the network and for each commit's WAL flush, so more workers
-# than cores; "" = sprout's default, one per core; SQLite keeps its default), CONFIGS
-# ["sqlite pg1 pg2"].
+# loses the last commits on a crash), PG_THREADS [""] (SPROUT_THREADS of each server on
+# PostgreSQL; "" = sprout's default there, 4 per core and at least 16: a worker waits for the
+# network and for each commit's WAL flush; SQLite keeps its default), PG_CONF [""] (more
+# server settings, ';'-separated, e.g. "commit_delay=200;commit_siblings=2"), CONFIGS
+# ["sqlite pg1 pg2"; pg1:N / pg2:N = that configuration with SPROUT_THREADS=N, in OUT/pg1-tN,
+# not in the table].
 # Defaults finish in about 9 minutes. Results go to bench/out/pg-<timestamp>/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,7 +33,7 @@ source scripts/bench-lib.sh
 need_tools bench-pg wrk curl sqlite3 python3
 export REPEAT="${REPEAT:-2}" DURATION="${DURATION:-5s}" WARMUP="${WARMUP:-1s}"
 PG_SYNC="${PG_SYNC:-on}"
-PG_THREADS="${PG_THREADS-8}"
+PG_THREADS="${PG_THREADS:-}"
 PG_CONF="${PG_CONF:-}"
 CONFIGS="${CONFIGS:-sqlite pg1 pg2}"
 make -j2 release >/dev/null
