@@ -7,8 +7,8 @@ waits poll for a state with a generous deadline.
   application_name 'sprout'), more concurrent requests than connections all answered; a request
   finding it exhausted past SPROUT_PG_POOL_WAIT_MS gets 503 JSON naming it; a connection killed
   with pg_terminate_backend is replaced and the next request works; its default size follows
-  the HTTP and agent threads, and the HTTP workers default to 4 per core, at least 16; with ONE connection, a request, an agent run, an upload and the
-  sweeps each give it back.
+  the HTTP and agent threads, and the HTTP workers default to 4 per core, at least 16; with ONE
+  connection, a request, an agent run, an upload and the sweeps each give it back.
 - Two instances racing for real: the last two answers to an assessment through both at once
   (some rounds with both held on the assessment's answer lock, then let go): every assessment
   completed, each answer once, no retry needed.
