@@ -20,10 +20,12 @@
 #     counted once).
 # Knobs as bench/run.sh: REPEAT [2], DURATION [5s], WARMUP [1s], CONNS, THREADS, SCENARIOS;
 # PG_SYNC [on] (synchronous_commit: on = a durable commit, like SQLite's FULL; off = faster,
-# loses the last commits on a crash), PG_THREADS [8] (SPROUT_THREADS of each server on
-# PostgreSQL: a worker waits for the network and for each commit's WAL flush, so more workers
-# than cores; "" = sprout's default, one per core; SQLite keeps its default), CONFIGS
-# ["sqlite pg1 pg2"].
+# loses the last commits on a crash), PG_THREADS [""] (SPROUT_THREADS of each server on
+# PostgreSQL; "" = sprout's default there, 4 per core and at least 16: a worker waits for the
+# network and for each commit's WAL flush; SQLite keeps its default), PG_CONF [""] (more
+# server settings, ';'-separated, e.g. "commit_delay=200;commit_siblings=2"), CONFIGS
+# ["sqlite pg1 pg2"; pg1:N / pg2:N = that configuration with SPROUT_THREADS=N, in OUT/pg1-tN,
+# not in the table].
 # Defaults finish in about 9 minutes. Results go to bench/out/pg-<timestamp>/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,7 +33,8 @@ source scripts/bench-lib.sh
 need_tools bench-pg wrk curl sqlite3 python3
 export REPEAT="${REPEAT:-2}" DURATION="${DURATION:-5s}" WARMUP="${WARMUP:-1s}"
 PG_SYNC="${PG_SYNC:-on}"
-PG_THREADS="${PG_THREADS-8}"
+PG_THREADS="${PG_THREADS:-}"
+PG_CONF="${PG_CONF:-}"
 CONFIGS="${CONFIGS:-sqlite pg1 pg2}"
 make -j2 release >/dev/null
 make -s -C bench/ceiling
@@ -97,11 +100,13 @@ checkpoint_timeout = 30min
 jit = off
 random_page_cost = 1.1
 EOF
+[ -z "$PG_CONF" ] || tr ';' '\n' <<<"$PG_CONF" >>"$PGDATA/postgresql.conf"
 (cd "$PGBASE" && "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGBASE/log" -w -t 60 start >/dev/null)
 echo "PostgreSQL $(pgsql 'SHOW server_version'), settings:"
 pgsql "SELECT name || ' = ' || setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name IN
   ('shared_buffers','work_mem','synchronous_commit','fsync','full_page_writes','wal_buffers',
-   'max_wal_size','checkpoint_timeout','jit','random_page_cost','max_connections','wal_level')
+   'max_wal_size','checkpoint_timeout','jit','random_page_cost','max_connections','wal_level',
+   'commit_delay','commit_siblings','wal_writer_delay','wal_writer_flush_after')
   ORDER BY name" | sed 's/^/  /'
 PGURL="postgres://sprout@127.0.0.1:$PGPORT"
 
@@ -181,7 +186,12 @@ stop_servers
 uptime | tee "$OUT/uptime-before.txt"
 for cfg in $CONFIGS; do
   PORT=$(free_port)
-  echo 0 >"$OUT/pg-pss-$cfg.txt"
+  threads_env=${PG_THREADS:+SPROUT_THREADS=$PG_THREADS}
+  case $cfg in # pg1:N / pg2:N: that configuration with SPROUT_THREADS=N, in OUT/pg1-tN
+  pg[12]:*) threads_env="SPROUT_THREADS=${cfg#*:}" ;;
+  esac
+  dir=${cfg/:/-t}
+  echo 0 >"$OUT/pg-pss-$dir.txt"
   case $cfg in
   sqlite)
     cp "$OUT/seeded.db" "$OUT/work.db"
@@ -189,23 +199,24 @@ for cfg in $CONFIGS; do
     start_servers 1 "$OUT/work.db" "$PORT"
     ids=$IDS_SQLITE
     ;;
-  pg1 | pg2)
+  pg1 | pg2 | pg1:* | pg2:*)
     pgsql "DROP DATABASE IF EXISTS work"
     pgsql "CREATE DATABASE work TEMPLATE seeded"
     n=1
-    [ "$cfg" = pg2 ] && n=2
-    start_servers "$n" "$PGURL/work" "$PORT" SPROUT_REUSE_PORT=1 ${PG_THREADS:+SPROUT_THREADS=$PG_THREADS}
+    [ "${cfg%%:*}" = pg2 ] && n=2
+    # shellcheck disable=SC2086
+    start_servers "$n" "$PGURL/work" "$PORT" SPROUT_REUSE_PORT=1 $threads_env
     ids=$IDS_PG
-    pg_pss >"$OUT/pg-pss-idle-$cfg.txt"
-    pg_sampler "$OUT/pg-pss-$cfg.txt" &
+    pg_pss >"$OUT/pg-pss-idle-$dir.txt"
+    pg_sampler "$OUT/pg-pss-$dir.txt" &
     SAMPLER=$!
     ;;
   *) echo "bench-pg: unknown config $cfg (sqlite, pg1, pg2)" >&2; exit 2 ;;
   esac
   threads=""
-  [ "$cfg" != sqlite ] && [ -n "$PG_THREADS" ] && threads=" (SPROUT_THREADS=$PG_THREADS)"
+  [ "$cfg" != sqlite ] && [ -n "$threads_env" ] && threads=" ($threads_env)"
   echo "== $cfg: sprout pid(s)$PIDS$threads"
-  SERVER_PID="${PIDS# }" IDS="$ids" OUT_DIR="$OUT/$cfg" bench/run.sh "http://127.0.0.1:$PORT" | tail -15
+  SERVER_PID="${PIDS# }" IDS="$ids" OUT_DIR="$OUT/$dir" bench/run.sh "http://127.0.0.1:$PORT" | tail -15
   [ -n "$SAMPLER" ] && { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""; }
   stop_servers
 done

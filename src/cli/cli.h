@@ -79,12 +79,17 @@ bool cli_confirm(const struct cli_ctx *ctx, const char *question);
 struct objstore_config;
 void cli_settings_process(void);
 void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *out);
-unsigned cli_settings_threads(void); /* SPROUT_THREADS, 0 = one per core */
+/* The HTTP worker threads (serve): SPROUT_THREADS (1-64), else one per online core on SQLite and
+ * CLI_PG_THREADS_PER_CORE per core, at least CLI_PG_THREADS_MIN, on PostgreSQL (pg). */
+#define CLI_THREADS_MAX 64
+#define CLI_PG_THREADS_PER_CORE 4
+#define CLI_PG_THREADS_MIN 16
+unsigned cli_settings_threads(bool pg);
 /* PostgreSQL request connections (serve): the pool (SPROUT_PG_POOL, SPROUT_PG_POOL_WAIT_MS) and
  * the statement timeout (SPROUT_PG_STATEMENT_TIMEOUT_MS); *timeout_ms gets the latter. Call
  * after the start-up migrations (which run without a timeout), before the workers start. */
 void cli_settings_pg(unsigned agent_workers, int *timeout_ms);
-/* SPROUT_PG_POOL's default: the HTTP worker threads (SPROUT_THREADS, else one per core) +
+/* SPROUT_PG_POOL's default: the HTTP worker threads (cli_settings_threads(true)) +
  * agent_workers x AGENT_TOPIC_PARALLEL (a topic run's bootstraps) + 2 (sweeper, spare). */
 unsigned cli_settings_pg_pool_default(unsigned agent_workers);
 const char *cli_settings_tmp_dir(void); /* TMPDIR, default /tmp */

@@ -299,7 +299,7 @@ int cmd_serve(struct cli_ctx *ctx)
                                       .quiet = quiet,
                                       .ctx = &actx,
                                       .web_dir = web_dir,
-                                      .threads = cli_settings_threads(),
+                                      .threads = cli_settings_threads(ctx->pg_url != NULL),
                                       .reuse_port = cli_settings_reuse_port(),
                                       .cors_origins = cors };
     cfg.conns.per_client =
@@ -342,6 +342,13 @@ int cmd_serve(struct cli_ctx *ctx)
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
     }
     printf("Allowed browser origins (SPROUT_CORS_ORIGINS): %s\n", cors);
+    if (ctx->pg_url)
+        printf(
+            "HTTP worker threads (SPROUT_THREADS): %u (default on PostgreSQL: %u per core, at "
+            "least %u)\n",
+            cfg.threads, CLI_PG_THREADS_PER_CORE, CLI_PG_THREADS_MIN);
+    else
+        printf("HTTP worker threads (SPROUT_THREADS): %u (default: one per core)\n", cfg.threads);
     printf("Sprout backend running on http://localhost:%u\n", http_server_port(srv));
     printf("Open http://localhost:%u/ in a browser to learn with Sprout.\n", http_server_port(srv));
     fflush(stdout);

@@ -1,6 +1,6 @@
 /* cli/settings.c: the one place where the environment (and ./.env, util/config.h) becomes the
  * lower layers' configuration: the database busy timeout, the document store, the server's
- * worker threads, whether the listening address is shared (SO_REUSEPORT), the upload staging
+ * worker threads (one per core on SQLite, more on PostgreSQL), whether the listening address is shared (SO_REUSEPORT), the upload staging
  * folder. No layer below cli/ reads the environment; each
  * takes a config struct or a setter from here (see cli.h).
  * Thread model: main thread, before any worker thread starts.
@@ -44,12 +44,7 @@ void cli_settings_objstore(const struct cli_ctx *ctx, struct objstore_config *ou
 
 unsigned cli_settings_pg_pool_default(unsigned agent_workers)
 {
-    unsigned http = cli_settings_threads();
-    if (!http) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        http = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
-    }
-    return http + agent_workers * AGENT_TOPIC_PARALLEL + 2;
+    return cli_settings_threads(true) + agent_workers * AGENT_TOPIC_PARALLEL + 2;
 }
 
 void cli_settings_pg(unsigned agent_workers, int *timeout_ms)
@@ -67,9 +62,21 @@ void cli_settings_pg(unsigned agent_workers, int *timeout_ms)
     pg_set_statement_timeout_ms(*timeout_ms);
 }
 
-unsigned cli_settings_threads(void)
+unsigned cli_settings_threads(bool pg)
 {
-    return (unsigned)config_get_long("SPROUT_THREADS", 0, 1, 64); /* 0: one per core */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cores = cores < 1 ? 1 : cores > CLI_THREADS_MAX ? CLI_THREADS_MAX : cores;
+    long def = cores; /* SQLite: one per core, its group-commit writer does the writes */
+    if (pg) {
+        /* PostgreSQL (docs/POSTGRESQL.md "Benchmarks"): a worker mostly waits, for each round
+         * trip and for its commit's WAL flush, and the server flushes the commits that wait
+         * together at once (group commit), so durable writes scale with the workers waiting */
+        def = cores * CLI_PG_THREADS_PER_CORE;
+        def = def < CLI_PG_THREADS_MIN ? CLI_PG_THREADS_MIN
+              : def > CLI_THREADS_MAX  ? CLI_THREADS_MAX
+                                       : def;
+    }
+    return (unsigned)config_get_long("SPROUT_THREADS", def, 1, CLI_THREADS_MAX);
 }
 
 const char *cli_settings_tmp_dir(void)

@@ -17,11 +17,6 @@ const struct store_sql2 STORE_SQL_BEGIN = {
     .pg = "BEGIN",
 };
 
-const struct store_sql2 STORE_SQL_BEGIN_SERIALIZABLE = {
-    .sqlite = "BEGIN IMMEDIATE",
-    .pg = "BEGIN ISOLATION LEVEL SERIALIZABLE",
-};
-
 const struct store_sql2 STORE_SQL_BRANCH_EXISTS_LOCK = {
     .sqlite = "SELECT 1 FROM branches WHERE id = ?1",
     .pg = "SELECT 1 FROM branches WHERE id = ?1 FOR UPDATE",

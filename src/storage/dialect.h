@@ -23,11 +23,6 @@ const char *store_dialect(struct db *db, const struct store_sql2 *s);
  * transaction never fails half-way on a lock upgrade. PostgreSQL: READ COMMITTED with row
  * locks; the multi-statement writes retry on serialization failures and deadlocks. */
 extern const struct store_sql2 STORE_SQL_BEGIN;
-/* A multi-statement write that decides from what it reads (answer + completion): PostgreSQL
- * runs it SERIALIZABLE, so two instances racing fail one of them with 40001 and store_retry()
- * runs it again on fresh data (READ COMMITTED would let two answers to an assessment's last
- * questions each miss the other: completion lost). */
-extern const struct store_sql2 STORE_SQL_BEGIN_SERIALIZABLE;
 /* The answer count recorded by the last concept refinement of (node, assessment, user):
  * JSON inside the text column response_meta (json_extract vs ->>). */
 extern const struct store_sql2 STORE_SQL_LAST_REFINE;

@@ -104,11 +104,6 @@ int store_txn_begin(struct db *db, struct sp_error *err)
     return txn_begin(db, &STORE_SQL_BEGIN, err);
 }
 
-int store_txn_begin_serializable(struct db *db, struct sp_error *err)
-{
-    return txn_begin(db, &STORE_SQL_BEGIN_SERIALIZABLE, err);
-}
-
 int store_txn_end(struct db *db, int rc, struct sp_error *err)
 {
     if (store_writer_in_batch()) {

@@ -1,10 +1,12 @@
 /* storage/store_assessments.c: SQL for assessments, questions and answers.
- * The answer insert and the auto-completion run in one BEGIN IMMEDIATE transaction; the
- * completeness test is one UPDATE whose WHERE says "at least one question, and no question
- * without an answer by this user".
+ * The answer insert and the auto-completion run in one BEGIN IMMEDIATE transaction (PostgreSQL:
+ * READ COMMITTED under an advisory lock on the assessment); the completeness test is one UPDATE
+ * whose WHERE says "at least one question, and no question without an answer by this user".
  * Thread model: the caller's connection; reads take no transaction.
  */
 #include "storage/store_assessments.h"
+
+#include <string.h>
 
 #include "storage/columns.h"
 #include "storage/store_sql.h"
@@ -107,10 +109,21 @@ static int answers_create_once(struct db *db, struct store_row *row, struct buf 
 {
     const struct model_table *t = schema_table(SCHEMA_ANSWERS);
     size_t len0 = out->len;
-    int rc = store_txn_begin_serializable(db, err);
+    /* PostgreSQL: READ COMMITTED, and the answers to one assessment one at a time (an advisory
+     * lock held to the commit, across instances): the completion check runs after the lock, so
+     * its snapshot holds every answer committed before; SERIALIZABLE did the same with
+     * serialization failures (most of them false conflicts on index pages) under load */
+    struct store_value *a = store_row_value(t, row, "assessment_id");
+    char aid[256] = ""; /* a longer id locks by its prefix: coarser, never wrong */
+    if (a->kind == STORE_V_TEXT)
+        memcpy(aid, a->text, a->len < sizeof aid ? a->len : sizeof aid - 1);
+    int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out, err);
+    rc = store_txn_lock(db, "sprout.answers", aid, NULL, err);
+    if (rc == SP_OK)
+        rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out,
+                          err);
     if (rc == SP_OK) {
         struct dbi_stmt *st;
         rc = store_stmt(db, SQL_COMPLETE, &st, err);

@@ -98,9 +98,6 @@ int store_insert(struct db *db, const char *sql, const struct model_table *t, st
  * writing statement (UPDATE ... RETURNING) under the mutex. store_insert() takes the mutex
  * itself unless a transaction is already open on db. */
 int store_txn_begin(struct db *db, struct sp_error *err);
-/* The same, SERIALIZABLE on PostgreSQL (storage/dialect.h STORE_SQL_BEGIN_SERIALIZABLE): for a
- * write retried by store_retry() whose decisions rest on what it read. */
-int store_txn_begin_serializable(struct db *db, struct sp_error *err);
 int store_txn_end(struct db *db, int rc, struct sp_error *err);
 /* Inside a store_txn_begin transaction: wait until no other transaction, in any process on the
  * database, holds the key (space, a, b); held to the end of the transaction. For a

@@ -697,6 +697,13 @@ def test_worker_thread_count_from_environment(start_server):
         srv.stop()
 
 
+def test_default_worker_threads_on_sqlite_are_one_per_core(start_server):
+    srv = start_server()
+    cores = min(64, os.cpu_count())
+    assert "HTTP worker threads (SPROUT_THREADS): %d (default: one per core)" % cores \
+        in srv.output()
+
+
 def test_repeated_stop_under_sanitizers_exits_0(start_server):
     """Regression: stopping used MHD_quiesce_daemon, which in libmicrohttpd 0.9.75 races with the
     epoll workers and aborted the process now and then ("Failed to remove listen FD from epoll
