@@ -14,6 +14,7 @@
 
 #include "db/dbi_pg.h"
 #include "db/dbi_sqlite.h"
+#include "util/timefmt.h"
 
 static struct {
     pthread_mutex_t mu;
@@ -73,17 +74,6 @@ static bool idle_usable(struct db *db)
     return n == 0;
 }
 
-static void deadline_after(struct timespec *ts, unsigned ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /* A slot was given up (a connection closed or never opened). */
 static void slot_free(void)
 {
@@ -126,7 +116,7 @@ int pgpool_acquire(const char *url, struct db **out, struct sp_error *err)
             return rc;
         }
         if (!waited) {
-            deadline_after(&deadline, P.wait_ms);
+            time_deadline_after(&deadline, P.wait_ms);
             waited = true;
         }
         int w = pthread_cond_timedwait(&P.freed, &P.mu, &deadline);

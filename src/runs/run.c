@@ -467,17 +467,6 @@ static void *worker_main(void *unused)
     return NULL;
 }
 
-static void deadline_after(struct timespec *ts, unsigned ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /* Append a keep-alive comment to every stream quiet for keepalive_ms. */
 static void keepalive_pass(void)
 {
@@ -518,7 +507,7 @@ static void *timer_main(void *unused)
         unsigned ka = g.keepalive_ms ? g.keepalive_ms : RUNS_KEEPALIVE_MS;
         unsigned period = ka / 4 < 10 ? 10 : ka / 4 > 1000 ? 1000 : ka / 4;
         struct timespec ts;
-        deadline_after(&ts, period);
+        time_deadline_after(&ts, period);
         int w = pthread_cond_timedwait(&g.tick, &g.mu, &ts);
         if (g.stopping)
             break;
@@ -612,7 +601,7 @@ unsigned runs_shutdown(unsigned wait_ms)
     pthread_cond_broadcast(&g.work);
     pthread_cond_broadcast(&g.tick);
     struct timespec ts;
-    deadline_after(&ts, wait_ms);
+    time_deadline_after(&ts, wait_ms);
     while ((g.busy || g.queued) && pthread_cond_timedwait(&g.idle, &g.mu, &ts) != ETIMEDOUT)
         ;
     unsigned left = g.busy + g.queued;

@@ -32,3 +32,14 @@ void time_iso_now(char out[TIME_ISO_SIZE])
     memcpy(out, tmp, 24);
     out[24] = '\0';
 }
+
+void time_deadline_after(struct timespec *ts, unsigned ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}

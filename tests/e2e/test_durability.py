@@ -31,13 +31,15 @@ pytestmark = pytest.mark.sqlite_only("SQLite's own durability: its WAL, syncer, 
                                      "and file modes (PostgreSQL's: test_pg_instances.py)")
 
 
-def writer_loop(port, session, stop, acked, prefix):
-    """POST chat messages on one keep-alive connection until stop; record acknowledged ids."""
+def writer_loop(port, session, stop, acked, prefix, pad=0):
+    """POST chat messages on one keep-alive connection until stop; record acknowledged ids.
+    pad: that many more characters per message (3000: a WAL page and more each)."""
     c = None
     i = 0
     while not stop.is_set():
         i += 1
-        body = json.dumps({"userId": DEFAULT_USER, "role": "user", "content": f"{prefix}-{i}"})
+        body = json.dumps({"userId": DEFAULT_USER, "role": "user",
+                           "content": f"{prefix}-{i}" + (" " + "x" * pad if pad else "")})
         try:
             if c is None:
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -182,34 +184,6 @@ def test_power_cut_keeps_every_acknowledged_write(ext4_mount, start_server, tmp_
         snap.unlink()
 
 
-def big_writer_loop(port, session, stop, acked, prefix):
-    """As writer_loop, with 3000-character messages (a WAL page and more each)."""
-    c = None
-    i = 0
-    while not stop.is_set():
-        i += 1
-        body = json.dumps({"userId": DEFAULT_USER, "role": "user",
-                           "content": f"{prefix}-{i} " + "x" * 3000})
-        try:
-            if c is None:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("POST", f"/api/chat/sessions/{session}/messages", body=body,
-                      headers={"Content-Type": "application/json"})
-            r = c.getresponse()
-            data = r.read()
-            if r.status == 201:
-                acked.append(json.loads(data)["id"])
-        except (OSError, http.client.HTTPException):
-            if c is not None:
-                c.close()
-            c = None
-            if stop.is_set():
-                break
-            time.sleep(0.01)
-    if c is not None:
-        c.close()
-
-
 def test_power_cut_during_background_checkpoints_keeps_every_acknowledged_write(
         ext4_mount, start_server, tmp_path):
     """The checkpointer thread copies the WAL into the database file while the writer commits,
@@ -223,8 +197,8 @@ def test_power_cut_during_background_checkpoints_keeps_every_acknowledged_write(
         session = new_session(srv)
         stop = threading.Event()
         acked = []
-        threads = [threading.Thread(target=big_writer_loop,
-                                    args=(srv.port, session, stop, acked, f"r{rnd}w{k}"),
+        threads = [threading.Thread(target=writer_loop,
+                                    args=(srv.port, session, stop, acked, f"r{rnd}w{k}", 3000),
                                     daemon=True) for k in range(8)]
         for t in threads:
             t.start()
