@@ -73,11 +73,12 @@ static const struct cli_doc cli_environment[] = {
     { "AWS_S3_BUCKET",
       "keep documents in this S3 bucket instead (with AWS_REGION, AWS_ACCESS_KEY_ID, "
       "AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)" },
-    { "SPROUT_THREADS", "HTTP worker threads (default one per core)" },
+    { "SPROUT_THREADS",
+      "HTTP worker threads (default one per core; on PostgreSQL 4 per core, at least 16)" },
     { "SPROUT_BUSY_TIMEOUT_MS", "how long a locked database is waited for (default 5000)" },
     { "SPROUT_PG_POOL",
       "PostgreSQL: connections per serve process (default: HTTP threads + 3 x agent workers + 2, "
-      "16 on 2 cores; a request takes one and gives it back)" },
+      "30 on 2 cores; a request takes one and gives it back)" },
     { "SPROUT_PG_POOL_WAIT_MS",
       "PostgreSQL: how long a request waits when all are in use, then 503 (default 5000)" },
     { "SPROUT_PG_STATEMENT_TIMEOUT_MS",
