@@ -697,6 +697,7 @@ def test_worker_thread_count_from_environment(start_server):
         srv.stop()
 
 
+@pytest.mark.sqlite_only("PostgreSQL's default (4 per core, at least 16): test_pg_instances.py")
 def test_default_worker_threads_on_sqlite_are_one_per_core(start_server):
     srv = start_server()
     cores = min(64, os.cpu_count())
