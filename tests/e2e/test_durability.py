@@ -31,6 +31,22 @@ pytestmark = pytest.mark.sqlite_only("SQLite's own durability: its WAL, syncer, 
                                      "and file modes (PostgreSQL's: test_pg_instances.py)")
 
 
+def fill_disk(mnt):
+    """Fill the file system at mnt to its last byte with one file; that file's path."""
+    filler = mnt / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (1 << 20, 4096, 1):
+            try:
+                while os.write(fd, b"\1" * size) > 0:
+                    pass
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return filler
+
+
 def writer_loop(port, session, stop, acked, prefix, pad=0):
     """POST chat messages on one keep-alive connection until stop; record acknowledged ids.
     pad: that many more characters per message (3000: a WAL page and more each)."""
@@ -325,15 +341,7 @@ def test_upload_on_a_full_disk_is_507_and_recovers(ext4_mount, start_server, tmp
     srv = start_server(env={"STORAGE_DIR": str(store)})
     _, node = make_node(srv)
     assert upload(srv, node, [part("fits", "fits.txt")]).status == 201
-    filler = mnt / "filler"
-    with open(filler, "wb") as f:   # fill the file system to the last block
-        chunk = b"\0" * (1 << 20)
-        try:
-            while True:
-                f.write(chunk)
-                f.flush()
-        except OSError:
-            pass
+    filler = fill_disk(mnt)
     r = upload(srv, node, [part("x" * (2 << 20), "big.txt")])
     assert r.status == 507, r
     assert r.json["error"] == "the disk is full: free some space and try again"
@@ -666,17 +674,7 @@ def test_full_disk_under_the_running_server_gives_507_then_recovers(ext4_mount, 
     session = new_session(srv)
     assert message(srv, session, "warm").status == 201
     assert "sprout.db-shm" in open(f"/proc/{srv.proc.pid}/maps").read()   # mapped (shared mode)
-    filler = mnt / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        for size in (1 << 20, 4096, 1):
-            try:
-                while os.write(fd, b"\1" * size) > 0:
-                    pass
-            except OSError:
-                pass
-    finally:
-        os.close(fd)
+    filler = fill_disk(mnt)
     text = "x" * 3000
     statuses = []
     for k in range(200):
@@ -711,17 +709,7 @@ def test_shm_that_must_be_created_on_a_full_disk_is_refused_then_starts(ext4_mou
     srv.proc.wait()
     srv.stopped_output = srv.output()
     os.unlink(f"{db}-shm")                # no process has it open: SQLite rebuilds it
-    filler = mnt / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        for size in (1 << 20, 4096, 1):
-            try:
-                while os.write(fd, b"\1" * size) > 0:
-                    pass
-            except OSError:
-                pass
-    finally:
-        os.close(fd)
+    filler = fill_disk(mnt)
     with pytest.raises(RuntimeError) as e:
         start_server(db=db, cwd=tmp_path)
     out = str(e.value)
