@@ -12,6 +12,9 @@ import os
 import statistics
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from table import read_raw  # noqa: E402  (bench/table.py: the raw.tsv reader)
+
 # The original backend's req/s as a share (%) of the libmicrohttpd ceiling of the same sitting
 # (bench/RESULTS.md, "the original and the project's server side by side").
 ORIGINAL_SHARE = {
@@ -24,25 +27,18 @@ CONFIGS = [("sqlite", "SQLite"), ("pg1", "PG, 1 server"), ("pg2", "PG, 2 servers
 
 
 def load(path):
+    """The rows of one raw.tsv by scenario, and its "# key=value" comments as a dict."""
     rows, meta = {}, {}
     if not os.path.exists(path):
         return rows, meta
-    header = None
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line.startswith("#"):
-                for kv in line[1:].split():
-                    if "=" in kv:
-                        k, v = kv.split("=", 1)
-                        meta[k] = v
-                continue
-            cols = line.split("\t")
-            if header is None:
-                header = cols
-                continue
-            d = dict(zip(header, cols))
-            rows.setdefault(d["scenario"], []).append(d)
+    raw, comments = read_raw(path)
+    for line in comments:
+        for kv in line[1:].split():
+            if "=" in kv:
+                k, v = kv.split("=", 1)
+                meta[k] = v
+    for d in raw:
+        rows.setdefault(d["scenario"], []).append(d)
     return rows, meta
 
 
