@@ -12,6 +12,7 @@
 #include "storage/columns.h"
 #include "storage/dialect.h"
 #include "storage/rowjson.h"
+#include "storage/store_pgwriter.h"
 #include "storage/store_writer.h"
 #include "util/ids.h"
 #include "util/timefmt.h"
@@ -24,6 +25,11 @@ static pthread_mutex_t write_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 int store_db_thread(const char *db_path, struct db **out, struct sp_error *err)
 {
+    struct db *batch = store_pgwriter_db(); /* a job of PostgreSQL's group commit */
+    if (batch) {
+        *out = batch;
+        return SP_OK;
+    }
     return db_thread(db_path, out, err);
 }
 

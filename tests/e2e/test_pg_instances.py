@@ -39,15 +39,16 @@ def dbname(url):
     return url.rsplit("/", 1)[1]
 
 
-def sprout_pids(url):
-    """Backends of sprout's request connections on url's database."""
+def sprout_pids(url, writers=False):
+    """Backends of sprout's request connections on url's database (the pool's; with writers,
+    also the group-commit writer's, named 'sprout writer')."""
     con = psycopg2.connect(url)
     try:
         con.autocommit = True
         cur = con.cursor()
         cur.execute("SELECT pid, wait_event_type FROM pg_stat_activity "
-                    "WHERE datname = %s AND application_name = 'sprout' AND pid <> pg_backend_pid()",
-                    (dbname(url),))
+                    "WHERE datname = %s AND application_name = ANY(%s) AND pid <> pg_backend_pid()",
+                    (dbname(url), ["sprout", "sprout writer"] if writers else ["sprout"]))
         return cur.fetchall()
     finally:
         con.close()
@@ -171,7 +172,9 @@ def test_exhausted_pool_answers_503_naming_it(start_server, pg_url, tmp_path):
     t.start()
     try:
         until(lambda: any(w == "Lock" for _, w in sprout_pids(pg_url)), "the request holding it")
-        r = srv.request("POST", "/api/branches", json={"title": "x", "userId": U})
+        # a read needs a pool connection (a write would not: it goes to the group-commit
+        # writer, which has connections of its own, storage/store_pgwriter.c)
+        r = srv.request("GET", "/api/nodes?userId=" + U)
         assert r.status == 503, r
         assert "SPROUT_PG_POOL" in r.json["error"] and "busy" in r.json["error"]
     finally:
@@ -248,7 +251,7 @@ def answers_released_together(url, assessment_id, calls):
         ths = [threading.Thread(target=go, args=(i,)) for i in range(len(calls))]
         for t in ths:
             t.start()
-        until(lambda: sum(1 for _, w in sprout_pids(url) if w == "Lock") == len(calls),
+        until(lambda: sum(1 for _, w in sprout_pids(url, True) if w == "Lock") == len(calls),
               "every answer waiting for the assessment's lock")
     finally:
         con.cursor().execute(key % "pg_advisory_unlock", (assessment_id,))
