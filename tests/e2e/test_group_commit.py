@@ -19,33 +19,12 @@ import psycopg2
 import pytest
 
 from conftest import DEFAULT_USER
+from support.api import until
+from support.pgserver import backends
 
 pytestmark = pytest.mark.both_engines
 
 U = DEFAULT_USER
-
-
-def until(cond, what, deadline_s=60):
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("never happened: " + what)
-
-
-def pg_backends(url, app):
-    con = psycopg2.connect(url)
-    try:
-        con.autocommit = True
-        cur = con.cursor()
-        cur.execute("SELECT pid, wait_event_type FROM pg_stat_activity WHERE datname = "
-                    "current_database() AND application_name = %s AND pid <> pg_backend_pid()",
-                    (app,))
-        return cur.fetchall()
-    finally:
-        con.close()
 
 
 def test_a_failing_job_rolls_back_alone(start_server, engine):
@@ -65,7 +44,7 @@ def test_a_failing_job_rolls_back_alone(start_server, engine):
     try:
         ths[0].start()
         if lock:
-            until(lambda: any(w == "Lock" for _, w in pg_backends(srv.db_url, "sprout writer")),
+            until(lambda: any(w == "Lock" for _, w in backends(srv.db_url, ["sprout writer"])),
                   "the writer waiting on the lock")
         for t in ths[1:]:
             t.start()
@@ -119,7 +98,7 @@ def test_writer_connection_terminated_while_writes_flow(start_server, engine):
             until(lambda: len(acked) >= n + 20, "writes between terminations")
             con = psycopg2.connect(srv.db_url)
             con.autocommit = True
-            for pid, _ in pg_backends(srv.db_url, "sprout writer"):
+            for pid, _ in backends(srv.db_url, ["sprout writer"]):
                 con.cursor().execute("SELECT pg_terminate_backend(%s)", (pid,))
                 killed += 1
             con.close()

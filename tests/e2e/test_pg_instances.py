@@ -27,7 +27,8 @@ import psycopg2
 import pytest
 
 from conftest import DEFAULT_USER, ROOT, Server
-from support.pgserver import PgServer, _bin
+from support.api import until
+from support.pgserver import PgServer, _bin, backends
 
 pytestmark = pytest.mark.one_engine("several instances on one PostgreSQL database")
 
@@ -35,34 +36,10 @@ U = DEFAULT_USER
 RETRY_LINE = "transaction retried after a serialization failure or deadlock"
 
 
-def dbname(url):
-    return url.rsplit("/", 1)[1]
-
-
 def sprout_pids(url, writers=False):
     """Backends of sprout's request connections on url's database (the pool's; with writers,
     also the group-commit writer's, named 'sprout writer')."""
-    con = psycopg2.connect(url)
-    try:
-        con.autocommit = True
-        cur = con.cursor()
-        cur.execute("SELECT pid, wait_event_type FROM pg_stat_activity "
-                    "WHERE datname = %s AND application_name = ANY(%s) AND pid <> pg_backend_pid()",
-                    (dbname(url), ["sprout", "sprout writer"] if writers else ["sprout"]))
-        return cur.fetchall()
-    finally:
-        con.close()
-
-
-def until(cond, what, deadline_s=60):
-    """Poll cond() until it is true; fail naming what after deadline_s (a hang, not a speed)."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("never happened: " + what)
+    return backends(url, ["sprout", "sprout writer"] if writers else ["sprout"])
 
 
 def serve(start_server, tmp_path, url, name, **env):
