@@ -633,8 +633,8 @@ void store_writer_submit(struct store_job *job)
 void store_writer_stats(struct store_writer_stats *out)
 {
     out->jobs = store_jobq_completed();
-    out->batches = atomic_load_explicit(&n_batches, memory_order_relaxed) +
-                   store_pgwriter_batches();
+    out->batches =
+        atomic_load_explicit(&n_batches, memory_order_relaxed) + store_pgwriter_batches();
     out->busy_failures = atomic_load_explicit(&n_busy, memory_order_relaxed);
     out->syncs = atomic_load_explicit(&n_syncs, memory_order_relaxed);
     out->checkpoints_bg = atomic_load_explicit(&n_bg_checkpoints, memory_order_relaxed);
