@@ -18,7 +18,8 @@
  *
  * A batch that fails as a whole is rolled back and run again, every job from the start (each
  * job's run() starts its reply afresh): a deadlock or serialization failure (another instance's
- * batch, 40P01 / 40001, seen as SP_EBUSY with dbi_error_is_retryable), or the connection lost
+ * batch, 40P01 / 40001, seen as SP_EBUSY with dbi_error_is_retryable), a lock wait past the
+ * first attempt's lock_timeout (55P03, see LOCK_TIMEOUT_MS), or the connection lost
  * (a terminated backend, a restart: the next attempt opens a new connection). After
  * STORE_ATTEMPTS attempts of the whole batch, each job runs alone (STORE_ATTEMPTS attempts
  * each). When no connection can be opened, or the attempts run out, the jobs fail with that
@@ -61,6 +62,15 @@ static pthread_t writer, committer;
 static _Thread_local struct db *batch_db;
 static atomic_ullong n_batches;
 
+/* A batch's first attempt gives up a lock wait after LOCK_TIMEOUT_MS: two instances' batches
+ * that take two keys in opposite orders deadlock, and PostgreSQL looks for deadlocks only after
+ * deadlock_timeout (1 s by default, settable by a superuser only), a stall of both batches; a
+ * wait this long is otherwise only another batch's commit under heavy load, or a long
+ * transaction, which the next attempts (no lock_timeout) wait for. */
+#define LOCK_TIMEOUT_MS "200"
+static const char SQL_SESSION[] =
+    "SET application_name = 'sprout writer'; SET lock_timeout = " LOCK_TIMEOUT_MS;
+static const char SQL_NO_LOCK_TIMEOUT[] = "SET LOCAL lock_timeout = 0";
 static const char SQL_BEGIN[] = "BEGIN";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
@@ -178,7 +188,7 @@ static struct db *writer_conn(int k, int *rc, struct sp_error *err)
         conns[k] = NULL;
     }
     if (!conns[k] && (*rc = db_open_pg(pg_url, &conns[k], err)) == SP_OK &&
-        (*rc = dbi_exec(conns[k], "SET application_name = 'sprout writer'", err)) != SP_OK) {
+        (*rc = dbi_exec(conns[k], SQL_SESSION, err)) != SP_OK) {
         db_close(conns[k]);
         conns[k] = NULL;
     }
@@ -188,7 +198,7 @@ static struct db *writer_conn(int k, int *rc, struct sp_error *err)
 /* Writer: one attempt of the batch jobs on connection k. RAN: the transaction is open with every
  * job's outcome in its rc, for the committer; RUN_AGAIN: it was rolled back (a deadlock, a
  * serialization failure, the connection lost); FAILED: no connection (every job's rc set). */
-static enum outcome attempt(int k, struct store_job *jobs, const char **why)
+static enum outcome attempt(int k, struct store_job *jobs, bool first, const char **why)
 {
     struct sp_error err = { 0 };
     int rc = SP_OK;
@@ -202,6 +212,8 @@ static enum outcome attempt(int k, struct store_job *jobs, const char **why)
     enum outcome out = RAN;
     batch_db = db;
     rc = run_sql(db, SQL_BEGIN, NULL);
+    if (rc == SP_OK && !first)
+        rc = run_sql(db, SQL_NO_LOCK_TIMEOUT, NULL);
     for (struct store_job *j = jobs; j && rc == SP_OK; j = j->next) {
         j->rc = run_sql(db, SQL_SP, NULL);
         if (j->rc == SP_OK)
@@ -211,7 +223,7 @@ static enum outcome attempt(int k, struct store_job *jobs, const char **why)
             *why = "the connection was lost";
         } else if (j->rc == SP_EBUSY && dbi_error_is_retryable(db)) {
             rc = SP_EBUSY;
-            *why = "a deadlock or serialization failure";
+            *why = "a deadlock, a serialization failure or a lock wait past " LOCK_TIMEOUT_MS " ms";
         } else if (j->rc != SP_OK) {
             rc = run_sql(db, SQL_ROLLBACK_TO, NULL);
             if (rc == SP_OK)
@@ -241,7 +253,7 @@ static bool run_group(struct store_job *jobs, int n)
     const char *why = "";
     for (int a = 1; a <= STORE_ATTEMPTS; a++) {
         int k = take_conn();
-        enum outcome o = attempt(k, jobs, &why);
+        enum outcome o = attempt(k, jobs, a == 1, &why);
         if (o == RAN) {
             atomic_fetch_add_explicit(&n_batches, 1, memory_order_relaxed);
             to_committer(k, jobs);
