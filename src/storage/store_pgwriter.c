@@ -197,7 +197,9 @@ static struct db *writer_conn(int k, int *rc, struct sp_error *err)
 
 /* Writer: one attempt of the batch jobs on connection k. RAN: the transaction is open with every
  * job's outcome in its rc, for the committer; RUN_AGAIN: it was rolled back (a deadlock, a
- * serialization failure, the connection lost); FAILED: no connection (every job's rc set). */
+ * serialization failure, a lock wait past the first attempt's lock_timeout, the connection
+ * lost); FAILED: no connection (every job's rc set). first: the batch's first attempt (the
+ * session's lock_timeout applies; later attempts wait without a limit). */
 static enum outcome attempt(int k, struct store_job *jobs, bool first, const char **why)
 {
     struct sp_error err = { 0 };
