@@ -26,6 +26,9 @@
 # server settings, ';'-separated, e.g. "commit_delay=200;commit_siblings=2"), CONFIGS
 # ["sqlite pg1 pg2"; pg1:N / pg2:N = that configuration with SPROUT_THREADS=N, in OUT/pg1-tN,
 # not in the table].
+# SPROUT_BIN [""] (a sprout binary to measure instead of this tree's release build, e.g. another
+# branch's for an A/B comparison); PG_STATS [0] (1: load pg_stat_statements and write each
+# PostgreSQL configuration's statements by total time to OUT/pgss-<config>.txt).
 # Defaults finish in about 9 minutes. Results go to bench/out/pg-<timestamp>/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,9 +39,14 @@ PG_SYNC="${PG_SYNC:-on}"
 PG_THREADS="${PG_THREADS:-}"
 PG_CONF="${PG_CONF:-}"
 CONFIGS="${CONFIGS:-sqlite pg1 pg2}"
-make -j2 release >/dev/null
+PG_STATS="${PG_STATS:-0}"
+if [ -n "${SPROUT_BIN:-}" ]; then
+  BIN="$SPROUT_BIN"
+else
+  make -j2 release >/dev/null
+  BIN="$PWD/build/release/sprout"
+fi
 make -s -C bench/ceiling
-BIN="$PWD/build/release/sprout"
 OUT="$PWD/bench/out/pg-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 export IDS_SQLITE="$OUT/ids-sqlite.txt" IDS_PG="$OUT/ids-pg.txt"
@@ -100,6 +108,7 @@ checkpoint_timeout = 30min
 jit = off
 random_page_cost = 1.1
 EOF
+[ "$PG_STATS" = 1 ] && echo "shared_preload_libraries = 'pg_stat_statements'" >>"$PGDATA/postgresql.conf"
 [ -z "$PG_CONF" ] || tr ';' '\n' <<<"$PG_CONF" >>"$PGDATA/postgresql.conf"
 (cd "$PGBASE" && "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGBASE/log" -w -t 60 start >/dev/null)
 echo "PostgreSQL $(pgsql 'SHOW server_version'), settings:"
@@ -202,6 +211,7 @@ for cfg in $CONFIGS; do
   pg1 | pg2 | pg1:* | pg2:*)
     pgsql "DROP DATABASE IF EXISTS work"
     pgsql "CREATE DATABASE work TEMPLATE seeded"
+    [ "$PG_STATS" = 1 ] && pgsql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" work >/dev/null
     n=1
     [ "${cfg%%:*}" = pg2 ] && n=2
     # shellcheck disable=SC2086
@@ -217,6 +227,12 @@ for cfg in $CONFIGS; do
   [ "$cfg" != sqlite ] && [ -n "$threads_env" ] && threads=" ($threads_env)"
   echo "== $cfg: sprout pid(s)$PIDS$threads"
   SERVER_PID="${PIDS# }" IDS="$ids" OUT_DIR="$OUT/$dir" bench/run.sh "http://127.0.0.1:$PORT" | tail -15
+  if [ "$PG_STATS" = 1 ] && [ "$cfg" != sqlite ]; then
+    pgsql "SELECT calls || E'\\t' || round(total_exec_time::numeric, 1) || E'\\t' ||
+      round((total_exec_time / calls * 1000)::numeric, 1) || E'\\t' || shared_blks_hit || E'\\t' ||
+      left(regexp_replace(query, '\\s+', ' ', 'g'), 300)
+      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" work >"$OUT/pgss-$dir.txt"
+  fi
   [ -n "$SAMPLER" ] && { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""; }
   stop_servers
 done

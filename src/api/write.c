@@ -65,6 +65,11 @@ struct write_job {
 static int run(void *arg)
 {
     struct write_job *w = arg;
+    /* a fresh reply: PostgreSQL's writer runs a batch again after a deadlock or a lost
+     * connection (storage/store_pgwriter.c) */
+    w->resp->status = 0;
+    buf_reset(&w->resp->body);
+    w->resp->body_is_json = true;
     int rc = w->handler(w->req, w->resp);
     if (rc != SP_OK && (w->resp->status < 400 || w->resp->status > 599))
         api_fail(w->resp, rc, "%s", sp_strerror(rc));

@@ -324,8 +324,8 @@ int cmd_serve(struct cli_ctx *ctx)
     store_writer_set_wal_max(config_get_long("SPROUT_WAL_MAX_MB", 1024, 1, 1L << 20) << 20);
     long ckpt = config_get_long("SPROUT_WAL_CHECKPOINT_FRAMES", 2000, 10, 1000000);
     store_writer_set_checkpoint_frames((int)ckpt, (int)ckpt * 5);
-    if (rc == SP_OK && !ctx->pg_url) /* PostgreSQL: a plain transaction per request */
-        rc = api_writer_start(ctx->db_path, &err);
+    if (rc == SP_OK) /* group commit (SQLite: store_writer.c, PostgreSQL: store_pgwriter.c) */
+        rc = api_writer_start(actx.db_path, &err);
     bool runs_up = false;
     if (rc == SP_OK && (rc = runs_init(workers, queue_max, &err)) == SP_OK)
         runs_up = true;

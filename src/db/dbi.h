@@ -100,8 +100,9 @@ int dbi_error(struct db *db, int rc, struct sp_error *err, const char *what);
 /* Whether the last failure on db was a foreign-key violation. */
 bool dbi_error_is_fk(struct db *db);
 /* Whether the last failure on db was one a transaction may simply be run again after: a
- * serialization failure or a deadlock (PostgreSQL 40001 / 40P01). Never on SQLite, whose busy
- * timeout has already waited. */
+ * serialization failure, a deadlock or a lock wait given up at lock_timeout (PostgreSQL 40001 /
+ * 40P01 / 55P03; only the group-commit writer's connections set a lock_timeout). Never on
+ * SQLite, whose busy timeout has already waited. */
 bool dbi_error_is_retryable(struct db *db);
 
 #endif

@@ -763,7 +763,7 @@ int dbi_pg_exec(struct dbi_pgconn *c, const char *sql, struct sp_error *err)
 bool dbi_pg_error_is_retryable(struct dbi_pgconn *c)
 {
     const char *st = c->last_err ? PQresultErrorField(c->last_err, PG_DIAG_SQLSTATE) : NULL;
-    return st && (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0);
+    return st && (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 || strcmp(st, "55P03") == 0);
 }
 
 bool dbi_pg_error_is_fk(struct dbi_pgconn *c)

@@ -12,6 +12,7 @@
 #include "storage/columns.h"
 #include "storage/dialect.h"
 #include "storage/rowjson.h"
+#include "storage/store_pgwriter.h"
 #include "storage/store_writer.h"
 #include "util/ids.h"
 #include "util/timefmt.h"
@@ -24,6 +25,11 @@ static pthread_mutex_t write_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 int store_db_thread(const char *db_path, struct db **out, struct sp_error *err)
 {
+    struct db *batch = store_pgwriter_db(); /* a job of PostgreSQL's group commit */
+    if (batch) {
+        *out = batch;
+        return SP_OK;
+    }
     return db_thread(db_path, out, err);
 }
 
@@ -71,6 +77,12 @@ static const char SQL_ROLLBACK[] = "ROLLBACK";
 static const char SQL_SP[] = "SAVEPOINT sprout_txn";
 static const char SQL_SP_RELEASE[] = "RELEASE sprout_txn";
 static const char SQL_SP_ROLLBACK[] = "ROLLBACK TO sprout_txn";
+/* A failed statement aborts a whole PostgreSQL transaction (SQLite's does not): inside one, an
+ * INSERT (and a job's lone store_write in a group-commit batch) runs under a savepoint, so that after a failure the transaction can still look up
+ * which reference was missing, and the caller still decides whether to commit. */
+static const char SQL_STMT_SP[] = "SAVEPOINT sprout_stmt";
+static const char SQL_STMT_RELEASE[] = "RELEASE SAVEPOINT sprout_stmt";
+static const char SQL_STMT_UNDO[] = "ROLLBACK TO SAVEPOINT sprout_stmt";
 
 static int run_static(struct db *db, const char *sql, const char *what, struct sp_error *err)
 {
@@ -88,10 +100,17 @@ static int run_static(struct db *db, const char *sql, const char *what, struct s
     return SP_OK;
 }
 
+/* Inside a group-commit batch: how many store_txn_begin savepoints are open on this thread. */
+static _Thread_local int batch_txn_depth;
+
 static int txn_begin(struct db *db, const struct store_sql2 *begin, struct sp_error *err)
 {
-    if (store_writer_in_batch())
-        return run_static(db, SQL_SP, "starting a transaction", err);
+    if (store_writer_in_batch()) {
+        int rc = run_static(db, SQL_SP, "starting a transaction", err);
+        if (rc == SP_OK)
+            batch_txn_depth++;
+        return rc;
+    }
     lock_for(db);
     int rc = run_static(db, store_dialect(db, begin), "starting a transaction", err);
     if (rc != SP_OK)
@@ -107,6 +126,7 @@ int store_txn_begin(struct db *db, struct sp_error *err)
 int store_txn_end(struct db *db, int rc, struct sp_error *err)
 {
     if (store_writer_in_batch()) {
+        batch_txn_depth--;
         if (rc == SP_OK)
             rc = run_static(db, SQL_SP_RELEASE, "committing", err);
         if (rc != SP_OK && dbi_in_txn(db)) {
@@ -158,10 +178,13 @@ bool store_retry(struct db *db, int rc, int attempt)
            retry_note(attempt, "a serialization failure or deadlock");
 }
 
+/* Also inside a group-commit batch (PostgreSQL): the failed attempt was rolled back to its own
+ * savepoint, and under READ COMMITTED the next attempt's statements see what committed since
+ * (a deadlock or serialization failure, store_retry, is the batch's to retry instead). */
 bool store_retry_fk_race(struct db *db, int rc, bool fk_failed, int attempt)
 {
     return rc == SP_ECONFLICT && fk_failed && dbi_engine(db) != DBI_SQLITE &&
-           attempt < STORE_ATTEMPTS && !dbi_in_txn(db) && !store_writer_in_batch() &&
+           attempt < STORE_ATTEMPTS && (!dbi_in_txn(db) || store_writer_in_batch()) &&
            retry_note(attempt, "a concurrent insert referenced a row it deletes");
 }
 
@@ -358,7 +381,18 @@ int store_write(struct db *db, const char *sql, const char *const *texts, size_t
     bool own = !dbi_in_txn(db); /* else store_txn_begin holds it */
     if (own)
         lock_for(db);
+    /* A statement that would run alone in autocommit, run by a job of PostgreSQL's group
+     * commit inside the batch's transaction: under a savepoint, so that after a failure (a
+     * node delete's foreign key) the job can still look up why, as it could in autocommit. */
+    bool undo =
+        !own && dbi_engine(db) == DBI_POSTGRES && store_writer_in_batch() && batch_txn_depth == 0;
+    if (undo && (rc = run_static(db, SQL_STMT_SP, "starting a savepoint", err)) != SP_OK)
+        return rc;
     rc = store_run(db, st, changes, err);
+    if (undo && rc == SP_OK)
+        rc = run_static(db, SQL_STMT_RELEASE, "releasing a savepoint", err);
+    else if (undo)
+        run_static(db, SQL_STMT_UNDO, "rolling back to a savepoint", NULL);
     if (own)
         unlock_for(db);
     return rc;
@@ -432,12 +466,6 @@ static int store_fk_explain(struct db *db, const struct model_table *t, const st
     return sp_error_set(err, SP_ECONFLICT, "a referenced row was deleted concurrently; retry");
 }
 
-/* A failed statement aborts a whole PostgreSQL transaction (SQLite's does not): inside one, an
- * INSERT runs under a savepoint, so that after a failure the transaction can still look up
- * which reference was missing, and the caller still decides whether to commit. */
-static const char SQL_STMT_SP[] = "SAVEPOINT sprout_stmt";
-static const char SQL_STMT_RELEASE[] = "RELEASE SAVEPOINT sprout_stmt";
-static const char SQL_STMT_UNDO[] = "ROLLBACK TO SAVEPOINT sprout_stmt";
 
 static int insert_locked(struct db *db, const char *sql, const struct model_table *t,
                          struct store_row *row, const char *path_col, const char *path_msg,

@@ -1,7 +1,8 @@
 /* storage/store_assessments.c: SQL for assessments, questions and answers.
  * The answer insert and the auto-completion run in one BEGIN IMMEDIATE transaction (PostgreSQL:
- * READ COMMITTED under an advisory lock on the assessment); the completeness test is one UPDATE
- * whose WHERE says "at least one question, and no question without an answer by this user".
+ * READ COMMITTED, the completion under an advisory lock on the assessment); the completeness
+ * test is one UPDATE whose WHERE says "at least one question, and no question without an answer
+ * by this user". An answer to an assessment already completed skips the lock and the UPDATE.
  * Thread model: the caller's connection; reads take no transaction.
  */
 #include "storage/store_assessments.h"
@@ -47,6 +48,9 @@ static const char SQL_COMPLETE[] =
     "AND NOT EXISTS (SELECT 1 FROM questions q WHERE q.assessment_id = :assessment_id "
     "AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.user_id = :user_id "
     "AND a.assessment_id = :assessment_id AND a.question_id = q.id))";
+/* Whether the completion must be checked: the assessment is not completed yet. */
+static const char SQL_OPEN[] =
+    "SELECT 1 FROM assessments WHERE id = ?1 AND (completed_at IS NULL OR completed_at = '')";
 static const char SQL_A_LIST[] =
     "SELECT " STORE_COLS_ANSWERS " FROM answers WHERE assessment_id = ?1 ORDER BY rowid";
 static const char SQL_A_LIST_USER[] = "SELECT " STORE_COLS_ANSWERS
@@ -109,10 +113,15 @@ static int answers_create_once(struct db *db, struct store_row *row, struct buf 
 {
     const struct model_table *t = schema_table(SCHEMA_ANSWERS);
     size_t len0 = out->len;
-    /* PostgreSQL: READ COMMITTED, and the answers to one assessment one at a time (an advisory
-     * lock held to the commit, across instances): the completion check runs after the lock, so
-     * its snapshot holds every answer committed before; SERIALIZABLE did the same with
-     * serialization failures (most of them false conflicts on index pages) under load */
+    /* PostgreSQL: READ COMMITTED, and the completion checks of one assessment one at a time (an
+     * advisory lock held to the commit, across instances): every answer is inserted before its
+     * transaction takes the lock, and the completion check runs after it, so its snapshot holds
+     * every answer of the transactions that held the lock before (committed by then), and the
+     * last of concurrent answers to take the lock sees them all; SERIALIZABLE did the same with
+     * serialization failures (most of them false conflicts on index pages) under load.
+     * Cheap check first: an assessment already completed (read after the insert) cannot be
+     * completed again (the UPDATE's own WHERE says so), so neither the lock nor the UPDATE is
+     * needed: answers to a completed assessment no longer queue on its lock. */
     struct store_value *a = store_row_value(t, row, "assessment_id");
     char aid[256] = ""; /* a longer id locks by its prefix: coarser, never wrong */
     if (a->kind == STORE_V_TEXT)
@@ -120,11 +129,13 @@ static int answers_create_once(struct db *db, struct store_row *row, struct buf 
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    rc = store_txn_lock(db, "sprout.answers", aid, NULL, err);
-    if (rc == SP_OK)
-        rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out,
-                          err);
-    if (rc == SP_OK) {
+    rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out, err);
+    bool open = a->kind != STORE_V_TEXT || a->len >= sizeof aid; /* else aid is the whole id */
+    if (rc == SP_OK && !open)
+        rc = store_exists(db, SQL_OPEN, STORE_TEXTS(aid), &open, err);
+    if (rc == SP_OK && open)
+        rc = store_txn_lock(db, "sprout.answers", aid, NULL, err);
+    if (rc == SP_OK && open) {
         struct dbi_stmt *st;
         rc = store_stmt(db, SQL_COMPLETE, &st, err);
         if (rc == SP_OK) {

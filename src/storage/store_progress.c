@@ -11,6 +11,7 @@
 #include "storage/columns.h"
 #include "storage/dialect.h"
 #include "storage/store_sql.h"
+#include "storage/store_writer.h"
 
 
 static const char SQL_LIST[] = "SELECT " STORE_COLS_USER_NODE_PROGRESS
@@ -85,8 +86,11 @@ int store_progress_visit(struct db *db, struct store_row *row, bool *created, st
 {
     int rc, attempt = 0;
     /* PostgreSQL, a row already there (every visit but the first): the UPDATE alone, one
-     * statement and one round trip in autocommit; the lock only orders first visits. */
-    if (store_dialect(db, &STORE_SQL_PROGRESS_VISIT_LOCK) && !dbi_in_txn(db)) {
+     * statement and one round trip in autocommit, or inside the job's savepoint of a
+     * group-commit batch (storage/store_pgwriter.c: a failed UPDATE rolls back with the job);
+     * the lock only orders first visits. */
+    if (store_dialect(db, &STORE_SQL_PROGRESS_VISIT_LOCK) &&
+        (!dbi_in_txn(db) || store_writer_in_batch())) {
         struct dbi_stmt *st;
         *created = false;
         rc = store_stmt(db, SQL_VISIT_UPDATE, &st, err);

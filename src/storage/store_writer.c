@@ -50,16 +50,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db/pg.h"
+#include "storage/store_jobq.h"
+#include "storage/store_pgwriter.h"
 #include "storage/store_sql.h"
 
-static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
-static struct store_job *q_head, *q_tail;
-static bool running, stopping;
+static bool running;
 static pthread_t writer;
 static const char *writer_db_path;
 static _Thread_local bool in_batch;
-static atomic_ullong n_jobs, n_batches, n_busy, n_syncs;
+static atomic_ullong n_batches, n_busy, n_syncs;
 
 /* The syncer: batches committed but not yet fsynced, in commit order. */
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -114,7 +114,7 @@ static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO sprout_request";
 
 bool store_writer_in_batch(void)
 {
-    return in_batch;
+    return in_batch || store_pgwriter_in_batch();
 }
 
 static int step_static(struct db *db, const char *sql)
@@ -127,14 +127,6 @@ static int step_static(struct db *db, const char *sql)
     if (rc == SQLITE_DONE)
         return SP_OK;
     return db_error(db, rc, NULL, sql);
-}
-
-/* Every job from first to end (exclusive) whose changes were in a transaction that is gone. */
-static void lose(struct store_job *first, struct store_job *end, int code)
-{
-    for (struct store_job *k = first; k != end; k = k->next)
-        if (k->rc == SP_OK)
-            k->rc = code;
 }
 
 static void set_wal_problem(const char *msg)
@@ -367,16 +359,6 @@ bool store_writer_wal_problem(char *buf, size_t size)
     return bad;
 }
 
-static void complete(struct store_job *jobs)
-{
-    while (jobs) {
-        struct store_job *next = jobs->next;
-        atomic_fetch_add_explicit(&n_jobs, 1, memory_order_relaxed);
-        jobs->done(jobs->arg, jobs->rc); /* may free the job */
-        jobs = next;
-    }
-}
-
 static void to_syncer(struct store_job *jobs)
 {
     struct store_job *last = jobs;
@@ -500,7 +482,7 @@ static void *syncer_main(void *arg)
                 if (j->rc == SP_OK)
                     j->rc = e == ENOSPC ? SP_ENOSPACE : SP_EIO;
         }
-        complete(jobs);
+        store_jobq_complete(jobs);
     }
     if (wal_fd >= 0)
         close(wal_fd);
@@ -556,7 +538,7 @@ static void run_batch(struct store_job *jobs)
             continue;
         j->rc = j->run(j->arg);
         if (sqlite3_get_autocommit(h)) {
-            lose(open_from, j->next, j->rc != SP_OK ? j->rc : SP_EIO);
+            store_jobq_lose(open_from, j->next, j->rc != SP_OK ? j->rc : SP_EIO);
             open_from = j->next;
             continue;
         }
@@ -568,7 +550,7 @@ static void run_batch(struct store_job *jobs)
         rc = step_static(db, SQL_COMMIT);
         if (rc != SP_OK) {
             db_rollback(db);
-            lose(open_from, NULL, rc);
+            store_jobq_lose(open_from, NULL, rc);
         }
     }
 finish:
@@ -579,7 +561,7 @@ finish:
         to_syncer(jobs);
         return;
     }
-    complete(jobs);
+    store_jobq_complete(jobs);
 }
 
 /* Pipelined: wait until the syncer has taken every committed batch (it is syncing the last
@@ -600,21 +582,9 @@ static void *writer_main(void *arg)
     for (;;) {
         if (pipelined)
             wait_syncer_caught_up();
-        pthread_mutex_lock(&q_lock);
-        while (!q_head && !stopping)
-            pthread_cond_wait(&q_cond, &q_lock);
-        if (!q_head) {
-            pthread_mutex_unlock(&q_lock);
+        struct store_job *batch = store_jobq_take(STORE_BATCH_MAX);
+        if (!batch)
             break;
-        }
-        struct store_job *batch = q_head, *last = q_head;
-        for (size_t n = 1; n < STORE_BATCH_MAX && last->next; n++)
-            last = last->next;
-        q_head = last->next;
-        if (!q_head)
-            q_tail = NULL;
-        last->next = NULL;
-        pthread_mutex_unlock(&q_lock);
         run_batch(batch);
     }
     return NULL;
@@ -646,10 +616,12 @@ static void stop_syncer(void)
 
 int store_writer_start(const char *db_path, struct sp_error *err)
 {
-    if (running)
+    if (running || store_pgwriter_running())
         return SP_OK;
+    if (pg_is_url(db_path))
+        return store_pgwriter_start(db_path, err);
     writer_db_path = db_path;
-    stopping = false;
+    store_jobq_open();
     kicked_at = 0;
     restart_due = false;
     restart_gen = 0;
@@ -679,12 +651,10 @@ int store_writer_start(const char *db_path, struct sp_error *err)
 
 void store_writer_stop(void)
 {
+    store_pgwriter_stop();
     if (!running)
         return;
-    pthread_mutex_lock(&q_lock);
-    stopping = true;
-    pthread_cond_signal(&q_cond);
-    pthread_mutex_unlock(&q_lock);
+    store_jobq_stop();
     pthread_join(writer, NULL);
     stop_syncer(); /* after the writer: it syncs and answers every batch still waiting */
     stop_checkpointer();
@@ -693,27 +663,19 @@ void store_writer_stop(void)
 
 bool store_writer_running(void)
 {
-    return running;
+    return running || store_pgwriter_running();
 }
 
 void store_writer_submit(struct store_job *job)
 {
-    job->next = NULL;
-    job->rc = SP_OK;
-    pthread_mutex_lock(&q_lock);
-    if (q_tail)
-        q_tail->next = job;
-    else
-        q_head = job;
-    q_tail = job;
-    pthread_cond_signal(&q_cond);
-    pthread_mutex_unlock(&q_lock);
+    store_jobq_push(job);
 }
 
 void store_writer_stats(struct store_writer_stats *out)
 {
-    out->jobs = atomic_load_explicit(&n_jobs, memory_order_relaxed);
-    out->batches = atomic_load_explicit(&n_batches, memory_order_relaxed);
+    out->jobs = store_jobq_completed();
+    out->batches =
+        atomic_load_explicit(&n_batches, memory_order_relaxed) + store_pgwriter_batches();
     out->busy_failures = atomic_load_explicit(&n_busy, memory_order_relaxed);
     out->syncs = atomic_load_explicit(&n_syncs, memory_order_relaxed);
     out->checkpoints_bg = atomic_load_explicit(&n_bg_checkpoints, memory_order_relaxed);

@@ -13,6 +13,11 @@
  * Inside a job, store_txn_begin/end become a nested savepoint and store_write_lock() is a
  * no-op: the writer holds the process-wide write lock for the whole batch, so writes that do
  * not go through the writer (uploads) still queue behind it as before.
+ * On PostgreSQL (a postgres:// path) store_writer_start() starts storage/store_pgwriter.c
+ * instead: the same jobs, savepoints and done-after-commit, with its own batch bound and
+ * retries; the WAL and checkpoint functions below are SQLite's only. A job's run() may be
+ * called again there (the whole batch re-run after a deadlock or a lost connection): it must
+ * start its reply afresh each time.
  * Ownership: a job struct is the caller's until its done callback has run.
  * Thread model: submit from any thread; run on the writer thread, done on the syncer (or the
  * writer); start/stop from the main thread.

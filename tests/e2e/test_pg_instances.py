@@ -27,7 +27,8 @@ import psycopg2
 import pytest
 
 from conftest import DEFAULT_USER, ROOT, Server
-from support.pgserver import PgServer, _bin
+from support.api import until
+from support.pgserver import PgServer, _bin, backends
 
 pytestmark = pytest.mark.one_engine("several instances on one PostgreSQL database")
 
@@ -35,33 +36,10 @@ U = DEFAULT_USER
 RETRY_LINE = "transaction retried after a serialization failure or deadlock"
 
 
-def dbname(url):
-    return url.rsplit("/", 1)[1]
-
-
-def sprout_pids(url):
-    """Backends of sprout's request connections on url's database."""
-    con = psycopg2.connect(url)
-    try:
-        con.autocommit = True
-        cur = con.cursor()
-        cur.execute("SELECT pid, wait_event_type FROM pg_stat_activity "
-                    "WHERE datname = %s AND application_name = 'sprout' AND pid <> pg_backend_pid()",
-                    (dbname(url),))
-        return cur.fetchall()
-    finally:
-        con.close()
-
-
-def until(cond, what, deadline_s=60):
-    """Poll cond() until it is true; fail naming what after deadline_s (a hang, not a speed)."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("never happened: " + what)
+def sprout_pids(url, writers=False):
+    """Backends of sprout's request connections on url's database (the pool's; with writers,
+    also the group-commit writer's, named 'sprout writer')."""
+    return backends(url, ["sprout", "sprout writer"] if writers else ["sprout"])
 
 
 def serve(start_server, tmp_path, url, name, **env):
@@ -171,7 +149,9 @@ def test_exhausted_pool_answers_503_naming_it(start_server, pg_url, tmp_path):
     t.start()
     try:
         until(lambda: any(w == "Lock" for _, w in sprout_pids(pg_url)), "the request holding it")
-        r = srv.request("POST", "/api/branches", json={"title": "x", "userId": U})
+        # a read needs a pool connection (a write would not: it goes to the group-commit
+        # writer, which has connections of its own, storage/store_pgwriter.c)
+        r = srv.request("GET", "/api/nodes?userId=" + U)
         assert r.status == 503, r
         assert "SPROUT_PG_POOL" in r.json["error"] and "busy" in r.json["error"]
     finally:
@@ -248,7 +228,7 @@ def answers_released_together(url, assessment_id, calls):
         ths = [threading.Thread(target=go, args=(i,)) for i in range(len(calls))]
         for t in ths:
             t.start()
-        until(lambda: sum(1 for _, w in sprout_pids(url) if w == "Lock") == len(calls),
+        until(lambda: sum(1 for _, w in sprout_pids(url, True) if w == "Lock") == len(calls),
               "every answer waiting for the assessment's lock")
     finally:
         con.cursor().execute(key % "pg_advisory_unlock", (assessment_id,))

@@ -2,7 +2,7 @@
 expected status, a node to hang rows on, row counts read and extra users written straight into
 the server's database on either engine (srv.sql, tests/conftest.py), a trigger that makes
 deletes from a table fail, a second server on the same database, the same request sent twice at
-once)."""
+once, polling for a state)."""
 import sqlite3
 import threading
 import time
@@ -88,3 +88,14 @@ def twice_at_once(call, join_timeout=60):
     for th in ths:
         th.join(join_timeout)
     return out
+
+
+def until(cond, what, deadline_s=60):
+    """Poll cond() until it is true; fail naming what after deadline_s (a hang, not a speed)."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("never happened: " + what)

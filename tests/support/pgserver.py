@@ -149,3 +149,18 @@ class PgServer:
                 return
             self.psql(self.url(), 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name, check=False)
 
+
+def backends(url, apps):
+    """(pid, wait_event_type) of the other backends on url's database whose application_name is
+    one of apps (sprout's pool: 'sprout'; its group-commit writer: 'sprout writer')."""
+    import psycopg2
+    con = psycopg2.connect(url)
+    try:
+        con.autocommit = True
+        cur = con.cursor()
+        cur.execute("SELECT pid, wait_event_type FROM pg_stat_activity WHERE datname = "
+                    "current_database() AND application_name = ANY(%s) AND pid <> pg_backend_pid()",
+                    (list(apps),))
+        return cur.fetchall()
+    finally:
+        con.close()
