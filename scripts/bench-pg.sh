@@ -25,7 +25,10 @@
 # network and for each commit's WAL flush; SQLite keeps its default), PG_CONF [""] (more
 # server settings, ';'-separated, e.g. "commit_delay=200;commit_siblings=2"), CONFIGS
 # ["sqlite pg1 pg2"; pg1:N / pg2:N = that configuration with SPROUT_THREADS=N, in OUT/pg1-tN,
-# not in the table].
+# not in the table], SPROUT_BIN [build/release/sprout, built first; another binary for A/B
+# comparisons, e.g. main's], PG_STATEMENTS [0; 1 = load pg_stat_statements and write each PG
+# configuration's statements, with their calls and mean time in the server, to
+# OUT/<config>/statements.txt].
 # Defaults finish in about 9 minutes. Results go to bench/out/pg-<timestamp>/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,9 +39,14 @@ PG_SYNC="${PG_SYNC:-on}"
 PG_THREADS="${PG_THREADS:-}"
 PG_CONF="${PG_CONF:-}"
 CONFIGS="${CONFIGS:-sqlite pg1 pg2}"
-make -j2 release >/dev/null
+PG_STATEMENTS="${PG_STATEMENTS:-0}"
+if [ -n "${SPROUT_BIN:-}" ]; then
+  BIN=$(realpath "$SPROUT_BIN")
+else
+  make -j2 release >/dev/null
+  BIN="$PWD/build/release/sprout"
+fi
 make -s -C bench/ceiling
-BIN="$PWD/build/release/sprout"
 OUT="$PWD/bench/out/pg-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 export IDS_SQLITE="$OUT/ids-sqlite.txt" IDS_PG="$OUT/ids-pg.txt"
@@ -101,6 +109,7 @@ jit = off
 random_page_cost = 1.1
 EOF
 [ -z "$PG_CONF" ] || tr ';' '\n' <<<"$PG_CONF" >>"$PGDATA/postgresql.conf"
+[ "$PG_STATEMENTS" = 1 ] && echo "shared_preload_libraries = 'pg_stat_statements'" >>"$PGDATA/postgresql.conf"
 (cd "$PGBASE" && "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGBASE/log" -w -t 60 start >/dev/null)
 echo "PostgreSQL $(pgsql 'SHOW server_version'), settings:"
 pgsql "SELECT name || ' = ' || setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name IN
@@ -155,6 +164,7 @@ SPROUT_DB="$PGURL/seeded" bench/seed.sh "http://127.0.0.1:$PORT" "$IDS_PG" 2>/de
 stop_servers
 pgsql "ALTER DATABASE seeded RESET synchronous_commit"
 pgsql "VACUUM ANALYZE" seeded
+[ "$PG_STATEMENTS" = 1 ] && pgsql "CREATE EXTENSION pg_stat_statements" seeded
 
 # peak PSS (kB) of all PostgreSQL processes (postmaster and its children) every 200 ms -> $1
 pg_pss() {
@@ -207,6 +217,7 @@ for cfg in $CONFIGS; do
     # shellcheck disable=SC2086
     start_servers "$n" "$PGURL/work" "$PORT" SPROUT_REUSE_PORT=1 $threads_env
     ids=$IDS_PG
+    [ "$PG_STATEMENTS" = 1 ] && pgsql "SELECT pg_stat_statements_reset()" work >/dev/null
     pg_pss >"$OUT/pg-pss-idle-$dir.txt"
     pg_sampler "$OUT/pg-pss-$dir.txt" &
     SAMPLER=$!
@@ -218,6 +229,12 @@ for cfg in $CONFIGS; do
   echo "== $cfg: sprout pid(s)$PIDS$threads"
   SERVER_PID="${PIDS# }" IDS="$ids" OUT_DIR="$OUT/$dir" bench/run.sh "http://127.0.0.1:$PORT" | tail -15
   [ -n "$SAMPLER" ] && { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""; }
+  if [ "$PG_STATEMENTS" = 1 ] && [ "$cfg" != sqlite ]; then # calls | mean µs | rows per call | SQL
+    pgsql "SELECT calls || ' | ' || round((mean_exec_time * 1000)::numeric, 1) || ' | ' ||
+      round(rows::numeric / calls, 1) || ' | ' || left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'work')
+      AND calls >= 100 ORDER BY total_exec_time DESC" >"$OUT/$dir/statements.txt"
+  fi
   stop_servers
 done
 uptime | tee "$OUT/uptime-after.txt"
