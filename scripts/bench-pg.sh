@@ -233,7 +233,7 @@ for cfg in $CONFIGS; do
     pgsql "SELECT calls || ' | ' || round((mean_exec_time * 1000)::numeric, 1) || ' | ' ||
       round(rows::numeric / calls, 1) || ' | ' || left(regexp_replace(query, '\s+', ' ', 'g'), 160)
       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'work')
-      AND calls >= 100 ORDER BY total_exec_time DESC" >"$OUT/$dir/statements.txt"
+      AND calls >= 100 ORDER BY total_exec_time DESC" work >"$OUT/$dir/statements.txt"
   fi
   stop_servers
 done
