@@ -2,6 +2,7 @@
  * SIGINT/SIGTERM, stop cleanly (docs/SERVER.md).
  *
  * Start-up, in order, and nothing else (time to the first answer matters):
+ *   0. glibc's malloc keeps freed memory per arena (malloc_settings below);
  *   1. options: --port N > $PORT > 8000 (0 = any free port), --host ADDR > $HOST > 127.0.0.1,
  *      --quiet (no request log), --no-migrate, --web DIR (serve the page from DIR, not the
  *      copy built into the binary); the database is ctx->pg_url (--db or DATABASE_URL
