@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Send a fixed number of write requests of one scenario (for instruction counts, not speed).
+"""Send a fixed number of requests of one scenario (for instruction counts, not speed).
 
 Usage: fixed_load.py BASE_URL IDS_FILE SCENARIO CONNS PER_CONN
 
 CONNS keep-alive connections (one thread each) send PER_CONN requests each of SCENARIO
-(chat_post, answer_post or progress_post: the same requests as bench/lua/common.lua), with a
-fixed random seed per connection. Every reply must be 2xx (exit 1 otherwise). Used by
-scripts/callgrind-writes.sh, which counts the server's instructions under callgrind: the
-count is deterministic where req/s on a shared machine is not.
+(chat_post, answer_post, progress_post; or the reads chat_list, nodes_list, node_get: the same
+requests as bench/lua/common.lua), with a fixed random seed per connection. Every reply must be
+2xx (exit 1 otherwise). Used by scripts/callgrind-writes.sh and scripts/callgrind-reads.sh,
+which count the server's instructions under callgrind: the count is deterministic where req/s
+on a shared machine is not.
 """
 import http.client
 import random
@@ -22,7 +23,8 @@ CHAT_TEXT = ("I think the gradient points in the direction of steepest ascent, "
 
 
 def load_ids(path):
-    ids = {"answer": [], "progress": [], "chat_write": []}
+    ids = {"answer": [], "progress": [], "chat_write": [], "chat_read": [], "branch": [],
+           "node": []}
     with open(path) as f:
         for line in f:
             p = line.split()
@@ -32,25 +34,38 @@ def load_ids(path):
                 ids["user"] = p[1]
             elif p[0] in ("answer", "progress"):
                 ids[p[0]].append(p[1:3])
-            elif p[0] == "chat_write":
+            elif p[0] in ("chat_write", "chat_read", "branch"):
                 ids[p[0]].append(p[1])
+            elif p[0] in ("root", "concept", "subconcept"):  # common.lua's ids.node
+                ids["node"].append(p[1])
     return ids
 
 
+READS = {  # scenario: (ids list, path)
+    "chat_list": ("chat_read", "/api/chat/sessions/%s/messages"),
+    "nodes_list": ("branch", "/api/nodes?branchId=%s"),
+    "node_get": ("node", "/api/nodes/%s"),
+}
+
+
 def request(ids, scenario, rng):
+    """(method, path, body) of one request."""
     user = ids["user"]
+    if scenario in READS:
+        kind, path = READS[scenario]
+        return "GET", path % rng.choice(ids[kind]), None
     if scenario == "chat_post":
         s = rng.choice(ids["chat_write"])
-        return (f"/api/chat/sessions/{s}/messages",
+        return ("POST", f"/api/chat/sessions/{s}/messages",
                 '{"userId":"%s","role":"user","kind":"learning","content":"%s"}' % (user, CHAT_TEXT))
     if scenario == "answer_post":
         a, q = rng.choice(ids["answer"])
-        return (f"/api/assessments/{a}/answers",
+        return ("POST", f"/api/assessments/{a}/answers",
                 '{"userId":"%s","questionId":"%s","answerText":"%s","score":0.5}'
                 % (user, q, CHAT_TEXT))
     if scenario == "progress_post":
         _, n = rng.choice(ids["progress"])
-        return ("/api/progress", '{"userId":"%s","nodeId":"%s"}' % (user, n))
+        return ("POST", "/api/progress", '{"userId":"%s","nodeId":"%s"}' % (user, n))
     sys.exit(f"fixed_load: unknown scenario {scenario}")
 
 
@@ -66,8 +81,8 @@ def main():
         rng = random.Random(1000 + k)
         c = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
         for _ in range(int(per_conn)):
-            path, body = request(ids, scenario, rng)
-            c.request("POST", path, body, {"Content-Type": "application/json"})
+            method, path, body = request(ids, scenario, rng)
+            c.request(method, path, body, {"Content-Type": "application/json"} if body else {})
             r = c.getresponse()
             data = r.read()
             if not 200 <= r.status < 300:

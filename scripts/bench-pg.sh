@@ -25,10 +25,10 @@
 # network and for each commit's WAL flush; SQLite keeps its default), PG_CONF [""] (more
 # server settings, ';'-separated, e.g. "commit_delay=200;commit_siblings=2"), CONFIGS
 # ["sqlite pg1 pg2"; pg1:N / pg2:N = that configuration with SPROUT_THREADS=N, in OUT/pg1-tN,
-# not in the table].
-# SPROUT_BIN [""] (a sprout binary to measure instead of this tree's release build, e.g. another
-# branch's for an A/B comparison); PG_STATS [0] (1: load pg_stat_statements and write each
-# PostgreSQL configuration's statements by total time to OUT/pgss-<config>.txt).
+# not in the table], SPROUT_BIN [build/release/sprout, built first; another binary for A/B
+# comparisons, e.g. main's], PG_STATEMENTS [0; 1 = load pg_stat_statements and write each PG
+# configuration's statements, with their calls and mean time in the server, to
+# OUT/<config>/statements.txt].
 # Defaults finish in about 9 minutes. Results go to bench/out/pg-<timestamp>/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -39,9 +39,9 @@ PG_SYNC="${PG_SYNC:-on}"
 PG_THREADS="${PG_THREADS:-}"
 PG_CONF="${PG_CONF:-}"
 CONFIGS="${CONFIGS:-sqlite pg1 pg2}"
-PG_STATS="${PG_STATS:-0}"
+PG_STATEMENTS="${PG_STATEMENTS:-0}"
 if [ -n "${SPROUT_BIN:-}" ]; then
-  BIN="$SPROUT_BIN"
+  BIN=$(realpath "$SPROUT_BIN")
 else
   make -j2 release >/dev/null
   BIN="$PWD/build/release/sprout"
@@ -108,8 +108,8 @@ checkpoint_timeout = 30min
 jit = off
 random_page_cost = 1.1
 EOF
-[ "$PG_STATS" = 1 ] && echo "shared_preload_libraries = 'pg_stat_statements'" >>"$PGDATA/postgresql.conf"
 [ -z "$PG_CONF" ] || tr ';' '\n' <<<"$PG_CONF" >>"$PGDATA/postgresql.conf"
+[ "$PG_STATEMENTS" = 1 ] && echo "shared_preload_libraries = 'pg_stat_statements'" >>"$PGDATA/postgresql.conf"
 (cd "$PGBASE" && "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGBASE/log" -w -t 60 start >/dev/null)
 echo "PostgreSQL $(pgsql 'SHOW server_version'), settings:"
 pgsql "SELECT name || ' = ' || setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name IN
@@ -164,6 +164,7 @@ SPROUT_DB="$PGURL/seeded" bench/seed.sh "http://127.0.0.1:$PORT" "$IDS_PG" 2>/de
 stop_servers
 pgsql "ALTER DATABASE seeded RESET synchronous_commit"
 pgsql "VACUUM ANALYZE" seeded
+[ "$PG_STATEMENTS" = 1 ] && pgsql "CREATE EXTENSION pg_stat_statements" seeded
 
 # peak PSS (kB) of all PostgreSQL processes (postmaster and its children) every 200 ms -> $1
 pg_pss() {
@@ -211,12 +212,12 @@ for cfg in $CONFIGS; do
   pg1 | pg2 | pg1:* | pg2:*)
     pgsql "DROP DATABASE IF EXISTS work"
     pgsql "CREATE DATABASE work TEMPLATE seeded"
-    [ "$PG_STATS" = 1 ] && pgsql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" work >/dev/null
     n=1
     [ "${cfg%%:*}" = pg2 ] && n=2
     # shellcheck disable=SC2086
     start_servers "$n" "$PGURL/work" "$PORT" SPROUT_REUSE_PORT=1 $threads_env
     ids=$IDS_PG
+    [ "$PG_STATEMENTS" = 1 ] && pgsql "SELECT pg_stat_statements_reset()" work >/dev/null
     pg_pss >"$OUT/pg-pss-idle-$dir.txt"
     pg_sampler "$OUT/pg-pss-$dir.txt" &
     SAMPLER=$!
@@ -227,13 +228,13 @@ for cfg in $CONFIGS; do
   [ "$cfg" != sqlite ] && [ -n "$threads_env" ] && threads=" ($threads_env)"
   echo "== $cfg: sprout pid(s)$PIDS$threads"
   SERVER_PID="${PIDS# }" IDS="$ids" OUT_DIR="$OUT/$dir" bench/run.sh "http://127.0.0.1:$PORT" | tail -15
-  if [ "$PG_STATS" = 1 ] && [ "$cfg" != sqlite ]; then
-    pgsql "SELECT calls || E'\\t' || round(total_exec_time::numeric, 1) || E'\\t' ||
-      round((total_exec_time / calls * 1000)::numeric, 1) || E'\\t' || shared_blks_hit || E'\\t' ||
-      left(regexp_replace(query, '\\s+', ' ', 'g'), 300)
-      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" work >"$OUT/pgss-$dir.txt"
-  fi
   [ -n "$SAMPLER" ] && { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""; }
+  if [ "$PG_STATEMENTS" = 1 ] && [ "$cfg" != sqlite ]; then # calls | mean µs | rows per call | SQL
+    pgsql "SELECT calls || ' | ' || round((mean_exec_time * 1000)::numeric, 1) || ' | ' ||
+      round(rows::numeric / calls, 1) || ' | ' || left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'work')
+      AND calls >= 100 ORDER BY total_exec_time DESC" work >"$OUT/$dir/statements.txt"
+  fi
   stop_servers
 done
 uptime | tee "$OUT/uptime-after.txt"

@@ -19,7 +19,8 @@
 
 #define PG_CACHE 256 /* power of two */
 #define PG_MAX_PARAMS 64
-#define PG_MAX_QUEUED 8 /* transaction-control statements waiting for the next statement */
+#define PG_MAX_QUEUED 8  /* transaction-control statements waiting for the next statement */
+#define PG_TYPE_CACHE 32 /* result columns whose type is kept beside the result */
 
 /* What a statement is, for the queue of transaction-control statements. */
 enum pg_kind { PG_PLAIN, PG_DEFER_BEGIN, PG_DEFER, PG_END };
@@ -56,7 +57,9 @@ struct dbi_pgstmt {
     PGresult *res;
     bool ran;
     int row, n_rows;
-    unsigned char *blob; /* the unescaped bytea of (blob_row, blob_col) */
+    int n_fields;              /* of res (0 without one) */
+    Oid ftypes[PG_TYPE_CACHE]; /* of res's first columns: read once per result, not per value */
+    unsigned char *blob;       /* the unescaped bytea of (blob_row, blob_col) */
     size_t blob_len;
     int blob_row, blob_col;
 };
@@ -335,6 +338,7 @@ void dbi_pg_reset(struct dbi_pgstmt *s)
     s->ran = false;
     s->row = -1;
     s->n_rows = 0;
+    s->n_fields = 0;
     free(s->blob);
     s->blob = NULL;
     s->blob_row = -1;
@@ -570,6 +574,9 @@ int dbi_pg_step(struct dbi_pgstmt *s)
             s->c->changes = (int)strtol(n, NULL, 10);
         s->res = r;
         s->n_rows = st == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+        s->n_fields = PQnfields(r);
+        for (int k = 0; k < s->n_fields && k < PG_TYPE_CACHE; k++)
+            s->ftypes[k] = PQftype(r, k);
         s->row = -1;
         s->ran = true;
     }
@@ -688,16 +695,23 @@ size_t dbi_pg_column_bytes(struct dbi_pgstmt *s, int k)
     return (size_t)PQgetlength(s->res, s->row, k);
 }
 
-/* One value with one bounds check and one lookup of its type, null flag, text and length
- * (the row loops of storage/rowjson.c read every column of every row this way). */
+/* One value with one bounds check and one lookup of its text and length (the row loops of
+ * storage/rowjson.c read every column of every row this way): the column types were read
+ * once per result (dbi_pg_step), and only an empty value can be NULL, so the null flag is read
+ * for those alone. */
 void dbi_pg_column_read(struct dbi_pgstmt *s, int k, struct dbi_value *v)
 {
-    if (!on_row(s, k) || PQgetisnull(s->res, s->row, k)) {
+    if (s->row < 0 || s->row >= s->n_rows || k < 0 || k >= s->n_fields) {
+        v->type = DBI_NULL;
+        return;
+    }
+    int len = PQgetlength(s->res, s->row, k);
+    if (len == 0 && PQgetisnull(s->res, s->row, k)) {
         v->type = DBI_NULL;
         return;
     }
     const char *raw_v = PQgetvalue(s->res, s->row, k);
-    switch (PQftype(s->res, k)) {
+    switch (k < PG_TYPE_CACHE ? s->ftypes[k] : PQftype(s->res, k)) {
     case OID_BOOL:
         v->type = DBI_INTEGER;
         v->i = raw_v[0] == 't';
@@ -723,7 +737,7 @@ void dbi_pg_column_read(struct dbi_pgstmt *s, int k, struct dbi_value *v)
     default:
         v->type = DBI_TEXT;
         v->p = raw_v;
-        v->n = (size_t)PQgetlength(s->res, s->row, k);
+        v->n = (size_t)len;
         break;
     }
 }

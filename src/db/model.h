@@ -65,6 +65,8 @@ struct model_index {
     const char *where;  /* partial-index condition as drizzle renders it, or NULL */
     bool pg_constraint; /* a column's .unique(): SQLite keeps an index, PostgreSQL a
                                       UNIQUE constraint of the same name (compiled-in schema) */
+    bool pg_rowid;      /* PostgreSQL: the index ends with the table's rowid column, the key
+                           every SQLite index has implicitly (compiled-in schema) */
 };
 
 struct model_fk {

@@ -151,6 +151,8 @@ int pgsnap_from_model(const struct model_schema *s, json_t **out, struct sp_erro
             for (size_t m = 0; m < x->n_columns; m++)
                 json_array_append_new(ic, index_col(x->columns[m], x->is_expr && x->is_expr[m],
                                                     true, "last", NULL));
+            if (x->pg_rowid) /* SQLite's implicit last key, explicit here (schema.c) */
+                json_array_append_new(ic, index_col("rowid", false, true, "last", NULL));
             json_object_set_new(json_object_get(jt, "indexes"), x->name,
                                 index_json(x->name, ic, x->unique, x->where));
         }

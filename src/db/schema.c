@@ -18,7 +18,8 @@
  * facts: AS_BOOLEAN columns are `boolean`, REAL_DOUBLE columns `double precision`, DEFAULT_NOW
  * is PG_NOW (SQLite's datetime('now') text, UTC, whole seconds); a COLUMN_UNIQUE index is a
  * UNIQUE constraint there. Everything else (text ids, integer, text JSON) is the same type.
- * And every table has there a last column of its own, rowid (pg_rowid below).
+ * And every table has there a last column of its own, rowid (pg_rowid below), which an
+ * INDEX_PG_ROWID index has as its last key there.
  * Thread model: static const data.
  */
 #include "db/schema.h"
@@ -47,6 +48,14 @@
 #define INDEX(name_, ...)                                                               \
     {                                                                                   \
         .name = name_, .columns = L(__VA_ARGS__), .n_columns = SP_COUNT(L(__VA_ARGS__)) \
+    }
+/* PostgreSQL: rowid appended as the last key (SQLite's indexes end with it implicitly), for a list
+ * whose ORDER BY is the index's columns then rowid: the index then gives the order and
+ * PostgreSQL does not sort (docs/POSTGRESQL.md, "Reads"). SQLite's DDL is INDEX's. */
+#define INDEX_PG_ROWID(name_, ...)                                                       \
+    {                                                                                    \
+        .name = name_, .columns = L(__VA_ARGS__), .n_columns = SP_COUNT(L(__VA_ARGS__)), \
+        .pg_rowid = true                                                                 \
     }
 #define UNIQUE_INDEX(name_, ...)                                                         \
     {                                                                                    \
@@ -151,7 +160,7 @@ static const struct model_column chat_messages_columns[] = {
     { COL("created_at", "text", "createdAt"), NOT_NULL, DEFAULT_NOW },
 };
 static const struct model_index chat_messages_indexes[] = {
-    INDEX("chat_messages_session_created_idx", "session_id", "created_at"),
+    INDEX_PG_ROWID("chat_messages_session_created_idx", "session_id", "created_at"),
     INDEX("chat_messages_user_successful_idx", "user_id", "was_successful"),
 };
 static const struct model_fk chat_messages_fks[] = {

@@ -86,45 +86,35 @@ static int put_double(struct buf *out, double d)
     return jsonw_number(out, d);
 }
 
-/* Bytes JSON.stringify escapes: control characters, '"' and '\\'. */
-static bool needs_escape(const unsigned char *p, size_t n)
+/* Each column is read once (dbi_column_read): one backend call per value. */
+static int put_value(struct buf *out, struct dbi_stmt *st, int i, const struct model_column *c)
 {
-    /* eight bytes at a time: a byte < 0x20, == '"' or == '\\' sets its high bit in m */
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, p + i, 8);
-        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-        uint64_t m = ((x - ones * 0x20) | (q - ones) | (b - ones)) & ~x & highs;
-        if (m)
-            return true;
+    struct dbi_value v;
+    dbi_column_read(st, i, &v);
+    if (v.type == DBI_NULL)
+        return buf_puts(out, "null");
+    if (c->json_kind == MODEL_JSON_BOOL)
+        return buf_puts(out, is_true(&v) ? "true" : "false");
+    switch (v.type) {
+    case DBI_INTEGER: return put_int(out, v.i);
+    case DBI_FLOAT: return put_double(out, v.d);
+    case DBI_TEXT: return jsonw_string(out, v.p ? v.p : "", v.p ? v.n : 0);
+    default: return put_blob(out, &v);
     }
-    for (; i < n; i++)
-        if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\')
-            return true;
-    return false;
 }
 
-/* Fast path for the common case (nothing to escape): one reserve, one copy. */
-static int put_string(struct buf *out, const char *s, size_t n)
-{
-    if (needs_escape((const unsigned char *)s, n))
-        return jsonw_string(out, s, n);
-    RJ_TRY(buf_reserve(out, n + 2));
-    char *d = out->data + out->len;
-    d[0] = '"';
-    memcpy(d + 1, s, n);
-    d[n + 1] = '"';
-    out->len += n + 2;
-    out->data[out->len] = '\0';
-    return SP_OK;
-}
+/* What result column k prints: its schema column (NULL: none, the result name is the key) and
+ * the key with its length (measured once per call, not per row). */
+struct colmap {
+    int n;
+    const struct model_column *col[ROWJSON_MAX_COLS];
+    const char *key[ROWJSON_MAX_COLS];
+    size_t key_len[ROWJSON_MAX_COLS];
+};
 
 /* ,"key": (keys are schema identifiers: never escaped). */
-static int put_key(struct buf *out, const char *key, bool first)
+static int put_key(struct buf *out, const char *key, size_t n, bool first)
 {
-    size_t n = strlen(key);
     RJ_TRY(buf_reserve(out, n + 4));
     char *d = out->data + out->len;
     size_t k = 0;
@@ -139,30 +129,6 @@ static int put_key(struct buf *out, const char *key, bool first)
     out->data[out->len] = '\0';
     return SP_OK;
 }
-
-/* Each column is read once (dbi_column_read): one backend call per value. */
-static int put_value(struct buf *out, struct dbi_stmt *st, int i, const struct model_column *c)
-{
-    struct dbi_value v;
-    dbi_column_read(st, i, &v);
-    if (v.type == DBI_NULL)
-        return buf_puts(out, "null");
-    if (c->json_kind == MODEL_JSON_BOOL)
-        return buf_puts(out, is_true(&v) ? "true" : "false");
-    switch (v.type) {
-    case DBI_INTEGER: return put_int(out, v.i);
-    case DBI_FLOAT: return put_double(out, v.d);
-    case DBI_TEXT: return put_string(out, v.p ? v.p : "", v.p ? v.n : 0);
-    default: return put_blob(out, &v);
-    }
-}
-
-/* What result column k prints: its schema column (NULL: none, the result name is the key). */
-struct colmap {
-    int n;
-    const struct model_column *col[ROWJSON_MAX_COLS];
-    const char *key[ROWJSON_MAX_COLS];
-};
 
 static int map_columns(struct colmap *m, struct dbi_stmt *st, const struct model_table *t)
 {
@@ -180,6 +146,7 @@ static int map_columns(struct colmap *m, struct dbi_stmt *st, const struct model
             c = model_column_find(t, name);
         m->col[k] = c;
         m->key[k] = c && c->json_key ? c->json_key : name;
+        m->key_len[k] = strlen(m->key[k]);
     }
     return SP_OK;
 }
@@ -189,7 +156,7 @@ static int put_row(struct buf *out, struct dbi_stmt *st, const struct colmap *m)
     static const struct model_column plain = { .name = "", .json_kind = MODEL_JSON_AUTO };
     RJ_TRY(buf_putc(out, '{'));
     for (int k = 0; k < m->n; k++) {
-        RJ_TRY(put_key(out, m->key[k], k == 0));
+        RJ_TRY(put_key(out, m->key[k], m->key_len[k], k == 0));
         RJ_TRY(put_value(out, st, k, m->col[k] ? m->col[k] : &plain));
     }
     return buf_putc(out, '}');

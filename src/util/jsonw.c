@@ -2,11 +2,17 @@
 #include "util/jsonw.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/err.h"
+
+#if defined(__SSE2__) && !defined(JSONW_NO_SIMD)
+#include <emmintrin.h>
+#endif
 
 size_t jsonw_format_number(char out[JSONW_NUMBER_SIZE], double x)
 {
@@ -87,46 +93,91 @@ int jsonw_number(struct buf *b, double x)
     return buf_append(b, tmp, n);
 }
 
+/* Does JSON.stringify escape byte c: a control character, '"' or '\\'? */
+static bool escaped(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* Index of the first byte of p[i..n) to escape, or n. Sixteen bytes at a time with SSE2 (every
+ * x86-64), else eight as one integer: there a byte < 0x20, == '"' or == '\\' sets its high
+ * bit in m (a borrow may flag a later byte of the word too, never miss one: a flagged word is
+ * read again byte by byte). The tail goes byte by byte. */
+static size_t next_escape(const unsigned char *p, size_t i, size_t n)
+{
+#if defined(__SSE2__) && !defined(JSONW_NO_SIMD)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  ctl = _mm_set1_epi8(0x1f);
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x), /* x <= 0x1f */
+                                 _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz(bits);
+    }
+#else
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+        if (((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x & highs)
+            for (size_t e = i + 8; i < e; i++)
+                if (escaped(p[i]))
+                    return i;
+    }
+#endif
+    for (; i < n; i++)
+        if (escaped(p[i]))
+            return i;
+    return n;
+}
+
 int jsonw_string(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    /* room for every byte once and the quotes; an escape reserves its extra bytes */
     int rc = buf_reserve(b, n + 2);
     if (rc != SP_OK)
         return rc;
-    rc = buf_putc(b, '"');
-    size_t start = 0;
-    for (size_t i = 0; i < n && rc == SP_OK; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        rc = buf_append(b, s + start, i - start);
-        start = i + 1;
-        char esc[7] = { '\\', 0 };
-        size_t el = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            el = 6;
+    char *d = b->data + b->len;
+    *d++ = '"';
+    for (size_t i = 0;;) {
+        size_t k = next_escape(p, i, n);
+        memcpy(d, s + i, k - i);
+        d += k - i;
+        if (k == n)
+            break;
+        b->len = (size_t)(d - b->data);
+        if ((rc = buf_reserve(b, n - k + 6)) != SP_OK) { /* "\u00XX", the rest, the quote */
+            b->data[b->len] = '\0';
+            return rc;
         }
-        if (rc == SP_OK)
-            rc = buf_append(b, esc, el);
+        d = b->data + b->len;
+        unsigned char c = p[k];
+        *d++ = '\\';
+        switch (c) {
+        case '"': *d++ = '"'; break;
+        case '\\': *d++ = '\\'; break;
+        case '\b': *d++ = 'b'; break;
+        case '\f': *d++ = 'f'; break;
+        case '\n': *d++ = 'n'; break;
+        case '\r': *d++ = 'r'; break;
+        case '\t': *d++ = 't'; break;
+        default:
+            memcpy(d, "u00", 3);
+            d[3] = hex[c >> 4];
+            d[4] = hex[c & 15];
+            d += 5;
+        }
+        i = k + 1;
     }
-    if (rc == SP_OK)
-        rc = buf_append(b, s + start, n - start);
-    if (rc == SP_OK)
-        rc = buf_putc(b, '"');
-    return rc;
+    *d++ = '"';
+    b->len = (size_t)(d - b->data);
+    b->data[b->len] = '\0';
+    return SP_OK;
 }
 
 int jsonw_cstring(struct buf *b, const char *s)

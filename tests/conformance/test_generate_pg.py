@@ -6,8 +6,8 @@ The six PostgreSQL conformance steps (tests/data/drizzle-kit-pg, made by the rea
 README's normalisation (tags, snapshot ids, journal `when`), as test_generate.py does for SQLite.
 Then the Sprout schema itself: its PostgreSQL dialect must give the migrations that drizzle-kit
 wrote for the equivalent pg-core schema (tests/data/sprout-pg/: the first from schema-0000.ts, the
-second, the rowid column, from drizzle-pg/schema.ts; and drizzle-kit-fresh/, schema.ts into an
-empty folder), and the shipped drizzle-pg/ folder must have nothing left to generate.
+second, the rowid column, from schema-0001.ts, the third, rowid in the message list's index, from
+drizzle-pg/schema.ts; and drizzle-kit-fresh/, schema.ts into an empty folder), and the shipped drizzle-pg/ folder must have nothing left to generate.
 """
 import json
 import shutil
@@ -115,14 +115,32 @@ def test_sprout_schema_matches_drizzle_kit(tmp_path):
 
 
 def test_rowid_migration_matches_drizzle_kit(tmp_path):
-    """On drizzle-kit's own first migration, the compiled-in schema gives drizzle-kit's second:
-    the hidden insertion-order column added to every table (schema-0000.ts -> schema.ts)."""
+    """On drizzle-kit's first two migrations, the compiled-in schema gives drizzle-kit's third:
+    the message list's index with rowid as its last key (schema-0001.ts -> schema.ts)."""
+    ours = tmp_path / "ours"
+    truncated(SPROUT_PG / "drizzle-kit", ours, 2)
+    p = run_sprout("db", "generate", "--dialect", "postgresql", "--migrations", ours)
+    assert p.returncode == 0, p.stderr
+    assert "chat_messages: index chat_messages_session_created_idx added" in p.stdout
+    assert_same(ours, SPROUT_PG / "drizzle-kit")
+    down = next(ours.glob("0002_*.down.sql")).read_text()
+    assert down.endswith('USING btree ("session_id","created_at");')
+
+
+def test_rowid_column_and_index_in_one_migration(tmp_path):
+    """On drizzle-kit's first migration alone, one migration does both: the rowid column of
+    every table (drizzle-kit's 0001) inside the index's DROP and CREATE (its 0002), the order
+    drizzle-kit gave when run from schema-0000.ts straight to schema.ts (tests/data/sprout-pg)."""
     ours = tmp_path / "ours"
     truncated(SPROUT_PG / "drizzle-kit", ours, 1)
     p = run_sprout("db", "generate", "--dialect", "postgresql", "--migrations", ours)
     assert p.returncode == 0, p.stderr
     assert "answers: column rowid added" in p.stdout
-    assert_same(ours, SPROUT_PG / "drizzle-kit")
+    bp = "--> statement-breakpoint\n"
+    kit = {k: next((SPROUT_PG / "drizzle-kit").glob(k + "_*.sql")).read_text() for k in ("0001", "0002")}
+    drop, create = kit["0002"].split(bp)
+    got = next(f for f in ours.glob("0001_*.sql") if not f.name.endswith(".down.sql")).read_text()
+    assert got == drop + bp + kit["0001"] + bp + create
     down = next(ours.glob("0001_*.down.sql")).read_text()
     assert down.count('DROP COLUMN "rowid"') == 14
 

@@ -1,6 +1,7 @@
 """tests/e2e/test_chat.py: chat sessions, messages and hint events over HTTP (spec/api.md §10,
 docs/API.md): shapes, orders per filter, session end rules, message insertion order within
 one second, JSON-in-text fields, bad input. On SQLite and PostgreSQL (both_engines)."""
+import json
 import re
 
 import pytest
@@ -100,6 +101,35 @@ def test_messages(server):
     r = server.request("POST", path, json={"userId": U, "role": "user", "content": "c" * 110000})
     assert r.status == 413
     assert count(server, "chat_messages") == 21
+
+
+def test_message_order_is_created_at_then_insertion(server):
+    """The list's ORDER BY created_at, rowid, with timestamps written out of insertion order and
+    ties between them, another session's messages in between (PostgreSQL reads it straight from
+    chat_messages_session_created_idx, which ends with rowid there: no sort). The reply's bytes
+    are JSON.stringify's of the rows in that order, escapes included, on both engines."""
+    s = post(server, "/api/chat/sessions", {"userId": U})
+    other = post(server, "/api/chat/sessions", {"userId": U})
+    path = f"/api/chat/sessions/{s['id']}/messages"
+    texts = ['plain', 'quote " and \\ backslash', 'line\nbreak\ttab\r', 'ctl \x01\x1f end',
+             'caf\u00e9 \u2028 \U0001f331', 'x' * 40 + '"', '', ' ']
+    stamps = ["2026-01-01 10:00:05", "2026-01-01 10:00:01", "2026-01-01 10:00:05",
+              "2026-01-01 09:59:59", "2026-01-01 10:00:01", "2026-01-01 10:00:05",
+              "2026-01-01 10:00:01", "2026-01-01 10:00:00"]
+    made = []
+    for i, (text, stamp) in enumerate(zip(texts, stamps)):
+        m = post(server, path, {"userId": U, "role": "user", "content": text or "-",
+                                "wasSuccessful": [None, True, False][i % 3]})
+        post(server, f"/api/chat/sessions/{other['id']}/messages",
+             {"userId": U, "role": "assistant", "content": "other %d" % i})
+        server.sql_exec("UPDATE chat_messages SET created_at = ?, content = ? WHERE id = ?",
+                        stamp, text, m["id"])
+        made.append(dict(m, createdAt=stamp, content=text))
+    want = sorted(made, key=lambda m: m["createdAt"])  # stable: insertion order among ties
+    r = server.request("GET", path)
+    assert r.status == 200
+    assert [m["id"] for m in r.json] == [m["id"] for m in want]
+    assert r.raw == json.dumps(want, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def test_hints(server):

@@ -198,7 +198,7 @@ CREATE INDEX "answers_user_assessment_idx" ON "answers" USING btree ("user_id","
 CREATE INDEX "answers_question_id_idx" ON "answers" USING btree ("question_id");--> statement-breakpoint
 CREATE INDEX "assessments_user_node_type_idx" ON "assessments" USING btree ("user_id","target_node_id","type");--> statement-breakpoint
 CREATE INDEX "branches_user_id_idx" ON "branches" USING btree ("user_id");--> statement-breakpoint
-CREATE INDEX "chat_messages_session_created_idx" ON "chat_messages" USING btree ("session_id","created_at");--> statement-breakpoint
+CREATE INDEX "chat_messages_session_created_idx" ON "chat_messages" USING btree ("session_id","created_at","rowid");--> statement-breakpoint
 CREATE INDEX "chat_messages_user_successful_idx" ON "chat_messages" USING btree ("user_id","was_successful");--> statement-breakpoint
 CREATE INDEX "chat_sessions_user_started_idx" ON "chat_sessions" USING btree ("user_id","started_at");--> statement-breakpoint
 CREATE INDEX "chat_sessions_node_started_idx" ON "chat_sessions" USING btree ("node_id","started_at");--> statement-breakpoint
