@@ -139,6 +139,10 @@ static int map_columns(struct colmap *m, struct dbi_stmt *st, const struct model
         const char *name = dbi_column_name(st, k);
         if (!name)
             return SP_ENOMEM;
+        if (strncmp(name, ROWJSON_EXTRA_PREFIX, sizeof ROWJSON_EXTRA_PREFIX - 1) == 0) {
+            m->n = k; /* this one and the rest are not the row's */
+            break;
+        }
         const struct model_column *c = NULL;
         if ((size_t)k < t->n_columns && strcmp(t->columns[k].name, name) == 0)
             c = &t->columns[k]; /* the usual case: all columns in schema order */

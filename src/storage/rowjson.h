@@ -6,7 +6,9 @@
  * Result columns are matched to the schema's columns by name, so a statement may select all of
  * a table's columns (storage/columns.h: STORE_COLS_<TABLE>, derived from the schema at build
  * time) or any named subset, in the order it wants the keys; a result column the table does not
- * have (an expression: `count(*) AS "count"`) keeps its own name as the key.
+ * have (an expression: `count(*) AS "count"`) keeps its own name as the key. The columns from
+ * the first one named ROWJSON_EXTRA_PREFIX… on are left out: results a statement gives its
+ * caller beside the row (e.g. an INSERT's RETURNING of a flag the caller needs next).
  * Thread model: stateless; appends to the caller's buffer.
  */
 #ifndef SP_STORAGE_ROWJSON_H
@@ -19,6 +21,7 @@
 #include "util/buf.h"
 
 #define ROWJSON_MAX_COLS 64 /* result columns of one statement; more is SP_ETOOBIG */
+#define ROWJSON_EXTRA_PREFIX "sprout_extra_"
 
 /* Append the current row as an object. */
 int rowjson_object(struct buf *out, struct dbi_stmt *st, const struct model_table *t);

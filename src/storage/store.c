@@ -297,8 +297,11 @@ static void check_cols(struct dbi_stmt *st, const struct model_table *t, const i
 #endif
 }
 
-int store_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t, const int *cols,
-                   size_t n_cols, struct buf *out, struct sp_error *err)
+/* store_one_json; *extra (when not NULL) gets the statement's last column as an integer (a
+ * ROWJSON_EXTRA_PREFIX column, left out of the JSON). */
+static int one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
+                    const int *cols, size_t n_cols, struct buf *out, int64_t *extra,
+                    struct sp_error *err)
 {
     check_cols(st, t, cols, n_cols);
     size_t len0 = out->len;
@@ -315,6 +318,8 @@ int store_one_json(struct db *db, struct dbi_stmt *st, const struct model_table 
         dbi_reset(st);
         return sp_error_set(err, code, "building the reply: %s", sp_strerror(code));
     }
+    if (extra)
+        *extra = dbi_column_int64(st, dbi_column_count(st) - 1);
     while ((rc = dbi_step(st)) == DBI_ROW)
         ;
     if (rc != DBI_DONE) {
@@ -323,6 +328,12 @@ int store_one_json(struct db *db, struct dbi_stmt *st, const struct model_table 
     }
     dbi_reset(st);
     return SP_OK;
+}
+
+int store_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t, const int *cols,
+                   size_t n_cols, struct buf *out, struct sp_error *err)
+{
+    return one_json(db, st, t, cols, n_cols, out, NULL, err);
 }
 
 int store_list_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,
@@ -469,7 +480,7 @@ static int store_fk_explain(struct db *db, const struct model_table *t, const st
 
 static int insert_locked(struct db *db, const char *sql, const struct model_table *t,
                          struct store_row *row, const char *path_col, const char *path_msg,
-                         bool undo, struct buf *out, struct sp_error *err)
+                         bool undo, struct buf *out, int64_t *extra, struct sp_error *err)
 {
     char id[IDS_UUID_SIZE];
     if (row->v[0].kind != STORE_V_TEXT) { /* else made before the hand-off (api/write.c) */
@@ -484,7 +495,7 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
     size_t len0 = out->len;
     if (undo && (rc = run_static(db, SQL_STMT_SP, "starting a savepoint", err)) != SP_OK)
         return rc;
-    rc = store_one_json(db, st, t, NULL, 0, out, err);
+    rc = one_json(db, st, t, NULL, 0, out, extra, err);
     row->v[0].kind = STORE_V_ABSENT; /* id was on our stack, or is used */
     if (undo && rc == SP_OK)
         rc = run_static(db, SQL_STMT_RELEASE, "releasing a savepoint", err);
@@ -500,17 +511,24 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
     return rc;
 }
 
-int store_insert(struct db *db, const char *sql, const struct model_table *t, struct store_row *row,
-                 const char *path_col, const char *path_msg, struct buf *out, struct sp_error *err)
+int store_insert_extra(struct db *db, const char *sql, const struct model_table *t,
+                       struct store_row *row, const char *path_col, const char *path_msg,
+                       struct buf *out, int64_t *extra, struct sp_error *err)
 {
     bool own = !dbi_in_txn(db);
     if (own)
         lock_for(db);
     bool undo = !own && dbi_engine(db) == DBI_POSTGRES;
-    int rc = insert_locked(db, sql, t, row, path_col, path_msg, undo, out, err);
+    int rc = insert_locked(db, sql, t, row, path_col, path_msg, undo, out, extra, err);
     if (own)
         unlock_for(db);
     return rc;
+}
+
+int store_insert(struct db *db, const char *sql, const struct model_table *t, struct store_row *row,
+                 const char *path_col, const char *path_msg, struct buf *out, struct sp_error *err)
+{
+    return store_insert_extra(db, sql, t, row, path_col, path_msg, out, NULL, err);
 }
 
 int store_write_one_json(struct db *db, struct dbi_stmt *st, const struct model_table *t,

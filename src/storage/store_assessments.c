@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "storage/columns.h"
+#include "storage/rowjson.h"
 #include "storage/store_sql.h"
 
 #define SEL_A "SELECT " STORE_COLS_ASSESSMENTS " FROM assessments"
@@ -40,7 +41,10 @@ static const char SQL_A_CREATE[] =
     "INSERT INTO answers (id, user_id, assessment_id, question_id, answer_text, "
     "selected_option, is_correct, score, feedback) VALUES (:id, :user_id, :assessment_id, "
     ":question_id, :answer_text, :selected_option, :is_correct, :score, :feedback) "
-    "RETURNING " STORE_COLS_ANSWERS;
+    "RETURNING " STORE_COLS_ANSWERS
+    ", (SELECT count(*) FROM assessments s "
+    "WHERE s.id = answers.assessment_id AND (s.completed_at IS NULL OR s.completed_at = '')) "
+    "AS " ROWJSON_EXTRA_PREFIX "open";
 static const char SQL_COMPLETE[] =
     "UPDATE assessments SET completed_at = :now WHERE id = :assessment_id "
     "AND (completed_at IS NULL OR completed_at = '') "
@@ -49,8 +53,6 @@ static const char SQL_COMPLETE[] =
     "AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.user_id = :user_id "
     "AND a.assessment_id = :assessment_id AND a.question_id = q.id))";
 /* Whether the completion must be checked: the assessment is not completed yet. */
-static const char SQL_OPEN[] =
-    "SELECT 1 FROM assessments WHERE id = ?1 AND (completed_at IS NULL OR completed_at = '')";
 static const char SQL_A_LIST[] =
     "SELECT " STORE_COLS_ANSWERS " FROM answers WHERE assessment_id = ?1 ORDER BY rowid";
 static const char SQL_A_LIST_USER[] = "SELECT " STORE_COLS_ANSWERS
@@ -119,8 +121,8 @@ static int answers_create_once(struct db *db, struct store_row *row, struct buf 
      * every answer of the transactions that held the lock before (committed by then), and the
      * last of concurrent answers to take the lock sees them all; SERIALIZABLE did the same with
      * serialization failures (most of them false conflicts on index pages) under load.
-     * Cheap check first: an assessment already completed (read after the insert) cannot be
-     * completed again (the UPDATE's own WHERE says so), so neither the lock nor the UPDATE is
+     * Cheap check first: an assessment already completed (read by the insert itself, in its
+     * RETURNING: no round trip of its own) cannot be completed again (the UPDATE's own WHERE says so), so neither the lock nor the UPDATE is
      * needed: answers to a completed assessment no longer queue on its lock. */
     struct store_value *a = store_row_value(t, row, "assessment_id");
     char aid[256] = ""; /* a longer id locks by its prefix: coarser, never wrong */
@@ -129,10 +131,11 @@ static int answers_create_once(struct db *db, struct store_row *row, struct buf 
     int rc = store_txn_begin(db, err);
     if (rc != SP_OK)
         return rc;
-    rc = store_insert(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out, err);
-    bool open = a->kind != STORE_V_TEXT || a->len >= sizeof aid; /* else aid is the whole id */
-    if (rc == SP_OK && !open)
-        rc = store_exists(db, SQL_OPEN, STORE_TEXTS(aid), &open, err);
+    int64_t still_open = 1; /* the insert's RETURNING says (one round trip for both) */
+    rc = store_insert_extra(db, SQL_A_CREATE, t, row, "assessment_id", "Assessment not found", out,
+                            &still_open, err);
+    /* a longer id: aid is only its prefix, so the lock path always */
+    bool open = still_open != 0 || a->kind != STORE_V_TEXT || a->len >= sizeof aid;
     if (rc == SP_OK && open)
         rc = store_txn_lock(db, "sprout.answers", aid, NULL, err);
     if (rc == SP_OK && open) {

@@ -89,6 +89,11 @@ int store_step_error(struct db *db, struct dbi_stmt *st, int rc, struct sp_error
  * from the URL, e.g. "Node not found"). */
 int store_insert(struct db *db, const char *sql, const struct model_table *t, struct store_row *row,
                  const char *path_col, const char *path_msg, struct buf *out, struct sp_error *err);
+/* store_insert for a statement whose RETURNING ends with one ROWJSON_EXTRA_PREFIX column (not
+ * in the JSON): *extra gets its value as an integer. */
+int store_insert_extra(struct db *db, const char *sql, const struct model_table *t,
+                       struct store_row *row, const char *path_col, const char *path_msg,
+                       struct buf *out, int64_t *extra, struct sp_error *err);
 
 /* Writes from this process queue on one mutex before they touch SQLite, so the server's own
  * threads never meet SQLITE_BUSY (whose busy handler sleeps in steps of milliseconds); other

@@ -121,6 +121,12 @@ static void test_column_subset_and_empty(void)
                       SCHEMA_ANSWERS),
                  "[{\"isCorrect\":true,\"id\":\"a1\",\"n\":1}]");
     CHECK_STR_EQ(rows(h, ANSWERS_SELECT " LIMIT 0", SCHEMA_ANSWERS), "[]");
+    /* the columns from the first ROWJSON_EXTRA_PREFIX one on are the caller's, not the row's */
+    CHECK_STR_EQ(rows(h,
+                      "SELECT id, 1 AS " ROWJSON_EXTRA_PREFIX "open, 'x' AS later FROM answers "
+                      "WHERE id = 'a1'",
+                      SCHEMA_ANSWERS),
+                 "[{\"id\":\"a1\"}]");
     db_close(h);
 }
 
