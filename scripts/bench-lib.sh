@@ -12,3 +12,28 @@ need_tools() {
 
 # free_port: print a TCP port free on 127.0.0.1 now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# bench_bin: BIN, when set, is the sprout binary to measure (e.g. another branch's, for an A/B
+# comparison); else this tree's release build, built first.
+bench_bin() {
+  if [ -z "${BIN:-}" ]; then
+    make -j2 release >/dev/null
+    BIN="$PWD/build/release/sprout"
+  fi
+}
+
+# wait_up PORT: until /api/health answers on 127.0.0.1:PORT (1 on giving up after 60 s: a
+# server under valgrind starts slowly).
+wait_up() {
+  local _
+  for _ in $(seq 1 1200); do
+    curl -sf -o /dev/null "http://127.0.0.1:$1/api/health" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# The one server a driver runs at a time: started in the background with its pid in PID;
+# stop() ends it and waits for it (drivers set `trap stop EXIT`).
+PID=""
+stop() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; PID=""; }

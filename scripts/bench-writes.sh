@@ -18,9 +18,6 @@ BIN="$PWD/build/release/sprout"
 OUT="$PWD/bench/out/writes-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 export IDS="$OUT/ids.txt"
-wait_up() { for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$1/api/health" && return 0; sleep 0.05; done; return 1; }
-PID=""
-stop() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; PID=""; }
 trap stop EXIT
 
 echo "== seeding"

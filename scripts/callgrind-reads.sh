@@ -22,15 +22,9 @@ SCENARIOS=("$@")
 CONNS="${CONNS:-1}"
 PER_CONN="${PER_CONN:-200}"
 WARM="${WARM:-50}"
-if [ -z "${BIN:-}" ]; then
-  make -j2 release >/dev/null
-  BIN="$PWD/build/release/sprout"
-fi
+bench_bin
 OUT="${OUT:-$PWD/bench/out/callgrind-reads-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
-wait_up() { for _ in $(seq 1 600); do curl -sf -o /dev/null "http://127.0.0.1:$1/api/health" && return 0; sleep 0.1; done; return 1; }
-PID=""
-stop() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; PID=""; }
 trap stop EXIT
 
 printf 'scenario\tconns\trequests\tIr/req\n' | tee "$OUT/table.tsv"

@@ -21,15 +21,9 @@ SCENARIOS=("$@")
 CONNS_LIST="${CONNS_LIST:-1 16}"
 WARM="${WARM:-50}"
 GROW="${GROW:-0}"
-if [ -z "${BIN:-}" ]; then
-  make -j2 release >/dev/null
-  BIN="$PWD/build/release/sprout"
-fi
+bench_bin
 OUT="${OUT:-$PWD/bench/out/callgrind-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
-wait_up() { for _ in $(seq 1 600); do curl -sf -o /dev/null "http://127.0.0.1:$1/api/health" && return 0; sleep 0.1; done; return 1; }
-PID=""
-stop() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; PID=""; }
 trap stop EXIT
 
 if [ ! -s "$OUT/seeded.db" ]; then
