@@ -536,6 +536,15 @@ int dbi_pg_flush(struct dbi_pgconn *c, struct sp_error *err)
     return SP_OK;
 }
 
+/* A step answered without sending s (queued, or a COMMIT of nothing): done, no rows. */
+static int done_unsent(struct dbi_pgstmt *s)
+{
+    s->ran = true;
+    s->n_rows = 0;
+    s->row = 0;
+    return DBI_DONE;
+}
+
 int dbi_pg_step(struct dbi_pgstmt *s)
 {
     PGconn *conn = pg_handle(s->c->pg);
@@ -549,19 +558,13 @@ int dbi_pg_step(struct dbi_pgstmt *s)
             memcpy(c->queued[c->n_queued++], s->name, sizeof s->name);
             if (s->kind == PG_DEFER_BEGIN)
                 c->begin_queued = true;
-            s->ran = true;
-            s->n_rows = 0;
-            s->row = 0;
-            return DBI_DONE;
+            return done_unsent(s);
         }
         if (s->kind == PG_END && c->begin_queued) {
             /* the transaction never reached the server: nothing to commit or roll back */
             c->n_queued = 0;
             c->begin_queued = false;
-            s->ran = true;
-            s->n_rows = 0;
-            s->row = 0;
-            return DBI_DONE;
+            return done_unsent(s);
         }
         PGresult *r = c->n_queued ? exec_pipelined(c, s)
                                   : PQexecPrepared(conn, s->name, s->n_params, s->vals + 1,

@@ -78,13 +78,14 @@ static const char SQL_SP[] = "SAVEPOINT sprout_txn";
 static const char SQL_SP_RELEASE[] = "RELEASE sprout_txn";
 static const char SQL_SP_ROLLBACK[] = "ROLLBACK TO sprout_txn";
 /* A failed statement aborts a whole PostgreSQL transaction (SQLite's does not): inside one, an
- * INSERT (and a job's lone store_write in a group-commit batch) runs under a savepoint, so that after a failure the transaction can still look up
- * which reference was missing, and the caller still decides whether to commit. */
+ * INSERT (and a job's lone store_write in a group-commit batch) runs under a savepoint, so
+ * that after a failure the transaction can still look up which reference was missing, and the
+ * caller still decides whether to commit. */
 static const char SQL_STMT_SP[] = "SAVEPOINT sprout_stmt";
 static const char SQL_STMT_RELEASE[] = "RELEASE SAVEPOINT sprout_stmt";
 static const char SQL_STMT_UNDO[] = "ROLLBACK TO SAVEPOINT sprout_stmt";
 
-static int run_static(struct db *db, const char *sql, const char *what, struct sp_error *err)
+int store_static(struct db *db, const char *sql, const char *what, struct sp_error *err)
 {
     struct dbi_stmt *st;
     int rc = dbi_prepare(db, sql, &st, err);
@@ -100,19 +101,36 @@ static int run_static(struct db *db, const char *sql, const char *what, struct s
     return SP_OK;
 }
 
+/* The statement savepoint (SQL_STMT_SP) around one statement, when undo: begin it; end it with
+ * the statement's rc (released when it succeeded, else rolled back to, so that the transaction
+ * can go on). Returns the final rc. */
+static int stmt_sp_begin(struct db *db, bool undo, struct sp_error *err)
+{
+    return undo ? store_static(db, SQL_STMT_SP, "starting a savepoint", err) : SP_OK;
+}
+
+static int stmt_sp_end(struct db *db, bool undo, int rc, struct sp_error *err)
+{
+    if (undo && rc == SP_OK)
+        rc = store_static(db, SQL_STMT_RELEASE, "releasing a savepoint", err);
+    if (undo && rc != SP_OK)
+        store_static(db, SQL_STMT_UNDO, "rolling back to a savepoint", NULL);
+    return rc;
+}
+
 /* Inside a group-commit batch: how many store_txn_begin savepoints are open on this thread. */
 static _Thread_local int batch_txn_depth;
 
 static int txn_begin(struct db *db, const struct store_sql2 *begin, struct sp_error *err)
 {
     if (store_writer_in_batch()) {
-        int rc = run_static(db, SQL_SP, "starting a transaction", err);
+        int rc = store_static(db, SQL_SP, "starting a transaction", err);
         if (rc == SP_OK)
             batch_txn_depth++;
         return rc;
     }
     lock_for(db);
-    int rc = run_static(db, store_dialect(db, begin), "starting a transaction", err);
+    int rc = store_static(db, store_dialect(db, begin), "starting a transaction", err);
     if (rc != SP_OK)
         unlock_for(db);
     return rc;
@@ -128,17 +146,17 @@ int store_txn_end(struct db *db, int rc, struct sp_error *err)
     if (store_writer_in_batch()) {
         batch_txn_depth--;
         if (rc == SP_OK)
-            rc = run_static(db, SQL_SP_RELEASE, "committing", err);
+            rc = store_static(db, SQL_SP_RELEASE, "committing", err);
         if (rc != SP_OK && dbi_in_txn(db)) {
-            run_static(db, SQL_SP_ROLLBACK, "rolling back", NULL);
-            run_static(db, SQL_SP_RELEASE, "rolling back", NULL);
+            store_static(db, SQL_SP_ROLLBACK, "rolling back", NULL);
+            store_static(db, SQL_SP_RELEASE, "rolling back", NULL);
         }
         return rc;
     }
     if (rc == SP_OK)
-        rc = run_static(db, SQL_COMMIT, "committing", err);
+        rc = store_static(db, SQL_COMMIT, "committing", err);
     if (rc != SP_OK && dbi_in_txn(db))
-        run_static(db, SQL_ROLLBACK, "rolling back", NULL);
+        store_static(db, SQL_ROLLBACK, "rolling back", NULL);
     unlock_for(db);
     return rc;
 }
@@ -397,13 +415,9 @@ int store_write(struct db *db, const char *sql, const char *const *texts, size_t
      * node delete's foreign key) the job can still look up why, as it could in autocommit. */
     bool undo =
         !own && dbi_engine(db) == DBI_POSTGRES && store_writer_in_batch() && batch_txn_depth == 0;
-    if (undo && (rc = run_static(db, SQL_STMT_SP, "starting a savepoint", err)) != SP_OK)
+    if ((rc = stmt_sp_begin(db, undo, err)) != SP_OK)
         return rc;
-    rc = store_run(db, st, changes, err);
-    if (undo && rc == SP_OK)
-        rc = run_static(db, SQL_STMT_RELEASE, "releasing a savepoint", err);
-    else if (undo)
-        run_static(db, SQL_STMT_UNDO, "rolling back to a savepoint", NULL);
+    rc = stmt_sp_end(db, undo, store_run(db, st, changes, err), err);
     if (own)
         unlock_for(db);
     return rc;
@@ -493,16 +507,12 @@ static int insert_locked(struct db *db, const char *sql, const struct model_tabl
         return rc;
     store_bind_row(st, t, row);
     size_t len0 = out->len;
-    if (undo && (rc = run_static(db, SQL_STMT_SP, "starting a savepoint", err)) != SP_OK)
+    if ((rc = stmt_sp_begin(db, undo, err)) != SP_OK)
         return rc;
-    rc = one_json(db, st, t, NULL, 0, out, extra, err);
+    rc = stmt_sp_end(db, undo, one_json(db, st, t, NULL, 0, out, extra, err), err);
     row->v[0].kind = STORE_V_ABSENT; /* id was on our stack, or is used */
-    if (undo && rc == SP_OK)
-        rc = run_static(db, SQL_STMT_RELEASE, "releasing a savepoint", err);
     if (rc == SP_OK)
         return SP_OK;
-    if (undo)
-        run_static(db, SQL_STMT_UNDO, "rolling back to a savepoint", NULL);
     store_truncate(out, len0);
     if (rc == SP_ENOTFOUND) /* RETURNING gave no row: cannot happen for an INSERT */
         return sp_error_set(err, SP_EDB, "insert into %s returned no row", t->name);

@@ -98,21 +98,6 @@ unsigned long long store_pgwriter_batches(void)
     return atomic_load_explicit(&n_batches, memory_order_relaxed);
 }
 
-static int run_sql(struct db *db, const char *sql, struct sp_error *err)
-{
-    struct dbi_stmt *st;
-    int rc = dbi_prepare(db, sql, &st, err);
-    if (rc != SP_OK)
-        return rc;
-    rc = dbi_step(st);
-    if (rc != DBI_DONE)
-        rc = dbi_error(db, rc, err, sql);
-    else
-        rc = SP_OK;
-    dbi_reset(st);
-    return rc;
-}
-
 static bool conn_ok(struct db *db)
 {
     return db && dbi_pg_conn_ok(db_pgconn(db));
@@ -146,14 +131,14 @@ static void *committer_main(void *arg)
         if (!jobs)
             break;
         struct sp_error err = { 0 };
-        int rc = run_sql(conns[k], SQL_COMMIT, &err);
+        int rc = store_static(conns[k], SQL_COMMIT, SQL_COMMIT, &err);
         if (rc != SP_OK) {
             fprintf(stderr, "database: a batch of writes was not committed: %s\n",
                     sp_error_text(&err, rc));
             if (!conn_ok(conns[k]))
                 rc = SP_EUNAVAILABLE; /* the outcome is unknown: never acknowledged */
             else if (dbi_in_txn(conns[k]))
-                run_sql(conns[k], SQL_ROLLBACK, NULL);
+                store_static(conns[k], SQL_ROLLBACK, SQL_ROLLBACK, NULL);
             store_jobq_lose(jobs, NULL, rc);
         }
         store_jobq_complete(jobs);
@@ -211,13 +196,12 @@ static enum outcome attempt(int k, struct store_job *jobs, bool first, const cha
             j->rc = rc;
         return FAILED;
     }
-    enum outcome out = RAN;
     batch_db = db;
-    rc = run_sql(db, SQL_BEGIN, NULL);
+    rc = store_static(db, SQL_BEGIN, SQL_BEGIN, NULL);
     if (rc == SP_OK && !first)
-        rc = run_sql(db, SQL_NO_LOCK_TIMEOUT, NULL);
+        rc = store_static(db, SQL_NO_LOCK_TIMEOUT, SQL_NO_LOCK_TIMEOUT, NULL);
     for (struct store_job *j = jobs; j && rc == SP_OK; j = j->next) {
-        j->rc = run_sql(db, SQL_SP, NULL);
+        j->rc = store_static(db, SQL_SP, SQL_SP, NULL);
         if (j->rc == SP_OK)
             j->rc = j->run(j->arg);
         if (!conn_ok(db)) {
@@ -227,22 +211,22 @@ static enum outcome attempt(int k, struct store_job *jobs, bool first, const cha
             rc = SP_EBUSY;
             *why = "a deadlock, a serialization failure or a lock wait past " LOCK_TIMEOUT_MS " ms";
         } else if (j->rc != SP_OK) {
-            rc = run_sql(db, SQL_ROLLBACK_TO, NULL);
+            rc = store_static(db, SQL_ROLLBACK_TO, SQL_ROLLBACK_TO, NULL);
             if (rc == SP_OK)
-                rc = run_sql(db, SQL_RELEASE, NULL);
+                rc = store_static(db, SQL_RELEASE, SQL_RELEASE, NULL);
             if (rc != SP_OK)
                 *why = "a savepoint could not be rolled back";
         } else {
-            rc = run_sql(db, SQL_RELEASE, NULL);
+            rc = store_static(db, SQL_RELEASE, SQL_RELEASE, NULL);
             if (rc != SP_OK)
                 *why = "a savepoint could not be released";
         }
     }
     batch_db = NULL;
     if (rc == SP_OK)
-        return out;
+        return RAN;
     if (conn_ok(db) && dbi_in_txn(db))
-        run_sql(db, SQL_ROLLBACK, NULL);
+        store_static(db, SQL_ROLLBACK, SQL_ROLLBACK, NULL);
     for (struct store_job *j = jobs; j; j = j->next)
         j->rc = rc; /* the final code unless an attempt succeeds */
     return RUN_AGAIN;

@@ -80,6 +80,10 @@ int store_list_json(struct db *db, struct dbi_stmt *st, const struct model_table
                     const int *cols, size_t n_cols, struct buf *out, struct sp_error *err);
 /* Step a statement without result rows to the end; *changes (may be NULL) gets the count. */
 int store_run(struct db *db, struct dbi_stmt *st, int *changes, struct sp_error *err);
+/* Run a statement without parameters or result rows (BEGIN, SAVEPOINT x, COMMIT ...): prepared
+ * once per connection, so PostgreSQL's queue of transaction control applies (db/dbi_pg.c);
+ * what names it in an error. */
+int store_static(struct db *db, const char *sql, const char *what, struct sp_error *err);
 /* A failed step: map dbi_step()'s code (dbi_error) and reset st. */
 int store_step_error(struct db *db, struct dbi_stmt *st, int rc, struct sp_error *err);
 
