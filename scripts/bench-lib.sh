@@ -37,3 +37,23 @@ wait_up() {
 # stop() ends it and waits for it (drivers set `trap stop EXIT`).
 PID=""
 stop() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; PID=""; }
+
+# callgrind_count DIR DB IDS SCENARIO CONNS PER_CONN: $BIN serving database DB under callgrind
+# (one dump file a thread, DIR/cg.out.1-*): WARM requests of SCENARIO (bench/fixed_load.py with
+# the ids file IDS), counters zeroed, CONNS x PER_CONN requests, counters dumped, server stopped.
+callgrind_count() {
+  local dir=$1 db=$2 ids=$3 sc=$4 conns=$5 per=$6 port
+  port=$(free_port)
+  valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/cg.out" \
+    "$BIN" serve --db "$db" --port "$port" --quiet >"$dir/server.log" 2>&1 & PID=$!
+  wait_up "$port"
+  python3 bench/fixed_load.py "http://127.0.0.1:$port" "$ids" "$sc" 1 "$WARM"
+  sleep 0.5
+  callgrind_control -z "$PID" >/dev/null 2>&1
+  python3 bench/fixed_load.py "http://127.0.0.1:$port" "$ids" "$sc" "$conns" "$per"
+  callgrind_control -d "$PID" >/dev/null 2>&1
+  stop
+}
+
+# ir_total FILE...: the instructions counted in callgrind dump files.
+ir_total() { cat "$@" | awk '/^totals:/ {t += $2} END {print t + 0}'; }

@@ -37,17 +37,8 @@ for sc in "${SCENARIOS[@]}"; do
   postgres://* | postgresql://*) ;;
   *) cp "$DB" "$dir/work.db"; db="$dir/work.db" ;;
   esac
-  PORT=$(free_port)
-  valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/cg.out" \
-    "$BIN" serve --db "$db" --port "$PORT" --quiet >"$dir/server.log" 2>&1 & PID=$!
-  wait_up "$PORT"
-  python3 bench/fixed_load.py "http://127.0.0.1:$PORT" "$IDS" "$sc" 1 "$WARM"
-  sleep 0.5
-  callgrind_control -z "$PID" >/dev/null 2>&1
-  python3 bench/fixed_load.py "http://127.0.0.1:$PORT" "$IDS" "$sc" "$CONNS" "$PER_CONN"
-  callgrind_control -d "$PID" >/dev/null 2>&1
-  stop
-  all=$(cat "$dir"/cg.out.1-* | awk '/^totals:/ {t += $2} END {print t + 0}')
+  callgrind_count "$dir" "$db" "$IDS" "$sc" "$CONNS" "$PER_CONN"
+  all=$(ir_total "$dir"/cg.out.1-*)
   printf '%s\t%d\t%d\t%d\n' "$sc" "$CONNS" "$n" $((all / n)) | tee -a "$OUT/table.tsv"
 done
 echo "results: $OUT"

@@ -56,8 +56,7 @@ grow() {
       FROM n, ns JOIN s ON s.k = n.i % ns.c;"
 }
 
-# total Ir of the dump files given, optionally without MHD's pool memset
-ir_total() { cat "$@" | awk '/^totals:/ {t += $2} END {print t + 0}'; }
+# Ir of libmicrohttpd's memset of its connection pool in the dump files given
 ir_memset_mhd() {
   local f s=0 v
   for f in "$@"; do
@@ -79,16 +78,7 @@ for sc in "${SCENARIOS[@]}"; do
     rm -rf "$dir"; mkdir -p "$dir"
     cp "$OUT/seeded.db" "$dir/work.db"
     grow "$dir/work.db" "$GROW"
-    PORT=$(free_port)
-    valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/cg.out" \
-      "$BIN" serve --db "$dir/work.db" --port "$PORT" --quiet >"$dir/server.log" 2>&1 & PID=$!
-    wait_up "$PORT"
-    python3 bench/fixed_load.py "http://127.0.0.1:$PORT" "$OUT/ids.txt" "$sc" 1 "$WARM"
-    sleep 0.5
-    callgrind_control -z "$PID" >/dev/null 2>&1
-    python3 bench/fixed_load.py "http://127.0.0.1:$PORT" "$OUT/ids.txt" "$sc" "$conns" "$per"
-    callgrind_control -d "$PID" >/dev/null 2>&1
-    stop
+    callgrind_count "$dir" "$dir/work.db" "$OUT/ids.txt" "$sc" "$conns" "$per"
     dumps=("$dir"/cg.out.1-*)
     writer=$(grep -l 'writer_main' "${dumps[@]}" || true)
     all=$(ir_total "${dumps[@]}")
