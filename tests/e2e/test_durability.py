@@ -244,6 +244,15 @@ def test_power_cut_during_background_checkpoints_keeps_every_acknowledged_write(
 
 # ---------- an external lock ----------
 
+def assert_refused_locked(results, n, tmp_path):
+    """n replies, each a 503 that names the lock and no path of the server's."""
+    assert len(results) == n
+    for r in results:
+        assert r.status == 503, r
+        assert "locked" in r.json["error"]
+        assert str(tmp_path) not in r.json["error"]
+
+
 def test_external_lock_gives_503_to_writes_only(start_server, tmp_path):
     srv = start_server(env={"SPROUT_BUSY_TIMEOUT_MS": "3000"})
     session = new_session(srv)
@@ -269,11 +278,7 @@ def test_external_lock_gives_503_to_writes_only(start_server, tmp_path):
         t.join()
     lock.execute("ROLLBACK")
     lock.close()
-    assert len(results) == 6
-    for r in results:
-        assert r.status == 503, r
-        assert "locked" in r.json["error"]
-        assert str(tmp_path) not in r.json["error"]
+    assert_refused_locked(results, 6, tmp_path)
     # the lock is gone: writes work again, nothing of the refused ones was kept
     post(srv, f"/api/chat/sessions/{session}/messages", {"userId": DEFAULT_USER, "role": "user", "content": "after"})
     msgs = srv.request("GET", f"/api/chat/sessions/{session}/messages").json
@@ -318,11 +323,7 @@ def test_external_lock_holds_no_worker_thread_for_uploads_and_deletes(start_serv
     assert [d["id"] for d in srv.request("GET", f"/api/nodes/{node}/documents").json] == [kept["id"]]
     lock.execute("ROLLBACK")
     lock.close()
-    assert len(results) == 4
-    for r in results:
-        assert r.status == 503, r
-        assert "locked" in r.json["error"]
-        assert str(tmp_path) not in r.json["error"]
+    assert_refused_locked(results, 4, tmp_path)
     # nothing of the refused uploads is kept: no row, no stored file, no staged file
     assert [d["id"] for d in rows(tmp_path / "sprout.db")] == [kept["id"]]
     assert eventually(lambda: files_under(staging) == [])
