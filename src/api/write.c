@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 
+#include "storage/store.h"
 #include "storage/store_writer.h"
 
 static const api_handler_fn batched[] = {
@@ -83,8 +84,10 @@ static void finished(void *arg, int rc)
     struct write_job *w = arg;
     w->req->prepared = NULL; /* w->row goes with w */
     /* The handler succeeded but its batch did not reach the disk: the reply becomes that error. */
-    if (rc != SP_OK && w->resp->status < 400)
-        api_fail(w->resp, rc, "the write was not saved: %s", sp_strerror(rc));
+    if (rc != SP_OK && w->resp->status < 400) {
+        const char *fault = rc == SP_EUNAVAILABLE ? store_db_fault() : NULL;
+        api_fail(w->resp, rc, "the write was not saved: %s", fault ? fault : sp_strerror(rc));
+    }
     void (*done)(void *) = w->done;
     void *cls = w->cls;
     free(w);
@@ -94,6 +97,12 @@ static void finished(void *arg, int rc)
 int api_write_submit(const struct api_route *route, struct api_req *req, struct api_resp *resp,
                      void (*done)(void *cls), void *cls)
 {
+    const char *fault = store_db_fault(); /* the writer may be the thread that faulted */
+    if (fault) {
+        api_fail(resp, SP_EUNAVAILABLE, "%s", fault);
+        done(cls);
+        return SP_OK;
+    }
     struct write_job *w = calloc(1, sizeof *w);
     if (!w)
         return SP_ENOMEM;

@@ -294,7 +294,7 @@ bool cli_confirm(const struct cli_ctx *ctx, const char *question)
 
 int cli_main(int argc, char **argv)
 {
-    struct cli_ctx ctx = { 0 };
+    struct cli_ctx ctx = { .process_argv = argv };
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest)
         return CLI_EXIT_FAIL;

@@ -35,6 +35,7 @@ struct cli_ctx {
     struct migsrc migrations; /* what is read: --migrations DIR > ./drizzle if it exists > built in */
     int argc;                 /* arguments after the command words, globals removed */
     char **argv;
+    char **process_argv; /* main()'s argv as given (serve re-executes itself with it) */
     bool interactive; /* stdin and stderr are terminals */
 };
 

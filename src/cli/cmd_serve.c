@@ -26,10 +26,22 @@
  * open streams end; the server stops accepting, in-flight requests finish (up to
  * SERVE_DRAIN_MS), then every per-thread connection is closed (the last close checkpoints the
  * WAL).
+ * A -shm truncated under the server (SQLite, db/shm_guard.h): the thread that touched it is
+ * parked by the SIGBUS guard, which sends SERVE_SHM_SIGNAL (blocked everywhere, taken by the
+ * same sigwait); the main thread then re-executes this binary (/proc/self/exe) with the same
+ * arguments and environment: same PID, SQLite's descriptors (O_CLOEXEC) and locks go, the new
+ * image starts exactly as a fresh one and SQLite rebuilds the WAL index from the WAL. The
+ * listening socket is handed across the exec (SERVE_REEXEC_ENV names it, with the time of the
+ * exec and how many there were), so the port stays the same (also with --port 0) and clients
+ * connecting meanwhile wait in its backlog instead of being refused. At most one re-exec per
+ * SERVE_REEXEC_MIN_MS (a -shm truncated in a loop must not make an exec loop); SIGINT/SIGTERM
+ * while waiting (or once a thread is parked) stop the process at once: a parked thread would
+ * never let the drain finish, and every acknowledged write is in the WAL or the database.
  * Ownership: everything opened here is closed here. Thread model: main thread; the HTTP worker
  * threads are started by http_server_start() with the signals already blocked.
  */
 #include <errno.h>
+#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -38,7 +50,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "cli/cli.h"
@@ -50,6 +66,7 @@
 #include "db/pg.h"
 #include "db/pgmigrate.h"
 #include "db/seed.h"
+#include "db/shm_guard.h"
 #include "http/guard.h"
 #include "http/server.h"
 #include "objects/objstore.h"
@@ -59,6 +76,124 @@
 
 #define SERVE_DRAIN_MS 10000u
 #define SERVE_RUNS_DRAIN_MS 5000u
+#define SERVE_SHM_SIGNAL SIGUSR2
+#define SERVE_REEXEC_ENV "SPROUT_REEXEC" /* internal: "fd=N at=MS n=K", set for the next image */
+#define SERVE_REEXEC_MIN_MS 3000
+
+/* What the image before this one handed over across its re-exec (none on a fresh start). */
+struct reexec {
+    int listen_fd;      /* the listening socket to serve, 0 = bind */
+    long long at_ms;    /* CLOCK_MONOTONIC of that exec (the clock runs on across exec) */
+    unsigned count;     /* re-execs of this process so far */
+};
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read and remove SERVE_REEXEC_ENV (before any thread exists); a named descriptor that is not a
+ * listening socket is ignored (the server binds as usual). */
+static struct reexec reexec_take(void)
+{
+    struct reexec r = { 0 };
+    const char *v = getenv(SERVE_REEXEC_ENV);
+    if (!v)
+        return r;
+    int fd = -1, listening = 0;
+    socklen_t len = sizeof listening;
+    struct stat st;
+    if (sscanf(v, "fd=%d at=%lld n=%u", &fd, &r.at_ms, &r.count) == 3 && fd > 2 &&
+        fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) {
+        r.listen_fd = fd;
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC); /* as a socket the server binds itself */
+    }
+    unsetenv(SERVE_REEXEC_ENV);
+    return r;
+}
+
+/* Re-execute this binary with main()'s arguments and the environment plus SERVE_REEXEC_ENV;
+ * returns only when exec failed (the reason is printed). Every descriptor but the standard
+ * ones and the listening socket is closed by the exec. */
+static void reexec(const struct cli_ctx *ctx, int listen_fd, unsigned count)
+{
+    extern char **environ;
+    char var[160];
+    snprintf(var, sizeof var, "%s=fd=%d at=%lld n=%u", SERVE_REEXEC_ENV, listen_fd, mono_ms(),
+             count);
+    size_t n = 0, k = 0, name = strlen(SERVE_REEXEC_ENV);
+    while (environ[n])
+        n++;
+    char **envp = calloc(n + 2, sizeof *envp);
+    if (!envp) {
+        fprintf(stderr, "sprout: error: cannot restart: out of memory\n");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!(strncmp(environ[i], SERVE_REEXEC_ENV, name) == 0 && environ[i][name] == '='))
+            envp[k++] = environ[i];
+    envp[k++] = var;
+    fflush(stdout);
+    fflush(stderr);
+    if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) { /* kernels before 5.11 */
+        struct rlimit rl;
+        int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20)
+                      ? (int)rl.rlim_cur
+                      : 1 << 20;
+        for (int fd = 3; fd < max; fd++)
+            (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    if (listen_fd > 0)
+        (void)fcntl(listen_fd, F_SETFD, 0);
+    execve("/proc/self/exe", ctx->process_argv, envp);
+    int e = errno;
+    fprintf(stderr, "sprout: error: cannot restart (exec /proc/self/exe: %s)\n", strerror(e));
+    free(envp);
+}
+
+/* A SIGINT/SIGTERM while a thread is parked on a truncated -shm: the drain could never finish
+ * (the parked thread's request stays in flight), so stop at once. */
+static void stop_now(int sig)
+{
+    printf("%s received while the database's -shm file is broken: stopping at once (every "
+           "acknowledged write is in the WAL or the database)\n",
+           sig == SIGINT ? "SIGINT" : "SIGTERM");
+    fflush(stdout);
+    fflush(stderr);
+    _exit(CLI_EXIT_OK);
+}
+
+/* A thread faulted on a truncated -shm: wait out the rate limit (SIGINT/SIGTERM meanwhile stop
+ * the process), then re-execute. Returns only when the exec failed. */
+static void restart_after_shm_fault(const struct cli_ctx *ctx, struct http_server *srv,
+                                    const struct reexec *prev)
+{
+    long long due = prev->count ? prev->at_ms + SERVE_REEXEC_MIN_MS : 0;
+    long long wait = due - mono_ms();
+    if (wait > 0)
+        fprintf(stderr,
+                "database: the -shm file was truncated by another program: restarting the server "
+                "(same process and port) in %lld ms (at most one restart per %d s)\n",
+                wait, SERVE_REEXEC_MIN_MS / 1000);
+    else
+        fprintf(stderr, "database: the -shm file was truncated by another program: restarting "
+                        "the server (same process and port) now\n");
+    fflush(stderr);
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGINT);
+    sigaddset(&term, SIGTERM);
+    while ((wait = due - mono_ms()) > 0) {
+        struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
+        int sig = sigtimedwait(&term, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM)
+            stop_now(sig);
+    }
+    reexec(ctx, srv ? http_server_listen_fd(srv) : -1, prev->count + 1);
+}
 
 /* An unsigned tuning variable in [min,max]; unset = def. SP_EINVAL (message set) otherwise. */
 static int env_count(const char *name, unsigned def, unsigned min, unsigned max, unsigned *out,
@@ -253,14 +388,23 @@ int cmd_serve(struct cli_ctx *ctx)
         return cli_usage(ctx, "--web needs a folder, and '%s' is not one", web_dir);
 
     malloc_settings(); /* before any thread, so before any arena but the main one */
+    struct reexec prev = reexec_take(); /* before any thread: it changes the environment */
 
-    /* Block the stop signals before any thread exists, so only sigwait() below sees them. */
+    /* Block the stop signals (and the -shm guard's) before any thread exists, so only sigwait()
+     * below sees them. */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SERVE_SHM_SIGNAL);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (!ctx->pg_url) { /* SQLite: a truncated -shm restarts the server instead of killing it */
+        struct sp_error gerr = { 0 };
+        if (shm_guard_install(SERVE_SHM_SIGNAL, &gerr) != SP_OK)
+            fprintf(stderr, "warning: a truncated -shm file will stop the server (SIGBUS): %s\n",
+                    gerr.msg);
+    }
 
     struct sp_error err = { 0 };
     unsigned workers = RUNS_DEFAULT_WORKERS, queue_max = RUNS_DEFAULT_QUEUE;
@@ -326,7 +470,8 @@ int cmd_serve(struct cli_ctx *ctx)
                                       .web_dir = web_dir,
                                       .threads = cli_settings_threads(ctx->pg_url != NULL),
                                       .reuse_port = cli_settings_reuse_port(),
-                                      .cors_origins = cors };
+                                      .cors_origins = cors,
+                                      .listen_fd = prev.listen_fd };
     cfg.conns.per_client =
         (unsigned)config_get_long("SPROUT_MAX_CONNECTIONS_PER_CLIENT", 0, 1, 4096);
     cfg.conns.header_s = (unsigned)config_get_long("SPROUT_HEADER_TIMEOUT_S", 0, 1, 3600);
@@ -366,6 +511,10 @@ int cmd_serve(struct cli_ctx *ctx)
         int code = cli_fail(rc, &err);
         return code == CLI_EXIT_DRIFT ? CLI_EXIT_FAIL : code;
     }
+    if (prev.count)
+        printf("Restarted after a truncated -shm file (restart %u of this process, %s).\n",
+               prev.count,
+               prev.listen_fd ? "listening socket kept" : "listening socket bound again");
     printf("Allowed browser origins (SPROUT_CORS_ORIGINS): %s\n", cors);
     if (ctx->pg_url)
         printf(
@@ -379,8 +528,21 @@ int cmd_serve(struct cli_ctx *ctx)
     fflush(stdout);
 
     int sig = 0;
-    while (sigwait(&stop, &sig) != 0)
-        ;
+    for (;;) {
+        while (sigwait(&stop, &sig) != 0)
+            ;
+        if (sig != SERVE_SHM_SIGNAL)
+            break;
+        if (!shm_guard_tripped())
+            continue; /* sent by someone else: nothing to do */
+        restart_after_shm_fault(ctx, srv, &prev); /* returns only when exec failed */
+        return CLI_EXIT_FAIL;
+    }
+    /* From now on a -shm fault ends the process at once (nobody waits for the signal); one
+     * that happened already leaves a parked thread the drain would wait for for ever. */
+    shm_guard_exit_on_fault(CLI_EXIT_OK);
+    if (shm_guard_tripped())
+        stop_now(sig);
     printf("%s received, finishing in-flight requests...\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fflush(stdout);
     unsigned jobs_left = runs_shutdown(SERVE_RUNS_DRAIN_MS);

@@ -3,6 +3,7 @@
 #include "db/dbi_pg.h"
 #include "db/dbi_sqlite.h"
 #include "db/pgpool.h"
+#include "db/shm_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -374,6 +375,10 @@ static bool side_files_writable(const char *path)
 
 int db_thread(const char *path, struct db **out, struct sp_error *err)
 {
+    /* A thread touched the -shm after another program truncated it (db/shm_guard.h): until
+     * the server is re-executed, nothing may use the database (its WAL index is gone). */
+    if (shm_guard_tripped())
+        return sp_error_set(err, SP_EUNAVAILABLE, "%s", SHM_GUARD_MESSAGE);
     if (thread_db && thread_db->handle &&
         (sqlite3_db_readonly(thread_db->handle, "main") == 1 ||
          (thread_db->side_readonly && side_files_writable(path))) &&

@@ -76,7 +76,8 @@ void db_rollback(struct db *db); /* safe when no transaction is open */
 int db_error(struct db *db, int sqlite_rc, struct sp_error *err, const char *what);
 
 /* The calling thread's connection, opened to path on first use (later calls ignore path: one
- * database per process). */
+ * database per process). SP_EUNAVAILABLE (SHM_GUARD_MESSAGE) once a thread faulted on a
+ * truncated -shm (db/shm_guard.h), until the server is re-executed. */
 int db_thread(const char *path, struct db **out, struct sp_error *err);
 /* Close every connection db_thread() opened (call after worker threads stopped). */
 void db_thread_close_all(void);

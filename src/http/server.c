@@ -667,11 +667,15 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* SO_REUSEPORT only when asked: passing the option with 0 would also drop the default
-     * SO_REUSEADDR (a restart on the port would then fail while old connections linger) */
-    struct MHD_OptionItem reuse[] = {
-        { cfg->reuse_port ? MHD_OPTION_LISTENING_ADDRESS_REUSE : MHD_OPTION_END, 1, NULL },
-        { MHD_OPTION_END, 0, NULL },
-    };
+     * SO_REUSEADDR (a restart on the port would then fail while old connections linger). An
+     * inherited listening socket (a re-exec, cli/cmd_serve.c) is served as it is. */
+    struct MHD_OptionItem extra[3];
+    size_t n_extra = 0;
+    if (cfg->listen_fd > 0)
+        extra[n_extra++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL };
+    if (cfg->reuse_port)
+        extra[n_extra++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL };
+    extra[n_extra] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
     errno = 0;
     s->daemon =
         MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, s,
@@ -681,7 +685,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                          MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
                          511u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
                          on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, s->conns,
-                         MHD_OPTION_ARRAY, reuse, MHD_OPTION_END);
+                         MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
         http_conns_stop(s->conns);
@@ -701,6 +705,12 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
 unsigned http_server_port(const struct http_server *s)
 {
     return s->port;
+}
+
+int http_server_listen_fd(const struct http_server *s)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    return info ? info->listen_fd : -1;
 }
 
 unsigned http_server_stop(struct http_server *s, unsigned wait_ms)

@@ -41,6 +41,8 @@ struct http_server_config {
     struct http_conns_config conns; /* caps and deadlines (http/conns.h); zeros = defaults */
     bool reuse_port; /* SO_REUSEPORT: other processes may listen on the same address and port,
                       * the kernel spreads new connections over them (several instances) */
+    int listen_fd;   /* > 0: serve this listening socket (inherited across a re-exec) instead
+                      * of binding host:port; 0 = bind (fd 0 is never a listening socket here) */
 };
 
 struct http_server;
@@ -49,6 +51,8 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
                       struct sp_error *err);
 /* The port actually bound. */
 unsigned http_server_port(const struct http_server *s);
+/* The listening socket (owned by the server; a re-exec hands it to the next image). */
+int http_server_listen_fd(const struct http_server *s);
 /* Stop accepting, wait up to wait_ms for in-flight requests (open streams included: stop the
  * runs first, runs_shutdown, so that they end), end the deferred requests still open, stop the
  * daemon, free s.

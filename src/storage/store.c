@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "db/shm_guard.h"
 #include "storage/columns.h"
 #include "storage/dialect.h"
 #include "storage/rowjson.h"
@@ -36,6 +37,11 @@ int store_db_thread(const char *db_path, struct db **out, struct sp_error *err)
 void store_db_release(void)
 {
     db_thread_release();
+}
+
+const char *store_db_fault(void)
+{
+    return shm_guard_tripped() ? SHM_GUARD_MESSAGE : NULL;
 }
 
 /* Inside a group-commit batch the writer thread already holds the lock (store_writer.c). */

@@ -51,6 +51,9 @@ int store_db_thread(const char *db_path, struct db **out, struct sp_error *err);
  * on PostgreSQL its connection goes back to the pool (db/conn.h db_thread_release); no-op on
  * SQLite. A later store_db_thread() takes one again. */
 void store_db_release(void);
+/* Why the database cannot be used at all until the server restarts (a -shm truncated under it,
+ * db/shm_guard.h: SHM_GUARD_MESSAGE), or NULL when it can. */
+const char *store_db_fault(void);
 
 /* Optional list filters: NULL = not filtered (the API maps a missing or empty query value to
  * NULL, as the original ignores empty filters). */

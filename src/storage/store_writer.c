@@ -261,7 +261,8 @@ static void *checkpointer_main(void *arg)
         c_wanted = false;
         c_busy = true;
         pthread_mutex_unlock(&c_lock);
-        if (db || db_thread(writer_db_path, &db, NULL) == SP_OK) {
+        /* not after a -shm fault (store_db_fault): the WAL index is gone */
+        if (!store_db_fault() && (db || db_thread(writer_db_path, &db, NULL) == SP_OK)) {
             checkpoint(db_handle(db), 0, false);
             start_db_writeback();
             atomic_fetch_add_explicit(&n_bg_checkpoints, 1, memory_order_relaxed);
