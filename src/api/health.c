@@ -21,11 +21,12 @@ int api_health(struct api_req *req, struct api_resp *resp)
     const char *shm = store_db_fault();
     int rc;
     if (wal_bad || shm) {
-        rc = buf_printf(&resp->body,
-                        "{\"status\":\"degraded\",\"timestamp\":\"%s\",\"checks\":{", ts);
+        rc = buf_printf(&resp->body, "{\"status\":\"degraded\",\"timestamp\":\"%s\",\"checks\":{",
+                        ts);
         if (rc == SP_OK && shm && (rc = buf_puts(&resp->body, "\"shm\":")) == SP_OK)
             rc = jsonw_cstring(&resp->body, shm);
-        if (rc == SP_OK && wal_bad && (rc = buf_puts(&resp->body, shm ? ",\"wal\":" : "\"wal\":")) == SP_OK)
+        if (rc == SP_OK && wal_bad &&
+            (rc = buf_puts(&resp->body, shm ? ",\"wal\":" : "\"wal\":")) == SP_OK)
             rc = jsonw_cstring(&resp->body, wal);
         if (rc == SP_OK)
             rc = buf_puts(&resp->body, "}}");

@@ -36,7 +36,7 @@ struct cli_ctx {
     int argc;                 /* arguments after the command words, globals removed */
     char **argv;
     char **process_argv; /* main()'s argv as given (serve re-executes itself with it) */
-    bool interactive; /* stdin and stderr are terminals */
+    bool interactive;    /* stdin and stderr are terminals */
 };
 
 typedef int (*cli_fn)(struct cli_ctx *ctx);

@@ -82,9 +82,9 @@
 
 /* What the image before this one handed over across its re-exec (none on a fresh start). */
 struct reexec {
-    int listen_fd;      /* the listening socket to serve, 0 = bind */
-    long long at_ms;    /* CLOCK_MONOTONIC of that exec (the clock runs on across exec) */
-    unsigned count;     /* re-execs of this process so far */
+    int listen_fd;   /* the listening socket to serve, 0 = bind */
+    long long at_ms; /* CLOCK_MONOTONIC of that exec (the clock runs on across exec) */
+    unsigned count;  /* re-execs of this process so far */
 };
 
 static long long mono_ms(void)
@@ -115,73 +115,140 @@ static struct reexec reexec_take(void)
     return r;
 }
 
-/* Re-execute this binary with main()'s arguments and the environment plus SERVE_REEXEC_ENV;
- * returns only when exec failed (the reason is printed). Every descriptor but the standard
- * ones and the listening socket is closed by the exec. */
-static void reexec(const struct cli_ctx *ctx, int listen_fd, unsigned count)
+/* The re-exec, prepared at start-up (restart_prepare) so that it needs only async-signal-safe
+ * calls: a fault in the main thread runs it from the SIGBUS handler (db/shm_guard.h). */
+static struct {
+    char **argv;     /* main()'s */
+    char **envp;     /* the environment, SERVE_REEXEC_ENV last (var) */
+    size_t var_slot; /* envp[var_slot] = var */
+    char var[128];   /* SERVE_REEXEC_ENV "=fd=N at=MS n=K", written at exec time */
+    sigset_t mask;   /* the new image starts with these blocked (the stop signals) */
+    int max_fd;      /* descriptors to mark close-on-exec where close_range cannot */
+    struct reexec prev;
+} restart;
+
+static bool restart_prepare(const struct cli_ctx *ctx, const struct reexec *prev,
+                            const sigset_t *mask)
 {
     extern char **environ;
-    char var[160];
-    snprintf(var, sizeof var, "%s=fd=%d at=%lld n=%u", SERVE_REEXEC_ENV, listen_fd, mono_ms(),
-             count);
-    size_t n = 0, k = 0, name = strlen(SERVE_REEXEC_ENV);
+    size_t n = 0;
     while (environ[n])
         n++;
-    char **envp = calloc(n + 2, sizeof *envp);
-    if (!envp) {
-        fprintf(stderr, "sprout: error: cannot restart: out of memory\n");
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!(strncmp(environ[i], SERVE_REEXEC_ENV, name) == 0 && environ[i][name] == '='))
-            envp[k++] = environ[i];
-    envp[k++] = var;
-    fflush(stdout);
-    fflush(stderr);
-    if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) { /* kernels before 5.11 */
-        struct rlimit rl;
-        int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20)
-                      ? (int)rl.rlim_cur
-                      : 1 << 20;
-        for (int fd = 3; fd < max; fd++)
+    restart.envp = calloc(n + 2, sizeof *restart.envp);
+    if (!restart.envp)
+        return false;
+    memcpy(restart.envp, environ, n * sizeof *environ); /* SERVE_REEXEC_ENV is gone already */
+    restart.var_slot = n;
+    restart.argv = ctx->process_argv;
+    restart.mask = *mask;
+    restart.prev = *prev;
+    struct rlimit rl;
+    restart.max_fd =
+        getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20) ? (int)rl.rlim_cur : 1 << 20;
+    return true;
+}
+
+static size_t put_str(size_t at, const char *str)
+{
+    while (*str && at + 1 < sizeof restart.var)
+        restart.var[at++] = *str++;
+    restart.var[at] = '\0';
+    return at;
+}
+
+static size_t put_num(size_t at, long long v)
+{
+    char digits[24];
+    size_t k = 0;
+    bool neg = v < 0;
+    unsigned long long u = neg ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        digits[k++] = (char)('0' + u % 10);
+    while ((u /= 10) && k < sizeof digits);
+    if (neg)
+        at = put_str(at, "-");
+    char one[2] = { 0, 0 };
+    while (k)
+        one[0] = digits[--k], at = put_str(at, one);
+    return at;
+}
+
+/* Re-execute this binary with main()'s arguments and the environment plus SERVE_REEXEC_ENV
+ * (listen_fd, now, one more restart); every descriptor but the standard ones and listen_fd is
+ * closed by the exec. Async-signal-safe; returns only when exec failed. */
+static void exec_self(int listen_fd)
+{
+    size_t at = put_str(0, SERVE_REEXEC_ENV "=fd=");
+    at = put_num(at, listen_fd);
+    at = put_str(at, " at=");
+    at = put_num(at, mono_ms());
+    at = put_str(at, " n=");
+    put_num(at, (long long)restart.prev.count + 1);
+    restart.envp[restart.var_slot] = restart.var;
+    sigprocmask(SIG_SETMASK, &restart.mask, NULL);     /* in the handler SIGBUS is blocked too */
+    if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0) /* kernels before 5.11 */
+        for (int fd = 3; fd < restart.max_fd; fd++)
             (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
     if (listen_fd > 0)
         (void)fcntl(listen_fd, F_SETFD, 0);
-    execve("/proc/self/exe", ctx->process_argv, envp);
-    int e = errno;
-    fprintf(stderr, "sprout: error: cannot restart (exec /proc/self/exe: %s)\n", strerror(e));
-    free(envp);
+    execve("/proc/self/exe", restart.argv, restart.envp);
+}
+
+/* When the next exec may happen: at most one per SERVE_REEXEC_MIN_MS. */
+static long long restart_due(void)
+{
+    return restart.prev.count ? restart.prev.at_ms + SERVE_REEXEC_MIN_MS : 0;
+}
+
+/* The main thread faulted at start-up (a SIGBUS handler, db/shm_guard.h): a stop asked for
+ * meanwhile ends the process; else wait out the rate limit and re-execute, keeping the
+ * inherited listening socket. Async-signal-safe. */
+static void restart_from_main_fault(void)
+{
+    sigset_t pending;
+    if (sigpending(&pending) == 0 &&
+        (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1))
+        _exit(CLI_EXIT_OK);
+    long long wait = restart_due() - mono_ms();
+    if (wait > 0) {
+        struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    exec_self(restart.prev.listen_fd);
+    static const char failed[] = "sprout: error: cannot restart (exec /proc/self/exe failed)\n";
+    ssize_t r = write(STDERR_FILENO, failed, sizeof failed - 1);
+    (void)r;
 }
 
 /* A SIGINT/SIGTERM while a thread is parked on a truncated -shm: the drain could never finish
  * (the parked thread's request stays in flight), so stop at once. */
 static void stop_now(int sig)
 {
-    printf("%s received while the database's -shm file is broken: stopping at once (every "
-           "acknowledged write is in the WAL or the database)\n",
-           sig == SIGINT ? "SIGINT" : "SIGTERM");
+    printf(
+        "%s received while the database's -shm file is broken: stopping at once (every "
+        "acknowledged write is in the WAL or the database)\n",
+        sig == SIGINT ? "SIGINT" : "SIGTERM");
     fflush(stdout);
     fflush(stderr);
     _exit(CLI_EXIT_OK);
 }
 
-/* A thread faulted on a truncated -shm: wait out the rate limit (SIGINT/SIGTERM meanwhile stop
- * the process), then re-execute. Returns only when the exec failed. */
-static void restart_after_shm_fault(const struct cli_ctx *ctx, struct http_server *srv,
-                                    const struct reexec *prev)
+/* A worker thread faulted on a truncated -shm (the main thread got SERVE_SHM_SIGNAL): wait out
+ * the rate limit (SIGINT/SIGTERM meanwhile stop the process), then re-execute. Returns only
+ * when the exec failed (the reason is printed). */
+static void restart_after_shm_fault(struct http_server *srv)
 {
-    long long due = prev->count ? prev->at_ms + SERVE_REEXEC_MIN_MS : 0;
-    long long wait = due - mono_ms();
+    long long due = restart_due(), wait = due - mono_ms();
     if (wait > 0)
         fprintf(stderr,
                 "database: the -shm file was truncated by another program: restarting the server "
                 "(same process and port) in %lld ms (at most one restart per %d s)\n",
                 wait, SERVE_REEXEC_MIN_MS / 1000);
     else
-        fprintf(stderr, "database: the -shm file was truncated by another program: restarting "
-                        "the server (same process and port) now\n");
-    fflush(stderr);
+        fprintf(stderr,
+                "database: the -shm file was truncated by another program: restarting "
+                "the server (same process and port) now\n");
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGINT);
@@ -192,7 +259,10 @@ static void restart_after_shm_fault(const struct cli_ctx *ctx, struct http_serve
         if (sig == SIGINT || sig == SIGTERM)
             stop_now(sig);
     }
-    reexec(ctx, srv ? http_server_listen_fd(srv) : -1, prev->count + 1);
+    fflush(stdout);
+    fflush(stderr);
+    exec_self(srv ? http_server_listen_fd(srv) : restart.prev.listen_fd);
+    fprintf(stderr, "sprout: error: cannot restart (exec /proc/self/exe: %s)\n", strerror(errno));
 }
 
 /* An unsigned tuning variable in [min,max]; unset = def. SP_EINVAL (message set) otherwise. */
@@ -401,7 +471,11 @@ int cmd_serve(struct cli_ctx *ctx)
     signal(SIGPIPE, SIG_IGN);
     if (!ctx->pg_url) { /* SQLite: a truncated -shm restarts the server instead of killing it */
         struct sp_error gerr = { 0 };
-        if (shm_guard_install(SERVE_SHM_SIGNAL, &gerr) != SP_OK)
+        if (!restart_prepare(ctx, &prev, &stop))
+            sp_error_set(&gerr, SP_ENOMEM, "out of memory");
+        else
+            shm_guard_install(SERVE_SHM_SIGNAL, restart_from_main_fault, &gerr);
+        if (gerr.code)
             fprintf(stderr, "warning: a truncated -shm file will stop the server (SIGBUS): %s\n",
                     gerr.msg);
     }
@@ -534,8 +608,8 @@ int cmd_serve(struct cli_ctx *ctx)
         if (sig != SERVE_SHM_SIGNAL)
             break;
         if (!shm_guard_tripped())
-            continue; /* sent by someone else: nothing to do */
-        restart_after_shm_fault(ctx, srv, &prev); /* returns only when exec failed */
+            continue;                 /* sent by someone else: nothing to do */
+        restart_after_shm_fault(srv); /* returns only when exec failed */
         return CLI_EXIT_FAIL;
     }
     /* From now on a -shm fault ends the process at once (nobody waits for the signal); one

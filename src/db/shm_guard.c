@@ -18,6 +18,7 @@
 
 static struct sigaction previous; /* the action before ours: a foreign SIGBUS goes there */
 static int notify_sig;
+static void (*main_fault_fn)(void);
 static atomic_bool tripped;
 static atomic_int exit_code = -1; /* >= 0: a fault ends the process with it (shutdown) */
 static atomic_flag notified = ATOMIC_FLAG_INIT;
@@ -142,11 +143,17 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
     atomic_store(&tripped, true);
     int code = atomic_load(&exit_code);
     bool main_thread = (pid_t)syscall(SYS_gettid) == getpid();
-    if (main_thread || code >= 0) {
+    if (code >= 0 || (main_thread && !main_fault_fn)) {
         say("database: SIGBUS: the database's -shm file was truncated by another program; "
             "stopping now (every acknowledged write is in the WAL or the database: the next "
             "start rebuilds the -shm from it)\n");
         _exit(code >= 0 ? code : 1);
+    }
+    if (main_thread) {
+        say("database: SIGBUS: the database's -shm file was truncated by another program "
+            "while the server was starting; it restarts to rebuild it from the WAL\n");
+        main_fault_fn();
+        _exit(1);
     }
     if (!atomic_flag_test_and_set(&notified)) {
         say("database: SIGBUS: the database's -shm file was truncated by another program; the "
@@ -160,13 +167,14 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
         sigsuspend(&all); /* never returns into SQLite; exec or exit ends the thread */
 }
 
-int shm_guard_install(int sig, struct sp_error *err)
+int shm_guard_install(int sig, void (*main_fault)(void), struct sp_error *err)
 {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return sp_error_set(err, SP_EIO, "cannot read /proc/self/maps: %s", strerror(errno));
     close(fd);
     notify_sig = sig;
+    main_fault_fn = main_fault;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_sigbus;

@@ -12,9 +12,11 @@
  *     to the process (the main thread holds it blocked and waits for it in sigwait, then
  *     re-executes the server: cli/cmd_serve.c), and parks the thread for good (it never
  *     returns into SQLite);
- *   - a fault in the main thread itself (start-up, the final close), or once
- *     shm_guard_exit_on_fault() was called (shutdown: nobody waits for notify_sig any more):
- *     one line to stderr, then _exit() at once (a fault in the main thread at start-up: 1).
+ *   - a fault in the main thread itself (nobody else can restart the server): one line to
+ *     stderr, then main_fault() (serve's start-up: the re-exec, from the handler); if that
+ *     returns (or there is none), _exit(1);
+ *   - once shm_guard_exit_on_fault() was called (shutdown: nobody waits for notify_sig any
+ *     more, and the final close of the main thread may fault): one line, then _exit(code).
  * While the flag is set db_thread() refuses every connection with SP_EUNAVAILABLE and
  * SHM_GUARD_MESSAGE (503 for a request).
  * Thread model: install once from the main thread, before any other thread exists; the flag
@@ -27,13 +29,15 @@
 
 #include "util/err.h"
 
-#define SHM_GUARD_MESSAGE                                                                      \
+#define SHM_GUARD_MESSAGE                                                                     \
     "the database's -shm file was truncated by another program; the server is restarting to " \
     "rebuild it from the WAL: try again in a few seconds"
 
-/* Install the SIGBUS handler; notify_sig is what a worker thread's fault sends the process.
- * SP_EIO when the handler cannot be installed or /proc/self/maps cannot be read. */
-int shm_guard_install(int notify_sig, struct sp_error *err);
+/* Install the SIGBUS handler; notify_sig is what a worker thread's fault sends the main
+ * thread; main_fault (may be NULL) runs in the handler when the main thread itself faults: only
+ * async-signal-safe calls, and it should not return. SP_EIO when the handler cannot be
+ * installed or /proc/self/maps cannot be read. */
+int shm_guard_install(int notify_sig, void (*main_fault)(void), struct sp_error *err);
 /* A thread faulted in a -shm mapping (the process must be re-executed). */
 bool shm_guard_tripped(void);
 /* From now on a -shm fault in any thread ends the process with _exit(code) (shutdown). */

@@ -672,7 +672,8 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
     struct MHD_OptionItem extra[3];
     size_t n_extra = 0;
     if (cfg->listen_fd > 0)
-        extra[n_extra++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL };
+        extra[n_extra++] =
+            (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL };
     if (cfg->reuse_port)
         extra[n_extra++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL };
     extra[n_extra] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };

@@ -721,3 +721,201 @@ def test_shm_that_must_be_created_on_a_full_disk_is_refused_then_starts(ext4_mou
     got = {m["id"] for m in srv.request("GET", f"/api/chat/sessions/{session}/messages").json}
     assert set(acked) <= got
     assert message(srv, session, "after").status == 201
+
+
+# ---------- a -shm truncated under the running server (shared lock mode, finding 5) ----------
+# SQLite maps the -shm; a page of it cut off raises SIGBUS on the next access. The guard
+# (src/db/shm_guard.c) parks the thread that touched it, requests get 503 (or lose their
+# connection), and the server re-executes itself: same PID, same port (the listening socket is
+# handed across), a fresh start that rebuilds the WAL index from the WAL.
+
+SHM_503 = "-shm file was truncated by another program"
+
+
+def watched_client(port, session, stop, acked, odd, prefix, write=True, timeout=10):
+    """POST messages (or GET the list) on one keep-alive connection until stop: ids of the 201s
+    in acked; anything else in odd as (status, body) or ("refused"|"timeout"|"dropped", text)."""
+    c = None
+    i = 0
+    while not stop.is_set():
+        i += 1
+        try:
+            if c is None:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            if write:
+                c.request("POST", f"/api/chat/sessions/{session}/messages",
+                          body=json.dumps({"userId": DEFAULT_USER, "role": "user",
+                                           "content": f"{prefix}-{i}"}),
+                          headers={"Content-Type": "application/json"})
+            else:
+                c.request("GET", f"/api/chat/sessions/{session}/messages")
+            r = c.getresponse()
+            data = r.read()
+            if r.status == (201 if write else 200):
+                if write:
+                    acked.append(json.loads(data)["id"])
+            else:
+                odd.append((r.status, data.decode(errors="replace")))
+        except ConnectionRefusedError as e:
+            odd.append(("refused", repr(e)))
+        except TimeoutError as e:
+            odd.append(("timeout", repr(e)))
+        except (OSError, http.client.HTTPException) as e:
+            odd.append(("dropped", repr(e)))      # the old image's connections end at its exec
+        if odd and odd[-1][0] in ("refused", "timeout", "dropped"):
+            if c is not None:
+                c.close()
+            c = None
+            time.sleep(0.01)
+    if c is not None:
+        c.close()
+
+
+def restarted(srv, n):
+    """The server's log says it restarted n times (n: a number, or a function giving it) and it
+    answers health "ok" again."""
+    def ready():
+        if f"(restart {n() if callable(n) else n} of this process" not in srv.output():
+            return False
+        try:
+            r = srv.request("GET", "/api/health", timeout=5)
+        except OSError:
+            return False
+        return r.status == 200 and r.json["status"] == "ok"
+    return eventually(ready, 30)
+
+
+def assert_only_503_or_dropped(odd):
+    for what, text in odd:
+        if what == 503:
+            assert SHM_503 in json.loads(text)["error"], text
+        else:
+            assert what == "dropped", (what, text)      # never a 500, a refusal or a hang
+
+
+def test_shm_truncated_under_writes_restarts_in_place_and_keeps_every_write(unprivileged):
+    env = unprivileged
+    srv = env.start()
+    pid, port = srv.proc.pid, srv.port
+    session = new_session(srv)
+    shm = f"{env.db}-shm"
+    assert "sprout.db-shm" in open(f"/proc/{pid}/maps").read()      # shared mode: mapped
+    stop = threading.Event()
+    acked, odd = [], []
+    clients = [threading.Thread(target=watched_client, daemon=True,
+                                args=(port, session, stop, acked, odd, f"w{k}"))
+               for k in range(4)]
+    clients.append(threading.Thread(target=watched_client, daemon=True,
+                                    args=(port, session, stop, [], odd, "r", False)))
+    for t in clients:
+        t.start()
+    try:
+        wait_for(acked, 100)
+        subprocess.run(["truncate", "-s", "0", shm], check=True)     # under the writers
+        assert restarted(srv, 1), srv.output()[-3000:]
+        wait_for(acked, len(acked) + 100)                           # writes go on
+        subprocess.run(["sh", "-c", f': > "{shm}"'], check=True)     # and once more, later
+        assert restarted(srv, 2), srv.output()[-3000:]
+        wait_for(acked, len(acked) + 100)
+    finally:
+        stop.set()
+        for t in clients:
+            t.join()
+    # the same process all along, on the same port, never a signal
+    assert srv.proc.poll() is None and srv.proc.pid == pid
+    assert srv.request("GET", "/api/health").json["status"] == "ok"
+    assert_only_503_or_dropped(odd)
+    out = srv.output()
+    assert out.count(f"Sprout backend running on http://localhost:{port}") == 3
+    assert out.count("Migrations: ") == 3 and out.count("Swept ") == 3   # a fresh start each time
+    assert "the thread that touched it stops here" in out
+    out = srv.stop()                                     # SIGTERM: exit 0, no sanitizer report
+    assert "Sprout backend stopped." in out
+    present = ids_in(env.db)
+    lost = [i for i in acked if i not in present]
+    assert lost == [], f"{len(lost)} of {len(acked)} acknowledged writes lost"
+    with sqlite3.connect(env.db) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_shm_truncated_under_reads_gives_503_or_a_dropped_connection_then_answers(unprivileged):
+    env = unprivileged
+    srv = env.start()
+    session = new_session(srv)
+    acked = [message(srv, session, f"m{k}").json["id"] for k in range(5)]
+    os.truncate(f"{env.db}-shm", 0)
+    # the first request that touches the database after the cut: 503 naming the cause, or its
+    # connection ends with the exec; then the same port answers again
+    try:
+        r = srv.request("GET", f"/api/chat/sessions/{session}/messages", timeout=10)
+        if r.status != 200:
+            assert r.status == 503 and SHM_503 in r.json["error"], r
+    except (ConnectionResetError, http.client.RemoteDisconnected):
+        pass
+    assert restarted(srv, 1), srv.output()[-3000:]
+    got = srv.request("GET", f"/api/chat/sessions/{session}/messages").json
+    assert [m["id"] for m in got] == acked
+    assert message(srv, session, "after").status == 201
+    srv.stop()
+
+
+def test_shm_truncated_under_an_idle_server_then_stopped_exits_cleanly(unprivileged):
+    """Nothing touched the -shm since the cut, so the fault comes at the stop (the last close
+    checkpoints): the stop ends at once with 0, and nothing acknowledged is lost."""
+    env = unprivileged
+    srv = env.start()
+    session = new_session(srv)
+    acked = [message(srv, session, f"m{k}").json["id"] for k in range(5)]
+    os.truncate(f"{env.db}-shm", 0)
+    out = srv.stop()
+    assert "SIGBUS: the database's -shm file was truncated" in out, out[-2000:]
+    assert set(acked) <= ids_in(env.db)
+    srv = env.start()                       # and the next start rebuilds the index
+    assert message(srv, session, "after").status == 201
+
+
+def test_shm_truncated_in_a_loop_restarts_at_most_once_per_3_s(unprivileged):
+    """Another program cutting the -shm again and again (also while a new image starts and its
+    main thread migrates, seeds and sweeps): no exec loop, no exit, and nothing lost. Each fault
+    (one "SIGBUS:" line) makes one exec; the exec after a fault waits until 3 s after the one
+    before, so k faults need at least 3 (k - 2) s. Clients wait in the listening socket's
+    backlog meanwhile (a new image that faults while starting answers nothing)."""
+    env = unprivileged
+    srv = env.start()
+    pid = srv.proc.pid
+    session = new_session(srv)
+    shm = f"{env.db}-shm"
+    stop = threading.Event()
+    acked, odd = [], []
+    clients = [threading.Thread(target=watched_client, daemon=True,
+                                args=(srv.port, session, stop, acked, odd, f"w{k}", True, 30))
+               for k in range(2)]
+    for t in clients:
+        t.start()
+
+    def faults():
+        return srv.output().count("SIGBUS: ")
+
+    try:
+        wait_for(acked, 50)
+        first = time.monotonic()
+        while faults() < 3:
+            assert time.monotonic() < first + 60, srv.output()[-3000:]
+            assert srv.proc.poll() is None, srv.output()[-3000:]
+            if os.path.exists(shm):
+                os.truncate(shm, 0)
+            time.sleep(0.02)
+        elapsed = time.monotonic() - first
+        assert faults() <= 2 + elapsed / 3, (faults(), elapsed)    # rate-limited, never a loop
+        assert restarted(srv, faults), srv.output()[-3000:]
+        wait_for(acked, len(acked) + 50)
+    finally:
+        stop.set()
+        for t in clients:
+            t.join()
+    assert srv.proc.poll() is None and srv.proc.pid == pid
+    assert_only_503_or_dropped(odd)
+    srv.stop()
+    assert set(acked) <= ids_in(env.db)
+    with sqlite3.connect(env.db) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
