@@ -14,6 +14,7 @@
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -838,24 +839,47 @@ def test_shm_truncated_under_writes_restarts_in_place_and_keeps_every_write(unpr
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def message_list(srv, session):
+    """GET the session's messages: the reply, or None when the connection ended without one."""
+    try:
+        return srv.request("GET", f"/api/chat/sessions/{session}/messages", timeout=10)
+    except (ConnectionResetError, http.client.RemoteDisconnected):
+        return None
+
+
 def test_shm_truncated_under_reads_gives_503_or_a_dropped_connection_then_answers(unprivileged):
     env = unprivileged
-    srv = env.start()
+    srv = env.start({"SPROUT_THREADS": "4"})    # one may be parked, the others answer
     session = new_session(srv)
     acked = [message(srv, session, f"m{k}").json["id"] for k in range(5)]
     os.truncate(f"{env.db}-shm", 0)
     # the first request that touches the database after the cut: 503 naming the cause, or its
     # connection ends with the exec; then the same port answers again
-    try:
-        r = srv.request("GET", f"/api/chat/sessions/{session}/messages", timeout=10)
-        if r.status != 200:
-            assert r.status == 503 and SHM_503 in r.json["error"], r
-    except (ConnectionResetError, http.client.RemoteDisconnected):
-        pass
+    r = message_list(srv, session)
+    if r is not None and r.status != 200:
+        assert r.status == 503 and SHM_503 in r.json["error"], r
     assert restarted(srv, 1), srv.output()[-3000:]
     got = srv.request("GET", f"/api/chat/sessions/{session}/messages").json
     assert [m["id"] for m in got] == acked
     assert message(srv, session, "after").status == 201
+    # cut again at once: this restart waits until 3 s after the first; meanwhile the request
+    # whose thread touched the -shm waits for the exec (its connection then ends), and the
+    # other threads answer reads 503 and health names the cause
+    os.truncate(f"{env.db}-shm", 0)
+    first = threading.Thread(target=message_list, args=(srv, session), daemon=True)
+    first.start()
+    assert eventually(lambda: "restarting the server (same process and port)" in
+                      srv.output().split("(restart 1 of this process")[1], 10), srv.output()[-3000:]
+    waits = re.findall(r"restarting the server \(same process and port\) in (\d+) ms", srv.output())
+    if waits and int(waits[-1]) >= 1000:     # time enough to look (else it restarted at once)
+        r = srv.request("GET", f"/api/chat/sessions/{session}/messages")
+        assert r.status == 503 and SHM_503 in r.json["error"], r
+        h = srv.request("GET", "/api/health")
+        assert h.status == 200 and h.json["status"] == "degraded", h
+        assert SHM_503 in h.json["checks"]["shm"], h
+    first.join()
+    assert restarted(srv, 2), srv.output()[-3000:]
+    assert message(srv, session, "after 2").status == 201
     srv.stop()
 
 
