@@ -609,8 +609,9 @@ int cmd_serve(struct cli_ctx *ctx)
             break;
         if (!shm_guard_tripped())
             continue;                 /* sent by someone else: nothing to do */
-        restart_after_shm_fault(srv); /* returns only when exec failed */
-        return CLI_EXIT_FAIL;
+        restart_after_shm_fault(srv); /* returns only when exec failed (said why) */
+        fflush(stderr);
+        _exit(CLI_EXIT_FAIL); /* not exit(): a thread is parked inside SQLite */
     }
     /* From now on a -shm fault ends the process at once (nobody waits for the signal); one
      * that happened already leaves a parked thread the drain would wait for for ever. */
