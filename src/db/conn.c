@@ -4,6 +4,7 @@
 #include "db/dbi_sqlite.h"
 #include "db/pgpool.h"
 #include "db/shm_guard.h"
+#include "db/walvfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,7 +164,12 @@ int db_open(const char *path, unsigned flags, struct db **out, struct sp_error *
     oflags |= (flags & DB_OPEN_READONLY)
                   ? SQLITE_OPEN_READONLY
                   : SQLITE_OPEN_READWRITE | ((flags & DB_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
-    const char *vfs = lock_exclusive && strcmp(path, ":memory:") != 0 ? "unix-excl" : NULL;
+    const char *vfs = NULL;
+    if (strcmp(path, ":memory:") != 0) {
+        vfs = walvfs_name(lock_exclusive);
+        if (!vfs && lock_exclusive)
+            vfs = "unix-excl";
+    }
     int rc = sqlite3_open_v2(path, &db->handle, oflags, vfs);
     if (rc != SQLITE_OK) {
         int code = db_error(db, rc, err, path);

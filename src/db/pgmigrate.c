@@ -366,7 +366,10 @@ int pgmigrate_seed(struct pg *pg, bool *inserted, struct sp_error *err)
     PGresult *r;
     int rc =
         pg_query(pg,
-                 "INSERT INTO users (id, email, title) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                 /* no conflict target: instances seeding at once meet on the email's unique
+                  * index as well as the id's, and a target of (id) alone let the loser of that
+                  * race fail with a duplicate email (test_pg_instances, ten instances) */
+                 "INSERT INTO users (id, email, title) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                  3, p, &r, err, "seeding the default user");
     if (rc)
         return rc;

@@ -328,8 +328,9 @@ def test_slow_s3_holds_no_worker_thread(start_server, tmp_path, s3server):
         proxy.open()
         for t in ups + dels:
             t.join()
-        assert [r.status for r in up_results] == [201] * 3, up_results
-        assert [r.status for r in del_results] == [204] * 2, del_results
+        why = (up_results, del_results, proxy.problems, s3server.output()[-3000:])
+        assert [r.status for r in up_results] == [201] * 3, why
+        assert [r.status for r in del_results] == [204] * 2, why
         keys = sorted(s["s3_key"] for s in rows(srv))
         assert len(keys) == 3 and s3server.objects() == keys
         assert eventually(lambda: files_under(staging) == [])

@@ -17,7 +17,9 @@ and that x-amz-content-sha256 is the SHA-256 of the body: a bad one gets 403
 SignatureDoesNotMatch / XAmzContentSHA256Mismatch, as S3 would answer.
 `GatedProxy` is a slow S3: a loopback TCP proxy in front of s3rver that accepts every
 connection at once but forwards nothing until the test opens its gate (.open()), so the
-server's S3 calls hang for as long as the test wants, with no timing in the test.
+server's S3 calls hang for as long as the test wants, with no timing in the test. What went
+wrong on its side (s3rver refusing a connection, a forwarding error) is in .problems, for the
+tests' failure messages; an s3rver that exits during a test fails it with its log.
 """
 import hashlib
 import hmac
@@ -107,6 +109,12 @@ class S3rver:
                       for p in root.rglob("*._S3rver_object"))
 
     def stop(self):
+        """Stop s3rver; an s3rver that had exited by itself fails the test with its log."""
+        died = self.proc.poll()
+        if died is not None:
+            out = self.output()
+            self.log.close()
+            pytest.fail(f"s3rver exited during the test (status {died}):\n{out[-4000:]}")
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -271,6 +279,7 @@ class GatedProxy:
         self.gate = threading.Event()
         self.lock = threading.Lock()
         self.held = 0
+        self.problems = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -304,20 +313,33 @@ class GatedProxy:
                 if gated:
                     self._pass_gate()
                 dst.sendall(data)
-        except OSError:
-            pass
+        except OSError as e:
+            with self.lock:
+                self.problems.append(f"{time.strftime('%H:%M:%S')} forwarding: {e}")
         try:
             dst.shutdown(socket.SHUT_WR)
         except OSError:
             pass
 
+    def _connect_upstream(self):
+        # s3rver refusing a connection is not the slow S3 this proxy plays: each refusal is
+        # recorded (.problems, shown by the tests' failure messages) and the connect retried
+        for attempt in range(20):
+            try:
+                return socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10)
+            except OSError as e:
+                with self.lock:
+                    self.problems.append(f"{time.strftime('%H:%M:%S')} connect #{attempt}: {e}")
+                time.sleep(0.1)
+        return None
+
     def _serve(self, conn):
         self._pass_gate()
-        try:
-            up = socket.create_connection(("127.0.0.1", self.upstream_port))
-        except OSError:
+        up = self._connect_upstream()
+        if up is None:
             conn.close()
             return
+        up.settimeout(None)
         t = threading.Thread(target=self._pump, args=(up, conn, False), daemon=True)
         t.start()
         self._pump(conn, up, True)
