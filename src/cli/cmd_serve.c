@@ -567,8 +567,8 @@ int cmd_serve(struct cli_ctx *ctx)
     }
     store_writer_set_wal_max(config_get_long("SPROUT_WAL_MAX_MB", 1024, 1, 1L << 20) << 20);
     long ckpt = config_get_long("SPROUT_WAL_CHECKPOINT_FRAMES", 10000, 10, 1000000);
-    long restart = config_get_long("SPROUT_WAL_RESTART_FRAMES", ckpt * 2, ckpt + 1, 5000000);
-    store_writer_set_checkpoint_frames((int)ckpt, (int)restart);
+    long restart_at = config_get_long("SPROUT_WAL_RESTART_FRAMES", ckpt * 2, ckpt + 1, 5000000);
+    store_writer_set_checkpoint_frames((int)ckpt, (int)restart_at);
     if (rc == SP_OK) /* group commit (SQLite: store_writer.c, PostgreSQL: store_pgwriter.c) */
         rc = api_writer_start(actx.db_path, &err);
     bool runs_up = false;
