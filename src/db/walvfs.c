@@ -4,8 +4,12 @@
  * xOpen. xOpen opens every file but a WAL straight through the stock VFS (the file object is then
  * the stock one, untouched); a WAL file gets struct wal_file, which holds the stock file object
  * after it and forwards every method to it, buffering writes:
- * - a write that continues the buffered run (same file, next offset, room left) is copied into
- *   the buffer; any other write first writes the buffered run out;
+ * - only appends are buffered: a write that continues the buffered run (next offset, room left)
+ *   is copied into the buffer, another append first writes the run out; a write before the
+ *   end of what was written (a page written again within its transaction, the checksums SQLite
+ *   rewrites after the commit frame for such pages, a new WAL header at a restart) writes the
+ *   run out, then itself, at once, so nothing of a commit is left in the buffer when SQLite
+ *   publishes it;
  * - SQLite writes a frame as its 24-byte header, then its page; a header whose "database size
  *   after commit" field is not 0 is a commit frame, and once its page is buffered the run is
  *   written out (sqlite3WalFrames publishes the commit in the WAL index only after that);
@@ -34,6 +38,7 @@ struct wal_file {
     unsigned char *buf; /* the buffered run: [start, start + len) of the file */
     size_t len, cap;
     sqlite3_int64 start;
+    sqlite3_int64 end;     /* where the writes so far ended: the next append goes there */
     bool commit_page_next; /* the last write was a commit frame's header */
 };
 
@@ -52,6 +57,12 @@ static int flush(struct wal_file *f)
     return rc;
 }
 
+static int write_through(struct wal_file *f, const void *data, int amt, sqlite3_int64 off)
+{
+    int rc = flush(f);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xWrite(f->real, data, amt, off);
+}
+
 static int wal_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
 {
     struct wal_file *f = (struct wal_file *)file;
@@ -59,6 +70,13 @@ static int wal_write(sqlite3_file *file, const void *data, int amt, sqlite3_int6
     bool commit_page = f->commit_page_next;
     const unsigned char *d = data;
     f->commit_page_next = amt == WAL_FRAME_HEADER && (d[4] | d[5] | d[6] | d[7]) != 0;
+    if (off == 0) { /* the WAL's header: a new WAL (a restart) appends from here on */
+        f->end = amt;
+        return write_through(f, data, amt, off);
+    }
+    if (off < f->end) /* written again in place (a page, a rewritten checksum): not buffered */
+        return write_through(f, data, amt, off);
+    f->end = off + amt;
     if (f->len > 0 && (off != f->start + (sqlite3_int64)f->len || f->len + n > WAL_BUF_MAX)) {
         int rc = flush(f);
         if (rc != SQLITE_OK)
@@ -71,10 +89,8 @@ static int wal_write(sqlite3_file *file, const void *data, int amt, sqlite3_int6
         while (cap < f->len + n)
             cap *= 2;
         unsigned char *buf = realloc(f->buf, cap);
-        if (!buf) { /* no buffer: write through, as the stock VFS does */
-            int rc = flush(f);
-            return rc != SQLITE_OK ? rc : f->real->pMethods->xWrite(f->real, data, amt, off);
-        }
+        if (!buf) /* no buffer: write through, as the stock VFS does */
+            return write_through(f, data, amt, off);
         f->buf = buf;
         f->cap = cap;
     }
@@ -114,6 +130,9 @@ static int wal_read(sqlite3_file *file, void *data, int amt, sqlite3_int64 off)
 static int wal_truncate(sqlite3_file *file, sqlite3_int64 size)
 {
     FLUSHED(file);
+    struct wal_file *f = (struct wal_file *)file;
+    if (f->end > size)
+        f->end = size;
     return REAL(file)->pMethods->xTruncate(REAL(file), size);
 }
 
