@@ -3,9 +3,10 @@
  * "WAL writes").
  *
  * SQLite appends each WAL frame as two writes (its 24-byte header, then the page). The shim keeps
- * the consecutive writes of a WAL file in a buffer and writes them out together when the
- * transaction's commit frame has been written, before SQLite publishes the commit in the WAL
- * index, so no other connection can look for a frame that is not in the file yet. It also
+ * the appends to a WAL file in a buffer and writes them out together when the transaction's
+ * commit frame has been written, before SQLite publishes the commit in the WAL index, so no
+ * other connection can look for a frame that is not in the file yet; what SQLite writes again
+ * in place (after the commit frame too) goes out at once. It also
  * writes them out before anything else touches that WAL file (a read, a sync, a truncation, its
  * size, a write elsewhere in it, a file-control, its close). An error writing them out is the
  * error of the write that triggered it, so SQLite rolls that transaction back as it would have.
