@@ -7,6 +7,7 @@
 #define SP_TESTS_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_failures, check_test_failed, check_passed, check_failed;
@@ -52,6 +53,17 @@ static int check_failures, check_test_failed, check_passed, check_failed;
         } else                                 \
             check_passed++;                    \
     } while (0)
+
+/* Remove a test's temporary folder (made with mkdtemp) and everything in it; 0 when done. */
+static inline int check_rmtree(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) == 0)
+        return 0;
+    fprintf(stderr, "could not remove %s\n", dir);
+    return 1;
+}
 
 static inline int check_report(const char *name)
 {

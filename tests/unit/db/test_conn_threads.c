@@ -119,9 +119,6 @@ int main(void)
     db_close(db);
     RUN(test_exiting_threads_close_their_connections);
     RUN(test_close_all_then_exit_closes_once);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    check_rmtree(dir);
     return check_report("test_conn_threads");
 }

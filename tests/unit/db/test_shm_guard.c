@@ -322,9 +322,7 @@ int main(void)
     RUN(test_fault_while_stopping_exits_with_its_code);
     RUN(test_fault_on_another_file_still_kills);
     RUN(test_sent_sigbus_still_kills);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (check_rmtree(dir) != 0)
         return 1;
     return check_report("test_shm_guard");
 }

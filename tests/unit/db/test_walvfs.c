@@ -194,9 +194,6 @@ int main(void)
     RUN(test_commit_is_in_the_wal_when_commit_returns);
     RUN(test_spilled_and_rolled_back_transactions);
     RUN(test_rewrites_after_the_commit_frame_are_in_the_file);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    check_rmtree(dir);
     return check_report("test_walvfs");
 }

@@ -70,9 +70,7 @@ static void test_local_store_put_delete(void)
     CHECK_EQ_INT(objstore_delete(s, "documents/a.bin", &err), SP_OK); /* missing is fine */
     objstore_close(s);
 
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
+    CHECK(check_rmtree(dir) == 0);
 }
 
 /* Without a folder, the store is "uploads" beside the database. */
