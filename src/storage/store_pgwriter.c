@@ -295,6 +295,7 @@ int store_pgwriter_start(const char *url, struct sp_error *err)
     int e = pthread_create(&committer, NULL, committer_main, NULL);
     if (e != 0)
         return sp_error_set(err, SP_ENOMEM, "cannot start the committer thread: %s", strerror(e));
+    pthread_setname_np(committer, "sprout-commit"); /* named for top -H, ps -L, gdb */
     e = pthread_create(&writer, NULL, writer_main, NULL);
     if (e != 0) {
         pthread_mutex_lock(&w_lock);
@@ -304,6 +305,7 @@ int store_pgwriter_start(const char *url, struct sp_error *err)
         pthread_join(committer, NULL);
         return sp_error_set(err, SP_ENOMEM, "cannot start the writer thread: %s", strerror(e));
     }
+    pthread_setname_np(writer, "sprout-writer");
     running = true;
     return SP_OK;
 }

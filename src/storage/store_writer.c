@@ -634,11 +634,14 @@ int store_writer_start(const char *db_path, struct sp_error *err)
         int e = pthread_create(&syncer, NULL, syncer_main, NULL);
         if (e != 0)
             return sp_error_set(err, SP_ENOMEM, "cannot start the syncer thread: %s", strerror(e));
+        pthread_setname_np(syncer, "sprout-syncer"); /* named for top -H, ps -L, gdb */
         s_running = true;
     }
     if (strcmp(db_path, ":memory:") != 0) {
         c_stopping = c_wanted = c_busy = false;
         int ce = pthread_create(&checkpointer, NULL, checkpointer_main, NULL);
+        if (ce == 0)
+            pthread_setname_np(checkpointer, "sprout-ckpt");
         c_running = ce == 0; /* without it, the writer checkpoints itself, as before */
     }
     int e = pthread_create(&writer, NULL, writer_main, NULL);
@@ -647,6 +650,7 @@ int store_writer_start(const char *db_path, struct sp_error *err)
         stop_syncer();
         return sp_error_set(err, SP_ENOMEM, "cannot start the writer thread: %s", strerror(e));
     }
+    pthread_setname_np(writer, "sprout-writer");
     running = true;
     return SP_OK;
 }

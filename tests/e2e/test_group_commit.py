@@ -6,12 +6,15 @@ storage/store_pgwriter.c on PostgreSQL) seen through the API, on both engines.
   while the first insert is held inside the writer (PostgreSQL: the test locks the nodes table,
   so the others queue behind it and the writer takes them as one batch): every valid insert is
   201 and stored, every invalid one 404 JSON and absent.
+- The writer's threads carry names (sprout-writer, and sprout-syncer / sprout-ckpt on SQLite,
+  sprout-commit on PostgreSQL).
 - PostgreSQL: the writer's backends (application_name 'sprout writer') terminated with
   pg_terminate_backend, again and again, while writes flow: each batch is run again on a new
   connection; every 201 is in the database, every other answer is 503 JSON, and writes succeed
   after the last termination.
 No timing asserts: waits poll for a state with a generous deadline.
 """
+import os
 import threading
 import time
 
@@ -116,3 +119,15 @@ def test_writer_connection_terminated_while_writes_flow(start_server, engine):
                                        s["id"])}
     assert set(acked) <= stored, "an acknowledged write was lost"
     srv.stop()  # exit 0, no sanitizer report
+
+
+def test_the_writer_threads_are_named(start_server, engine):
+    """top -H, ps -L and gdb show which thread is the writer (and its helpers)."""
+    srv = start_server()
+    names = set()
+    for t in os.listdir(f"/proc/{srv.proc.pid}/task"):
+        with open(f"/proc/{srv.proc.pid}/task/{t}/comm") as f:
+            names.add(f.read().strip())
+    want = ({"sprout-writer", "sprout-syncer", "sprout-ckpt"} if engine == "sqlite"
+            else {"sprout-writer", "sprout-commit"})
+    assert want <= names, names
