@@ -82,8 +82,6 @@ static int wal_write(sqlite3_file *file, const void *data, int amt, sqlite3_int6
         if (rc != SQLITE_OK)
             return rc;
     }
-    if (n > WAL_BUF_MAX)
-        return f->real->pMethods->xWrite(f->real, data, amt, off);
     if (f->len + n > f->cap) {
         size_t cap = f->cap ? f->cap : 64 * 1024;
         while (cap < f->len + n)
