@@ -19,15 +19,15 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/timefmt.h"
 
 #define SERVE_REEXEC_ENV "SPROUT_REEXEC" /* internal: "fd=N at=MS n=K", set for the next image */
 #define SERVE_REEXEC_MIN_MS 3000
 
-static long long mono_ms(void)
+/* The monotonic clock in ms (it runs on across exec); time_mono_us is async-signal-safe. */
+static long long time_mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return time_mono_us() / 1000;
 }
 
 /* Read and remove SERVE_REEXEC_ENV (before any thread exists); a named descriptor that is not a
@@ -116,7 +116,7 @@ static void exec_self(int listen_fd)
     size_t at = put_str(0, SERVE_REEXEC_ENV "=fd=");
     at = put_num(at, listen_fd);
     at = put_str(at, " at=");
-    at = put_num(at, mono_ms());
+    at = put_num(at, time_mono_ms());
     at = put_str(at, " n=");
     put_num(at, (long long)restart.prev.count + 1);
     restart.envp[restart.var_slot] = restart.var;
@@ -144,7 +144,7 @@ void serve_restart_from_main_fault(void)
     if (sigpending(&pending) == 0 &&
         (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1))
         _exit(CLI_EXIT_OK);
-    long long wait = restart_due() - mono_ms();
+    long long wait = restart_due() - time_mono_ms();
     if (wait > 0) {
         struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -174,7 +174,7 @@ _Noreturn void serve_stop_now(int sig)
  * when the exec failed (the reason is printed). */
 void serve_restart_after_shm_fault(struct http_server *srv)
 {
-    long long due = restart_due(), wait = due - mono_ms();
+    long long due = restart_due(), wait = due - time_mono_ms();
     if (wait > 0)
         fprintf(stderr,
                 "database: the -shm file was truncated by another program: restarting the server "
@@ -188,7 +188,7 @@ void serve_restart_after_shm_fault(struct http_server *srv)
     sigemptyset(&term);
     sigaddset(&term, SIGINT);
     sigaddset(&term, SIGTERM);
-    while ((wait = due - mono_ms()) > 0) {
+    while ((wait = due - time_mono_ms()) > 0) {
         struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
         int sig = sigtimedwait(&term, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM)

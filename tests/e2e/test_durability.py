@@ -48,9 +48,11 @@ def fill_disk(mnt):
     return filler
 
 
-def writer_loop(port, session, stop, acked, prefix, pad=0):
-    """POST chat messages on one keep-alive connection until stop; record acknowledged ids.
-    pad: that many more characters per message (3000: a WAL page and more each)."""
+def writer_loop(port, session, stop, acked, prefix, pad=0, odd=None, write=True, timeout=2):
+    """POST chat messages (write=False: GET the list) on one keep-alive connection until stop;
+    record the ids of the 201s in acked. pad: that many more characters per message (3000: a WAL
+    page and more each). odd (a list): every other answer as (status, body), every failure as
+    ("refused" | "timeout" | "dropped", text)."""
     c = None
     i = 0
     while not stop.is_set():
@@ -59,14 +61,23 @@ def writer_loop(port, session, stop, acked, prefix, pad=0):
                            "content": f"{prefix}-{i}" + (" " + "x" * pad if pad else "")})
         try:
             if c is None:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("POST", f"/api/chat/sessions/{session}/messages", body=body,
-                      headers={"Content-Type": "application/json"})
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            if write:
+                c.request("POST", f"/api/chat/sessions/{session}/messages", body=body,
+                          headers={"Content-Type": "application/json"})
+            else:
+                c.request("GET", f"/api/chat/sessions/{session}/messages")
             r = c.getresponse()
             data = r.read()
-            if r.status == 201:
-                acked.append(json.loads(data)["id"])
-        except (OSError, http.client.HTTPException):
+            if r.status == (201 if write else 200):
+                if write:
+                    acked.append(json.loads(data)["id"])
+            elif odd is not None:
+                odd.append((r.status, data.decode(errors="replace")))
+        except (OSError, http.client.HTTPException) as e:
+            if odd is not None:     # the old image's connections end at its exec
+                odd.append(("refused" if isinstance(e, ConnectionRefusedError) else
+                            "timeout" if isinstance(e, TimeoutError) else "dropped", repr(e)))
             if c is not None:
                 c.close()
             c = None
@@ -733,45 +744,6 @@ def test_shm_that_must_be_created_on_a_full_disk_is_refused_then_starts(ext4_mou
 SHM_503 = "-shm file was truncated by another program"
 
 
-def watched_client(port, session, stop, acked, odd, prefix, write=True, timeout=10):
-    """POST messages (or GET the list) on one keep-alive connection until stop: ids of the 201s
-    in acked; anything else in odd as (status, body) or ("refused"|"timeout"|"dropped", text)."""
-    c = None
-    i = 0
-    while not stop.is_set():
-        i += 1
-        try:
-            if c is None:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            if write:
-                c.request("POST", f"/api/chat/sessions/{session}/messages",
-                          body=json.dumps({"userId": DEFAULT_USER, "role": "user",
-                                           "content": f"{prefix}-{i}"}),
-                          headers={"Content-Type": "application/json"})
-            else:
-                c.request("GET", f"/api/chat/sessions/{session}/messages")
-            r = c.getresponse()
-            data = r.read()
-            if r.status == (201 if write else 200):
-                if write:
-                    acked.append(json.loads(data)["id"])
-            else:
-                odd.append((r.status, data.decode(errors="replace")))
-        except ConnectionRefusedError as e:
-            odd.append(("refused", repr(e)))
-        except TimeoutError as e:
-            odd.append(("timeout", repr(e)))
-        except (OSError, http.client.HTTPException) as e:
-            odd.append(("dropped", repr(e)))      # the old image's connections end at its exec
-        if odd and odd[-1][0] in ("refused", "timeout", "dropped"):
-            if c is not None:
-                c.close()
-            c = None
-            time.sleep(0.01)
-    if c is not None:
-        c.close()
-
-
 def restarted(srv, n):
     """The server's log says it restarted n times (n: a number, or a function giving it) and it
     answers health "ok" again."""
@@ -803,11 +775,13 @@ def test_shm_truncated_under_writes_restarts_in_place_and_keeps_every_write(unpr
     assert "sprout.db-shm" in open(f"/proc/{pid}/maps").read()      # shared mode: mapped
     stop = threading.Event()
     acked, odd = [], []
-    clients = [threading.Thread(target=watched_client, daemon=True,
-                                args=(port, session, stop, acked, odd, f"w{k}"))
+    clients = [threading.Thread(target=writer_loop, daemon=True,
+                                args=(port, session, stop, acked, f"w{k}"),
+                                kwargs={"odd": odd, "timeout": 10})
                for k in range(4)]
-    clients.append(threading.Thread(target=watched_client, daemon=True,
-                                    args=(port, session, stop, [], odd, "r", False)))
+    clients.append(threading.Thread(target=writer_loop, daemon=True,
+                                    args=(port, session, stop, [], "r"),
+                                    kwargs={"odd": odd, "write": False, "timeout": 10}))
     for t in clients:
         t.start()
     try:
@@ -911,8 +885,9 @@ def test_shm_truncated_in_a_loop_restarts_at_most_once_per_3_s(unprivileged):
     shm = f"{env.db}-shm"
     stop = threading.Event()
     acked, odd = [], []
-    clients = [threading.Thread(target=watched_client, daemon=True,
-                                args=(srv.port, session, stop, acked, odd, f"w{k}", True, 30))
+    clients = [threading.Thread(target=writer_loop, daemon=True,
+                                args=(srv.port, session, stop, acked, f"w{k}"),
+                                kwargs={"odd": odd, "timeout": 30})
                for k in range(2)]
     for t in clients:
         t.start()
