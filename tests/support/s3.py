@@ -20,6 +20,10 @@ connection at once but forwards nothing until the test opens its gate (.open()),
 server's S3 calls hang for as long as the test wants, with no timing in the test. What went
 wrong on its side (s3rver refusing a connection, a forwarding error) is in .problems, for the
 tests' failure messages; an s3rver that exits during a test fails it with its log.
+s3rver's filesystem store removes a key's folder when a DELETE empties it, and a PUT into that
+folder at the same moment (its mkdir done, its open not yet) then fails with ENOENT in an
+unhandled stream error that ends s3rver. Every Sprout key lives in "documents/", so the fixture
+keeps an empty folder in it (HOLD, never an object, never listed) and that folder never empties.
 """
 import hashlib
 import hmac
@@ -38,6 +42,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent.parent
 S3RVER = ROOT / "tests" / "node_modules" / ".bin" / "s3rver"
 BUCKET = "sprout-test"
+HOLD = ".fixture-hold"   # the empty folder that keeps "documents/" from emptying (above)
 
 
 def _free_port():
@@ -71,6 +76,7 @@ class S3rver:
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/{self.bucket}", timeout=2) as r:
                     if r.status == 200:
+                        (self.dir / self.bucket / "documents" / HOLD).mkdir(parents=True)
                         return
             except OSError:
                 time.sleep(0.1)
