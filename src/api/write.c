@@ -15,9 +15,11 @@
 #include "api/handlers.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "storage/store.h"
 #include "storage/store_writer.h"
+#include "util/hash.h"
 
 static const api_handler_fn batched[] = {
     api_branches_create,    api_branches_patch,    api_branches_delete,  api_nodes_create,
@@ -50,6 +52,24 @@ bool api_route_batched(const struct api_route *route)
         if (batched[i] == route->handler)
             return true;
     return false;
+}
+
+/* A job's order in a PostgreSQL batch (storage/store_writer.h, struct store_job): a progress
+ * visit updates the one row of its (userId, nodeId), known from the body, so its order is a
+ * hash of those two; every other write 0 (run first, as they came). A visit and a PATCH of the
+ * same row do not share an order (the PATCH names the row by its id): the writer's lock_timeout
+ * and retry (storage/store_pgwriter.c) still cover that rare pair. */
+static uint64_t batch_order(api_handler_fn handler, const struct api_req *req)
+{
+    if (handler != api_progress_create || !req->body_json)
+        return 0;
+    const char *user = json_string_value(json_object_get(req->body_json, "userId"));
+    const char *node = json_string_value(json_object_get(req->body_json, "nodeId"));
+    if (!user || !node)
+        return 0;
+    uint64_t h = hash_fnv1a(user, strlen(user) + 1, HASH_FNV1A_INIT); /* with its NUL: a fence */
+    h = hash_fnv1a(node, strlen(node), h);
+    return h ? h : 1;
 }
 
 struct write_job {
@@ -109,6 +129,7 @@ int api_write_submit(const struct api_route *route, struct api_req *req, struct 
     w->job.run = run;
     w->job.done = finished;
     w->job.arg = w;
+    w->job.order = batch_order(route->handler, req);
     w->handler = route->handler;
     w->req = req;
     w->resp = resp;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "util/embed.h"
+#include "util/hash.h"
 
 #define EMBED_ROOT "build/web"
 #define MAX_FILE (16u << 20) /* a file in --web DIR larger than this is refused */
@@ -93,17 +94,7 @@ static bool map_path(const char *path, char *out, size_t cap)
     return true;
 }
 
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-/* fnv1a of each embedded file under EMBED_ROOT, by its index in embed_files (the bytes never
+/* FNV-1a of each embedded file under EMBED_ROOT, by its index in embed_files (the bytes never
  * change, so they are hashed once); NULL when that table could not be allocated (then the
  * hash is computed per request). */
 static uint64_t *embed_hashes;
@@ -117,14 +108,15 @@ static void embed_hashes_init(void)
     const size_t root = strlen(EMBED_ROOT "/");
     for (size_t i = 0; i < embed_n_files; i++)
         if (strncmp(embed_files[i].path, EMBED_ROOT "/", root) == 0)
-            h[i] = fnv1a(embed_files[i].data, embed_files[i].len);
+            h[i] = hash_fnv1a(embed_files[i].data, embed_files[i].len, HASH_FNV1A_INIT);
     embed_hashes = h;
 }
 
 static uint64_t embed_hash(const struct embed_file *f)
 {
     pthread_once(&embed_hashes_once, embed_hashes_init);
-    return embed_hashes ? embed_hashes[f - embed_files] : fnv1a(f->data, f->len);
+    return embed_hashes ? embed_hashes[f - embed_files]
+                        : hash_fnv1a(f->data, f->len, HASH_FNV1A_INIT);
 }
 
 static bool accepts_gzip(const char *ae)
@@ -246,7 +238,9 @@ int http_static_reply(const char *web_dir, const char *path, const char *accept_
             return 0;
         data = owned;
         if (data)
-            hash = fnv1a(data, len); /* the folder's files may change: hashed per request */
+            hash =
+                hash_fnv1a(data, len,
+                           HASH_FNV1A_INIT); /* the folder's files may change: hashed per request */
     }
     if (!data) {
         char key[PATH_MAX_LEN + 32];

@@ -54,6 +54,30 @@ struct store_job *store_jobq_take(size_t max)
     return batch;
 }
 
+struct store_job *store_jobq_order(struct store_job *jobs)
+{
+    if (!jobs || !jobs->next)
+        return jobs;
+    /* merge sort: split in halves, sort each, merge taking from the first half on ties */
+    struct store_job *mid = jobs, *fast = jobs->next;
+    while (fast && fast->next) {
+        mid = mid->next;
+        fast = fast->next->next;
+    }
+    struct store_job *b = mid->next;
+    mid->next = NULL;
+    struct store_job *a = store_jobq_order(jobs), *head = NULL, **tail = &head;
+    b = store_jobq_order(b);
+    while (a && b) {
+        struct store_job **pick = b->order < a->order ? &b : &a;
+        *tail = *pick;
+        tail = &(*pick)->next;
+        *pick = (*pick)->next;
+    }
+    *tail = a ? a : b;
+    return head;
+}
+
 void store_jobq_stop(void)
 {
     pthread_mutex_lock(&q_lock);

@@ -18,6 +18,9 @@ void store_jobq_push(struct store_job *job);
 /* Wait for jobs and take up to max of them, oldest first, as a NULL-terminated list; NULL once
  * store_jobq_stop() was called and the queue is empty. */
 struct store_job *store_jobq_take(size_t max);
+/* The jobs sorted by their order field, ascending and stable (jobs of equal order stay in list
+ * order); the new head. */
+struct store_job *store_jobq_order(struct store_job *jobs);
 /* Wake the taker: from now on take() returns NULL as soon as the queue is empty. */
 void store_jobq_stop(void);
 /* Every job from first to end (exclusive) still SP_OK gets code (its changes are gone). */

@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -36,6 +37,12 @@ struct store_job {
     int (*run)(void *arg);           /* on the writer thread, inside a savepoint */
     void (*done)(void *arg, int rc); /* after the batch's commit (or failure) */
     void *arg;
+    /* PostgreSQL runs a batch's jobs in ascending order (stable: jobs of equal order, 0 among
+     * them, in the order they came). A job that locks one known row sets it to a hash of that
+     * row's key (never 0), the same in every process, so that the batches of two instances take
+     * those rows in one order and cannot deadlock on them; 0 when unknown (storage/store_jobq.h
+     * store_jobq_order). SQLite's single writer ignores it. */
+    uint64_t order;
     /* internal */
     int rc;
     struct store_job *next;
@@ -56,7 +63,7 @@ bool store_writer_in_batch(void);
 /* The WAL bound (default 1 GiB): past it, while checkpoints cannot finish, batches fail with
  * SP_EIO. Set before start. */
 void store_writer_set_wal_max(long long bytes);
-/* Checkpoints (defaults 2000 and 10000 frames): the checkpointer thread copies the WAL into the
+/* Checkpoints (defaults 10000 and 20000 frames): the checkpointer thread copies the WAL into the
  * database every `every` new frames; from `restart` frames on the WAL is made to start again
  * from its beginning (the checkpointer's copy, then the writer's of the rest). Set before start
  * (tests use small values). */
