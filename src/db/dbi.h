@@ -94,6 +94,9 @@ int dbi_exec(struct db *db, const char *sql, struct sp_error *err);
 int dbi_changes(struct db *db);
 /* Whether a transaction is open on db (SQLite's !autocommit). */
 bool dbi_in_txn(struct db *db);
+/* Whether the open transaction can only be rolled back: a statement in it failed (PostgreSQL
+ * aborts the transaction then; SQLite never: false). */
+bool dbi_txn_failed(struct db *db);
 /* Map a failure code from dbi_step() (or the connection's last error) to an SP_* code,
  * filling err with "what: message". */
 int dbi_error(struct db *db, int rc, struct sp_error *err, const char *what);

@@ -755,6 +755,11 @@ bool dbi_pg_in_txn(struct dbi_pgconn *c)
     return c->begin_queued || PQtransactionStatus(pg_handle(c->pg)) != PQTRANS_IDLE;
 }
 
+bool dbi_pg_txn_failed(struct dbi_pgconn *c)
+{
+    return PQtransactionStatus(pg_handle(c->pg)) == PQTRANS_INERROR;
+}
+
 int dbi_pg_error(struct dbi_pgconn *c, struct sp_error *err, const char *what)
 {
     return pg_error(c->pg, c->last_err, err, what);

@@ -61,7 +61,8 @@ size_t dbi_pg_column_bytes(struct dbi_pgstmt *s, int k);
 /* dbi_column_read(): the type and value of column k of the current row in one call. */
 void dbi_pg_column_read(struct dbi_pgstmt *s, int k, struct dbi_value *v);
 int dbi_pg_changes(struct dbi_pgconn *c);
-bool dbi_pg_in_txn(struct dbi_pgconn *c); /* a queued BEGIN counts */
+bool dbi_pg_in_txn(struct dbi_pgconn *c);     /* a queued BEGIN counts */
+bool dbi_pg_txn_failed(struct dbi_pgconn *c); /* aborted by a failed statement */
 /* Send the queued transaction-control statements now. */
 int dbi_pg_flush(struct dbi_pgconn *c, struct sp_error *err);
 /* Fixed SQL without parameters (several statements allowed), after the queued statements; a

@@ -251,6 +251,11 @@ bool dbi_in_txn(struct db *db)
     return !sqlite3_get_autocommit(db_handle(db));
 }
 
+bool dbi_txn_failed(struct db *db)
+{
+    return db_pgconn(db) && dbi_pg_txn_failed(db_pgconn(db));
+}
+
 int dbi_error(struct db *db, int rc, struct sp_error *err, const char *what)
 {
     if (db_pgconn(db))

@@ -112,11 +112,14 @@ int store_static(struct db *db, const char *sql, const char *what, struct sp_err
  * can go on). Returns the final rc. */
 static int stmt_sp_begin(struct db *db, bool undo, struct sp_error *err)
 {
-    return undo ? store_static(db, SQL_STMT_SP, "starting a savepoint", err) : SP_OK;
+    return undo && !store_pgwriter_optimistic()
+               ? store_static(db, SQL_STMT_SP, "starting a savepoint", err)
+               : SP_OK;
 }
 
 static int stmt_sp_end(struct db *db, bool undo, int rc, struct sp_error *err)
 {
+    undo = undo && !store_pgwriter_optimistic(); /* a failure re-runs the batch instead */
     if (undo && rc == SP_OK)
         rc = store_static(db, SQL_STMT_RELEASE, "releasing a savepoint", err);
     if (undo && rc != SP_OK)
@@ -129,8 +132,10 @@ static _Thread_local int batch_txn_depth;
 
 static int txn_begin(struct db *db, const struct store_sql2 *begin, struct sp_error *err)
 {
-    if (store_writer_in_batch()) {
-        int rc = store_static(db, SQL_SP, "starting a transaction", err);
+    if (store_writer_in_batch()) { /* no savepoint in an optimistic run: see store_txn_end */
+        int rc = store_pgwriter_optimistic()
+                     ? SP_OK
+                     : store_static(db, SQL_SP, "starting a transaction", err);
         if (rc == SP_OK)
             batch_txn_depth++;
         return rc;
@@ -151,6 +156,8 @@ int store_txn_end(struct db *db, int rc, struct sp_error *err)
 {
     if (store_writer_in_batch()) {
         batch_txn_depth--;
+        if (store_pgwriter_optimistic())
+            return rc; /* a failure fails the job, and the writer runs the batch again */
         if (rc == SP_OK)
             rc = store_static(db, SQL_SP_RELEASE, "committing", err);
         if (rc != SP_OK && dbi_in_txn(db)) {

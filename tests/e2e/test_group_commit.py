@@ -6,6 +6,8 @@ storage/store_pgwriter.c on PostgreSQL) seen through the API, on both engines.
   while the first insert is held inside the writer (PostgreSQL: the test locks the nodes table,
   so the others queue behind it and the writer takes them as one batch): every valid insert is
   201 and stored, every invalid one 404 JSON and absent.
+- PostgreSQL: a batch of valid writes runs without savepoints (the transaction ids the cluster
+  gave out meanwhile: one per batch, not one per job); they come only when a job fails.
 - The writer's threads carry names (sprout-writer, and sprout-syncer / sprout-ckpt on SQLite,
   sprout-commit on PostgreSQL).
 - PostgreSQL: the writer's backends (application_name 'sprout writer') terminated with
@@ -30,15 +32,14 @@ pytestmark = pytest.mark.both_engines
 U = DEFAULT_USER
 
 
-def test_a_failing_job_rolls_back_alone(start_server, engine):
-    srv = start_server()
-    b = srv.request("POST", "/api/branches", json={"title": "b", "userId": U}).json
-    bodies = [{"userId": U, "type": "concept", "title": "n%d" % i,
-               "branchId": b["id"] if i % 3 else "no-such-branch-%d" % i} for i in range(1, 19)]
+def post_as_one_batch(srv, engine, path, bodies):
+    """POST every body at once while the first is held inside the writer, so that the rest
+    queue and the writer takes them as one batch (PostgreSQL: the test locks the nodes table;
+    SQLite: they queue behind the first anyway); the replies in order."""
     out = [None] * len(bodies)
 
     def go(i):
-        out[i] = srv.request("POST", "/api/nodes", json=bodies[i], timeout=120)
+        out[i] = srv.request("POST", path, json=bodies[i], timeout=120)
     lock = None
     if engine == "postgres":  # hold the first insert inside the writer, the rest queue
         lock = psycopg2.connect(srv.db_url)
@@ -59,6 +60,15 @@ def test_a_failing_job_rolls_back_alone(start_server, engine):
     for t in ths:
         t.join(120)
     assert not any(t.is_alive() for t in ths), "a request hung"
+    return out
+
+
+def test_a_failing_job_rolls_back_alone(start_server, engine):
+    srv = start_server()
+    b = srv.request("POST", "/api/branches", json={"title": "b", "userId": U}).json
+    bodies = [{"userId": U, "type": "concept", "title": "n%d" % i,
+               "branchId": b["id"] if i % 3 else "no-such-branch-%d" % i} for i in range(1, 19)]
+    out = post_as_one_batch(srv, engine, "/api/nodes", bodies)
     stored = {r["title"] for r in srv.sql("SELECT title FROM nodes")}
     for body, r in zip(bodies, out):
         if body["branchId"] == b["id"]:
@@ -69,6 +79,32 @@ def test_a_failing_job_rolls_back_alone(start_server, engine):
             assert "branchId %s not found" % body["branchId"] in r.json["error"]
             assert body["title"] not in stored
     assert len(stored) == sum(1 for x in bodies if x["branchId"] == b["id"])
+
+
+def test_a_batch_of_valid_writes_runs_without_savepoints(start_server, engine):
+    """PostgreSQL: a batch's first run has no savepoints (each would be a subtransaction with an
+    id of its own); they come only when a job fails (the test above). Counted by the ids the
+    cluster gave out meanwhile: one per transaction and one per savepoint that wrote."""
+    if engine != "postgres":
+        pytest.skip("SQLite has no transaction ids")
+    srv = start_server()
+    b = srv.request("POST", "/api/branches", json={"title": "b", "userId": U}).json
+    con = psycopg2.connect(srv.db_url)
+    con.autocommit = True
+    cur = con.cursor()
+
+    def next_xid():
+        cur.execute("SELECT txid_current()")
+        return cur.fetchone()[0]
+    bodies = [{"userId": U, "type": "concept", "title": "v%d" % i, "branchId": b["id"]}
+              for i in range(16)]
+    before = next_xid()
+    out = post_as_one_batch(srv, engine, "/api/nodes", bodies)
+    used = next_xid() - before - 1
+    con.close()
+    assert [r.status for r in out] == [201] * 16, out
+    # a savepoint per job would be 16 ids and more; without, one per batch (2-3 batches)
+    assert used <= 8, used
 
 
 def test_writer_connection_terminated_while_writes_flow(start_server, engine):
