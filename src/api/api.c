@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "storage/store.h"
+#include "storage/store_writer.h"
 #include "util/jsonw.h"
 
 
@@ -35,10 +36,11 @@ int api_status_from_err(int code)
 }
 
 /* The server's own failures (5xx except 502) go to stderr in full, one write; the shutdown's
- * 503 is not a failure. */
+ * 503 is not a failure, nor one in a group-commit run that any failure runs again
+ * (store_writer_provisional: the reply is made afresh there, and logged if it fails again). */
 static void log_server_error(int status, int code, const char *msg)
 {
-    if (status < 500 || status == 502 || code == SP_EUNAVAILABLE)
+    if (status < 500 || status == 502 || code == SP_EUNAVAILABLE || store_writer_provisional())
         return;
     char line[SP_ERR_MSG_MAX + 64];
     int n = snprintf(line, sizeof line, "error: %d %s\n", status, msg);

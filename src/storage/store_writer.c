@@ -118,6 +118,11 @@ bool store_writer_in_batch(void)
     return in_batch || store_pgwriter_in_batch();
 }
 
+bool store_writer_provisional(void)
+{
+    return store_pgwriter_optimistic();
+}
+
 static int step_static(struct db *db, const char *sql)
 {
     sqlite3_stmt *st = db_stmt(db, sql);

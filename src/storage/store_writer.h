@@ -59,6 +59,10 @@ bool store_writer_running(void);
 void store_writer_submit(struct store_job *job);
 /* Whether the calling thread is the writer thread inside a batch. */
 bool store_writer_in_batch(void);
+/* Whether it is inside a batch run whose failures are provisional: PostgreSQL's first run of a
+ * batch, without savepoints, which any job's failure rolls back and runs again with them
+ * (storage/store_pgwriter.c). A reply made there may be made again. */
+bool store_writer_provisional(void);
 
 /* The WAL bound (default 1 GiB): past it, while checkpoints cannot finish, batches fail with
  * SP_EIO. Set before start. */
