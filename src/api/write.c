@@ -1,7 +1,9 @@
 /* api/write.c: write routes through group commit (storage/store_writer.h). The handlers listed
  * here only touch the database (no files, no network, no model), so they can run on the
  * writer thread inside a batch: the handler runs there, with the writer's connection, in a
- * savepoint of its own. Every other route runs on the HTTP worker thread as before.
+ * savepoint of its own (on PostgreSQL, a batch's first run has none: a failure there runs
+ * the batch again with them, storage/store_pgwriter.c). Every other route runs on the HTTP
+ * worker thread as before.
  * The create routes among them (a handler that is `return api_create(...)`) are validated on
  * the HTTP worker thread first (api_create_prepare: the row and its new id, ~10 % of the
  * writer's work per request), so that only the insert runs on the writer, and an invalid body

@@ -237,10 +237,9 @@ int http_static_reply(const char *web_dir, const char *path, const char *accept_
         if (rc == -2)
             return 0;
         data = owned;
+        /* the folder's files may change: hashed per request */
         if (data)
-            hash =
-                hash_fnv1a(data, len,
-                           HASH_FNV1A_INIT); /* the folder's files may change: hashed per request */
+            hash = hash_fnv1a(data, len, HASH_FNV1A_INIT);
     }
     if (!data) {
         char key[PATH_MAX_LEN + 32];

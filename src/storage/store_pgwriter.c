@@ -78,10 +78,11 @@ static _Thread_local bool batch_optimistic; /* this run of the batch has no save
 static atomic_ullong n_batches;
 
 /* A batch's first attempt gives up a lock wait after LOCK_TIMEOUT_MS: two instances' batches
- * that take two keys in opposite orders (keys that the batch order does not cover) deadlock, and PostgreSQL looks for deadlocks only after
- * deadlock_timeout (1 s by default, settable by a superuser only), a stall of both batches; a
- * wait this long is otherwise only another batch's commit under heavy load, or a long
- * transaction, which the next attempts (no lock_timeout) wait for. */
+ * that take two keys in opposite orders (keys that the batch order does not cover) deadlock,
+ * and PostgreSQL looks for deadlocks only after deadlock_timeout (1 s by default, settable by a
+ * superuser only), a stall of both batches; a wait this long is otherwise only another batch's
+ * commit under heavy load, or a long transaction, which the next attempts (no lock_timeout)
+ * wait for. */
 #define LOCK_TIMEOUT_MS "200"
 static const char SQL_SESSION[] =
     "SET application_name = 'sprout writer'; SET lock_timeout = " LOCK_TIMEOUT_MS;

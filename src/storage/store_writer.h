@@ -16,8 +16,9 @@
  * On PostgreSQL (a postgres:// path) store_writer_start() starts storage/store_pgwriter.c
  * instead: the same jobs, savepoints and done-after-commit, with its own batch bound and
  * retries; the WAL and checkpoint functions below are SQLite's only. A job's run() may be
- * called again there (the whole batch re-run after a deadlock or a lost connection): it must
- * start its reply afresh each time.
+ * called again there (the whole batch re-run after a deadlock, a lost connection, or a job's
+ * failure in the batch's first run, which has no savepoints): it must start its reply afresh
+ * each time.
  * Ownership: a job struct is the caller's until its done callback has run.
  * Thread model: submit from any thread; run on the writer thread, done on the syncer (or the
  * writer); start/stop from the main thread.
@@ -34,7 +35,8 @@
 #define STORE_BATCH_MAX 512
 
 struct store_job {
-    int (*run)(void *arg);           /* on the writer thread, inside a savepoint */
+    int (*run)(void *arg); /* on the writer thread, inside a savepoint (PostgreSQL: none in a
+                            * batch's first run, which a failure runs again with them) */
     void (*done)(void *arg, int rc); /* after the batch's commit (or failure) */
     void *arg;
     /* PostgreSQL runs a batch's jobs in ascending order (stable: jobs of equal order, 0 among
