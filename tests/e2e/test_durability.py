@@ -11,6 +11,7 @@
   lock after the busy timeout, while /api/health and reads answer at once; afterwards writes
   work again.
 """
+import contextlib
 import http.client
 import json
 import os
@@ -111,6 +112,19 @@ def run_writers(port, session, n, until):
         stop.set()
         raise
     return stop, threads, acked
+
+
+@contextlib.contextmanager
+def running(clients, stop):
+    """Start the client threads; on leaving (a failure too), tell them to stop and join them."""
+    for t in clients:
+        t.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for t in clients:
+            t.join()
 
 
 def wait_for(acked, n):
@@ -782,9 +796,7 @@ def test_shm_truncated_under_writes_restarts_in_place_and_keeps_every_write(unpr
     clients.append(threading.Thread(target=writer_loop, daemon=True,
                                     args=(port, session, stop, [], "r"),
                                     kwargs={"odd": odd, "write": False, "timeout": 10}))
-    for t in clients:
-        t.start()
-    try:
+    with running(clients, stop):
         wait_for(acked, 100)
         subprocess.run(["truncate", "-s", "0", shm], check=True)     # under the writers
         assert restarted(srv, 1), srv.output()[-3000:]
@@ -792,10 +804,6 @@ def test_shm_truncated_under_writes_restarts_in_place_and_keeps_every_write(unpr
         subprocess.run(["sh", "-c", f': > "{shm}"'], check=True)     # and once more, later
         assert restarted(srv, 2), srv.output()[-3000:]
         wait_for(acked, len(acked) + 100)
-    finally:
-        stop.set()
-        for t in clients:
-            t.join()
     # the same process all along, on the same port, never a signal
     assert srv.proc.poll() is None and srv.proc.pid == pid
     assert srv.request("GET", "/api/health").json["status"] == "ok"
@@ -889,13 +897,11 @@ def test_shm_truncated_in_a_loop_restarts_at_most_once_per_3_s(unprivileged):
                                 args=(srv.port, session, stop, acked, f"w{k}"),
                                 kwargs={"odd": odd, "timeout": 30})
                for k in range(2)]
-    for t in clients:
-        t.start()
 
     def faults():
         return srv.output().count("SIGBUS: ")
 
-    try:
+    with running(clients, stop):
         wait_for(acked, 50)
         first = time.monotonic()
         while faults() < 3:
@@ -908,10 +914,6 @@ def test_shm_truncated_in_a_loop_restarts_at_most_once_per_3_s(unprivileged):
         assert faults() <= 2 + elapsed / 3, (faults(), elapsed)    # rate-limited, never a loop
         assert restarted(srv, faults), srv.output()[-3000:]
         wait_for(acked, len(acked) + 50)
-    finally:
-        stop.set()
-        for t in clients:
-            t.join()
     assert srv.proc.poll() is None and srv.proc.pid == pid
     assert_only_503_or_dropped(odd)
     srv.stop()

@@ -108,6 +108,13 @@ static void child_quiet(void)
     }
 }
 
+/* The child (run_child's status st) exited, with code. */
+#define CHECK_EXITED_WITH(st, code)            \
+    do {                                       \
+        CHECK(WIFEXITED(st));                  \
+        CHECK_EQ_INT(WEXITSTATUS(st), (code)); \
+    } while (0)
+
 /* Child: block NOTIFY, install the guard; then body(); then wait up to 5 s for NOTIFY:
  * EXIT_NOTIFIED (after after_notify(), which may exit otherwise) or EXIT_NO_SIGNAL. */
 static void (*main_fault)(void); /* what run_child installs for a main thread's fault */
@@ -214,8 +221,7 @@ static void refused_after_the_fault(void)
 static void test_sqlite_worker_fault_parks_and_notifies(void)
 {
     int st = run_child(sqlite_worker_faults, refused_after_the_fault);
-    CHECK(WIFEXITED(st));
-    CHECK_EQ_INT(WEXITSTATUS(st), EXIT_NOTIFIED);
+    CHECK_EXITED_WITH(st, EXIT_NOTIFIED);
 }
 
 static void worker_faults_on_shm(void)
@@ -226,8 +232,7 @@ static void worker_faults_on_shm(void)
 static void test_worker_fault_on_a_shm_mapping_notifies(void)
 {
     int st = run_child(worker_faults_on_shm, NULL);
-    CHECK(WIFEXITED(st));
-    CHECK_EQ_INT(WEXITSTATUS(st), EXIT_NOTIFIED);
+    CHECK_EXITED_WITH(st, EXIT_NOTIFIED);
 }
 
 static void main_faults_on_shm(void)
@@ -238,8 +243,7 @@ static void main_faults_on_shm(void)
 static void test_main_thread_fault_exits_1(void)
 {
     int st = run_child(main_faults_on_shm, NULL);
-    CHECK(WIFEXITED(st));
-    CHECK_EQ_INT(WEXITSTATUS(st), 1);
+    CHECK_EXITED_WITH(st, 1);
 }
 
 static void exit_9(void)
@@ -252,8 +256,7 @@ static void test_main_thread_fault_runs_main_fault(void)
     main_fault = exit_9; /* serve: the re-exec */
     int st = run_child(main_faults_on_shm, NULL);
     main_fault = NULL;
-    CHECK(WIFEXITED(st));
-    CHECK_EQ_INT(WEXITSTATUS(st), 9);
+    CHECK_EXITED_WITH(st, 9);
 }
 
 static void worker_faults_while_stopping(void)
@@ -265,8 +268,7 @@ static void worker_faults_while_stopping(void)
 static void test_fault_while_stopping_exits_with_its_code(void)
 {
     int st = run_child(worker_faults_while_stopping, NULL);
-    CHECK(WIFEXITED(st));
-    CHECK_EQ_INT(WEXITSTATUS(st), 7);
+    CHECK_EXITED_WITH(st, 7);
 }
 
 /* The process must die of it: by the signal, or by the sanitizer's report (its exit code). */
